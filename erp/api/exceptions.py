@@ -1,0 +1,63 @@
+"""One error body for the whole API:
+
+{"error": {"type": "validation_error", "code": "invalid", "message": "...", "fields": {"email": ["..."]}}}
+"""
+
+from typing import Any
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404, JsonResponse
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+_TYPES = {
+    exceptions.ValidationError: "validation_error",
+    exceptions.ParseError: "invalid_request",
+    exceptions.AuthenticationFailed: "authentication_failed",
+    exceptions.NotAuthenticated: "not_authenticated",
+    exceptions.PermissionDenied: "permission_denied",
+    exceptions.NotFound: "not_found",
+    exceptions.MethodNotAllowed: "method_not_allowed",
+    exceptions.NotAcceptable: "not_acceptable",
+    exceptions.UnsupportedMediaType: "unsupported_media_type",
+    exceptions.Throttled: "rate_limited",
+}
+
+
+def error_body(*, type_: str, code: str, message: str, fields: dict | None = None) -> dict[str, Any]:
+    return {"error": {"type": type_, "code": code, "message": message, "fields": fields or {}}}
+
+
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    # Services raise Django's own errors; the API reports them like DRF's.
+    if isinstance(exc, DjangoValidationError):
+        detail = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
+        exc = exceptions.ValidationError(detail=detail)
+    elif isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied(detail=str(exc) or None)
+
+    response = drf_exception_handler(exc, context)
+    if response is None or not isinstance(exc, exceptions.APIException):
+        return response
+    type_ = next((name for cls, name in _TYPES.items() if isinstance(exc, cls)), "error")
+    if isinstance(exc, exceptions.ValidationError):
+        fields = exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}
+        message = "Some fields are invalid; see `fields`."
+        code = "invalid"
+    else:
+        fields = {}
+        message = str(exc.detail)
+        code = exc.get_codes() if isinstance(exc.get_codes(), str) else "error"
+    response.data = error_body(type_=type_, code=code, message=message, fields=fields)
+    return response
+
+
+def api_not_found(request: Any, rest: str = "") -> JsonResponse:
+    return JsonResponse(
+        error_body(type_="not_found", code="not_found", message="No such API endpoint."),
+        status=status.HTTP_404_NOT_FOUND,
+    )

@@ -1,0 +1,42 @@
+from rest_framework import serializers
+
+from erp.models import APIKey, AuditEntry, Membership, Organization
+
+
+class OrganizationOutput(serializers.ModelSerializer):
+    class Meta:
+        model = Organization
+        fields = ["id", "name", "time_zone", "created_at"]
+
+
+class MemberOutput(serializers.ModelSerializer):
+    email = serializers.EmailField(source="user.email")
+    name = serializers.CharField(source="user.get_full_name")
+
+    class Meta:
+        model = Membership
+        fields = ["id", "email", "name", "role", "created_at"]
+
+
+class AuditEntryOutput(serializers.ModelSerializer):
+    actor = serializers.CharField(source="actor_label")
+
+    class Meta:
+        model = AuditEntry
+        fields = [
+            "id",
+            "created_at",
+            "actor",
+            "action",
+            "target_type",
+            "target_id",
+            "target_label",
+            "changes",
+            "ip_address",
+        ]
+
+
+class APIKeyOutput(serializers.ModelSerializer):
+    class Meta:
+        model = APIKey
+        fields = ["id", "name", "prefix", "scope", "created_at", "last_used_at", "revoked_at"]

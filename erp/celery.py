@@ -1,0 +1,50 @@
+"""The Celery app: named queues, at-least-once delivery, and the beat schedule (periodic work lives here only).
+
+Delivery is at least once (late ack; a task whose worker dies is delivered again), so every task must be safe to run
+twice: money and stock effects are guarded by database state, never by "the task runs once". Delayed work (retry a
+store in ten minutes, remind a supplier tomorrow) is a row with a due time that a periodic task picks up, never a
+long countdown/ETA, which a Redis broker may deliver twice or lose.
+"""
+
+import os
+
+from celery import Celery
+from celery.schedules import crontab
+from kombu import Queue
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", f"erp.settings.{os.environ.get('DJANGO_ENV', 'local')}")
+
+QUEUES = ("sync", "labels", "documents", "default")
+
+app = Celery("dropline")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.conf.update(
+    task_queues=[Queue(name) for name in QUEUES],
+    task_default_queue="default",
+    # Routes by task name prefix: platform I/O on `sync`, the money path on `labels`, PDFs on `documents`.
+    task_routes={
+        "integrations.*": {"queue": "sync"},
+        "orders.*": {"queue": "sync"},
+        "inventory.push_*": {"queue": "sync"},
+        "shipping.labels_*": {"queue": "labels"},
+        "shipping.documents_*": {"queue": "documents"},
+    },
+    task_serializer="json",
+    result_serializer="json",
+    accept_content=["json"],
+    task_ignore_result=True,  # progress lives in the database, where the dashboard and the API read it
+    task_acks_late=True,
+    task_reject_on_worker_lost=True,
+    worker_prefetch_multiplier=1,  # a long task must not sit on messages another worker could run
+    task_soft_time_limit=240,
+    task_time_limit=300,
+    worker_max_tasks_per_child=1000,
+    broker_connection_retry_on_startup=True,
+    worker_hijack_root_logger=False,
+    timezone="UTC",
+    beat_schedule={
+        "heartbeat": {"task": "erp.heartbeat", "schedule": 30.0},
+        "invitations-expire": {"task": "erp.invitations_expire", "schedule": crontab(minute=17)},
+    },
+)
+app.autodiscover_tasks()

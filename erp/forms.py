@@ -1,0 +1,71 @@
+from typing import Any
+
+from django import forms
+from django.contrib.auth import password_validation
+
+from erp.models import TIME_ZONE_CHOICES, Organization
+from erp.roles import ROLE_RANK, APIKeyScope, Role
+
+
+class SignUpForm(forms.Form):
+    full_name = forms.CharField(max_length=150, required=False, label="Your name")
+    email = forms.EmailField(label="Work email")
+    password = forms.CharField(
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text="At least 10 characters, not only digits, not a common password.",
+    )
+    organization_name = forms.CharField(
+        max_length=120, label="Business name", help_text="The seller business you ship for. You can add more later."
+    )
+
+    def __init__(self, *args: Any, joining_by_invitation: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if joining_by_invitation:
+            del self.fields["organization_name"]
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if cleaned.get("password"):
+            try:
+                password_validation.validate_password(cleaned["password"])
+            except forms.ValidationError as error:
+                self.add_error("password", error)
+        return cleaned
+
+
+class OrganizationForm(forms.ModelForm):
+    time_zone = forms.ChoiceField(
+        choices=TIME_ZONE_CHOICES, help_text="Deadlines, cut-offs and reports are shown in this time zone."
+    )
+
+    class Meta:
+        model = Organization
+        fields = ["name", "time_zone"]
+
+
+class InviteForm(forms.Form):
+    email = forms.EmailField()
+    role = forms.ChoiceField(choices=Role.choices, initial=Role.OPERATOR)
+
+    def __init__(self, *args: Any, inviter_role: str, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["role"].choices = [
+            (value, label) for value, label in Role.choices if ROLE_RANK[Role(value)] <= ROLE_RANK[Role(inviter_role)]
+        ]
+
+
+class RoleForm(forms.Form):
+    role = forms.ChoiceField(choices=Role.choices)
+
+
+class APIKeyForm(forms.Form):
+    name = forms.CharField(max_length=80, help_text="Which system uses it, e.g. “ShipHero WMS”.")
+    scope = forms.ChoiceField(choices=APIKeyScope.choices, initial=APIKeyScope.READ, widget=forms.RadioSelect)
+
+
+class AuditFilterForm(forms.Form):
+    action = forms.CharField(required=False)
+    actor = forms.CharField(required=False)
+    target_type = forms.CharField(required=False)
+    since = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    until = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))

@@ -1,0 +1,119 @@
+"""`make run`: migrate, seed the demo, then run web, worker, beat and the platform sandbox together.
+
+A small supervisor: each process in its own session (so a terminal Ctrl-C reaches only us), output prefixed with
+its name, and on Ctrl-C (or when any process dies) all of them are stopped: SIGTERM, then SIGKILL after 10 s.
+"""
+
+import importlib.util
+import os
+import selectors
+import signal
+import subprocess
+import sys
+import time
+from typing import Any
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandParser
+
+COLORS = ["\033[36m", "\033[35m", "\033[33m", "\033[32m", "\033[34m"]
+RESET = "\033[0m"
+
+
+class Command(BaseCommand):
+    help = "Run Dropline for development: web on :8000, a Celery worker, beat, and the TikTok Shop sandbox."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--port", type=int, default=8000)
+        parser.add_argument("--no-sandbox", action="store_true", help="Point at real platforms instead.")
+
+    def handle(self, *args: Any, port: int, no_sandbox: bool, **options: Any) -> None:
+        call_command("migrate", interactive=False, verbosity=0)
+        call_command("seed_demo")
+        python = sys.executable
+        processes = {
+            "web": [python, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"],
+            "worker": [
+                python,
+                "-m",
+                "celery",
+                "-A",
+                "erp",
+                "worker",
+                "-Q",
+                "sync,labels,documents,default",
+                "--concurrency",
+                "2",
+                "--loglevel",
+                "INFO",
+            ],
+            "beat": [
+                python,
+                "-m",
+                "celery",
+                "-A",
+                "erp",
+                "beat",
+                "--loglevel",
+                "INFO",
+                "--schedule",
+                str(settings.VAR_DIR / "celerybeat-schedule"),
+            ],
+        }
+        if not no_sandbox and importlib.util.find_spec("sandboxes.tiktok.app") is not None:
+            processes["tiktok"] = [python, "manage.py", "tiktok_sandbox", "--port", str(settings.TIKTOK_SANDBOX_PORT)]
+        self.stdout.write(
+            self.style.SUCCESS(f"Dropline is starting: http://127.0.0.1:{port}  (Ctrl-C stops everything)")
+        )
+        self._supervise(processes)
+
+    def _supervise(self, commands: dict[str, list[str]]) -> None:
+        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        width = max(map(len, commands))
+        running: dict[str, subprocess.Popen] = {}
+        selector = selectors.DefaultSelector()
+        for index, (name, command) in enumerate(commands.items()):
+            process = subprocess.Popen(  # noqa: S603  (our own fixed commands)
+                command,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+                env=env,
+                cwd=settings.BASE_DIR,
+            )
+            running[name] = process
+            selector.register(process.stdout, selectors.EVENT_READ, (name, COLORS[index % len(COLORS)]))
+        exit_code = 0
+        try:
+            while True:
+                for key, _ in selector.select(timeout=0.5):
+                    name, color = key.data
+                    line = key.fileobj.readline()
+                    if line:
+                        sys.stdout.write(f"{color}{name:<{width}}{RESET} | {line.decode(errors='replace')}")
+                        sys.stdout.flush()
+                dead = [name for name, process in running.items() if process.poll() is not None]
+                if dead:
+                    self.stderr.write(f"{', '.join(dead)} exited; stopping the others.")
+                    exit_code = 1
+                    break
+        except KeyboardInterrupt:
+            self.stdout.write("\nStopping…")
+        finally:
+            self._stop(running)
+        if exit_code:
+            raise SystemExit(exit_code)
+
+    @staticmethod
+    def _stop(running: dict[str, subprocess.Popen]) -> None:
+        for process in running.values():
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGTERM)
+        deadline = time.monotonic() + 10
+        for process in running.values():
+            try:
+                process.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()

@@ -1,0 +1,195 @@
+"""The core: users, organizations (the tenants), memberships, invitations, API keys and the audit log."""
+
+from __future__ import annotations
+
+from typing import Any
+from zoneinfo import available_timezones
+
+from django.contrib.auth.models import AbstractUser, BaseUserManager
+from django.db import models
+from django.utils import timezone
+
+from erp.ids import uuid7
+from erp.roles import API_KEY_PERMISSIONS, ROLE_PERMISSIONS, APIKeyScope, Perm, Role
+from erp.tenancy import TenantManager, TenantModel, TenantQuerySet
+
+TIME_ZONE_CHOICES = sorted((tz, tz) for tz in available_timezones() if "/" in tz and not tz.startswith("Etc/"))
+
+
+class UserManager(BaseUserManager["User"]):
+    use_in_migrations = True
+
+    def create_user(self, email: str, password: str | None = None, **extra: Any) -> User:
+        if not email:
+            raise ValueError("An email address is required")
+        user = self.model(email=self.normalize_email(email).lower(), **extra)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_superuser(self, email: str, password: str | None = None, **extra: Any) -> User:
+        extra.update(is_staff=True, is_superuser=True)
+        return self.create_user(email, password, **extra)
+
+
+class User(AbstractUser):
+    """A person. Signs in with an email address; belongs to organizations through memberships."""
+
+    username = None  # type: ignore[assignment]
+    email = models.EmailField("email address", unique=True)
+
+    USERNAME_FIELD = "email"
+    REQUIRED_FIELDS: list[str] = []
+
+    objects = UserManager()  # type: ignore[misc]
+
+    def __str__(self) -> str:
+        return self.email
+
+    @property
+    def display_name(self) -> str:
+        return self.get_full_name() or self.email
+
+
+class Organization(models.Model):
+    """The tenant: a seller's business. Everything a seller owns hangs off one of these."""
+
+    id = models.UUIDField(primary_key=True, default=uuid7, editable=False)
+    name = models.CharField(max_length=120)
+    time_zone = models.CharField(max_length=64, default="America/Los_Angeles", choices=TIME_ZONE_CHOICES)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Membership(TenantModel):
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=16, choices=Role.choices)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "user"], name="membership_unique_user_per_organization")
+        ]
+        ordering = ["created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.user} ({self.get_role_display()})"
+
+    @property
+    def permissions(self) -> frozenset[Perm]:
+        return ROLE_PERMISSIONS[Role(self.role)]
+
+
+class Invitation(TenantModel):
+    """An email invitation to join an organization. Only the SHA-256 of its token is stored."""
+
+    email = models.EmailField()
+    role = models.CharField(max_length=16, choices=Role.choices)
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    invited_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    expires_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    accepted_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"Invitation for {self.email}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.accepted_at is None and self.revoked_at is None and self.expires_at > timezone.now()
+
+
+class APIKey(TenantModel):
+    """A partner system's key. The caller sends `dl_<prefix>_<secret>`; we keep the prefix and SHA-256(secret)."""
+
+    name = models.CharField(max_length=80)
+    prefix = models.CharField(max_length=16, unique=True, editable=False)
+    secret_hash = models.CharField(max_length=64, editable=False)
+    scope = models.CharField(max_length=8, choices=APIKeyScope.choices, default=APIKeyScope.READ)
+    created_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = "API key"
+
+    def __str__(self) -> str:
+        return f"API key “{self.name}”"
+
+    @property
+    def permissions(self) -> frozenset[Perm]:
+        return API_KEY_PERMISSIONS[APIKeyScope(self.scope)]
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None
+
+
+class AuditEntryQuerySet(TenantQuerySet):
+    def update(self, **kwargs: Any) -> int:
+        raise TypeError("The audit log is append-only")
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        raise TypeError("The audit log is append-only")
+
+
+class AuditEntry(TenantModel):
+    """Append-only: who did what to which object, and when. Rows are inserted, never updated or deleted through the
+    ORM, and on PostgreSQL a trigger rejects every UPDATE (see the migration). Rows go only with their organization.
+    The actor columns keep their id without a foreign-key constraint, so deleting a user never rewrites history;
+    `actor_label` says who it was."""
+
+    created_at = models.DateTimeField(default=timezone.now, editable=False, db_index=True)
+    actor_user = models.ForeignKey(
+        User, on_delete=models.DO_NOTHING, db_constraint=False, null=True, blank=True, related_name="+"
+    )
+    actor_api_key = models.ForeignKey(
+        APIKey, on_delete=models.DO_NOTHING, db_constraint=False, null=True, blank=True, related_name="+"
+    )
+    actor_label = models.CharField(max_length=200)  # kept even if the user or key is later deleted
+    action = models.CharField(max_length=64, db_index=True)
+    target_type = models.CharField(max_length=64, blank=True)
+    target_id = models.CharField(max_length=64, blank=True)
+    target_label = models.CharField(max_length=200, blank=True)
+    changes = models.JSONField(default=dict, blank=True)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+
+    objects = TenantManager.from_queryset(AuditEntryQuerySet)()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["organization", "-created_at"], name="audit_org_created")]
+        verbose_name_plural = "audit entries"
+
+    def __str__(self) -> str:
+        return f"{self.actor_label} {self.action} {self.target_label}".strip()
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            raise TypeError("The audit log is append-only")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        raise TypeError("The audit log is append-only")
+
+
+class Heartbeat(models.Model):
+    """When each background process last proved it was alive; the dashboard warns when they go quiet."""
+
+    name = models.CharField(max_length=32, primary_key=True)
+    seen_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.name} @ {self.seen_at:%Y-%m-%d %H:%M:%S}"

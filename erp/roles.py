@@ -1,0 +1,89 @@
+"""Roles and what each may do. docs/roles.md is generated from this table (`manage.py roles_table`).
+
+Views and API endpoints name the permission they need; they never test a role by name, so changing what a role may
+do is a change to this file alone.
+"""
+
+from enum import StrEnum
+
+from django.db import models
+
+
+class Role(models.TextChoices):
+    OWNER = "owner", "Owner"
+    ADMIN = "admin", "Admin"
+    OPERATOR = "operator", "Operator"
+    WAREHOUSE = "warehouse", "Warehouse"
+    VIEWER = "viewer", "Viewer"
+
+
+class Perm(StrEnum):
+    VIEW = "view"  # read anything in the organization
+    ORGANIZATION_MANAGE = "organization.manage"  # rename, time zone, delete
+    MEMBERS_MANAGE = "members.manage"  # invite, remove, change roles
+    API_KEYS_MANAGE = "api_keys.manage"
+    AUDIT_VIEW = "audit.view"
+    STORES_MANAGE = "stores.manage"  # connect, reconnect, disconnect, store policy
+    RULES_MANAGE = "rules.manage"  # logistics rules
+    INVENTORY_MANAGE = "inventory.manage"  # SKUs, listings, warehouses, stock adjustments
+    ORDERS_MANAGE = "orders.manage"  # holds, edits, manual orders
+    LABELS_BUY = "labels.buy"  # spends money: label batches
+    LABELS_PRINT = "labels.print"  # print and reprint, pick lists, packing slips, scan-verify
+    HANDOFF_MANAGE = "handoffs.manage"  # acknowledge supplier handoffs, mark handed to carrier
+
+
+PERMISSION_DESCRIPTIONS: dict[Perm, str] = {
+    Perm.VIEW: "See orders, inventory, shipping, stores and settings",
+    Perm.ORGANIZATION_MANAGE: "Rename the organization, change its time zone",
+    Perm.MEMBERS_MANAGE: "Invite and remove members, change roles",
+    Perm.API_KEYS_MANAGE: "Create and revoke API keys",
+    Perm.AUDIT_VIEW: "Read the audit log",
+    Perm.STORES_MANAGE: "Connect and disconnect stores, change store policy",
+    Perm.RULES_MANAGE: "Create, change and reorder logistics rules",
+    Perm.INVENTORY_MANAGE: "Change SKUs, listings, warehouses and stock",
+    Perm.ORDERS_MANAGE: "Release holds, edit addresses, create manual orders",
+    Perm.LABELS_BUY: "Buy shipping labels (spends money)",
+    Perm.LABELS_PRINT: "Print and reprint labels, pick lists and packing slips; scan-verify packages",
+    Perm.HANDOFF_MANAGE: "Acknowledge supplier handoffs and mark packages handed to the carrier",
+}
+
+_EVERYTHING = frozenset(Perm)
+ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
+    Role.OWNER: _EVERYTHING,
+    Role.ADMIN: _EVERYTHING - {Perm.ORGANIZATION_MANAGE},
+    Role.OPERATOR: frozenset(
+        {Perm.VIEW, Perm.INVENTORY_MANAGE, Perm.ORDERS_MANAGE, Perm.LABELS_BUY, Perm.LABELS_PRINT, Perm.HANDOFF_MANAGE}
+    ),
+    Role.WAREHOUSE: frozenset({Perm.VIEW, Perm.LABELS_PRINT, Perm.HANDOFF_MANAGE}),
+    Role.VIEWER: frozenset({Perm.VIEW}),
+}
+
+# Roles an inviter may hand out: nobody can create a member more powerful than themselves.
+ROLE_RANK = {Role.VIEWER: 0, Role.WAREHOUSE: 1, Role.OPERATOR: 2, Role.ADMIN: 3, Role.OWNER: 4}
+
+
+class APIKeyScope(models.TextChoices):
+    READ = "read", "Read only"
+    WRITE = "write", "Read and write"
+
+
+# What a partner system may do with a key. Keys never manage members, keys, stores or the organization: those stay
+# with people in the dashboard.
+API_KEY_PERMISSIONS: dict[APIKeyScope, frozenset[Perm]] = {
+    APIKeyScope.READ: frozenset({Perm.VIEW}),
+    APIKeyScope.WRITE: frozenset(
+        {Perm.VIEW, Perm.INVENTORY_MANAGE, Perm.ORDERS_MANAGE, Perm.LABELS_BUY, Perm.LABELS_PRINT, Perm.HANDOFF_MANAGE}
+    ),
+}
+
+
+def roles_markdown_table() -> str:
+    roles = list(Role)
+    header = "| Permission | " + " | ".join(role.label for role in roles) + " | API key (read) | API key (write) |"
+    divider = "|" + "---|" * (len(roles) + 3)
+    rows = []
+    for perm in Perm:
+        marks = ["✓" if perm in ROLE_PERMISSIONS[role] else "" for role in roles]
+        marks += ["✓" if perm in API_KEY_PERMISSIONS[scope] else "" for scope in APIKeyScope]
+        rows.append(f"| {PERMISSION_DESCRIPTIONS[perm]} (`{perm.value}`) | " + " | ".join(marks) + " |")
+    return "\n".join([header, divider, *rows])

@@ -1,0 +1,300 @@
+"""Writes of the core: sign-up, organizations, members, invitations, API keys, the audit log.
+
+Dashboard views, API views, management commands and tasks all call these, so every path behaves the same and is
+audited the same. Each takes the organization explicitly; tenant rows are created inside its scope.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.mail import send_mail
+from django.db import models, transaction
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from erp.actors import Actor
+from erp.models import APIKey, AuditEntry, Heartbeat, Invitation, Membership, Organization, User
+from erp.roles import ROLE_RANK, APIKeyScope, Role
+from erp.tenancy import organization_scope
+
+API_KEY_TAG = "dl"
+
+
+def _sha256(value: str) -> str:
+    return hashlib.sha256(value.encode()).hexdigest()
+
+
+# --------------------------------------------------------------------------------------------------- audit log
+def audit_record(
+    *,
+    organization: Organization,
+    actor: Actor,
+    action: str,
+    target: models.Model | None = None,
+    changes: dict[str, Any] | None = None,
+) -> AuditEntry:
+    """Append one entry. `action` is `<noun>.<verb>` (store.connected, label.bought, member.invited...)."""
+    with organization_scope(organization):
+        return AuditEntry.objects.create(
+            actor_user=actor.user,
+            actor_api_key=actor.api_key,
+            actor_label=actor.label[:200],
+            action=action,
+            target_type=target._meta.model_name if target is not None else "",
+            target_id=str(target.pk) if target is not None else "",
+            target_label=str(target)[:200] if target is not None else "",
+            changes=changes or {},
+            ip_address=actor.ip_address,
+        )
+
+
+# ------------------------------------------------------------------------------------------ sign-up and orgs
+@transaction.atomic
+def organization_create(*, name: str, owner: User, actor: Actor | None = None) -> Organization:
+    organization = Organization.objects.create(name=name.strip())
+    with organization_scope(organization):
+        Membership.objects.create(user=owner, role=Role.OWNER)
+    audit_record(
+        organization=organization,
+        actor=actor or Actor.for_user(owner),
+        action="organization.created",
+        target=organization,
+        changes={"name": organization.name},
+    )
+    return organization
+
+
+def _user_create(*, email: str, password: str, full_name: str) -> User:
+    email = User.objects.normalize_email(email).lower()
+    if User.objects.filter(email__iexact=email).exists():
+        raise ValidationError({"email": "An account with this email address already exists. Sign in instead."})
+    first, _, last = full_name.strip().partition(" ")
+    return User.objects.create_user(email=email, password=password, first_name=first, last_name=last)
+
+
+@transaction.atomic
+def user_sign_up(*, email: str, password: str, organization_name: str, full_name: str = "") -> User:
+    """A new seller: the user, their organization, and their owner membership."""
+    user = _user_create(email=email, password=password, full_name=full_name)
+    organization_create(name=organization_name, owner=user)
+    return user
+
+
+@transaction.atomic
+def user_sign_up_by_invitation(*, email: str, password: str, token: str, full_name: str = "") -> User:
+    """A new team member: the user and their membership in the inviting organization (no organization of their own)."""
+    invitation = invitation_find(token=token)
+    if invitation is None or not invitation.is_open:
+        raise ValidationError("This invitation link is no longer valid. Ask for a new one.")
+    if invitation.email.lower() != email.strip().lower():
+        raise ValidationError({"email": f"This invitation was sent to {invitation.email}."})
+    user = _user_create(email=email, password=password, full_name=full_name)
+    invitation_accept(token=token, user=user)
+    return user
+
+
+def organization_update(*, organization: Organization, actor: Actor, name: str, time_zone: str) -> Organization:
+    changes = {
+        field: [getattr(organization, field), value]
+        for field, value in (("name", name.strip()), ("time_zone", time_zone))
+        if getattr(organization, field) != value
+    }
+    if changes:
+        for field, (_, value) in changes.items():
+            setattr(organization, field, value)
+        organization.save(update_fields=list(changes))
+        audit_record(
+            organization=organization, actor=actor, action="organization.updated", target=organization, changes=changes
+        )
+    return organization
+
+
+# ------------------------------------------------------------------------------------- members and invitations
+def _ensure_may_grant(*, organization: Organization, actor: Actor, role: str) -> None:
+    """Nobody hands out a role above their own."""
+    if actor.user is None:
+        raise PermissionDenied("Only people can manage members.")
+    with organization_scope(organization):
+        mine = Membership.objects.get(user=actor.user).role
+    if ROLE_RANK[Role(role)] > ROLE_RANK[Role(mine)]:
+        raise PermissionDenied(f"A {Role(mine).label.lower()} cannot grant the {Role(role).label.lower()} role.")
+
+
+@transaction.atomic
+def member_invite(
+    *, organization: Organization, actor: Actor, email: str, role: str, accept_url_template: str
+) -> Invitation:
+    """Create an invitation and email its one-time link. `accept_url_template` holds `{token}`."""
+    _ensure_may_grant(organization=organization, actor=actor, role=role)
+    email = User.objects.normalize_email(email).lower()
+    with organization_scope(organization):
+        if Membership.objects.filter(user__email__iexact=email).exists():
+            raise ValidationError({"email": f"{email} is already a member of {organization.name}."})
+        token = secrets.token_urlsafe(32)
+        invitation = Invitation.objects.create(
+            email=email,
+            role=role,
+            token_hash=_sha256(token),
+            invited_by=actor.user,
+            expires_at=timezone.now() + timedelta(days=settings.INVITATION_VALID_DAYS),
+        )
+    accept_url = accept_url_template.format(token=token)
+    context = {
+        "organization": organization,
+        "inviter": actor.label,
+        "role": Role(role).label,
+        "accept_url": accept_url,
+        "days": settings.INVITATION_VALID_DAYS,
+    }
+    transaction.on_commit(
+        lambda: send_mail(
+            subject=f"You're invited to {organization.name} on Dropline",
+            message=render_to_string("emails/invitation.txt", context),
+            from_email=None,
+            recipient_list=[email],
+        )
+    )
+    audit_record(
+        organization=organization,
+        actor=actor,
+        action="member.invited",
+        target=invitation,
+        changes={"email": email, "role": role},
+    )
+    return invitation
+
+
+def invitation_find(*, token: str) -> Invitation | None:
+    """The invitation behind a link, whatever organization it belongs to (the invitee is not a member yet)."""
+    return Invitation.unscoped.select_related("organization").filter(token_hash=_sha256(token)).first()
+
+
+@transaction.atomic
+def invitation_accept(*, token: str, user: User) -> Membership:
+    invitation = invitation_find(token=token)
+    if invitation is None or not invitation.is_open:
+        raise ValidationError("This invitation link is no longer valid. Ask for a new one.")
+    if invitation.email.lower() != user.email.lower():
+        raise ValidationError(f"This invitation was sent to {invitation.email}. Sign in with that address.")
+    organization = invitation.organization
+    with organization_scope(organization):
+        membership, created = Membership.objects.get_or_create(user=user, defaults={"role": invitation.role})
+        invitation.accepted_at = timezone.now()
+        invitation.accepted_by = user
+        invitation.save(update_fields=["accepted_at", "accepted_by"])
+    if created:
+        audit_record(
+            organization=organization,
+            actor=Actor.for_user(user),
+            action="member.joined",
+            target=membership,
+            changes={"role": membership.role},
+        )
+    return membership
+
+
+def invitation_revoke(*, organization: Organization, actor: Actor, invitation: Invitation) -> None:
+    invitation.revoked_at = timezone.now()
+    invitation.save(update_fields=["revoked_at"])
+    audit_record(organization=organization, actor=actor, action="invitation.revoked", target=invitation)
+
+
+def _owners_left_after(organization: Organization, leaving: Membership) -> int:
+    with organization_scope(organization):
+        return Membership.objects.filter(role=Role.OWNER).exclude(pk=leaving.pk).count()
+
+
+@transaction.atomic
+def member_remove(*, organization: Organization, actor: Actor, membership: Membership) -> None:
+    _ensure_may_grant(organization=organization, actor=actor, role=membership.role)
+    if membership.role == Role.OWNER and _owners_left_after(organization, membership) == 0:
+        raise ValidationError("An organization needs at least one owner. Make someone else owner first.")
+    audit_record(
+        organization=organization,
+        actor=actor,
+        action="member.removed",
+        target=membership,
+        changes={"email": membership.user.email, "role": membership.role},
+    )
+    membership.delete()
+
+
+@transaction.atomic
+def member_change_role(*, organization: Organization, actor: Actor, membership: Membership, role: str) -> Membership:
+    _ensure_may_grant(organization=organization, actor=actor, role=role)
+    _ensure_may_grant(organization=organization, actor=actor, role=membership.role)
+    if membership.role == Role.OWNER and role != Role.OWNER and _owners_left_after(organization, membership) == 0:
+        raise ValidationError("An organization needs at least one owner. Make someone else owner first.")
+    if membership.role != role:
+        audit_record(
+            organization=organization,
+            actor=actor,
+            action="member.role_changed",
+            target=membership,
+            changes={"role": [membership.role, role]},
+        )
+        membership.role = role
+        membership.save(update_fields=["role"])
+    return membership
+
+
+# ------------------------------------------------------------------------------------------------- API keys
+@transaction.atomic
+def api_key_create(*, organization: Organization, actor: Actor, name: str, scope: str) -> tuple[APIKey, str]:
+    """Returns the key row and the full key, which is shown once and never stored."""
+    prefix = secrets.token_hex(4)
+    secret = secrets.token_urlsafe(32)
+    with organization_scope(organization):
+        api_key = APIKey.objects.create(
+            name=name.strip(),
+            prefix=prefix,
+            secret_hash=_sha256(secret),
+            scope=APIKeyScope(scope),
+            created_by=actor.user,
+        )
+    audit_record(
+        organization=organization,
+        actor=actor,
+        action="api_key.created",
+        target=api_key,
+        changes={"name": api_key.name, "scope": api_key.scope},
+    )
+    return api_key, f"{API_KEY_TAG}_{prefix}_{secret}"
+
+
+def api_key_revoke(*, organization: Organization, actor: Actor, api_key: APIKey) -> None:
+    if api_key.revoked_at is None:
+        api_key.revoked_at = timezone.now()
+        api_key.save(update_fields=["revoked_at"])
+        audit_record(organization=organization, actor=actor, action="api_key.revoked", target=api_key)
+
+
+API_KEY_LAST_USED_RESOLUTION = timedelta(minutes=1)
+
+
+def api_key_authenticate(*, raw_key: str) -> APIKey | None:
+    """The active key behind `dl_<prefix>_<secret>`, or None. A cross-tenant lookup by design: the key is what tells
+    us the organization. Constant-time comparison; last use recorded at most once a minute (not a write per call)."""
+    tag, _, rest = raw_key.partition("_")
+    prefix, _, secret = rest.partition("_")
+    if tag != API_KEY_TAG or not prefix or not secret:
+        return None
+    api_key = APIKey.unscoped.select_related("organization").filter(prefix=prefix, revoked_at__isnull=True).first()
+    if api_key is None or not secrets.compare_digest(api_key.secret_hash, _sha256(secret)):
+        return None
+    now = timezone.now()
+    if api_key.last_used_at is None or now - api_key.last_used_at > API_KEY_LAST_USED_RESOLUTION:
+        APIKey.unscoped.filter(pk=api_key.pk).update(last_used_at=now)
+        api_key.last_used_at = now
+    return api_key
+
+
+# ----------------------------------------------------------------------------------------- process heartbeats
+def heartbeat_record(*, name: str) -> None:
+    Heartbeat.objects.update_or_create(name=name, defaults={"seen_at": timezone.now()})

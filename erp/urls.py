@@ -1,0 +1,66 @@
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+from erp import views
+from erp.api.exceptions import api_not_found
+
+settings_patterns = [
+    path("", views.OrganizationSettingsView.as_view(), name="settings_organization"),
+    path("members/", views.MembersView.as_view(), name="settings_members"),
+    path("members/<uuid:pk>/role/", views.MemberRoleView.as_view(), name="settings_member_role"),
+    path("members/<uuid:pk>/remove/", views.MemberRemoveView.as_view(), name="settings_member_remove"),
+    path("invitations/<uuid:pk>/revoke/", views.InvitationRevokeView.as_view(), name="settings_invitation_revoke"),
+    path("api-keys/", views.APIKeysView.as_view(), name="settings_api_keys"),
+    path("api-keys/<uuid:pk>/revoke/", views.APIKeyRevokeView.as_view(), name="settings_api_key_revoke"),
+    path("audit/", views.AuditLogView.as_view(), name="settings_audit"),
+]
+
+account_patterns = [
+    path("signup/", views.SignUpView.as_view(), name="signup"),
+    path(
+        "login/",
+        auth_views.LoginView.as_view(template_name="accounts/login.html", redirect_authenticated_user=True),
+        name="login",
+    ),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path(
+        "password-reset/",
+        auth_views.PasswordResetView.as_view(
+            template_name="accounts/password_reset.html",
+            email_template_name="emails/password_reset.txt",
+            subject_template_name="emails/password_reset_subject.txt",
+        ),
+        name="password_reset",
+    ),
+    path(
+        "password-reset/sent/",
+        auth_views.PasswordResetDoneView.as_view(template_name="accounts/password_reset_done.html"),
+        name="password_reset_done",
+    ),
+    path(
+        "reset/<uidb64>/<token>/",
+        auth_views.PasswordResetConfirmView.as_view(template_name="accounts/password_reset_confirm.html"),
+        name="password_reset_confirm",
+    ),
+    path(
+        "reset/done/",
+        auth_views.PasswordResetCompleteView.as_view(template_name="accounts/password_reset_complete.html"),
+        name="password_reset_complete",
+    ),
+]
+
+urlpatterns = [
+    path("", views.DashboardView.as_view(), name="dashboard"),
+    path("healthz", views.healthz, name="healthz"),
+    path("accounts/", include(account_patterns)),
+    path("invitations/<str:token>/", views.InvitationView.as_view(), name="invitation"),
+    path("organizations/new/", views.OrganizationCreateView.as_view(), name="organization_create"),
+    path("organizations/switch/", views.OrganizationSwitchView.as_view(), name="organization_switch"),
+    path("settings/", include(settings_patterns)),
+    path("orders/", include("orders.urls")),
+    path("inventory/", include("inventory.urls")),
+    path("shipping/", include("shipping.urls")),
+    path("stores/", include("integrations.urls")),
+    path("api/v1/", include("erp.api.urls")),
+    path("api/<path:rest>", api_not_found, name="api-not-found"),  # unknown API paths: JSON, not the 404 page
+]

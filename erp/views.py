@@ -1,0 +1,296 @@
+"""Dashboard views of the core: sign-up, organizations, members, API keys, audit log. Thin: forms in, services out."""
+
+from datetime import datetime, time
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db import connection
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views import View
+from django.views.generic import FormView, TemplateView
+
+from erp import selectors, services
+from erp.forms import APIKeyForm, AuditFilterForm, InviteForm, OrganizationForm, RoleForm, SignUpForm
+from erp.middleware import SESSION_KEY
+from erp.models import APIKey, Invitation, Membership
+from erp.roles import Perm
+from erp.views_base import OrganizationViewMixin
+
+
+def _form_errors_from(error: ValidationError, form: Any) -> None:
+    if hasattr(error, "error_dict"):
+        for field, errors in error.message_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, error.messages)
+
+
+def healthz(request: HttpRequest) -> JsonResponse:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+    return JsonResponse({"status": "ok"})
+
+
+# --------------------------------------------------------------------------------------------------- accounts
+class SignUpView(FormView):
+    template_name = "accounts/signup.html"
+    form_class = SignUpForm
+
+    def get_form_kwargs(self) -> dict[str, Any]:
+        kwargs = super().get_form_kwargs()
+        kwargs["joining_by_invitation"] = self.invitation is not None
+        if self.invitation is not None and self.request.method == "GET":
+            kwargs["initial"] = {"email": self.invitation.email}
+        return kwargs
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        token = request.GET.get("invitation", "")
+        self.invitation = services.invitation_find(token=token) if token else None
+        return super().dispatch(request, *args, **kwargs)
+
+    def form_valid(self, form: SignUpForm) -> HttpResponse:
+        data = form.cleaned_data
+        try:
+            if self.invitation is not None:
+                user = services.user_sign_up_by_invitation(
+                    email=data["email"],
+                    password=data["password"],
+                    full_name=data["full_name"],
+                    token=self.request.GET["invitation"],
+                )
+            else:
+                user = services.user_sign_up(
+                    email=data["email"],
+                    password=data["password"],
+                    full_name=data["full_name"],
+                    organization_name=data["organization_name"],
+                )
+        except ValidationError as error:
+            _form_errors_from(error, form)
+            return self.form_invalid(form)
+        login(self.request, user, backend="django.contrib.auth.backends.ModelBackend")
+        messages.success(self.request, "Welcome to Dropline. Connect your first store to start importing orders.")
+        return redirect("dashboard")
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        return super().get_context_data(invitation=self.invitation, **kwargs)
+
+
+class InvitationView(View):
+    """The link in an invitation email. Signed in as the invitee: accept. Otherwise: sign in or sign up first."""
+
+    def get(self, request: HttpRequest, token: str) -> HttpResponse:
+        invitation = services.invitation_find(token=token)
+        return render(request, "accounts/invitation.html", {"invitation": invitation, "token": token})
+
+    def post(self, request: HttpRequest, token: str) -> HttpResponse:
+        if not request.user.is_authenticated:
+            return redirect(f"{reverse('login')}?next={request.path}")
+        try:
+            membership = services.invitation_accept(token=token, user=request.user)
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+            return redirect("invitation", token=token)
+        request.session[SESSION_KEY] = str(membership.organization_id)
+        messages.success(request, f"You joined {membership.organization.name}.")
+        return redirect("dashboard")
+
+
+class OrganizationCreateView(LoginRequiredMixin, FormView):
+    template_name = "accounts/organization_create.html"
+    form_class = OrganizationForm
+
+    def form_valid(self, form: OrganizationForm) -> HttpResponse:
+        organization = services.organization_create(name=form.cleaned_data["name"], owner=self.request.user)
+        services.organization_update(
+            organization=organization,
+            actor=self.request.actor,
+            name=organization.name,
+            time_zone=form.cleaned_data["time_zone"],
+        )
+        self.request.session[SESSION_KEY] = str(organization.pk)
+        messages.success(self.request, f"{organization.name} is ready. Connect a store to get started.")
+        return redirect("dashboard")
+
+
+class OrganizationSwitchView(LoginRequiredMixin, View):
+    def post(self, request: HttpRequest) -> HttpResponse:
+        wanted = request.POST.get("organization", "")
+        membership = next((m for m in request.memberships if str(m.organization_id) == wanted), None)
+        if membership is None:
+            return HttpResponseBadRequest("You are not a member of that organization.")
+        request.session[SESSION_KEY] = wanted
+        messages.info(request, f"Switched to {membership.organization.name}.")
+        return redirect("dashboard")
+
+
+# -------------------------------------------------------------------------------------------------- dashboard
+class DashboardView(OrganizationViewMixin, TemplateView):
+    template_name = "dashboard.html"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        return super().get_context_data(
+            background_running=selectors.background_is_running(),
+            member_count=selectors.members_list().count(),
+            recent_activity=selectors.audit_entries()[:8] if Perm.AUDIT_VIEW in self.request.permissions else [],
+            **kwargs,
+        )
+
+
+# --------------------------------------------------------------------------------------------------- settings
+class OrganizationSettingsView(OrganizationViewMixin, FormView):
+    template_name = "settings/organization.html"
+    form_class = OrganizationForm
+    write_permission = Perm.ORGANIZATION_MANAGE
+
+    def get_form_kwargs(self) -> dict[str, Any]:
+        return {**super().get_form_kwargs(), "instance": self.request.organization}
+
+    def form_valid(self, form: OrganizationForm) -> HttpResponse:
+        services.organization_update(
+            organization=self.request.organization,
+            actor=self.request.actor,
+            name=form.cleaned_data["name"],
+            time_zone=form.cleaned_data["time_zone"],
+        )
+        messages.success(self.request, "Organization settings saved.")
+        return redirect("settings_organization")
+
+
+class MembersView(OrganizationViewMixin, FormView):
+    template_name = "settings/members.html"
+    form_class = InviteForm
+    write_permission = Perm.MEMBERS_MANAGE
+
+    def get_form_kwargs(self) -> dict[str, Any]:
+        return {**super().get_form_kwargs(), "inviter_role": self.request.membership.role}
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        return super().get_context_data(
+            members=selectors.members_list(), invitations=selectors.invitations_open(), role_form=RoleForm(), **kwargs
+        )
+
+    def form_valid(self, form: InviteForm) -> HttpResponse:
+        accept_url = self.request.build_absolute_uri(reverse("invitation", kwargs={"token": "TOKEN"}))
+        try:
+            services.member_invite(
+                organization=self.request.organization,
+                actor=self.request.actor,
+                email=form.cleaned_data["email"],
+                role=form.cleaned_data["role"],
+                accept_url_template=accept_url.replace("TOKEN", "{token}"),
+            )
+        except ValidationError as error:
+            _form_errors_from(error, form)
+            return self.form_invalid(form)
+        messages.success(self.request, f"Invitation sent to {form.cleaned_data['email']}.")
+        return redirect("settings_members")
+
+
+class MemberRoleView(OrganizationViewMixin, View):
+    write_permission = Perm.MEMBERS_MANAGE
+
+    def post(self, request: HttpRequest, pk: str) -> HttpResponse:
+        membership = get_object_or_404(Membership.objects.select_related("user"), pk=pk)
+        form = RoleForm(request.POST)
+        if form.is_valid():
+            try:
+                services.member_change_role(
+                    organization=request.organization,
+                    actor=request.actor,
+                    membership=membership,
+                    role=form.cleaned_data["role"],
+                )
+                messages.success(request, f"{membership.user.email} is now {membership.get_role_display()}.")
+            except ValidationError as error:
+                messages.error(request, " ".join(error.messages))
+        return redirect("settings_members")
+
+
+class MemberRemoveView(OrganizationViewMixin, View):
+    write_permission = Perm.MEMBERS_MANAGE
+
+    def post(self, request: HttpRequest, pk: str) -> HttpResponse:
+        membership = get_object_or_404(Membership.objects.select_related("user"), pk=pk)
+        try:
+            services.member_remove(organization=request.organization, actor=request.actor, membership=membership)
+            messages.success(request, f"{membership.user.email} was removed.")
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        return redirect("settings_members")
+
+
+class InvitationRevokeView(OrganizationViewMixin, View):
+    write_permission = Perm.MEMBERS_MANAGE
+
+    def post(self, request: HttpRequest, pk: str) -> HttpResponse:
+        invitation = get_object_or_404(Invitation.objects, pk=pk)
+        services.invitation_revoke(organization=request.organization, actor=request.actor, invitation=invitation)
+        messages.success(request, f"The invitation for {invitation.email} was revoked.")
+        return redirect("settings_members")
+
+
+class APIKeysView(OrganizationViewMixin, FormView):
+    template_name = "settings/api_keys.html"
+    form_class = APIKeyForm
+    read_permission = Perm.API_KEYS_MANAGE
+    write_permission = Perm.API_KEYS_MANAGE
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        return super().get_context_data(api_keys=APIKey.objects.select_related("created_by"), **kwargs)
+
+    def form_valid(self, form: APIKeyForm) -> HttpResponse:
+        api_key, raw_key = services.api_key_create(
+            organization=self.request.organization,
+            actor=self.request.actor,
+            name=form.cleaned_data["name"],
+            scope=form.cleaned_data["scope"],
+        )
+        # Shown once, in this response only: never stored, never put in the session or a redirect.
+        return self.render_to_response(self.get_context_data(form=APIKeyForm(), new_key=raw_key, new_key_row=api_key))
+
+
+class APIKeyRevokeView(OrganizationViewMixin, View):
+    write_permission = Perm.API_KEYS_MANAGE
+
+    def post(self, request: HttpRequest, pk: str) -> HttpResponse:
+        api_key = get_object_or_404(APIKey.objects, pk=pk)
+        services.api_key_revoke(organization=request.organization, actor=request.actor, api_key=api_key)
+        messages.success(request, f"{api_key} was revoked. Calls with it now fail.")
+        return redirect("settings_api_keys")
+
+
+class AuditLogView(OrganizationViewMixin, TemplateView):
+    template_name = "settings/audit.html"
+    read_permission = Perm.AUDIT_VIEW
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        form = AuditFilterForm(self.request.GET or None)
+        entries = selectors.audit_entries()
+        if form.is_valid():
+            data = form.cleaned_data
+            tz = timezone.get_current_timezone()
+            if data["action"]:
+                entries = entries.filter(action__startswith=data["action"])
+            if data["actor"]:
+                entries = entries.filter(actor_label__icontains=data["actor"])
+            if data["target_type"]:
+                entries = entries.filter(target_type=data["target_type"])
+            if data["since"]:
+                entries = entries.filter(created_at__gte=datetime.combine(data["since"], time.min, tzinfo=tz))
+            if data["until"]:
+                entries = entries.filter(created_at__lte=datetime.combine(data["until"], time.max, tzinfo=tz))
+        page = Paginator(entries, 50).get_page(self.request.GET.get("page"))
+        actions = selectors.audit_entries().order_by().values_list("action", flat=True).distinct()
+        query = self.request.GET.copy()
+        query.pop("page", None)
+        return super().get_context_data(
+            form=form, page=page, actions=sorted(actions), querystring=query.urlencode(), **kwargs
+        )

@@ -13,7 +13,6 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.mail import send_mail
 from django.db import models, transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -21,6 +20,7 @@ from django.utils import timezone
 from erp.actors import Actor
 from erp.models import APIKey, AuditEntry, Heartbeat, Invitation, Membership, Organization, User
 from erp.roles import ROLE_RANK, APIKeyScope, Role
+from erp.tasks import email_send
 from erp.tenancy import organization_scope
 
 API_KEY_TAG = "dl"
@@ -152,13 +152,10 @@ def member_invite(
         "accept_url": accept_url,
         "days": settings.INVITATION_VALID_DAYS,
     }
-    transaction.on_commit(
-        lambda: send_mail(
-            subject=f"You're invited to {organization.name} on Dropline",
-            message=render_to_string("emails/invitation.txt", context),
-            from_email=None,
-            recipient_list=[email],
-        )
+    email_send.delay_on_commit(
+        to=[email],
+        subject=f"You're invited to {organization.name} on Dropline",
+        body=render_to_string("emails/invitation.txt", context),
     )
     audit_record(
         organization=organization,

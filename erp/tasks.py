@@ -59,3 +59,12 @@ def invitations_expire() -> int:
     cutoff = timezone.now() - timedelta(days=30)
     deleted, _ = Invitation.unscoped.filter(accepted_at__isnull=True, expires_at__lt=cutoff).delete()
     return deleted
+
+
+@task(name="erp.email_send", tenant=False, autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
+def email_send(*, to: list[str], subject: str, body: str) -> None:
+    """Mail leaves through a worker, so a slow SMTP server never holds up a page. At least once: a redelivered
+    task may send a duplicate, which beats losing an invitation."""
+    from django.core.mail import send_mail
+
+    send_mail(subject=subject, message=body, from_email=None, recipient_list=to)

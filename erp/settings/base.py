@@ -163,8 +163,12 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
 else:
     # A message whose worker died unacknowledged goes back to the queue after this long. It must exceed the
     # longest task (CELERY_TASK_TIME_LIMIT) so a live task is never handed to a second worker.
+    # Workers sweep for such messages every CELERY_UNACKED_RESTORE_INTERVAL seconds (kombu's own default, 10 s x a
+    # throttle of 10, would leave a dead worker's task waiting up to 100 s more).
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=360),
+        "unacked_restore_interval": env.int("CELERY_UNACKED_RESTORE_INTERVAL", default=10),
+        "unacked_restore_throttle": 1,
     }
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TASK_EAGER_PROPAGATES = True

@@ -13,47 +13,15 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from django.apps import apps
-from django.forms.models import model_to_dict
 from django.test import Client
 
 from erp.ids import uuid7
-from erp.tenancy import TenantModel
-from tests.conftest import Tenant
 from tests.factories import TENANT_FACTORIES
+from tests.tenantdata import call, populate, snapshot, tenant_models
 from tests.urlwalk import Route, routes
 
 METHODS = ("get", "post", "put", "patch", "delete")
 NOT_SERVED = {404, 405}
-
-
-def tenant_models() -> list[type[TenantModel]]:
-    return [m for m in apps.get_models() if issubclass(m, TenantModel)]
-
-
-def populate(tenant: Tenant) -> list[TenantModel]:
-    """One row of every tenant model (through its factory), plus what creating the tenant made."""
-    for model in tenant_models():
-        TENANT_FACTORIES[model](organization=tenant.organization)
-    return [obj for model in tenant_models() for obj in model.unscoped.filter(organization=tenant.organization)]
-
-
-def snapshot(objects: list[TenantModel]) -> dict[str, Any]:
-    return {
-        f"{type(o).__name__}:{o.pk}": model_to_dict(type(o).unscoped.filter(pk=o.pk).first() or o)
-        if type(o).unscoped.filter(pk=o.pk).exists()
-        else None
-        for o in objects
-    }
-
-
-def call(client: Client, method: str, url: str, api_key: str | None = None) -> int:
-    headers = {"HTTP_AUTHORIZATION": f"Api-Key {api_key}"} if api_key else {}
-    body = {} if method == "get" else {"name": "hijacked", "role": "owner", "email": "evil@example.com"}
-    kwargs: dict[str, Any] = {"data": body, **headers}
-    if method in ("put", "patch", "delete"):
-        kwargs["content_type"] = "application/json"
-    return getattr(client, method)(url, **kwargs).status_code
 
 
 def id_routes() -> list[Route]:

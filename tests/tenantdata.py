@@ -1,0 +1,41 @@
+"""Helpers for the generic tenancy and role tests: one row of every tenant model, and a snapshot of rows."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.apps import apps
+from django.forms.models import model_to_dict
+from django.test import Client
+
+from erp.tenancy import TenantModel
+from tests.conftest import Tenant
+from tests.factories import TENANT_FACTORIES
+
+
+def tenant_models() -> list[type[TenantModel]]:
+    return [m for m in apps.get_models() if issubclass(m, TenantModel)]
+
+
+def populate(tenant: Tenant) -> list[TenantModel]:
+    """One row of every tenant model (through its factory), plus what creating the tenant made."""
+    for model in tenant_models():
+        TENANT_FACTORIES[model](organization=tenant.organization)
+    return [obj for model in tenant_models() for obj in model.unscoped.filter(organization=tenant.organization)]
+
+
+def snapshot(objects: list[TenantModel]) -> dict[str, Any]:
+    state = {}
+    for obj in objects:
+        row = type(obj).unscoped.filter(pk=obj.pk).first()
+        state[f"{type(obj).__name__}:{obj.pk}"] = model_to_dict(row) if row is not None else None
+    return state
+
+
+def call(client: Client, method: str, url: str, api_key: str | None = None) -> int:
+    headers = {"HTTP_AUTHORIZATION": f"Api-Key {api_key}"} if api_key else {}
+    body = {} if method == "get" else {"name": "hijacked", "role": "owner", "email": "evil@example.com"}
+    kwargs: dict[str, Any] = {"data": body, **headers}
+    if method in ("put", "patch", "delete"):
+        kwargs["content_type"] = "application/json"
+    return getattr(client, method)(url, **kwargs).status_code

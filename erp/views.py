@@ -271,6 +271,10 @@ class AuditLogView(OrganizationViewMixin, TemplateView):
     template_name = "settings/audit.html"
     read_permission = Perm.AUDIT_VIEW
 
+    def get_template_names(self) -> list[str]:
+        # The filters swap only the results in place (HTMX); a full load or a shared link renders the whole page.
+        return ["settings/_audit_results.html"] if self.request.htmx else [self.template_name]
+
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         form = AuditFilterForm(self.request.GET or None)
         entries = selectors.audit_entries()

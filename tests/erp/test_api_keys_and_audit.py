@@ -86,3 +86,14 @@ def test_the_audit_log_is_append_only(tenant: Any) -> None:
 def test_postgres_refuses_updates_of_audit_rows_even_in_raw_sql(tenant: Any) -> None:
     with pytest.raises(InternalError, match="append-only"), transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("UPDATE erp_auditentry SET action = 'forged'")
+
+
+def test_audit_filters_swap_only_the_results_with_htmx(tenant: Any) -> None:
+    tenant.client.post("/settings/api-keys/", {"name": "Looker", "scope": "read"})
+    full = tenant.client.get("/settings/audit/?action=api_key.")
+    partial = tenant.client.get("/settings/audit/?action=api_key.", HTTP_HX_REQUEST="true")
+    assert b"<html" in full.content
+    assert b"<html" not in partial.content
+    assert b'id="audit-results"' in partial.content
+    assert b"api_key.created" in partial.content
+    assert b"organization.created" not in partial.content

@@ -69,6 +69,13 @@ class Command(BaseCommand):
         self._supervise(processes)
 
     def _supervise(self, commands: dict[str, list[str]]) -> None:
+        # The children run in their own sessions, so only we hear a signal: turn SIGTERM/SIGHUP (a closed terminal,
+        # `timeout`, a process manager) into the same clean stop as Ctrl-C, or the children would outlive us.
+        def stop_on_signal(signum: int, frame: Any) -> None:
+            raise KeyboardInterrupt
+
+        signal.signal(signal.SIGTERM, stop_on_signal)
+        signal.signal(signal.SIGHUP, stop_on_signal)
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
         width = max(map(len, commands))
         running: dict[str, subprocess.Popen] = {}

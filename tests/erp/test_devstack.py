@@ -1,0 +1,74 @@
+"""`make run`'s supervisor: every process comes up, and a SIGTERM to the supervisor stops all of them."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+from django.conf import settings
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def children_of(pid: int) -> set[int]:
+    found = set()
+    for status in Path("/proc").glob("[0-9]*/status"):
+        try:
+            fields = dict(line.split(":\t", 1) for line in status.read_text().splitlines() if ":\t" in line)
+        except (OSError, ValueError):
+            continue
+        if fields.get("PPid", "").strip() == str(pid):
+            found.add(int(status.parent.name))
+    return found
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return Path(f"/proc/{pid}/status").exists() and "zombie" not in Path(f"/proc/{pid}/status").read_text()
+
+
+@pytest.mark.skipif(not Path("/proc").exists(), reason="reads /proc to find the supervised processes")
+def test_the_stack_starts_and_a_sigterm_stops_every_process(tmp_path: Path) -> None:
+    web, sandbox = free_port(), free_port()
+    env = {
+        **{k: v for k, v in os.environ.items() if k not in ("DJANGO_SETTINGS_MODULE", "DATABASE_URL", "REDIS_URL")},
+        "DJANGO_ENV": "local",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'dev.sqlite3'}",
+        "TIKTOK_SANDBOX_PORT": str(sandbox),
+    }
+    supervisor = subprocess.Popen(
+        [sys.executable, "manage.py", "devstack", "--port", str(web)],
+        cwd=settings.BASE_DIR, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"http://127.0.0.1:{web}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.3)
+        else:
+            pytest.fail("the web process did not come up within 60 s")
+        assert httpx.get(f"http://127.0.0.1:{sandbox}/sandbox/stats", timeout=2).status_code == 200
+        children = children_of(supervisor.pid)
+        assert len(children) == 4  # web, worker, beat, TikTok sandbox
+    finally:
+        supervisor.send_signal(signal.SIGTERM)
+        supervisor.wait(timeout=30)
+    time.sleep(0.5)
+    assert not [pid for pid in children if alive(pid)], "processes outlived the supervisor"

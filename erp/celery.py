@@ -8,8 +8,11 @@ long countdown/ETA, which a Redis broker may deliver twice or lose.
 
 import os
 
+from typing import Any
+
 from celery import Celery
 from celery.schedules import crontab
+from celery.signals import worker_ready
 from kombu import Queue
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", f"erp.settings.{os.environ.get('DJANGO_ENV', 'local')}")
@@ -48,3 +51,12 @@ app.conf.update(
     },
 )
 app.autodiscover_tasks()
+
+
+@worker_ready.connect
+def _announce_worker(**kwargs: Any) -> None:
+    """A worker that has just started counts as a heartbeat, so the dashboard is green from the first minute; beat's
+    30-second heartbeat task keeps it fresh after that."""
+    from erp.services import heartbeat_record
+
+    heartbeat_record(name="background")

@@ -7,7 +7,6 @@ long countdown/ETA, which a Redis broker may deliver twice or lose.
 """
 
 import os
-
 from typing import Any
 
 from celery import Celery

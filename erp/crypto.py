@@ -21,7 +21,8 @@ def _fernet(keys: str) -> MultiFernet:
     try:
         return MultiFernet([Fernet(key.strip()) for key in keys.split(",") if key.strip()])
     except ValueError as error:
-        raise ImproperlyConfigured(f"FIELD_ENCRYPTION_KEY is not a comma-separated list of Fernet keys: {error}") from None
+        message = f"FIELD_ENCRYPTION_KEY is not a comma-separated list of Fernet keys: {error}"
+        raise ImproperlyConfigured(message) from None
 
 
 def encrypt(plaintext: str) -> str:

@@ -226,6 +226,13 @@ TIKTOK_API_BASE_URL = env("TIKTOK_API_BASE_URL", default=f"http://127.0.0.1:{TIK
 TIKTOK_AUTH_BASE_URL = env("TIKTOK_AUTH_BASE_URL", default=f"http://127.0.0.1:{TIKTOK_SANDBOX_PORT}")
 TIKTOK_AUTHORIZE_URL = env("TIKTOK_AUTHORIZE_URL", default=f"http://127.0.0.1:{TIKTOK_SANDBOX_PORT}/open/authorize")
 
+# Order import: how often each store is polled, how far back a poll re-reads (the platform may report an update a
+# little late), how long one task pages before handing over to the next, and how long a dead worker's lease lasts.
+ORDER_SYNC_INTERVAL_SECONDS = env.int("ORDER_SYNC_INTERVAL_SECONDS", default=60)
+ORDER_SYNC_OVERLAP_SECONDS = env.int("ORDER_SYNC_OVERLAP_SECONDS", default=300)
+ORDER_SYNC_TIME_BUDGET_SECONDS = env.int("ORDER_SYNC_TIME_BUDGET_SECONDS", default=180)
+ORDER_SYNC_LEASE_SECONDS = env.int("ORDER_SYNC_LEASE_SECONDS", default=120)
+
 # ---------------------------------------------------------------------------------------------------------------
 # Logging: one line per event, tagged with the organization in scope so a tenant's trail can be grepped.
 LOG_LEVEL = env("LOG_LEVEL", default="INFO")

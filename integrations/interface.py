@@ -1,0 +1,496 @@
+"""Dataclasses that cross app boundaries: what a platform adapter hands to the rest of Dropline.
+
+Platform-neutral names; platform JSON never leaves `integrations/<platform>/`. Times are aware UTC datetimes, money
+is `Decimal` with a currency, ids are strings (TikTok ids exceed 2**53 and must never pass through a float).
+Status values keep the platform's vocabulary (e.g. `AWAITING_SHIPMENT`) because the order app maps them per platform.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Generic, TypeVar
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Money:
+    amount: Decimal
+    currency: str
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    """One page of a cursor-paginated listing; `next_cursor` is None on the last page."""
+
+    items: tuple[T, ...]
+    next_cursor: str | None
+    total_count: int | None = None
+
+
+# --- auth -----------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TokenSet:
+    """A seller's tokens; the Store row persists these (encrypted) and hands them back to build a client."""
+
+    access_token: str
+    access_token_expires_at: datetime
+    refresh_token: str
+    refresh_token_expires_at: datetime
+    open_id: str = ""
+    seller_name: str = ""
+    seller_base_region: str = ""
+    granted_scopes: tuple[str, ...] = ()
+
+    def access_expires_within(self, seconds: float, now: datetime) -> bool:
+        return (self.access_token_expires_at - now).total_seconds() <= seconds
+
+
+@dataclass(frozen=True)
+class AuthorizedShop:
+    shop_id: str
+    name: str
+    region: str
+    seller_type: str  # CROSS_BORDER | LOCAL
+    cipher: str  # the shop selector every shop-scoped call needs
+    code: str  # the shop code sellers see in Seller Center
+
+
+@dataclass(frozen=True)
+class ActiveShop:
+    shop_id: str
+    region: str
+
+
+# --- orders ---------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AddressDistrict:
+    level: str  # L0 (country) .. L4
+    level_name: str  # e.g. "State", "City"
+    name: str
+
+
+@dataclass(frozen=True)
+class Address:
+    name: str = ""
+    phone: str = ""
+    full_address: str = ""
+    line1: str = ""
+    line2: str = ""
+    line3: str = ""
+    line4: str = ""
+    postal_code: str = ""
+    region_code: str = ""
+    first_name: str = ""
+    last_name: str = ""
+    post_town: str = ""
+    state: str = ""
+    city: str = ""
+    district: str = ""
+    town: str = ""
+    districts: tuple[AddressDistrict, ...] = ()
+    # True when the platform masked the name/phone ("D**** K***", "(+1)213-***-1234"): never print these on a label.
+    is_masked: bool = False
+
+
+@dataclass(frozen=True)
+class Deadlines:
+    ship_by: datetime | None = None  # RTS SLA: reach AWAITING_COLLECTION by then or count as late dispatch
+    collect_by: datetime | None = None  # TTS SLA: carrier collection by then
+    shipping_due: datetime | None = None  # auto-cancel if not shipped by then
+    collection_due: datetime | None = None  # auto-cancel if not collected by then
+    delivery_by: datetime | None = None  # on-time delivery SLA
+    delivery_due: datetime | None = None  # auto-cancel if not delivered by then
+    cancel_unpaid_at: datetime | None = None  # platform auto-cancel time
+
+
+@dataclass(frozen=True)
+class BundleComponent:
+    sku_id: str
+    product_id: str
+    seller_sku: str
+    count: int
+
+
+@dataclass(frozen=True)
+class PlatformOrderLine:
+    """One unit of one SKU. The platform has no quantity: two units are two lines with the same sku_id."""
+
+    line_id: str
+    sku_id: str
+    product_id: str
+    seller_sku: str
+    product_name: str
+    sku_name: str = ""
+    sku_image: str = ""
+    original_price: Money | None = None
+    sale_price: Money | None = None
+    seller_discount: Money | None = None
+    platform_discount: Money | None = None
+    package_id: str = ""
+    package_status: str = ""  # TO_FULFILL | PROCESSING | FULFILLING | COMPLETED | CANCELLED
+    display_status: str = ""
+    tracking_number: str = ""
+    carrier_id: str = ""
+    carrier_name: str = ""
+    is_gift: bool = False
+    is_dangerous_good: bool = False
+    cancel_user: str = ""
+    cancel_reason: str = ""
+    bundle_components: tuple[BundleComponent, ...] = ()
+
+
+@dataclass(frozen=True)
+class OrderTotals:
+    currency: str
+    subtotal: Money | None = None
+    shipping_fee: Money | None = None
+    tax: Money | None = None
+    total: Money | None = None
+    seller_discount: Money | None = None
+    platform_discount: Money | None = None
+
+
+@dataclass(frozen=True)
+class PlatformOrder:
+    platform: str
+    order_id: str
+    status: str  # UNPAID, ON_HOLD, AWAITING_SHIPMENT, PARTIALLY_SHIPPING, AWAITING_COLLECTION, IN_TRANSIT, ...
+    shipping_type: str  # TIKTOK (platform label) | SELLER (seller ships, uploads tracking: legacy in the US from 2026)
+    fulfillment_type: str  # FULFILLMENT_BY_SELLER | FULFILLMENT_BY_TIKTOK | ...
+    lines: tuple[PlatformOrderLine, ...]
+    address: Address | None  # None while UNPAID / ON_HOLD: the platform hides it
+    created_at: datetime | None
+    updated_at: datetime | None
+    paid_at: datetime | None = None
+    cancelled_at: datetime | None = None
+    shipped_at: datetime | None = None  # rts_time
+    collected_at: datetime | None = None
+    delivered_at: datetime | None = None
+    delivery_type: str = ""
+    delivery_option_id: str = ""
+    delivery_option_name: str = ""
+    carrier_id: str = ""
+    carrier_name: str = ""
+    tracking_number: str = ""
+    warehouse_id: str = ""
+    package_ids: tuple[str, ...] = ()
+    totals: OrderTotals | None = None
+    deadlines: Deadlines = field(default_factory=Deadlines)
+    buyer_message: str = ""
+    seller_note: str = ""
+    is_on_hold_order: bool = False
+    is_buyer_request_cancel: bool = False
+    cancel_reason: str = ""
+    cancellation_initiator: str = ""
+    is_cod: bool = False
+    is_sample_order: bool = False
+    is_replacement_order: bool = False
+    order_type: str = ""
+    split_or_combine_tag: str = ""
+
+    @property
+    def is_seller_shipping(self) -> bool:
+        """Seller Shipping (own label + tracking upload): legacy / whitelisted only under the 2026 US policy."""
+        return self.shipping_type == "SELLER"
+
+    @property
+    def is_fulfilled_by_platform(self) -> bool:
+        return self.fulfillment_type == "FULFILLMENT_BY_TIKTOK"
+
+
+@dataclass(frozen=True)
+class SkuQuantity:
+    sku_id: str
+    seller_sku: str
+    product_id: str
+    product_name: str
+    quantity: int
+    line_ids: tuple[str, ...]
+
+
+def aggregate_lines_by_sku(lines: Iterable[PlatformOrderLine]) -> tuple[SkuQuantity, ...]:
+    """Group one-unit lines into SKU x quantity for people (pick lists, packing slips); keeps every line id."""
+    grouped: dict[str, list[PlatformOrderLine]] = {}
+    for line in lines:
+        grouped.setdefault(line.sku_id, []).append(line)
+    return tuple(
+        SkuQuantity(
+            sku_id=sku_id,
+            seller_sku=group[0].seller_sku,
+            product_id=group[0].product_id,
+            product_name=group[0].product_name,
+            quantity=len(group),
+            line_ids=tuple(line.line_id for line in group),
+        )
+        for sku_id, group in grouped.items()
+    )
+
+
+# --- fulfillment ----------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Weight:
+    value: Decimal
+    unit: str  # GRAM | POUND (TikTok spelling)
+
+
+@dataclass(frozen=True)
+class Dimensions:
+    length: Decimal
+    width: Decimal
+    height: Decimal
+    unit: str  # CM | INCH
+
+
+@dataclass(frozen=True)
+class ShippingServiceQuote:
+    service_id: str
+    name: str
+    price: Money | None
+    earliest_delivery_days: int | None
+    latest_delivery_days: int | None
+    is_default: bool
+    carrier_id: str
+    carrier_name: str
+
+
+@dataclass(frozen=True)
+class ShippingServiceOptions:
+    order_id: str
+    line_ids: tuple[str, ...]
+    weight: Weight | None
+    dimensions: Dimensions | None
+    services: tuple[ShippingServiceQuote, ...]
+
+
+@dataclass(frozen=True)
+class PurchasedLabel:
+    """The result of buying a platform label (TikTok: Create Packages)."""
+
+    package_id: str
+    order_id: str
+    line_ids: tuple[str, ...]
+    service: ShippingServiceQuote | None
+    weight: Weight | None
+    dimensions: Dimensions | None
+    created_at: datetime | None
+
+
+@dataclass(frozen=True)
+class TimeSlot:
+    start: datetime | None
+    end: datetime | None
+    available: bool | None = None
+
+
+@dataclass(frozen=True)
+class HandoverOptions:
+    can_pickup: bool
+    can_drop_off: bool
+    can_van_collection: bool
+    drop_off_point_url: str
+    pickup_slots: tuple[TimeSlot, ...]
+
+
+@dataclass(frozen=True)
+class SelfShipment:
+    tracking_number: str
+    carrier_id: str
+
+
+@dataclass(frozen=True)
+class ShipPackageRequest:
+    package_id: str
+    handover_method: str | None = None  # PICKUP | DROP_OFF
+    pickup_slot: TimeSlot | None = None
+    self_shipment: SelfShipment | None = None  # seller shipping only
+
+
+@dataclass(frozen=True)
+class ItemError:
+    code: int
+    message: str
+    ref: str = ""  # e.g. the warehouse id of a secondary inventory error
+
+
+@dataclass(frozen=True)
+class ItemResult:
+    """The outcome for one item of a batch call: batch endpoints succeed as a whole and list per-item failures."""
+
+    item_id: str
+    ok: bool
+    code: int | None = None
+    message: str = ""
+    details: tuple[ItemError, ...] = ()
+
+
+@dataclass(frozen=True)
+class PlatformPackage:
+    package_id: str
+    status: str  # PROCESSING | FULFILLING | COMPLETED | CANCELLED
+    order_ids: tuple[str, ...]
+    line_ids: tuple[str, ...] = ()
+    tracking_number: str = ""
+    carrier_id: str = ""
+    carrier_name: str = ""
+    shipping_type: str = ""
+    delivery_option_id: str = ""
+    delivery_option_name: str = ""
+    handover_method: str = ""
+    pickup_slot: TimeSlot | None = None
+    last_mile_tracking_number: str = ""
+    recipient_address: Address | None = None
+    sender_address: Address | None = None
+    weight: Weight | None = None
+    dimensions: Dimensions | None = None
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class ShippingDocument:
+    package_id: str
+    document_type: str
+    url: str  # expires 24 h after issue: fetch and store the file, never re-buy for a reprint
+    tracking_number: str
+    expires_at: datetime | None
+
+
+@dataclass(frozen=True)
+class TrackingEvent:
+    description: str
+    occurred_at: datetime | None
+
+
+@dataclass(frozen=True)
+class SellerShipment:
+    """Result of reporting a seller-shipped (own label) package to the platform."""
+
+    order_id: str
+    package_id: str
+    line_ids: tuple[str, ...]
+    warning: str = ""
+
+
+# --- logistics, catalogue, stock ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Warehouse:
+    warehouse_id: str
+    name: str
+    status: str  # ENABLED | DISABLED | RESTRICTED
+    type: str  # SALES_WAREHOUSE | RETURN_WAREHOUSE
+    sub_type: str
+    is_default: bool
+    address: Address | None
+
+
+@dataclass(frozen=True)
+class DeliveryOption:
+    option_id: str
+    name: str
+    type: str  # STANDARD | EXPRESS | ECONOMY | SEND_BY_SELLER
+    description: str = ""
+    platforms: tuple[str, ...] = ()
+
+    @property
+    def is_seller_shipping(self) -> bool:
+        return self.type == "SEND_BY_SELLER"
+
+
+@dataclass(frozen=True)
+class ShippingProvider:
+    provider_id: str
+    name: str
+
+
+@dataclass(frozen=True)
+class WarehouseQuantity:
+    warehouse_id: str | None  # None: the SKU has a single warehouse
+    quantity: int
+
+
+@dataclass(frozen=True)
+class InventoryUpdate:
+    """Absolute quantities for one SKU; must list every warehouse the SKU is assigned to."""
+
+    sku_id: str
+    quantities: tuple[WarehouseQuantity, ...]
+
+
+@dataclass(frozen=True)
+class WarehouseStock:
+    warehouse_id: str
+    available: int
+    committed: int
+
+
+@dataclass(frozen=True)
+class InventoryLevel:
+    product_id: str
+    sku_id: str
+    seller_sku: str
+    available: int
+    committed: int
+    by_warehouse: tuple[WarehouseStock, ...] = ()
+
+
+@dataclass(frozen=True)
+class ProductSku:
+    sku_id: str
+    seller_sku: str
+    price: Money | None
+    quantities: tuple[WarehouseQuantity, ...] = ()
+
+
+@dataclass(frozen=True)
+class Product:
+    product_id: str
+    title: str
+    status: str
+    skus: tuple[ProductSku, ...]
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+
+
+# --- webhooks -------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class WebhookEvent:
+    """A verified platform notification. It only says *what* changed: fetch the object before acting."""
+
+    platform: str
+    notification_id: str
+    topic_code: int
+    topic: str  # e.g. ORDER_STATUS_CHANGE; "UNKNOWN_<code>" for topics Dropline does not model
+    shop_id: str  # platform shop id (not the cipher); empty for seller-level (FBT) topics
+    seller_open_id: str
+    sent_at: datetime | None
+    order_id: str = ""
+    order_status: str = ""  # normalised: the webhook's "CANCEL" becomes "CANCELLED" like the order API
+    is_on_hold_order: bool | None = None
+    package_ids: tuple[str, ...] = ()
+    product_id: str = ""
+    sku_id: str = ""
+    status: str = ""  # topic-specific status (cancel_status, return_status, product status ...)
+    message: str = ""
+    updated_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class WebhookSubscription:
+    topic: str
+    address: str
+    created_at: datetime | None = None
+    updated_at: datetime | None = None

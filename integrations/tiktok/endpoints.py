@@ -1,0 +1,94 @@
+"""Every TikTok Shop API the client calls, with its version, shop scoping and retry policy.
+
+Versions follow the spec files in shared/platforms/tiktok-shop/spec/ (the authority where they differ from the README):
+Get Order Detail is documented at 202507 and Search Products at 202502; every other API at 202309.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from urllib.parse import quote
+
+
+class RetryPolicy(enum.Enum):
+    # Reads, and writes that set absolute state (Update Inventory, Event API PUT/DELETE): repeating is harmless, so
+    # retry on 429, 5xx, 36009002, 36009003 and any transport error.
+    SAFE = "safe"
+    # Calls that buy or ship something: retry only when the request provably was not processed (HTTP 429 / 36009002
+    # from the gateway, a connection that never opened). Anything after the request left -> PlatformOutcomeUnknown.
+    UNSAFE = "unsafe"
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    name: str
+    method: str
+    path: str  # template, e.g. /fulfillment/202309/packages/{package_id}/ship
+    shop_scoped: bool = True  # sends shop_cipher; /authorization/* and /seller/* must NOT (36009004)
+    retry: RetryPolicy = RetryPolicy.SAFE
+
+    @property
+    def key(self) -> str:
+        """`METHOD /path/template`: the unit TikTok rate-limits (per API, per app + shop)."""
+        return f"{self.method} {self.path}"
+
+    def render(self, path_params: dict[str, str] | None = None) -> str:
+        params = {name: quote(str(value), safe="") for name, value in (path_params or {}).items()}
+        return self.path.format(**params)
+
+
+_SAFE, _UNSAFE = RetryPolicy.SAFE, RetryPolicy.UNSAFE
+
+GET_AUTHORIZED_SHOPS = Endpoint("Get Authorized Shops", "GET", "/authorization/202309/shops", shop_scoped=False)
+GET_ACTIVE_SHOPS = Endpoint("Get Active Shops", "GET", "/seller/202309/shops", shop_scoped=False)
+
+SEARCH_ORDERS = Endpoint("Search Orders", "POST", "/order/202309/orders/search")
+GET_ORDER_DETAIL = Endpoint("Get Order Detail", "GET", "/order/202507/orders")
+
+GET_ELIGIBLE_SHIPPING_SERVICE = Endpoint(
+    "Get Eligible Shipping Service", "POST", "/fulfillment/202309/orders/{order_id}/shipping_services/query"
+)
+CREATE_PACKAGES = Endpoint("Create Packages", "POST", "/fulfillment/202309/packages", retry=_UNSAFE)
+SHIP_PACKAGE = Endpoint("Ship Package", "POST", "/fulfillment/202309/packages/{package_id}/ship", retry=_UNSAFE)
+BATCH_SHIP_PACKAGES = Endpoint("Batch Ship Packages", "POST", "/fulfillment/202309/packages/ship", retry=_UNSAFE)
+GET_HANDOVER_TIME_SLOTS = Endpoint(
+    "Get Package Handover Time Slots", "GET", "/fulfillment/202309/packages/{package_id}/handover_time_slots"
+)
+GET_SHIPPING_DOCUMENT = Endpoint(
+    "Get Package Shipping Document", "GET", "/fulfillment/202309/packages/{package_id}/shipping_documents"
+)
+GET_PACKAGE_DETAIL = Endpoint("Get Package Detail", "GET", "/fulfillment/202309/packages/{package_id}")
+SEARCH_PACKAGE = Endpoint("Search Package", "POST", "/fulfillment/202309/packages/search")
+GET_TRACKING = Endpoint("Get Tracking", "GET", "/fulfillment/202309/orders/{order_id}/tracking")
+MARK_PACKAGE_AS_SHIPPED = Endpoint(
+    "Mark Package As Shipped", "POST", "/fulfillment/202309/orders/{order_id}/packages", retry=_UNSAFE
+)
+UPDATE_SHIPPING_INFO = Endpoint(
+    "Update Shipping Info", "POST", "/fulfillment/202309/orders/{order_id}/shipping_info/update", retry=_UNSAFE
+)
+UPDATE_PACKAGE_SHIPPING_INFO = Endpoint(
+    "Update Package Shipping Info",
+    "POST",
+    "/fulfillment/202309/packages/{package_id}/shipping_info/update",
+    retry=_UNSAFE,
+)
+
+GET_WAREHOUSE_LIST = Endpoint("Get Warehouse List", "GET", "/logistics/202309/warehouses")
+GET_WAREHOUSE_DELIVERY_OPTIONS = Endpoint(
+    "Get Warehouse Delivery Options", "GET", "/logistics/202309/warehouses/{warehouse_id}/delivery_options"
+)
+GET_SHIPPING_PROVIDERS = Endpoint(
+    "Get Shipping Providers", "GET", "/logistics/202309/delivery_options/{delivery_option_id}/shipping_providers"
+)
+
+# Update Inventory sets absolute quantities, so a repeat converges to the same state: SAFE.
+UPDATE_INVENTORY = Endpoint("Update Inventory", "POST", "/product/202309/products/{product_id}/inventory/update")
+INVENTORY_SEARCH = Endpoint("Inventory Search", "POST", "/product/202309/inventory/search")
+SEARCH_PRODUCTS = Endpoint("Search Products", "POST", "/product/202502/products/search")
+
+GET_SHOP_WEBHOOKS = Endpoint("Get Shop Webhooks", "GET", "/event/202309/webhooks")
+UPDATE_SHOP_WEBHOOK = Endpoint("Update Shop Webhook", "PUT", "/event/202309/webhooks")  # upsert by event_type
+DELETE_SHOP_WEBHOOK = Endpoint("Delete Shop Webhook", "DELETE", "/event/202309/webhooks")
+
+ALL: tuple[Endpoint, ...] = tuple(value for value in globals().values() if isinstance(value, Endpoint))

@@ -1,0 +1,746 @@
+"""Pure functions: TikTok Shop JSON <-> Dropline dataclasses. No I/O, no Django.
+
+Field names are exactly the spec's (shared/platforms/tiktok-shop/spec/). Tolerant on input: a missing optional field
+becomes "" / None, because TikTok omits fields per market and status (e.g. no recipient_address while ON_HOLD).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from integrations.interface import (
+    ActiveShop,
+    Address,
+    AddressDistrict,
+    AuthorizedShop,
+    BundleComponent,
+    Deadlines,
+    DeliveryOption,
+    Dimensions,
+    HandoverOptions,
+    InventoryLevel,
+    InventoryUpdate,
+    ItemError,
+    ItemResult,
+    Money,
+    OrderTotals,
+    PlatformOrder,
+    PlatformOrderLine,
+    PlatformPackage,
+    Product,
+    ProductSku,
+    PurchasedLabel,
+    SellerShipment,
+    ShipPackageRequest,
+    ShippingDocument,
+    ShippingProvider,
+    ShippingServiceOptions,
+    ShippingServiceQuote,
+    TimeSlot,
+    TokenSet,
+    TrackingEvent,
+    Warehouse,
+    WarehouseQuantity,
+    WarehouseStock,
+    WebhookEvent,
+    WebhookSubscription,
+    Weight,
+)
+
+PLATFORM = "tiktok"
+Json = Mapping[str, Any]
+
+# Webhook `type` codes -> Event API event_type names (README §7.2; code 2 from the ECOM SDK only).
+WEBHOOK_TOPICS: dict[int, str] = {
+    1: "ORDER_STATUS_CHANGE",
+    2: "REVERSE_STATUS_UPDATE",
+    3: "RECIPIENT_ADDRESS_UPDATE",
+    4: "PACKAGE_UPDATE",
+    5: "PRODUCT_STATUS_CHANGE",
+    6: "SELLER_DEAUTHORIZATION",
+    7: "UPCOMING_AUTHORIZATION_EXPIRATION",
+    11: "CANCELLATION_STATUS_CHANGE",
+    12: "RETURN_STATUS_CHANGE",
+    13: "NEW_CONVERSATION",
+    14: "NEW_MESSAGE",
+    15: "PRODUCT_INFORMATION_CHANGE",
+    16: "PRODUCT_CREATION",
+    18: "PRODUCT_CATEGORY_CHANGE",
+    21: "FBT_INBOUND_ORDER_STATUS_CHANGE",
+    22: "FBT_MERCHANT_ONBOARDING",
+    23: "FBT_GOODS_MATCH",
+    24: "FBT_INVENTORY_UPDATE",
+    27: "INVENTORY_STATUS_CHANGE",
+    36: "INVOICE_STATUS_CHANGE",
+}
+
+DOC_URL_LIFETIME = timedelta(hours=24)
+
+
+# --- scalars --------------------------------------------------------------------------------------------------------
+
+
+def _s(value: Any) -> str:
+    """Ids and free text as str; numbers too (a type-5 webhook example sends product_id as a number)."""
+    if value is None:
+        return ""
+    return str(value)
+
+
+def from_epoch(value: Any) -> datetime | None:
+    """Unix seconds -> aware UTC; 0 / missing mean "not happened" in TikTok payloads."""
+    if value in (None, "", 0, "0"):
+        return None
+    return datetime.fromtimestamp(int(value), tz=UTC)
+
+
+def from_epoch_millis(value: Any) -> datetime | None:
+    if value in (None, "", 0, "0"):
+        return None
+    return datetime.fromtimestamp(int(value) / 1000, tz=UTC)
+
+
+def to_epoch(moment: datetime) -> int:
+    if moment.tzinfo is None:
+        raise ValueError("naive datetime: pass an aware (UTC) datetime")
+    return int(moment.timestamp())
+
+
+def decimal_or_none(value: Any) -> Decimal | None:
+    if value in (None, ""):
+        return None
+    try:
+        return Decimal(str(value))
+    except InvalidOperation:
+        return None
+
+
+def money(value: Any, currency: str) -> Money | None:
+    amount = decimal_or_none(value)
+    return None if amount is None else Money(amount=amount, currency=currency)
+
+
+def _decimal_str(value: Decimal) -> str:
+    # Strings on the wire (spec types are string); never exponent notation ("1E+1").
+    return format(value.normalize(), "f") if value == value.to_integral() else format(value, "f")
+
+
+# --- auth -----------------------------------------------------------------------------------------------------------
+
+
+def token_set_from_json(data: Json) -> TokenSet:
+    # *_expire_in are absolute Unix timestamps, not durations (README §2.2).
+    return TokenSet(
+        access_token=_s(data.get("access_token")),
+        access_token_expires_at=from_epoch(data.get("access_token_expire_in")) or datetime.fromtimestamp(0, tz=UTC),
+        refresh_token=_s(data.get("refresh_token")),
+        refresh_token_expires_at=from_epoch(data.get("refresh_token_expire_in")) or datetime.fromtimestamp(0, tz=UTC),
+        open_id=_s(data.get("open_id")),
+        seller_name=_s(data.get("seller_name")),
+        seller_base_region=_s(data.get("seller_base_region")),
+        granted_scopes=tuple(data.get("granted_scopes") or ()),
+    )
+
+
+def authorized_shops_from_json(data: Json) -> list[AuthorizedShop]:
+    return [
+        AuthorizedShop(
+            shop_id=_s(shop.get("id")),
+            name=_s(shop.get("name")),
+            region=_s(shop.get("region")),
+            seller_type=_s(shop.get("seller_type")),
+            cipher=_s(shop.get("cipher")),
+            code=_s(shop.get("code")),
+        )
+        for shop in data.get("shops") or ()
+    ]
+
+
+def active_shops_from_json(data: Json) -> list[ActiveShop]:
+    return [ActiveShop(shop_id=_s(s.get("id")), region=_s(s.get("region"))) for s in data.get("shops") or ()]
+
+
+# --- orders ---------------------------------------------------------------------------------------------------------
+
+
+def _looks_masked(*values: str) -> bool:
+    return any("*" in value for value in values if value)
+
+
+def address_from_json(data: Json | None) -> Address | None:
+    if not data:
+        return None
+    districts = tuple(
+        AddressDistrict(
+            level=_s(d.get("address_level")), level_name=_s(d.get("address_level_name")), name=_s(d.get("address_name"))
+        )
+        for d in data.get("district_info") or ()
+    )
+    by_level = {d.level: d.name for d in districts}
+    name = _s(data.get("name") or data.get("contact_person"))
+    phone = _s(data.get("phone_number"))
+    return Address(
+        name=name,
+        phone=phone,
+        full_address=_s(data.get("full_address")),
+        line1=_s(data.get("address_line1")),
+        line2=_s(data.get("address_line2")),
+        line3=_s(data.get("address_line3")),
+        line4=_s(data.get("address_line4")),
+        postal_code=_s(data.get("postal_code")),
+        region_code=_s(data.get("region_code")),
+        first_name=_s(data.get("first_name")),
+        last_name=_s(data.get("last_name")),
+        post_town=_s(data.get("post_town")),
+        # Order addresses carry district_info levels (US: L1 state, L3 city); warehouse addresses flat fields.
+        state=_s(data.get("state")) or by_level.get("L1", ""),
+        city=_s(data.get("city")) or by_level.get("L3", "") or by_level.get("L2", ""),
+        district=_s(data.get("distict") or data.get("district")),  # the warehouse schema spells it "distict"
+        town=_s(data.get("town")),
+        districts=districts,
+        is_masked=_looks_masked(name, phone),
+    )
+
+
+def order_line_from_json(data: Json, currency: str) -> PlatformOrderLine:
+    line_currency = _s(data.get("currency")) or currency
+    return PlatformOrderLine(
+        line_id=_s(data.get("id")),
+        sku_id=_s(data.get("sku_id")),
+        product_id=_s(data.get("product_id")),
+        seller_sku=_s(data.get("seller_sku")),
+        product_name=_s(data.get("product_name")),
+        sku_name=_s(data.get("sku_name")),
+        sku_image=_s(data.get("sku_image")),
+        original_price=money(data.get("original_price"), line_currency),
+        sale_price=money(data.get("sale_price"), line_currency),
+        seller_discount=money(data.get("seller_discount"), line_currency),
+        platform_discount=money(data.get("platform_discount"), line_currency),
+        package_id=_s(data.get("package_id")),
+        package_status=_s(data.get("package_status")),
+        display_status=_s(data.get("display_status")),
+        tracking_number=_s(data.get("tracking_number")),
+        carrier_id=_s(data.get("shipping_provider_id")),
+        carrier_name=_s(data.get("shipping_provider_name")),
+        is_gift=bool(data.get("is_gift")),
+        is_dangerous_good=bool(data.get("is_dangerous_good")),
+        cancel_user=_s(data.get("cancel_user")),
+        cancel_reason=_s(data.get("cancel_reason")),
+        bundle_components=tuple(
+            BundleComponent(
+                sku_id=_s(c.get("sku_id")),
+                product_id=_s(c.get("product_id")),
+                seller_sku=_s(c.get("seller_sku")),
+                count=int(c.get("sku_count") or 0),
+            )
+            for c in data.get("combined_listing_skus") or ()
+        ),
+    )
+
+
+def order_from_json(data: Json) -> PlatformOrder:
+    payment = data.get("payment") or {}
+    currency = _s(payment.get("currency"))
+    if not currency:
+        currency = next((_s(li.get("currency")) for li in data.get("line_items") or () if li.get("currency")), "")
+    totals = (
+        OrderTotals(
+            currency=currency,
+            subtotal=money(payment.get("sub_total"), currency),
+            shipping_fee=money(payment.get("shipping_fee"), currency),
+            tax=money(payment.get("tax"), currency),
+            total=money(payment.get("total_amount"), currency),
+            seller_discount=money(payment.get("seller_discount"), currency),
+            platform_discount=money(payment.get("platform_discount"), currency),
+        )
+        if payment
+        else None
+    )
+    return PlatformOrder(
+        platform=PLATFORM,
+        order_id=_s(data.get("id")),
+        status=_s(data.get("status")),
+        shipping_type=_s(data.get("shipping_type")),
+        fulfillment_type=_s(data.get("fulfillment_type")),
+        lines=tuple(order_line_from_json(li, currency) for li in data.get("line_items") or ()),
+        # Absent (or empty) while UNPAID / ON_HOLD: None, never an empty Address that looks like a real one.
+        address=address_from_json(data.get("recipient_address")),
+        created_at=from_epoch(data.get("create_time")),
+        updated_at=from_epoch(data.get("update_time")),
+        paid_at=from_epoch(data.get("paid_time")),
+        cancelled_at=from_epoch(data.get("cancel_time")),
+        shipped_at=from_epoch(data.get("rts_time")),
+        collected_at=from_epoch(data.get("collection_time")),
+        delivered_at=from_epoch(data.get("delivery_time")),
+        delivery_type=_s(data.get("delivery_type")),
+        delivery_option_id=_s(data.get("delivery_option_id")),
+        delivery_option_name=_s(data.get("delivery_option_name")),
+        carrier_id=_s(data.get("shipping_provider_id")),
+        carrier_name=_s(data.get("shipping_provider")),
+        tracking_number=_s(data.get("tracking_number")),
+        warehouse_id=_s(data.get("warehouse_id")),
+        package_ids=tuple(_s(p.get("id")) for p in data.get("packages") or () if p.get("id")),
+        totals=totals,
+        deadlines=Deadlines(
+            ship_by=from_epoch(data.get("rts_sla_time")),
+            collect_by=from_epoch(data.get("tts_sla_time")),
+            shipping_due=from_epoch(data.get("shipping_due_time")),
+            collection_due=from_epoch(data.get("collection_due_time")),
+            delivery_by=from_epoch(data.get("delivery_sla_time")),
+            delivery_due=from_epoch(data.get("delivery_due_time")),
+            cancel_unpaid_at=from_epoch(data.get("cancel_order_sla_time")),
+        ),
+        buyer_message=_s(data.get("buyer_message")),
+        seller_note=_s(data.get("seller_note")),
+        is_on_hold_order=bool(data.get("is_on_hold_order")),
+        is_buyer_request_cancel=bool(data.get("is_buyer_request_cancel")),
+        cancel_reason=_s(data.get("cancel_reason")),
+        cancellation_initiator=_s(data.get("cancellation_initiator")),
+        is_cod=bool(data.get("is_cod")),
+        is_sample_order=bool(data.get("is_sample_order")),
+        is_replacement_order=bool(data.get("is_replacement_order")),
+        order_type=_s(data.get("order_type")),
+        split_or_combine_tag=_s(data.get("split_or_combine_tag")),
+    )
+
+
+def orders_from_json(data: Json) -> list[PlatformOrder]:
+    return [order_from_json(o) for o in data.get("orders") or ()]
+
+
+def order_search_body(
+    *,
+    update_time_ge: datetime | None = None,
+    update_time_lt: datetime | None = None,
+    create_time_ge: datetime | None = None,
+    create_time_lt: datetime | None = None,
+    order_status: str | None = None,
+    shipping_type: str | None = None,
+    buyer_user_id: str | None = None,
+    is_buyer_request_cancel: bool | None = None,
+    warehouse_ids: Sequence[str] | None = None,
+) -> dict[str, Any]:
+    # Keys in the spec's order; any order is valid JSON, but a stable order keeps the signed bytes reproducible.
+    body: dict[str, Any] = {}
+    if order_status:
+        body["order_status"] = order_status
+    for name, moment in (
+        ("create_time_ge", create_time_ge),
+        ("create_time_lt", create_time_lt),
+        ("update_time_ge", update_time_ge),
+        ("update_time_lt", update_time_lt),
+    ):
+        if moment is not None:
+            body[name] = to_epoch(moment)
+    if shipping_type:
+        body["shipping_type"] = shipping_type
+    if buyer_user_id:
+        body["buyer_user_id"] = buyer_user_id
+    if is_buyer_request_cancel is not None:
+        body["is_buyer_request_cancel"] = is_buyer_request_cancel
+    if warehouse_ids:
+        body["warehouse_ids"] = list(warehouse_ids)
+    return body
+
+
+# --- fulfillment ----------------------------------------------------------------------------------------------------
+
+
+def weight_to_json(weight: Weight) -> dict[str, str]:
+    return {"value": _decimal_str(weight.value), "unit": weight.unit}
+
+
+def dimensions_to_json(dimensions: Dimensions) -> dict[str, str]:
+    return {
+        "length": _decimal_str(dimensions.length),
+        "width": _decimal_str(dimensions.width),
+        "height": _decimal_str(dimensions.height),
+        "unit": dimensions.unit,
+    }
+
+
+def weight_from_json(data: Json | None) -> Weight | None:
+    value = decimal_or_none((data or {}).get("value"))
+    return None if value is None or not data else Weight(value=value, unit=_s(data.get("unit")))
+
+
+def dimensions_from_json(data: Json | None) -> Dimensions | None:
+    if not data:
+        return None
+    length, width, height = (decimal_or_none(data.get(k)) for k in ("length", "width", "height"))
+    if length is None or width is None or height is None:
+        return None
+    return Dimensions(length=length, width=width, height=height, unit=_s(data.get("unit")))
+
+
+def package_request_body(
+    *,
+    order_id: str | None = None,
+    line_ids: Sequence[str] | None = None,
+    weight: Weight | None = None,
+    dimensions: Dimensions | None = None,
+    shipping_service_id: str | None = None,
+) -> dict[str, Any]:
+    """Body of Get Eligible Shipping Service (no order_id: it is in the path) and Create Packages."""
+    body: dict[str, Any] = {}
+    if order_id is not None:
+        body["order_id"] = order_id
+    if line_ids:
+        body["order_line_item_ids"] = list(line_ids)
+    if weight is not None:
+        body["weight"] = weight_to_json(weight)
+    if dimensions is not None:
+        body["dimension"] = dimensions_to_json(dimensions)
+    if shipping_service_id:
+        body["shipping_service_id"] = shipping_service_id
+    return body
+
+
+def _service_from_json(data: Json) -> ShippingServiceQuote:
+    return ShippingServiceQuote(
+        service_id=_s(data.get("id")),
+        name=_s(data.get("name")),
+        price=money(data.get("price"), _s(data.get("currency"))),
+        earliest_delivery_days=data.get("earliest_delivery_days"),
+        latest_delivery_days=data.get("latest_delivery_days"),
+        is_default=bool(data.get("is_default")),
+        carrier_id=_s(data.get("shipping_provider_id")),
+        carrier_name=_s(data.get("shipping_provider_name")),
+    )
+
+
+def shipping_services_from_json(data: Json) -> ShippingServiceOptions:
+    return ShippingServiceOptions(
+        order_id=_s(data.get("order_id")),
+        line_ids=tuple(_s(i) for i in data.get("order_line_id") or ()),  # response spells it order_line_id
+        weight=weight_from_json(data.get("weight")),
+        dimensions=dimensions_from_json(data.get("dimension")),
+        services=tuple(_service_from_json(s) for s in data.get("shipping_services") or ()),
+    )
+
+
+def purchased_label_from_json(data: Json) -> PurchasedLabel:
+    info = data.get("shipping_service_info")
+    return PurchasedLabel(
+        package_id=_s(data.get("package_id")),
+        order_id=_s(data.get("order_id")),
+        line_ids=tuple(_s(i) for i in data.get("order_line_item_ids") or ()),
+        service=_service_from_json(info) if info else None,
+        weight=weight_from_json(data.get("weight")),
+        dimensions=dimensions_from_json(data.get("dimension")),
+        created_at=from_epoch(data.get("create_time")),
+    )
+
+
+def _slot_to_json(slot: TimeSlot) -> dict[str, int]:
+    out: dict[str, int] = {}
+    if slot.start is not None:
+        out["start_time"] = to_epoch(slot.start)
+    if slot.end is not None:
+        out["end_time"] = to_epoch(slot.end)
+    return out
+
+
+def ship_package_body(request: ShipPackageRequest, *, with_id: bool = False) -> dict[str, Any]:
+    body: dict[str, Any] = {"id": request.package_id} if with_id else {}
+    if request.handover_method:
+        body["handover_method"] = request.handover_method
+    if request.pickup_slot is not None:
+        body["pickup_slot"] = _slot_to_json(request.pickup_slot)
+    if request.self_shipment is not None:
+        body["self_shipment"] = {
+            "tracking_number": request.self_shipment.tracking_number,
+            "shipping_provider_id": request.self_shipment.carrier_id,
+        }
+    return body
+
+
+def item_results_from_errors(data: Json, item_ids: Sequence[str], id_field: str) -> list[ItemResult]:
+    """Batch responses list only failures (`data.errors[]`); every requested id not listed succeeded."""
+    failures: dict[str, Json] = {}
+    for error in data.get("errors") or ():
+        failures[_s((error.get("detail") or {}).get(id_field))] = error
+    results = []
+    for item_id in item_ids:
+        error = failures.get(item_id)
+        if error is None:
+            results.append(ItemResult(item_id=item_id, ok=True))
+            continue
+        details = tuple(
+            ItemError(
+                code=int(extra.get("code") or 0), message=_s(extra.get("message")), ref=_s(extra.get("warehouse_id"))
+            )
+            for extra in (error.get("detail") or {}).get("extra_errors") or ()
+        )
+        results.append(
+            ItemResult(
+                item_id=item_id,
+                ok=False,
+                code=int(error.get("code") or 0),
+                message=_s(error.get("message")),
+                details=details,
+            )
+        )
+    # An error naming no (or an unknown) item still must not vanish: report it against "".
+    for ref, error in failures.items():
+        if ref not in item_ids:
+            results.append(
+                ItemResult(item_id=ref, ok=False, code=int(error.get("code") or 0), message=_s(error.get("message")))
+            )
+    return results
+
+
+def handover_options_from_json(data: Json) -> HandoverOptions:
+    return HandoverOptions(
+        can_pickup=bool(data.get("can_pickup")),
+        can_drop_off=bool(data.get("can_drop_off")),
+        can_van_collection=bool(data.get("can_van_collection")),
+        drop_off_point_url=_s(data.get("drop_off_point_url")),
+        pickup_slots=tuple(
+            TimeSlot(
+                start=from_epoch(s.get("start_time")),
+                end=from_epoch(s.get("end_time")),
+                # The official schema spells it "avaliable"; accept the correct spelling too in case it is fixed.
+                available=s.get("avaliable", s.get("available")),
+            )
+            for s in data.get("pickup_slots") or ()
+        ),
+    )
+
+
+def shipping_document_from_json(
+    data: Json, *, package_id: str, document_type: str, fetched_at: datetime
+) -> ShippingDocument:
+    return ShippingDocument(
+        package_id=package_id,
+        document_type=document_type,
+        url=_s(data.get("doc_url")),
+        tracking_number=_s(data.get("tracking_number")),
+        expires_at=fetched_at + DOC_URL_LIFETIME,
+    )
+
+
+def package_from_json(data: Json) -> PlatformPackage:
+    slot = data.get("pickup_slot")
+    return PlatformPackage(
+        package_id=_s(data.get("package_id") or data.get("id")),  # detail says package_id, search says id
+        status=_s(data.get("package_status") or data.get("status")),
+        order_ids=tuple(_s(o.get("id")) for o in data.get("orders") or ()),
+        line_ids=tuple(_s(i) for i in data.get("order_line_item_ids") or ()),
+        tracking_number=_s(data.get("tracking_number")),
+        carrier_id=_s(data.get("shipping_provider_id")),
+        carrier_name=_s(data.get("shipping_provider_name")),
+        shipping_type=_s(data.get("shipping_type")),
+        delivery_option_id=_s(data.get("delivery_option_id")),
+        delivery_option_name=_s(data.get("delivery_option_name")),
+        handover_method=_s(data.get("handover_method")),
+        pickup_slot=(
+            TimeSlot(start=from_epoch(slot.get("start_time")), end=from_epoch(slot.get("end_time"))) if slot else None
+        ),
+        last_mile_tracking_number=_s(data.get("last_mile_tracking_number")),
+        recipient_address=address_from_json(data.get("recipient_address")),
+        sender_address=address_from_json(data.get("sender_address")),
+        weight=weight_from_json(data.get("weight")),
+        dimensions=dimensions_from_json(data.get("dimension")),
+        created_at=from_epoch(data.get("create_time")),
+        updated_at=from_epoch(data.get("update_time")),
+    )
+
+
+def package_search_body(
+    *,
+    create_time_ge: datetime | None = None,
+    create_time_lt: datetime | None = None,
+    update_time_ge: datetime | None = None,
+    update_time_lt: datetime | None = None,
+    package_status: str | None = None,
+) -> dict[str, Any]:
+    body: dict[str, Any] = {}
+    for name, moment in (
+        ("create_time_ge", create_time_ge),
+        ("create_time_lt", create_time_lt),
+        ("update_time_ge", update_time_ge),
+        ("update_time_lt", update_time_lt),
+    ):
+        if moment is not None:
+            body[name] = to_epoch(moment)
+    if package_status:
+        body["package_status"] = package_status
+    return body
+
+
+def tracking_from_json(data: Json) -> list[TrackingEvent]:
+    # Get Tracking is the one API with millisecond times (update_time_millis).
+    events = [
+        TrackingEvent(description=_s(e.get("description")), occurred_at=from_epoch_millis(e.get("update_time_millis")))
+        for e in data.get("tracking") or ()
+    ]
+    return sorted(events, key=lambda e: e.occurred_at or datetime.min.replace(tzinfo=UTC))
+
+
+def seller_shipment_from_json(data: Json) -> SellerShipment:
+    return SellerShipment(
+        order_id=_s(data.get("order_id")),
+        package_id=_s(data.get("package_id")),
+        line_ids=tuple(_s(i) for i in data.get("order_line_item_ids") or ()),
+        warning=_s((data.get("warning") or {}).get("message")),
+    )
+
+
+# --- logistics, catalogue, stock ------------------------------------------------------------------------------------
+
+
+def warehouses_from_json(data: Json) -> list[Warehouse]:
+    return [
+        Warehouse(
+            warehouse_id=_s(w.get("id")),
+            name=_s(w.get("name")),
+            status=_s(w.get("effect_status")),
+            type=_s(w.get("type")),
+            sub_type=_s(w.get("sub_type")),
+            is_default=bool(w.get("is_default")),
+            address=address_from_json(w.get("address")),
+        )
+        for w in data.get("warehouses") or ()
+    ]
+
+
+def delivery_options_from_json(data: Json) -> list[DeliveryOption]:
+    return [
+        DeliveryOption(
+            option_id=_s(o.get("id")),
+            name=_s(o.get("name")),
+            type=_s(o.get("type")),
+            description=_s(o.get("description")),
+            platforms=tuple(o.get("platform") or ()),
+        )
+        for o in data.get("delivery_options") or ()
+    ]
+
+
+def shipping_providers_from_json(data: Json) -> list[ShippingProvider]:
+    return [
+        ShippingProvider(provider_id=_s(p.get("id")), name=_s(p.get("name")))
+        for p in data.get("shipping_providers") or ()
+    ]
+
+
+def inventory_update_body(skus: Sequence[InventoryUpdate]) -> dict[str, Any]:
+    out = []
+    for sku in skus:
+        inventory = []
+        for q in sku.quantities:
+            entry: dict[str, Any] = {"quantity": q.quantity}
+            if q.warehouse_id is not None:
+                entry["warehouse_id"] = q.warehouse_id
+            inventory.append(entry)
+        out.append({"id": sku.sku_id, "inventory": inventory})
+    return {"skus": out}
+
+
+def inventory_levels_from_json(data: Json) -> list[InventoryLevel]:
+    levels = []
+    for product in data.get("inventory") or ():
+        for sku in product.get("skus") or ():
+            levels.append(
+                InventoryLevel(
+                    product_id=_s(product.get("product_id")),
+                    sku_id=_s(sku.get("id")),
+                    seller_sku=_s(sku.get("seller_sku")),
+                    available=int(sku.get("total_available_quantity") or 0),
+                    committed=int(sku.get("total_committed_quantity") or 0),
+                    by_warehouse=tuple(
+                        WarehouseStock(
+                            warehouse_id=_s(w.get("warehouse_id")),
+                            available=int(w.get("available_quantity") or 0),
+                            committed=int(w.get("committed_quantity") or 0),
+                        )
+                        for w in sku.get("warehouse_inventory") or ()
+                    ),
+                )
+            )
+    return levels
+
+
+def products_from_json(data: Json) -> list[Product]:
+    products = []
+    for p in data.get("products") or ():
+        skus = []
+        for sku in p.get("skus") or ():
+            price = sku.get("price") or {}
+            currency = _s(price.get("currency"))
+            skus.append(
+                ProductSku(
+                    sku_id=_s(sku.get("id")),
+                    seller_sku=_s(sku.get("seller_sku")),
+                    price=money(price.get("sale_price") or price.get("tax_exclusive_price"), currency),
+                    quantities=tuple(
+                        WarehouseQuantity(
+                            warehouse_id=_s(i.get("warehouse_id")) or None, quantity=int(i.get("quantity") or 0)
+                        )
+                        for i in sku.get("inventory") or ()
+                    ),
+                )
+            )
+        products.append(
+            Product(
+                product_id=_s(p.get("id")),
+                title=_s(p.get("title")),
+                status=_s(p.get("status")),
+                skus=tuple(skus),
+                created_at=from_epoch(p.get("create_time")),
+                updated_at=from_epoch(p.get("update_time")),
+            )
+        )
+    return products
+
+
+# --- webhooks -------------------------------------------------------------------------------------------------------
+
+
+def webhook_event_from_json(envelope: Json) -> WebhookEvent:
+    data = envelope.get("data") or {}
+    code = int(envelope.get("type") or 0)
+    order_status = _s(data.get("order_status"))
+    if order_status == "CANCEL":  # webhooks say CANCEL where the order API says CANCELLED
+        order_status = "CANCELLED"
+    on_hold = data.get("is_on_hold_order")
+    return WebhookEvent(
+        platform=PLATFORM,
+        notification_id=_s(envelope.get("tts_notification_id")),
+        topic_code=code,
+        topic=WEBHOOK_TOPICS.get(code, f"UNKNOWN_{code}"),
+        shop_id=_s(envelope.get("shop_id")),
+        seller_open_id=_s(envelope.get("seller_open_id")),
+        sent_at=from_epoch(envelope.get("timestamp")),
+        order_id=_s(data.get("order_id")),
+        order_status=order_status,
+        is_on_hold_order=None if on_hold is None else bool(on_hold),
+        package_ids=tuple(_s(p.get("package_id")) for p in data.get("package_list") or ()),
+        product_id=_s(data.get("product_id")),
+        sku_id=_s(data.get("sku_id")),
+        status=_s(
+            data.get("cancel_status")
+            or data.get("return_status")
+            or data.get("status")
+            or data.get("current_inventory_status")
+            or data.get("invoice_status")
+        ),
+        message=_s(data.get("message")),
+        updated_at=from_epoch(data.get("update_time")),
+    )
+
+
+def webhook_subscriptions_from_json(data: Json) -> list[WebhookSubscription]:
+    return [
+        WebhookSubscription(
+            topic=_s(w.get("event_type")),
+            address=_s(w.get("address")),
+            created_at=from_epoch(w.get("create_time")),
+            updated_at=from_epoch(w.get("update_time")),
+        )
+        for w in data.get("webhooks") or ()
+    ]

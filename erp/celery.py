@@ -47,6 +47,8 @@ app.conf.update(
     beat_schedule={
         "heartbeat": {"task": "erp.heartbeat", "schedule": 30.0},
         "invitations-expire": {"task": "erp.invitations_expire", "schedule": crontab(minute=17)},
+        "orders-sync-due-stores": {"task": "orders.sync_due_stores", "schedule": 15.0},
+        "integrations-refresh-expiring-tokens": {"task": "integrations.refresh_expiring_tokens", "schedule": 1800.0},
     },
 )
 app.autodiscover_tasks()

@@ -3,6 +3,7 @@ from django.urls import include, path
 
 from erp import views
 from erp.api.exceptions import api_not_found
+from integrations.views import PlatformWebhookView
 
 settings_patterns = [
     path("", views.OrganizationSettingsView.as_view(), name="settings_organization"),
@@ -61,6 +62,7 @@ urlpatterns = [
     path("inventory/", include("inventory.urls")),
     path("shipping/", include("shipping.urls")),
     path("stores/", include("integrations.urls")),
+    path("webhooks/<str:platform>/", PlatformWebhookView.as_view(), name="platform_webhook"),
     path("api/v1/", include("erp.api.urls")),
     path("api/<path:rest>", api_not_found, name="api-not-found"),  # unknown API paths: JSON, not the 404 page
 ]

@@ -1,7 +1,128 @@
-from django.views.generic import TemplateView
+"""Stores in the dashboard: connect a TikTok shop by OAuth, see its sync health, set its policy; and the platform
+webhook endpoint (no session: the signature is the authentication)."""
 
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.utils.decorators import method_decorator
+from django.views import View
+from django.views.decorators.csrf import csrf_exempt
+from django.views.generic import TemplateView, UpdateView
+
+from erp.roles import Perm
+from erp.services import audit_record
 from erp.views_base import OrganizationViewMixin
+from integrations import selectors, services
+from integrations.errors import PlatformError
+from integrations.forms import StorePolicyForm
+from integrations.models import Store
+
+log = logging.getLogger(__name__)
 
 
-class StoresHomeView(OrganizationViewMixin, TemplateView):
+class StoresView(OrganizationViewMixin, TemplateView):
     template_name = "stores/home.html"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        return super().get_context_data(
+            stores=selectors.stores_list(),
+            attention=selectors.authorizations_needing_attention(),
+            **kwargs,
+        )
+
+
+class StoreConnectView(OrganizationViewMixin, View):
+    """POST: off to the platform's consent page, carrying a single-use state bound to this session and organization."""
+
+    write_permission = Perm.STORES_MANAGE
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        return redirect(services.store_connect_start(session=request.session, organization=request.organization))
+
+
+class StoreCallbackView(OrganizationViewMixin, View):
+    """Where the platform sends the seller back (the app's registered redirect URL)."""
+
+    read_permission = Perm.STORES_MANAGE
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        if request.GET.get("error") or request.GET.get("code") in (None, "", "null"):
+            messages.warning(request, "The connection was cancelled on TikTok. Nothing was changed.")
+            return redirect("stores_home")
+        try:
+            result = services.store_connect_complete(
+                session=request.session,
+                organization=request.organization,
+                actor=request.actor,
+                code=request.GET["code"],
+                state=request.GET.get("state", ""),
+            )
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+            return redirect("stores_home")
+        except PlatformError as error:
+            log.warning("store connection failed: %s", error)
+            messages.error(request, f"TikTok refused the connection ({error.message}). Please try again.")
+            return redirect("stores_home")
+        for store in result.connected:
+            messages.success(request, f"{store.name} is connected. Its orders are being imported now.")
+        for store in result.reconnected:
+            messages.success(request, f"{store.name} is reconnected and syncing again.")
+        for name in result.refused:
+            messages.error(request, f"{name} belongs to another Dropline organization and was not connected here.")
+        return redirect("stores_home")
+
+
+class StoreDetailView(OrganizationViewMixin, UpdateView):
+    template_name = "stores/detail.html"
+    form_class = StorePolicyForm
+    write_permission = Perm.STORES_MANAGE
+    context_object_name = "store"
+
+    def get_object(self, queryset: Any = None) -> Store:
+        return get_object_or_404(Store.objects.select_related("authorization"), pk=self.kwargs["pk"])
+
+    def form_valid(self, form: StorePolicyForm) -> HttpResponse:
+        if form.changed_data:
+            audit_record(
+                organization=self.request.organization,
+                actor=self.request.actor,
+                action="store.policy_changed",
+                target=self.object,
+                changes={name: form.cleaned_data[name] for name in form.changed_data},
+            )
+        form.save()
+        messages.success(self.request, "Store settings saved.")
+        return redirect("stores_detail", pk=self.object.pk)
+
+
+class StoreSyncNowView(OrganizationViewMixin, View):
+    write_permission = Perm.STORES_MANAGE
+
+    def post(self, request: HttpRequest, pk: str) -> HttpResponse:
+        store = get_object_or_404(Store.objects, pk=pk)
+        services.store_sync_requested.send(store)
+        messages.info(request, f"{store.name}: a sync was requested; new orders appear within a minute.")
+        return redirect("stores_detail", pk=store.pk)
+
+
+@method_decorator(csrf_exempt, name="dispatch")
+class PlatformWebhookView(View):
+    """TikTok POSTs notifications here. 401 unless signed; otherwise 200 quickly (the work is enqueued)."""
+
+    def post(self, request: HttpRequest, platform: str) -> HttpResponse:
+        try:
+            outcome = services.webhook_receive(
+                platform=platform, raw_body=request.body, authorization_header=request.headers.get("Authorization")
+            )
+        except services.WebhookRejected as error:
+            log.warning("webhook refused (%s) from %s", error, request.META.get("REMOTE_ADDR"))
+            return HttpResponse(status=401)
+        log.info("webhook %s", outcome)
+        return HttpResponse(status=200)

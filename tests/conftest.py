@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import pytest
 from django.conf import settings
@@ -87,3 +88,21 @@ def make_tenant(db: None) -> Callable[[str], Tenant]:
 @pytest.fixture
 def tenant(make_tenant: Callable[[str], Tenant]) -> Tenant:
     return make_tenant("Acme Outfitters")
+
+
+@pytest.fixture
+def tiktok(settings: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """The TikTok Shop sandbox, in-process, with Dropline's client pointed at it."""
+    import httpx
+
+    from sandboxes.tiktok.app import TikTokSandbox
+    from sandboxes.tiktok.config import SandboxConfig
+    from tests.tiktok_harness import TikTokHarness
+
+    sandbox = TikTokSandbox(SandboxConfig(app_key=settings.TIKTOK_APP_KEY, app_secret=settings.TIKTOK_APP_SECRET))
+    http = httpx.Client(transport=sandbox.httpx_transport(), base_url="http://sandbox")
+    monkeypatch.setattr("integrations.tiktok.client.shared_http_client", lambda config: http)
+    monkeypatch.setattr("integrations.services.shared_http_client", lambda config: http)
+    settings.TIKTOK_RATE_LIMIT_MARGIN_MS = 0
+    yield TikTokHarness(sandbox=sandbox, http=http)
+    http.close()

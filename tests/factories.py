@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 from datetime import timedelta
+from decimal import Decimal
 from typing import Any
 
 import factory
@@ -14,6 +15,8 @@ from django.utils import timezone
 from erp.models import APIKey, AuditEntry, Invitation, Membership, Organization, User
 from erp.roles import APIKeyScope, Role
 from erp.tenancy import organization_scope
+from integrations.models import Platform, SellerAuthorization, Store, WebhookDelivery
+from orders.models import HoldReason, Order, OrderHold, OrderLine, OrderStatus, OrderStatusChange
 
 TENANT_FACTORIES: dict[type[models.Model], type[factory.django.DjangoModelFactory]] = {}
 
@@ -101,3 +104,107 @@ class AuditEntryFactory(TenantModelFactory):
     target_type = "thing"
     target_id = factory.Sequence(str)
     target_label = factory.Sequence(lambda n: f"Thing {n}")
+
+
+# ------------------------------------------------------------------------------------------ stores and orders
+@tenant_factory
+class SellerAuthorizationFactory(TenantModelFactory):
+    class Meta:
+        model = SellerAuthorization
+
+    platform = Platform.TIKTOK
+    seller_id = factory.Sequence(lambda n: f"70107{n:014d}")
+    seller_name = factory.Sequence(lambda n: f"Seller {n}")
+    region = "US"
+    access_token = factory.Sequence(lambda n: f"TTP_access_{n}")
+    refresh_token = factory.Sequence(lambda n: f"TTP_refresh_{n}")
+    access_token_expires_at = factory.LazyFunction(lambda: timezone.now() + timedelta(days=7))
+    refresh_token_expires_at = factory.LazyFunction(lambda: timezone.now() + timedelta(days=365))
+
+
+@tenant_factory
+class StoreFactory(TenantModelFactory):
+    class Meta:
+        model = Store
+
+    platform = Platform.TIKTOK
+    authorization = factory.SubFactory(SellerAuthorizationFactory, organization=factory.SelfAttribute("..organization"))
+    external_id = factory.Sequence(lambda n: f"74940{n:014d}")
+    name = factory.Sequence(lambda n: f"Shop {n}")
+    region = "US"
+    seller_type = "LOCAL"
+    cipher = factory.Sequence(lambda n: f"GCP_cipher{n}")
+
+
+@tenant_factory
+class WebhookDeliveryFactory(TenantModelFactory):
+    class Meta:
+        model = WebhookDelivery
+
+    platform = Platform.TIKTOK
+    notification_id = factory.Sequence(lambda n: f"73271{n:014d}")
+    topic = 1
+    store = factory.SubFactory(StoreFactory, organization=factory.SelfAttribute("..organization"))
+    payload = factory.LazyFunction(lambda: {"type": 1, "data": {}})
+
+
+@tenant_factory
+class OrderFactory(TenantModelFactory):
+    class Meta:
+        model = Order
+
+    store = factory.SubFactory(StoreFactory, organization=factory.SelfAttribute("..organization"))
+    external_id = factory.Sequence(lambda n: f"5764{n:014d}")
+    status = OrderStatus.AWAITING_SHIPMENT
+    shipping_type = "TIKTOK"
+    fulfillment_type = "FULFILLMENT_BY_SELLER"
+    platform_updated_at = factory.LazyFunction(timezone.now)
+    placed_at = factory.LazyFunction(timezone.now)
+    ship_by = factory.LazyFunction(lambda: timezone.now() + timedelta(hours=30))
+    currency = "USD"
+    total = Decimal("24.90")
+    has_address = True
+    recipient_name = "D**** K***"
+    address_masked = True
+    address_line1 = "5800 Bristol Pkwy"
+    city = "Culver City"
+    state = "California"
+    postal_code = "90230"
+    country_code = "US"
+    line_count = 1
+    unit_count = 1
+    sku_summary = "1 × RED-TEE-L"
+
+
+@tenant_factory
+class OrderLineFactory(TenantModelFactory):
+    class Meta:
+        model = OrderLine
+
+    order = factory.SubFactory(OrderFactory, organization=factory.SelfAttribute("..organization"))
+    external_id = factory.Sequence(lambda n: f"5770{n:014d}")
+    sku_id = factory.Sequence(lambda n: f"2729{n:014d}")
+    seller_sku = "RED-TEE-L"
+    product_name = "Crew tee"
+    unit_price = Decimal("24.90")
+    currency = "USD"
+
+
+@tenant_factory
+class OrderStatusChangeFactory(TenantModelFactory):
+    class Meta:
+        model = OrderStatusChange
+
+    order = factory.SubFactory(OrderFactory, organization=factory.SelfAttribute("..organization"))
+    from_status = OrderStatus.ON_HOLD
+    to_status = OrderStatus.AWAITING_SHIPMENT
+    changed_at = factory.LazyFunction(timezone.now)
+
+
+@tenant_factory
+class OrderHoldFactory(TenantModelFactory):
+    class Meta:
+        model = OrderHold
+
+    order = factory.SubFactory(OrderFactory, organization=factory.SelfAttribute("..organization"))
+    reason = HoldReason.CANCEL_REQUESTED

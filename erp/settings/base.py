@@ -215,6 +215,9 @@ SPECTACULAR_SETTINGS = {
     "SERVE_AUTHENTICATION": [],
 }
 
+# Where platforms reach this deployment (webhook addresses are registered under it).
+DROPLINE_PUBLIC_URL = env("DROPLINE_PUBLIC_URL", default="http://127.0.0.1:8000").rstrip("/")
+
 # ---------------------------------------------------------------------------------------------------------------
 # Platform endpoints. In development they point at the sandboxes Dropline ships (`manage.py tiktok_sandbox`);
 # in production at the real hosts. Only these URLs differ: the client code is the same.

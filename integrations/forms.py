@@ -1,0 +1,15 @@
+from django import forms
+
+from integrations.models import Store
+
+
+class StorePolicyForm(forms.ModelForm):
+    class Meta:
+        model = Store
+        fields = ["auto_buy_labels", "stock_push_enabled", "stock_push_buffer", "backfill_days"]
+        labels = {
+            "auto_buy_labels": "Buy labels automatically",
+            "stock_push_enabled": "Push available stock to this store",
+            "stock_push_buffer": "Stock buffer (units held back)",
+            "backfill_days": "Import orders from the last N days when connecting",
+        }

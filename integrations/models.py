@@ -1,0 +1,123 @@
+"""Stores: a tenant's connections to sales channels, and the seller authorizations (tokens) behind them.
+
+A seller authorizes Dropline once per platform account (TikTok: one token covers every shop of the seller); each
+shop becomes a Store. Both are unique per platform across all organizations: the same shop can never belong to two
+Dropline organizations, and the database enforces it.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from erp.crypto import EncryptedTextField
+from erp.tenancy import TenantModel
+
+
+class Platform(models.TextChoices):
+    TIKTOK = "tiktok", "TikTok Shop"
+    MANUAL = "manual", "Manual"  # orders created by hand or by partners through the API
+
+
+class AuthorizationStatus(models.TextChoices):
+    ACTIVE = "active", "Active"
+    EXPIRING = "expiring", "Expiring soon"  # the platform warned that the seller's authorization is ending
+    FAILED = "failed", "Refresh failed"  # tokens could not be refreshed: the seller must reconnect
+    REVOKED = "revoked", "Revoked"  # the seller removed Dropline on the platform
+
+
+class SellerAuthorization(TenantModel):
+    """The OAuth grant of one seller account on one platform; its tokens are encrypted at rest."""
+
+    platform = models.CharField(max_length=16, choices=Platform.choices)
+    seller_id = models.CharField(max_length=64)  # TikTok: open_id
+    seller_name = models.CharField(max_length=200, blank=True)
+    region = models.CharField(max_length=8, blank=True)
+    access_token = EncryptedTextField()
+    refresh_token = EncryptedTextField()
+    access_token_expires_at = models.DateTimeField()
+    refresh_token_expires_at = models.DateTimeField()
+    status = models.CharField(max_length=16, choices=AuthorizationStatus.choices, default=AuthorizationStatus.ACTIVE)
+    status_detail = models.TextField(blank=True)
+    expires_notice_at = models.DateTimeField(null=True, blank=True)  # when the platform says access ends
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    refreshed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["platform", "seller_id"], name="authorization_unique_seller"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_platform_display()} seller {self.seller_name or self.seller_id}"
+
+
+class StoreStatus(models.TextChoices):
+    ACTIVE = "active", "Connected"
+    NEEDS_ATTENTION = "attention", "Needs attention"  # authorization problem: orders are not syncing
+    DISCONNECTED = "disconnected", "Disconnected"
+
+
+class Store(TenantModel):
+    """One shop on one platform, with its per-store policy and sync state (like a Saleor channel)."""
+
+    platform = models.CharField(max_length=16, choices=Platform.choices)
+    authorization = models.ForeignKey(
+        SellerAuthorization, on_delete=models.SET_NULL, null=True, blank=True, related_name="stores"
+    )
+    external_id = models.CharField(max_length=64)  # TikTok shop id
+    name = models.CharField(max_length=200)
+    region = models.CharField(max_length=8, blank=True)
+    seller_type = models.CharField(max_length=16, blank=True)  # LOCAL | CROSS_BORDER
+    cipher = models.CharField(max_length=128, blank=True)  # TikTok shop_cipher: selects the shop on every call
+    code = models.CharField(max_length=32, blank=True)
+    status = models.CharField(max_length=16, choices=StoreStatus.choices, default=StoreStatus.ACTIVE)
+    connected_at = models.DateTimeField(default=timezone.now)
+
+    # Policy
+    auto_buy_labels = models.BooleanField(default=False, help_text="Buy labels as soon as rules choose a service.")
+    stock_push_enabled = models.BooleanField(default=True)
+    stock_push_buffer = models.PositiveIntegerField(default=0, help_text="Units held back from what is advertised.")
+    backfill_days = models.PositiveIntegerField(default=30, help_text="How far back to import on connect.")
+
+    # Sync state. The cursor is the platform update time up to which every order is committed here; it only moves
+    # after a page is committed. A worker holds the lease while it pages, so two never sync one store at once.
+    sync_cursor = models.DateTimeField(null=True, blank=True)
+    sync_lease_until = models.DateTimeField(null=True, blank=True)
+    last_sync_started_at = models.DateTimeField(null=True, blank=True)
+    last_synced_at = models.DateTimeField(null=True, blank=True)  # last sync that finished without error
+    last_sync_error = models.TextField(blank=True)
+    last_sync_error_at = models.DateTimeField(null=True, blank=True)
+    orders_imported = models.PositiveBigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["platform", "external_id"], condition=~Q(platform=Platform.MANUAL), name="store_unique_shop"
+            ),
+        ]
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.get_platform_display()})"
+
+
+class WebhookDelivery(TenantModel):
+    """A platform notification, kept once per notification id: duplicates are acknowledged and dropped."""
+
+    platform = models.CharField(max_length=16, choices=Platform.choices)
+    notification_id = models.CharField(max_length=64)
+    topic = models.PositiveSmallIntegerField()
+    store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="webhook_deliveries")
+    payload = models.JSONField()
+    received_at = models.DateTimeField(default=timezone.now)
+    processed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["platform", "notification_id"], name="webhook_unique_notification"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.platform} webhook {self.topic} #{self.notification_id}"

@@ -1,0 +1,355 @@
+"""Writes of integrations: connecting stores by OAuth, keeping tokens fresh, receiving platform webhooks.
+
+The Store row is the tenant's installation: `store_client(store)` returns a ready client whose refreshed tokens are
+written back (encrypted) automatically. Nothing here imports the apps above (inventory, orders, shipping): they
+subscribe to webhook topics through `webhook_topics.subscribe` instead.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.sessions.backends.base import SessionBase
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from erp.actors import Actor
+from erp.models import Organization
+from erp.services import audit_record
+from erp.tenancy import organization_scope
+from integrations.errors import PlatformAuthError, PlatformError
+from integrations.interface import AuthorizedShop, TokenSet, WebhookEvent
+from integrations.models import AuthorizationStatus, Platform, SellerAuthorization, Store, StoreStatus, WebhookDelivery
+from integrations.tiktok import webhooks as tiktok_webhooks
+from integrations.tiktok.client import TikTokShopClient, shared_http_client
+from integrations.tiktok.config import TikTokConfig
+from integrations.tiktok.oauth import TikTokAuth
+
+log = logging.getLogger(__name__)
+
+OAUTH_SESSION_KEY = "dropline_oauth_states"
+OAUTH_STATE_TTL = timedelta(minutes=30)  # TikTok's auth code lives 30 minutes too
+
+
+# --------------------------------------------------------------------------------------------- installation
+def tiktok_config() -> TikTokConfig:
+    return TikTokConfig.from_settings()
+
+
+def _tokens_of(authorization: SellerAuthorization) -> TokenSet:
+    return TokenSet(
+        access_token=authorization.access_token,
+        access_token_expires_at=authorization.access_token_expires_at,
+        refresh_token=authorization.refresh_token,
+        refresh_token_expires_at=authorization.refresh_token_expires_at,
+        open_id=authorization.seller_id,
+        seller_name=authorization.seller_name,
+    )
+
+
+def authorization_tokens_save(*, authorization_id: object, tokens: TokenSet) -> None:
+    """Persist refreshed tokens (encrypted by the field). Called by the client whenever it refreshes."""
+    SellerAuthorization.unscoped.filter(pk=authorization_id).update(
+        access_token=tokens.access_token,
+        access_token_expires_at=tokens.access_token_expires_at,
+        refresh_token=tokens.refresh_token,
+        refresh_token_expires_at=tokens.refresh_token_expires_at,
+        refreshed_at=timezone.now(),
+        status=AuthorizationStatus.ACTIVE,
+        status_detail="",
+    )
+
+
+def store_client(store: Store) -> TikTokShopClient:
+    """A client for this shop, with the seller's current tokens; refreshed tokens are saved as they arrive."""
+    authorization = store.authorization
+    if authorization is None:
+        raise PlatformAuthError(store.platform, "not_connected", f"{store} has no authorization: reconnect it")
+    return TikTokShopClient(
+        config=tiktok_config(),
+        tokens=_tokens_of(authorization),
+        shop_cipher=store.cipher,
+        on_tokens_refreshed=lambda tokens: authorization_tokens_save(authorization_id=authorization.pk, tokens=tokens),
+    )
+
+
+def _tiktok_auth() -> TikTokAuth:
+    config = tiktok_config()
+    return TikTokAuth(config, shared_http_client(config))
+
+
+# ------------------------------------------------------------------------------------------- connecting stores
+def store_connect_start(*, session: SessionBase, organization: Organization) -> str:
+    """The URL of the platform's consent page. `state` is single-use and bound to this session and organization."""
+    state = secrets.token_urlsafe(24)
+    now = time.time()
+    states = {k: v for k, v in session.get(OAUTH_SESSION_KEY, {}).items() if v["expires"] > now}
+    states[state] = {"organization": str(organization.pk), "expires": now + OAUTH_STATE_TTL.total_seconds()}
+    session[OAUTH_SESSION_KEY] = states
+    return _tiktok_auth().authorization_url(state)
+
+
+@dataclass
+class ConnectResult:
+    connected: list[Store] = field(default_factory=list)
+    reconnected: list[Store] = field(default_factory=list)
+    refused: list[str] = field(default_factory=list)  # shops that belong to another organization
+
+
+def _consume_state(session: SessionBase, state: str, organization: Organization) -> None:
+    states = session.get(OAUTH_SESSION_KEY, {})
+    entry = states.pop(state, None)
+    session[OAUTH_SESSION_KEY] = states  # popped whatever happens next: a state works once
+    if entry is None or entry["expires"] < time.time():
+        raise ValidationError("This connection attempt is unknown, expired or already used. Start again from Stores.")
+    if entry["organization"] != str(organization.pk):
+        raise ValidationError("This connection was started in another organization. Switch to it and start again.")
+
+
+def store_connect_complete(
+    *, session: SessionBase, organization: Organization, actor: Actor, code: str, state: str
+) -> ConnectResult:
+    """Finish the OAuth flow: exchange the code, list the seller's shops, create or update one Store per shop."""
+    _consume_state(session, state, organization)
+    tokens = _tiktok_auth().exchange_code(code)
+    if not tokens.open_id:
+        raise PlatformError(Platform.TIKTOK, "no_open_id", "the token response names no seller (open_id)")
+    shops = TikTokShopClient(config=tiktok_config(), tokens=tokens).get_authorized_shops()
+    with transaction.atomic():
+        authorization = _authorization_save(organization, tokens)
+        result = ConnectResult()
+        for shop in shops:
+            _store_save(organization, actor, authorization, shop, result)
+    from integrations.tasks import register_webhooks  # tasks import this module
+
+    for store in result.connected + result.reconnected:
+        register_webhooks.delay_on_commit(organization_id=str(organization.pk), store_id=str(store.pk))
+        store_sync_requested.send(store)
+    return result
+
+
+def _authorization_save(organization: Organization, tokens: TokenSet) -> SellerAuthorization:
+    # A cross-tenant read on purpose: the seller account may already be connected, here or elsewhere.
+    existing = (
+        SellerAuthorization.unscoped.select_for_update()
+        .filter(platform=Platform.TIKTOK, seller_id=tokens.open_id)
+        .first()
+    )
+    if existing is not None and existing.organization_id != organization.pk:
+        raise ValidationError(
+            "This TikTok seller account is already connected to another Dropline organization. Disconnect it "
+            "there first, or ask its owner to invite you."
+        )
+    with organization_scope(organization):
+        authorization = existing or SellerAuthorization(platform=Platform.TIKTOK, seller_id=tokens.open_id)
+        authorization.seller_name = tokens.seller_name
+        authorization.region = tokens.seller_base_region
+        authorization.access_token = tokens.access_token
+        authorization.access_token_expires_at = tokens.access_token_expires_at
+        authorization.refresh_token = tokens.refresh_token
+        authorization.refresh_token_expires_at = tokens.refresh_token_expires_at
+        authorization.status = AuthorizationStatus.ACTIVE
+        authorization.status_detail = ""
+        authorization.expires_notice_at = None
+        authorization.save()
+    return authorization
+
+
+def _store_save(
+    organization: Organization,
+    actor: Actor,
+    authorization: SellerAuthorization,
+    shop: AuthorizedShop,
+    result: ConnectResult,
+) -> None:
+    existing = Store.unscoped.select_for_update().filter(platform=Platform.TIKTOK, external_id=shop.shop_id).first()
+    if existing is not None and existing.organization_id != organization.pk:
+        result.refused.append(shop.name)
+        return
+    with organization_scope(organization):
+        store = existing or Store(platform=Platform.TIKTOK, external_id=shop.shop_id)
+        store.authorization = authorization
+        store.name = shop.name
+        store.region = shop.region
+        store.seller_type = shop.seller_type
+        store.cipher = shop.cipher
+        store.code = shop.code
+        store.status = StoreStatus.ACTIVE
+        if existing is None:
+            store.connected_at = timezone.now()
+        store.save()
+    (result.reconnected if existing else result.connected).append(store)
+    audit_record(
+        organization=organization,
+        actor=actor,
+        action="store.reconnected" if existing else "store.connected",
+        target=store,
+        changes={"shop_id": shop.shop_id, "region": shop.region},
+    )
+
+
+# Topics Dropline listens to; the poller catches anything a lost webhook would have told us, a minute later.
+WEBHOOK_TOPICS = (
+    "ORDER_STATUS_CHANGE",
+    "RECIPIENT_ADDRESS_UPDATE",
+    "PACKAGE_UPDATE",
+    "CANCELLATION_STATUS_CHANGE",
+    "RETURN_STATUS_CHANGE",
+    "SELLER_DEAUTHORIZATION",
+    "UPCOMING_AUTHORIZATION_EXPIRATION",
+)
+
+
+def store_webhooks_register(*, store: Store) -> list[str]:
+    """Point the shop's notifications at this deployment (Event API). Returns the topics registered."""
+    address = f"{settings.DROPLINE_PUBLIC_URL}/webhooks/{store.platform}/"
+    client = store_client(store)
+    for topic in WEBHOOK_TOPICS:
+        client.set_webhook(topic, address)
+    return list(WEBHOOK_TOPICS)
+
+
+# ----------------------------------------------------------------------------------------------- token health
+def authorization_refresh(*, authorization: SellerAuthorization) -> None:
+    """Refresh before expiry (beat). A failure marks the seller's stores so the dashboard shows how to fix it."""
+    try:
+        tokens = _tiktok_auth().refresh(authorization.refresh_token)
+    except PlatformError as error:
+        if error.retryable:
+            raise
+        authorization_mark(authorization=authorization, status=AuthorizationStatus.FAILED, detail=error.message)
+        return
+    authorization_tokens_save(authorization_id=authorization.pk, tokens=tokens)
+
+
+def authorization_mark(*, authorization: SellerAuthorization, status: str, detail: str) -> None:
+    with organization_scope(authorization.organization):
+        SellerAuthorization.objects.filter(pk=authorization.pk).update(status=status, status_detail=detail[:1000])
+        if status in (AuthorizationStatus.FAILED, AuthorizationStatus.REVOKED):
+            authorization.stores.update(status=StoreStatus.NEEDS_ATTENTION)
+        audit_record(
+            organization=authorization.organization,
+            actor=Actor.system("TikTok Shop"),
+            action=f"authorization.{status}",
+            target=authorization,
+            changes={"detail": detail[:200]},
+        )
+
+
+# ------------------------------------------------------------------------------------------------- webhooks
+class WebhookTopics:
+    """Apps above integrations subscribe to webhook topics here (orders: order changes), so this layer never
+    imports them. Handlers run inside the store's organization scope and must only enqueue work."""
+
+    def __init__(self) -> None:
+        self._handlers: dict[str, list[Callable[[Store, WebhookEvent], None]]] = {}
+
+    def subscribe(self, topic: str, handler: Callable[[Store, WebhookEvent], None]) -> None:
+        self._handlers.setdefault(topic, []).append(handler)
+
+    def dispatch(self, store: Store, event: WebhookEvent) -> int:
+        handlers = self._handlers.get(event.topic, [])
+        for handler in handlers:
+            handler(store, event)
+        return len(handlers)
+
+
+webhook_topics = WebhookTopics()
+
+
+class StoreSyncRequested:
+    """Announces that a store should sync now (connected, reconnected); orders subscribes and enqueues."""
+
+    def __init__(self) -> None:
+        self._receivers: list[Callable[[Store], None]] = []
+
+    def connect(self, receiver: Callable[[Store], None]) -> None:
+        self._receivers.append(receiver)
+
+    def send(self, store: Store) -> None:
+        for receiver in self._receivers:
+            receiver(store)
+
+
+store_sync_requested = StoreSyncRequested()
+
+
+class WebhookRejected(Exception):
+    """The body is not a signed platform notification; answer 401 and change nothing."""
+
+
+def webhook_receive(*, platform: str, raw_body: bytes, authorization_header: str | None) -> str:
+    """Verify, deduplicate, record and dispatch one notification; returns what happened, for the log."""
+    config = tiktok_config()
+    if platform != Platform.TIKTOK:
+        raise WebhookRejected(f"unknown platform {platform}")
+    try:
+        event = tiktok_webhooks.verify_and_parse(
+            app_key=config.app_key, app_secret=config.app_secret, raw_body=raw_body, authorization=authorization_header
+        )
+    except PlatformError as error:
+        raise WebhookRejected(error.message) from error
+    # The shop id is all the notification says about whose it is: a deliberate cross-tenant lookup.
+    store = (
+        Store.unscoped.select_related("organization", "authorization")
+        .filter(platform=platform, external_id=event.shop_id)
+        .first()
+    )
+    if store is None:
+        store = _store_of_seller(platform, event.seller_open_id)
+    if store is None:
+        log.warning("webhook %s for unknown shop %s ignored", event.notification_id, event.shop_id)
+        return "unknown shop"
+    with organization_scope(store.organization):
+        try:
+            with transaction.atomic():
+                WebhookDelivery.objects.create(
+                    platform=platform,
+                    notification_id=event.notification_id,
+                    topic=event.topic_code,
+                    store=store,
+                    payload={"topic": event.topic, "order_id": event.order_id, "status": event.order_status},
+                )
+        except IntegrityError:
+            return "duplicate"
+        _handle_authorization_topics(store, event)
+        handled = webhook_topics.dispatch(store, event)
+        WebhookDelivery.objects.filter(platform=platform, notification_id=event.notification_id).update(
+            processed_at=timezone.now()
+        )
+    return f"{event.topic}: {handled} handler(s)"
+
+
+def _store_of_seller(platform: str, seller_open_id: str) -> Store | None:
+    if not seller_open_id:
+        return None
+    return (
+        Store.unscoped.select_related("organization", "authorization")
+        .filter(platform=platform, authorization__seller_id=seller_open_id)
+        .first()
+    )
+
+
+def _handle_authorization_topics(store: Store, event: WebhookEvent) -> None:
+    authorization = store.authorization
+    if authorization is None:
+        return
+    if event.topic == "SELLER_DEAUTHORIZATION":
+        authorization_mark(
+            authorization=authorization,
+            status=AuthorizationStatus.REVOKED,
+            detail="The seller removed Dropline's access in TikTok Seller Center. Reconnect the store to resume.",
+        )
+    elif event.topic == "UPCOMING_AUTHORIZATION_EXPIRATION":
+        SellerAuthorization.objects.filter(pk=authorization.pk).update(
+            status=AuthorizationStatus.EXPIRING,
+            status_detail=event.message or "TikTok says this authorization expires soon. Reconnect to renew it.",
+            expires_notice_at=event.updated_at,
+        )

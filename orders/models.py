@@ -1,0 +1,202 @@
+"""Orders as fulfilment needs them: status and history, platform deadlines, address, lines, holds.
+
+Rows are written by `orders.services.orders_upsert` (one SQL upsert per page, guarded by the platform's update
+time), never by save() in a loop, so an import is idempotent, safe under concurrent workers, and an older payload can
+never overwrite a newer one.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils import timezone
+
+from erp.tenancy import TenantModel
+from integrations.models import Store
+
+
+class OrderStatus(models.TextChoices):
+    UNPAID = "UNPAID", "Unpaid"
+    ON_HOLD = "ON_HOLD", "On hold"
+    AWAITING_SHIPMENT = "AWAITING_SHIPMENT", "To ship"
+    PARTIALLY_SHIPPING = "PARTIALLY_SHIPPING", "Partly shipped"
+    AWAITING_COLLECTION = "AWAITING_COLLECTION", "Awaiting collection"
+    IN_TRANSIT = "IN_TRANSIT", "In transit"
+    DELIVERED = "DELIVERED", "Delivered"
+    COMPLETED = "COMPLETED", "Completed"
+    CANCELLED = "CANCELLED", "Cancelled"
+
+
+OPEN_STATUSES = (OrderStatus.ON_HOLD, OrderStatus.AWAITING_SHIPMENT, OrderStatus.PARTIALLY_SHIPPING)
+
+
+class Order(TenantModel):
+    store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="orders")
+    external_id = models.CharField(max_length=64)
+    status = models.CharField(max_length=24, choices=OrderStatus.choices)
+    shipping_type = models.CharField(max_length=16, blank=True)  # TIKTOK (official label) | SELLER (legacy)
+    fulfillment_type = models.CharField(max_length=40, blank=True)  # FULFILLMENT_BY_TIKTOK: nothing to do
+    delivery_type = models.CharField(max_length=24, blank=True)
+    delivery_option_id = models.CharField(max_length=64, blank=True)
+    delivery_option_name = models.CharField(max_length=100, blank=True)
+    carrier_name = models.CharField(max_length=100, blank=True)
+    tracking_number = models.CharField(max_length=64, blank=True)
+    platform_warehouse_id = models.CharField(max_length=64, blank=True)
+    buyer_message = models.TextField(blank=True)
+    seller_note = models.TextField(blank=True)
+    is_on_hold_order = models.BooleanField(default=False)
+    buyer_requested_cancel = models.BooleanField(default=False)
+    cancel_reason = models.CharField(max_length=200, blank=True)
+    cancellation_initiator = models.CharField(max_length=16, blank=True)
+
+    currency = models.CharField(max_length=3, blank=True)
+    subtotal = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    shipping_fee = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    tax = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    total = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+
+    placed_at = models.DateTimeField(null=True, blank=True)
+    paid_at = models.DateTimeField(null=True, blank=True)
+    platform_updated_at = models.DateTimeField()  # the version: an upsert never goes backwards
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    shipped_at = models.DateTimeField(null=True, blank=True)
+    collected_at = models.DateTimeField(null=True, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+
+    # Platform deadlines. ship_by (TikTok rts_sla_time) is the one late-dispatch rates are measured against.
+    ship_by = models.DateTimeField(null=True, blank=True)
+    collect_by = models.DateTimeField(null=True, blank=True)
+    shipping_due = models.DateTimeField(null=True, blank=True)  # auto-cancelled if not shipped by then
+    collection_due = models.DateTimeField(null=True, blank=True)
+    delivery_by = models.DateTimeField(null=True, blank=True)
+    delivery_due = models.DateTimeField(null=True, blank=True)
+    cancel_unpaid_at = models.DateTimeField(null=True, blank=True)
+
+    # Recipient, as the platform shows it: masked (name, phone) on TikTok-shipping orders, absent while on hold.
+    has_address = models.BooleanField(default=False)
+    address_masked = models.BooleanField(default=False)
+    recipient_name = models.CharField(max_length=200, blank=True)
+    recipient_phone = models.CharField(max_length=64, blank=True)
+    address_line1 = models.CharField(max_length=255, blank=True)
+    address_line2 = models.CharField(max_length=255, blank=True)
+    city = models.CharField(max_length=100, blank=True)
+    state = models.CharField(max_length=100, blank=True)
+    postal_code = models.CharField(max_length=32, blank=True)
+    country_code = models.CharField(max_length=2, blank=True)
+    full_address = models.TextField(blank=True)
+
+    # Denormalised for a fast list: lines and units, a short "2 × RED-TEE-L" summary, whether any hold is open.
+    line_count = models.PositiveIntegerField(default=0)
+    unit_count = models.PositiveIntegerField(default=0)
+    sku_summary = models.CharField(max_length=255, blank=True)
+    is_held = models.BooleanField(default=False)
+
+    imported_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["store", "external_id"], name="order_unique_per_store"),
+        ]
+        indexes = [
+            models.Index(fields=["organization", "status", "ship_by"], name="order_org_status_shipby"),
+            models.Index(fields=["organization", "ship_by"], name="order_org_shipby"),
+            models.Index(fields=["organization", "-placed_at"], name="order_org_placed"),
+            models.Index(fields=["organization", "external_id"], name="order_org_external"),
+            models.Index(fields=["organization", "tracking_number"], name="order_org_tracking"),
+            models.Index(fields=["organization", "is_held", "ship_by"], name="order_org_held_shipby"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Order {self.external_id}"
+
+
+class OrderLine(TenantModel):
+    """One platform line item. TikTok lines are single units; people see them aggregated by SKU."""
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
+    external_id = models.CharField(max_length=64)
+    sku_id = models.CharField(max_length=64)
+    seller_sku = models.CharField(max_length=100, blank=True)
+    product_id = models.CharField(max_length=64, blank=True)
+    product_name = models.CharField(max_length=300, blank=True)
+    sku_name = models.CharField(max_length=200, blank=True)
+    image_url = models.URLField(max_length=500, blank=True)
+    unit_price = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    currency = models.CharField(max_length=3, blank=True)
+    package_id = models.CharField(max_length=64, blank=True)
+    package_status = models.CharField(max_length=24, blank=True)
+    tracking_number = models.CharField(max_length=64, blank=True)
+    is_gift = models.BooleanField(default=False)
+    is_cancelled = models.BooleanField(default=False)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["order", "external_id"], name="orderline_unique_per_order"),
+        ]
+        indexes = [models.Index(fields=["organization", "seller_sku"], name="orderline_org_sku")]
+
+    def __str__(self) -> str:
+        return f"{self.seller_sku or self.sku_id} ({self.external_id})"
+
+
+class OrderStatusChange(TenantModel):
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="status_changes")
+    from_status = models.CharField(max_length=24, blank=True)  # blank: first seen
+    to_status = models.CharField(max_length=24)
+    changed_at = models.DateTimeField()  # the platform's update time
+    recorded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["changed_at", "recorded_at"]
+
+    def __str__(self) -> str:
+        return f"{self.from_status or '∅'} → {self.to_status}"
+
+
+class HoldReason(models.TextChoices):
+    REMORSE_WINDOW = "remorse_window", "In the buyer's remorse window"
+    ADDRESS_MISSING = "address_missing", "Address missing"
+    ADDRESS_INVALID = "address_invalid", "Address looks invalid"
+    CANCEL_REQUESTED = "cancel_requested", "Buyer asked to cancel"
+    UNMAPPED_SKU = "unmapped_sku", "SKU not mapped"
+    OUT_OF_STOCK = "out_of_stock", "Out of stock"
+
+
+HOLD_FIXES: dict[str, str] = {
+    HoldReason.REMORSE_WINDOW: "Nothing to do: TikTok releases the order about an hour after payment, then it ships.",
+    HoldReason.ADDRESS_MISSING: "Wait for the platform to release the address; if it does not, contact the buyer "
+    "through TikTok.",
+    HoldReason.ADDRESS_INVALID: "Ask the buyer to correct the address in TikTok (the order updates here by itself), "
+    "or cancel the order in Seller Center.",
+    HoldReason.CANCEL_REQUESTED: "Accept or reject the buyer's cancellation request in TikTok Seller Center before "
+    "shipping.",
+    HoldReason.UNMAPPED_SKU: "Map the platform SKU to one of your SKUs under Inventory → Listings.",
+    HoldReason.OUT_OF_STOCK: "Receive stock or move it from another warehouse.",
+}
+
+
+class OrderHold(TenantModel):
+    """Something that stops an order from shipping, with why. Released (not deleted) when it no longer applies."""
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="holds")
+    reason = models.CharField(max_length=24, choices=HoldReason.choices)
+    detail = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    released_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["organization", "reason", "released_at"], name="hold_org_reason_open")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["order", "reason"],
+                condition=models.Q(released_at__isnull=True),
+                name="hold_one_open_per_reason",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.get_reason_display()
+
+    @property
+    def fix(self) -> str:
+        return HOLD_FIXES[self.reason]

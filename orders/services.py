@@ -1,0 +1,332 @@
+"""Writes of orders: the idempotent, version-guarded import of platform orders.
+
+`orders_upsert` is the only way platform orders enter Dropline. It is safe to call twice with the same page, from
+two workers at once, and with pages in any order: existing rows are locked in external-id order, unchanged orders
+cost nothing, and the SQL upsert only overwrites a row with a strictly newer platform update time.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from erp.db import upsert
+from erp.tenancy import CrossTenantWrite, current_organization
+from integrations.errors import PlatformAuthError, PlatformError
+from integrations.interface import PlatformOrder, aggregate_lines_by_sku
+from integrations.models import Store
+from integrations.services import authorization_mark, store_client
+from orders.holds import holds_for
+from orders.models import Order, OrderHold, OrderLine, OrderStatusChange
+
+ORDER_UPDATE_FIELDS = [
+    f.name
+    for f in Order._meta.concrete_fields
+    if f.name not in {"id", "organization", "store", "external_id", "imported_at"}
+]
+LINE_UPDATE_FIELDS = [
+    f.name for f in OrderLine._meta.concrete_fields if f.name not in {"id", "organization", "order", "external_id"}
+]
+
+
+@dataclass(frozen=True)
+class UpsertResult:
+    created: int
+    updated: int
+    unchanged: int
+    newest_update: datetime | None
+
+
+def _money(value: object) -> object:
+    return getattr(value, "amount", None)
+
+
+def _order_row(store: Store, order: PlatformOrder, holds: dict[str, str], now: datetime) -> dict[str, object]:
+    address = order.address
+    totals = order.totals
+    skus = aggregate_lines_by_sku(order.lines)
+    summary = ", ".join(f"{sku.quantity} × {sku.seller_sku or sku.sku_id}" for sku in skus)
+    return {
+        "organization_id": store.organization_id,
+        "store_id": store.pk,
+        "external_id": order.order_id,
+        "status": order.status,
+        "shipping_type": order.shipping_type,
+        "fulfillment_type": order.fulfillment_type,
+        "delivery_type": order.delivery_type,
+        "delivery_option_id": order.delivery_option_id,
+        "delivery_option_name": order.delivery_option_name,
+        "carrier_name": order.carrier_name,
+        "tracking_number": order.tracking_number,
+        "platform_warehouse_id": order.warehouse_id,
+        "buyer_message": order.buyer_message,
+        "seller_note": order.seller_note,
+        "is_on_hold_order": order.is_on_hold_order,
+        "buyer_requested_cancel": order.is_buyer_request_cancel,
+        "cancel_reason": order.cancel_reason[:200],
+        "cancellation_initiator": order.cancellation_initiator,
+        "currency": totals.currency if totals else "",
+        "subtotal": _money(totals.subtotal) if totals else None,
+        "shipping_fee": _money(totals.shipping_fee) if totals else None,
+        "tax": _money(totals.tax) if totals else None,
+        "total": _money(totals.total) if totals else None,
+        "placed_at": order.created_at,
+        "paid_at": order.paid_at,
+        "platform_updated_at": order.updated_at or order.created_at or now,
+        "cancelled_at": order.cancelled_at,
+        "shipped_at": order.shipped_at,
+        "collected_at": order.collected_at,
+        "delivered_at": order.delivered_at,
+        "ship_by": order.deadlines.ship_by,
+        "collect_by": order.deadlines.collect_by,
+        "shipping_due": order.deadlines.shipping_due,
+        "collection_due": order.deadlines.collection_due,
+        "delivery_by": order.deadlines.delivery_by,
+        "delivery_due": order.deadlines.delivery_due,
+        "cancel_unpaid_at": order.deadlines.cancel_unpaid_at,
+        "has_address": address is not None,
+        "address_masked": bool(address and address.is_masked),
+        "recipient_name": (address.name if address else "")[:200],
+        "recipient_phone": (address.phone if address else "")[:64],
+        "address_line1": (address.line1 if address else "")[:255],
+        "address_line2": (address.line2 if address else "")[:255],
+        "city": (address.city if address else "")[:100],
+        "state": (address.state if address else "")[:100],
+        "postal_code": (address.postal_code if address else "")[:32],
+        "country_code": (address.region_code if address else "")[:2],
+        "full_address": address.full_address if address else "",
+        "line_count": len(order.lines),
+        "unit_count": sum(sku.quantity for sku in skus),
+        "sku_summary": summary[:255],
+        "is_held": bool(holds),
+        "imported_at": now,
+        "updated_at": now,
+    }
+
+
+def _line_rows(order_pk: object, organization_id: object, order: PlatformOrder) -> list[dict[str, object]]:
+    return [
+        {
+            "organization_id": organization_id,
+            "order_id": order_pk,
+            "external_id": line.line_id,
+            "sku_id": line.sku_id,
+            "seller_sku": line.seller_sku[:100],
+            "product_id": line.product_id,
+            "product_name": line.product_name[:300],
+            "sku_name": line.sku_name[:200],
+            "image_url": line.sku_image[:500],
+            "unit_price": _money(line.sale_price),
+            "currency": line.sale_price.currency if line.sale_price else "",
+            "package_id": line.package_id,
+            "package_status": line.package_status,
+            "tracking_number": line.tracking_number,
+            "is_gift": line.is_gift,
+            "is_cancelled": line.package_status == "CANCELLED" or bool(line.cancel_user),
+        }
+        for line in order.lines
+    ]
+
+
+@transaction.atomic
+def orders_upsert(*, store: Store, orders: Sequence[PlatformOrder]) -> UpsertResult:
+    """Import one page of platform orders for `store` (the organization in scope must be the store's)."""
+    if current_organization().pk != store.organization_id:
+        raise CrossTenantWrite(f"orders of store {store.pk} imported in the scope of another organization")
+    now = timezone.now()
+    incoming = {order.order_id: order for order in orders}  # a page never repeats an id; keep the last if it does
+    if not incoming:
+        return UpsertResult(0, 0, 0, None)
+    # Lock the rows we may change, in a fixed order, so concurrent imports of the same orders queue up instead of
+    # deadlocking; rows that do not exist yet are protected by the unique constraint and the version guard.
+    existing = {
+        external_id: (pk, status, updated)
+        for external_id, pk, status, updated in Order.objects.filter(store=store, external_id__in=list(incoming))
+        .order_by("external_id")
+        .select_for_update()
+        .values_list("external_id", "pk", "status", "platform_updated_at")
+    }
+    holds: dict[str, dict[str, str]] = {}
+    rows = []
+    for external_id, order in incoming.items():
+        row_version = order.updated_at or order.created_at or now
+        known = existing.get(external_id)
+        if known is not None and row_version <= known[2]:
+            continue  # unchanged (or older than what we have): nothing to write
+        holds[external_id] = holds_for(order)
+        rows.append(_order_row(store, order, holds[external_id], now))
+    newest = max((order.updated_at for order in orders if order.updated_at), default=None)
+    if not rows:
+        return UpsertResult(0, 0, len(incoming), newest)
+
+    written = {
+        external_id: pk
+        for pk, external_id in upsert(
+            Order,
+            rows,
+            conflict_fields=["store", "external_id"],
+            update_fields=ORDER_UPDATE_FIELDS,
+            newer_than="platform_updated_at",
+            returning=("id", "external_id"),
+        )
+    }
+    line_rows = [
+        row
+        for external_id, pk in written.items()
+        for row in _line_rows(pk, store.organization_id, incoming[external_id])
+    ]
+    upsert(OrderLine, line_rows, conflict_fields=["order", "external_id"], update_fields=LINE_UPDATE_FIELDS)
+    _record_status_changes(store, incoming, existing, written, now)
+    _sync_holds(store.organization_id, {written[e]: holds[e] for e in written}, now)
+    created = sum(1 for e in written if e not in existing)
+    return UpsertResult(created, len(written) - created, len(incoming) - len(written), newest)
+
+
+def _record_status_changes(
+    store: Store,
+    incoming: dict[str, PlatformOrder],
+    existing: dict[str, tuple[object, str, datetime]],
+    written: dict[str, object],
+    now: datetime,
+) -> None:
+    changes = []
+    for external_id, pk in written.items():
+        order = incoming[external_id]
+        before = existing[external_id][1] if external_id in existing else ""
+        if before != order.status:
+            changes.append(
+                OrderStatusChange(
+                    organization_id=store.organization_id,
+                    order_id=pk,
+                    from_status=before,
+                    to_status=order.status,
+                    changed_at=order.updated_at or now,
+                    recorded_at=now,
+                )
+            )
+    OrderStatusChange.objects.bulk_create(changes)
+
+
+def _sync_holds(organization_id: object, desired: dict[object, dict[str, str]], now: datetime) -> None:
+    """Open the holds that now apply and release the ones that no longer do (history is kept)."""
+    open_holds = {
+        (order_id, reason): pk
+        for pk, order_id, reason in OrderHold.objects.filter(
+            order_id__in=list(desired), released_at__isnull=True
+        ).values_list("pk", "order_id", "reason")
+    }
+    release = [pk for (order_id, reason), pk in open_holds.items() if reason not in desired[order_id]]
+    if release:
+        OrderHold.objects.filter(pk__in=release).update(released_at=now)
+    OrderHold.objects.bulk_create(
+        [
+            OrderHold(
+                organization_id=organization_id, order_id=order_id, reason=reason, detail=detail[:300], created_at=now
+            )
+            for order_id, reasons in desired.items()
+            for reason, detail in reasons.items()
+            if (order_id, reason) not in open_holds
+        ]
+    )
+
+
+# ------------------------------------------------------------------------------------------------------ sync
+@dataclass(frozen=True)
+class SyncResult:
+    acquired: bool  # False: another worker holds this store's lease; nothing was done
+    pages: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    finished: bool = True  # False: stopped at the time budget; the task continues from the cursor
+
+
+def _lease_acquire(store: Store, now: datetime) -> bool:
+    lease = timedelta(seconds=settings.ORDER_SYNC_LEASE_SECONDS)
+    return bool(
+        Store.objects.filter(pk=store.pk)
+        .filter(Q(sync_lease_until__isnull=True) | Q(sync_lease_until__lt=now))
+        .update(sync_lease_until=now + lease, last_sync_started_at=now)
+    )
+
+
+def store_sync(*, store: Store, time_budget: float | None = None) -> SyncResult:
+    """Import every order updated since the store's cursor (minus an overlap), page by page.
+
+    Pages come in ascending update time; each is committed with the cursor moved to the newest update time in it
+    (the platform's clock, never ours), so a crash loses nothing and repeats at most one page plus the overlap;
+    upserts make repeats harmless. Holds a lease on the store so two
+    workers never page the same store at once; a dead worker's lease simply expires.
+    """
+    started = timezone.now()
+    if not _lease_acquire(store, started):
+        return SyncResult(acquired=False)
+    budget = time_budget if time_budget is not None else settings.ORDER_SYNC_TIME_BUDGET_SECONDS
+    deadline = time.monotonic() + budget
+    window_start = (store.sync_cursor or started - timedelta(days=store.backfill_days)) - timedelta(
+        seconds=settings.ORDER_SYNC_OVERLAP_SECONDS
+    )
+    totals = {"pages": 0, "created": 0, "updated": 0, "unchanged": 0}
+    finished = True
+    try:
+        client = store_client(store)
+        page_token = None
+        while True:
+            # No upper bound from our clock: the platform's clock is the one update times come from.
+            page = client.search_orders(update_time_ge=window_start, page_token=page_token)
+            result = _commit_page(store, page.items)
+            totals["pages"] += 1
+            totals["created"] += result.created
+            totals["updated"] += result.updated
+            totals["unchanged"] += result.unchanged
+            page_token = page.next_cursor
+            if not page_token:
+                break
+            if time.monotonic() > deadline:
+                finished = False  # the cursor is committed; the next run picks up from it
+                break
+        now = timezone.now()
+        fields: dict[str, object] = {"sync_lease_until": None, "last_sync_error": ""}
+        if finished:
+            fields["last_synced_at"] = now
+        Store.objects.filter(pk=store.pk).update(**fields)
+    except PlatformError as error:
+        Store.objects.filter(pk=store.pk).update(
+            sync_lease_until=None,
+            last_sync_error=f"{error.message} (code {error.code})"[:1000],
+            last_sync_error_at=timezone.now(),
+        )
+        if isinstance(error, PlatformAuthError) and store.authorization is not None:
+            authorization_mark(authorization=store.authorization, status="failed", detail=error.message)
+        raise
+    return SyncResult(acquired=True, finished=finished, **totals)
+
+
+def _commit_page(store: Store, orders: Sequence[PlatformOrder]) -> UpsertResult:
+    now = timezone.now()
+    with transaction.atomic():
+        result = orders_upsert(store=store, orders=orders)
+        lease = timedelta(seconds=settings.ORDER_SYNC_LEASE_SECONDS)
+        changes: dict[str, object] = {"sync_lease_until": now + lease}
+        if result.created:
+            changes["orders_imported"] = F("orders_imported") + result.created
+        Store.objects.filter(pk=store.pk).update(**changes)
+        if result.newest_update is not None:
+            # Forward only, and only as far as this committed page reaches.
+            Store.objects.filter(pk=store.pk).filter(
+                Q(sync_cursor__isnull=True) | Q(sync_cursor__lt=result.newest_update)
+            ).update(sync_cursor=result.newest_update)
+    return result
+
+
+def orders_fetch(*, store: Store, order_ids: Sequence[str]) -> UpsertResult:
+    """Fetch these orders now (a webhook said they changed) and import them; racing the poller is harmless."""
+    orders = store_client(store).get_orders(list(order_ids))
+    return orders_upsert(store=store, orders=orders)

@@ -1,0 +1,63 @@
+"""Order import tasks: thin wrappers over orders.services. Safe to run twice (upserts, a lease per store)."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from django.conf import settings
+from django.db.models import Q
+from django.utils import timezone
+
+from erp.models import Organization
+from erp.tasks import task
+from integrations.errors import PlatformError
+from integrations.models import Store, StoreStatus
+from orders import services
+
+log = logging.getLogger(__name__)
+
+
+@task(name="orders.sync_store")
+def sync_store(*, organization: Organization, store_id: str) -> str:
+    store = Store.objects.select_related("authorization").filter(pk=store_id, status=StoreStatus.ACTIVE).first()
+    if store is None:
+        return "store gone or not active"
+    try:
+        result = services.store_sync(store=store)
+    except PlatformError as error:
+        # Recorded on the store (and shown in the dashboard); the next poll tries again.
+        log.warning("sync of %s failed: %s", store, error)
+        return f"failed: {error.code}"
+    if result.acquired and not result.finished:
+        sync_store.delay(organization_id=str(organization.pk), store_id=store_id)  # continue from the cursor
+    return f"{result}"
+
+
+@task(name="orders.fetch", autoretry_for=(PlatformError,), retry_backoff=10, retry_backoff_max=120, max_retries=3)
+def fetch(*, organization: Organization, store_id: str, order_ids: list[str]) -> str:
+    store = Store.objects.select_related("authorization").filter(pk=store_id).first()
+    if store is None:
+        return "store gone"
+    result = services.orders_fetch(store=store, order_ids=order_ids)
+    return f"{result}"
+
+
+@task(name="orders.sync_due_stores", tenant=False)
+def sync_due_stores() -> int:
+    """Beat: enqueue a sync for every active store not polled within the interval and not being synced now."""
+    now = timezone.now()
+    due = now - timedelta(seconds=settings.ORDER_SYNC_INTERVAL_SECONDS)
+    # The scheduler serves every organization: a deliberate cross-tenant read of ids only.
+    stores = (
+        Store.unscoped.filter(status=StoreStatus.ACTIVE)
+        .exclude(platform="manual")
+        .filter(Q(last_sync_started_at__isnull=True) | Q(last_sync_started_at__lt=due))
+        .filter(Q(sync_lease_until__isnull=True) | Q(sync_lease_until__lt=now))
+        .values_list("pk", "organization_id")
+    )
+    count = 0
+    for store_id, organization_id in stores:
+        sync_store.delay(organization_id=str(organization_id), store_id=str(store_id))
+        count += 1
+    return count

@@ -1,0 +1,131 @@
+"""Connecting TikTok shops by OAuth through the dashboard, tokens at rest, and the webhook endpoint."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from urllib.parse import parse_qs, urlparse
+
+import pytest
+from django.db import connection
+from django.test import Client
+
+from erp.models import AuditEntry
+from erp.roles import Role
+from erp.tenancy import organization_scope
+from integrations.models import AuthorizationStatus, SellerAuthorization, Store, StoreStatus, WebhookDelivery
+from integrations.tiktok.signing import webhook_signature
+
+pytestmark = pytest.mark.django_db
+
+
+def test_connect_creates_one_store_per_shop_and_audits_it(tenant: Any, tiktok: Any) -> None:
+    response = tiktok.connect(tenant.client)
+    assert response.status_code == 302
+    assert response["Location"] == "/stores/"
+    with organization_scope(tenant.organization):
+        stores = {s.name: s for s in Store.objects.all()}
+        assert set(stores) == {"Dropline Home US", "Dropline Outlet US"}
+        assert {s.cipher[:4] for s in stores.values()} == {"GCP_"}
+        actions = list(AuditEntry.objects.values_list("action", flat=True))
+    assert actions.count("store.connected") == 2
+    page = tenant.client.get("/stores/")
+    assert b"Dropline Home US" in page.content
+
+
+def test_the_consent_page_receives_a_state_that_works_once(tenant: Any, tiktok: Any) -> None:
+    redirect = tenant.client.post("/stores/tiktok/connect/")
+    query = parse_qs(urlparse(redirect["Location"]).query)
+    assert redirect["Location"].startswith("http://127.0.0.1:8765/open/authorize?")
+    assert query["service_id"] == ["7000000000000000001"]
+    state = query["state"][0]
+    code = tiktok.consent_code()
+    tenant.client.get("/stores/tiktok/callback/", {"code": code, "state": state})
+    replay = tenant.client.get("/stores/tiktok/callback/", {"code": tiktok.consent_code(), "state": state}, follow=True)
+    assert b"already used" in replay.content
+
+
+def test_a_forged_state_or_another_sessions_state_is_refused(tenant: Any, make_tenant: Any, tiktok: Any) -> None:
+    forged = tenant.client.get(
+        "/stores/tiktok/callback/", {"code": tiktok.consent_code(), "state": "forged"}, follow=True
+    )
+    assert b"unknown, expired or already used" in forged.content
+    other = make_tenant("Other Co")
+    stolen = parse_qs(urlparse(other.client.post("/stores/tiktok/connect/")["Location"]).query)["state"][0]
+    tenant.client.get("/stores/tiktok/callback/", {"code": tiktok.consent_code(), "state": stolen})
+    assert Store.unscoped.count() == 0
+
+
+def test_the_same_shop_cannot_belong_to_two_organizations(tenant: Any, make_tenant: Any, tiktok: Any) -> None:
+    tiktok.connect(tenant.client)
+    other = make_tenant("Copycat LLC")
+    response = tiktok.connect(other.client)
+    followed = other.client.get(response["Location"])
+    assert b"already connected to another Dropline organization" in followed.content
+    assert Store.unscoped.filter(organization=other.organization).count() == 0
+    assert Store.unscoped.filter(organization=tenant.organization).count() == 2
+
+
+def test_reconnecting_updates_the_same_stores(tenant: Any, tiktok: Any) -> None:
+    tiktok.connect(tenant.client)
+    first = set(Store.unscoped.values_list("pk", flat=True))
+    Store.unscoped.update(status=StoreStatus.NEEDS_ATTENTION, name="stale")
+    tiktok.connect(tenant.client)
+    assert set(Store.unscoped.values_list("pk", flat=True)) == first
+    assert set(Store.unscoped.values_list("status", flat=True)) == {StoreStatus.ACTIVE}
+    assert "stale" not in set(Store.unscoped.values_list("name", flat=True))
+
+
+def test_only_store_managers_connect(tenant: Any) -> None:
+    assert tenant.client_as(Role.WAREHOUSE).post("/stores/tiktok/connect/").status_code == 403
+    assert tenant.client_as(Role.OPERATOR).post("/stores/tiktok/connect/").status_code == 403
+
+
+def test_tokens_are_encrypted_at_rest_and_never_shown(tenant: Any, tiktok: Any) -> None:
+    tiktok.connect(tenant.client)
+    authorization = SellerAuthorization.unscoped.get()
+    assert authorization.access_token.startswith("TTP_")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT access_token, refresh_token FROM integrations_sellerauthorization")
+        raw_access, raw_refresh = cursor.fetchone()
+    assert "TTP_" not in raw_access
+    assert "TTP_" not in raw_refresh
+    store = Store.unscoped.first()
+    for page in ("/stores/", f"/stores/{store.pk}/"):
+        assert authorization.access_token not in tenant.client.get(page).content.decode()
+
+
+def _webhook(client: Client, body: dict[str, Any], secret: str, app_key: str, signed: bool = True) -> int:
+    raw = json.dumps(body).encode()
+    headers = {"HTTP_AUTHORIZATION": webhook_signature(app_key, secret, raw)} if signed else {}
+    return client.post("/webhooks/tiktok/", raw, content_type="application/json", **headers).status_code
+
+
+def test_webhooks_must_be_signed_and_are_kept_once(tenant: Any, tiktok: Any, settings: Any) -> None:
+    tiktok.connect(tenant.client)
+    store = Store.unscoped.get(name="Dropline Home US")
+    body = {"type": 1, "tts_notification_id": "7327112393057371910", "shop_id": store.external_id,
+            "timestamp": 1700000000, "data": {"order_id": "576486316948490001", "order_status": "CANCEL",
+                                              "update_time": 1700000000}}  # fmt: skip
+    client = Client()
+    key, secret = settings.TIKTOK_APP_KEY, settings.TIKTOK_APP_SECRET
+    assert _webhook(client, body, secret, key, signed=False) == 401
+    assert _webhook(client, body, "wrong-secret", key) == 401
+    assert client.post("/webhooks/tiktok/", b"not json", content_type="application/json",
+                       HTTP_AUTHORIZATION=webhook_signature(key, secret, b"not json")).status_code == 401  # fmt: skip
+    assert WebhookDelivery.unscoped.count() == 0
+    for _ in range(5):
+        assert _webhook(client, body, secret, key) == 200
+    assert WebhookDelivery.unscoped.count() == 1
+
+
+def test_a_deauthorization_webhook_marks_the_stores(tenant: Any, tiktok: Any, settings: Any) -> None:
+    tiktok.connect(tenant.client)
+    store = Store.unscoped.get(name="Dropline Home US")
+    body = {"type": 6, "tts_notification_id": "1", "shop_id": store.external_id, "timestamp": 1700000000,
+            "data": {"message": "seller deauthorized"}}  # fmt: skip
+    assert _webhook(Client(), body, settings.TIKTOK_APP_SECRET, settings.TIKTOK_APP_KEY) == 200
+    assert SellerAuthorization.unscoped.get().status == AuthorizationStatus.REVOKED
+    assert set(Store.unscoped.values_list("status", flat=True)) == {StoreStatus.NEEDS_ATTENTION}
+    page = tenant.client.get("/stores/").content.decode()
+    assert "Reconnect" in page or "approve Dropline again" in page

@@ -1,0 +1,107 @@
+"""A worker SIGKILLed in the middle of an import: after a restart Dropline holds exactly the platform's orders."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlparse
+
+import httpx
+import pytest
+from django.db import connection
+
+from erp.actors import Actor
+from erp.tenancy import organization_scope
+from integrations import services as integrations_services
+from integrations.models import Store
+from orders.models import Order
+from sandboxes.tiktok.app import TikTokSandbox
+from sandboxes.tiktok.config import SandboxConfig
+from sandboxes.tiktok.server import start_in_thread
+from tests.tiktok_harness import TikTokHarness
+from tests.workers import Workers, wait_for
+
+pytestmark = [pytest.mark.chaos, pytest.mark.postgres, pytest.mark.redis, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def platform(settings: Any) -> Any:
+    sandbox = TikTokSandbox(SandboxConfig(app_key=settings.TIKTOK_APP_KEY, app_secret=settings.TIKTOK_APP_SECRET))
+    server, base_url = start_in_thread(sandbox, port=0)
+    settings.TIKTOK_API_BASE_URL = settings.TIKTOK_AUTH_BASE_URL = base_url
+    settings.TIKTOK_AUTHORIZE_URL = f"{base_url}/open/authorize"
+    http = httpx.Client(base_url=base_url)
+    yield base_url, TikTokHarness(sandbox=sandbox, http=http)
+    http.close()
+    server.shutdown()
+
+
+def connect(tenant: Any, harness: TikTokHarness, monkeypatch: pytest.MonkeyPatch) -> Store:
+    """Connect the demo seller's shops without importing: the import is the worker's job in this test."""
+    monkeypatch.setattr(integrations_services.store_sync_requested, "_receivers", [])
+    session: dict[str, Any] = {}
+    url = integrations_services.store_connect_start(session=session, organization=tenant.organization)
+    state = parse_qs(urlparse(url).query)["state"][0]
+    integrations_services.store_connect_complete(
+        session=session,
+        organization=tenant.organization,
+        actor=Actor.system(),
+        code=harness.consent_code(),
+        state=state,
+    )
+    return Store.unscoped.select_related("organization").get(name="Dropline Home US")
+
+
+def test_an_import_killed_midway_completes_after_restart_with_no_gap_or_duplicate(
+    tenant: Any, platform: Any, settings: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    base_url, harness = platform
+    store = connect(tenant, harness, monkeypatch)
+    harness.control("POST", f"shops/{store.external_id}/orders", count=4000, seed=11)
+    harness.control("PUT", "faults", latency=[{"api": "POST /order/{v}/orders/search", "ms": 60}])
+    workers = Workers(tmp_path, env={
+        "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{connection.settings_dict['NAME']}",
+        "FIELD_ENCRYPTION_KEY": settings.FIELD_ENCRYPTION_KEY,
+        "TIKTOK_API_BASE_URL": base_url, "TIKTOK_AUTH_BASE_URL": base_url,
+        "ORDER_SYNC_LEASE_SECONDS": "3",
+    })  # fmt: skip
+    task = {"organization_id": str(tenant.organization.pk), "store_id": str(store.pk)}
+    try:
+        first = workers.start()
+        workers.send("orders.sync_store", **task)
+        wait_for(lambda: Order.unscoped.filter(store=store).count() >= 800, 60, "the import to be well under way")
+        workers.kill(first)
+        killed_at = Order.unscoped.filter(store=store).count()
+        platform_orders = harness_in_window(harness, store)
+        assert killed_at < len(platform_orders), "the import finished before the kill: nothing was tested"
+
+        workers.start()
+
+        def caught_up() -> bool:  # what beat does every 15 s: ask for a sync until the store is current
+            workers.send("orders.sync_store", **task)
+            time.sleep(1.0)
+            return ours(store) == harness_in_window(harness, store)
+
+        wait_for(caught_up, 90, "the restarted worker to finish the import")
+    finally:
+        workers.stop_all()
+    assert Order.unscoped.filter(store=store).count() == len(harness_in_window(harness, store))
+    store.refresh_from_db()
+    assert store.sync_cursor is not None
+    with organization_scope(store.organization):
+        assert Order.objects.values("external_id").distinct().count() == Order.objects.count()
+
+
+def ours(store: Store) -> dict[str, tuple[str, int]]:
+    return {
+        external_id: (status, int(updated.timestamp()))
+        for external_id, status, updated in Order.unscoped.filter(store=store).values_list(
+            "external_id", "status", "platform_updated_at"
+        )
+    }
+
+
+def harness_in_window(harness: TikTokHarness, store: Store) -> dict[str, tuple[str, int]]:
+    window_start = harness.sandbox.clock.now() - store.backfill_days * 86400 - 300
+    return {k: v for k, v in harness.platform_orders(store.external_id).items() if v[1] >= window_start}

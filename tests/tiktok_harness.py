@@ -1,0 +1,59 @@
+"""The TikTok Shop sandbox mounted in-process for Dropline's own tests: the production client talks to it through an
+httpx transport, so no socket is needed, and the test drives the platform through its /sandbox/ control API."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qs, urlparse
+
+import httpx
+from django.test import Client
+
+from sandboxes.tiktok.app import TikTokSandbox
+
+
+@dataclass
+class TikTokHarness:
+    sandbox: TikTokSandbox
+    http: httpx.Client
+
+    def control(self, method: str, path: str, **json: Any) -> Any:
+        response = self.http.request(method, f"/sandbox/{path.lstrip('/')}", json=json or None)
+        response.raise_for_status()
+        return response.json()
+
+    def seller(self, name: str = "Dropline Demo US") -> dict[str, Any]:
+        return next(s for s in self.control("GET", "sellers")["sellers"] if s["name"] == name)
+
+    def consent_code(self, seller_name: str = "Dropline Demo US") -> str:
+        return self.control("POST", "authorize", seller_id=self.seller(seller_name)["id"])["code"]
+
+    def connect(self, client: Client, seller_name: str = "Dropline Demo US") -> Any:
+        """Click "Connect TikTok Shop", approve on the consent page, come back to the callback."""
+        redirect = client.post("/stores/tiktok/connect/")
+        state = parse_qs(urlparse(redirect["Location"]).query)["state"][0]
+        return client.get("/stores/tiktok/callback/", {"code": self.consent_code(seller_name), "state": state})
+
+    def platform_orders(self, shop_id: str) -> dict[str, tuple[str, int]]:
+        """id → (status, update_time) of every order the platform holds for this shop, read from the sandbox's own
+        state: an independent count, not through the client under test."""
+        world = self.sandbox.world
+        with world.lock:
+            world.tick(self.sandbox.clock.now())
+            return {o.id: (o.status, o.update_time) for o in world.orders.values() if o.shop_id == shop_id}
+
+
+def into_dropline() -> httpx.MockTransport:
+    """An httpx transport that hands each request to Django's test Client: the sandbox's webhooks land in Dropline's
+    own views, in the test's transaction (a raw WSGIHandler would close the test's database connection)."""
+    client = Client()
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        headers = {f"HTTP_{k.upper().replace('-', '_')}": v for k, v in request.headers.items()
+                   if k.lower() not in ("content-type", "content-length", "host")}  # fmt: skip
+        response = client.generic(request.method, request.url.path, request.content,
+                                  content_type=request.headers.get("content-type", ""), **headers)  # fmt: skip
+        return httpx.Response(response.status_code, content=response.content)
+
+    return httpx.MockTransport(handle)

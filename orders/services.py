@@ -11,20 +11,32 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from decimal import Decimal
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from erp.actors import Actor
 from erp.db import upsert
+from erp.services import audit_record
 from erp.tenancy import CrossTenantWrite, current_organization
 from integrations.errors import PlatformAuthError, PlatformError
-from integrations.interface import PlatformOrder, aggregate_lines_by_sku
-from integrations.models import Store
+from integrations.interface import (
+    Address,
+    Deadlines,
+    Money,
+    OrderTotals,
+    PlatformOrder,
+    PlatformOrderLine,
+    aggregate_lines_by_sku,
+)
+from integrations.models import Platform, Store
 from integrations.services import authorization_mark, store_client
-from orders.holds import holds_for
-from orders.models import Order, OrderHold, OrderLine, OrderStatusChange
+from orders.holds import address_problems, holds_for
+from orders.models import Order, OrderHold, OrderLine, OrderStatus, OrderStatusChange
 
 ORDER_UPDATE_FIELDS = [
     f.name
@@ -330,3 +342,89 @@ def orders_fetch(*, store: Store, order_ids: Sequence[str]) -> UpsertResult:
     """Fetch these orders now (a webhook said they changed) and import them; racing the poller is harmless."""
     orders = store_client(store).get_orders(list(order_ids))
     return orders_upsert(store=store, orders=orders)
+
+
+# ------------------------------------------------------------------------------------------- manual orders
+@dataclass(frozen=True)
+class ManualLine:
+    seller_sku: str
+    quantity: int
+    product_name: str = ""
+    unit_price: Decimal | None = None
+
+
+@dataclass(frozen=True)
+class ManualOrderInput:
+    """An order a partner system (or a person) creates by hand: the same shape the platforms give us."""
+
+    reference: str  # the partner's own order number; unique per organization
+    recipient: Address
+    lines: tuple[ManualLine, ...]
+    currency: str = "USD"
+    buyer_message: str = ""
+    ship_by: datetime | None = None
+
+
+def _manual_store() -> Store:
+    store = Store.objects.filter(platform=Platform.MANUAL).first()
+    return store or Store.objects.create(platform=Platform.MANUAL, external_id="manual", name="Manual orders")
+
+
+def order_create_manual(*, actor: Actor, data: ManualOrderInput) -> Order:
+    """Validate and import a manual order through the same upsert as platform orders (one write path)."""
+    organization = current_organization()
+    errors: dict[str, list[str]] = {}
+    if not data.reference.strip():
+        errors["reference"] = ["Give the order a reference (your own order number)."]
+    if not data.lines:
+        errors["lines"] = ["An order needs at least one line."]
+    for index, line in enumerate(data.lines):
+        if not line.seller_sku.strip():
+            errors.setdefault("lines", []).append(f"Line {index + 1}: the SKU is missing.")
+        if not 1 <= line.quantity <= 999:
+            errors.setdefault("lines", []).append(f"Line {index + 1}: quantity must be 1 to 999.")
+    problems = address_problems(data.recipient)
+    if problems or not data.recipient.name.strip():
+        errors["recipient"] = problems + ([] if data.recipient.name.strip() else ["no recipient name"])
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        store = _manual_store()
+        if Order.objects.filter(store=store, external_id=data.reference).exists():
+            raise ValidationError({"reference": [f"An order with reference {data.reference} already exists."]})
+        now = timezone.now()
+        # One line per unit, like the platforms: the rest of Dropline (picking, labels) sees no difference.
+        units = [
+            PlatformOrderLine(
+                line_id=f"{data.reference}-{number}",
+                sku_id=line.seller_sku,
+                product_id="",
+                seller_sku=line.seller_sku,
+                product_name=line.product_name,
+                sale_price=Money(line.unit_price, data.currency) if line.unit_price is not None else None,
+            )
+            for number, line in enumerate((line for line in data.lines for _ in range(line.quantity)), start=1)
+        ]
+        subtotal = sum((line.unit_price or Decimal(0)) * line.quantity for line in data.lines)
+        platform_order = PlatformOrder(
+            platform=Platform.MANUAL,
+            order_id=data.reference,
+            status=OrderStatus.AWAITING_SHIPMENT,
+            shipping_type="",
+            fulfillment_type="FULFILLMENT_BY_SELLER",
+            lines=tuple(units),
+            address=data.recipient,
+            created_at=now,
+            updated_at=now,
+            paid_at=now,
+            totals=OrderTotals(
+                currency=data.currency, subtotal=Money(subtotal, data.currency), total=Money(subtotal, data.currency)
+            ),  # fmt: skip
+            deadlines=Deadlines(ship_by=data.ship_by),
+            buyer_message=data.buyer_message,
+        )
+        orders_upsert(store=store, orders=[platform_order])
+        order = Order.objects.get(store=store, external_id=data.reference)
+        audit_record(organization=organization, actor=actor, action="order.created_manually", target=order,
+                     changes={"reference": data.reference, "units": order.unit_count})  # fmt: skip
+    return order

@@ -419,12 +419,17 @@ def order_create_manual(*, actor: Actor, data: ManualOrderInput) -> Order:
             paid_at=now,
             totals=OrderTotals(
                 currency=data.currency, subtotal=Money(subtotal, data.currency), total=Money(subtotal, data.currency)
-            ),  # fmt: skip
+            ),
             deadlines=Deadlines(ship_by=data.ship_by),
             buyer_message=data.buyer_message,
         )
         orders_upsert(store=store, orders=[platform_order])
         order = Order.objects.get(store=store, external_id=data.reference)
-        audit_record(organization=organization, actor=actor, action="order.created_manually", target=order,
-                     changes={"reference": data.reference, "units": order.unit_count})  # fmt: skip
+        audit_record(
+            organization=organization,
+            actor=actor,
+            action="order.created_manually",
+            target=order,
+            changes={"reference": data.reference, "units": order.unit_count},
+        )
     return order

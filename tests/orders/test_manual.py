@@ -16,8 +16,9 @@ from orders.services import ManualLine, ManualOrderInput, order_create_manual
 
 pytestmark = pytest.mark.django_db
 
-GOOD = Address(name="Ada Park", line1="500 Main St", city="Austin", state="Texas", postal_code="78701",
-               region_code="US")  # fmt: skip
+GOOD = Address(
+    name="Ada Park", line1="500 Main St", city="Austin", state="Texas", postal_code="78701", region_code="US"
+)
 
 
 def create(tenant: Any, **changes: Any) -> Order:
@@ -56,11 +57,11 @@ def test_a_manual_order_is_stored_like_a_platform_order(tenant: Any) -> None:
                 )
             },
             "recipient",
-        ),  # fmt: skip
+        ),
         (
             {"recipient": Address(line1="1 Main St", city="Austin", state="TX", postal_code="78701", region_code="US")},
             "recipient",
-        ),  # fmt: skip
+        ),
     ],
 )
 def test_bad_input_gets_a_clear_error_and_changes_nothing(tenant: Any, changes: dict, field: str) -> None:

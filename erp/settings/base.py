@@ -73,6 +73,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "erp.context_processors.organization",
+                "integrations.context_processors.store_health",
             ],
         },
     },

@@ -129,3 +129,12 @@ def test_a_deauthorization_webhook_marks_the_stores(tenant: Any, tiktok: Any, se
     assert set(Store.unscoped.values_list("status", flat=True)) == {StoreStatus.NEEDS_ATTENTION}
     page = tenant.client.get("/stores/").content.decode()
     assert "Reconnect" in page or "approve Dropline again" in page
+
+
+def test_every_page_warns_when_a_store_needs_attention(tenant: Any, tiktok: Any) -> None:
+    tiktok.connect(tenant.client)
+    assert b"needs attention" not in tenant.client.get("/").content
+    Store.unscoped.filter(name="Dropline Home US").update(status=StoreStatus.NEEDS_ATTENTION)
+    page = tenant.client.get("/settings/").content.decode()
+    assert "Dropline Home US needs attention" in page
+    assert 'href="/stores/"' in page

@@ -37,6 +37,7 @@ from integrations.models import Platform, Store
 from integrations.services import authorization_mark, store_client
 from orders.holds import address_problems, holds_for
 from orders.models import Order, OrderHold, OrderLine, OrderStatus, OrderStatusChange
+from orders.stock import Demand, allocate
 
 ORDER_UPDATE_FIELDS = [
     f.name
@@ -196,7 +197,12 @@ def orders_upsert(*, store: Store, orders: Sequence[PlatformOrder]) -> UpsertRes
     ]
     upsert(OrderLine, line_rows, conflict_fields=["order", "external_id"], update_fields=LINE_UPDATE_FIELDS)
     _record_status_changes(store, incoming, existing, written, now)
-    _sync_holds(store.organization_id, {written[e]: holds[e] for e in written}, now)
+    stock_holds = allocate(store=store, demands=[Demand.of(pk, incoming[e]) for e, pk in written.items()])
+    desired = {pk: {**holds[external_id], **stock_holds.get(pk, {})} for external_id, pk in written.items()}
+    _sync_holds(store.organization_id, desired, now)
+    newly_held = [pk for pk, reasons in stock_holds.items() if reasons]
+    if newly_held:
+        Order.objects.filter(pk__in=newly_held).update(is_held=True)
     created = sum(1 for e in written if e not in existing)
     return UpsertResult(created, len(written) - created, len(incoming) - len(written), newest)
 

@@ -61,3 +61,11 @@ def sync_due_stores() -> int:
         sync_store.delay(organization_id=str(organization_id), store_id=str(store_id))
         count += 1
     return count
+
+
+@task(name="orders.reallocate")
+def reallocate(*, organization: Organization, order_ids: list[str]) -> int:
+    """Held orders get another chance at stock (a listing was mapped, stock arrived)."""
+    from orders.stock import orders_reallocate
+
+    return orders_reallocate(order_ids=order_ids)

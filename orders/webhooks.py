@@ -1,10 +1,13 @@
-"""What orders does with platform notifications: fetch the order now. The payload is only a notice."""
+"""What orders does when something happens below it: a platform notification (fetch the order now), a store
+connected (sync it), a listing mapped or stock freed (give held orders another chance at stock)."""
 
 from __future__ import annotations
 
 from integrations.interface import WebhookEvent
 from integrations.models import Store
 from integrations.services import store_sync_requested, webhook_topics
+from inventory.models import Listing
+from inventory.services import listing_mapped, stock_changed
 
 ORDER_TOPICS = (
     "ORDER_STATUS_CHANGE",
@@ -19,8 +22,9 @@ def fetch_order(store: Store, event: WebhookEvent) -> None:
     from orders.tasks import fetch
 
     if event.order_id:
-        fetch.delay_on_commit(organization_id=str(store.organization_id), store_id=str(store.pk),
-                              order_ids=[event.order_id])  # fmt: skip
+        fetch.delay_on_commit(
+            organization_id=str(store.organization_id), store_id=str(store.pk), order_ids=[event.order_id]
+        )
 
 
 def sync_store_now(store: Store) -> None:
@@ -29,7 +33,30 @@ def sync_store_now(store: Store) -> None:
     sync_store.delay_on_commit(organization_id=str(store.organization_id), store_id=str(store.pk))
 
 
+def retry_orders_of_listing(listing: Listing) -> None:
+    from orders.stock import orders_held_for_listing
+    from orders.tasks import reallocate
+
+    held = orders_held_for_listing(listing)
+    if held:
+        reallocate.delay_on_commit(organization_id=str(listing.organization_id), order_ids=[str(pk) for pk in held])
+
+
+def retry_orders_short_of(sku_ids: list[object], freed: bool) -> None:
+    if not freed:
+        return
+    from erp.tenancy import current_organization
+    from orders.stock import orders_held_for_stock
+    from orders.tasks import reallocate
+
+    held = orders_held_for_stock(sku_ids)
+    if held:
+        reallocate.delay_on_commit(organization_id=str(current_organization().pk), order_ids=[str(pk) for pk in held])
+
+
 def subscribe() -> None:
     for topic in ORDER_TOPICS:
         webhook_topics.subscribe(topic, fetch_order)
     store_sync_requested.connect(sync_store_now)
+    listing_mapped.connect(retry_orders_of_listing)
+    stock_changed.connect(retry_orders_short_of)

@@ -12,10 +12,24 @@ import factory
 from django.db import models
 from django.utils import timezone
 
+from erp.ids import uuid7
 from erp.models import APIKey, AuditEntry, Invitation, Membership, Organization, User
 from erp.roles import APIKeyScope, Role
 from erp.tenancy import organization_scope
 from integrations.models import Platform, SellerAuthorization, Store, WebhookDelivery
+from inventory.models import (
+    BundleComponent,
+    Listing,
+    MovementKind,
+    Reservation,
+    Sku,
+    StockLevel,
+    StockMovement,
+    StoreWarehouse,
+    Warehouse,
+    WarehouseKind,
+    WarehouseLink,
+)
 from orders.models import HoldReason, Order, OrderHold, OrderLine, OrderStatus, OrderStatusChange
 
 TENANT_FACTORIES: dict[type[models.Model], type[factory.django.DjangoModelFactory]] = {}
@@ -208,3 +222,102 @@ class OrderHoldFactory(TenantModelFactory):
 
     order = factory.SubFactory(OrderFactory, organization=factory.SelfAttribute("..organization"))
     reason = HoldReason.CANCEL_REQUESTED
+
+
+# ---------------------------------------------------------------------------------------------------- inventory
+@tenant_factory
+class WarehouseFactory(TenantModelFactory):
+    class Meta:
+        model = Warehouse
+
+    name = factory.Sequence(lambda n: f"Warehouse {n}")
+    kind = WarehouseKind.OWN
+    sender_name = "Acme Fulfilment"
+    address_line1 = "100 Industrial Way"
+    city = "Reno"
+    state = "Nevada"
+    postal_code = "89502"
+
+
+@tenant_factory
+class SkuFactory(TenantModelFactory):
+    class Meta:
+        model = Sku
+
+    code = factory.Sequence(lambda n: f"SKU-{n:04d}")
+    name = factory.Sequence(lambda n: f"Product {n}")
+    weight = Decimal("8.0")
+
+
+@tenant_factory
+class BundleComponentFactory(TenantModelFactory):
+    class Meta:
+        model = BundleComponent
+
+    bundle = factory.SubFactory(SkuFactory, organization=factory.SelfAttribute("..organization"), is_bundle=True)
+    component = factory.SubFactory(SkuFactory, organization=factory.SelfAttribute("..organization"))
+    quantity = 2
+
+
+@tenant_factory
+class WarehouseLinkFactory(TenantModelFactory):
+    class Meta:
+        model = WarehouseLink
+
+    warehouse = factory.SubFactory(WarehouseFactory, organization=factory.SelfAttribute("..organization"))
+    store = factory.SubFactory(StoreFactory, organization=factory.SelfAttribute("..organization"))
+    platform_warehouse_id = factory.Sequence(lambda n: f"69550{n:014d}")
+
+
+@tenant_factory
+class StoreWarehouseFactory(TenantModelFactory):
+    class Meta:
+        model = StoreWarehouse
+
+    warehouse = factory.SubFactory(WarehouseFactory, organization=factory.SelfAttribute("..organization"))
+    store = factory.SubFactory(StoreFactory, organization=factory.SelfAttribute("..organization"))
+    rank = 1
+
+
+@tenant_factory
+class ListingFactory(TenantModelFactory):
+    class Meta:
+        model = Listing
+
+    store = factory.SubFactory(StoreFactory, organization=factory.SelfAttribute("..organization"))
+    platform_sku_id = factory.Sequence(lambda n: f"17295{n:014d}")
+    seller_sku = factory.Sequence(lambda n: f"SKU-{n:04d}")
+    title = "Crew tee"
+
+
+@tenant_factory
+class StockLevelFactory(TenantModelFactory):
+    class Meta:
+        model = StockLevel
+
+    sku = factory.SubFactory(SkuFactory, organization=factory.SelfAttribute("..organization"))
+    warehouse = factory.SubFactory(WarehouseFactory, organization=factory.SelfAttribute("..organization"))
+    on_hand = 10
+
+
+@tenant_factory
+class StockMovementFactory(TenantModelFactory):
+    class Meta:
+        model = StockMovement
+
+    sku = factory.SubFactory(SkuFactory, organization=factory.SelfAttribute("..organization"))
+    warehouse = factory.SubFactory(WarehouseFactory, organization=factory.SelfAttribute("..organization"))
+    kind = MovementKind.RECEIPT
+    on_hand_delta = 10
+    actor_label = "someone@example.com"
+
+
+@tenant_factory
+class ReservationFactory(TenantModelFactory):
+    class Meta:
+        model = Reservation
+
+    order_id = factory.LazyFunction(uuid7)
+    sku = factory.SubFactory(SkuFactory, organization=factory.SelfAttribute("..organization"))
+    warehouse = factory.SubFactory(WarehouseFactory, organization=factory.SelfAttribute("..organization"))
+    quantity = 1

@@ -50,10 +50,18 @@ def into_dropline() -> httpx.MockTransport:
     client = Client()
 
     def handle(request: httpx.Request) -> httpx.Response:
-        headers = {f"HTTP_{k.upper().replace('-', '_')}": v for k, v in request.headers.items()
-                   if k.lower() not in ("content-type", "content-length", "host")}  # fmt: skip
-        response = client.generic(request.method, request.url.path, request.content,
-                                  content_type=request.headers.get("content-type", ""), **headers)  # fmt: skip
+        headers = {
+            f"HTTP_{k.upper().replace('-', '_')}": v
+            for k, v in request.headers.items()
+            if k.lower() not in ("content-type", "content-length", "host")
+        }
+        response = client.generic(
+            request.method,
+            request.url.path,
+            request.content,
+            content_type=request.headers.get("content-type", ""),
+            **headers,
+        )
         return httpx.Response(response.status_code, content=response.content)
 
     return httpx.MockTransport(handle)

@@ -41,11 +41,32 @@ class Workers:
     def start(self) -> subprocess.Popen:
         log = (self.tmp_path / f"worker-{len(self.processes)}.log").open("w")
         process = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "erp", "worker", "-Q", self.queue, "-c", "1",
-             "-I", "tests.erp.worker_tasks", "-n", f"{self.queue}-{len(self.processes)}@%h",
-             "--without-gossip", "--without-mingle", "--loglevel", "INFO"],
-            cwd=settings.BASE_DIR, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-        )  # fmt: skip
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "erp",
+                "worker",
+                "-Q",
+                self.queue,
+                "-c",
+                "1",
+                "-I",
+                "tests.erp.worker_tasks",
+                "-n",
+                f"{self.queue}-{len(self.processes)}@%h",
+                "--without-gossip",
+                "--without-mingle",
+                "--loglevel",
+                "INFO",
+            ],
+            cwd=settings.BASE_DIR,
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         self.processes.append(process)
         return process
 

@@ -52,8 +52,11 @@ def test_the_stack_starts_and_a_sigterm_stops_every_process(tmp_path: Path) -> N
     }
     supervisor = subprocess.Popen(
         [sys.executable, "manage.py", "devstack", "--port", str(web)],
-        cwd=settings.BASE_DIR, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
+        cwd=settings.BASE_DIR,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         urls = [f"http://127.0.0.1:{web}/healthz", f"http://127.0.0.1:{sandbox}/sandbox/stats"]
         deadline = time.monotonic() + 60

@@ -104,15 +104,26 @@ def _webhook(client: Client, body: dict[str, Any], secret: str, app_key: str, si
 def test_webhooks_must_be_signed_and_are_kept_once(tenant: Any, tiktok: Any, settings: Any) -> None:
     tiktok.connect(tenant.client)
     store = Store.unscoped.get(name="Dropline Home US")
-    body = {"type": 1, "tts_notification_id": "7327112393057371910", "shop_id": store.external_id,
-            "timestamp": 1700000000, "data": {"order_id": "576486316948490001", "order_status": "CANCEL",
-                                              "update_time": 1700000000}}  # fmt: skip
+    body = {
+        "type": 1,
+        "tts_notification_id": "7327112393057371910",
+        "shop_id": store.external_id,
+        "timestamp": 1700000000,
+        "data": {"order_id": "576486316948490001", "order_status": "CANCEL", "update_time": 1700000000},
+    }
     client = Client()
     key, secret = settings.TIKTOK_APP_KEY, settings.TIKTOK_APP_SECRET
     assert _webhook(client, body, secret, key, signed=False) == 401
     assert _webhook(client, body, "wrong-secret", key) == 401
-    assert client.post("/webhooks/tiktok/", b"not json", content_type="application/json",
-                       HTTP_AUTHORIZATION=webhook_signature(key, secret, b"not json")).status_code == 401  # fmt: skip
+    assert (
+        client.post(
+            "/webhooks/tiktok/",
+            b"not json",
+            content_type="application/json",
+            HTTP_AUTHORIZATION=webhook_signature(key, secret, b"not json"),
+        ).status_code
+        == 401
+    )
     assert WebhookDelivery.unscoped.count() == 0
     for _ in range(5):
         assert _webhook(client, body, secret, key) == 200
@@ -122,8 +133,13 @@ def test_webhooks_must_be_signed_and_are_kept_once(tenant: Any, tiktok: Any, set
 def test_a_deauthorization_webhook_marks_the_stores(tenant: Any, tiktok: Any, settings: Any) -> None:
     tiktok.connect(tenant.client)
     store = Store.unscoped.get(name="Dropline Home US")
-    body = {"type": 6, "tts_notification_id": "1", "shop_id": store.external_id, "timestamp": 1700000000,
-            "data": {"message": "seller deauthorized"}}  # fmt: skip
+    body = {
+        "type": 6,
+        "tts_notification_id": "1",
+        "shop_id": store.external_id,
+        "timestamp": 1700000000,
+        "data": {"message": "seller deauthorized"},
+    }
     assert _webhook(Client(), body, settings.TIKTOK_APP_SECRET, settings.TIKTOK_APP_KEY) == 200
     assert SellerAuthorization.unscoped.get().status == AuthorizationStatus.REVOKED
     assert set(Store.unscoped.values_list("status", flat=True)) == {StoreStatus.NEEDS_ATTENTION}

@@ -11,8 +11,10 @@ from django.core.exceptions import ValidationError
 from erp.actors import Actor
 from erp.tenancy import organization_scope
 from integrations.interface import Address
-from orders.models import Order, OrderLine, OrderStatus
+from inventory.models import Reservation
+from orders.models import HoldReason, Order, OrderHold, OrderLine, OrderStatus
 from orders.services import ManualLine, ManualOrderInput, order_create_manual
+from tests.factories import SkuFactory, StockLevelFactory, WarehouseFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -32,7 +34,15 @@ def create(tenant: Any, **changes: Any) -> Order:
         return order_create_manual(actor=Actor.system(), data=data)
 
 
-def test_a_manual_order_is_stored_like_a_platform_order(tenant: Any) -> None:
+def test_a_manual_order_is_stored_like_a_platform_order_and_reserves_stock(tenant: Any) -> None:
+    warehouse = WarehouseFactory(organization=tenant.organization)
+    for code in ("RED-TEE-L", "CAP-1"):
+        StockLevelFactory(
+            organization=tenant.organization,
+            warehouse=warehouse,
+            on_hand=5,
+            sku=SkuFactory(organization=tenant.organization, code=code),
+        )
     order = create(tenant)
     assert order.status == OrderStatus.AWAITING_SHIPMENT
     assert order.store.platform == "manual"
@@ -41,6 +51,17 @@ def test_a_manual_order_is_stored_like_a_platform_order(tenant: Any) -> None:
     assert order.subtotal == Decimal("25.00")
     assert OrderLine.unscoped.filter(order=order).count() == 3
     assert not order.is_held
+    reserved = dict(Reservation.unscoped.filter(order_id=order.pk).values_list("sku__code", "quantity"))
+    assert reserved == {"RED-TEE-L": 2, "CAP-1": 1}
+
+
+def test_a_manual_order_for_unknown_skus_is_held_with_the_fix(tenant: Any) -> None:
+    order = create(tenant)
+    assert order.is_held
+    hold = OrderHold.unscoped.get(order=order, released_at=None)
+    assert hold.reason == HoldReason.UNMAPPED_SKU
+    assert "CAP-1" in hold.detail
+    assert "Inventory" in hold.fix
 
 
 @pytest.mark.parametrize(

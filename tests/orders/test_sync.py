@@ -98,8 +98,7 @@ def test_an_older_payload_never_overwrites_a_newer_one(home_store: Store, tiktok
     order = Order.unscoped.filter(store=home_store, status=OrderStatus.AWAITING_SHIPMENT).first()
     client_orders = services.store_client(home_store).get_orders([order.external_id])
     fresh = client_orders[0]
-    stale = type(fresh)(**{**fresh.__dict__, "status": "UNPAID",
-                           "updated_at": fresh.updated_at - timedelta(hours=5)})  # fmt: skip
+    stale = type(fresh)(**{**fresh.__dict__, "status": "UNPAID", "updated_at": fresh.updated_at - timedelta(hours=5)})
     with organization_scope(home_store.organization):
         result = services.orders_upsert(store=home_store, orders=[stale])
     assert result.unchanged == 1
@@ -141,10 +140,14 @@ def test_the_access_token_expiring_mid_sync_is_refreshed_and_saved(home_store: S
 @pytest.mark.chaos
 def test_a_429_storm_and_503s_still_complete_the_sync(home_store: Store, tiktok: Any, settings: Any) -> None:
     tiktok.control("POST", f"shops/{home_store.external_id}/orders", count=400, seed=9)
-    tiktok.control("PUT", "faults", errors=[
-        {"api": "POST /order/{v}/orders/search", "rate": 0.4, "http_status": 429, "code": 36009002},
-        {"api": "POST /order/{v}/orders/search", "next": 2, "http_status": 503, "code": 36009003},
-    ])  # fmt: skip
+    tiktok.control(
+        "PUT",
+        "faults",
+        errors=[
+            {"api": "POST /order/{v}/orders/search", "rate": 0.4, "http_status": 429, "code": 36009002},
+            {"api": "POST /order/{v}/orders/search", "next": 2, "http_status": 503, "code": 36009003},
+        ],
+    )
     result = sync(home_store)
     assert result.finished
     assert ours(home_store) == recent(tiktok, home_store)

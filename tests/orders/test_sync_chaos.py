@@ -60,12 +60,16 @@ def test_an_import_killed_midway_completes_after_restart_with_no_gap_or_duplicat
     store = connect(tenant, harness, monkeypatch)
     harness.control("POST", f"shops/{store.external_id}/orders", count=4000, seed=11)
     harness.control("PUT", "faults", latency=[{"api": "POST /order/{v}/orders/search", "ms": 60}])
-    workers = Workers(tmp_path, env={
-        "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{connection.settings_dict['NAME']}",
-        "FIELD_ENCRYPTION_KEY": settings.FIELD_ENCRYPTION_KEY,
-        "TIKTOK_API_BASE_URL": base_url, "TIKTOK_AUTH_BASE_URL": base_url,
-        "ORDER_SYNC_LEASE_SECONDS": "3",
-    })  # fmt: skip
+    workers = Workers(
+        tmp_path,
+        env={
+            "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{connection.settings_dict['NAME']}",
+            "FIELD_ENCRYPTION_KEY": settings.FIELD_ENCRYPTION_KEY,
+            "TIKTOK_API_BASE_URL": base_url,
+            "TIKTOK_AUTH_BASE_URL": base_url,
+            "ORDER_SYNC_LEASE_SECONDS": "3",
+        },
+    )
     task = {"organization_id": str(tenant.organization.pk), "store_id": str(store.pk)}
     try:
         first = workers.start()

@@ -1,0 +1,263 @@
+"""Where stock is and what can be sold: warehouses of every kind, our SKUs, platform listings, stock levels with an
+append-only ledger, and reservations.
+
+Quantities change only through `inventory.services`, which locks stock rows in a fixed order and writes a ledger
+entry in the same transaction as every change, so the levels always equal the ledger's sum
+(`manage.py stock_check` proves it).
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.db import models
+from django.db.models import F, Q
+from django.utils import timezone
+
+from erp.tenancy import TenantModel
+from integrations.models import Store
+
+
+class WarehouseKind(models.TextChoices):
+    OWN = "own", "Own warehouse"
+    THREE_PL = "3pl", "3PL"
+    SUPPLIER = "supplier", "Dropship supplier"
+    FBT = "fbt", "Fulfilled by TikTok"  # stock held by TikTok: read-only, synced, never pushed
+
+
+class Warehouse(TenantModel):
+    name = models.CharField(max_length=120)
+    kind = models.CharField(max_length=16, choices=WarehouseKind.choices, default=WarehouseKind.OWN)
+    code = models.CharField(max_length=32, blank=True, help_text="Short code printed on pick lists.")
+    is_active = models.BooleanField(default=True)
+    tracks_stock = models.BooleanField(
+        default=True, help_text="Off for a supplier that makes or sources to order: orders never wait for stock there."
+    )
+    # Sender address: printed on labels and packing slips.
+    sender_name = models.CharField(max_length=200, blank=True)
+    company = models.CharField(max_length=200, blank=True)
+    address_line1 = models.CharField(max_length=255, blank=True)
+    address_line2 = models.CharField(max_length=255, blank=True)
+    city = models.CharField(max_length=100, blank=True)
+    state = models.CharField(max_length=100, blank=True)
+    postal_code = models.CharField(max_length=32, blank=True)
+    country_code = models.CharField(max_length=2, default="US")
+    phone = models.CharField(max_length=40, blank=True)
+    contact_name = models.CharField(max_length=120, blank=True)
+    contact_email = models.EmailField(blank=True)
+    working_hours = models.CharField(max_length=120, blank=True, help_text="e.g. Mon–Fri 8:00–17:00")
+    cutoff_time = models.TimeField(null=True, blank=True, help_text="Orders after this ship the next business day.")
+    time_zone = models.CharField(max_length=64, default="America/Los_Angeles")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [models.UniqueConstraint(fields=["organization", "name"], name="warehouse_unique_name")]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_read_only(self) -> bool:
+        return self.kind == WarehouseKind.FBT
+
+
+class WarehouseLink(TenantModel):
+    """Which platform warehouse (TikTok Get Warehouse List) a Dropline warehouse is, per store."""
+
+    warehouse = models.ForeignKey(Warehouse, on_delete=models.CASCADE, related_name="links")
+    store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="warehouse_links")
+    platform_warehouse_id = models.CharField(max_length=64)
+    platform_name = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["store", "platform_warehouse_id"], name="warehouselink_unique_platform"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.store} {self.platform_warehouse_id} → {self.warehouse}"
+
+
+class StoreWarehouse(TenantModel):
+    """A store's default warehouse ranking: orders reserve at the first warehouse that can ship them whole."""
+
+    store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="warehouse_ranking")
+    warehouse = models.ForeignKey(Warehouse, on_delete=models.CASCADE, related_name="store_rankings")
+    rank = models.PositiveSmallIntegerField()
+
+    class Meta:
+        ordering = ["rank"]
+        constraints = [models.UniqueConstraint(fields=["store", "warehouse"], name="storewarehouse_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.store} #{self.rank}: {self.warehouse}"
+
+
+class WeightUnit(models.TextChoices):
+    GRAM = "g", "g"
+    KILOGRAM = "kg", "kg"
+    OUNCE = "oz", "oz"
+    POUND = "lb", "lb"
+
+
+class DimensionUnit(models.TextChoices):
+    CM = "cm", "cm"
+    INCH = "in", "in"
+
+
+GRAMS_PER = {"g": Decimal(1), "kg": Decimal(1000), "oz": Decimal("28.349523125"), "lb": Decimal("453.59237")}
+
+
+class Sku(TenantModel):
+    """Our master product variant."""
+
+    code = models.CharField(max_length=100, help_text="Your seller SKU; matched against platform listings.")
+    name = models.CharField(max_length=300)
+    barcode = models.CharField(max_length=64, blank=True)
+    weight = models.DecimalField(max_digits=10, decimal_places=3, null=True, blank=True)
+    weight_unit = models.CharField(max_length=2, choices=WeightUnit.choices, default=WeightUnit.OUNCE)
+    length = models.DecimalField(max_digits=8, decimal_places=2, null=True, blank=True)
+    width = models.DecimalField(max_digits=8, decimal_places=2, null=True, blank=True)
+    height = models.DecimalField(max_digits=8, decimal_places=2, null=True, blank=True)
+    dimension_unit = models.CharField(max_length=2, choices=DimensionUnit.choices, default=DimensionUnit.INCH)
+    cost = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    low_stock_threshold = models.PositiveIntegerField(default=0, help_text="Alert when available falls to this.")
+    is_bundle = models.BooleanField(default=False, help_text="A kit: reserves and ships its components.")
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["code"]
+        constraints = [models.UniqueConstraint(fields=["organization", "code"], name="sku_unique_code")]
+
+    def __str__(self) -> str:
+        return self.code
+
+    @property
+    def weight_grams(self) -> Decimal | None:
+        return None if self.weight is None else self.weight * GRAMS_PER[self.weight_unit]
+
+
+class BundleComponent(TenantModel):
+    bundle = models.ForeignKey(Sku, on_delete=models.CASCADE, related_name="components")
+    component = models.ForeignKey(Sku, on_delete=models.PROTECT, related_name="in_bundles")
+    quantity = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["bundle", "component"], name="bundle_unique_component"),
+            models.CheckConstraint(condition=~Q(bundle=F("component")), name="bundle_not_itself"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.bundle} ⊃ {self.quantity} × {self.component}"
+
+
+class Listing(TenantModel):
+    """A platform SKU in a store, mapped (or not yet) to one of our SKUs."""
+
+    store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="listings")
+    platform_sku_id = models.CharField(max_length=64)
+    platform_product_id = models.CharField(max_length=64, blank=True)
+    seller_sku = models.CharField(max_length=100, blank=True)
+    title = models.CharField(max_length=300, blank=True)
+    sku = models.ForeignKey(Sku, on_delete=models.SET_NULL, null=True, blank=True, related_name="listings")
+    auto_matched = models.BooleanField(default=False)
+    # Stock push state: what we last told the platform, and its per-SKU answer.
+    advertised_quantity = models.IntegerField(null=True, blank=True)
+    push_requested_at = models.DateTimeField(null=True, blank=True)  # set by stock changes: a debounce marker
+    pushed_at = models.DateTimeField(null=True, blank=True)
+    push_error = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["store", "platform_sku_id"], name="listing_unique_per_store")]
+        indexes = [models.Index(fields=["organization", "sku"], name="listing_org_sku")]
+
+    def __str__(self) -> str:
+        return f"{self.seller_sku or self.platform_sku_id} @ {self.store}"
+
+
+class StockLevel(TenantModel):
+    """Stock of one SKU in one warehouse. available = on_hand - reserved - safety_buffer (never stored)."""
+
+    sku = models.ForeignKey(Sku, on_delete=models.CASCADE, related_name="stock_levels")
+    warehouse = models.ForeignKey(Warehouse, on_delete=models.CASCADE, related_name="stock_levels")
+    on_hand = models.IntegerField(default=0)
+    reserved = models.IntegerField(default=0)
+    safety_buffer = models.PositiveIntegerField(default=0)
+    bin_location = models.CharField(max_length=40, blank=True)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["sku", "warehouse"], name="stocklevel_unique"),
+            # The database itself refuses oversell: nothing reserves what is not on hand.
+            models.CheckConstraint(condition=Q(on_hand__gte=0), name="stocklevel_on_hand_not_negative"),
+            models.CheckConstraint(condition=Q(reserved__gte=0), name="stocklevel_reserved_not_negative"),
+            models.CheckConstraint(condition=Q(reserved__lte=F("on_hand")), name="stocklevel_reserved_within_on_hand"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.sku} @ {self.warehouse}: {self.on_hand} on hand, {self.reserved} reserved"
+
+    @property
+    def available(self) -> int:
+        return max(0, self.on_hand - self.reserved - self.safety_buffer)
+
+
+class MovementKind(models.TextChoices):
+    RECEIPT = "receipt", "Receipt"
+    ADJUSTMENT = "adjustment", "Adjustment"
+    COUNT = "count", "Count"
+    RESERVATION = "reservation", "Reservation"
+    RELEASE = "release", "Release"
+    SHIPMENT = "shipment", "Shipment"
+    TRANSFER = "transfer", "Transfer"
+    SYNC = "sync", "Platform sync"  # FBT levels read from TikTok
+
+
+class StockMovement(TenantModel):
+    """The append-only stock ledger: every change to on_hand or reserved, with who, why and what for."""
+
+    sku = models.ForeignKey(Sku, on_delete=models.CASCADE, related_name="movements")
+    warehouse = models.ForeignKey(Warehouse, on_delete=models.CASCADE, related_name="movements")
+    kind = models.CharField(max_length=16, choices=MovementKind.choices)
+    on_hand_delta = models.IntegerField(default=0)
+    reserved_delta = models.IntegerField(default=0)
+    actor_label = models.CharField(max_length=200)
+    reason = models.CharField(max_length=300, blank=True)
+    order_id = models.UUIDField(null=True, blank=True, db_index=True)  # orders sits above inventory: an id, no FK
+    reference = models.CharField(max_length=100, blank=True)  # a receipt number, a count sheet, a transfer id
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["organization", "sku", "warehouse"], name="movement_org_sku_wh")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.sku}@{self.warehouse}: {self.on_hand_delta:+d}/{self.reserved_delta:+d}"
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        if not self._state.adding:
+            raise TypeError("The stock ledger is append-only")
+        super().save(*args, **kwargs)  # type: ignore[arg-type]
+
+
+class Reservation(TenantModel):
+    """Units of one SKU held at one warehouse for one order, until they ship or the order is cancelled."""
+
+    order_id = models.UUIDField(db_index=True)  # orders sits above inventory: an id, no FK
+    sku = models.ForeignKey(Sku, on_delete=models.CASCADE, related_name="reservations")
+    warehouse = models.ForeignKey(Warehouse, on_delete=models.CASCADE, related_name="reservations")
+    quantity = models.PositiveIntegerField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["order_id", "sku", "warehouse"], name="reservation_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.quantity} × {self.sku} @ {self.warehouse} for {self.order_id}"

@@ -1,0 +1,384 @@
+"""Writes of inventory: stock movements, reservations, listings.
+
+Every quantity change goes through `_move`: the stock rows involved are locked in one fixed order (sku, then
+warehouse), changed with F() expressions, and a ledger entry is written in the same transaction. Two workers racing
+for the last unit queue on the row lock; the second sees the first's reservation and fails cleanly. The database's
+check constraints (on_hand ≥ 0, 0 ≤ reserved ≤ on_hand) are the last wall.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from uuid import UUID
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from erp.actors import Actor
+from erp.services import audit_record
+from erp.tenancy import current_organization
+from integrations.models import Store
+from inventory.models import (
+    BundleComponent,
+    Listing,
+    MovementKind,
+    Reservation,
+    Sku,
+    StockLevel,
+    StockMovement,
+    StoreWarehouse,
+    Warehouse,
+    WarehouseLink,
+)
+
+
+class StockError(ValidationError):
+    """A stock change that cannot happen (not enough units, a read-only warehouse...): a person's error message."""
+
+
+# ------------------------------------------------------------------------------------------------- the ledger
+def _levels_locked(pairs: Iterable[tuple[object, object]]) -> dict[tuple[object, object], StockLevel]:
+    """Stock rows for (sku_id, warehouse_id) pairs, created if missing, locked in (sku, warehouse) order."""
+    wanted = sorted(set(pairs), key=lambda pair: (str(pair[0]), str(pair[1])))
+    existing = {
+        (level.sku_id, level.warehouse_id)
+        for level in StockLevel.objects.filter(
+            sku_id__in={s for s, _ in wanted}, warehouse_id__in={w for _, w in wanted}
+        )
+    }
+    missing = [StockLevel(sku_id=s, warehouse_id=w) for s, w in wanted if (s, w) not in existing]
+    if missing:
+        organization_id = current_organization().pk
+        for level in missing:
+            level.organization_id = organization_id
+        StockLevel.objects.bulk_create(missing, ignore_conflicts=True)
+    locked = (
+        StockLevel.objects.select_for_update()
+        .filter(sku_id__in={s for s, _ in wanted}, warehouse_id__in={w for _, w in wanted})
+        .order_by("sku_id", "warehouse_id")
+    )
+    return {(level.sku_id, level.warehouse_id): level for level in locked}
+
+
+def _move(
+    level: StockLevel,
+    *,
+    kind: str,
+    actor: Actor,
+    on_hand: int = 0,
+    reserved: int = 0,
+    reason: str = "",
+    order_id: UUID | None = None,
+    reference: str = "",
+) -> None:
+    """Apply a change to a locked stock row and append its ledger entry (same transaction)."""
+    if not (on_hand or reserved):
+        return
+    StockLevel.objects.filter(pk=level.pk).update(
+        on_hand=F("on_hand") + on_hand, reserved=F("reserved") + reserved, updated_at=timezone.now()
+    )
+    level.on_hand += on_hand
+    level.reserved += reserved
+    StockMovement.objects.create(
+        sku_id=level.sku_id,
+        warehouse_id=level.warehouse_id,
+        kind=kind,
+        on_hand_delta=on_hand,
+        reserved_delta=reserved,
+        actor_label=actor.label[:200],
+        reason=reason[:300],
+        order_id=order_id,
+        reference=reference[:100],
+    )
+
+
+class StockChanged:
+    """Announces SKUs whose available quantity changed; `freed` when it went up (held orders may now ship). The stock
+    push and the orders app listen; this layer imports neither."""
+
+    def __init__(self) -> None:
+        self._receivers: list[Callable[[list[object], bool], None]] = []
+
+    def connect(self, receiver: Callable[[list[object], bool], None]) -> None:
+        self._receivers.append(receiver)
+
+    def send(self, sku_ids: list[object], *, freed: bool) -> None:
+        for receiver in self._receivers:
+            receiver(sku_ids, freed)
+
+
+stock_changed = StockChanged()
+
+
+def _announce(sku_ids: list[object], *, freed: bool) -> None:
+    """Tell listeners once the change is committed (a rolled-back change changed nothing)."""
+    unique = list(dict.fromkeys(sku_ids))
+    transaction.on_commit(lambda: stock_changed.send(unique, freed=freed))
+
+
+def _writable(warehouse: Warehouse) -> None:
+    if warehouse.is_read_only:
+        raise StockError(f"{warehouse.name} is stock held by TikTok (FBT): it is read from TikTok, not changed here.")
+
+
+@transaction.atomic
+def stock_receive(
+    *, sku: Sku, warehouse: Warehouse, quantity: int, actor: Actor, reason: str = "", reference: str = ""
+) -> StockLevel:
+    _writable(warehouse)
+    if quantity <= 0:
+        raise StockError({"quantity": ["A receipt adds at least one unit."]})
+    level = _levels_locked([(sku.pk, warehouse.pk)])[(sku.pk, warehouse.pk)]
+    _move(level, kind=MovementKind.RECEIPT, actor=actor, on_hand=quantity, reason=reason, reference=reference)
+    _announce([sku.pk], freed=True)
+    return level
+
+
+@transaction.atomic
+def stock_adjust(*, sku: Sku, warehouse: Warehouse, delta: int, actor: Actor, reason: str) -> StockLevel:
+    """Add or remove units (damaged, found, sample...). A reason is required."""
+    _writable(warehouse)
+    if not reason.strip():
+        raise StockError({"reason": ["Say why the stock changes (damaged, found, sample…)."]})
+    level = _levels_locked([(sku.pk, warehouse.pk)])[(sku.pk, warehouse.pk)]
+    if level.on_hand + delta < level.reserved:
+        raise StockError(
+            {
+                "delta": [
+                    f"{sku.code} at {warehouse.name}: {level.reserved} units are reserved for orders and only "
+                    f"{level.on_hand} are on hand; removing {-delta} would leave orders without stock."
+                ]
+            }
+        )
+    _move(level, kind=MovementKind.ADJUSTMENT, actor=actor, on_hand=delta, reason=reason)
+    _announce([sku.pk], freed=delta > 0)
+    return level
+
+
+@transaction.atomic
+def stock_count(*, sku: Sku, warehouse: Warehouse, counted: int, actor: Actor, reference: str = "") -> StockLevel:
+    """Record a physical count: on hand becomes what was counted (the difference goes in the ledger)."""
+    _writable(warehouse)
+    if counted < 0:
+        raise StockError({"counted": ["A count cannot be negative."]})
+    level = _levels_locked([(sku.pk, warehouse.pk)])[(sku.pk, warehouse.pk)]
+    if counted < level.reserved:
+        raise StockError(
+            {
+                "counted": [
+                    f"{sku.code} at {warehouse.name}: {level.reserved} units are reserved for orders but "
+                    f"{counted} were counted. Release or move those orders first."
+                ]
+            }
+        )
+    _move(
+        level,
+        kind=MovementKind.COUNT,
+        actor=actor,
+        on_hand=counted - level.on_hand,
+        reference=reference,
+        reason=f"counted {counted}",
+    )
+    _announce([sku.pk], freed=True)
+    return level
+
+
+# -------------------------------------------------------------------------------------------- reservations
+def expand_bundles(demand: Mapping[object, int]) -> Counter:
+    """SKU id → units, with every bundle replaced by its components (a kit reserves and ships its parts)."""
+    components: dict[object, list[tuple[object, int]]] = {}
+    for bundle_id, component_id, quantity in BundleComponent.objects.filter(bundle_id__in=list(demand)).values_list(
+        "bundle_id", "component_id", "quantity"
+    ):
+        components.setdefault(bundle_id, []).append((component_id, quantity))
+    expanded: Counter = Counter()
+    for sku_id, units in demand.items():
+        if sku_id in components:
+            for component_id, quantity in components[sku_id]:
+                expanded[component_id] += units * quantity
+        else:
+            expanded[sku_id] += units
+    return expanded
+
+
+@dataclass(frozen=True)
+class ReservationResult:
+    warehouse_id: object | None  # where the order is reserved; None when no warehouse can ship it whole
+    short: dict[object, int]  # sku id → units missing at the best candidate (empty on success)
+
+
+def order_reserve(
+    *, order_id: UUID, demand: Mapping[object, int], warehouse_ids: Sequence[object], actor: Actor
+) -> ReservationResult:
+    """Reserve an order's units at the first warehouse (in the given order) that can ship all of them. A warehouse
+    that does not track stock (a supplier that makes to order) takes the order with nothing to reserve. Idempotent:
+    an order that already holds reservations keeps them."""
+    held_at = Reservation.objects.filter(order_id=order_id).values_list("warehouse_id", flat=True).first()
+    if held_at is not None:
+        return ReservationResult(warehouse_id=held_at, short={})
+    need = expand_bundles(demand)
+    tracking = dict(Warehouse.objects.filter(pk__in=list(warehouse_ids)).values_list("pk", "tracks_stock"))
+    tracked = [w for w in warehouse_ids if tracking.get(w, True)]
+    best_short: dict[object, int] = dict(need)
+    with transaction.atomic():
+        levels = _levels_locked((sku_id, w) for w in tracked for sku_id in need) if need and tracked else {}
+        for warehouse_id in warehouse_ids:
+            if not tracking.get(warehouse_id, True):
+                return ReservationResult(warehouse_id=warehouse_id, short={})
+            short = {
+                sku_id: units - levels[(sku_id, warehouse_id)].available
+                for sku_id, units in need.items()
+                if levels[(sku_id, warehouse_id)].available < units
+            }
+            if short:
+                if sum(short.values()) < sum(best_short.values()):
+                    best_short = short
+                continue
+            for sku_id, units in sorted(need.items(), key=lambda item: str(item[0])):
+                _move(
+                    levels[(sku_id, warehouse_id)],
+                    kind=MovementKind.RESERVATION,
+                    actor=actor,
+                    reserved=units,
+                    order_id=order_id,
+                )
+            organization_id = current_organization().pk
+            Reservation.objects.bulk_create(
+                [
+                    Reservation(
+                        organization_id=organization_id,
+                        order_id=order_id,
+                        sku_id=sku_id,
+                        warehouse_id=warehouse_id,
+                        quantity=units,
+                    )
+                    for sku_id, units in need.items()
+                ]
+            )
+            _announce(list(need), freed=False)
+            return ReservationResult(warehouse_id=warehouse_id, short={})
+    return ReservationResult(warehouse_id=None, short=best_short)
+
+
+def _settle(order_ids: Sequence[UUID], *, ship: bool, actor: Actor, reason: str) -> int:
+    reservations = list(Reservation.objects.filter(order_id__in=list(order_ids)))
+    if not reservations:
+        return 0
+    with transaction.atomic():
+        levels = _levels_locked((r.sku_id, r.warehouse_id) for r in reservations)
+        for reservation in sorted(reservations, key=lambda r: (str(r.sku_id), str(r.warehouse_id))):
+            level = levels[(reservation.sku_id, reservation.warehouse_id)]
+            _move(
+                level,
+                kind=MovementKind.SHIPMENT if ship else MovementKind.RELEASE,
+                actor=actor,
+                on_hand=-reservation.quantity if ship else 0,
+                reserved=-reservation.quantity,
+                reason=reason,
+                order_id=reservation.order_id,
+            )
+        Reservation.objects.filter(pk__in=[r.pk for r in reservations]).delete()
+    _announce([r.sku_id for r in reservations], freed=not ship)
+    return len(reservations)
+
+
+def orders_release(*, order_ids: Sequence[UUID], actor: Actor, reason: str) -> int:
+    """Give reserved units back (order cancelled, or moved to another warehouse)."""
+    return _settle(order_ids, ship=False, actor=actor, reason=reason)
+
+
+def orders_ship(*, order_ids: Sequence[UUID], actor: Actor, reason: str = "shipped") -> int:
+    """The units left the building: on hand and reserved both go down."""
+    return _settle(order_ids, ship=True, actor=actor, reason=reason)
+
+
+def store_warehouse_order(*, store: Store, platform_warehouse_id: str = "") -> list[object]:
+    """Where a store's orders may reserve, best first: the warehouse the platform assigned (if linked), then the
+    store's ranking, then every other active own/3PL/supplier warehouse by name."""
+    ranked: list[object] = []
+    if platform_warehouse_id:
+        ranked += list(
+            WarehouseLink.objects.filter(store=store, platform_warehouse_id=platform_warehouse_id).values_list(
+                "warehouse_id", flat=True
+            )
+        )
+    ranked += list(StoreWarehouse.objects.filter(store=store).order_by("rank").values_list("warehouse_id", flat=True))
+    ranked += list(
+        Warehouse.objects.filter(is_active=True).exclude(kind="fbt").order_by("name").values_list("pk", flat=True)
+    )
+    return list(dict.fromkeys(ranked))
+
+
+# ------------------------------------------------------------------------------------------------- listings
+def listings_for_lines(*, store: Store, lines: Iterable[tuple[str, str, str, str]]) -> dict[str, Listing]:
+    """platform sku id → Listing for (sku_id, seller_sku, product_id, title) lines, creating the missing listings
+    and matching new ones to our SKUs by seller SKU."""
+    wanted = {sku_id: (seller_sku, product_id, title) for sku_id, seller_sku, product_id, title in lines if sku_id}
+    listings = {
+        listing.platform_sku_id: listing
+        for listing in Listing.objects.filter(store=store, platform_sku_id__in=list(wanted))
+    }
+    new = {sku_id: info for sku_id, info in wanted.items() if sku_id not in listings}
+    if new:
+        by_code = {sku.code: sku for sku in Sku.objects.filter(code__in=[info[0] for info in new.values() if info[0]])}
+        organization_id = current_organization().pk
+        Listing.objects.bulk_create(
+            [
+                Listing(
+                    organization_id=organization_id,
+                    store=store,
+                    platform_sku_id=sku_id,
+                    platform_product_id=product_id,
+                    seller_sku=seller_sku,
+                    title=title[:300],
+                    sku=by_code.get(seller_sku),
+                    auto_matched=seller_sku in by_code,
+                )
+                for sku_id, (seller_sku, product_id, title) in new.items()
+            ],
+            ignore_conflicts=True,
+        )
+        listings = {
+            listing.platform_sku_id: listing
+            for listing in Listing.objects.filter(store=store, platform_sku_id__in=list(wanted))
+        }
+    return listings
+
+
+class ListingMapped:
+    """Announces listings that now point at a SKU (orders listens: held orders get their stock)."""
+
+    def __init__(self) -> None:
+        self._receivers: list[Callable[[Listing], None]] = []
+
+    def connect(self, receiver: Callable[[Listing], None]) -> None:
+        self._receivers.append(receiver)
+
+    def send(self, listing: Listing) -> None:
+        for receiver in self._receivers:
+            receiver(listing)
+
+
+listing_mapped = ListingMapped()
+
+
+@transaction.atomic
+def listing_map(*, listing: Listing, sku: Sku | None, actor: Actor) -> Listing:
+    previous = listing.sku
+    listing.sku = sku
+    listing.auto_matched = False
+    listing.save(update_fields=["sku", "auto_matched"])
+    audit_record(
+        organization=current_organization(),
+        actor=actor,
+        action="listing.mapped",
+        target=listing,
+        changes={"sku": [str(previous) if previous else None, str(sku) if sku else None]},
+    )
+    if sku is not None:
+        transaction.on_commit(lambda: listing_mapped.send(listing))
+    return listing

@@ -220,6 +220,9 @@ def order_reserve(
     held_at = Reservation.objects.filter(order_id=order_id).values_list("warehouse_id", flat=True).first()
     if held_at is not None:
         return ReservationResult(warehouse_id=held_at, short={})
+    # Callers pass ids as UUIDs or strings; rows come back keyed by UUIDs.
+    demand = {UUID(str(sku_id)): units for sku_id, units in demand.items()}
+    warehouse_ids = [UUID(str(warehouse_id)) for warehouse_id in warehouse_ids]
     need = expand_bundles(demand)
     tracking = dict(Warehouse.objects.filter(pk__in=list(warehouse_ids)).values_list("pk", "tracks_stock"))
     tracked = [w for w in warehouse_ids if tracking.get(w, True)]

@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.views import View
 from django.views.generic import FormView, TemplateView
 
-from erp import selectors, services
+from erp import dashboard, selectors, services
 from erp.forms import APIKeyForm, AuditFilterForm, InviteForm, OrganizationForm, RoleForm, SignUpForm
 from erp.middleware import SESSION_KEY
 from erp.models import APIKey, Invitation, Membership
@@ -138,6 +138,7 @@ class DashboardView(OrganizationViewMixin, TemplateView):
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         return super().get_context_data(
             background_running=selectors.background_is_running(),
+            cards=dashboard.cards_for(self.request),
             member_count=selectors.members_list().count(),
             recent_activity=selectors.audit_entries()[:8] if Perm.AUDIT_VIEW in self.request.permissions else [],
             **kwargs,

@@ -6,6 +6,9 @@ class OrdersConfig(AppConfig):
     verbose_name = "Orders"
 
     def ready(self) -> None:
+        from erp import dashboard
         from orders import webhooks
+        from orders.dashboard import order_cards
 
         webhooks.subscribe()
+        dashboard.register(order_cards)

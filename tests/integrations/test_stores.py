@@ -154,3 +154,23 @@ def test_every_page_warns_when_a_store_needs_attention(tenant: Any, tiktok: Any)
     page = tenant.client.get("/settings/").content.decode()
     assert "Dropline Home US needs attention" in page
     assert 'href="/stores/"' in page
+
+
+def test_tokens_and_the_app_secret_never_reach_the_logs(tenant: Any, tiktok: Any, caplog: Any, settings: Any) -> None:
+    import logging
+
+    caplog.set_level(logging.DEBUG)
+    tiktok.connect(tenant.client)  # token exchange: app_secret and the new tokens travel in URLs and bodies
+    authorization = SellerAuthorization.unscoped.get()
+    tiktok.control("POST", "tokens/expire", access_token=authorization.access_token)
+    from erp.tenancy import organization_scope as scope
+    from orders.services import store_sync
+
+    store = Store.unscoped.select_related("authorization").get(name="Dropline Home US")
+    with scope(tenant.organization):
+        store_sync(store=store)  # forces a refresh: the refresh token travels too
+    authorization.refresh_from_db()
+    logged = "\n".join(record.getMessage() for record in caplog.records)
+    assert logged, "nothing was logged at all: the check would be vacuous"
+    for secret in (settings.TIKTOK_APP_SECRET, authorization.access_token, authorization.refresh_token):
+        assert secret not in logged

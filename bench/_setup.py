@@ -52,8 +52,11 @@ class SandboxProcess:
         env = {**os.environ, "DJANGO_SETTINGS_MODULE": "erp.settings.local", "DATABASE_URL": "sqlite:///:memory:"}
         self.process = subprocess.Popen(
             [sys.executable, "manage.py", "tiktok_sandbox", "--port", str(self.port)],
-            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )  # fmt: skip
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         self.http = httpx.Client(base_url=self.base_url, timeout=120)
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:

@@ -54,8 +54,13 @@ def run(sandbox: SandboxProcess, count: int) -> dict:
     seller = sandbox.control("POST", "sellers", name="Bench Seller", region="US", shops=1, orders_per_shop=0, seed=7)
     shop_id = seller["shops"][0]["id"]
     created = time.monotonic()
-    sandbox.control("POST", f"shops/{shop_id}/orders", count=count, seed=7,
-                    status_mix={"AWAITING_SHIPMENT": 0.7, "AWAITING_COLLECTION": 0.2, "IN_TRANSIT": 0.1})  # fmt: skip
+    sandbox.control(
+        "POST",
+        f"shops/{shop_id}/orders",
+        count=count,
+        seed=7,
+        status_mix={"AWAITING_SHIPMENT": 0.7, "AWAITING_COLLECTION": 0.2, "IN_TRANSIT": 0.1},
+    )
     seed_seconds = time.monotonic() - created
 
     owner = User.objects.create_user(email="bench@example.com", password="x")
@@ -65,8 +70,9 @@ def run(sandbox: SandboxProcess, count: int) -> dict:
     state = parse_qs(urlparse(url).query)["state"][0]
     code = sandbox.control("POST", "authorize", seller_id=seller["id"])["code"]
     services.store_sync_requested._receivers.clear()  # the bench imports in this process, not through Celery
-    services.store_connect_complete(session=session, organization=organization, actor=Actor.system(), code=code,
-                                    state=state)  # fmt: skip
+    services.store_connect_complete(
+        session=session, organization=organization, actor=Actor.system(), code=code, state=state
+    )
     store = Store.unscoped.select_related("authorization").get(external_id=shop_id)
 
     with organization_scope(organization):

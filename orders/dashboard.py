@@ -27,7 +27,13 @@ def order_cards(request: HttpRequest) -> list[Card]:
     )
     orders_url = reverse("orders_home")
     return [
-        Card("Ready to ship", str(figures["ready"]), "Open orders with nothing holding them", orders_url, order=10),
+        Card(
+            "Ready to ship",
+            str(figures["ready"]),
+            "Open orders with nothing holding them",
+            f"{orders_url}?status=to_ship",
+            order=10,
+        ),
         Card(
             "Held",
             str(figures["held"]),
@@ -40,7 +46,7 @@ def order_cards(request: HttpRequest) -> list[Card]:
             "Ship-by within 24 h",
             str(figures["due"]),
             f"{figures['late']} already past their ship-by time" if figures["late"] else "None overdue",
-            f"{orders_url}?ship_within=24",
+            f"{orders_url}?status=to_ship&ship_within=24",
             tone="bad" if figures["late"] else ("warn" if figures["due"] else "ok"),
             order=30,
         ),

@@ -3,5 +3,6 @@ from django.urls import path
 from orders import views
 
 urlpatterns = [
-    path("", views.OrdersHomeView.as_view(), name="orders_home"),
+    path("", views.OrderListView.as_view(), name="orders_home"),
+    path("<uuid:pk>/", views.OrderDetailView.as_view(), name="orders_detail"),
 ]

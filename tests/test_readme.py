@@ -11,8 +11,11 @@ README = (ROOT / "README.md").read_text()
 
 def settings_read_by_the_code() -> set[str]:
     names = set()
-    sources = [*ROOT.glob("erp/settings/*.py"), *ROOT.glob("sandboxes/tiktok/config.py"),
-               *ROOT.glob("integrations/**/config.py")]  # fmt: skip
+    sources = [
+        *ROOT.glob("erp/settings/*.py"),
+        *ROOT.glob("sandboxes/tiktok/config.py"),
+        *ROOT.glob("integrations/**/config.py"),
+    ]
     for path in sources:
         text = path.read_text()
         names |= set(re.findall(r"env(?:\.\w+)?\(\s*\"([A-Z][A-Z0-9_]+)\"", text))

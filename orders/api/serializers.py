@@ -1,0 +1,186 @@
+"""Output serializers of the orders API: explicit fields, nothing written through them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from integrations.models import Store
+from orders import selectors
+from orders.models import Order, OrderHold, OrderLine, OrderStatusChange
+
+
+class OrderStoreOutput(serializers.ModelSerializer):
+    class Meta:
+        model = Store
+        fields = ["id", "name", "platform"]
+
+
+class OrderHoldOutput(serializers.ModelSerializer):
+    reason_label = serializers.CharField(source="get_reason_display")
+    fix = serializers.CharField(help_text="What the seller should do about it.")
+
+    class Meta:
+        model = OrderHold
+        fields = ["id", "reason", "reason_label", "detail", "fix", "created_at", "released_at"]
+
+
+class OrderListOutput(serializers.ModelSerializer):
+    store = OrderStoreOutput()
+    status_label = serializers.CharField(source="get_status_display")
+    open_holds = serializers.SerializerMethodField(help_text="Open holds (empty unless `is_held`).")
+    is_fulfilled_by_platform = serializers.SerializerMethodField(help_text="TikTok ships it: nothing to do.")
+    is_seller_shipping = serializers.SerializerMethodField(
+        help_text="The seller ships on their own label (legacy; not compliant after the 2026 policy)."
+    )
+
+    class Meta:
+        model = Order
+        fields = [
+            "id",
+            "external_id",
+            "store",
+            "status",
+            "status_label",
+            "is_held",
+            "open_holds",
+            "ship_by",
+            "placed_at",
+            "paid_at",
+            "recipient_name",
+            "sku_summary",
+            "line_count",
+            "unit_count",
+            "currency",
+            "total",
+            "shipping_type",
+            "fulfillment_type",
+            "is_fulfilled_by_platform",
+            "is_seller_shipping",
+            "platform_warehouse_id",
+            "carrier_name",
+            "tracking_number",
+        ]
+
+    @extend_schema_field(OrderHoldOutput(many=True))
+    def get_open_holds(self, order: Order) -> list[dict[str, Any]]:
+        holds = getattr(order, "open_holds", None)
+        if holds is None:  # not prefetched (detail): the open ones among all holds
+            holds = [hold for hold in order.holds.all() if hold.released_at is None]
+        return OrderHoldOutput(holds, many=True).data
+
+    def get_is_fulfilled_by_platform(self, order: Order) -> bool:
+        return order.fulfillment_type == selectors.FULFILLED_BY_PLATFORM
+
+    def get_is_seller_shipping(self, order: Order) -> bool:
+        return order.shipping_type == selectors.SELLER_SHIPPING
+
+
+class OrderLineOutput(serializers.ModelSerializer):
+    class Meta:
+        model = OrderLine
+        fields = [
+            "id",
+            "external_id",
+            "sku_id",
+            "seller_sku",
+            "product_id",
+            "product_name",
+            "sku_name",
+            "unit_price",
+            "currency",
+            "package_id",
+            "package_status",
+            "tracking_number",
+            "is_gift",
+            "is_cancelled",
+        ]
+
+
+class OrderItemOutput(serializers.Serializer):
+    """The one-unit platform lines of one SKU, aggregated."""
+
+    seller_sku = serializers.CharField()
+    sku_id = serializers.CharField()
+    product_name = serializers.CharField()
+    sku_name = serializers.CharField()
+    quantity = serializers.IntegerField(help_text="Number of one-unit platform lines.")
+    unit_price = serializers.DecimalField(max_digits=12, decimal_places=2, allow_null=True)
+    currency = serializers.CharField()
+    line_ids = serializers.ListField(child=serializers.CharField(), help_text="The platform's line ids.")
+    package_ids = serializers.ListField(child=serializers.CharField())
+    tracking_numbers = serializers.ListField(child=serializers.CharField())
+    cancelled = serializers.IntegerField(help_text="Lines cancelled.")
+
+
+class OrderStatusChangeOutput(serializers.ModelSerializer):
+    class Meta:
+        model = OrderStatusChange
+        fields = ["from_status", "to_status", "changed_at"]
+
+
+class OrderDetailOutput(OrderListOutput):
+    items = serializers.SerializerMethodField(help_text="Lines aggregated by SKU.")
+    lines = OrderLineOutput(many=True, help_text="Every platform line (one unit each).")
+    holds = OrderHoldOutput(many=True, help_text="Every hold, open and released, oldest first.")
+    status_history = OrderStatusChangeOutput(many=True, source="status_changes")
+
+    class Meta(OrderListOutput.Meta):
+        fields = [
+            *OrderListOutput.Meta.fields,
+            "delivery_type",
+            "delivery_option_name",
+            "buyer_message",
+            "seller_note",
+            "buyer_requested_cancel",
+            "cancel_reason",
+            "subtotal",
+            "shipping_fee",
+            "tax",
+            "collect_by",
+            "shipping_due",
+            "collection_due",
+            "delivery_by",
+            "delivery_due",
+            "cancelled_at",
+            "shipped_at",
+            "collected_at",
+            "delivered_at",
+            "has_address",
+            "address_masked",
+            "recipient_phone",
+            "address_line1",
+            "address_line2",
+            "city",
+            "state",
+            "postal_code",
+            "country_code",
+            "full_address",
+            "items",
+            "lines",
+            "holds",
+            "status_history",
+        ]
+
+    @extend_schema_field(OrderItemOutput(many=True))
+    def get_items(self, order: Order) -> list[dict[str, Any]]:
+        return OrderItemOutput(selectors.items_by_sku(order.lines.all()), many=True).data
+
+
+class OrderCountsOutput(serializers.Serializer):
+    """Orders per status tab, under every other filter of the request."""
+
+    to_ship = serializers.IntegerField(help_text="AWAITING_SHIPMENT + PARTIALLY_SHIPPING")
+    on_hold = serializers.IntegerField(help_text="ON_HOLD: the buyer's remorse window")
+    held = serializers.IntegerField(help_text="Any open hold, whatever the status")
+    awaiting_collection = serializers.IntegerField()
+    in_transit = serializers.IntegerField()
+    delivered = serializers.IntegerField(help_text="DELIVERED + COMPLETED")
+    cancelled = serializers.IntegerField()
+    all = serializers.IntegerField()
+    at_least = serializers.ListField(
+        child=serializers.ChoiceField(choices=[tab.key for tab in selectors.STATUS_TABS]),
+        help_text=f"Tabs counted only up to {selectors.COUNT_CAP:,}: they hold at least that many orders.",
+    )

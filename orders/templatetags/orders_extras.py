@@ -1,0 +1,59 @@
+"""Template helpers of the order screens: deadlines as countdowns, money with its currency."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from django import template
+from django.utils import timezone
+
+from orders.models import OPEN_STATUSES
+from orders.selectors import URGENT_WITHIN
+
+register = template.Library()
+
+CURRENCY_SYMBOLS = {"USD": "$", "GBP": "£", "EUR": "€"}
+
+
+def duration(delta: timedelta) -> str:
+    """`2 d 5 h`, `5 h 12 m`, `12 m` (the two largest units)."""
+    minutes = max(int(delta.total_seconds() // 60), 0)
+    days, minutes = divmod(minutes, 24 * 60)
+    hours, minutes = divmod(minutes, 60)
+    if days:
+        return f"{days} d {hours} h"
+    if hours:
+        return f"{hours} h {minutes} m"
+    return f"{minutes} m"
+
+
+def countdown(deadline: datetime | None, *, verb: str = "ships", now: datetime | None = None) -> dict[str, Any]:
+    """What a deadline looks like to someone who has to meet it: `ships in 5 h 12 m`, `overdue by 2 h 3 m`."""
+    if deadline is None:
+        return {"text": "no deadline", "urgent": False, "overdue": False, "at": None}
+    left = deadline - (now or timezone.now())
+    overdue = left < timedelta(0)
+    text = f"overdue by {duration(-left)}" if overdue else f"{verb} in {duration(left)}"
+    return {"text": text, "urgent": overdue or left < URGENT_WITHIN, "overdue": overdue, "at": deadline}
+
+
+@register.inclusion_tag("orders/_deadline.html")
+def deadline(at: datetime | None, verb: str = "ships", live: bool = True) -> dict[str, Any]:
+    """A countdown while the order still has to meet the deadline (`live`); the plain date and time otherwise."""
+    return {**countdown(at, verb=verb), "live": live}
+
+
+@register.filter
+def is_open(status: str) -> bool:
+    """Whether an order in this status still has to ship (its deadlines count down)."""
+    return status in OPEN_STATUSES
+
+
+@register.filter
+def money(amount: Decimal | None, currency: str = "") -> str:
+    if amount is None:
+        return "—"
+    symbol = CURRENCY_SYMBOLS.get(currency or "")
+    return f"{symbol}{amount:,.2f}" if symbol else f"{amount:,.2f} {currency}".strip()

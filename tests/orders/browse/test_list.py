@@ -1,0 +1,166 @@
+"""The order list's filters, search, sort, keyset pages and tab counts (through the API, which shares the FilterSet
+and the selectors with the dashboard)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.utils import timezone
+
+from erp.tenancy import organization_scope
+from orders import selectors
+from orders.models import HoldReason, Order, OrderStatus
+from tests.factories import OrderHoldFactory, OrderLineFactory, StoreFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def ids(response: Any) -> list[str]:
+    assert response.status_code == 200, response.content
+    return [row["external_id"] for row in response.json()["results"]]
+
+
+def test_status_tabs_list_what_they_name(make_order: Any, api: Any) -> None:
+    make_order(external_id="A1", status=OrderStatus.AWAITING_SHIPMENT)
+    make_order(external_id="A2", status=OrderStatus.PARTIALLY_SHIPPING)
+    make_order(external_id="H1", status=OrderStatus.ON_HOLD)
+    make_order(external_id="D1", status=OrderStatus.DELIVERED)
+    make_order(external_id="D2", status=OrderStatus.COMPLETED)
+    make_order(external_id="C1", status=OrderStatus.CANCELLED)
+    make_order(external_id="X1", status=OrderStatus.AWAITING_SHIPMENT, is_held=True)
+
+    assert sorted(ids(api(status="to_ship"))) == ["A1", "A2", "X1"]
+    assert ids(api(status="on_hold")) == ["H1"]
+    assert ids(api(status="held")) == ["X1"]
+    assert sorted(ids(api(status="delivered"))) == ["D1", "D2"]
+    assert ids(api(status="CANCELLED")) == ["C1"]  # a platform status works too
+    assert len(ids(api(status="all"))) == len(ids(api())) == 7
+
+
+def test_counts_respect_every_filter_but_the_status(tenant: Any, make_order: Any, api: Any) -> None:
+    other = StoreFactory(organization=tenant.organization, name="Second shop")
+    make_order(status=OrderStatus.AWAITING_SHIPMENT)
+    make_order(status=OrderStatus.AWAITING_SHIPMENT, is_held=True)
+    make_order(status=OrderStatus.ON_HOLD)
+    make_order(status=OrderStatus.DELIVERED)
+    make_order(status=OrderStatus.COMPLETED)
+    make_order(status=OrderStatus.AWAITING_SHIPMENT, store=other)
+
+    counts = api("counts/", status="cancelled").json()  # the status is ignored: each tab shows what it would list
+    assert counts["to_ship"] == 3
+    assert counts["held"] == 1
+    assert counts["on_hold"] == 1
+    assert counts["delivered"] == 2
+    assert counts["cancelled"] == 0
+    assert counts["all"] == 6
+    assert counts["at_least"] == []
+
+    only_other = api("counts/", store=str(other.pk)).json()
+    assert only_other["to_ship"] == 1
+    assert only_other["all"] == 1
+
+
+def test_big_tabs_are_counted_up_to_a_cap(tenant: Any, make_order: Any) -> None:
+    for _ in range(3):
+        make_order(status=OrderStatus.COMPLETED)
+    make_order(status=OrderStatus.AWAITING_SHIPMENT)
+
+    with organization_scope(tenant.organization):
+        counts = selectors.status_counts(Order.objects.all(), cap=2)
+
+    assert counts.tabs["delivered"] == 2
+    assert counts.tabs["to_ship"] == 1
+    assert counts.capped == {"delivered", "all"}
+    assert counts.label("delivered") == "2+"
+    assert counts.label("to_ship") == "1"
+
+
+def test_search_by_order_id_buyer_tracking_and_sku(make_order: Any, api: Any) -> None:
+    by_id = make_order(external_id="576461413038785752", recipient_name="Dana Kim")
+    make_order(external_id="576461499999999999", recipient_name="Lee Park", tracking_number="9400111899223")
+    skus = make_order(external_id="111", recipient_name="Sam Ortiz")
+    OrderLineFactory(organization=by_id.organization, order=skus, seller_sku="BLUE-MUG")
+
+    assert ids(api(q="576461413038785752")) == ["576461413038785752"]  # exact
+    assert sorted(ids(api(q="5764614"))) == ["576461413038785752", "576461499999999999"]  # prefix
+    assert ids(api(q="dana k")) == ["576461413038785752"]  # name, any case, contains
+    assert ids(api(q="9400111899223")) == ["576461499999999999"]  # tracking number, exact
+    assert ids(api(q="940011")) == []  # tracking numbers are not searched by prefix
+    assert ids(api(q="BLUE-MUG")) == ["111"]  # seller SKU, exact
+    assert ids(api(q="nobody")) == []
+
+
+def test_filters(tenant: Any, make_order: Any, api: Any) -> None:
+    now = timezone.now()
+    other = StoreFactory(organization=tenant.organization)
+    soon = make_order(external_id="SOON", ship_by=now + timedelta(hours=3), platform_warehouse_id="WH1")
+    make_order(external_id="LATE", ship_by=now - timedelta(hours=2))
+    make_order(external_id="LATER", ship_by=now + timedelta(days=3), store=other)
+    held = make_order(external_id="HELD", is_held=True, ship_by=now + timedelta(days=2))
+    OrderHoldFactory(organization=tenant.organization, order=held, reason=HoldReason.ADDRESS_INVALID)
+    OrderHoldFactory(
+        organization=tenant.organization, order=soon, reason=HoldReason.OUT_OF_STOCK, released_at=now
+    )  # released: no longer counts
+    OrderLineFactory(organization=tenant.organization, order=held, seller_sku="RED-TEE-L")
+    old = make_order(external_id="OLD", placed_at=now - timedelta(days=40), ship_by=None)
+
+    assert ids(api(store=str(other.pk))) == ["LATER"]
+    assert ids(api(hold=HoldReason.ADDRESS_INVALID)) == ["HELD"]
+    assert ids(api(hold=HoldReason.OUT_OF_STOCK)) == []
+    assert ids(api(warehouse="WH1")) == ["SOON"]
+    assert ids(api(sku="RED-TEE-L")) == ["HELD"]
+    assert ids(api(sku="RED-TEE")) == []  # exact
+    assert ids(api(ship_within=24, ordering="ship_by")) == ["LATE", "SOON"]  # overdue included
+    placed_day = timezone.localtime(old.placed_at, ZoneInfo(tenant.organization.time_zone)).date()  # local days
+    assert ids(api(placed_to=(placed_day - timedelta(days=1)).isoformat())) == []
+    assert ids(api(placed_from=placed_day.isoformat(), placed_to=placed_day.isoformat())) == ["OLD"]
+    assert "OLD" not in ids(api(placed_from=(placed_day + timedelta(days=1)).isoformat()))
+
+
+def test_invalid_filters_are_400_with_the_error_body(api: Any) -> None:
+    response = api(status="nonsense", ship_within="soon")
+    assert response.status_code == 400
+    assert set(response.json()["error"]["fields"]) == {"status", "ship_within"}
+    assert api(cursor="garbage").status_code == 404
+
+
+def test_sort_by_ship_by_puts_orders_without_a_deadline_last(make_order: Any, api: Any) -> None:
+    now = timezone.now()
+    make_order(external_id="NONE", ship_by=None, placed_at=now - timedelta(days=3))
+    make_order(external_id="LATER", ship_by=now + timedelta(days=2), placed_at=now - timedelta(days=1))
+    make_order(external_id="SOON", ship_by=now + timedelta(hours=2), placed_at=now - timedelta(days=2))
+
+    assert ids(api(status="to_ship")) == ["SOON", "LATER", "NONE"]  # open orders: soonest deadline by default
+    assert ids(api(ordering="ship_by")) == ["SOON", "LATER", "NONE"]
+    assert ids(api(ordering="-placed_at")) == ["LATER", "SOON", "NONE"]
+    assert ids(api(status="all")) == ["LATER", "SOON", "NONE"]  # closed or all: newest first by default
+    assert ids(api(ordering="placed_at")) == ["NONE", "SOON", "LATER"]
+
+
+@pytest.mark.parametrize("ordering", ["ship_by", "-placed_at", "placed_at"])
+def test_keyset_pages_walk_every_order_once_forward_and_back(make_order: Any, api: Any, ordering: str) -> None:
+    now = timezone.now()
+    deadlines = [now + timedelta(hours=1), now + timedelta(hours=1), None, now - timedelta(hours=5), None]
+    for n in range(11):  # ties and NULLs on purpose
+        make_order(external_id=f"O{n:02}", ship_by=deadlines[n % 5], placed_at=deadlines[(n + 2) % 5] or now)
+    expected = ids(api(ordering=ordering, page_size=100))
+    assert len(expected) == 11
+
+    seen, pages, response = [], [], api(ordering=ordering, page_size=3)
+    while True:
+        pages.append(ids(response))
+        seen += pages[-1]
+        if not response.json()["next"]:
+            break
+        response = api(response.json()["next"])
+    assert seen == expected
+    assert [len(p) for p in pages] == [3, 3, 3, 2]
+
+    back = []
+    while response.json()["previous"]:
+        response = api(response.json()["previous"])
+        back.insert(0, ids(response))
+    assert back == pages[:-1]

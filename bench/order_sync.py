@@ -69,10 +69,10 @@ def run(sandbox: SandboxProcess, count: int) -> dict:
     url = services.store_connect_start(session=session, organization=organization)
     state = parse_qs(urlparse(url).query)["state"][0]
     code = sandbox.control("POST", "authorize", seller_id=seller["id"])["code"]
-    services.store_sync_requested._receivers.clear()  # the bench imports in this process, not through Celery
-    services.store_connect_complete(
-        session=session, organization=organization, actor=Actor.system(), code=code, state=state
-    )
+    with services.store_sync_requested.muted():  # the bench imports in this process, not through Celery
+        services.store_connect_complete(
+            session=session, organization=organization, actor=Actor.system(), code=code, state=state
+        )
     store = Store.unscoped.select_related("authorization").get(external_id=shop_id)
 
     with organization_scope(organization):

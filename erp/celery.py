@@ -48,6 +48,7 @@ app.conf.update(
         "heartbeat": {"task": "erp.heartbeat", "schedule": 30.0},
         "invitations-expire": {"task": "erp.invitations_expire", "schedule": crontab(minute=17)},
         "orders-sync-due-stores": {"task": "orders.sync_due_stores", "schedule": 15.0},
+        "inventory-push-due-listings": {"task": "inventory.push_due_listings", "schedule": 5.0},
         "integrations-refresh-expiring-tokens": {"task": "integrations.refresh_expiring_tokens", "schedule": 1800.0},
     },
 )

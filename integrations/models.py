@@ -7,6 +7,7 @@ Dropline organizations, and the database enforces it.
 
 from __future__ import annotations
 
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -79,6 +80,17 @@ class Store(TenantModel):
     auto_buy_labels = models.BooleanField(default=False, help_text="Buy labels as soon as rules choose a service.")
     stock_push_enabled = models.BooleanField(default=True)
     stock_push_buffer = models.PositiveIntegerField(default=0, help_text="Units held back from what is advertised.")
+    stock_push_percentage = models.PositiveSmallIntegerField(
+        default=100,
+        validators=[MinValueValidator(1), MaxValueValidator(100)],
+        help_text="Advertise this share of what is available.",
+    )
+    stock_push_max_quantity = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Never advertise more than this (blank: no cap)."
+    )
+    stock_push_zero_below = models.PositiveIntegerField(
+        default=0, help_text="Advertise 0 when fewer than this many units are available."
+    )
     backfill_days = models.PositiveIntegerField(default=30, help_text="How far back to import on connect.")
 
     # Sync state. The cursor is the platform update time up to which every order is committed here; it only moves

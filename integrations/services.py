@@ -21,6 +21,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from erp.actors import Actor
+from erp.events import Event
 from erp.models import Organization
 from erp.services import audit_record
 from erp.tenancy import organization_scope
@@ -264,21 +265,10 @@ class WebhookTopics:
 webhook_topics = WebhookTopics()
 
 
-class StoreSyncRequested:
-    """Announces that a store should sync now (connected, reconnected); orders subscribes and enqueues."""
-
-    def __init__(self) -> None:
-        self._receivers: list[Callable[[Store], None]] = []
-
-    def connect(self, receiver: Callable[[Store], None]) -> None:
-        self._receivers.append(receiver)
-
-    def send(self, store: Store) -> None:
-        for receiver in self._receivers:
-            receiver(store)
-
-
-store_sync_requested = StoreSyncRequested()
+# Announced after a store is connected or reconnected (orders syncs it); after its policy changed (inventory
+# re-pushes what it advertises).
+store_sync_requested = Event("store_sync_requested")
+store_policy_changed = Event("store_policy_changed")
 
 
 class WebhookRejected(Exception):

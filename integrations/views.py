@@ -98,6 +98,8 @@ class StoreDetailView(OrganizationViewMixin, UpdateView):
                 changes={name: form.cleaned_data[name] for name in form.changed_data},
             )
         form.save()
+        if any(name.startswith("stock_push") for name in form.changed_data):
+            services.store_policy_changed.send(self.object)
         messages.success(self.request, "Store settings saved.")
         return redirect("stores_detail", pk=self.object.pk)
 

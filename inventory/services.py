@@ -9,7 +9,7 @@ check constraints (on_hand ≥ 0, 0 ≤ reserved ≤ on_hand) are the last wall.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from uuid import UUID
 
@@ -19,6 +19,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from erp.actors import Actor
+from erp.events import Event
 from erp.services import audit_record
 from erp.tenancy import current_organization
 from integrations.models import Store
@@ -96,22 +97,9 @@ def _move(
     )
 
 
-class StockChanged:
-    """Announces SKUs whose available quantity changed; `freed` when it went up (held orders may now ship). The stock
-    push and the orders app listen; this layer imports neither."""
-
-    def __init__(self) -> None:
-        self._receivers: list[Callable[[list[object], bool], None]] = []
-
-    def connect(self, receiver: Callable[[list[object], bool], None]) -> None:
-        self._receivers.append(receiver)
-
-    def send(self, sku_ids: list[object], *, freed: bool) -> None:
-        for receiver in self._receivers:
-            receiver(sku_ids, freed)
-
-
-stock_changed = StockChanged()
+# Announced after a committed change of SKUs' available quantity: send(sku_ids, freed=bool), `freed` when it went
+# up (held orders may now ship). The stock push and the orders app listen; this layer imports neither.
+stock_changed = Event("stock_changed")
 
 
 def _announce(sku_ids: list[object], *, freed: bool) -> None:
@@ -352,21 +340,8 @@ def listings_for_lines(*, store: Store, lines: Iterable[tuple[str, str, str, str
     return listings
 
 
-class ListingMapped:
-    """Announces listings that now point at a SKU (orders listens: held orders get their stock)."""
-
-    def __init__(self) -> None:
-        self._receivers: list[Callable[[Listing], None]] = []
-
-    def connect(self, receiver: Callable[[Listing], None]) -> None:
-        self._receivers.append(receiver)
-
-    def send(self, listing: Listing) -> None:
-        for receiver in self._receivers:
-            receiver(listing)
-
-
-listing_mapped = ListingMapped()
+# Announced when a listing now points at a SKU: send(listing). Orders retries the orders held for it.
+listing_mapped = Event("listing_mapped")
 
 
 @transaction.atomic

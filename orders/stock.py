@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from uuid import UUID
 
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from erp.actors import Actor
@@ -161,15 +162,13 @@ def orders_held_for_listing(listing: Listing) -> list[UUID]:
 
 
 def orders_held_for_stock(sku_ids: Sequence[object]) -> list[UUID]:
-    platform_skus = Listing.objects.filter(sku_id__in=list(sku_ids)).values_list("store_id", "platform_sku_id")
-    ids: set[UUID] = set()
-    for store_id, platform_sku_id in platform_skus:
-        ids.update(
-            Order.objects.filter(
-                store_id=store_id,
-                holds__reason=HoldReason.OUT_OF_STOCK,
-                holds__released_at__isnull=True,
-                lines__sku_id=platform_sku_id,
-            ).values_list("pk", flat=True)
-        )
-    return list(ids)
+    """Orders on an out-of-stock hold with a line whose listing points at one of these SKUs (one query)."""
+    listing_of_line = Listing.objects.filter(
+        store_id=OuterRef("store_id"), platform_sku_id=OuterRef("lines__sku_id"), sku_id__in=list(sku_ids)
+    )
+    return list(
+        Order.objects.filter(holds__reason=HoldReason.OUT_OF_STOCK, holds__released_at__isnull=True)
+        .filter(Exists(listing_of_line))
+        .values_list("pk", flat=True)
+        .distinct()
+    )

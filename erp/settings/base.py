@@ -237,6 +237,9 @@ ORDER_SYNC_OVERLAP_SECONDS = env.int("ORDER_SYNC_OVERLAP_SECONDS", default=300)
 ORDER_SYNC_TIME_BUDGET_SECONDS = env.int("ORDER_SYNC_TIME_BUDGET_SECONDS", default=180)
 ORDER_SYNC_LEASE_SECONDS = env.int("ORDER_SYNC_LEASE_SECONDS", default=120)
 
+# Stock push: changes are collected for this long before one batched Update Inventory call per product.
+STOCK_PUSH_DEBOUNCE_SECONDS = env.int("STOCK_PUSH_DEBOUNCE_SECONDS", default=5)
+
 # ---------------------------------------------------------------------------------------------------------------
 # Logging: one line per event, tagged with the organization in scope so a tenant's trail can be grepped.
 LOG_LEVEL = env("LOG_LEVEL", default="INFO")

@@ -20,8 +20,13 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 @pytest.fixture
 def platform(live_server: Any, settings: Any) -> Any:
-    sandbox = TikTokSandbox(SandboxConfig(app_key=settings.TIKTOK_APP_KEY, app_secret=settings.TIKTOK_APP_SECRET,
-                                          redirect_uri=f"{live_server.url}/stores/tiktok/callback/"))
+    sandbox = TikTokSandbox(
+        SandboxConfig(
+            app_key=settings.TIKTOK_APP_KEY,
+            app_secret=settings.TIKTOK_APP_SECRET,
+            redirect_uri=f"{live_server.url}/stores/tiktok/callback/",
+        )
+    )
     server, base_url = start_in_thread(sandbox, port=0)
     settings.TIKTOK_API_BASE_URL = settings.TIKTOK_AUTH_BASE_URL = base_url
     settings.TIKTOK_AUTHORIZE_URL = f"{base_url}/open/authorize"

@@ -39,17 +39,17 @@ def platform(settings: Any) -> Any:
 
 def connect(tenant: Any, harness: TikTokHarness, monkeypatch: pytest.MonkeyPatch) -> Store:
     """Connect the demo seller's shops without importing: the import is the worker's job in this test."""
-    monkeypatch.setattr(integrations_services.store_sync_requested, "_receivers", [])
     session: dict[str, Any] = {}
     url = integrations_services.store_connect_start(session=session, organization=tenant.organization)
     state = parse_qs(urlparse(url).query)["state"][0]
-    integrations_services.store_connect_complete(
-        session=session,
-        organization=tenant.organization,
-        actor=Actor.system(),
-        code=harness.consent_code(),
-        state=state,
-    )
+    with integrations_services.store_sync_requested.muted():
+        integrations_services.store_connect_complete(
+            session=session,
+            organization=tenant.organization,
+            actor=Actor.system(),
+            code=harness.consent_code(),
+            state=state,
+        )
     return Store.unscoped.select_related("organization").get(name="Dropline Home US")
 
 

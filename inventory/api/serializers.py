@@ -1,0 +1,243 @@
+"""Inventory API serializers: explicit output shapes, and input shapes that only validate (views call services)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import serializers
+
+from integrations.models import Store
+from inventory import selectors
+from inventory.models import Listing, MovementKind, Sku, StockLevel, StockMovement, Warehouse
+
+
+# ------------------------------------------------------------------------------------------------- references
+class SkuRefOutput(serializers.ModelSerializer):
+    class Meta:
+        model = Sku
+        fields = ["id", "code", "name"]
+
+
+class WarehouseRefOutput(serializers.ModelSerializer):
+    class Meta:
+        model = Warehouse
+        fields = ["id", "name", "code"]
+
+
+class StoreRefOutput(serializers.ModelSerializer):
+    class Meta:
+        model = Store
+        fields = ["id", "name", "platform"]
+
+
+# ------------------------------------------------------------------------------------------------------- SKUs
+SKU_FIELDS = [
+    "code",
+    "name",
+    "barcode",
+    "weight",
+    "weight_unit",
+    "length",
+    "width",
+    "height",
+    "dimension_unit",
+    "cost",
+    "low_stock_threshold",
+    "is_active",
+]
+
+
+class SkuOutput(serializers.ModelSerializer):
+    on_hand = serializers.IntegerField(source="on_hand_total", read_only=True, help_text="Summed over warehouses.")
+    reserved = serializers.IntegerField(source="reserved_total", read_only=True, help_text="Held for open orders.")
+    available = serializers.IntegerField(
+        source="available_total",
+        read_only=True,
+        help_text="Summed over warehouses: on hand - reserved - safety buffer (never below 0 per warehouse).",
+    )
+    is_low_stock = serializers.BooleanField(
+        source="is_low", read_only=True, help_text="A threshold is set and available has fallen to it."
+    )
+
+    class Meta:
+        model = Sku
+        fields = ["id", *SKU_FIELDS, "is_bundle", "on_hand", "reserved", "available", "is_low_stock", "created_at"]
+
+
+class SkuInput(serializers.ModelSerializer):
+    """Validated here, written by the view; `code` is unique in the organization."""
+
+    class Meta:
+        model = Sku
+        fields = SKU_FIELDS
+
+    def validate_code(self, value: str) -> str:
+        value = value.strip()
+        others = Sku.objects.filter(code=value)
+        if self.instance is not None:
+            others = others.exclude(pk=self.instance.pk)
+        if others.exists():
+            raise serializers.ValidationError(f"Another SKU already has the code {value}.")
+        return value
+
+
+# ------------------------------------------------------------------------------------------------- warehouses
+class WarehouseOutput(serializers.ModelSerializer):
+    is_read_only = serializers.BooleanField(read_only=True, help_text="Stock held by TikTok (FBT): read, never set.")
+
+    class Meta:
+        model = Warehouse
+        fields = [
+            "id",
+            "name",
+            "code",
+            "kind",
+            "is_active",
+            "tracks_stock",
+            "is_read_only",
+            "sender_name",
+            "company",
+            "address_line1",
+            "address_line2",
+            "city",
+            "state",
+            "postal_code",
+            "country_code",
+            "phone",
+            "contact_name",
+            "contact_email",
+            "working_hours",
+            "cutoff_time",
+            "time_zone",
+            "created_at",
+        ]
+
+
+# --------------------------------------------------------------------------------------------------- listings
+class ListingOutput(serializers.ModelSerializer):
+    store = StoreRefOutput(read_only=True)
+    sku = SkuRefOutput(read_only=True, allow_null=True, help_text="Our SKU; null while unmapped (orders are held).")
+    is_mapped = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Listing
+        fields = [
+            "id",
+            "store",
+            "platform_sku_id",
+            "platform_product_id",
+            "seller_sku",
+            "title",
+            "sku",
+            "is_mapped",
+            "auto_matched",
+            "advertised_quantity",
+            "pushed_at",
+            "push_error",
+            "created_at",
+        ]
+
+    def get_is_mapped(self, listing: Listing) -> bool:
+        return listing.sku_id is not None
+
+
+class ListingMapInput(serializers.Serializer):
+    sku = serializers.CharField(
+        allow_null=True, max_length=100, help_text="Our SKU's code (or id); null unmaps the listing."
+    )
+
+    def validate_sku(self, value: str | None) -> Sku | None:
+        if value is None:
+            return None
+        sku = selectors.sku_by_code_or_id(value)
+        if sku is None:
+            raise serializers.ValidationError(f"No SKU with the code or id {value}.")
+        return sku
+
+
+# ------------------------------------------------------------------------------------------------------ stock
+class StockLevelOutput(serializers.ModelSerializer):
+    sku = SkuRefOutput(read_only=True)
+    warehouse = WarehouseRefOutput(read_only=True)
+    available = serializers.IntegerField(read_only=True, help_text="on_hand - reserved - safety_buffer, at least 0.")
+
+    class Meta:
+        model = StockLevel
+        fields = [
+            "id",
+            "sku",
+            "warehouse",
+            "on_hand",
+            "reserved",
+            "safety_buffer",
+            "available",
+            "bin_location",
+            "updated_at",
+        ]
+
+
+class StockMovementOutput(serializers.ModelSerializer):
+    sku = SkuRefOutput(read_only=True)
+    warehouse = WarehouseRefOutput(read_only=True)
+    actor = serializers.CharField(source="actor_label", read_only=True)
+
+    class Meta:
+        model = StockMovement
+        fields = [
+            "id",
+            "created_at",
+            "sku",
+            "warehouse",
+            "kind",
+            "on_hand_delta",
+            "reserved_delta",
+            "actor",
+            "reason",
+            "reference",
+            "order_id",
+        ]
+
+
+WMS_KINDS = [
+    (MovementKind.RECEIPT.value, "Receipt: `quantity` units arrived"),
+    (MovementKind.COUNT.value, "Count: `quantity` units were counted (on hand becomes it)"),
+    (MovementKind.ADJUSTMENT.value, "Adjustment: on hand changes by `quantity` (signed); `reason` required"),
+]
+
+
+class StockMovementInput(serializers.Serializer):
+    """A receipt, count or adjustment posted by a partner's WMS."""
+
+    kind = serializers.ChoiceField(choices=WMS_KINDS)
+    sku = serializers.CharField(max_length=100, help_text="Our SKU's code (or id).")
+    warehouse = serializers.CharField(max_length=120, help_text="The warehouse's name, code or id.")
+    quantity = serializers.IntegerField(
+        help_text="Receipt: units received (≥ 1). Count: units counted (≥ 0). Adjustment: signed change (≠ 0)."
+    )
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=300, default="")
+    reference = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=100,
+        default="",
+        help_text="Receipt or count sheet number, kept in the ledger (receipts and counts).",
+    )
+
+    def validate_sku(self, value: str) -> Sku:
+        sku = selectors.sku_by_code_or_id(value)
+        if sku is None:
+            raise serializers.ValidationError(f"No SKU with the code or id {value}.")
+        return sku
+
+    def validate_warehouse(self, value: str) -> Warehouse:
+        warehouse = selectors.warehouse_by_reference(value)
+        if warehouse is None:
+            raise serializers.ValidationError(f"No warehouse named, coded or numbered {value}.")
+        return warehouse
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if attrs["kind"] == MovementKind.ADJUSTMENT and attrs["quantity"] == 0:
+            raise serializers.ValidationError(
+                {"quantity": ["An adjustment changes stock by at least one unit (negative to remove)."]}
+            )
+        return attrs

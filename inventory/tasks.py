@@ -1,0 +1,45 @@
+"""Stock push tasks: thin wrappers over inventory.push. Safe to run twice (absolute quantities, a lease per store,
+markers cleared only for what was said)."""
+
+from __future__ import annotations
+
+import logging
+
+from django.core.cache import cache
+
+from erp.models import Organization
+from erp.tasks import task
+from integrations.models import Store
+from inventory import push
+
+log = logging.getLogger(__name__)
+
+QUEUED_SECONDS = 60  # a queued push the broker lost is queued again after this
+
+
+def _queued_key(store_id: object) -> str:
+    return f"inventory:stock-push-queued:{store_id}"
+
+
+@task(name="inventory.push_due_listings", tenant=False)
+def push_due_listings() -> int:
+    """Beat, every 5 s: one push task per store with listings marked for longer than the debounce window.
+    A store whose push is already queued is not queued again, so a busy `sync` queue does not fill with duplicates."""
+    count = 0
+    for store_id, organization_id in push.stores_due():
+        if cache.add(_queued_key(store_id), 1, timeout=QUEUED_SECONDS):
+            push_store.delay(organization_id=str(organization_id), store_id=str(store_id))
+            count += 1
+    return count
+
+
+@task(name="inventory.push_store")
+def push_store(*, organization: Organization, store_id: str) -> str:
+    cache.delete(_queued_key(store_id))  # changes from now on may queue another push
+    store = Store.objects.select_related("authorization").filter(pk=store_id).first()
+    if store is None:
+        return "store gone"
+    result = push.store_push(store=store)
+    if result.more:  # time budget spent: continue in a fresh task, the rest is still marked
+        push_store.delay(organization_id=str(organization.pk), store_id=store_id)
+    return str(result)

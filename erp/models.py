@@ -193,3 +193,22 @@ class Heartbeat(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} @ {self.seen_at:%Y-%m-%d %H:%M:%S}"
+
+
+class IdempotencyKey(TenantModel):
+    """A partner's `Idempotency-Key` and the answer it got: a retried request gets the same answer and changes
+    nothing a second time. Written in the same transaction as the change itself."""
+
+    key = models.CharField(max_length=255)
+    fingerprint = models.CharField(
+        max_length=64
+    )  # SHA-256 of method, path and body: a key reused for another request is an error
+    response_status = models.PositiveSmallIntegerField()
+    response_body = models.JSONField()
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["organization", "key"], name="idempotency_unique_key")]
+
+    def __str__(self) -> str:
+        return f"Idempotency-Key {self.key}"

@@ -68,3 +68,12 @@ def email_send(*, to: list[str], subject: str, body: str) -> None:
     from django.core.mail import send_mail
 
     send_mail(subject=subject, message=body, from_email=None, recipient_list=to)
+
+
+@task(name="erp.idempotency_keys_expire", tenant=False)
+def idempotency_keys_expire() -> int:
+    """A partner retries within minutes; keys older than a day are only clutter."""
+    from erp.models import IdempotencyKey
+
+    deleted, _ = IdempotencyKey.unscoped.filter(created_at__lt=timezone.now() - timedelta(days=1)).delete()
+    return deleted

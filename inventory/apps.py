@@ -8,9 +8,10 @@ class InventoryConfig(AppConfig):
     def ready(self) -> None:
         from integrations.services import store_policy_changed
         from inventory import push
-        from inventory.services import listing_mapped, stock_changed
+        from inventory.services import listing_mapped, stock_changed, warehouse_links_changed
 
         # Stock changes and newly mapped listings only mark listings; beat pushes them, debounced and batched.
         stock_changed.connect(push.on_stock_changed)
         listing_mapped.connect(push.on_listing_mapped)
         store_policy_changed.connect(push.on_store_policy_changed)
+        warehouse_links_changed.connect(push.on_store_policy_changed)

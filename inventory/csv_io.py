@@ -130,9 +130,13 @@ def _plan_skus(text: str, report: ImportReport) -> list[Callable[[], None]]:
         seen.setdefault(code, line)
         if not row.get("name"):
             errors.append(RowError(line, "name", "required"))
-        values: dict[str, Any] = {"name": row.get("name", "")[:300], "barcode": row.get("barcode", "")[:64]}
+        # Only the columns the file has are written: a file without a barcode column leaves barcodes alone.
+        values: dict[str, Any] = {"name": row.get("name", "")[:300]}
+        if "barcode" in row:
+            values["barcode"] = row["barcode"][:64]
         for column in ("weight", "length", "width", "height", "cost"):
-            values[column] = _decimal(row.get(column, ""), line, column, errors)
+            if column in row:
+                values[column] = _decimal(row[column], line, column, errors)
         if row.get("weight_unit"):
             if row["weight_unit"] not in WeightUnit.values:
                 errors.append(RowError(line, "weight_unit", f"use one of {', '.join(WeightUnit.values)}"))
@@ -146,7 +150,7 @@ def _plan_skus(text: str, report: ImportReport) -> list[Callable[[], None]]:
         report.errors += errors
         if errors:
             continue
-        values = {k: v for k, v in values.items() if v is not None}
+        values = {k: v for k, v in values.items() if v is not None or k in row}
         sku = existing.get(code)
         if sku is None:
             report.changes.append(f"line {line}: create {code}")

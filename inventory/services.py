@@ -360,3 +360,114 @@ def listing_map(*, listing: Listing, sku: Sku | None, actor: Actor) -> Listing:
     if sku is not None:
         transaction.on_commit(lambda: listing_mapped.send(listing))
     return listing
+
+
+# ---------------------------------------------------------------------------------- SKUs and warehouses
+def _changed(instance: Sku | Warehouse, fields: Mapping[str, object]) -> dict[str, object]:
+    """Fields whose value differs from the STORED row (a ModelForm has already copied its values onto the
+    instance it was given, so the instance in hand cannot tell)."""
+    stored = type(instance).objects.get(pk=instance.pk)
+    return {name: value for name, value in fields.items() if getattr(stored, name) != value}
+
+
+@transaction.atomic
+def sku_save(*, actor: Actor, fields: Mapping[str, object], sku: Sku | None = None) -> Sku:
+    """Create a SKU, or change the given fields of one; audited. A duplicate code is a person's error."""
+    code = fields.get("code", sku.code if sku else "")
+    if Sku.objects.filter(code=code).exclude(pk=sku.pk if sku else None).exists():
+        raise ValidationError({"code": [f"A SKU with code {code} already exists."]})
+    if sku is None:
+        sku = Sku.objects.create(**fields)
+        audit_record(
+            organization=current_organization(),
+            actor=actor,
+            action="sku.created",
+            target=sku,
+            changes={"code": sku.code},
+        )
+        return sku
+    changed = _changed(sku, fields)
+    if changed:
+        for name, value in changed.items():
+            setattr(sku, name, value)
+        sku.save(update_fields=list(changed))
+        audit_record(
+            organization=current_organization(),
+            actor=actor,
+            action="sku.changed",
+            target=sku,
+            changes={name: str(value) for name, value in changed.items()},
+        )
+    return sku
+
+
+@transaction.atomic
+def warehouse_save(*, actor: Actor, fields: Mapping[str, object], warehouse: Warehouse | None = None) -> Warehouse:
+    name = fields.get("name", warehouse.name if warehouse else "")
+    if Warehouse.objects.filter(name=name).exclude(pk=warehouse.pk if warehouse else None).exists():
+        raise ValidationError({"name": [f"A warehouse named {name} already exists."]})
+    if warehouse is None:
+        warehouse = Warehouse.objects.create(**fields)
+        audit_record(
+            organization=current_organization(),
+            actor=actor,
+            action="warehouse.created",
+            target=warehouse,
+            changes={"kind": warehouse.kind},
+        )
+        return warehouse
+    changed = _changed(warehouse, fields)
+    if changed:
+        for name, value in changed.items():
+            setattr(warehouse, name, value)
+        warehouse.save(update_fields=list(changed))
+        audit_record(
+            organization=current_organization(),
+            actor=actor,
+            action="warehouse.changed",
+            target=warehouse,
+            changes={name: str(value) for name, value in changed.items()},
+        )
+    return warehouse
+
+
+# Announced when a store's warehouse links change: what the store should advertise changed with them.
+warehouse_links_changed = Event("warehouse_links_changed")
+
+
+@transaction.atomic
+def warehouse_link_add(
+    *, actor: Actor, warehouse: Warehouse, store: Store, platform_warehouse_id: str
+) -> WarehouseLink:
+    if WarehouseLink.objects.filter(store=store, platform_warehouse_id=platform_warehouse_id).exists():
+        raise ValidationError(
+            {
+                "platform_warehouse_id": [
+                    f"{store.name}'s warehouse {platform_warehouse_id} is already linked to a Dropline warehouse."
+                ]
+            }
+        )
+    link = WarehouseLink.objects.create(warehouse=warehouse, store=store, platform_warehouse_id=platform_warehouse_id)
+    audit_record(
+        organization=current_organization(),
+        actor=actor,
+        action="warehouse.linked",
+        target=warehouse,
+        changes={"store": store.name, "platform_warehouse_id": platform_warehouse_id},
+    )
+    transaction.on_commit(lambda: warehouse_links_changed.send(store))
+    return link
+
+
+@transaction.atomic
+def warehouse_link_remove(*, actor: Actor, link: WarehouseLink) -> None:
+    store = link.store
+    audit_record(
+        organization=current_organization(),
+        actor=actor,
+        action="warehouse.unlinked",
+        target=link.warehouse,
+        changes={"store": store.name, "platform_warehouse_id": link.platform_warehouse_id},
+    )
+    link.delete()
+    transaction.on_commit(lambda: warehouse_links_changed.send(store))

@@ -25,7 +25,6 @@ from django.views import View
 from django.views.generic import TemplateView
 
 from erp.roles import Perm
-from erp.services import audit_record
 from erp.views_base import OrganizationViewMixin
 from inventory import csv_io, selectors, services
 from inventory.forms import (
@@ -63,10 +62,6 @@ def _organization_tz(request: HttpRequest) -> ZoneInfo:
         return ZoneInfo(request.organization.time_zone)
     except (ZoneInfoNotFoundError, ValueError, AttributeError, TypeError):
         return ZoneInfo("UTC")
-
-
-def _changes(form: forms.ModelForm) -> dict[str, Any]:
-    return {name: str(form.cleaned_data[name]) for name in form.changed_data}
 
 
 class InventoryPage(OrganizationViewMixin, TemplateView):
@@ -130,10 +125,11 @@ class SkuCreateView(InventoryPage):
         form = SkuForm(request.POST)
         if not form.is_valid():
             return self.render_to_response(self.get_context_data(form=form))
-        sku = form.save()
-        audit_record(
-            organization=request.organization, actor=request.actor, action="sku.created", target=sku, changes={}
-        )
+        try:
+            sku = services.sku_save(actor=request.actor, fields=form.cleaned_data)
+        except ValidationError as error:
+            form.add_error(None, error)
+            return self.render_to_response(self.get_context_data(form=form))
         messages.success(request, f"SKU {sku.code} created. Receive its stock below.")
         return redirect("inventory_sku_detail", pk=sku.pk)
 
@@ -180,14 +176,11 @@ class SkuDetailView(InventoryPage):
         if not form.is_valid():
             return self.render_to_response(self.get_context_data(sku=sku, edit_form=form, open_form="edit"))
         if form.has_changed():
-            form.save()
-            audit_record(
-                organization=request.organization,
-                actor=request.actor,
-                action="sku.changed",
-                target=sku,
-                changes=_changes(form),
-            )
+            try:
+                services.sku_save(actor=request.actor, sku=sku, fields=form.cleaned_data)
+            except ValidationError as error:
+                form.add_error(None, error)
+                return self.render_to_response(self.get_context_data(sku=sku, edit_form=form, open_form="edit"))
             messages.success(request, f"{sku.code} saved.")
         return redirect("inventory_sku_detail", pk=sku.pk)
 
@@ -402,14 +395,11 @@ class WarehouseCreateView(InventoryPage):
         form = WarehouseForm(request.POST)
         if not form.is_valid():
             return self.render_to_response(self.get_context_data(form=form))
-        warehouse = form.save()
-        audit_record(
-            organization=request.organization,
-            actor=request.actor,
-            action="warehouse.created",
-            target=warehouse,
-            changes={},
-        )
+        try:
+            warehouse = services.warehouse_save(actor=request.actor, fields=form.cleaned_data)
+        except ValidationError as error:
+            form.add_error(None, error)
+            return self.render_to_response(self.get_context_data(form=form))
         messages.success(request, f"{warehouse.name} added.")
         return redirect("inventory_warehouse_detail", pk=warehouse.pk)
 
@@ -442,14 +432,11 @@ class WarehouseDetailView(InventoryPage):
         if not form.is_valid():
             return self.render_to_response(self.get_context_data(warehouse=warehouse, form=form))
         if form.has_changed():
-            form.save()
-            audit_record(
-                organization=request.organization,
-                actor=request.actor,
-                action="warehouse.changed",
-                target=warehouse,
-                changes=_changes(form),
-            )
+            try:
+                services.warehouse_save(actor=request.actor, warehouse=warehouse, fields=form.cleaned_data)
+            except ValidationError as error:
+                form.add_error(None, error)
+                return self.render_to_response(self.get_context_data(warehouse=warehouse, form=form))
             messages.success(request, f"{warehouse.name} saved.")
         return redirect("inventory_warehouse_detail", pk=warehouse.pk)
 
@@ -462,14 +449,16 @@ class WarehouseLinkAddView(WarehouseDetailView):
         form = WarehouseLinkForm(request.POST, instance=WarehouseLink(warehouse=warehouse))
         if not form.is_valid():
             return self.render_to_response(self.get_context_data(warehouse=warehouse, link_form=form))
-        link = form.save()
-        audit_record(
-            organization=request.organization,
-            actor=request.actor,
-            action="warehouse.linked",
-            target=warehouse,
-            changes={"store": link.store.name, "platform_warehouse_id": link.platform_warehouse_id},
-        )
+        try:
+            link = services.warehouse_link_add(
+                actor=request.actor,
+                warehouse=warehouse,
+                store=form.cleaned_data["store"],
+                platform_warehouse_id=form.cleaned_data["platform_warehouse_id"],
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+            return self.render_to_response(self.get_context_data(warehouse=warehouse, link_form=form))
         messages.success(request, f"{link.store.name}'s warehouse {link.platform_warehouse_id} is {warehouse.name}.")
         return redirect(f"{warehouse_url(warehouse)}#links")
 
@@ -480,14 +469,7 @@ class WarehouseLinkRemoveView(OrganizationViewMixin, View):
     def post(self, request: HttpRequest, pk: str) -> HttpResponse:
         link = get_object_or_404(WarehouseLink.objects.select_related("store", "warehouse"), pk=pk)
         warehouse = link.warehouse
-        audit_record(
-            organization=request.organization,
-            actor=request.actor,
-            action="warehouse.unlinked",
-            target=warehouse,
-            changes={"store": link.store.name, "platform_warehouse_id": link.platform_warehouse_id},
-        )
-        link.delete()
+        services.warehouse_link_remove(actor=request.actor, link=link)
         messages.success(request, f"Unlinked {link.store.name}'s warehouse {link.platform_warehouse_id}.")
         return redirect(f"{warehouse_url(warehouse)}#links")
 

@@ -13,7 +13,7 @@ from django.db import models
 from django.utils import timezone
 
 from erp.ids import uuid7
-from erp.models import APIKey, AuditEntry, Invitation, Membership, Organization, User
+from erp.models import APIKey, AuditEntry, IdempotencyKey, Invitation, Membership, Organization, User
 from erp.roles import APIKeyScope, Role
 from erp.tenancy import organization_scope
 from integrations.models import Platform, SellerAuthorization, Store, WebhookDelivery
@@ -321,3 +321,14 @@ class ReservationFactory(TenantModelFactory):
     sku = factory.SubFactory(SkuFactory, organization=factory.SelfAttribute("..organization"))
     warehouse = factory.SubFactory(WarehouseFactory, organization=factory.SelfAttribute("..organization"))
     quantity = 1
+
+
+@tenant_factory
+class IdempotencyKeyFactory(TenantModelFactory):
+    class Meta:
+        model = IdempotencyKey
+
+    key = factory.Sequence(lambda n: f"key-{n}")
+    fingerprint = "0" * 64
+    response_status = 201
+    response_body = factory.LazyFunction(dict)

@@ -16,9 +16,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
 
+from erp.api.idempotency import idempotent
 from erp.api.views import OrganizationAPIMixin, OrganizationReadOnlyViewSet, OrganizationViewSet
 from erp.roles import Perm
-from erp.services import audit_record
 from inventory import selectors, services
 from inventory.api.filters import ListingFilter, SkuFilter, StockLevelFilter, StockMovementFilter
 from inventory.api.serializers import (
@@ -61,26 +61,14 @@ class SkuViewSet(OrganizationViewSet):
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         data = SkuInput(data=request.data)
         data.is_valid(raise_exception=True)
-        sku = Sku.objects.create(**data.validated_data)
-        audit_record(organization=request.organization, actor=request.actor, action="sku.created", target=sku)
+        sku = services.sku_save(actor=request.actor, fields=data.validated_data)
         return Response(self._output(sku), status=status.HTTP_201_CREATED)
 
     def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         sku = self.get_object()
         data = SkuInput(sku, data=request.data, partial=True)
         data.is_valid(raise_exception=True)
-        changed = {name: value for name, value in data.validated_data.items() if getattr(sku, name) != value}
-        if changed:
-            for name, value in changed.items():
-                setattr(sku, name, value)
-            sku.save(update_fields=list(changed))
-            audit_record(
-                organization=request.organization,
-                actor=request.actor,
-                action="sku.changed",
-                target=sku,
-                changes={name: str(value) for name, value in changed.items()},
-            )
+        sku = services.sku_save(actor=request.actor, sku=sku, fields=data.validated_data)
         return Response(self._output(sku))
 
 
@@ -157,6 +145,11 @@ class StockMovementViewSet(OrganizationAPIMixin, mixins.ListModelMixin, viewsets
         return StockMovementInput if self.action == "create" else StockMovementOutput
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        """Post a receipt, a count or an adjustment. Send an `Idempotency-Key` header so that a retry after a
+        timeout replays the first answer instead of receiving the units twice."""
+        return idempotent(request, lambda: self._create(request))
+
+    def _create(self, request: Request) -> Response:
         data = StockMovementInput(data=request.data)
         data.is_valid(raise_exception=True)
         change = data.validated_data

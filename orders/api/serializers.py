@@ -184,3 +184,34 @@ class OrderCountsOutput(serializers.Serializer):
         child=serializers.ChoiceField(choices=[tab.key for tab in selectors.STATUS_TABS]),
         help_text=f"Tabs counted only up to {selectors.COUNT_CAP:,}: they hold at least that many orders.",
     )
+
+
+class ManualRecipientInput(serializers.Serializer):
+    name = serializers.CharField(max_length=200)
+    phone = serializers.CharField(max_length=64, required=False, allow_blank=True, default="")
+    line1 = serializers.CharField(max_length=255)
+    line2 = serializers.CharField(max_length=255, required=False, allow_blank=True, default="")
+    city = serializers.CharField(max_length=100)
+    state = serializers.CharField(max_length=100)
+    postal_code = serializers.CharField(max_length=32)
+    country_code = serializers.CharField(max_length=2, default="US")
+
+
+class ManualLineInput(serializers.Serializer):
+    seller_sku = serializers.CharField(max_length=100)
+    quantity = serializers.IntegerField(min_value=1, max_value=999)
+    product_name = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
+    unit_price = serializers.DecimalField(
+        max_digits=12, decimal_places=2, required=False, allow_null=True, default=None
+    )
+
+
+class ManualOrderInput(serializers.Serializer):
+    """An order from a partner system (channel "manual"): validated, then imported like any platform order."""
+
+    reference = serializers.CharField(max_length=64, help_text="Your order number; unique in the organization.")
+    recipient = ManualRecipientInput()
+    lines = ManualLineInput(many=True, allow_empty=False)
+    currency = serializers.CharField(max_length=3, default="USD")
+    buyer_message = serializers.CharField(required=False, allow_blank=True, default="")
+    ship_by = serializers.DateTimeField(required=False, allow_null=True, default=None)

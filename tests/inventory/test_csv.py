@@ -77,3 +77,13 @@ def test_unknown_skus_and_warehouses_are_named_in_the_report(tenant: Any) -> Non
     report = run(tenant, "stock", "sku_code,warehouse,counted\nNOPE,Nowhere,3\n")
     assert {e.column for e in report.errors} == {"sku_code", "warehouse"}
     assert "no SKU NOPE" in report.errors[0].message
+
+
+def test_columns_missing_from_the_file_are_left_alone(tenant: Any) -> None:
+    with organization_scope(tenant.organization):
+        SkuFactory(organization=tenant.organization, code="TEE-RED-L", barcode="0123456789012")
+    report = run(tenant, "skus", "code,name\nTEE-RED-L,Red tee L (renamed)\n")
+    assert report.applied, report.errors
+    sku = Sku.unscoped.get(code="TEE-RED-L")
+    assert sku.name == "Red tee L (renamed)"
+    assert sku.barcode == "0123456789012"

@@ -1,6 +1,6 @@
 """How fast the order list answers with a million orders in one organization.
 
-    .venv/bin/python bench/order_list.py [--quick] [--orders N] [--samples 30] [--proposed] [--reuse]
+    .venv/bin/python bench/order_list.py [--quick] [--orders N] [--samples 30] [--reuse]
 
 Creates its own PostgreSQL database (`dropline_bench`, dropped and recreated; BENCH_DATABASE_URL to change), migrates
 it, seeds one organization with N orders (default 1,000,000; --quick: 200,000) across 3 stores in a few set-based
@@ -9,9 +9,9 @@ OrderHold rows, tracking numbers on shipped orders), runs VACUUM ANALYZE, then t
 Django's test Client with an API key, for a mix of requests, and prints p50/p95 per kind and overall. The last line
 is one JSON object.
 
---proposed adds the indexes and the planner setting suggested to the lead (PROPOSED_INDEXES, PROPOSED_SETTINGS)
-before measuring, so both sets of figures can be compared; --reuse skips the seeding when the database already
-holds the orders.
+The indexes measured are the migrations' own (orders 0002, 0003); the planner runs with the settings every
+Dropline connection uses (DATABASE_RANDOM_PAGE_COST). --reuse skips the seeding when the database already holds the
+orders.
 """
 
 from __future__ import annotations
@@ -23,7 +23,6 @@ import random
 import statistics
 import sys
 import time
-import types
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -128,23 +127,6 @@ LAST_NAMES = [
     "Dubois",
 ]
 
-# Indexes suggested to the lead (orders/models.py Meta.indexes + a migration); --proposed applies them here.
-PROPOSED_INDEXES = {
-    # The "To ship" tab, soonest deadline first: an index whose rows are exactly that tab, already in page order.
-    "order_org_toship_shipby": "CREATE INDEX order_org_toship_shipby ON orders_order (organization_id, ship_by, id) "
-    "WHERE status IN ('AWAITING_SHIPMENT', 'PARTIALLY_SHIPPING')",
-    # Buyer-name search (icontains is UPPER(col) LIKE UPPER('%term%') on PostgreSQL): trigram GIN on that expression.
-    "order_recipient_trgm": "CREATE INDEX order_recipient_trgm ON orders_order USING gin "
-    "(UPPER(recipient_name) gin_trgm_ops)",
-    # Tab counts and lists of one store: index-only (the organization leads every tenant index).
-    "order_org_store_status": "CREATE INDEX order_org_store_status ON orders_order (organization_id, store_id, status)",
-    "order_org_store_held": "CREATE INDEX order_org_store_held ON orders_order (organization_id, store_id) "
-    "WHERE is_held",
-}
-# PostgreSQL's default random_page_cost (4) models spinning disks; on SSD or a warm cache it makes the planner hash
-# a whole table instead of looking up a few thousand rows by key (buyer-name search). Proposed for production too.
-PROPOSED_SETTINGS = {"random_page_cost": "1.1"}
-
 
 def log(message: str) -> None:
     print(message, flush=True)
@@ -177,23 +159,6 @@ def setup_django() -> None:
     import django
 
     django.setup()
-
-
-def mount_orders_api() -> None:
-    """Use the real URLconf; until erp/api/urls.py includes orders.api.urls, mount it in front of it."""
-    from django.conf import settings
-    from django.urls import Resolver404, include, path, resolve
-
-    try:
-        if resolve("/api/v1/orders/").url_name == "order-list":
-            return
-    except Resolver404:
-        pass
-    from erp.urls import urlpatterns as project_urlpatterns
-
-    module = types.ModuleType("bench_urls")
-    module.urlpatterns = [path("api/v1/", include("orders.api.urls")), *project_urlpatterns]  # type: ignore[attr-defined]
-    settings.ROOT_URLCONF = module
 
 
 def order_columns() -> dict[str, str]:
@@ -367,23 +332,6 @@ def analyze() -> None:
     log(f"  VACUUM ANALYZE: {time.perf_counter() - started:.1f} s")
 
 
-def apply_proposed() -> None:
-    from django.db import connection
-
-    started = time.perf_counter()
-    name = urlparse(BENCH_URL).path.lstrip("/")
-    with connection.cursor() as cursor:
-        for setting, value in PROPOSED_SETTINGS.items():
-            cursor.execute(f'ALTER DATABASE "{name}" SET {setting} = {value}')
-            cursor.execute(f"SET {setting} = {value}")
-        cursor.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
-        for name, sql in PROPOSED_INDEXES.items():
-            cursor.execute(f"DROP INDEX IF EXISTS {name}")
-            cursor.execute(sql)
-        cursor.execute("ANALYZE orders_order")
-    log(f"  proposed indexes and settings: {time.perf_counter() - started:.1f} s")
-
-
 def existing_state() -> dict[str, Any]:
     """--reuse: the organization, a fresh API key and the owner of a database seeded earlier."""
     from erp import services
@@ -478,9 +426,6 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="200,000 orders (the whole run stays under a minute)")
     parser.add_argument("--orders", type=int, help="number of orders (default 1,000,000)")
     parser.add_argument("--samples", type=int, default=30, help="samples per request kind")
-    parser.add_argument(
-        "--proposed", action="store_true", help="add the indexes and settings proposed to the lead before measuring"
-    )
     parser.add_argument("--reuse", action="store_true", help="keep an already seeded database")
     args = parser.parse_args()
     n = args.orders or (200_000 if args.quick else 1_000_000)
@@ -504,9 +449,6 @@ def main() -> None:
         log(f"  migrate: {time.perf_counter() - started:.1f} s")
         state = seed(n)
         analyze()
-    if args.proposed:
-        apply_proposed()
-    mount_orders_api()
 
     from erp.tenancy import organization_scope
 
@@ -532,7 +474,6 @@ def main() -> None:
                 "p50_ms": overall["p50_ms"],
                 "per_kind": per_kind,
                 "target_p95_ms": TARGET_P95_MS,
-                "proposed_indexes_and_settings": args.proposed,
             }
         )
     )

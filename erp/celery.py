@@ -47,6 +47,7 @@ app.conf.update(
     beat_schedule={
         "heartbeat": {"task": "erp.heartbeat", "schedule": 30.0},
         "invitations-expire": {"task": "erp.invitations_expire", "schedule": crontab(minute=17)},
+        "inventory-low-stock-check": {"task": "inventory.low_stock_check", "schedule": 600.0},
         "idempotency-keys-expire": {"task": "erp.idempotency_keys_expire", "schedule": crontab(minute=23)},
         "orders-sync-due-stores": {"task": "orders.sync_due_stores", "schedule": 15.0},
         "inventory-push-due-listings": {"task": "inventory.push_due_listings", "schedule": 5.0},

@@ -6,8 +6,10 @@ class InventoryConfig(AppConfig):
     verbose_name = "Inventory"
 
     def ready(self) -> None:
+        from erp import dashboard
         from integrations.services import store_policy_changed
         from inventory import push
+        from inventory.dashboard import inventory_cards
         from inventory.services import listing_mapped, stock_changed, warehouse_links_changed
 
         # Stock changes and newly mapped listings only mark listings; beat pushes them, debounced and batched.
@@ -15,3 +17,4 @@ class InventoryConfig(AppConfig):
         listing_mapped.connect(push.on_listing_mapped)
         store_policy_changed.connect(push.on_store_policy_changed)
         warehouse_links_changed.connect(push.on_store_policy_changed)
+        dashboard.register(inventory_cards)

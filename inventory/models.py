@@ -267,3 +267,21 @@ class Reservation(TenantModel):
 
     def __str__(self) -> str:
         return f"{self.quantity} × {self.sku} @ {self.warehouse} for {self.order_id}"
+
+
+class LowStockAlert(TenantModel):
+    """A SKU that fell to its low-stock threshold. Opened once (and mailed once) until the SKU recovers."""
+
+    sku = models.ForeignKey(Sku, on_delete=models.CASCADE, related_name="low_stock_alerts")
+    available = models.IntegerField()  # what was available when the alert opened
+    opened_at = models.DateTimeField(default=timezone.now)
+    notified_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["sku"], condition=Q(closed_at__isnull=True), name="lowstock_one_open"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Low stock: {self.sku} ({self.available} available)"

@@ -43,3 +43,22 @@ def push_store(*, organization: Organization, store_id: str) -> str:
     if result.more:  # time budget spent: continue in a fresh task, the rest is still marked
         push_store.delay(organization_id=str(organization.pk), store_id=store_id)
     return str(result)
+
+
+@task(name="inventory.low_stock_alerts")
+def low_stock_alerts(*, organization: Organization) -> str:
+    from inventory.alerts import low_stock_alerts_update
+
+    return str(low_stock_alerts_update())
+
+
+@task(name="inventory.low_stock_check", tenant=False)
+def low_stock_check() -> int:
+    """Beat: check every organization that has SKUs with a threshold."""
+    from inventory.models import Sku
+
+    organization_ids = Sku.unscoped.filter(low_stock_threshold__gt=0).values_list("organization_id", flat=True)
+    organization_ids = set(organization_ids)
+    for organization_id in organization_ids:
+        low_stock_alerts.delay(organization_id=str(organization_id))
+    return len(organization_ids)

@@ -20,6 +20,7 @@ from integrations.models import Platform, SellerAuthorization, Store, WebhookDel
 from inventory.models import (
     BundleComponent,
     Listing,
+    LowStockAlert,
     MovementKind,
     Reservation,
     Sku,
@@ -332,3 +333,12 @@ class IdempotencyKeyFactory(TenantModelFactory):
     fingerprint = "0" * 64
     response_status = 201
     response_body = factory.LazyFunction(dict)
+
+
+@tenant_factory
+class LowStockAlertFactory(TenantModelFactory):
+    class Meta:
+        model = LowStockAlert
+
+    sku = factory.SubFactory(SkuFactory, organization=factory.SelfAttribute("..organization"))
+    available = 1

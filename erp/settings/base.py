@@ -97,6 +97,11 @@ def database_from_url(url: str) -> dict:
     else:
         config.setdefault("CONN_MAX_AGE", env.int("DATABASE_CONN_MAX_AGE", default=60))
         config.setdefault("CONN_HEALTH_CHECKS", True)
+        # PostgreSQL's default random_page_cost (4) models spinning disks; on SSD storage it makes the planner scan
+        # and hash a whole table (a million orders) instead of fetching a few thousand rows by index.
+        page_cost = env.float("DATABASE_RANDOM_PAGE_COST", default=1.1)
+        options = config.setdefault("OPTIONS", {})
+        options["options"] = f"{options.get('options', '')} -c random_page_cost={page_cost}".strip()
     return config
 
 

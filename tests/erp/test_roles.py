@@ -12,7 +12,7 @@ from django.test import Client
 from erp.api.views import OrganizationAPIMixin
 from erp.roles import ROLE_PERMISSIONS, Perm, Role, roles_markdown_table
 from erp.views_base import OrganizationViewMixin
-from tests.tenantdata import call, populate, snapshot
+from tests.tenantdata import call, one_per_model, populate, snapshot
 from tests.urlwalk import Route, routes
 
 UNSAFE = ("post", "put", "patch", "delete")
@@ -65,7 +65,7 @@ def test_viewers_change_nothing_anywhere(tenant: Any) -> None:
     objects = populate(tenant)
     before = snapshot(objects)
     for route in tenant_routes():
-        for obj in objects if route.id_kwarg else [None]:
+        for obj in one_per_model(objects) if route.id_kwarg else [None]:
             url = route.url(str(obj.pk)) if obj else route.url()
             for method in UNSAFE:
                 assert call(viewer, method, url) in (403, 405), f"viewer {method} {url}"

@@ -17,7 +17,7 @@ from django.test import Client
 
 from erp.ids import uuid7
 from tests.factories import TENANT_FACTORIES
-from tests.tenantdata import call, populate, snapshot, tenant_models
+from tests.tenantdata import call, one_per_model, populate, snapshot, tenant_models
 from tests.urlwalk import Route, routes
 
 METHODS = ("get", "post", "put", "patch", "delete")
@@ -45,6 +45,7 @@ def test_other_organization_cannot_tell_our_objects_from_missing_ones(make_tenan
     a, b = make_tenant("Alpha Goods"), make_tenant("Bravo Supply")
     a_objects, _ = populate(a), populate(b)
     before = snapshot(a_objects)
+    probes = one_per_model(a_objects)
     leaks = []
     for route in id_routes():
         is_api = route.url(str(uuid7())).startswith("/api/")
@@ -54,7 +55,7 @@ def test_other_organization_cannot_tell_our_objects_from_missing_ones(make_tenan
                 missing = call(client, method, route.url(str(uuid7())), api_key=key)
                 if missing < 400:
                     leaks.append(f"B {label} {method.upper()} {route.name} with a missing id -> {missing}")
-                for obj in a_objects:
+                for obj in probes:
                     status = call(client, method, route.url(str(obj.pk)), api_key=key)
                     if status != missing:
                         leaks.append(

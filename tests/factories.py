@@ -32,6 +32,7 @@ from inventory.models import (
     WarehouseLink,
 )
 from orders.models import HoldReason, Order, OrderHold, OrderLine, OrderStatus, OrderStatusChange
+from shipping.models import LabelBatch, LabelPurchase
 
 TENANT_FACTORIES: dict[type[models.Model], type[factory.django.DjangoModelFactory]] = {}
 
@@ -342,3 +343,23 @@ class LowStockAlertFactory(TenantModelFactory):
 
     sku = factory.SubFactory(SkuFactory, organization=factory.SelfAttribute("..organization"))
     available = 1
+
+
+# ------------------------------------------------------------------------------------------------------ shipping
+@tenant_factory
+class LabelBatchFactory(TenantModelFactory):
+    class Meta:
+        model = LabelBatch
+
+    reference = factory.Sequence(lambda n: f"B-{n:04d}")
+    created_by_label = "someone@example.com"
+
+
+@tenant_factory
+class LabelPurchaseFactory(TenantModelFactory):
+    class Meta:
+        model = LabelPurchase
+
+    order = factory.SubFactory(OrderFactory, organization=factory.SelfAttribute("..organization"))
+    store = factory.SelfAttribute("order.store")
+    line_ids = factory.LazyFunction(list)

@@ -1,0 +1,332 @@
+"""Buying official labels, each exactly once (DESIGN.md "The money path"; docs/adr/0007-label-purchase.md).
+
+    PENDING ──claim──► SUBMITTING ──bought──► PURCHASED
+                          │  └─ platform refused (definitely not bought) ──► FAILED (code, message, fix)
+                          └─ outcome unknown (timeout, dropped response, worker died) ──► stays SUBMITTING
+                             until `label_purchase_reconcile` asks the platform: adopt the label, or buy again.
+
+Only the worker whose conditional UPDATE claimed the row calls the platform. A row found SUBMITTING is never bought
+blindly: the platform is asked first whether the order's lines already have a package.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from decimal import Decimal
+
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from erp.actors import Actor
+from erp.services import audit_record
+from erp.tenancy import current_organization
+from integrations.errors import PlatformError, PlatformOutcomeUnknown
+from integrations.interface import ShippingServiceQuote
+from integrations.services import store_client
+from integrations.tiktok.client import TikTokShopClient
+from orders.models import Order, OrderLine
+from shipping.models import LabelBatch, LabelPurchase, PurchaseState
+
+log = logging.getLogger(__name__)
+
+# A SUBMITTING row untouched for this long belongs to a worker that died (the HTTP read timeout is 30 s).
+STALE_AFTER = timedelta(seconds=90)
+ALREADY_PURCHASED = 21022025
+
+# What a person does about each refusal; the platform's code and message are kept beside it.
+FIXES: dict[int, str] = {
+    11021012: "Edit the address: TikTok says it cannot be delivered. Ask the buyer to correct it in TikTok.",
+    11021014: "The package is over the carriers' size or weight limits: check the SKU weights and dimensions.",
+    21011037: "No TikTok Shipping service can take this package: check the weight, the dimensions and the address.",
+    21011003: "The order cannot ship yet (unpaid, cancelled or in the buyer's remorse window). Wait and retry.",
+    21011007: "The buyer asked to cancel: accept or reject the request in TikTok Seller Center, then retry.",
+    21008025: "TikTok fulfils this order (FBT): there is no label to buy.",
+    21011012: "This order uses seller shipping, not TikTok Shipping: it cannot get an official label here.",
+    21011006: "The order has already shipped.",
+}
+RETRY_LATER = "Temporary problem at TikTok: Dropline retries automatically."
+
+
+class PurchaseOutcome:
+    BOUGHT = "bought"
+    ADOPTED = "adopted"
+    FAILED = "failed"
+    UNKNOWN = "unknown"  # left SUBMITTING: reconcile will ask the platform
+    BUSY = "busy"  # another worker holds it
+    DONE = "done"  # already purchased earlier: nothing to do
+
+
+# ----------------------------------------------------------------------------------------------- requesting
+def _lines_to_ship(order: Order) -> list[str]:
+    return sorted(OrderLine.objects.filter(order=order, is_cancelled=False).values_list("external_id", flat=True))
+
+
+def label_purchase_request(*, order: Order, batch: LabelBatch | None = None) -> LabelPurchase:
+    """The purchase record for this order's package, created (committed by the caller) before any platform call.
+    Asking twice returns the same row: that unique row is what makes the purchase happen once."""
+    purchase, created = LabelPurchase.objects.get_or_create(
+        order=order,
+        package_key="order",
+        defaults={"store_id": order.store_id, "batch": batch, "line_ids": _lines_to_ship(order)},
+    )
+    if not created and batch is not None and purchase.batch_id is None:
+        LabelPurchase.objects.filter(pk=purchase.pk).update(batch=batch)
+    return purchase
+
+
+@transaction.atomic
+def label_batch_create(*, actor: Actor, orders: list[Order]) -> LabelBatch:
+    number = LabelBatch.objects.count() + 1
+    batch = LabelBatch.objects.create(reference=f"B-{number:04d}", created_by_label=actor.label[:200])
+    for order in orders:
+        label_purchase_request(order=order, batch=batch)
+    audit_record(
+        organization=current_organization(),
+        actor=actor,
+        action="label_batch.created",
+        target=batch,
+        changes={"orders": len(orders)},
+    )
+    from shipping.tasks import labels_purchase  # tasks import this module
+
+    for purchase_id in batch.purchases.values_list("pk", flat=True):
+        labels_purchase.delay_on_commit(organization_id=str(batch.organization_id), purchase_id=str(purchase_id))
+    return batch
+
+
+# -------------------------------------------------------------------------------------------------- buying
+def _claim(purchase_id: object) -> bool:
+    """Move the row to SUBMITTING if nobody else may be buying it. The UPDATE's WHERE is the lock."""
+    now = timezone.now()
+    return bool(
+        LabelPurchase.objects.filter(pk=purchase_id)
+        .filter(Q(state=PurchaseState.PENDING) | Q(state=PurchaseState.FAILED, retryable=True))
+        .update(state=PurchaseState.SUBMITTING, attempts=F("attempts") + 1, submitting_since=now, updated_at=now)
+    )
+
+
+def _take_over_stale(purchase: LabelPurchase) -> bool:
+    """Take a SUBMITTING row whose worker died (or whose outcome was unknown): exactly one worker wins."""
+    now = timezone.now()
+    return bool(
+        LabelPurchase.objects.filter(
+            pk=purchase.pk, state=PurchaseState.SUBMITTING, submitting_since=purchase.submitting_since
+        ).update(submitting_since=now, updated_at=now)
+    )
+
+
+def _choose(services: tuple[ShippingServiceQuote, ...]) -> tuple[ShippingServiceQuote, str]:
+    if len(services) == 1:
+        return services[0], "the platform allocated a single service for this package"
+    priced = [s for s in services if s.price is not None]
+    if not priced:
+        default = next((s for s in services if s.is_default), services[0])
+        return default, "no prices quoted: the platform's default service"
+    cheapest = min(priced, key=lambda s: (s.price.amount, s.latest_delivery_days or 99))  # type: ignore[union-attr]
+    return cheapest, f"cheapest of {len(priced)} eligible services"
+
+
+def _quotes(services: tuple[ShippingServiceQuote, ...]) -> list[dict[str, object]]:
+    return [
+        {
+            "id": s.service_id,
+            "name": s.name,
+            "carrier": s.carrier_name,
+            "price": str(s.price.amount) if s.price else None,
+            "currency": s.price.currency if s.price else "",
+            "days": [s.earliest_delivery_days, s.latest_delivery_days],
+        }
+        for s in services
+    ]
+
+
+def _existing_package(client: TikTokShopClient, purchase: LabelPurchase) -> str | None:
+    """The package the platform already has for our lines, if any (the label exists: adopt it)."""
+    orders = client.get_orders([purchase.order.external_id])
+    if not orders:
+        return None
+    wanted = set(purchase.line_ids)
+    packages = {line.package_id for line in orders[0].lines if line.line_id in wanted and line.package_id}
+    return sorted(packages)[0] if packages else None
+
+
+def _record_purchased(
+    purchase: LabelPurchase,
+    *,
+    package_id: str,
+    adopted: bool,
+    price: Decimal | None,
+    currency: str,
+    tracking: str,
+    service_name: str,
+    carrier: str,
+) -> None:
+    now = timezone.now()
+    LabelPurchase.objects.filter(pk=purchase.pk).update(
+        state=PurchaseState.PURCHASED,
+        package_id=package_id,
+        adopted=adopted,
+        price=price,
+        currency=currency,
+        tracking_number=tracking,
+        service_name=service_name or purchase.service_name,
+        carrier_name=carrier or purchase.carrier_name,
+        purchased_at=now,
+        submitting_since=None,
+        error_code="",
+        error_message="",
+        error_fix="",
+        retryable=False,
+        updated_at=now,
+    )
+    audit_record(
+        organization=current_organization(),
+        actor=Actor.system("Label purchase"),
+        action="label.adopted" if adopted else "label.bought",
+        target=purchase.order,
+        changes={"package_id": package_id, "price": str(price) if price is not None else None},
+    )
+
+
+def _adopt(client: TikTokShopClient, purchase: LabelPurchase, package_id: str) -> str:
+    package = client.get_package(package_id)
+    _record_purchased(
+        purchase,
+        package_id=package_id,
+        adopted=True,
+        price=None,
+        currency="",
+        tracking=package.tracking_number,
+        service_name=package.delivery_option_name,
+        carrier=package.carrier_name,
+    )
+    return PurchaseOutcome.ADOPTED
+
+
+def _fail(purchase: LabelPurchase, error: PlatformError) -> str:
+    code = error.code if isinstance(error.code, int) else 0
+    fix = RETRY_LATER if error.retryable else FIXES.get(code, "Check the order in TikTok Seller Center, then retry.")
+    LabelPurchase.objects.filter(pk=purchase.pk).update(
+        state=PurchaseState.FAILED,
+        submitting_since=None,
+        error_code=str(error.code)[:32],
+        error_message=error.message[:500],
+        error_fix=fix,
+        retryable=error.retryable,
+        updated_at=timezone.now(),
+    )
+    return PurchaseOutcome.FAILED
+
+
+def label_purchase_execute(*, purchase_id: object) -> str:
+    """Buy this label unless it is bought, being bought, or needs reconciling first. Safe to call any number of
+    times, from any number of workers."""
+    if not _claim(purchase_id):
+        purchase = LabelPurchase.objects.get(pk=purchase_id)
+        if purchase.state == PurchaseState.PURCHASED:
+            return PurchaseOutcome.DONE
+        if purchase.state == PurchaseState.SUBMITTING:
+            return PurchaseOutcome.BUSY  # its worker is at it, or beat reconciles it once stale
+        return PurchaseOutcome.FAILED  # failed for good: a person retries it
+    purchase = LabelPurchase.objects.select_related("order", "store__authorization").get(pk=purchase_id)
+    client = store_client(purchase.store)
+    return _submit(client, purchase, look_first=purchase.attempts > 1)
+
+
+def _submit(client: TikTokShopClient, purchase: LabelPurchase, *, look_first: bool) -> str:
+    """We hold the row in SUBMITTING. Look (when an earlier attempt may have bought it), quote, choose, buy."""
+    try:
+        if look_first:
+            package_id = _existing_package(client, purchase)
+            if package_id:
+                return _adopt(client, purchase, package_id)
+        options = client.get_eligible_shipping_services(
+            purchase.order.external_id, line_ids=purchase.line_ids, weight=None, dimensions=None
+        )
+        if not options.services:
+            raise PlatformError("tiktok", 21011037, "no eligible shipping service")
+        service, reason = _choose(options.services)
+        LabelPurchase.objects.filter(pk=purchase.pk).update(
+            services_quoted=_quotes(options.services),
+            service_id=service.service_id,
+            service_name=service.name,
+            carrier_name=service.carrier_name,
+            choice_reason=reason,
+        )
+        label = client.create_package(
+            purchase.order.external_id,
+            line_ids=purchase.line_ids,
+            weight=None,
+            dimensions=None,
+            shipping_service_id=service.service_id,
+        )
+    except PlatformOutcomeUnknown as error:
+        log.warning("label for order %s: outcome unknown (%s); reconciling", purchase.order.external_id, error.code)
+        LabelPurchase.objects.filter(pk=purchase.pk).update(
+            error_code=str(error.code)[:32],
+            error_message="No answer from TikTok: checking whether it was bought.",
+            updated_at=timezone.now(),
+        )
+        return PurchaseOutcome.UNKNOWN
+    except PlatformError as error:
+        if error.code == ALREADY_PURCHASED:
+            package_id = _existing_package(client, purchase)
+            if package_id:
+                return _adopt(client, purchase, package_id)
+        return _fail(purchase, error)
+    bought = label.service
+    _record_purchased(
+        purchase,
+        package_id=label.package_id,
+        adopted=False,
+        price=bought.price.amount if bought and bought.price else None,
+        currency=bought.price.currency if bought and bought.price else "",
+        tracking="",
+        service_name=bought.name if bought else "",
+        carrier=bought.carrier_name if bought else "",
+    )
+    return PurchaseOutcome.BOUGHT
+
+
+def label_purchase_reconcile(*, purchase_id: object, stale_after: timedelta = STALE_AFTER) -> str:
+    """A row left SUBMITTING (outcome unknown, or its worker died): take it over, ask the platform, adopt or buy."""
+    purchase = LabelPurchase.objects.select_related("order", "store__authorization").get(pk=purchase_id)
+    if purchase.state != PurchaseState.SUBMITTING:
+        return PurchaseOutcome.DONE if purchase.state == PurchaseState.PURCHASED else purchase.state
+    if purchase.submitting_since and purchase.submitting_since > timezone.now() - stale_after:
+        return PurchaseOutcome.BUSY
+    if not _take_over_stale(purchase):
+        return PurchaseOutcome.BUSY  # another reconciler won
+    LabelPurchase.objects.filter(pk=purchase.pk).update(attempts=F("attempts") + 1)
+    return _submit(store_client(purchase.store), purchase, look_first=True)
+
+
+def purchases_stuck(*, stale_after: timedelta = STALE_AFTER) -> list[tuple[object, object]]:
+    """(organization id, purchase id) of every SUBMITTING row older than `stale_after`, for beat (all tenants)."""
+    cutoff = timezone.now() - stale_after
+    return list(
+        LabelPurchase.unscoped.filter(state=PurchaseState.SUBMITTING, submitting_since__lt=cutoff).values_list(
+            "organization_id", "pk"
+        )
+    )
+
+
+# ------------------------------------------------------------------------------------------------ documents
+def label_document_fetch(*, purchase_id: object) -> bool:
+    """Download and keep the label PDF now (the platform's link expires in 24 h); reprints never buy again."""
+    purchase = LabelPurchase.objects.select_related("order", "store__authorization").get(pk=purchase_id)
+    if purchase.state != PurchaseState.PURCHASED or purchase.label_pdf:
+        return bool(purchase.label_pdf)
+    client = store_client(purchase.store)
+    document = client.get_shipping_document(purchase.package_id, document_type="SHIPPING_LABEL")
+    pdf = client.download_document(document.url)
+    purchase.label_pdf.save(f"{purchase.order.external_id}-{purchase.package_id}.pdf", ContentFile(pdf), save=False)
+    LabelPurchase.objects.filter(pk=purchase.pk).update(
+        label_pdf=purchase.label_pdf.name,
+        tracking_number=document.tracking_number or purchase.tracking_number,
+        updated_at=timezone.now(),
+    )
+    return True

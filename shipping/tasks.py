@@ -1,0 +1,49 @@
+"""Label tasks (queue `labels`) and document tasks (queue `documents`): thin wrappers over shipping.labels."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from erp.models import Organization
+from erp.tasks import task
+from integrations.errors import PlatformError
+from shipping import labels
+
+
+@task(name="shipping.labels_purchase")
+def labels_purchase(*, organization: Organization, purchase_id: str) -> str:
+    outcome = labels.label_purchase_execute(purchase_id=purchase_id)
+    _after(organization, purchase_id, outcome)
+    return outcome
+
+
+@task(name="shipping.labels_reconcile")
+def labels_reconcile(*, organization: Organization, purchase_id: str) -> str:
+    # Called by the worker that lost the answer (nobody else is buying it) or by beat for a stale row.
+    outcome = labels.label_purchase_reconcile(purchase_id=purchase_id, stale_after=timedelta(0))
+    _after(organization, purchase_id, outcome)
+    return outcome
+
+
+def _after(organization: Organization, purchase_id: str, outcome: str) -> None:
+    if outcome in (labels.PurchaseOutcome.BOUGHT, labels.PurchaseOutcome.ADOPTED):
+        documents_fetch_label.delay(organization_id=str(organization.pk), purchase_id=purchase_id)
+    elif outcome == labels.PurchaseOutcome.UNKNOWN:
+        # A short pause lets a request still in flight at the platform finish before we ask about it.
+        labels_reconcile.apply_async(
+            kwargs={"organization_id": str(organization.pk), "purchase_id": purchase_id}, countdown=10
+        )
+
+
+@task(name="shipping.labels_reconcile_stuck", tenant=False)
+def labels_reconcile_stuck() -> int:
+    """Beat: purchases left SUBMITTING by a worker that died are taken over, checked with the platform, finished."""
+    stuck = labels.purchases_stuck()
+    for organization_id, purchase_id in stuck:
+        labels_reconcile.delay(organization_id=str(organization_id), purchase_id=str(purchase_id))
+    return len(stuck)
+
+
+@task(name="shipping.documents_fetch_label", autoretry_for=(PlatformError,), retry_backoff=15, max_retries=8)
+def documents_fetch_label(*, organization: Organization, purchase_id: str) -> bool:
+    return labels.label_document_fetch(purchase_id=purchase_id)

@@ -1,0 +1,166 @@
+"""The money path: every official label bought exactly once, whatever fails on the way. Every test counts labels in
+the sandbox's own ledger (what TikTok would charge for), not in Dropline's rows."""
+
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from django.db import connection
+from pypdf import PdfReader
+
+from erp.actors import Actor
+from erp.tenancy import organization_scope
+from integrations.models import Store
+from orders.models import HoldReason, Order, OrderStatus
+from orders.services import store_sync
+from shipping import labels
+from shipping.models import LabelPurchase, PurchaseState
+
+CREATE_PACKAGES = "POST /fulfillment/{v}/packages"
+
+
+@pytest.fixture
+def shop(tenant: Any, tiktok: Any) -> Store:
+    tiktok.connect(tenant.client)
+    store = Store.unscoped.select_related("authorization").get(name="Dropline Home US")
+    with organization_scope(tenant.organization):
+        store_sync(store=store)
+    return store
+
+
+def shippable(store: Store, n: int = 1) -> list[Order]:
+    """TikTok-shipping orders ready to ship with a good address and no cancel request."""
+    return list(
+        Order.unscoped.filter(store=store, status=OrderStatus.AWAITING_SHIPMENT, shipping_type="TIKTOK")
+        .exclude(fulfillment_type="FULFILLMENT_BY_TIKTOK")
+        .exclude(holds__reason__in=[HoldReason.ADDRESS_INVALID, HoldReason.CANCEL_REQUESTED])
+        .order_by("external_id")[:n]
+    )
+
+
+def ledger(tiktok: Any, order: Order) -> list[dict]:
+    return tiktok.control("GET", f"labels?order_id={order.external_id}")["labels"]
+
+
+def request(store: Store, order: Order) -> LabelPurchase:
+    with organization_scope(store.organization):
+        return labels.label_purchase_request(order=order)
+
+
+def execute(store: Store, purchase: LabelPurchase) -> str:
+    with organization_scope(store.organization):
+        return labels.label_purchase_execute(purchase_id=purchase.pk)
+
+
+@pytest.mark.django_db
+def test_a_label_is_bought_once_its_pdf_kept_and_a_repeat_buys_nothing(shop: Store, tiktok: Any) -> None:
+    order = shippable(shop)[0]
+    purchase = request(shop, order)
+    assert execute(shop, purchase) == labels.PurchaseOutcome.BOUGHT
+    assert execute(shop, purchase) == labels.PurchaseOutcome.DONE
+    assert request(shop, order).pk == purchase.pk  # asking again is the same row
+    purchase.refresh_from_db()
+    assert purchase.state == PurchaseState.PURCHASED
+    assert purchase.price is not None
+    assert purchase.choice_reason
+    assert len(purchase.services_quoted) >= 1
+    assert len(ledger(tiktok, order)) == 1
+    with organization_scope(shop.organization):
+        assert labels.label_document_fetch(purchase_id=purchase.pk)
+    purchase.refresh_from_db()
+    text = "".join(page.extract_text() for page in PdfReader(purchase.label_pdf.open("rb")).pages)
+    assert purchase.tracking_number
+    assert purchase.tracking_number in text
+
+
+@pytest.mark.django_db
+@pytest.mark.chaos
+def test_the_platform_commits_then_drops_the_response_and_the_label_is_adopted_not_rebought(
+    shop: Store, tiktok: Any
+) -> None:
+    order = shippable(shop)[0]
+    purchase = request(shop, order)
+    tiktok.control("POST", "faults", drop_response_after_commit=[{"api": CREATE_PACKAGES, "next": 1}])
+    assert execute(shop, purchase) == labels.PurchaseOutcome.UNKNOWN
+    purchase.refresh_from_db()
+    assert purchase.state == PurchaseState.SUBMITTING  # not failed, not bought twice: we do not know yet
+    assert execute(shop, purchase) == labels.PurchaseOutcome.BUSY  # a redelivered task does not buy blindly
+    with organization_scope(shop.organization):
+        outcome = labels.label_purchase_reconcile(purchase_id=purchase.pk, stale_after=timedelta(0))
+    assert outcome == labels.PurchaseOutcome.ADOPTED
+    purchase.refresh_from_db()
+    assert purchase.state == PurchaseState.PURCHASED
+    assert purchase.adopted
+    assert purchase.package_id == ledger(tiktok, order)[0]["package_id"]
+    assert len(ledger(tiktok, order)) == 1
+
+
+@pytest.mark.django_db
+@pytest.mark.chaos
+def test_a_429_storm_on_the_purchase_is_waited_out_and_buys_once(shop: Store, tiktok: Any) -> None:
+    order = shippable(shop)[0]
+    purchase = request(shop, order)
+    tiktok.control("POST", "faults", errors=[{"api": CREATE_PACKAGES, "next": 3, "http_status": 429, "code": 36009002}])
+    assert execute(shop, purchase) == labels.PurchaseOutcome.BOUGHT
+    assert len(ledger(tiktok, order)) == 1
+
+
+@pytest.mark.django_db
+def test_a_refusal_fails_that_order_only_with_the_platforms_code_and_the_fix(shop: Store, tiktok: Any) -> None:
+    bad = Order.unscoped.filter(
+        store=shop,
+        holds__reason=HoldReason.ADDRESS_INVALID,
+        status=OrderStatus.AWAITING_SHIPMENT,
+        shipping_type="TIKTOK",
+    ).first()
+    good = shippable(shop)[0]
+    purchases = [request(shop, bad), request(shop, good)]
+    outcomes = [execute(shop, p) for p in purchases]
+    assert outcomes == [labels.PurchaseOutcome.FAILED, labels.PurchaseOutcome.BOUGHT]
+    failed = LabelPurchase.unscoped.get(pk=purchases[0].pk)
+    assert failed.error_code == "11021012"
+    assert "address" in failed.error_fix.lower()
+    assert not failed.retryable
+    assert ledger(tiktok, bad) == []
+
+
+@pytest.mark.django_db
+def test_a_batch_buys_every_order_and_enqueues_after_commit(
+    shop: Store, tiktok: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    orders = shippable(shop, 5)
+    with organization_scope(shop.organization), django_capture_on_commit_callbacks(execute=True):
+        batch = labels.label_batch_create(actor=Actor.system(), orders=orders)
+    states = set(LabelPurchase.unscoped.filter(batch=batch).values_list("state", flat=True))
+    assert states == {PurchaseState.PURCHASED}
+    assert all(len(ledger(tiktok, order)) == 1 for order in orders)
+    assert all(p.label_pdf for p in LabelPurchase.unscoped.filter(batch=batch))
+
+
+@pytest.mark.postgres
+@pytest.mark.chaos
+@pytest.mark.django_db(transaction=True)
+def test_the_same_task_delivered_twice_at_once_buys_once(shop: Store, tiktok: Any) -> None:
+    order = shippable(shop)[0]
+    purchase = request(shop, order)
+    tiktok.control("PUT", "faults", latency=[{"api": CREATE_PACKAGES, "ms": 300}])
+    start = threading.Barrier(4)
+    outcomes: list[str] = []
+
+    def deliver() -> None:
+        try:
+            start.wait()
+            outcomes.append(execute(shop, purchase))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=deliver) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes).count(labels.PurchaseOutcome.BOUGHT) == 1
+    assert len(ledger(tiktok, order)) == 1

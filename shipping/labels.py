@@ -12,12 +12,14 @@ blindly: the platform is asked first whether the order's lines already have a pa
 from __future__ import annotations
 
 import logging
+from collections import Counter, defaultdict
+from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
 
 from django.core.files.base import ContentFile
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from erp.actors import Actor
@@ -27,7 +29,9 @@ from integrations.errors import PlatformError, PlatformOutcomeUnknown
 from integrations.interface import ShippingServiceQuote
 from integrations.services import store_client
 from integrations.tiktok.client import TikTokShopClient
-from orders.models import Order, OrderLine
+from inventory.models import Reservation, StockLevel
+from orders.models import Order, OrderLine, OrderStatus
+from shipping.documents import BatchOrder, PickLine, picking_order
 from shipping.models import LabelBatch, LabelPurchase, PurchaseState
 
 log = logging.getLogger(__name__)
@@ -330,3 +334,105 @@ def label_document_fetch(*, purchase_id: object) -> bool:
         updated_at=timezone.now(),
     )
     return True
+
+
+# --------------------------------------------------------------------------------------------------- batches
+MAX_BATCH = 1000
+
+
+@dataclass(frozen=True)
+class BatchPlan:
+    orders: list[Order]
+    skipped: dict[str, int]  # why → how many orders were left out
+
+
+def batch_plan(orders: QuerySet[Order]) -> BatchPlan:
+    """Which of these orders may get a label now. Held orders wait (a label bought for an order that cannot ship
+    is money lost); orders TikTok fulfils or that ship on the seller's own label have nothing to buy here."""
+    skipped: Counter[str] = Counter()
+    chosen = []
+    for order in orders.select_related("store")[: MAX_BATCH * 2]:
+        if order.status not in (OrderStatus.AWAITING_SHIPMENT, OrderStatus.PARTIALLY_SHIPPING):
+            skipped["not awaiting shipment"] += 1
+        elif order.fulfillment_type == "FULFILLMENT_BY_TIKTOK":
+            skipped["fulfilled by TikTok"] += 1
+        elif order.shipping_type != "TIKTOK":
+            skipped["not TikTok Shipping"] += 1
+        elif order.is_held:
+            skipped["held (see each order's reason)"] += 1
+        elif len(chosen) >= MAX_BATCH:
+            skipped[f"over {MAX_BATCH} orders in one batch"] += 1
+        else:
+            chosen.append(order)
+    return BatchPlan(orders=chosen, skipped=dict(skipped))
+
+
+@transaction.atomic
+def label_batch_retry_failed(*, actor: Actor, batch: LabelBatch) -> int:
+    """Run again only the failed purchases of a batch (after the fix). Bought ones are never touched."""
+    failed = list(batch.purchases.filter(state=PurchaseState.FAILED).values_list("pk", flat=True))
+    LabelPurchase.objects.filter(pk__in=failed, state=PurchaseState.FAILED).update(
+        state=PurchaseState.PENDING, error_code="", error_message="", error_fix="", updated_at=timezone.now()
+    )
+    from shipping.tasks import labels_purchase
+
+    for purchase_id in failed:
+        labels_purchase.delay_on_commit(organization_id=str(batch.organization_id), purchase_id=str(purchase_id))
+    audit_record(
+        organization=current_organization(),
+        actor=actor,
+        action="label_batch.retried",
+        target=batch,
+        changes={"purchases": len(failed)},
+    )
+    return len(failed)
+
+
+# ------------------------------------------------------------------------------------------ batch documents
+def batch_documents_input(batch: LabelBatch) -> list[BatchOrder]:
+    """The bought labels of a batch as the printing functions take them: the stored label PDF (never bought again
+    for a reprint), lines grouped by SKU with the bin at the warehouse each order is reserved at."""
+    purchases = list(
+        batch.purchases.filter(state=PurchaseState.PURCHASED).exclude(label_pdf="").select_related("order")
+    )
+    order_ids = [p.order_id for p in purchases]
+    lines = defaultdict(Counter)
+    names: dict[tuple[object, str], str] = {}
+    for order_id, seller_sku, sku_id, name in OrderLine.objects.filter(
+        order_id__in=order_ids, is_cancelled=False
+    ).values_list("order_id", "seller_sku", "sku_id", "product_name"):
+        code = seller_sku or sku_id
+        lines[order_id][code] += 1
+        names[(order_id, code)] = name
+    reserved_at = dict(Reservation.objects.filter(order_id__in=order_ids).values_list("order_id", "warehouse_id"))
+    bins = {
+        (warehouse_id, code): bin_location
+        for warehouse_id, code, bin_location in StockLevel.objects.filter(
+            warehouse_id__in=set(reserved_at.values())
+        ).values_list("warehouse_id", "sku__code", "bin_location")
+    }
+    result = []
+    for purchase in purchases:
+        order = purchase.order
+        with purchase.label_pdf.open("rb") as handle:
+            pdf = handle.read()
+        result.append(
+            BatchOrder(
+                order_ref=order.external_id,
+                label_pdf=pdf,
+                lines=tuple(
+                    PickLine(
+                        order_ref=order.external_id,
+                        seller_sku=code,
+                        name=names[(order.pk, code)],
+                        quantity=quantity,
+                        bin_location=bins.get((reserved_at.get(order.pk), code), ""),
+                    )
+                    for code, quantity in sorted(lines[order.pk].items())
+                ),
+                recipient_name=order.recipient_name,
+                ship_by=order.ship_by,
+                tracking_number=purchase.tracking_number,
+            )
+        )
+    return picking_order(result, sort="bin")

@@ -4,4 +4,18 @@ from shipping import views
 
 urlpatterns = [
     path("", views.ShippingHomeView.as_view(), name="shipping_home"),
+    path("batches/new/", views.BatchCreateView.as_view(), name="shipping_batch_create"),
+    path("batches/<uuid:pk>/", views.BatchDetailView.as_view(), name="shipping_batch"),
+    path("batches/<uuid:pk>/retry/", views.BatchRetryView.as_view(), name="shipping_batch_retry"),
+    path("batches/<uuid:pk>/labels.pdf", views.BatchDocumentView.as_view(kind="labels"), name="shipping_batch_labels"),
+    path(
+        "batches/<uuid:pk>/pick-list.pdf",
+        views.BatchDocumentView.as_view(kind="pick-list"),
+        name="shipping_batch_pick_list",
+    ),
+    path(
+        "batches/<uuid:pk>/labels-and-slips.pdf",
+        views.BatchDocumentView.as_view(kind="slips"),
+        name="shipping_batch_slips",
+    ),
 ]

@@ -1,7 +1,113 @@
+"""Shipping in the dashboard: label batches (buy, watch progress, retry failed, print)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.utils import timezone
+from django.views import View
 from django.views.generic import TemplateView
 
+from erp.roles import Perm
 from erp.views_base import OrganizationViewMixin
+from orders import selectors as order_selectors
+from orders.filters import OrderFilter
+from orders.models import Order
+from shipping import documents, labels, selectors
+from shipping.models import LabelBatch
 
 
 class ShippingHomeView(OrganizationViewMixin, TemplateView):
+    """The queue of label batches, newest first."""
+
     template_name = "shipping/home.html"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        return super().get_context_data(batches=selectors.batches_list()[:100], **kwargs)
+
+
+class BatchCreateView(OrganizationViewMixin, View):
+    """POST from the orders list: the ticked orders, or every order matching the list's filter."""
+
+    write_permission = Perm.LABELS_BUY
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        if request.POST.get("all_matching") == "1":
+            from django.http import QueryDict
+
+            filterset = OrderFilter(
+                QueryDict(request.POST.get("filter", "")), queryset=order_selectors.orders_list(), request=request
+            )
+            orders = filterset.qs if filterset.is_valid() else Order.objects.none()
+        else:
+            orders = Order.objects.filter(pk__in=request.POST.getlist("order"))
+        plan = labels.batch_plan(orders)
+        if not plan.orders:
+            why = "; ".join(f"{n} {reason}" for reason, n in plan.skipped.items()) or "no order selected"
+            messages.warning(request, f"No label to buy: {why}.")
+            return redirect("orders_home")
+        batch = labels.label_batch_create(actor=request.actor, orders=plan.orders)
+        left_out = "; ".join(f"{n} {reason}" for reason, n in plan.skipped.items())
+        messages.success(
+            request,
+            f"Batch {batch.reference}: buying {len(plan.orders)} label(s)."
+            + (f" Left out: {left_out}." if left_out else ""),
+        )
+        return redirect("shipping_batch", pk=batch.pk)
+
+
+class BatchDetailView(OrganizationViewMixin, TemplateView):
+    template_name = "shipping/batch.html"
+
+    def get_template_names(self) -> list[str]:
+        return ["shipping/_batch_progress.html"] if self.request.htmx else [self.template_name]
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        batch = get_object_or_404(LabelBatch.objects, pk=self.kwargs["pk"])
+        return super().get_context_data(
+            batch=batch,
+            progress=selectors.batch_progress(batch),
+            purchases=selectors.batch_purchases(batch),
+            **kwargs,
+        )
+
+
+class BatchRetryView(OrganizationViewMixin, View):
+    write_permission = Perm.LABELS_BUY
+
+    def post(self, request: HttpRequest, pk: str) -> HttpResponse:
+        batch = get_object_or_404(LabelBatch.objects, pk=pk)
+        count = labels.label_batch_retry_failed(actor=request.actor, batch=batch)
+        messages.info(request, f"Retrying {count} failed label(s). Labels already bought are not touched.")
+        return redirect("shipping_batch", pk=batch.pk)
+
+
+def _pdf(content: bytes, name: str) -> HttpResponse:
+    response = HttpResponse(content, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="{name}"'
+    return response
+
+
+class BatchDocumentView(OrganizationViewMixin, View):
+    """The batch's printouts, built from the stored labels: printing and reprinting never buy anything."""
+
+    read_permission = Perm.LABELS_PRINT
+    kind = "labels"
+
+    def get(self, request: HttpRequest, pk: str) -> HttpResponse:
+        batch = get_object_or_404(LabelBatch.objects, pk=pk)
+        orders = labels.batch_documents_input(batch)
+        printed_at: datetime = timezone.localtime()
+        if self.kind == "labels":
+            return _pdf(documents.labels_merge(orders, page_size="4x6"), f"{batch.reference}-labels-4x6.pdf")
+        if self.kind == "pick-list":
+            pdf = documents.pick_list_pdf(
+                orders, batch_ref=batch.reference, warehouse_name="", printed_at=printed_at, row_order="bin"
+            )
+            return _pdf(pdf, f"{batch.reference}-pick-list.pdf")
+        branding = documents.SlipBranding(seller_name=request.organization.name, message="Thank you for your order!")
+        return _pdf(documents.labels_with_slips_pdf(orders, branding), f"{batch.reference}-labels-and-slips.pdf")

@@ -26,13 +26,14 @@ from erp.actors import Actor
 from erp.services import audit_record
 from erp.tenancy import current_organization
 from integrations.errors import PlatformError, PlatformOutcomeUnknown
-from integrations.interface import ShippingServiceQuote
+from integrations.interface import Dimensions, Weight
 from integrations.services import store_client
 from integrations.tiktok.client import TikTokShopClient
 from inventory.models import Reservation, StockLevel
 from orders.models import Order, OrderLine, OrderStatus
 from shipping.documents import BatchOrder, PickLine, picking_order
-from shipping.models import LabelBatch, LabelPurchase, PurchaseState
+from shipping.models import LabelBatch, LabelPurchase, LogisticsRule, PurchaseState
+from shipping.rules import Actions, Decision, choose_service, decision_record, facts_for, first_match
 
 log = logging.getLogger(__name__)
 
@@ -122,29 +123,34 @@ def _take_over_stale(purchase: LabelPurchase) -> bool:
     )
 
 
-def _choose(services: tuple[ShippingServiceQuote, ...]) -> tuple[ShippingServiceQuote, str]:
-    if len(services) == 1:
-        return services[0], "the platform allocated a single service for this package"
-    priced = [s for s in services if s.price is not None]
-    if not priced:
-        default = next((s for s in services if s.is_default), services[0])
-        return default, "no prices quoted: the platform's default service"
-    cheapest = min(priced, key=lambda s: (s.price.amount, s.latest_delivery_days or 99))  # type: ignore[union-attr]
-    return cheapest, f"cheapest of {len(priced)} eligible services"
+def _package(order: Order, actions: Actions | None) -> tuple[Weight | None, Dimensions | None]:
+    """What to tell the platform about the parcel: the rule's package preset, else the weight computed from SKU
+    weights; nothing when unknown (the platform then uses its own default)."""
+    grams = actions.package_weight_grams if actions and actions.package_weight_grams else facts_for(order).weight_grams
+    weight = Weight(value=Decimal(grams).quantize(Decimal(1)), unit="GRAM") if grams else None
+    dimensions = None
+    if actions and actions.package_length_cm:
+        dimensions = Dimensions(
+            length=actions.package_length_cm,
+            width=actions.package_width_cm,
+            height=actions.package_height_cm,
+            unit="CM",
+        )
+    return weight, dimensions
 
 
-def _quotes(services: tuple[ShippingServiceQuote, ...]) -> list[dict[str, object]]:
-    return [
-        {
-            "id": s.service_id,
-            "name": s.name,
-            "carrier": s.carrier_name,
-            "price": str(s.price.amount) if s.price else None,
-            "currency": s.price.currency if s.price else "",
-            "days": [s.earliest_delivery_days, s.latest_delivery_days],
-        }
-        for s in services
-    ]
+def _held_by_rule(purchase: LabelPurchase, decision: Decision) -> str:
+    LabelPurchase.objects.filter(pk=purchase.pk).update(
+        state=PurchaseState.FAILED,
+        submitting_since=None,
+        error_code="review",
+        error_message=f"Held for review by the rule “{decision.rule.name}”.",
+        error_fix="Check the order, then change or disable the rule and retry.",
+        retryable=False,
+        decision=decision_record(decision=decision, services=(), chosen=None, reason="held for review"),
+        updated_at=timezone.now(),
+    )
+    return PurchaseOutcome.FAILED
 
 
 def _existing_package(client: TikTokShopClient, purchase: LabelPurchase) -> str | None:
@@ -247,24 +253,30 @@ def _submit(client: TikTokShopClient, purchase: LabelPurchase, *, look_first: bo
             package_id = _existing_package(client, purchase)
             if package_id:
                 return _adopt(client, purchase, package_id)
+        decision = first_match(LogisticsRule.objects.filter(enabled=True), facts_for(purchase.order), timezone.now())
+        actions = decision.actions if decision else None
+        if actions is not None and actions.hold_for_review:
+            return _held_by_rule(purchase, decision)
+        weight, dimensions = _package(purchase.order, actions)
         options = client.get_eligible_shipping_services(
-            purchase.order.external_id, line_ids=purchase.line_ids, weight=None, dimensions=None
+            purchase.order.external_id, line_ids=purchase.line_ids, weight=weight, dimensions=dimensions
         )
         if not options.services:
             raise PlatformError("tiktok", 21011037, "no eligible shipping service")
-        service, reason = _choose(options.services)
+        service, reason = choose_service(options.services, actions)
+        assert service is not None  # there are services: choose_service always picks one
         LabelPurchase.objects.filter(pk=purchase.pk).update(
-            services_quoted=_quotes(options.services),
+            decision=decision_record(decision=decision, services=options.services, chosen=service, reason=reason),
             service_id=service.service_id,
             service_name=service.name,
             carrier_name=service.carrier_name,
-            choice_reason=reason,
+            choice_reason=reason[:300],
         )
         label = client.create_package(
             purchase.order.external_id,
             line_ids=purchase.line_ids,
-            weight=None,
-            dimensions=None,
+            weight=weight,
+            dimensions=dimensions,
             shipping_service_id=service.service_id,
         )
     except PlatformOutcomeUnknown as error:
@@ -436,3 +448,52 @@ def batch_documents_input(batch: LabelBatch) -> list[BatchOrder]:
             )
         )
     return picking_order(result, sort="bin")
+
+
+# --------------------------------------------------------------------------------------------- packing station
+@dataclass(frozen=True)
+class ScanResult:
+    verdict: str  # "pack" | "already_packed" | "unknown" | "not_shippable"
+    message: str
+    purchase: LabelPurchase | None = None
+    lines: tuple[tuple[str, str, int], ...] = ()  # (seller SKU, name, quantity) to put in the box
+
+
+def label_scan(*, code: str, actor: Actor) -> ScanResult:
+    """A packer scanned a label (tracking number, package id or order number): show what goes in the box and mark
+    it packed, once. Anything unexpected is said loudly, and nothing is marked."""
+    code = code.strip()
+    purchase = (
+        (
+            LabelPurchase.objects.select_related("order")
+            .filter(Q(tracking_number=code) | Q(package_id=code) | Q(order__external_id=code))
+            .filter(state=PurchaseState.PURCHASED)
+            .first()
+        )
+        if code
+        else None
+    )
+    if purchase is None:
+        return ScanResult("unknown", f"No bought label matches “{code}”. Do not ship this package: ask a supervisor.")
+    if purchase.order.status == OrderStatus.CANCELLED:
+        return ScanResult(
+            "not_shippable", "This order was CANCELLED. Do not ship it: put it aside for restocking.", purchase
+        )
+    lines = Counter(
+        OrderLine.objects.filter(order=purchase.order, is_cancelled=False).values_list("seller_sku", "product_name")
+    )
+    contents = tuple((sku, name, quantity) for (sku, name), quantity in sorted(lines.items()))
+    now = timezone.now()
+    marked = LabelPurchase.objects.filter(pk=purchase.pk, packed_at__isnull=True).update(
+        packed_at=now, packed_by_label=actor.label[:200]
+    )
+    if not marked:
+        purchase.refresh_from_db()
+        when = timezone.localtime(purchase.packed_at).strftime("%b %d %H:%M")
+        return ScanResult(
+            "already_packed",
+            f"Already packed by {purchase.packed_by_label} at {when}. Is this a duplicate label? Do not ship it twice.",
+            purchase,
+            contents,
+        )
+    return ScanResult("pack", f"Pack order {purchase.order.external_id}: check every line below.", purchase, contents)

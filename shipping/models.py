@@ -49,7 +49,8 @@ class LabelPurchase(TenantModel):
     submitting_since = models.DateTimeField(null=True, blank=True)
 
     # The choice, with why (the decision log).
-    services_quoted = models.JSONField(default=list)  # [{id, name, carrier, price, currency, days}]
+    # The decision log: the rule that matched and why, every eligible service with price and days, the choice and why.
+    decision = models.JSONField(default=dict, blank=True)
     service_id = models.CharField(max_length=64, blank=True)
     service_name = models.CharField(max_length=120, blank=True)
     carrier_name = models.CharField(max_length=100, blank=True)
@@ -71,6 +72,10 @@ class LabelPurchase(TenantModel):
     retryable = models.BooleanField(default=False)
     updated_at = models.DateTimeField(default=timezone.now)
 
+    # The packing station: scanned, its lines checked, packed.
+    packed_at = models.DateTimeField(null=True, blank=True)
+    packed_by_label = models.CharField(max_length=200, blank=True)
+
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["order", "package_key"], name="labelpurchase_once_per_package"),
@@ -79,3 +84,39 @@ class LabelPurchase(TenantModel):
 
     def __str__(self) -> str:
         return f"Label for {self.order} ({self.get_state_display()})"
+
+
+class LogisticsRule(TenantModel):
+    """Conditions → actions for an order's shipping (warehouse, package, service, handover, auto-buy, hold, tag).
+    Rules are tried by priority, lowest first; the first enabled rule whose conditions all hold wins. The JSON is
+    validated by `shipping.rules.Conditions.from_json` / `Actions.from_json` (through `rule_save`)."""
+
+    name = models.CharField(max_length=120)
+    priority = models.IntegerField(default=0)  # lower first; not unique, so a reorder never collides
+    enabled = models.BooleanField(default=True)
+    conditions = models.JSONField(default=dict)
+    actions = models.JSONField(default=dict)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["priority", "created_at"]
+        indexes = [models.Index(fields=["organization", "enabled", "priority"], name="rule_org_enabled_priority")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class PrintEvent(TenantModel):
+    """Who printed which document of a batch, and when: the warehouse's print history (reprints never buy)."""
+
+    batch = models.ForeignKey(LabelBatch, on_delete=models.CASCADE, related_name="prints")
+    document = models.CharField(max_length=24)  # labels | pick-list | slips
+    printed_by_label = models.CharField(max_length=200)
+    printed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-printed_at"]
+
+    def __str__(self) -> str:
+        return f"{self.batch} {self.document} by {self.printed_by_label}"

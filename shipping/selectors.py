@@ -11,9 +11,11 @@ from shipping.models import LabelBatch, LabelPurchase, PurchaseState
 
 def batches_list() -> QuerySet[LabelBatch]:
     return LabelBatch.objects.annotate(
-        total=Count("purchases"),
-        bought=Count("purchases", filter=Q(purchases__state=PurchaseState.PURCHASED)),
-        failed=Count("purchases", filter=Q(purchases__state=PurchaseState.FAILED)),
+        total=Count("purchases", distinct=True),
+        print_count=Count("prints", distinct=True),
+        bought=Count("purchases", filter=Q(purchases__state=PurchaseState.PURCHASED), distinct=True),
+        failed=Count("purchases", filter=Q(purchases__state=PurchaseState.FAILED), distinct=True),
+        packed=Count("purchases", filter=Q(purchases__packed_at__isnull=False), distinct=True),
     ).order_by("-created_at")
 
 

@@ -4,6 +4,7 @@ from shipping import views
 
 urlpatterns = [
     path("", views.ShippingHomeView.as_view(), name="shipping_home"),
+    path("scan/", views.ScanView.as_view(), name="shipping_scan"),
     path("batches/new/", views.BatchCreateView.as_view(), name="shipping_batch_create"),
     path("batches/<uuid:pk>/", views.BatchDetailView.as_view(), name="shipping_batch"),
     path("batches/<uuid:pk>/retry/", views.BatchRetryView.as_view(), name="shipping_batch_retry"),

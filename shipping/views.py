@@ -18,7 +18,7 @@ from orders import selectors as order_selectors
 from orders.filters import OrderFilter
 from orders.models import Order
 from shipping import documents, labels, selectors
-from shipping.models import LabelBatch
+from shipping.models import LabelBatch, PrintEvent
 
 
 class ShippingHomeView(OrganizationViewMixin, TemplateView):
@@ -72,6 +72,7 @@ class BatchDetailView(OrganizationViewMixin, TemplateView):
             batch=batch,
             progress=selectors.batch_progress(batch),
             purchases=selectors.batch_purchases(batch),
+            prints=batch.prints.all()[:20],
             **kwargs,
         )
 
@@ -101,6 +102,7 @@ class BatchDocumentView(OrganizationViewMixin, View):
     def get(self, request: HttpRequest, pk: str) -> HttpResponse:
         batch = get_object_or_404(LabelBatch.objects, pk=pk)
         orders = labels.batch_documents_input(batch)
+        PrintEvent.objects.create(batch=batch, document=self.kind, printed_by_label=request.actor.label[:200])
         printed_at: datetime = timezone.localtime()
         if self.kind == "labels":
             return _pdf(documents.labels_merge(orders, page_size="4x6"), f"{batch.reference}-labels-4x6.pdf")
@@ -111,3 +113,17 @@ class BatchDocumentView(OrganizationViewMixin, View):
             return _pdf(pdf, f"{batch.reference}-pick-list.pdf")
         branding = documents.SlipBranding(seller_name=request.organization.name, message="Thank you for your order!")
         return _pdf(documents.labels_with_slips_pdf(orders, branding), f"{batch.reference}-labels-and-slips.pdf")
+
+
+class ScanView(OrganizationViewMixin, TemplateView):
+    """The packing station: scan a label, see what goes in the box; it is marked packed once."""
+
+    template_name = "shipping/scan.html"
+    write_permission = Perm.LABELS_PRINT
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        result = labels.label_scan(code=request.POST.get("code", ""), actor=request.actor)
+        template = "shipping/_scan_result.html" if request.htmx else self.template_name
+        return self.response_class(
+            request=request, template=[template], context={"result": result, **self.get_context_data()}
+        )

@@ -32,7 +32,7 @@ from inventory.models import (
     WarehouseLink,
 )
 from orders.models import HoldReason, Order, OrderHold, OrderLine, OrderStatus, OrderStatusChange
-from shipping.models import LabelBatch, LabelPurchase
+from shipping.models import LabelBatch, LabelPurchase, LogisticsRule, PrintEvent
 
 TENANT_FACTORIES: dict[type[models.Model], type[factory.django.DjangoModelFactory]] = {}
 
@@ -363,3 +363,24 @@ class LabelPurchaseFactory(TenantModelFactory):
     order = factory.SubFactory(OrderFactory, organization=factory.SelfAttribute("..organization"))
     store = factory.SelfAttribute("order.store")
     line_ids = factory.LazyFunction(list)
+
+
+@tenant_factory
+class PrintEventFactory(TenantModelFactory):
+    class Meta:
+        model = PrintEvent
+
+    batch = factory.SubFactory(LabelBatchFactory, organization=factory.SelfAttribute("..organization"))
+    document = "labels"
+    printed_by_label = "packer@example.com"
+
+
+@tenant_factory
+class LogisticsRuleFactory(TenantModelFactory):
+    class Meta:
+        model = LogisticsRule
+
+    name = factory.Sequence(lambda n: f"Rule {n}")
+    priority = factory.Sequence(lambda n: (n + 1) * 10)
+    conditions = factory.LazyFunction(dict)
+    actions = factory.LazyFunction(lambda: {"service_strategy": "cheapest"})

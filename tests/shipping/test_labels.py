@@ -66,7 +66,8 @@ def test_a_label_is_bought_once_its_pdf_kept_and_a_repeat_buys_nothing(shop: Sto
     assert purchase.state == PurchaseState.PURCHASED
     assert purchase.price is not None
     assert purchase.choice_reason
-    assert len(purchase.services_quoted) >= 1
+    assert len(purchase.decision["services"]) >= 1
+    assert purchase.decision["chosen"] == purchase.service_id
     assert len(ledger(tiktok, order)) == 1
     with organization_scope(shop.organization):
         assert labels.label_document_fetch(purchase_id=purchase.pk)
@@ -164,3 +165,38 @@ def test_the_same_task_delivered_twice_at_once_buys_once(shop: Store, tiktok: An
         thread.join()
     assert sorted(outcomes).count(labels.PurchaseOutcome.BOUGHT) == 1
     assert len(ledger(tiktok, order)) == 1
+
+
+@pytest.mark.django_db
+def test_a_rule_chooses_the_service_and_the_decision_log_says_why(shop: Store, tiktok: Any) -> None:
+    from shipping.rules import rule_save
+
+    cheap_order, fast_order = shippable(shop, 2)
+    with organization_scope(shop.organization):
+        cheap = request(shop, cheap_order)
+        assert execute(shop, cheap) == labels.PurchaseOutcome.BOUGHT
+        rule_save(actor=Actor.system(), name="Rush orders", conditions={}, actions={"service_strategy": "fastest"})
+        fast = request(shop, fast_order)
+        assert execute(shop, fast) == labels.PurchaseOutcome.BOUGHT
+    cheap.refresh_from_db()
+    fast.refresh_from_db()
+    assert cheap.decision["rule"] is None
+    assert fast.decision["rule"]["name"] == "Rush orders"
+    days = {s["id"]: s["days"][1] for s in fast.decision["services"]}
+    assert days[fast.service_id] == min(days.values())
+    assert fast.service_id != cheap.service_id  # the sandbox quotes a cheaper, slower service first
+
+
+@pytest.mark.django_db
+def test_a_hold_for_review_rule_buys_nothing(shop: Store, tiktok: Any) -> None:
+    from shipping.rules import rule_save
+
+    order = shippable(shop)[0]
+    with organization_scope(shop.organization):
+        rule_save(actor=Actor.system(), name="Check big spenders", conditions={}, actions={"hold_for_review": True})
+        purchase = request(shop, order)
+        assert execute(shop, purchase) == labels.PurchaseOutcome.FAILED
+    purchase.refresh_from_db()
+    assert purchase.error_code == "review"
+    assert "Check big spenders" in purchase.error_message
+    assert ledger(tiktok, order) == []

@@ -210,3 +210,21 @@ class OrderHold(TenantModel):
     @property
     def fix(self) -> str:
         return HOLD_FIXES[self.reason]
+
+
+class TrackingEvent(TenantModel):
+    """A carrier scan of an order's package, as the platform reports it (free text, no status codes)."""
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="tracking_events")
+    description = models.CharField(max_length=500)
+    occurred_at = models.DateTimeField()
+    recorded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["occurred_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["order", "occurred_at", "description"], name="tracking_event_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.occurred_at:%Y-%m-%d %H:%M} {self.description}"

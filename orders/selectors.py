@@ -24,7 +24,16 @@ from django.utils import timezone
 
 from erp.models import AuditEntry
 from integrations.models import Store
-from orders.models import HOLD_FIXES, OPEN_STATUSES, Order, OrderHold, OrderLine, OrderStatus, OrderStatusChange
+from orders.models import (
+    HOLD_FIXES,
+    OPEN_STATUSES,
+    Order,
+    OrderHold,
+    OrderLine,
+    OrderStatus,
+    OrderStatusChange,
+    TrackingEvent,
+)
 
 FULFILLED_BY_PLATFORM = "FULFILLMENT_BY_TIKTOK"
 SELLER_SHIPPING = "SELLER"
@@ -318,7 +327,7 @@ class HoldView:
 @dataclass(frozen=True)
 class TimelineEntry:
     at: datetime
-    kind: str  # "status" | "audit"
+    kind: str  # "status" | "audit" | "tracking"
     title: str
     detail: str = ""
     actor: str = ""
@@ -427,7 +436,11 @@ def _status_label(status: str) -> str:
     return OrderStatus(status).label if status in OrderStatus.values else status
 
 
-def timeline(status_changes: Sequence[OrderStatusChange], audit_entries: Sequence[AuditEntry]) -> list[TimelineEntry]:
+def timeline(
+    status_changes: Sequence[OrderStatusChange],
+    audit_entries: Sequence[AuditEntry],
+    tracking_events: Sequence[TrackingEvent] = (),
+) -> list[TimelineEntry]:
     entries = [
         TimelineEntry(
             at=change.changed_at,
@@ -450,6 +463,10 @@ def timeline(status_changes: Sequence[OrderStatusChange], audit_entries: Sequenc
         )
         for entry in audit_entries
     ]
+    entries += [
+        TimelineEntry(at=event.occurred_at, kind="tracking", title=event.description, actor="Carrier")
+        for event in tracking_events
+    ]
     return sorted(entries, key=lambda entry: entry.at)
 
 
@@ -458,6 +475,7 @@ def order_detail_queryset() -> QuerySet[Order]:
         Prefetch("lines", queryset=OrderLine.objects.order_by("seller_sku", "external_id")),
         Prefetch("holds", queryset=OrderHold.objects.order_by("created_at")),
         Prefetch("status_changes", queryset=OrderStatusChange.objects.order_by("changed_at", "recorded_at")),
+        Prefetch("tracking_events", queryset=TrackingEvent.objects.order_by("occurred_at")),
     )
 
 
@@ -482,7 +500,7 @@ def order_detail_of(order: Order, *, include_audit: bool = True) -> OrderDetail:
         lines=lines,
         open_holds=[hold for hold in holds if hold.released_at is None],
         released_holds=[hold for hold in holds if hold.released_at is not None],
-        timeline=timeline(list(order.status_changes.all()), audit),
+        timeline=timeline(list(order.status_changes.all()), audit, list(order.tracking_events.all())),
     )
 
 

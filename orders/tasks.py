@@ -69,3 +69,22 @@ def reallocate(*, organization: Organization, order_ids: list[str]) -> int:
     from orders.stock import orders_reallocate
 
     return orders_reallocate(order_ids=order_ids)
+
+
+@task(name="orders.tracking_refresh")
+def tracking_refresh(*, organization: Organization, store_id: str) -> str:
+    from orders.tracking import store_tracking_refresh
+
+    store = Store.objects.select_related("authorization").filter(pk=store_id, status=StoreStatus.ACTIVE).first()
+    return str(store_tracking_refresh(store=store)) if store is not None else "store gone or not active"
+
+
+@task(name="orders.tracking_refresh_all", tenant=False)
+def tracking_refresh_all() -> int:
+    """Beat: every active platform store's parcels on their way."""
+    stores = (
+        Store.unscoped.filter(status=StoreStatus.ACTIVE).exclude(platform="manual").values_list("pk", "organization_id")
+    )  # the scheduler serves every organization
+    for store_id, organization_id in stores:
+        tracking_refresh.delay(organization_id=str(organization_id), store_id=str(store_id))
+    return len(stores)

@@ -31,7 +31,7 @@ from inventory.models import (
     WarehouseKind,
     WarehouseLink,
 )
-from orders.models import HoldReason, Order, OrderHold, OrderLine, OrderStatus, OrderStatusChange
+from orders.models import HoldReason, Order, OrderHold, OrderLine, OrderStatus, OrderStatusChange, TrackingEvent
 from shipping.models import LabelBatch, LabelPurchase, LogisticsRule, PrintEvent
 
 TENANT_FACTORIES: dict[type[models.Model], type[factory.django.DjangoModelFactory]] = {}
@@ -384,3 +384,13 @@ class LogisticsRuleFactory(TenantModelFactory):
     priority = factory.Sequence(lambda n: (n + 1) * 10)
     conditions = factory.LazyFunction(dict)
     actions = factory.LazyFunction(lambda: {"service_strategy": "cheapest"})
+
+
+@tenant_factory
+class TrackingEventFactory(TenantModelFactory):
+    class Meta:
+        model = TrackingEvent
+
+    order = factory.SubFactory(OrderFactory, organization=factory.SelfAttribute("..organization"))
+    description = "Out for delivery"
+    occurred_at = factory.LazyFunction(timezone.now)

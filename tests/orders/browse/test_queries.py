@@ -16,8 +16,8 @@ pytestmark = pytest.mark.django_db
 # The dashboard shell costs a few queries of its own (session, user, memberships, store health); a little slack for it.
 PAGE_QUERIES = 10  # shell; tab counts (2); stores; the page; its open holds
 API_LIST_QUERIES = 4  # API key; the page; its open holds (+1 when the key's last use is recorded)
-API_DETAIL_QUERIES = 6  # API key; order and store; lines; holds; status history
-DETAIL_PAGE_QUERIES = 11  # shell; order and store; lines; holds; status history; audit entries
+API_DETAIL_QUERIES = 7  # API key; order and store; lines; holds; status history; carrier tracking events
+DETAIL_PAGE_QUERIES = 12  # shell; order and store; lines; holds; status history; tracking events; audit entries
 
 
 def seed(tenant: Any, make_order: Any, n: int) -> list[Any]:

@@ -1,0 +1,43 @@
+"""Tracking back: carrier events of parcels on their way land on the order, once each."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from erp.tenancy import organization_scope
+from integrations.models import Store
+from orders.models import Order, OrderStatus, TrackingEvent
+from orders.services import store_sync
+from orders.tracking import store_tracking_refresh
+from shipping import labels
+
+pytestmark = pytest.mark.django_db
+
+
+def test_carrier_events_reach_the_order_once(tenant: Any, tiktok: Any) -> None:
+    tiktok.connect(tenant.client)
+    store = Store.unscoped.select_related("authorization").get(name="Dropline Home US")
+    with organization_scope(tenant.organization):
+        store_sync(store=store)
+        order = (
+            Order.objects.filter(store=store, status=OrderStatus.AWAITING_SHIPMENT, shipping_type="TIKTOK")
+            .exclude(fulfillment_type="FULFILLMENT_BY_TIKTOK")
+            .exclude(holds__reason__in=["address_invalid", "cancel_requested"])
+            .first()
+        )
+        purchase = labels.label_purchase_request(order=order)
+        assert labels.label_purchase_execute(purchase_id=purchase.pk) == labels.PurchaseOutcome.BOUGHT
+        tiktok.control("POST", "clock", advance=13 * 3600)  # the carrier collects the parcel
+        store_sync(store=store)
+        order.refresh_from_db()
+        assert order.status == OrderStatus.IN_TRANSIT
+        first = store_tracking_refresh(store=store)
+        again = store_tracking_refresh(store=store)
+    assert first.new_events >= 1
+    assert again.new_events == 0
+    assert TrackingEvent.unscoped.filter(order=order).exists()
+    page = tenant.client.get(f"/orders/{order.pk}/").content.decode()
+    described = TrackingEvent.unscoped.filter(order=order).first().description
+    assert described in page  # the timeline shows what the carrier said

@@ -16,5 +16,6 @@ urlpatterns = [
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("", include("inventory.api.urls")),
     path("", include("orders.api.urls")),
+    path("", include("shipping.api.urls")),
     path("", include(router.urls)),
 ]

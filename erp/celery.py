@@ -28,6 +28,7 @@ app.conf.update(
         "integrations.*": {"queue": "sync"},
         "orders.*": {"queue": "sync"},
         "inventory.push_*": {"queue": "sync"},
+        "inventory.fbt_*": {"queue": "sync"},
         "shipping.labels_*": {"queue": "labels"},
         "shipping.documents_*": {"queue": "documents"},
     },

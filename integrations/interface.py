@@ -494,3 +494,48 @@ class WebhookSubscription:
     address: str
     created_at: datetime | None = None
     updated_at: datetime | None = None
+
+
+# --- Fulfilled by TikTok (FBT) ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FbtWarehouse:
+    """A warehouse run by the platform (TikTok FBT): stock there is read from the platform, never pushed."""
+
+    fbt_warehouse_id: str
+    name: str
+    type: str  # PLATFORM_WAREHOUSE
+    subscribed: bool
+    warehouse_ids: tuple[str, ...] = ()  # the shop-system warehouse ids related to it
+    region_code: str = ""
+    state: str = ""
+    city: str = ""
+    postal_code: str = ""
+    address_lines: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class FbtSkuStock:
+    """One shop SKU's share of an FBT goods' stock (physically in the warehouse: available + reserved)."""
+
+    sku_id: str
+    total: int
+    available: int
+    reserved: int
+
+
+@dataclass(frozen=True)
+class FbtStock:
+    """One FBT goods in one FBT warehouse. on-hand total = available + reserved + unfulfillable; in transit apart."""
+
+    goods_id: str
+    reference_code: str
+    name: str
+    fbt_warehouse_id: str
+    total: int
+    available: int
+    reserved: int
+    unfulfillable: int
+    in_transit: int
+    skus: tuple[FbtSkuStock, ...] = ()

@@ -319,7 +319,13 @@ class _StoreContext:
         return cls(
             store=store,
             policy=PushPolicy.of(store),
-            links=dict(WarehouseLink.objects.filter(store=store).values_list("platform_warehouse_id", "warehouse_id")),
+            # FBT links only map TikTok's own stock (synced in, never pushed): they must not switch the store's own
+            # stock to "linked" mode.
+            links=dict(
+                WarehouseLink.objects.filter(store=store)
+                .exclude(warehouse__kind=WarehouseKind.FBT)
+                .values_list("platform_warehouse_id", "warehouse_id")
+            ),
             warehouses=warehouses,
             serving=[
                 w.pk for w in warehouses.values() if w.is_active and w.tracks_stock and w.kind != WarehouseKind.FBT

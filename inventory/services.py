@@ -471,3 +471,28 @@ def warehouse_link_remove(*, actor: Actor, link: WarehouseLink) -> None:
     )
     link.delete()
     transaction.on_commit(lambda: warehouse_links_changed.send(store))
+
+
+# --------------------------------------------------------------------------------- FBT (stock held by TikTok)
+def stock_sync_fbt(*, sku: Sku, warehouse: Warehouse, on_hand: int, reserved: int, actor: Actor) -> StockLevel:
+    """Set an FBT stock level to what TikTok reports (on hand = available + reserved; reserved = TikTok's), as one
+    SYNC ledger entry. Only for FBT warehouses: people cannot change them, and only this sync can. Nothing is
+    announced: FBT stock is never pushed and cannot ship Dropline's own orders."""
+    if not warehouse.is_read_only:
+        raise StockError(f"{warehouse.name} is not a TikTok FBT warehouse: its stock is not synced from TikTok.")
+    if on_hand < 0 or not 0 <= reserved <= on_hand:
+        raise StockError(f"TikTok reported {on_hand} on hand and {reserved} reserved for {sku.code}: not a level.")
+    level = _levels_locked([(sku.pk, warehouse.pk)])[(sku.pk, warehouse.pk)]
+    if (level.on_hand, level.reserved) == (on_hand, reserved):
+        return level
+    _move(
+        level,
+        kind=MovementKind.SYNC,
+        actor=actor,
+        on_hand=on_hand - level.on_hand,
+        reserved=reserved - level.reserved,
+        reason=f"TikTok FBT: {on_hand} on hand, {reserved} reserved",
+    )
+    # TikTok's reserved units are TikTok's own orders' commitments, not Dropline reservations: no Reservation rows
+    # (stock_check compares reservations with `reserved` only where Dropline reserves).
+    return level

@@ -62,3 +62,25 @@ def low_stock_check() -> int:
     for organization_id in organization_ids:
         low_stock_alerts.delay(organization_id=str(organization_id))
     return len(organization_ids)
+
+
+@task(name="inventory.fbt_sync_due_stores", tenant=False)
+def fbt_sync_due_stores() -> int:
+    """Beat, every 15 minutes: one FBT pull per TikTok store with an authorization."""
+    from inventory.fbt import stores_to_sync
+
+    stores = stores_to_sync()
+    for store_id, organization_id in stores:
+        fbt_sync_store.delay(organization_id=str(organization_id), store_id=str(store_id))
+    return len(stores)
+
+
+@task(name="inventory.fbt_sync_store")
+def fbt_sync_store(*, organization: Organization, store_id: str) -> str:
+    """Read one store's FBT warehouses and stock from TikTok (absolute quantities: safe to run twice)."""
+    from inventory.fbt import store_fbt_sync
+
+    store = Store.objects.select_related("authorization").filter(pk=store_id).first()
+    if store is None or store.authorization is None:
+        return "store gone or not connected"
+    return str(store_fbt_sync(store=store))

@@ -382,6 +382,10 @@ class OrderDetail:
         return deadlines_of(self.order)
 
     @property
+    def shipping_decision(self) -> ShippingDecision | None:
+        return shipping_decision_of(self.order)
+
+    @property
     def packages(self) -> list[dict[str, str]]:
         """Each platform package once, with its tracking number and status."""
         seen: dict[str, dict[str, str]] = {}
@@ -393,6 +397,53 @@ class OrderDetail:
                     "tracking_number": line.tracking_number,
                 }
         return list(seen.values())
+
+
+@dataclass(frozen=True)
+class ShippingDecision:
+    """The decision log of the order's latest label purchase, as the "Shipping decision" card shows it."""
+
+    state: str
+    rule: dict[str, Any] | None  # {"id", "name", "reasons"}, None when no rule matched
+    services: list[dict[str, Any]]  # each with "chosen" and "days_label" added
+    reason: str
+    single_service: bool
+
+
+def _days_label(days: Any) -> str:
+    earliest, latest = [*list(days or []), None, None][:2]
+    if earliest is None and latest is None:
+        return "not quoted"
+    if earliest is None or latest is None or earliest == latest:
+        n = latest if latest is not None else earliest
+        return f"{n} day{'' if n == 1 else 's'}"
+    return f"{earliest}–{latest} days"
+
+
+def shipping_decision_of(order: Order) -> ShippingDecision | None:
+    """The latest label purchase's decision (one query); None when no label was ever tried for the order."""
+    from shipping.models import LabelPurchase
+
+    purchase = LabelPurchase.objects.filter(order=order).order_by("-pk").only("state", "decision").first()
+    if purchase is None:
+        return None
+    log = purchase.decision or {}
+    chosen = log.get("chosen")
+    services = [
+        {
+            **service,
+            "chosen": chosen is not None and service.get("id") == chosen,
+            "days_label": _days_label(service.get("days")),
+        }
+        for service in log.get("services") or []
+    ]
+    return ShippingDecision(
+        state=purchase.get_state_display(),
+        rule=log.get("rule"),
+        services=services,
+        reason=log.get("reason") or "",
+        single_service=bool(log.get("single_service")),
+    )
 
 
 def items_by_sku(lines: Iterable[OrderLine]) -> list[SkuGroup]:

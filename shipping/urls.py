@@ -1,6 +1,6 @@
 from django.urls import path
 
-from shipping import views
+from shipping import views, views_rules
 
 urlpatterns = [
     path("", views.ShippingHomeView.as_view(), name="shipping_home"),
@@ -19,4 +19,11 @@ urlpatterns = [
         views.BatchDocumentView.as_view(kind="slips"),
         name="shipping_batch_slips",
     ),
+    path("rules/", views_rules.RulesListView.as_view(), name="shipping_rules"),
+    path("rules/new/", views_rules.RuleFormView.as_view(), name="shipping_rule_create"),
+    path("rules/reorder/", views_rules.RulesReorderView.as_view(), name="shipping_rules_reorder"),
+    path("rules/test/", views_rules.RuleTestView.as_view(), name="shipping_rules_test"),
+    path("rules/<uuid:pk>/", views_rules.RuleFormView.as_view(), name="shipping_rule"),
+    path("rules/<uuid:pk>/move/", views_rules.RuleMoveView.as_view(), name="shipping_rule_move"),
+    path("rules/<uuid:pk>/toggle/", views_rules.RuleToggleView.as_view(), name="shipping_rule_toggle"),
 ]

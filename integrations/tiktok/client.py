@@ -33,6 +33,8 @@ from integrations.interface import (
     AuthorizedShop,
     DeliveryOption,
     Dimensions,
+    FbtStock,
+    FbtWarehouse,
     HandoverOptions,
     InventoryLevel,
     InventoryUpdate,
@@ -66,6 +68,8 @@ log = logging.getLogger(__name__)
 
 PLATFORM = "tiktok"
 ORDER_DETAIL_MAX_IDS = 50  # Get Order Detail: ids max 50 per call (spec)
+FBT_PAGE_SIZE = 100  # Search FBT Inventory: page_size 1-100 (spec)
+FBT_MAX_IDS = 100  # Search FBT Inventory: sku_ids / goods_ids at most 100 (spec)
 
 CODE_OK = 0
 CODE_ACCESS_TOKEN_EXPIRED = 105002
@@ -481,6 +485,48 @@ class TikTokShopClient:
             next_cursor=envelope.data.get("next_page_token") or None,
             total_count=envelope.data.get("total_count"),
         )
+
+    # --- Fulfilled by TikTok (read-only) ----------------------------------------------------------------------------
+
+    def get_fbt_onboarded_regions(self) -> list[str]:
+        """Regions where the seller is an FBT merchant; empty when not onboarded."""
+        return translate.fbt_onboarded_regions_from_json(self._call(ep.GET_FBT_ONBOARDED_REGIONS).data)
+
+    def get_fbt_warehouses(self) -> list[FbtWarehouse]:
+        return translate.fbt_warehouses_from_json(self._call(ep.GET_FBT_WAREHOUSE_LIST).data)
+
+    def search_fbt_inventory(
+        self,
+        *,
+        sku_ids: Sequence[str] | None = None,
+        fbt_warehouse_ids: Sequence[str] | None = None,
+        page_size: int = FBT_PAGE_SIZE,
+        page_token: str | None = None,
+    ) -> Page[FbtStock]:
+        """One page of Search FBT Inventory: paging in the query (page_size 1–100, required), filters in the body.
+        Without sku_ids only goods with something on hand or in transit come back (spec)."""
+        if sku_ids is not None and len(sku_ids) > FBT_MAX_IDS:
+            raise ValueError(f"at most {FBT_MAX_IDS} sku_ids per call")
+        envelope = self._call(
+            ep.SEARCH_FBT_INVENTORY,
+            query={"page_size": page_size, "page_token": page_token},
+            body=translate.fbt_inventory_search_body(sku_ids=sku_ids, fbt_warehouse_ids=fbt_warehouse_ids),
+        )
+        return Page(
+            items=tuple(translate.fbt_inventory_from_json(envelope.data)),
+            next_cursor=envelope.data.get("next_page_token") or None,
+            total_count=envelope.data.get("total_count"),
+        )
+
+    def iter_fbt_inventory(self, **filters: Any) -> Iterator[FbtStock]:
+        """Every FBT inventory row matching `filters` (search_fbt_inventory's keywords), to the last page."""
+        token: str | None = filters.pop("page_token", None)
+        while True:
+            page = self.search_fbt_inventory(page_token=token, **filters)
+            yield from page.items
+            if not page.next_cursor:
+                return
+            token = page.next_cursor
 
     # --- webhooks (Event API) ---------------------------------------------------------------------------------------
 

@@ -91,4 +91,11 @@ GET_SHOP_WEBHOOKS = Endpoint("Get Shop Webhooks", "GET", "/event/202309/webhooks
 UPDATE_SHOP_WEBHOOK = Endpoint("Update Shop Webhook", "PUT", "/event/202309/webhooks")  # upsert by event_type
 DELETE_SHOP_WEBHOOK = Endpoint("Delete Shop Webhook", "DELETE", "/event/202309/webhooks")
 
+# Fulfilled by TikTok (README §8): read-only, each at the version its spec documents.
+GET_FBT_ONBOARDED_REGIONS = Endpoint(
+    "Get FBT Merchant Onboarded Regions", "GET", "/fbt/202409/merchants/onboarded_regions"
+)
+GET_FBT_WAREHOUSE_LIST = Endpoint("Get FBT Warehouse List", "GET", "/fbt/202408/warehouses")
+SEARCH_FBT_INVENTORY = Endpoint("Search FBT Inventory", "POST", "/fbt/202408/inventory/search")
+
 ALL: tuple[Endpoint, ...] = tuple(value for value in globals().values() if isinstance(value, Endpoint))

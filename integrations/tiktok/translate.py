@@ -20,6 +20,9 @@ from integrations.interface import (
     Deadlines,
     DeliveryOption,
     Dimensions,
+    FbtSkuStock,
+    FbtStock,
+    FbtWarehouse,
     HandoverOptions,
     InventoryLevel,
     InventoryUpdate,
@@ -744,3 +747,86 @@ def webhook_subscriptions_from_json(data: Json) -> list[WebhookSubscription]:
         )
         for w in data.get("webhooks") or ()
     ]
+
+
+# --- Fulfilled by TikTok (FBT) ----------------------------------------------------------------------------------------
+
+
+def _int(value: Any) -> int:
+    return int(value or 0)
+
+
+def fbt_onboarded_regions_from_json(data: Json) -> list[str]:
+    """Region codes; an empty `data` means the seller is not onboarded (spec)."""
+    return [_s(r.get("region_code")) for r in data.get("onboarded_regions") or ()]
+
+
+def fbt_warehouses_from_json(data: Json) -> list[FbtWarehouse]:
+    out = []
+    for w in data.get("warehouses") or ():
+        address = (w.get("addresses") or [{}])[0] or {}
+        lines = (address.get(f"address_line_{n}") for n in (1, 2, 3))
+        out.append(
+            FbtWarehouse(
+                fbt_warehouse_id=_s(w.get("fbt_warehouse_id")),
+                name=_s(w.get("name")),
+                type=_s(w.get("type")),
+                subscribed=bool(w.get("subscribed")),
+                warehouse_ids=tuple(_s(i) for i in w.get("warehouse_ids") or ()),
+                region_code=_s(address.get("region_code")),
+                state=_s(address.get("state")),
+                city=_s(address.get("city")),
+                postal_code=_s(address.get("postal_code")),
+                address_lines=tuple(line.strip() for line in lines if line and line.strip()),
+            )
+        )
+    return out
+
+
+def fbt_inventory_search_body(
+    *,
+    sku_ids: Sequence[str] | None = None,
+    fbt_warehouse_ids: Sequence[str] | None = None,
+    goods_ids: Sequence[str] | None = None,
+) -> dict[str, Any]:
+    body: dict[str, Any] = {}
+    if goods_ids:
+        body["goods_ids"] = [str(i) for i in goods_ids]
+    if fbt_warehouse_ids:
+        body["fbt_warehouse_ids"] = [str(i) for i in fbt_warehouse_ids]
+    if sku_ids:
+        body["sku_ids"] = [str(i) for i in sku_ids]
+    return body
+
+
+def fbt_inventory_from_json(data: Json) -> list[FbtStock]:
+    out = []
+    for row in data.get("inventory") or ():
+        goods = row.get("goods") or {}
+        on_hand = row.get("on_hand_detail") or {}
+        skus = []
+        for sku in goods.get("skus") or ():
+            detail = sku.get("on_hand_detail") or {}
+            skus.append(
+                FbtSkuStock(
+                    sku_id=_s(sku.get("id")),
+                    total=_int(detail.get("total_quantity")),
+                    available=_int(detail.get("available_quantity")),
+                    reserved=_int(detail.get("reserved_quantity")),
+                )
+            )
+        out.append(
+            FbtStock(
+                goods_id=_s(goods.get("id")),
+                reference_code=_s(goods.get("reference_code")),
+                name=_s(goods.get("name")),
+                fbt_warehouse_id=_s(row.get("fbt_warehouse_id")),
+                total=_int(on_hand.get("total_quantity")),
+                available=_int(on_hand.get("available_quantity")),
+                reserved=_int(on_hand.get("reserved_quantity")),
+                unfulfillable=_int(on_hand.get("unfulfillable_quantity")),
+                in_transit=_int(row.get("in_transit_quantity")),
+                skus=tuple(skus),
+            )
+        )
+    return out

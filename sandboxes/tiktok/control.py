@@ -8,7 +8,7 @@ import time
 from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
-from . import api_auth
+from . import api_auth, api_fbt
 from .api_orders import order_view
 from .errors import ApiError
 from .gateway import Request
@@ -213,6 +213,11 @@ def _world_routes(sb: TikTokSandbox, req: Request, m: str, p: str) -> tuple[int,
             ],
             "updates": [u for u in world.inventory_log if u["shop_id"] == shop.id],
         }
+    if p == "/sandbox/fbt/inventory":
+        if m == "GET":
+            return 200, api_fbt.describe_stock(world, req.query.get("shop_id"))
+        if m == "POST":
+            return 200, api_fbt.set_stock(world, _body(req))
     raise ControlError(404, f"no control route {m} {p}")
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from . import api_auth, api_catalog, api_fulfillment, api_orders
+from . import api_auth, api_catalog, api_fbt, api_fulfillment, api_orders
 from .gateway import Router
 
 V = ("202309",)
@@ -38,4 +38,9 @@ def build_router() -> Router:
     r.add("GET", "/event/{v}/webhooks", V, c.get_webhooks)
     r.add("PUT", "/event/{v}/webhooks", V, c.put_webhook)
     r.add("DELETE", "/event/{v}/webhooks", V, c.delete_webhook)
+    # Fulfilled by TikTok: each API at the one version its spec documents.
+    r.add("GET", "/fbt/{v}/merchants/onboarded_regions", ("202409",), api_fbt.onboarded_regions)
+    r.add("GET", "/fbt/{v}/warehouses", ("202408",), api_fbt.warehouses)
+    r.add("POST", "/fbt/{v}/inventory/search", ("202408",), api_fbt.search_inventory)
+    r.add("POST", "/fbt/{v}/goods/search", ("202409",), api_fbt.search_goods)
     return r

@@ -17,6 +17,9 @@ from .state import (
     UNPAID_CANCEL_SECONDS,
     Address,
     DeliveryOption,
+    FbtGoods,
+    FbtStock,
+    FbtWarehouse,
     LineItem,
     Order,
     Package,
@@ -494,4 +497,78 @@ def seed_default_world(world: World, now: int, orders_per_shop: int) -> dict[str
         if shop.is_us:
             make_order(world, shop, rng, "AWAITING_SHIPMENT", "FBT", now)
         bulk_create_orders(world, shop, max(0, orders_per_shop - 19), now, seed=rng.randrange(1 << 30))
+    for shop_id in us.shop_ids:
+        seed_fbt(world, world.shops[shop_id])
     return {"sellers": [us.id, uk.id]}
+
+
+FBT_SITES = (
+    (
+        "TikTok_Eastvale(CA)",
+        {"postal_code": "92376", "region_code": "US", "state": "CA", "district": "San Bernardino", "city": "Rialto"},
+        "1420 Tamarind Ave",
+    ),
+    (
+        "TikTok_Lakeland(FL)",
+        {"postal_code": "33811", "region_code": "US", "state": "FL", "district": "Polk", "city": "Lakeland"},
+        "4301 Pipkin Rd W",
+    ),
+)
+FBT_GOODS_PER_SHOP = 4
+
+
+def seed_fbt(world: World, shop: Shop) -> FbtWarehouse:
+    """One subscribed FBT warehouse for a US shop, goods matched to the first SKU of its first active products (the
+    last of them out of stock but with units in transit), and one goods not matched to any SKU. Uses its own RNG and
+    id kinds, so the rest of the world is the same with or without it."""
+    rng = random.Random(world.seed * 31 + len(world.fbt_warehouses))
+    name, place, line1 = FBT_SITES[len(world.fbt_warehouses) % len(FBT_SITES)]
+    wh = FbtWarehouse(
+        fbt_warehouse_id=world.ids.next("fbt_warehouse"),
+        shop_id=shop.id,
+        warehouse_ids=[world.ids.next("fbt_shop_warehouse")],
+        name=name,
+        address={**place, "address_line_1": line1, "address_line_2": "", "address_line_3": ""},
+        logistics_services=[
+            {
+                "id": world.ids.next("fbt_shop_warehouse"),
+                "name": "Fulfilled by TikTok Shop-Standard",
+                "subscribed": True,
+            }
+        ],
+    )
+    world.fbt_warehouses.setdefault(shop.id, []).append(wh)
+    active = [p for p in shop.products if p.status == "ACTIVATE"][:FBT_GOODS_PER_SHOP]
+    for n, product in enumerate(active):
+        sku = product.skus[0]
+        goods = FbtGoods(
+            id=world.ids.next("goods"),
+            shop_id=shop.id,
+            reference_code=sku.seller_sku,
+            name=f"{product.title} - {sku.name}",
+            sku_ids=[sku.id],
+            weight_lb=sku.weight_lb,
+            dims_in=sku.dims_in,
+        )
+        world.fbt_goods[goods.id] = goods
+        last = n == len(active) - 1
+        world.fbt_stock[(goods.id, wh.fbt_warehouse_id)] = FbtStock(
+            goods_id=goods.id,
+            fbt_warehouse_id=wh.fbt_warehouse_id,
+            available=0 if last else rng.randrange(20, 300),
+            reserved=0 if last else rng.randrange(0, 12),
+            unfulfillable=0 if last else rng.randrange(0, 4),
+            in_transit=rng.randrange(10, 60),
+        )
+    loose = FbtGoods(
+        id=world.ids.next("goods"),
+        shop_id=shop.id,
+        reference_code=f"FBT-UNMATCHED-{shop.id[-4:]}",
+        name="Unmatched FBT goods",
+        sku_ids=[],
+        weight_lb=1.0,
+        dims_in=(6.0, 4.0, 2.0),
+    )
+    world.fbt_goods[loose.id] = loose
+    world.fbt_stock[(loose.id, wh.fbt_warehouse_id)] = FbtStock(loose.id, wh.fbt_warehouse_id, 5, 0)
+    return wh

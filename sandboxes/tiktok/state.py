@@ -239,6 +239,49 @@ class Package:
 
 
 @dataclass
+class FbtWarehouse:
+    """A Fulfilled-by-TikTok warehouse a shop is subscribed to (Get FBT Warehouse List)."""
+
+    fbt_warehouse_id: str
+    shop_id: str
+    warehouse_ids: list[str]  # TikTok Shop warehouse ids related to it
+    name: str
+    address: dict[str, str]
+    logistics_services: list[dict[str, Any]]
+    subscribed: bool = True
+    type: str = "PLATFORM_WAREHOUSE"
+
+
+@dataclass
+class FbtGoods:
+    """FBT goods: TikTok's own item, matched to shop SKUs (Search Goods Info)."""
+
+    id: str
+    shop_id: str
+    reference_code: str
+    name: str
+    sku_ids: list[str]
+    weight_lb: float
+    dims_in: tuple[float, float, float]
+
+
+@dataclass
+class FbtStock:
+    """One goods in one FBT warehouse (Search FBT Inventory)."""
+
+    goods_id: str
+    fbt_warehouse_id: str
+    available: int
+    reserved: int
+    unfulfillable: int = 0
+    in_transit: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.available + self.reserved + self.unfulfillable
+
+
+@dataclass
 class Token:
     access_token: str
     refresh_token: str
@@ -287,6 +330,9 @@ class IdFactory:
         "notification": 7_327_112_000_000_000_000,
         "buyer": 7_021_436_000_000_000_000,
         "cancel": 4_035_100_000_000_000_000,
+        "fbt_warehouse": 7_232_382_000_000_000_000,
+        "fbt_shop_warehouse": 7_068_600_000_000_000_000,
+        "goods": 1_234_500_000_000_000_000,
     }
 
     def __init__(self, seed: int) -> None:
@@ -294,7 +340,7 @@ class IdFactory:
         self._counters: dict[str, int] = dict.fromkeys(self.BASES, 0)
 
     def next(self, kind: str) -> str:
-        self._counters[kind] += 1
+        self._counters[kind] = self._counters.get(kind, 0) + 1  # .get: snapshots older than a kind lack it
         return str(self.BASES[kind] + self._salt + self._counters[kind] * 17)
 
 
@@ -384,6 +430,10 @@ class World:
         self._heap_seq = 0
         self.on_event: EventSink | None = None
         self.tracking_seq = 0
+        # Fulfilled by TikTok: shop_id -> its FBT warehouses; goods by id; stock by (goods_id, fbt_warehouse_id).
+        self.fbt_warehouses: dict[str, list[FbtWarehouse]] = {}
+        self.fbt_goods: dict[str, FbtGoods] = {}
+        self.fbt_stock: dict[tuple[str, str], FbtStock] = {}
 
     def __getstate__(self) -> dict[str, Any]:
         # Locks and callbacks do not pickle; snapshots carry data only.
@@ -393,6 +443,9 @@ class World:
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
+        state.setdefault("fbt_warehouses", {})  # snapshots from before FBT
+        state.setdefault("fbt_goods", {})
+        state.setdefault("fbt_stock", {})
         self.__dict__.update(state)
         self.lock = threading.RLock()
 

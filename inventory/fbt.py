@@ -1,0 +1,171 @@
+"""FBT pull: stock that TikTok holds for a store (Fulfilled by TikTok) is read from TikTok and shown, never pushed.
+
+For a store: Get FBT Warehouse List, then every page of Search FBT Inventory. Each subscribed FBT warehouse becomes a
+Dropline warehouse (kind FBT, "TikTok FBT — <name>") linked to the store by its `fbt_warehouse_id`; each FBT goods
+row reaches our SKUs through the store's listings (platform SKU id → SKU); each level is set, through one SYNC ledger
+entry (`services.stock_sync_fbt`), to on hand = TikTok's available + reserved and reserved = TikTok's reserved.
+Unfulfillable and in-transit units are not on hand. A mapped SKU TikTok no longer reports (the unfiltered search
+lists only goods with stock) is set to zero. Safe to run twice: it sets absolute quantities.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.db import transaction
+
+from erp.actors import Actor
+from integrations.interface import FbtStock, FbtWarehouse
+from integrations.models import Platform, Store, StoreStatus
+from integrations.services import store_client
+from integrations.tiktok.client import TikTokShopClient
+from inventory import services
+from inventory.models import Listing, Sku, StockLevel, Warehouse, WarehouseKind, WarehouseLink
+
+log = logging.getLogger(__name__)
+
+NAME_PREFIX = "TikTok FBT — "
+PAGE_SIZE = 100  # Search FBT Inventory's maximum
+
+
+@dataclass
+class FbtSyncResult:
+    warehouses: int = 0
+    rows: int = 0
+    levels_set: int = 0
+    unchanged: int = 0
+    zeroed: int = 0
+    unmapped: int = 0  # goods rows (or their SKUs) with no listing mapped to one of our SKUs
+
+    def __str__(self) -> str:
+        return (
+            f"{self.warehouses} FBT warehouses, {self.rows} rows, {self.levels_set} set, {self.unchanged} unchanged, "
+            f"{self.zeroed} zeroed, {self.unmapped} unmapped"
+        )
+
+
+def stores_to_sync() -> list[tuple[object, object]]:
+    """(store id, organization id) of every TikTok store with an authorization that is not disconnected."""
+    return list(
+        Store.unscoped.filter(platform=Platform.TIKTOK, authorization__isnull=False)
+        .exclude(status=StoreStatus.DISCONNECTED)
+        .values_list("pk", "organization_id")
+    )
+
+
+def fbt_warehouse_ensure(*, store: Store, fbt: FbtWarehouse, actor: Actor) -> Warehouse:
+    """The Dropline warehouse for one FBT warehouse of this store: found by the store's link, else by another
+    store's link to the same FBT warehouse, else created (read-only, tracks stock) and linked."""
+    link = (
+        WarehouseLink.objects.select_related("warehouse")
+        .filter(store=store, platform_warehouse_id=fbt.fbt_warehouse_id)
+        .first()
+    )
+    if link is not None:
+        if link.platform_name != fbt.name:
+            link.platform_name = fbt.name[:200]
+            link.save(update_fields=["platform_name"])
+        return link.warehouse
+    warehouse = (
+        Warehouse.objects.filter(kind=WarehouseKind.FBT, links__platform_warehouse_id=fbt.fbt_warehouse_id)
+        .order_by("created_at")
+        .first()
+    )
+    if warehouse is None:
+        name = f"{NAME_PREFIX}{fbt.name}"[:120]
+        if Warehouse.objects.filter(name=name).exists():  # another FBT warehouse of the same name, or a person's
+            name = f"{NAME_PREFIX}{fbt.name} ({fbt.fbt_warehouse_id})"[:120]
+        warehouse = services.warehouse_save(
+            actor=actor,
+            fields={
+                "name": name,
+                "kind": WarehouseKind.FBT,
+                "tracks_stock": True,
+                "code": "FBT",
+                "company": "TikTok Shop (Fulfilled by TikTok)",
+                "address_line1": fbt.address_lines[0][:255] if fbt.address_lines else "",
+                "address_line2": " ".join(fbt.address_lines[1:])[:255],
+                "city": fbt.city[:100],
+                "state": fbt.state[:100],
+                "postal_code": fbt.postal_code[:32],
+                "country_code": (fbt.region_code or "US")[:2],
+            },
+        )
+    link = services.warehouse_link_add(
+        actor=actor, warehouse=warehouse, store=store, platform_warehouse_id=fbt.fbt_warehouse_id
+    )
+    link.platform_name = fbt.name[:200]
+    link.save(update_fields=["platform_name"])
+    return warehouse
+
+
+def _wanted_levels(
+    rows: Iterable[FbtStock],
+    warehouses: dict[str, Warehouse],
+    skus_by_platform_id: dict[str, object],
+    result: FbtSyncResult,
+) -> dict[tuple[object, object], tuple[int, int]]:
+    """(our sku id, warehouse id) → (on hand, reserved) from TikTok's rows. A goods matched to several platform SKUs
+    that are one SKU of ours counts once; two goods on one SKU of ours add up."""
+    wanted: dict[tuple[object, object], tuple[int, int]] = {}
+    for row in rows:
+        result.rows += 1
+        warehouse = warehouses.get(row.fbt_warehouse_id)
+        if warehouse is None:
+            continue
+        per_sku: dict[object, tuple[int, int]] = {}
+        for sku in row.skus:
+            ours = skus_by_platform_id.get(sku.sku_id)
+            if ours is None:
+                result.unmapped += 1
+                continue
+            per_sku.setdefault(ours, (sku.available + sku.reserved, sku.reserved))
+        if not row.skus:
+            result.unmapped += 1
+        for sku_id, (on_hand, reserved) in per_sku.items():
+            have_on_hand, have_reserved = wanted.get((sku_id, warehouse.pk), (0, 0))
+            wanted[(sku_id, warehouse.pk)] = (have_on_hand + on_hand, have_reserved + reserved)
+    return wanted
+
+
+def store_fbt_sync(*, store: Store, client: TikTokShopClient | None = None) -> FbtSyncResult:
+    """Pull one store's FBT warehouses and stock into Dropline (see the module docstring)."""
+    result = FbtSyncResult()
+    actor = Actor.system("TikTok FBT sync")
+    client = client or store_client(store)
+    fbt_warehouses = [w for w in client.get_fbt_warehouses() if w.subscribed and w.fbt_warehouse_id]
+    if not fbt_warehouses:
+        return result  # not an FBT merchant (or nothing subscribed): nothing to show
+    with transaction.atomic():
+        warehouses = {w.fbt_warehouse_id: fbt_warehouse_ensure(store=store, fbt=w, actor=actor) for w in fbt_warehouses}
+    result.warehouses = len(warehouses)
+    rows = list(client.iter_fbt_inventory(fbt_warehouse_ids=list(warehouses), page_size=PAGE_SIZE))
+    listed = {s.sku_id for row in rows for s in row.skus}
+    skus_by_platform_id = dict(
+        Listing.objects.filter(store=store, sku__isnull=False, platform_sku_id__in=listed).values_list(
+            "platform_sku_id", "sku_id"
+        )
+    )
+    wanted = _wanted_levels(rows, warehouses, skus_by_platform_id, result)
+    # Mapped SKUs TikTok did not report: nothing on hand any more (the unfiltered search omits zero rows).
+    mapped = set(Listing.objects.filter(store=store, sku__isnull=False).values_list("sku_id", flat=True))
+    for level in StockLevel.objects.filter(warehouse__in=list(warehouses.values()), sku_id__in=mapped):
+        key = (level.sku_id, level.warehouse_id)
+        if key not in wanted and (level.on_hand or level.reserved):
+            wanted[key] = (0, 0)
+            result.zeroed += 1
+    by_pk = {w.pk: w for w in warehouses.values()}
+    skus = {s.pk: s for s in Sku.objects.filter(pk__in={sku_id for sku_id, _ in wanted})}
+    for (sku_id, warehouse_id), (on_hand, reserved) in sorted(wanted.items(), key=lambda kv: str(kv[0])):
+        before = StockLevel.objects.filter(sku_id=sku_id, warehouse_id=warehouse_id).values_list("on_hand", "reserved")
+        if (before.first() or (0, 0)) == (on_hand, reserved):  # no row yet counts as zero: none is made for nothing
+            result.unchanged += 1
+            continue
+        services.stock_sync_fbt(
+            sku=skus[sku_id], warehouse=by_pk[warehouse_id], on_hand=on_hand, reserved=reserved, actor=actor
+        )
+        result.levels_set += 1
+    log.info("FBT sync %s: %s", store, result)
+    return result

@@ -1,0 +1,404 @@
+"""Logistics rules in the dashboard: the list in priority order (drag or ↑/↓ to reorder, enable/disable), a structured
+form for a rule's conditions and actions, and "Test this rule" over open orders without saving anything."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views import View
+from django.views.generic import TemplateView
+
+from erp.roles import Perm
+from erp.views_base import OrganizationViewMixin
+from integrations.models import Store
+from inventory.models import Warehouse
+from shipping.models import LogisticsRule
+from shipping.rules import Conditions, rule_save, rule_test, rules_reorder
+
+TEST_LIMIT = 20
+YES_NO_ANY = [("", "Any"), ("yes", "Yes"), ("no", "No")]
+STRATEGY_CHOICES = [
+    ("cheapest", "Cheapest"),
+    ("fastest", "Fastest"),
+    ("cheapest_within_days", "Cheapest arriving within N days"),
+    ("provider", "A named provider (carrier)"),
+]
+HANDOVER_CHOICES = [("", "Store default"), ("PICKUP", "Pickup by the carrier"), ("DROP_OFF", "Drop-off")]
+AUTO_BUY_CHOICES = [("", "Store default"), ("yes", "Yes: buy the label at once"), ("no", "No: wait for a person")]
+
+LIST_CONDITIONS = ("countries", "states", "postal_prefixes", "seller_skus_any", "delivery_option_names")
+DECIMAL_CONDITIONS = ("total_min", "total_max", "weight_min_grams", "weight_max_grams", "max_side_cm")
+INTEGER_CONDITIONS = ("line_count_min", "line_count_max", "ship_within_hours")
+FORM_CONDITIONS = ("store_ids", *LIST_CONDITIONS, *DECIMAL_CONDITIONS, *INTEGER_CONDITIONS, "has_buyer_message")
+DECIMAL_ACTIONS = ("package_length_cm", "package_width_cm", "package_height_cm", "package_weight_grams")
+TEXT_ACTIONS = ("warehouse_id", "provider_name", "handover_method", "pickup_slot", "tag")
+FORM_ACTIONS = (*DECIMAL_ACTIONS, *TEXT_ACTIONS, "service_strategy", "within_days", "auto_buy", "hold_for_review")
+
+
+def _text(label: str, help_text: str = "") -> forms.CharField:
+    return forms.CharField(label=label, required=False, help_text=help_text)
+
+
+def _number(label: str) -> forms.DecimalField:
+    return forms.DecimalField(label=label, required=False, widget=forms.NumberInput(attrs={"step": "any"}))
+
+
+def _whole(label: str) -> forms.IntegerField:
+    return forms.IntegerField(label=label, required=False)
+
+
+def _split(value: str) -> list[str]:
+    return [item.strip() for item in value.replace("\n", ",").split(",") if item.strip()]
+
+
+def _yes_no(value: str) -> bool | None:
+    return {"yes": True, "no": False}.get(value)
+
+
+class RuleForm(forms.Form):
+    """Field names are the JSON keys, so rule_save's "conditions.countries" lands on the countries field."""
+
+    name = forms.CharField(label="Name", required=False, max_length=200)
+    enabled = forms.BooleanField(label="Enabled", required=False, initial=True)
+    # Conditions
+    store_ids = forms.MultipleChoiceField(
+        label="Stores", required=False, help_text="None selected: every store.", widget=forms.SelectMultiple
+    )
+    countries = _text("Countries", "Two-letter codes, comma-separated: US, CA.")
+    states = _text("States", "As the platform writes them, comma-separated: TX, OK, California.")
+    postal_prefixes = _text("Postal code prefixes", "Comma-separated: 750, 9.")
+    total_min = _number("Order total at least")
+    total_max = _number("Order total at most")
+    weight_min_grams = _number("Weight at least (g)")
+    weight_max_grams = _number("Weight at most (g)")
+    max_side_cm = _number("Longest side at most (cm)")
+    seller_skus_any = _text("Contains any of these seller SKUs", "Comma-separated.")
+    line_count_min = _whole("Items at least")
+    line_count_max = _whole("Items at most")
+    delivery_option_names = _text("Delivery options", "Comma-separated: Standard shipping, Express.")
+    ship_within_hours = _whole("Must ship within (hours)")
+    has_buyer_message = forms.ChoiceField(label="Buyer left a message", required=False, choices=YES_NO_ANY)
+    # Actions
+    warehouse_id = forms.ChoiceField(label="Ship from warehouse", required=False)
+    package_length_cm = _number("Package length (cm)")
+    package_width_cm = _number("Package width (cm)")
+    package_height_cm = _number("Package height (cm)")
+    package_weight_grams = _number("Package weight (g)")
+    service_strategy = forms.ChoiceField(
+        label="Shipping service", required=False, choices=STRATEGY_CHOICES, initial="cheapest"
+    )
+    within_days = _whole("Arriving within (days)")
+    provider_name = _text("Provider name", "The carrier's name as TikTok quotes it.")
+    handover_method = forms.ChoiceField(label="Handover", required=False, choices=HANDOVER_CHOICES)
+    pickup_slot = _text("Pickup slot", "With pickup: morning, 14:00-17:00...")
+    auto_buy = forms.ChoiceField(label="Buy the label automatically", required=False, choices=AUTO_BUY_CHOICES)
+    hold_for_review = forms.BooleanField(label="Hold for review", required=False)
+    tag = _text("Tag the order")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["store_ids"].choices = [(str(s.pk), s.name) for s in Store.objects.order_by("name")]
+        self.fields["warehouse_id"].choices = [("", "Keep the usual warehouse")] + [
+            (str(w.pk), w.name) for w in Warehouse.objects.order_by("name")
+        ]
+
+    @classmethod
+    def initial_from(cls, rule: LogisticsRule) -> dict[str, Any]:
+        conditions, actions = rule.conditions or {}, rule.actions or {}
+        initial: dict[str, Any] = {"name": rule.name, "enabled": rule.enabled}
+        for key in FORM_CONDITIONS:
+            value = conditions.get(key)
+            if value is None:
+                continue
+            if key in LIST_CONDITIONS:
+                value = ", ".join(value)
+            elif key == "has_buyer_message":
+                value = "yes" if value else "no"
+            initial[key] = value
+        for key in FORM_ACTIONS:
+            value = actions.get(key)
+            if value is None:
+                continue
+            if key == "auto_buy":
+                value = "yes" if value else "no"
+            initial[key] = value
+        return initial
+
+    def conditions(self) -> dict[str, Any]:
+        data = self.cleaned_data
+        result: dict[str, Any] = {}
+        if data.get("store_ids"):
+            result["store_ids"] = list(data["store_ids"])
+        for key in LIST_CONDITIONS:
+            if items := _split(data.get(key) or ""):
+                result[key] = items
+        for key in DECIMAL_CONDITIONS:
+            if data.get(key) is not None:
+                result[key] = str(data[key])
+        for key in INTEGER_CONDITIONS:
+            if data.get(key) is not None:
+                result[key] = data[key]
+        if (message := _yes_no(data.get("has_buyer_message") or "")) is not None:
+            result["has_buyer_message"] = message
+        return result
+
+    def actions(self) -> dict[str, Any]:
+        data = self.cleaned_data
+        result: dict[str, Any] = {"service_strategy": data.get("service_strategy") or "cheapest"}
+        for key in DECIMAL_ACTIONS:
+            if data.get(key) is not None:
+                result[key] = str(data[key])
+        for key in TEXT_ACTIONS:
+            if (value := (data.get(key) or "").strip()) != "":
+                result[key] = value
+        if data.get("within_days") is not None:
+            result["within_days"] = data["within_days"]
+        if (auto_buy := _yes_no(data.get("auto_buy") or "")) is not None:
+            result["auto_buy"] = auto_buy
+        if data.get("hold_for_review"):
+            result["hold_for_review"] = True
+        return result
+
+    def add_service_errors(self, error: ValidationError) -> None:
+        """rule_save's errors, each next to its field: "conditions.countries" → countries, "name" → name."""
+        for key, errors in error.message_dict.items():
+            field = key.split(".", 1)[-1]
+            if field in self.fields:
+                self.add_error(field, errors)
+            else:
+                self.add_error(None, [f"{key}: {message}" for message in errors])
+
+
+def _kept(saved: dict[str, Any] | None, form_keys: tuple[str, ...]) -> dict[str, Any]:
+    """What a rule holds that the form does not show (set through the API): kept as it is on save."""
+    return {k: v for k, v in (saved or {}).items() if k not in form_keys}
+
+
+# ------------------------------------------------------------------------------------------------------- summary
+def _amount(value: Any) -> str:
+    number = Decimal(str(value))
+    return f"{number.normalize():f}"
+
+
+def _range(label: str, low: Any, high: Any, unit: str = "") -> str | None:
+    if low is None and high is None:
+        return None
+    if low is not None and high is not None:
+        return f"{label} {_amount(low)}–{_amount(high)}{unit}"
+    return f"{label} ≥ {_amount(low)}{unit}" if low is not None else f"{label} ≤ {_amount(high)}{unit}"
+
+
+def rule_summary(rule: LogisticsRule, stores: dict[str, str], warehouses: dict[str, str]) -> tuple[str, str]:
+    """One line each for what a rule looks at and what it does."""
+    c, a = rule.conditions or {}, rule.actions or {}
+    when: list[str] = []
+    if c.get("store_ids"):
+        when.append("store " + ", ".join(stores.get(s, "(removed store)") for s in c["store_ids"]))
+    for key, label in (
+        ("countries", "country"),
+        ("states", "state"),
+        ("postal_prefixes", "postal code starts"),
+        ("seller_skus_any", "has SKU"),
+        ("product_ids_any", "has product"),
+        ("delivery_option_names", "delivery"),
+    ):
+        if c.get(key):
+            when.append(f"{label} {', '.join(c[key])}")
+    for part in (
+        _range("total", c.get("total_min"), c.get("total_max")),
+        _range("weight", c.get("weight_min_grams"), c.get("weight_max_grams"), " g"),
+        _range("longest side", None, c.get("max_side_cm"), " cm"),
+        _range("items", c.get("line_count_min"), c.get("line_count_max")),
+    ):
+        if part:
+            when.append(part)
+    if c.get("ship_within_hours") is not None:
+        when.append(f"ships within {c['ship_within_hours']} h")
+    if c.get("has_buyer_message") is not None:
+        when.append("buyer message" if c["has_buyer_message"] else "no buyer message")
+    then: list[str] = []
+    if a.get("warehouse_id"):
+        then.append("from " + warehouses.get(a["warehouse_id"], "(removed warehouse)"))
+    if a.get("package_length_cm"):
+        size = "×".join(_amount(a[k]) for k in ("package_length_cm", "package_width_cm", "package_height_cm"))
+        then.append(f"box {size} cm")
+    if a.get("package_weight_grams"):
+        then.append(f"{_amount(a['package_weight_grams'])} g")
+    strategy = a.get("service_strategy", "cheapest")
+    if strategy == "cheapest_within_days":
+        then.append(f"cheapest within {a.get('within_days')} days")
+    elif strategy == "provider":
+        then.append(f"ship with {a.get('provider_name')}")
+    else:
+        then.append(strategy)
+    if a.get("handover_method"):
+        slot = f" ({a['pickup_slot']})" if a.get("pickup_slot") else ""
+        then.append(("pickup" if a["handover_method"] == "PICKUP" else "drop-off") + slot)
+    if a.get("auto_buy") is not None:
+        then.append("auto-buy" if a["auto_buy"] else "no auto-buy")
+    if a.get("hold_for_review"):
+        then.append("hold for review")
+    if a.get("tag"):
+        then.append(f"tag “{a['tag']}”")
+    return (" · ".join(when) or "every order"), " · ".join(then)
+
+
+# --------------------------------------------------------------------------------------------------------- views
+class RulesListView(OrganizationViewMixin, TemplateView):
+    """The rules in priority order; the first enabled rule whose conditions all hold wins."""
+
+    template_name = "shipping/rules.html"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        stores = {str(pk): name for pk, name in Store.objects.values_list("pk", "name")}
+        warehouses = {str(pk): name for pk, name in Warehouse.objects.values_list("pk", "name")}
+        rows = []
+        for rule in LogisticsRule.objects.order_by("priority", "created_at", "pk"):
+            when, then = rule_summary(rule, stores, warehouses)
+            rows.append({"rule": rule, "when": when, "then": then})
+        return super().get_context_data(rows=rows, **kwargs)
+
+
+class RuleFormView(OrganizationViewMixin, View):
+    """New rule (no pk) or one rule's page: everyone may read it, owners and admins change it."""
+
+    write_permission = Perm.RULES_MANAGE
+
+    def _rule(self) -> LogisticsRule | None:
+        pk = self.kwargs.get("pk")
+        return get_object_or_404(LogisticsRule.objects, pk=pk) if pk else None
+
+    def _render(self, request: HttpRequest, form: RuleForm, rule: LogisticsRule | None) -> HttpResponse:
+        can_edit = Perm.RULES_MANAGE in request.permissions
+        if not can_edit:
+            for field in form.fields.values():
+                field.disabled = True
+        extra = {
+            **{f"conditions.{k}": v for k, v in _kept(rule and rule.conditions, FORM_CONDITIONS).items()},
+            **{f"actions.{k}": v for k, v in _kept(rule and rule.actions, FORM_ACTIONS).items()},
+        }
+        return render(
+            request,
+            "shipping/rules_form.html",
+            {"form": form, "rule": rule, "can_edit": can_edit, "kept": extra},
+            status=400 if form.is_bound and form.errors else 200,
+        )
+
+    def get(self, request: HttpRequest, pk: str | None = None) -> HttpResponse:
+        rule = self._rule()
+        return self._render(request, RuleForm(initial=RuleForm.initial_from(rule) if rule else None), rule)
+
+    def post(self, request: HttpRequest, pk: str | None = None) -> HttpResponse:
+        rule = self._rule()
+        form = RuleForm(request.POST)
+        if not form.is_valid():
+            return self._render(request, form, rule)
+        try:
+            saved = rule_save(
+                actor=request.actor,
+                name=form.cleaned_data["name"],
+                conditions={**_kept(rule and rule.conditions, FORM_CONDITIONS), **form.conditions()},
+                actions={**_kept(rule and rule.actions, FORM_ACTIONS), **form.actions()},
+                enabled=form.cleaned_data["enabled"],
+                rule=rule,
+            )
+        except ValidationError as error:
+            form.add_service_errors(error)
+            return self._render(request, form, rule)
+        messages.success(request, f"Rule “{saved.name}” saved.")
+        return redirect("shipping_rules")
+
+
+class RuleTestView(OrganizationViewMixin, View):
+    """ "Test this rule": the first open orders the form's current conditions match, with the reasons. A read: the
+    conditions come in the query string and nothing is saved."""
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        form = RuleForm(request.GET)
+        context: dict[str, Any] = {"errors": [], "results": None, "limit": TEST_LIMIT}
+        form.is_valid()
+        if errors := {k: v for k, v in form.errors.items() if k in FORM_CONDITIONS}:
+            context["errors"] = [f"{form.fields[k].label}: {' '.join(v)}" for k, v in errors.items()]
+        else:
+            try:
+                conditions = Conditions.from_json(form.conditions())
+            except ValidationError as error:
+                context["errors"] = [
+                    f"{form.fields[k].label if k in form.fields else k}: {' '.join(v)}"
+                    for k, v in error.message_dict.items()
+                ]
+            else:
+                context["results"] = rule_test(rule_or_conditions=conditions, limit=TEST_LIMIT)
+        return render(request, "shipping/rules_test_results.html", context)
+
+
+def _ordered_ids() -> list[str]:
+    return [
+        str(pk) for pk in LogisticsRule.objects.order_by("priority", "created_at", "pk").values_list("pk", flat=True)
+    ]
+
+
+class RulesReorderView(OrganizationViewMixin, View):
+    """The drag-and-drop list POSTs the rules' ids in their new order (JSON {"ids": [...]} or form fields `id`)."""
+
+    write_permission = Perm.RULES_MANAGE
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        if request.content_type == "application/json":
+            try:
+                ids = json.loads(request.body or b"{}").get("ids", [])
+            except (ValueError, AttributeError):
+                return JsonResponse({"ok": False, "error": 'Send {"ids": [...]}.'}, status=400)
+        else:
+            ids = request.POST.getlist("id")
+        if not isinstance(ids, list) or not ids:
+            return JsonResponse({"ok": False, "error": "No rule ids given."}, status=400)
+        try:
+            ordered = rules_reorder(actor=request.actor, ordered_ids=ids)
+        except ValidationError as error:
+            return JsonResponse({"ok": False, "error": " ".join(error.messages)}, status=400)
+        return JsonResponse({"ok": True, "ids": [str(r.pk) for r in ordered]})
+
+
+class RuleMoveView(OrganizationViewMixin, View):
+    """↑/↓: the keyboard and no-JavaScript way to reorder."""
+
+    write_permission = Perm.RULES_MANAGE
+
+    def post(self, request: HttpRequest, pk: str) -> HttpResponse:
+        rule = get_object_or_404(LogisticsRule.objects, pk=pk)
+        ids = _ordered_ids()
+        at = ids.index(str(rule.pk))
+        to = at - 1 if request.POST.get("direction") == "up" else at + 1
+        if 0 <= to < len(ids):
+            ids[at], ids[to] = ids[to], ids[at]
+            rules_reorder(actor=request.actor, ordered_ids=ids)
+        return redirect("shipping_rules")
+
+
+class RuleToggleView(OrganizationViewMixin, View):
+    write_permission = Perm.RULES_MANAGE
+
+    def post(self, request: HttpRequest, pk: str) -> HttpResponse:
+        rule = get_object_or_404(LogisticsRule.objects, pk=pk)
+        try:
+            rule_save(
+                actor=request.actor,
+                name=rule.name,
+                conditions=rule.conditions,
+                actions=rule.actions,
+                enabled=not rule.enabled,
+                rule=rule,
+            )
+        except ValidationError as error:
+            messages.error(request, f"“{rule.name}” needs fixing first: {' '.join(error.messages)}")
+        else:
+            messages.success(request, f"Rule “{rule.name}” {'enabled' if rule.enabled else 'disabled'}.")
+        return redirect("shipping_rules")

@@ -370,65 +370,64 @@ def _changed(instance: Sku | Warehouse, fields: Mapping[str, object]) -> dict[st
     return {name: value for name, value in fields.items() if getattr(stored, name) != value}
 
 
+def _save_audited(
+    *,
+    actor: Actor,
+    noun: str,
+    label: str,
+    model: type[Sku] | type[Warehouse],
+    unique: str,
+    fields: Mapping[str, object],
+    instance: Sku | Warehouse | None,
+) -> Sku | Warehouse:
+    """Create a row, or change the given fields of one; audited as `<noun>.created` / `<noun>.changed`. A value
+    already used by another row of the organization for the `unique` field is a person's error."""
+    value = fields.get(unique, getattr(instance, unique) if instance else "")
+    if model.objects.filter(**{unique: value}).exclude(pk=instance.pk if instance else None).exists():
+        raise ValidationError({unique: [f"A {label} with {unique} {value} already exists."]})
+    if instance is None:
+        created = model.objects.create(**fields)
+        audit_record(
+            organization=current_organization(),
+            actor=actor,
+            action=f"{noun}.created",
+            target=created,
+            changes={unique: value},
+        )
+        return created
+    changed = _changed(instance, fields)
+    if changed:
+        for name, new_value in changed.items():
+            setattr(instance, name, new_value)
+        instance.save(update_fields=list(changed))
+        audit_record(
+            organization=current_organization(),
+            actor=actor,
+            action=f"{noun}.changed",
+            target=instance,
+            changes={name: str(new_value) for name, new_value in changed.items()},
+        )
+    return instance
+
+
 @transaction.atomic
 def sku_save(*, actor: Actor, fields: Mapping[str, object], sku: Sku | None = None) -> Sku:
-    """Create a SKU, or change the given fields of one; audited. A duplicate code is a person's error."""
-    code = fields.get("code", sku.code if sku else "")
-    if Sku.objects.filter(code=code).exclude(pk=sku.pk if sku else None).exists():
-        raise ValidationError({"code": [f"A SKU with code {code} already exists."]})
-    if sku is None:
-        sku = Sku.objects.create(**fields)
-        audit_record(
-            organization=current_organization(),
-            actor=actor,
-            action="sku.created",
-            target=sku,
-            changes={"code": sku.code},
-        )
-        return sku
-    changed = _changed(sku, fields)
-    if changed:
-        for name, value in changed.items():
-            setattr(sku, name, value)
-        sku.save(update_fields=list(changed))
-        audit_record(
-            organization=current_organization(),
-            actor=actor,
-            action="sku.changed",
-            target=sku,
-            changes={name: str(value) for name, value in changed.items()},
-        )
-    return sku
+    """Create a SKU, or change the given fields of one; audited; a duplicate code is refused."""
+    return _save_audited(actor=actor, noun="sku", label="SKU", model=Sku, unique="code", fields=fields, instance=sku)
 
 
 @transaction.atomic
 def warehouse_save(*, actor: Actor, fields: Mapping[str, object], warehouse: Warehouse | None = None) -> Warehouse:
-    name = fields.get("name", warehouse.name if warehouse else "")
-    if Warehouse.objects.filter(name=name).exclude(pk=warehouse.pk if warehouse else None).exists():
-        raise ValidationError({"name": [f"A warehouse named {name} already exists."]})
-    if warehouse is None:
-        warehouse = Warehouse.objects.create(**fields)
-        audit_record(
-            organization=current_organization(),
-            actor=actor,
-            action="warehouse.created",
-            target=warehouse,
-            changes={"kind": warehouse.kind},
-        )
-        return warehouse
-    changed = _changed(warehouse, fields)
-    if changed:
-        for name, value in changed.items():
-            setattr(warehouse, name, value)
-        warehouse.save(update_fields=list(changed))
-        audit_record(
-            organization=current_organization(),
-            actor=actor,
-            action="warehouse.changed",
-            target=warehouse,
-            changes={name: str(value) for name, value in changed.items()},
-        )
-    return warehouse
+    """Create a warehouse, or change the given fields of one; audited; a duplicate name is refused."""
+    return _save_audited(
+        actor=actor,
+        noun="warehouse",
+        label="warehouse",
+        model=Warehouse,
+        unique="name",
+        fields=fields,
+        instance=warehouse,
+    )
 
 
 # Announced when a store's warehouse links change: what the store should advertise changed with them.

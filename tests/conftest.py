@@ -106,3 +106,24 @@ def tiktok(settings: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
     settings.TIKTOK_RATE_LIMIT_MARGIN_MS = 0
     yield TikTokHarness(sandbox=sandbox, http=http)
     http.close()
+
+
+@pytest.fixture
+def tiktok_server(settings: Any) -> Any:
+    """The sandbox on a real socket (real worker processes reach it too), with Dropline's settings pointed at it.
+    Yields (base_url, harness)."""
+    import httpx
+
+    from sandboxes.tiktok.app import TikTokSandbox
+    from sandboxes.tiktok.config import SandboxConfig
+    from sandboxes.tiktok.server import start_in_thread
+    from tests.tiktok_harness import TikTokHarness
+
+    sandbox = TikTokSandbox(SandboxConfig(app_key=settings.TIKTOK_APP_KEY, app_secret=settings.TIKTOK_APP_SECRET))
+    server, base_url = start_in_thread(sandbox, port=0)
+    settings.TIKTOK_API_BASE_URL = settings.TIKTOK_AUTH_BASE_URL = base_url
+    settings.TIKTOK_AUTHORIZE_URL = f"{base_url}/open/authorize"
+    http = httpx.Client(base_url=base_url)
+    yield base_url, TikTokHarness(sandbox=sandbox, http=http)
+    http.close()
+    server.shutdown()

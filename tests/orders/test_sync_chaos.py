@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
-import httpx
 import pytest
 from django.db import connection
 
@@ -16,25 +15,10 @@ from erp.tenancy import organization_scope
 from integrations import services as integrations_services
 from integrations.models import Store
 from orders.models import Order
-from sandboxes.tiktok.app import TikTokSandbox
-from sandboxes.tiktok.config import SandboxConfig
-from sandboxes.tiktok.server import start_in_thread
 from tests.tiktok_harness import TikTokHarness
 from tests.workers import Workers, wait_for
 
 pytestmark = [pytest.mark.chaos, pytest.mark.postgres, pytest.mark.redis, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def platform(settings: Any) -> Any:
-    sandbox = TikTokSandbox(SandboxConfig(app_key=settings.TIKTOK_APP_KEY, app_secret=settings.TIKTOK_APP_SECRET))
-    server, base_url = start_in_thread(sandbox, port=0)
-    settings.TIKTOK_API_BASE_URL = settings.TIKTOK_AUTH_BASE_URL = base_url
-    settings.TIKTOK_AUTHORIZE_URL = f"{base_url}/open/authorize"
-    http = httpx.Client(base_url=base_url)
-    yield base_url, TikTokHarness(sandbox=sandbox, http=http)
-    http.close()
-    server.shutdown()
 
 
 def connect(tenant: Any, harness: TikTokHarness, monkeypatch: pytest.MonkeyPatch) -> Store:
@@ -54,9 +38,9 @@ def connect(tenant: Any, harness: TikTokHarness, monkeypatch: pytest.MonkeyPatch
 
 
 def test_an_import_killed_midway_completes_after_restart_with_no_gap_or_duplicate(
-    tenant: Any, platform: Any, settings: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    tenant: Any, tiktok_server: Any, settings: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    base_url, harness = platform
+    base_url, harness = tiktok_server
     store = connect(tenant, harness, monkeypatch)
     harness.control("POST", f"shops/{store.external_id}/orders", count=4000, seed=11)
     harness.control("PUT", "faults", latency=[{"api": "POST /order/{v}/orders/search", "ms": 60}])

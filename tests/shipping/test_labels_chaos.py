@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
-import httpx
 import pytest
 from django.db import connection
 
@@ -18,34 +17,18 @@ from integrations import services as integrations_services
 from integrations.models import Store
 from orders.models import HoldReason, Order, OrderStatus
 from orders.services import store_sync
-from sandboxes.tiktok.app import TikTokSandbox
-from sandboxes.tiktok.config import SandboxConfig
-from sandboxes.tiktok.server import start_in_thread
 from shipping import labels
 from shipping.models import LabelPurchase, PurchaseState
-from tests.tiktok_harness import TikTokHarness
 from tests.workers import Workers, wait_for
 
 pytestmark = [pytest.mark.chaos, pytest.mark.postgres, pytest.mark.redis, pytest.mark.django_db(transaction=True)]
 
 
-@pytest.fixture
-def platform(settings: Any) -> Any:
-    sandbox = TikTokSandbox(SandboxConfig(app_key=settings.TIKTOK_APP_KEY, app_secret=settings.TIKTOK_APP_SECRET))
-    server, base_url = start_in_thread(sandbox, port=0)
-    settings.TIKTOK_API_BASE_URL = settings.TIKTOK_AUTH_BASE_URL = base_url
-    settings.TIKTOK_AUTHORIZE_URL = f"{base_url}/open/authorize"
-    http = httpx.Client(base_url=base_url)
-    yield base_url, TikTokHarness(sandbox=sandbox, http=http)
-    http.close()
-    server.shutdown()
-
-
 @pytest.mark.parametrize("platform_commits_first", [True, False], ids=["bought-before-kill", "killed-before-bought"])
 def test_a_worker_killed_mid_purchase_leaves_exactly_one_label(
-    tenant: Any, platform: Any, settings: Any, tmp_path: Path, platform_commits_first: bool
+    tenant: Any, tiktok_server: Any, settings: Any, tmp_path: Path, platform_commits_first: bool
 ) -> None:
-    base_url, harness = platform
+    base_url, harness = tiktok_server
     session: dict[str, Any] = {}
     url = integrations_services.store_connect_start(session=session, organization=tenant.organization)
     with integrations_services.store_sync_requested.muted():

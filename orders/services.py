@@ -15,7 +15,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -157,15 +157,34 @@ def orders_upsert(*, store: Store, orders: Sequence[PlatformOrder]) -> UpsertRes
     incoming = {order.order_id: order for order in orders}  # a page never repeats an id; keep the last if it does
     if not incoming:
         return UpsertResult(0, 0, 0, None)
-    # Lock the rows we may change, in a fixed order, so concurrent imports of the same orders queue up instead of
-    # deadlocking; rows that do not exist yet are protected by the unique constraint and the version guard.
-    existing = {
-        external_id: (pk, status, updated)
-        for external_id, pk, status, updated in Order.objects.filter(store=store, external_id__in=list(incoming))
-        .order_by("external_id")
-        .select_for_update()
-        .values_list("external_id", "pk", "status", "platform_updated_at")
-    }
+    # Versions first, without locks: an unchanged page (a re-sync) costs this one read and writes nothing, not even
+    # row locks. Then only the rows that look newer are locked, in a fixed order (concurrent imports of the same
+    # orders queue instead of deadlocking), and read again under the lock; rows that do not exist yet are protected
+    # by the unique constraint and the version guard of the upsert.
+    versions = dict(
+        Order.objects.filter(store=store, external_id__in=list(incoming)).values_list(
+            "external_id", "platform_updated_at"
+        )
+    )
+    newer = [
+        external_id
+        for external_id, order in incoming.items()
+        if external_id in versions and (order.updated_at or order.created_at or now) > versions[external_id]
+    ]
+    existing = (
+        {
+            external_id: (pk, status, updated)
+            for external_id, pk, status, updated in Order.objects.filter(store=store, external_id__in=newer)
+            .order_by("external_id")
+            .select_for_update()
+            .values_list("external_id", "pk", "status", "platform_updated_at")
+        }
+        if newer
+        else {}
+    )
+    existing.update(
+        {external_id: (None, "", version) for external_id, version in versions.items() if external_id not in existing}
+    )
     holds: dict[str, dict[str, str]] = {}
     rows = []
     for external_id, order in incoming.items():
@@ -302,6 +321,11 @@ def store_sync(*, store: Store, time_budget: float | None = None) -> SyncResult:
             result = _commit_page(store, page.items)
             totals["pages"] += 1
             totals["created"] += result.created
+            if (
+                totals["created"] // ANALYZE_AFTER_CREATED
+                > (totals["created"] - result.created) // ANALYZE_AFTER_CREATED
+            ):
+                _refresh_planner_statistics()  # the table keeps growing: keep the planner's picture current
             totals["updated"] += result.updated
             totals["unchanged"] += result.unchanged
             page_token = page.next_cursor
@@ -325,6 +349,18 @@ def store_sync(*, store: Store, time_budget: float | None = None) -> SyncResult:
             authorization_mark(authorization=store.authorization, status="failed", detail=error.message)
         raise
     return SyncResult(acquired=True, finished=finished, **totals)
+
+
+# During and after a large backfill the planner's statistics are stale until autovacuum gets to them (a minute or
+# more): with a table it believes empty, PostgreSQL walks a whole store per lookup instead of using the unique index.
+# So a sync refreshes them itself every this many orders created.
+ANALYZE_AFTER_CREATED = 5000
+
+
+def _refresh_planner_statistics() -> None:
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE orders_order, orders_orderline")
 
 
 def _commit_page(store: Store, orders: Sequence[PlatformOrder]) -> UpsertResult:

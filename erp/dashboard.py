@@ -30,3 +30,28 @@ def register(provider: CardProvider) -> CardProvider:
 
 def cards_for(request: HttpRequest) -> list[Card]:
     return sorted((card for provider in _providers for card in provider(request)), key=lambda card: card.order)
+
+
+@dataclass(frozen=True)
+class SetupStep:
+    """One step of "Get set up", with whether this organization has done it."""
+
+    title: str
+    body: str
+    url: str
+    action: str
+    done: bool
+    order: int = 100
+
+
+SetupProvider = Callable[[HttpRequest], list[SetupStep]]
+_setup_providers: list[SetupProvider] = []
+
+
+def register_setup(provider: SetupProvider) -> SetupProvider:
+    _setup_providers.append(provider)
+    return provider
+
+
+def setup_steps_for(request: HttpRequest) -> list[SetupStep]:
+    return sorted((step for provider in _setup_providers for step in provider(request)), key=lambda step: step.order)

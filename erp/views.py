@@ -135,10 +135,16 @@ class OrganizationSwitchView(LoginRequiredMixin, View):
 class DashboardView(OrganizationViewMixin, TemplateView):
     template_name = "dashboard.html"
 
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if request.membership and request.membership.role == "supplier":  # suppliers work in their portal only
+            return redirect("supplier_home")
+        return super().dispatch(request, *args, **kwargs)
+
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         return super().get_context_data(
             background_running=selectors.background_is_running(),
             cards=dashboard.cards_for(self.request),
+            setup_steps=dashboard.setup_steps_for(self.request),
             member_count=selectors.members_list().count(),
             recent_activity=selectors.audit_entries()[:8] if Perm.AUDIT_VIEW in self.request.permissions else [],
             **kwargs,

@@ -4,3 +4,9 @@ from django.apps import AppConfig
 class IntegrationsConfig(AppConfig):
     name = "integrations"
     verbose_name = "Stores and platform integrations"
+
+    def ready(self) -> None:
+        from erp import dashboard
+        from integrations.dashboard import setup_steps
+
+        dashboard.register_setup(setup_steps)

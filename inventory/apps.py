@@ -9,7 +9,7 @@ class InventoryConfig(AppConfig):
         from erp import dashboard
         from integrations.services import store_policy_changed
         from inventory import push
-        from inventory.dashboard import inventory_cards
+        from inventory.dashboard import inventory_cards, setup_steps
         from inventory.services import listing_mapped, stock_changed, warehouse_links_changed
 
         # Stock changes and newly mapped listings only mark listings; beat pushes them, debounced and batched.
@@ -18,3 +18,4 @@ class InventoryConfig(AppConfig):
         store_policy_changed.connect(push.on_store_policy_changed)
         warehouse_links_changed.connect(push.on_store_policy_changed)
         dashboard.register(inventory_cards)
+        dashboard.register_setup(setup_steps)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.http import HttpRequest
 from django.urls import reverse
 
-from erp.dashboard import Card
+from erp.dashboard import Card, SetupStep
 from inventory.models import LowStockAlert
 
 
@@ -20,4 +20,27 @@ def inventory_cards(request: HttpRequest) -> list[Card]:
             tone="warn" if low else "ok",
             order=40,
         )
+    ]
+
+
+def setup_steps(request: HttpRequest) -> list[SetupStep]:
+    from inventory.models import Sku, Warehouse
+
+    return [
+        SetupStep(
+            "Add where you ship from",
+            "Your warehouse, a 3PL or a dropship supplier — each gets its own labels.",
+            reverse("inventory_warehouses"),
+            "Warehouses",
+            Warehouse.objects.exists(),
+            order=20,
+        ),
+        SetupStep(
+            "Add your SKUs",
+            "Orders reserve stock and are matched to your SKUs by seller SKU (CSV import works).",
+            reverse("inventory_import"),
+            "Import",
+            Sku.objects.exists(),
+            order=25,
+        ),
     ]

@@ -171,3 +171,17 @@ def test_a_user_without_organization_is_asked_to_create_one(make_tenant: Any) ->
     assert response["Location"] == "/organizations/new/"
     tenant.client.post("/organizations/new/", {"name": "Fresh Start", "time_zone": "America/New_York"})
     assert tenant.client.get("/").context["organization"].time_zone == "America/New_York"
+
+
+def test_the_setup_checklist_follows_what_the_seller_has_done(tenant: Any) -> None:
+    from tests.factories import StoreFactory, WarehouseFactory
+
+    page = tenant.client.get("/").content.decode()
+    assert page.count('class="done"') == 0
+    StoreFactory(organization=tenant.organization)
+    WarehouseFactory(organization=tenant.organization)
+    steps = tenant.client.get("/").context["setup_steps"]
+    done = {step.title: step.done for step in steps}
+    assert done["Connect your TikTok Shop"] is True
+    assert done["Add where you ship from"] is True
+    assert done["Set logistics rules"] is False

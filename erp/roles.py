@@ -15,6 +15,7 @@ class Role(models.TextChoices):
     OPERATOR = "operator", "Operator"
     WAREHOUSE = "warehouse", "Warehouse"
     VIEWER = "viewer", "Viewer"
+    SUPPLIER = "supplier", "Supplier"
 
 
 class Perm(StrEnum):
@@ -30,6 +31,7 @@ class Perm(StrEnum):
     LABELS_BUY = "labels.buy"  # spends money: label batches
     LABELS_PRINT = "labels.print"  # print and reprint, pick lists, packing slips, scan-verify
     HANDOFF_MANAGE = "handoffs.manage"  # acknowledge supplier handoffs, mark handed to carrier
+    HANDOFF_RECEIVE = "handoffs.receive"  # the supplier portal: one's own warehouse's handoffs
 
 
 PERMISSION_DESCRIPTIONS: dict[Perm, str] = {
@@ -45,6 +47,7 @@ PERMISSION_DESCRIPTIONS: dict[Perm, str] = {
     Perm.LABELS_BUY: "Buy shipping labels (spends money)",
     Perm.LABELS_PRINT: "Print and reprint labels, pick lists and packing slips; scan-verify packages",
     Perm.HANDOFF_MANAGE: "Acknowledge supplier handoffs and mark packages handed to the carrier",
+    Perm.HANDOFF_RECEIVE: "See and work the label handoffs of one's own supplier warehouse",
 }
 
 _EVERYTHING = frozenset(Perm)
@@ -56,10 +59,11 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
     ),
     Role.WAREHOUSE: frozenset({Perm.VIEW, Perm.LABELS_PRINT, Perm.HANDOFF_MANAGE}),
     Role.VIEWER: frozenset({Perm.VIEW}),
+    Role.SUPPLIER: frozenset({Perm.HANDOFF_RECEIVE}),  # the supplier portal and nothing else
 }
 
 # Roles an inviter may hand out: nobody can create a member more powerful than themselves.
-ROLE_RANK = {Role.VIEWER: 0, Role.WAREHOUSE: 1, Role.OPERATOR: 2, Role.ADMIN: 3, Role.OWNER: 4}
+ROLE_RANK = {Role.SUPPLIER: 0, Role.VIEWER: 0, Role.WAREHOUSE: 1, Role.OPERATOR: 2, Role.ADMIN: 3, Role.OWNER: 4}
 
 
 class APIKeyScope(models.TextChoices):

@@ -4,6 +4,7 @@ from django.urls import include, path
 from erp import views
 from erp.api.exceptions import api_not_found
 from integrations.views import PlatformWebhookView
+from shipping.views_handoffs import HandoffLinkView
 
 settings_patterns = [
     path("", views.OrganizationSettingsView.as_view(), name="settings_organization"),
@@ -61,6 +62,8 @@ urlpatterns = [
     path("orders/", include("orders.urls")),
     path("inventory/", include("inventory.urls")),
     path("shipping/", include("shipping.urls")),
+    path("supplier/", include("shipping.urls_supplier")),
+    path("handoffs/link/<str:token>/", HandoffLinkView.as_view(), name="handoff_link"),
     path("stores/", include("integrations.urls")),
     path("webhooks/<str:platform>/", PlatformWebhookView.as_view(), name="platform_webhook"),
     path("api/v1/", include("erp.api.urls")),

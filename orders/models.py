@@ -42,6 +42,10 @@ class Order(TenantModel):
     carrier_name = models.CharField(max_length=100, blank=True)
     tracking_number = models.CharField(max_length=64, blank=True)
     platform_warehouse_id = models.CharField(max_length=64, blank=True)
+    # Where Dropline routed it (reserved there, or a make-to-order supplier that reserves nothing).
+    warehouse = models.ForeignKey(
+        "inventory.Warehouse", on_delete=models.SET_NULL, null=True, blank=True, related_name="orders"
+    )
     buyer_message = models.TextField(blank=True)
     seller_note = models.TextField(blank=True)
     is_on_hold_order = models.BooleanField(default=False)

@@ -77,6 +77,7 @@ def allocate(*, store: Store, demands: Sequence[Demand]) -> dict[UUID, dict[str,
         lines=((line.sku_id, line.seller_sku, line.product_id, line.title) for d in open_demands for line in d.lines),
     )
     holds: dict[UUID, dict[str, str]] = {}
+    routed: dict[UUID, object] = {}
     for demand in open_demands:
         live = [line for line in demand.lines if not line.cancelled]
         unmapped = sorted({line.seller_sku or line.sku_id for line in live if listings[line.sku_id].sku_id is None})
@@ -93,10 +94,16 @@ def allocate(*, store: Store, demands: Sequence[Demand]) -> dict[UUID, dict[str,
         result = inventory.order_reserve(
             order_id=demand.order_pk, demand=units, warehouse_ids=warehouses, actor=IMPORTER
         )
-        if result.warehouse_id is None:
+        if result.warehouse_id is not None:
+            routed[demand.order_pk] = result.warehouse_id
+        else:
             codes = dict(Sku.objects.filter(pk__in=list(result.short)).values_list("pk", "code"))
             short = ", ".join(f"{n} × {codes.get(sku_id, sku_id)}" for sku_id, n in result.short.items())
             holds[demand.order_pk] = {HoldReason.OUT_OF_STOCK: f"Short at every warehouse; nearest misses {short}."}
+    for warehouse_id in set(routed.values()):  # remember where each order goes (handoffs, pick lists, reports)
+        Order.objects.filter(pk__in=[pk for pk, w in routed.items() if w == warehouse_id]).update(
+            warehouse_id=warehouse_id
+        )
     return holds
 
 

@@ -497,3 +497,15 @@ def label_scan(*, code: str, actor: Actor) -> ScanResult:
             contents,
         )
     return ScanResult("pack", f"Pack order {purchase.order.external_id}: check every line below.", purchase, contents)
+
+
+def batch_settled_after(*, purchase_id: object) -> object | None:
+    """The purchase's batch id when none of its purchases is still waiting or being bought (and none bought lacks
+    its stored label): the moment to prepare the suppliers' handoffs. None otherwise."""
+    batch_id = LabelPurchase.objects.filter(pk=purchase_id).values_list("batch_id", flat=True).first()
+    if batch_id is None:
+        return None
+    unsettled = LabelPurchase.objects.filter(batch_id=batch_id).filter(
+        Q(state__in=[PurchaseState.PENDING, PurchaseState.SUBMITTING]) | Q(state=PurchaseState.PURCHASED, label_pdf="")
+    )
+    return None if unsettled.exists() else batch_id

@@ -120,3 +120,43 @@ class PrintEvent(TenantModel):
 
     def __str__(self) -> str:
         return f"{self.batch} {self.document} by {self.printed_by_label}"
+
+
+class SupplierAccess(TenantModel):
+    """Which warehouse a supplier member works for: the supplier portal shows that warehouse's handoffs only."""
+
+    membership = models.OneToOneField("erp.Membership", on_delete=models.CASCADE, related_name="supplier_access")
+    warehouse = models.ForeignKey("inventory.Warehouse", on_delete=models.CASCADE, related_name="supplier_accesses")
+
+    def __str__(self) -> str:
+        return f"{self.membership} works for {self.warehouse}"
+
+
+class Handoff(TenantModel):
+    """The bought labels of one batch that a supplier or 3PL warehouse ships: sent, acknowledged, handed over."""
+
+    warehouse = models.ForeignKey("inventory.Warehouse", on_delete=models.PROTECT, related_name="handoffs")
+    batch = models.ForeignKey(LabelBatch, on_delete=models.CASCADE, related_name="handoffs")
+    created_at = models.DateTimeField(default=timezone.now)
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_by_label = models.CharField(max_length=200, blank=True)
+    alerted_at = models.DateTimeField(null=True, blank=True)  # the seller was told it was not acknowledged in time
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [models.UniqueConstraint(fields=["batch", "warehouse"], name="handoff_once_per_batch_warehouse")]
+
+    def __str__(self) -> str:
+        return f"Handoff of {self.batch} to {self.warehouse}"
+
+
+class HandoffItem(TenantModel):
+    """One bought label in a handoff, and when the supplier handed its package to the carrier."""
+
+    handoff = models.ForeignKey(Handoff, on_delete=models.CASCADE, related_name="items")
+    purchase = models.OneToOneField(LabelPurchase, on_delete=models.CASCADE, related_name="handoff_item")
+    handed_over_at = models.DateTimeField(null=True, blank=True)
+    handed_over_by_label = models.CharField(max_length=200, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.purchase} in {self.handoff}"

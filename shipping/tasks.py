@@ -46,4 +46,26 @@ def labels_reconcile_stuck() -> int:
 
 @task(name="shipping.documents_fetch_label", autoretry_for=(PlatformError,), retry_backoff=15, max_retries=8)
 def documents_fetch_label(*, organization: Organization, purchase_id: str) -> bool:
-    return labels.label_document_fetch(purchase_id=purchase_id)
+    stored = labels.label_document_fetch(purchase_id=purchase_id)
+    batch_id = labels.batch_settled_after(purchase_id=purchase_id)
+    if stored and batch_id is not None:  # the batch's last label is in: hand the suppliers theirs
+        handoffs_prepare.delay(organization_id=str(organization.pk), batch_id=str(batch_id))
+    return stored
+
+
+@task(name="shipping.handoffs_prepare")
+def handoffs_prepare(*, organization: Organization, batch_id: str) -> int:
+    """Put the batch's bought labels for supplier and 3PL warehouses into their handoffs (idempotent)."""
+    from shipping.handoffs import handoffs_for_batch
+    from shipping.models import LabelBatch
+
+    batch = LabelBatch.objects.filter(pk=batch_id).first()
+    return len(handoffs_for_batch(batch=batch)) if batch is not None else 0
+
+
+@task(name="shipping.handoffs_alert_unacknowledged", tenant=False)
+def handoffs_alert_unacknowledged() -> int:
+    """Beat: tell owners and admins, once per handoff, that a supplier has not acknowledged it in time."""
+    from shipping.handoffs import handoffs_alert_due
+
+    return handoffs_alert_due()

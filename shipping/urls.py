@@ -1,6 +1,6 @@
 from django.urls import path
 
-from shipping import views, views_rules
+from shipping import views, views_handoffs, views_rules
 
 urlpatterns = [
     path("", views.ShippingHomeView.as_view(), name="shipping_home"),
@@ -19,6 +19,8 @@ urlpatterns = [
         views.BatchDocumentView.as_view(kind="slips"),
         name="shipping_batch_slips",
     ),
+    path("handoffs/", views_handoffs.HandoffsView.as_view(), name="shipping_handoffs"),
+    path("handoffs/<uuid:pk>/", views_handoffs.HandoffDetailView.as_view(), name="shipping_handoff"),
     path("rules/", views_rules.RulesListView.as_view(), name="shipping_rules"),
     path("rules/new/", views_rules.RuleFormView.as_view(), name="shipping_rule_create"),
     path("rules/reorder/", views_rules.RulesReorderView.as_view(), name="shipping_rules_reorder"),

@@ -32,7 +32,16 @@ from inventory.models import (
     WarehouseLink,
 )
 from orders.models import HoldReason, Order, OrderHold, OrderLine, OrderStatus, OrderStatusChange, TrackingEvent
-from shipping.models import LabelBatch, LabelPurchase, LogisticsRule, PrintEvent
+from shipping.models import (
+    Handoff,
+    HandoffItem,
+    LabelBatch,
+    LabelPurchase,
+    LogisticsRule,
+    PrintEvent,
+    PurchaseState,
+    SupplierAccess,
+)
 
 TENANT_FACTORIES: dict[type[models.Model], type[factory.django.DjangoModelFactory]] = {}
 
@@ -394,3 +403,42 @@ class TrackingEventFactory(TenantModelFactory):
     order = factory.SubFactory(OrderFactory, organization=factory.SelfAttribute("..organization"))
     description = "Out for delivery"
     occurred_at = factory.LazyFunction(timezone.now)
+
+
+@tenant_factory
+class SupplierAccessFactory(TenantModelFactory):
+    class Meta:
+        model = SupplierAccess
+
+    membership = factory.SubFactory(
+        MembershipFactory, organization=factory.SelfAttribute("..organization"), role=Role.SUPPLIER
+    )
+    warehouse = factory.SubFactory(
+        WarehouseFactory, organization=factory.SelfAttribute("..organization"), kind=WarehouseKind.SUPPLIER
+    )
+
+
+@tenant_factory
+class HandoffFactory(TenantModelFactory):
+    class Meta:
+        model = Handoff
+
+    warehouse = factory.SubFactory(
+        WarehouseFactory, organization=factory.SelfAttribute("..organization"), kind=WarehouseKind.SUPPLIER
+    )
+    batch = factory.SubFactory(LabelBatchFactory, organization=factory.SelfAttribute("..organization"))
+
+
+@tenant_factory
+class HandoffItemFactory(TenantModelFactory):
+    class Meta:
+        model = HandoffItem
+
+    handoff = factory.SubFactory(HandoffFactory, organization=factory.SelfAttribute("..organization"))
+    purchase = factory.SubFactory(
+        LabelPurchaseFactory,
+        organization=factory.SelfAttribute("..organization"),
+        batch=factory.SelfAttribute("..handoff.batch"),
+        state=PurchaseState.PURCHASED,
+        tracking_number=factory.Sequence(lambda n: f"TRK{n:06d}"),
+    )

@@ -242,6 +242,10 @@ ORDER_SYNC_OVERLAP_SECONDS = env.int("ORDER_SYNC_OVERLAP_SECONDS", default=300)
 ORDER_SYNC_TIME_BUDGET_SECONDS = env.int("ORDER_SYNC_TIME_BUDGET_SECONDS", default=180)
 ORDER_SYNC_LEASE_SECONDS = env.int("ORDER_SYNC_LEASE_SECONDS", default=120)
 
+# Supplier handoffs: how long a signed download link works, and when an unacknowledged handoff alerts the seller.
+HANDOFF_LINK_MAX_AGE_HOURS = env.int("HANDOFF_LINK_MAX_AGE_HOURS", default=72)
+HANDOFF_ACK_ALERT_HOURS = env.int("HANDOFF_ACK_ALERT_HOURS", default=4)
+
 # Stock push: changes are collected for this long before one batched Update Inventory call per product.
 STOCK_PUSH_DEBOUNCE_SECONDS = env.int("STOCK_PUSH_DEBOUNCE_SECONDS", default=5)
 

@@ -1,0 +1,238 @@
+"""Label handoffs to supplier and 3PL warehouses: the bought labels of a batch whose orders ship from a warehouse
+we do not run, sent to that warehouse, acknowledged by it, and marked handed to the carrier package by package.
+
+A supplier works in the portal (`/supplier/`, role SUPPLIER, one warehouse through SupplierAccess) or through a
+signed, expiring link for one handoff. Every look-up of a handoff on a supplier's behalf goes through
+`handoffs_for_supplier` (or `handoff_from_link`), so one supplier never reaches another warehouse's handoffs.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.core import signing
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Count, Q, QuerySet
+from django.urls import reverse
+from django.utils import timezone
+
+from erp.actors import Actor
+from erp.models import Membership
+from erp.roles import Perm, Role
+from erp.services import audit_record
+from erp.tasks import email_send
+from erp.tenancy import organization_scope
+from inventory.models import Warehouse, WarehouseKind
+from orders.models import Order
+from shipping.documents import BatchOrder
+from shipping.labels import batch_documents_input
+from shipping.models import Handoff, HandoffItem, LabelBatch, PurchaseState, SupplierAccess
+
+HANDOFF_KINDS = (WarehouseKind.SUPPLIER, WarehouseKind.THREE_PL)
+_LINK_SALT = "shipping.handoff-link"
+
+
+def link_max_age() -> timedelta:
+    return timedelta(hours=getattr(settings, "HANDOFF_LINK_MAX_AGE_HOURS", 72))
+
+
+def ack_alert_after() -> timedelta:
+    return timedelta(hours=getattr(settings, "HANDOFF_ACK_ALERT_HOURS", 4))
+
+
+# ------------------------------------------------------------------------------------------------------ services
+@transaction.atomic
+def handoffs_for_batch(*, batch: LabelBatch) -> list[Handoff]:
+    """Put every bought label of the batch whose order is routed to a supplier or 3PL warehouse into that
+    warehouse's handoff. Idempotent: run it again after more labels are bought and only the new ones are added."""
+    purchases = list(batch.purchases.filter(state=PurchaseState.PURCHASED).exclude(handoff_item__isnull=False))
+    # Where each order was routed (reserved there, or a make-to-order supplier that reserves nothing).
+    reserved_at = dict(
+        Order.objects.filter(pk__in=[p.order_id for p in purchases], warehouse__kind__in=HANDOFF_KINDS).values_list(
+            "pk", "warehouse_id"
+        )
+    )
+    handoffs: dict[object, Handoff] = {}
+    for purchase in purchases:
+        warehouse_id = reserved_at.get(purchase.order_id)
+        if warehouse_id is None:
+            continue
+        if warehouse_id not in handoffs:
+            handoffs[warehouse_id], _ = Handoff.objects.get_or_create(batch=batch, warehouse_id=warehouse_id)
+        HandoffItem.objects.get_or_create(purchase=purchase, defaults={"handoff": handoffs[warehouse_id]})
+    return list(Handoff.objects.filter(batch=batch).select_related("warehouse").order_by("warehouse__name"))
+
+
+def handoff_acknowledge(*, handoff: Handoff, actor: Actor) -> bool:
+    """The supplier has the labels. Once: a second press changes nothing and records nothing."""
+    now = timezone.now()
+    if not Handoff.objects.filter(pk=handoff.pk, acknowledged_at__isnull=True).update(
+        acknowledged_at=now, acknowledged_by_label=actor.label[:200]
+    ):
+        return False
+    handoff.acknowledged_at, handoff.acknowledged_by_label = now, actor.label[:200]
+    audit_record(
+        organization=handoff.organization, actor=actor, action="handoff.acknowledged", target=handoff, changes={}
+    )
+    return True
+
+
+def handoff_hand_over(*, handoff: Handoff, actor: Actor, item_ids: list[str] | None = None) -> int:
+    """Mark packages handed to the carrier: the ticked items, or (None) every item not handed over yet."""
+    items = handoff.items.filter(handed_over_at__isnull=True)
+    if item_ids is not None:
+        items = items.filter(pk__in=item_ids)
+    references = list(items.values_list("purchase__order__external_id", flat=True))
+    count = items.update(handed_over_at=timezone.now(), handed_over_by_label=actor.label[:200])
+    if count:
+        audit_record(
+            organization=handoff.organization,
+            actor=actor,
+            action="handoff.handed_over",
+            target=handoff,
+            changes={"orders": sorted(references)},
+        )
+    return count
+
+
+def handoff_scan(*, handoff: Handoff, code: str, actor: Actor) -> tuple[bool, str]:
+    """A scanned tracking number (or package id, or order number) of this handoff: mark that one handed over."""
+    code = code.strip()
+    item = (
+        handoff.items.select_related("purchase__order")
+        .filter(Q(purchase__tracking_number=code) | Q(purchase__package_id=code) | Q(purchase__order__external_id=code))
+        .first()
+        if code
+        else None
+    )
+    if item is None:
+        return False, f"“{code}” is not a package of this handoff. Do not hand it over: check the label."
+    if item.handed_over_at is not None:
+        return False, f"Order {item.purchase.order.external_id} was already handed over by {item.handed_over_by_label}."
+    handoff_hand_over(handoff=handoff, actor=actor, item_ids=[str(item.pk)])
+    return True, f"Order {item.purchase.order.external_id} handed over to the carrier."
+
+
+def handoff_documents_input(handoff: Handoff) -> list[BatchOrder]:
+    """The batch's printing input restricted to this handoff's labels (in the batch's picking order)."""
+    refs = set(handoff.items.values_list("purchase__order__external_id", flat=True))
+    return [order for order in batch_documents_input(handoff.batch) if order.order_ref in refs]
+
+
+def handoff_document_record(*, handoff: Handoff, actor: Actor, document: str) -> None:
+    audit_record(
+        organization=handoff.organization,
+        actor=actor,
+        action="handoff.downloaded",
+        target=handoff,
+        changes={"document": document},
+    )
+
+
+# -------------------------------------------------------------------------------------------- the signed link
+def handoff_link_token(handoff: Handoff) -> str:
+    return signing.TimestampSigner(salt=_LINK_SALT).sign(str(handoff.pk))
+
+
+def handoff_from_link(token: str) -> Handoff | None:
+    """The handoff a link names, or None when it was tampered with or has expired. A deliberate cross-tenant read
+    (the link is the credential); the caller opens the handoff's organization scope."""
+    try:
+        handoff_id = signing.TimestampSigner(salt=_LINK_SALT).unsign(token, max_age=link_max_age())
+    except signing.BadSignature:  # SignatureExpired is a BadSignature
+        return None
+    return Handoff.unscoped.select_related("warehouse", "batch", "organization").filter(pk=handoff_id).first()
+
+
+def link_actor(handoff: Handoff, ip_address: str | None = None) -> Actor:
+    return Actor(label=f"link for {handoff.warehouse.name}", ip_address=ip_address)
+
+
+# ------------------------------------------------------------------------------------------------------ selectors
+def _with_counts(handoffs: QuerySet[Handoff]) -> QuerySet[Handoff]:
+    now = timezone.now()
+    return (
+        handoffs.select_related("warehouse", "batch")
+        .annotate(
+            total=Count("items", distinct=True),
+            handed=Count("items", filter=Q(items__handed_over_at__isnull=False), distinct=True),
+            late=Count(
+                "items",
+                filter=Q(items__handed_over_at__isnull=True, items__purchase__order__ship_by__lt=now),
+                distinct=True,
+            ),
+        )
+        .order_by("-created_at")
+    )
+
+
+def handoffs_list() -> QuerySet[Handoff]:
+    """The seller's view: every handoff of the organization in scope, newest first, with its counts."""
+    return _with_counts(Handoff.objects.all())
+
+
+def handoffs_for_supplier(membership: Membership) -> QuerySet[Handoff]:
+    """The handoffs a member may work in the supplier portal: those of the warehouse the seller gave them access to;
+    everything for the seller's own staff who manage handoffs (owners, admins previewing the portal); else none."""
+    access = SupplierAccess.objects.filter(membership=membership).first()
+    if access is not None:
+        return _with_counts(Handoff.objects.filter(warehouse_id=access.warehouse_id))
+    if Perm.HANDOFF_MANAGE in membership.permissions:
+        return _with_counts(Handoff.objects.all())
+    return _with_counts(Handoff.objects.none())
+
+
+def handoff_items(handoff: Handoff) -> QuerySet[HandoffItem]:
+    return handoff.items.select_related("purchase__order").order_by("purchase__order__ship_by", "purchase__pk")
+
+
+def handoffs_unacknowledged_due() -> QuerySet[Handoff]:
+    """All organizations: handoffs not acknowledged within the alert time whose seller has not been told yet."""
+    return Handoff.unscoped.select_related("warehouse", "batch", "organization").filter(
+        acknowledged_at__isnull=True, alerted_at__isnull=True, created_at__lt=timezone.now() - ack_alert_after()
+    )
+
+
+@transaction.atomic
+def handoffs_alert_due() -> int:
+    """Beat: mail the owners and admins of each handoff not acknowledged within HANDOFF_ACK_ALERT_HOURS, once per
+    handoff (the conditional UPDATE of `alerted_at` decides who mails). Returns how many handoffs were alerted."""
+    alerted = 0
+    hours = int(ack_alert_after().total_seconds() // 3600)
+    for handoff in handoffs_unacknowledged_due():
+        if not Handoff.unscoped.filter(pk=handoff.pk, alerted_at__isnull=True).update(alerted_at=timezone.now()):
+            continue  # another beat run took it
+        alerted += 1
+        with organization_scope(handoff.organization):
+            recipients = list(
+                Membership.objects.filter(role__in=[Role.OWNER, Role.ADMIN]).values_list("user__email", flat=True)
+            )
+            path = reverse("shipping_handoff", kwargs={"pk": handoff.pk})
+        if recipients:
+            email_send.delay_on_commit(
+                to=recipients,
+                subject=f"{handoff.warehouse.name} has not acknowledged batch {handoff.batch.reference}",
+                body=(
+                    f"{handoff.warehouse.name} was sent the labels of batch {handoff.batch.reference} at "
+                    f"{timezone.localtime(handoff.created_at):%b %d %H:%M} and has not acknowledged them within "
+                    f"{hours} hours.\n\nCall them, or send them the link again: {path}\n"
+                ),
+            )
+    return alerted
+
+
+def supplier_access_grant(*, membership: Membership, warehouse: Warehouse, actor: Actor) -> SupplierAccess:
+    """Let a supplier member work the handoffs of `warehouse` (one warehouse per member; granting again moves it)."""
+    if warehouse.kind not in HANDOFF_KINDS:
+        raise ValidationError("Only a supplier or 3PL warehouse has handoffs.")
+    access, _ = SupplierAccess.objects.update_or_create(membership=membership, defaults={"warehouse": warehouse})
+    audit_record(
+        organization=membership.organization,
+        actor=actor,
+        action="supplier_access.granted",
+        target=membership,
+        changes={"warehouse": warehouse.name},
+    )
+    return access

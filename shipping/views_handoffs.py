@@ -1,0 +1,170 @@
+"""Label handoffs: the supplier portal, the signed link for suppliers without an account, and the seller's view.
+
+Suppliers reach a handoff only through `handoffs.handoffs_for_supplier` (portal) or `handoffs.handoff_from_link`
+(link): another warehouse's handoff is simply not found.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views import View
+from django.views.generic import TemplateView
+
+from erp.actors import Actor
+from erp.roles import Perm
+from erp.tenancy import organization_scope
+from erp.views_base import OrganizationViewMixin
+from shipping import documents, handoffs
+from shipping.models import Handoff, SupplierAccess
+
+DOCUMENTS = {"labels": "labels-4x6", "pick-list": "pick-list", "slips": "labels-and-slips"}
+
+
+def _document(handoff: Handoff, kind: str, actor: Actor) -> HttpResponse:
+    """One of the handoff's printouts, built from the stored labels (never bought again)."""
+    if kind not in DOCUMENTS:
+        raise Http404("No such document.")
+    orders = handoffs.handoff_documents_input(handoff)
+    reference = handoff.batch.reference
+    if kind == "labels":
+        pdf = documents.labels_merge(orders, page_size="4x6")
+    elif kind == "pick-list":
+        pdf = documents.pick_list_pdf(
+            orders,
+            batch_ref=reference,
+            warehouse_name=handoff.warehouse.name,
+            printed_at=timezone.localtime(),
+            row_order="bin",
+        )
+    else:
+        branding = documents.SlipBranding(seller_name=handoff.organization.name, message="Thank you for your order!")
+        pdf = documents.labels_with_slips_pdf(orders, branding)
+    handoffs.handoff_document_record(handoff=handoff, actor=actor, document=kind)
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="{reference}-{DOCUMENTS[kind]}.pdf"'
+    return response
+
+
+def _act(request: HttpRequest, handoff: Handoff, actor: Actor) -> None:
+    """The handoff page's buttons: acknowledge, hand over (all or ticked), scan one."""
+    action = request.POST.get("action", "")
+    if action == "acknowledge":
+        if handoffs.handoff_acknowledge(handoff=handoff, actor=actor):
+            messages.success(request, "Acknowledged: the seller can see you have the labels.")
+        else:
+            messages.info(request, "This handoff was already acknowledged.")
+    elif action == "hand_over":
+        item_ids = None if request.POST.get("all") == "1" else request.POST.getlist("item")
+        count = handoffs.handoff_hand_over(handoff=handoff, actor=actor, item_ids=item_ids)
+        messages.success(request, f"{count} package(s) marked handed over to the carrier.")
+    elif action == "scan":
+        done, message = handoffs.handoff_scan(handoff=handoff, code=request.POST.get("code", ""), actor=actor)
+        (messages.success if done else messages.warning)(request, message)
+    else:
+        messages.warning(request, "Nothing to do: choose a button.")
+
+
+def _page_context(handoff: Handoff) -> dict[str, Any]:
+    return {"handoff": handoff, "items": handoffs.handoff_items(handoff), "now": timezone.now()}
+
+
+# ---------------------------------------------------------------------------------------------- supplier portal
+class SupplierHomeView(OrganizationViewMixin, TemplateView):
+    """The supplier's handoffs, newest first (only their warehouse's)."""
+
+    template_name = "supplier/home.html"
+    read_permission = Perm.HANDOFF_RECEIVE
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        membership = self.request.membership
+        access = SupplierAccess.objects.select_related("warehouse").filter(membership=membership).first()
+        return super().get_context_data(
+            access=access,
+            sees_all=access is None and Perm.HANDOFF_MANAGE in membership.permissions,
+            handoffs=handoffs.handoffs_for_supplier(membership)[:200],
+            **kwargs,
+        )
+
+
+class SupplierHandoffView(OrganizationViewMixin, TemplateView):
+    """One handoff: orders, ship-by, downloads (`?document=`), acknowledge, hand over, scan."""
+
+    template_name = "supplier/handoff.html"
+    read_permission = Perm.HANDOFF_RECEIVE
+    write_permission = Perm.HANDOFF_RECEIVE
+
+    def _handoff(self) -> Handoff:
+        return get_object_or_404(handoffs.handoffs_for_supplier(self.request.membership), pk=self.kwargs["pk"])
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        handoff = self._handoff()
+        if "document" in request.GET:
+            return _document(handoff, request.GET["document"], request.actor)
+        return self.render_to_response(self.get_context_data(**_page_context(handoff)))
+
+    def post(self, request: HttpRequest, pk: str) -> HttpResponse:
+        handoff = self._handoff()
+        _act(request, handoff, request.actor)
+        return redirect("supplier_handoff", pk=handoff.pk)
+
+
+class HandoffLinkView(View):
+    """The same page without an account: the signed, expiring link is the credential."""
+
+    def _expired(self, request: HttpRequest) -> HttpResponse:
+        return render(request, "supplier/link_expired.html", status=404)
+
+    def get(self, request: HttpRequest, token: str) -> HttpResponse:
+        handoff = handoffs.handoff_from_link(token)
+        if handoff is None:
+            return self._expired(request)
+        with organization_scope(handoff.organization):
+            if "document" in request.GET:
+                actor = handoffs.link_actor(handoff, request.META.get("REMOTE_ADDR"))
+                return _document(handoff, request.GET["document"], actor)
+            return render(request, "supplier/link.html", {**_page_context(handoff), "token": token})
+
+    def post(self, request: HttpRequest, token: str) -> HttpResponse:
+        handoff = handoffs.handoff_from_link(token)
+        if handoff is None:
+            return self._expired(request)
+        with organization_scope(handoff.organization):
+            _act(request, handoff, handoffs.link_actor(handoff, request.META.get("REMOTE_ADDR")))
+        return redirect("handoff_link", token=token)
+
+
+# ---------------------------------------------------------------------------------------------- seller's view
+class HandoffsView(OrganizationViewMixin, TemplateView):
+    """Every handoff: sent, acknowledged, handed over n/m, late against the platform's ship-by."""
+
+    template_name = "shipping/handoffs.html"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        return super().get_context_data(handoffs=handoffs.handoffs_list()[:200], **kwargs)
+
+
+class HandoffDetailView(OrganizationViewMixin, TemplateView):
+    """One handoff for the seller, with the signed link to copy for a supplier without an account."""
+
+    template_name = "shipping/handoff.html"
+    write_permission = Perm.HANDOFF_MANAGE
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        handoff = get_object_or_404(handoffs.handoffs_list(), pk=self.kwargs["pk"])
+        link = self.request.build_absolute_uri(
+            reverse("handoff_link", kwargs={"token": handoffs.handoff_link_token(handoff)})
+        )
+        return super().get_context_data(
+            link=link, link_hours=int(handoffs.link_max_age().total_seconds() // 3600), **_page_context(handoff)
+        )
+
+    def post(self, request: HttpRequest, pk: str) -> HttpResponse:
+        handoff = get_object_or_404(Handoff.objects, pk=pk)
+        _act(request, handoff, request.actor)
+        return redirect("shipping_handoff", pk=handoff.pk)

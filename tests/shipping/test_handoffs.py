@@ -1,0 +1,244 @@
+"""Label handoffs to supplier and 3PL warehouses: built from a batch's bought labels, worked by the supplier in its
+portal or through a signed link, every action audited, and watched by the seller."""
+
+from __future__ import annotations
+
+import time
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from django.core import mail
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.test import Client
+from django.utils import timezone
+from pypdf import PdfReader
+
+from erp.actors import Actor
+from erp.models import AuditEntry, Membership
+from erp.roles import Role
+from erp.tenancy import organization_scope
+from inventory.models import Warehouse, WarehouseKind
+from shipping import handoffs
+from shipping.models import Handoff, HandoffItem, LabelBatch, LabelPurchase, PurchaseState
+from shipping.tasks import handoffs_alert_unacknowledged, handoffs_prepare
+from tests.factories import (
+    LabelBatchFactory,
+    LabelPurchaseFactory,
+    MembershipFactory,
+    OrderFactory,
+    WarehouseFactory,
+)
+from tests.shipping.batches import label_pdf
+
+
+def bought(tenant: Any, batch: LabelBatch, warehouse: Warehouse, *, tracking: str, **order: Any) -> LabelPurchase:
+    """A bought label (with its PDF) for an order the rules routed to `warehouse`."""
+    org = tenant.organization
+    order_row = OrderFactory(organization=org, warehouse=warehouse, **order)
+    purchase = LabelPurchaseFactory(
+        organization=org, order=order_row, batch=batch, state=PurchaseState.PURCHASED, tracking_number=tracking
+    )
+    with organization_scope(org):
+        purchase.label_pdf.save(
+            f"{tracking}.pdf", ContentFile(label_pdf(order_row.external_id, tracking, "Dana Kim", [])), save=True
+        )
+    return purchase
+
+
+@pytest.fixture
+def world(tenant: Any) -> dict[str, Any]:
+    """One batch: two labels for supplier S1, one for 3PL T, one for the seller's own warehouse, one still pending."""
+    org = tenant.organization
+    s1 = WarehouseFactory(organization=org, name="Shenzhen Sun", kind=WarehouseKind.SUPPLIER)
+    tpl = WarehouseFactory(organization=org, name="Reno 3PL", kind=WarehouseKind.THREE_PL)
+    own = WarehouseFactory(organization=org, name="Home", kind=WarehouseKind.OWN)
+    batch = LabelBatchFactory(organization=org)
+    past = timezone.now() - timedelta(hours=2)
+    late = bought(tenant, batch, s1, tracking="TRK-LATE", ship_by=past)
+    on_time = bought(tenant, batch, s1, tracking="TRK-OK", ship_by=timezone.now() + timedelta(days=1))
+    bought(tenant, batch, tpl, tracking="TRK-3PL")
+    bought(tenant, batch, own, tracking="TRK-OWN")
+    LabelPurchaseFactory(
+        organization=org, batch=batch, state=PurchaseState.PENDING, order=OrderFactory(organization=org, warehouse=s1)
+    )
+    with organization_scope(org):
+        made = handoffs.handoffs_for_batch(batch=batch)
+    return {"s1": s1, "tpl": tpl, "batch": batch, "handoffs": made, "late": late, "on_time": on_time}
+
+
+def supplier_of(tenant: Any, warehouse: Warehouse) -> Client:
+    """A supplier member the seller gave access to `warehouse` (through the service, audited)."""
+    membership = MembershipFactory(organization=tenant.organization, role=Role.SUPPLIER)
+    with organization_scope(tenant.organization):
+        handoffs.supplier_access_grant(membership=membership, warehouse=warehouse, actor=Actor.for_user(tenant.owner))
+        with pytest.raises(ValidationError):
+            handoffs.supplier_access_grant(
+                membership=membership,
+                warehouse=WarehouseFactory(organization=tenant.organization, kind=WarehouseKind.OWN),
+                actor=Actor.for_user(tenant.owner),
+            )
+    client = Client()
+    client.force_login(membership.user)
+    return client
+
+
+def s1_handoff(world: dict[str, Any]) -> Handoff:
+    return next(h for h in world["handoffs"] if h.warehouse_id == world["s1"].pk)
+
+
+def audit_actions(tenant: Any) -> list[tuple[str, str]]:
+    with organization_scope(tenant.organization):
+        return list(AuditEntry.objects.filter(action__startswith="handoff.").values_list("action", "actor_label"))
+
+
+@pytest.mark.django_db
+def test_bought_labels_go_to_their_supplier_and_3pl_handoffs_once(tenant: Any, world: dict[str, Any]) -> None:
+    assert sorted(h.warehouse.name for h in world["handoffs"]) == ["Reno 3PL", "Shenzhen Sun"]
+    with organization_scope(tenant.organization):
+        s1_tracking = set(s1_handoff(world).items.values_list("purchase__tracking_number", flat=True))
+        assert s1_tracking == {"TRK-LATE", "TRK-OK"}  # not the pending one, not the own warehouse's
+        again = handoffs.handoffs_for_batch(batch=world["batch"])
+        assert [h.pk for h in again] == [h.pk for h in world["handoffs"]]
+        assert HandoffItem.objects.count() == 3
+    prepared = handoffs_prepare.delay(organization_id=str(tenant.organization.pk), batch_id=str(world["batch"].pk))
+    assert prepared.get() == 2
+
+
+@pytest.mark.django_db
+def test_supplier_sees_only_its_warehouse_downloads_acknowledges_and_hands_over(
+    tenant: Any, world: dict[str, Any]
+) -> None:
+    client = supplier_of(tenant, world["s1"])
+    mine = s1_handoff(world)
+    other = next(h for h in world["handoffs"] if h.pk != mine.pk)
+
+    assert client.get("/").url == "/supplier/"
+    home = client.get("/supplier/").content.decode()
+    assert f"/supplier/handoffs/{mine.pk}/" in home
+    assert str(other.pk) not in home
+    assert client.get(f"/supplier/handoffs/{other.pk}/").status_code == 404
+    assert client.post(f"/supplier/handoffs/{other.pk}/", {"action": "acknowledge"}).status_code == 404
+    assert client.get("/orders/").status_code == 403
+    assert client.get("/shipping/handoffs/").status_code == 403
+
+    page = client.get(f"/supplier/handoffs/{mine.pk}/").content.decode()
+    assert "TRK-LATE" in page
+    assert "TRK-3PL" not in page
+    labels_pdf = client.get(f"/supplier/handoffs/{mine.pk}/?document=labels")
+    assert labels_pdf["Content-Type"] == "application/pdf"
+    text = "".join(p.extract_text() for p in PdfReader(_bytes(labels_pdf)).pages)
+    assert "TRK-LATE" in text
+    assert "TRK-OK" in text
+    assert "TRK-3PL" not in text
+    for kind in ("pick-list", "slips"):
+        assert client.get(f"/supplier/handoffs/{mine.pk}/?document={kind}").status_code == 200
+
+    client.post(f"/supplier/handoffs/{mine.pk}/", {"action": "acknowledge"})
+    client.post(f"/supplier/handoffs/{mine.pk}/", {"action": "acknowledge"})  # once only
+    client.post(f"/supplier/handoffs/{mine.pk}/", {"action": "scan", "code": "TRK-OK"})
+    client.post(f"/supplier/handoffs/{mine.pk}/", {"action": "scan", "code": "TRK-3PL"})  # not this handoff's
+    client.post(f"/supplier/handoffs/{mine.pk}/", {"action": "hand_over", "all": "1"})
+    with organization_scope(tenant.organization):
+        mine.refresh_from_db()
+        assert mine.acknowledged_at is not None
+        assert set(HandoffItem.objects.filter(handoff=mine).values_list("handed_over_at", flat=True)) != {None}
+        assert not HandoffItem.objects.filter(handoff=mine, handed_over_at=None).exists()
+        assert not HandoffItem.objects.filter(handoff=other).exclude(handed_over_at=None).exists()
+    actions = [action for action, _ in audit_actions(tenant)]
+    assert actions.count("handoff.acknowledged") == 1
+    assert actions.count("handoff.handed_over") == 2  # the scan, then the rest in bulk
+    assert actions.count("handoff.downloaded") == 3
+
+
+def _bytes(response: Any) -> Any:
+    import io
+
+    return io.BytesIO(response.content)
+
+
+@pytest.mark.django_db
+def test_supplier_without_access_sees_an_empty_portal(tenant: Any, world: dict[str, Any]) -> None:
+    client = tenant.client_as(Role.SUPPLIER)
+    body = client.get("/supplier/").content.decode()
+    assert "ask the seller to give you access" in body
+    assert str(s1_handoff(world).pk) not in body
+    assert client.get(f"/supplier/handoffs/{s1_handoff(world).pk}/").status_code == 404
+
+
+@pytest.mark.django_db
+def test_signed_link_works_without_an_account_and_is_audited(tenant: Any, world: dict[str, Any]) -> None:
+    handoff = s1_handoff(world)
+    token = handoffs.handoff_link_token(handoff)
+    anonymous = Client()
+    page = anonymous.get(f"/handoffs/link/{token}/")
+    assert page.status_code == 200
+    assert "TRK-LATE" in page.content.decode()
+    assert anonymous.get(f"/handoffs/link/{token}/?document=labels")["Content-Type"] == "application/pdf"
+    anonymous.post(f"/handoffs/link/{token}/", {"action": "acknowledge"})
+    anonymous.post(f"/handoffs/link/{token}/", {"action": "hand_over", "item": [str(world["late"].handoff_item.pk)]})
+    with organization_scope(tenant.organization):
+        assert Handoff.objects.get(pk=handoff.pk).acknowledged_by_label == "link for Shenzhen Sun"
+        assert HandoffItem.objects.filter(handoff=handoff, handed_over_at=None).count() == 1
+    assert ("handoff.acknowledged", "link for Shenzhen Sun") in audit_actions(tenant)
+    assert ("handoff.handed_over", "link for Shenzhen Sun") in audit_actions(tenant)
+
+
+@pytest.mark.django_db
+def test_tampered_or_expired_link_says_ask_the_seller(
+    tenant: Any, world: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    handoff = s1_handoff(world)
+    other = next(h for h in world["handoffs"] if h.pk != handoff.pk)
+    token = handoffs.handoff_link_token(handoff)
+    tampered = token.replace(str(handoff.pk), str(other.pk))
+    now = time.time()
+    monkeypatch.setattr(time, "time", lambda: now - 73 * 3600)
+    expired = handoffs.handoff_link_token(handoff)
+    monkeypatch.undo()
+    for bad in (tampered, expired, "nonsense"):
+        for method in ("get", "post"):
+            response = getattr(Client(), method)(f"/handoffs/link/{bad}/", {"action": "acknowledge"})
+            assert response.status_code == 404
+            assert "Ask the seller for a new one" in response.content.decode()
+    with organization_scope(tenant.organization):
+        assert not Handoff.objects.exclude(acknowledged_at=None).exists()
+
+
+@pytest.mark.django_db
+def test_seller_sees_sent_acknowledged_handed_over_late_and_the_link(tenant: Any, world: dict[str, Any]) -> None:
+    handoff = s1_handoff(world)
+    with organization_scope(tenant.organization):
+        handoffs.handoff_hand_over(
+            handoff=handoff, actor=handoffs.link_actor(handoff), item_ids=[str(world["on_time"].handoff_item.pk)]
+        )
+        row = handoffs.handoffs_list().get(pk=handoff.pk)
+    assert (row.total, row.handed, row.late) == (2, 1, 1)
+    listing = tenant.client.get("/shipping/handoffs/").content.decode()
+    assert "Shenzhen Sun" in listing
+    assert "1/2" in listing
+    assert "1 late" in listing
+    detail = tenant.client.get(f"/shipping/handoffs/{handoff.pk}/").content.decode()
+    assert "/handoffs/link/" in detail
+    viewer = tenant.client_as(Role.VIEWER)
+    assert viewer.get(f"/shipping/handoffs/{handoff.pk}/").status_code == 200
+    assert viewer.post(f"/shipping/handoffs/{handoff.pk}/", {"action": "acknowledge"}).status_code == 403
+
+
+@pytest.mark.django_db
+def test_unacknowledged_handoff_alerts_owners_and_admins_once(
+    tenant: Any, world: dict[str, Any], django_capture_on_commit_callbacks: Any
+) -> None:
+    handoff = s1_handoff(world)
+    with organization_scope(tenant.organization):
+        Handoff.objects.filter(pk=handoff.pk).update(created_at=timezone.now() - timedelta(hours=5))
+        Handoff.objects.exclude(pk=handoff.pk).update(acknowledged_at=timezone.now())  # the others are fine
+        owners = set(Membership.objects.filter(role=Role.OWNER).values_list("user__email", flat=True))
+    with django_capture_on_commit_callbacks(execute=True):
+        assert handoffs_alert_unacknowledged.delay().get() == 1
+    with django_capture_on_commit_callbacks(execute=True):
+        assert handoffs_alert_unacknowledged.delay().get() == 0
+    assert len(mail.outbox) == 1
+    assert set(mail.outbox[0].to) == owners
+    assert "Shenzhen Sun" in mail.outbox[0].subject

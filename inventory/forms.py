@@ -161,8 +161,18 @@ class ListingMapForm(forms.Form):
 
 
 # ------------------------------------------------------------------------------------------------- warehouses
+WEEKDAYS = [("1", "Mon"), ("2", "Tue"), ("3", "Wed"), ("4", "Thu"), ("5", "Fri"), ("6", "Sat"), ("7", "Sun")]
+
+
 class WarehouseForm(forms.ModelForm):
     time_zone = forms.ChoiceField(choices=[(tz, tz) for tz in TIME_ZONES])
+    working_days = forms.MultipleChoiceField(
+        choices=WEEKDAYS,
+        widget=forms.CheckboxSelectMultiple(attrs={"class": "inline-choices"}),
+        label="Ships on",
+        initial=["1", "2", "3", "4", "5"],
+        help_text="Deadlines count only these days.",
+    )
 
     class Meta:
         model = Warehouse
@@ -186,11 +196,16 @@ class WarehouseForm(forms.ModelForm):
             "working_hours",
             "cutoff_time",
             "time_zone",
+            "working_days",
+            "daily_capacity",
+            "collections_by_tiktok",
         ]
         labels = {
             "tracks_stock": "Tracks stock",
             "is_active": "Active",
             "cutoff_time": "Cut-off time",
+            "daily_capacity": "Packages per day",
+            "collections_by_tiktok": "Collections by TikTok (TikTok picks up here)",
             "address_line1": "Address",
             "address_line2": "Address (line 2)",
             "country_code": "Country (2-letter code)",
@@ -213,6 +228,14 @@ class WarehouseForm(forms.ModelForm):
 
     def clean_country_code(self) -> str:
         return self.cleaned_data["country_code"].strip().upper()
+
+    def clean_working_days(self) -> str:
+        return "".join(sorted(set(self.cleaned_data["working_days"])))
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk and not self.is_bound:
+            self.initial["working_days"] = list(self.instance.working_days)
 
 
 class WarehouseLinkForm(forms.ModelForm):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
@@ -48,6 +49,20 @@ class Warehouse(TenantModel):
     working_hours = models.CharField(max_length=120, blank=True, help_text="e.g. Mon–Fri 8:00–17:00")
     cutoff_time = models.TimeField(null=True, blank=True, help_text="Orders after this ship the next business day.")
     time_zone = models.CharField(max_length=64, default="America/Los_Angeles")
+    working_days = models.CharField(
+        max_length=7,
+        default="12345",
+        validators=[
+            RegexValidator(r"^(?!.*(.).*\1)[1-7]{1,7}$", "Give each weekday once, as 1 (Monday) to 7 (Sunday).")
+        ],
+        help_text="ISO weekdays the warehouse ships on (1 = Monday … 7 = Sunday).",
+    )
+    daily_capacity = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Packages it can get out per working day (blank: no limit)."
+    )
+    collections_by_tiktok = models.BooleanField(
+        default=False, help_text="Collections by TikTok: TikTok picks up here; orders use pickup handover."
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

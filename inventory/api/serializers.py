@@ -109,6 +109,9 @@ class WarehouseOutput(serializers.ModelSerializer):
             "working_hours",
             "cutoff_time",
             "time_zone",
+            "working_days",
+            "daily_capacity",
+            "collections_by_tiktok",
             "created_at",
         ]
 

@@ -332,12 +332,14 @@ def test_warehouses_are_created_edited_and_linked_to_tiktok_warehouses(tenant: A
         "working_hours": "Mon-Fri 8-17",
         "cutoff_time": "14:30",
         "time_zone": "America/Los_Angeles",
+        "working_days": ["1", "2", "3", "4", "5", "6"],
     }
     assert tenant.client.post("/inventory/warehouses/new/", data).status_code == 302
     with organization_scope(tenant.organization):
         warehouse = Warehouse.objects.get(name="Reno DC")
     assert warehouse.country_code == "US"
     assert warehouse.cutoff_time.strftime("%H:%M") == "14:30"
+    assert warehouse.working_days == "123456"
 
     assert tenant.client.post(f"/inventory/warehouses/{warehouse.pk}/", data | {"city": "Sparks"}).status_code == 302
     warehouse.refresh_from_db()

@@ -49,6 +49,7 @@ app.conf.update(
         "heartbeat": {"task": "erp.heartbeat", "schedule": 30.0},
         "invitations-expire": {"task": "erp.invitations_expire", "schedule": crontab(minute=17)},
         "shipping-labels-reconcile-stuck": {"task": "shipping.labels_reconcile_stuck", "schedule": 30.0},
+        "shipping-orders-route-pending": {"task": "shipping.orders_route_pending", "schedule": 60.0},
         "shipping-handoffs-alert-unacknowledged": {"task": "shipping.handoffs_alert_unacknowledged", "schedule": 900.0},
         "inventory-low-stock-check": {"task": "inventory.low_stock_check", "schedule": 600.0},
         "idempotency-keys-expire": {"task": "erp.idempotency_keys_expire", "schedule": crontab(minute=23)},

@@ -94,6 +94,10 @@ class Order(TenantModel):
     unit_count = models.PositiveIntegerField(default=0)
     sku_summary = models.CharField(max_length=255, blank=True)
     is_held = models.BooleanField(default=False)
+    # Set once the logistics rules have routed the order (warehouse, tag, auto-buy); never routed twice, so a
+    # person's later change of warehouse stands.
+    routed_at = models.DateTimeField(null=True, blank=True)
+    tags = models.JSONField(default=list, blank=True)
 
     imported_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
@@ -118,6 +122,7 @@ class Order(TenantModel):
             ),
             models.Index(fields=["organization", "store", "status"], name="order_org_store_status"),
             models.Index(fields=["organization", "store"], condition=Q(is_held=True), name="order_org_store_held"),
+            models.Index(fields=["organization"], condition=Q(routed_at__isnull=True), name="order_org_unrouted"),
         ]
 
     def __str__(self) -> str:

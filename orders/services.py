@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from erp.actors import Actor
 from erp.db import upsert
+from erp.events import Event
 from erp.services import audit_record
 from erp.tenancy import CrossTenantWrite, current_organization
 from integrations.errors import PlatformAuthError, PlatformError
@@ -39,10 +40,15 @@ from orders.holds import address_problems, holds_for
 from orders.models import Order, OrderHold, OrderLine, OrderStatus, OrderStatusChange
 from orders.stock import Demand, allocate
 
+# Sent inside the import's transaction with the ids of the orders it wrote; receivers enqueue on commit.
+orders_imported = Event("orders_imported")
+
+# What Dropline decided about an order (routing, tags) is its own, never overwritten by a re-import.
+DROPLINE_OWNED_FIELDS = {"warehouse", "routed_at", "tags"}
 ORDER_UPDATE_FIELDS = [
     f.name
     for f in Order._meta.concrete_fields
-    if f.name not in {"id", "organization", "store", "external_id", "imported_at"}
+    if f.name not in {"id", "organization", "store", "external_id", "imported_at", *DROPLINE_OWNED_FIELDS}
 ]
 LINE_UPDATE_FIELDS = [
     f.name for f in OrderLine._meta.concrete_fields if f.name not in {"id", "organization", "order", "external_id"}
@@ -222,6 +228,7 @@ def orders_upsert(*, store: Store, orders: Sequence[PlatformOrder]) -> UpsertRes
     newly_held = [pk for pk, reasons in stock_holds.items() if reasons]
     if newly_held:
         Order.objects.filter(pk__in=newly_held).update(is_held=True)
+    orders_imported.send(order_ids=list(written.values()))
     created = sum(1 for e in written if e not in existing)
     return UpsertResult(created, len(written) - created, len(incoming) - len(written), newest)
 

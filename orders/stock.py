@@ -107,6 +107,33 @@ def allocate(*, store: Store, demands: Sequence[Demand]) -> dict[UUID, dict[str,
     return holds
 
 
+class RerouteRefused(Exception):
+    """The order stays where it is; the message says why."""
+
+
+def order_reroute(*, order: Order, warehouse_id: object, actor: Actor) -> None:
+    """Move an open order to `warehouse_id` (a rule's choice or a person's): its reservation is released and taken
+    again there, all or nothing. Raises RerouteRefused (and changes nothing) when it cannot ship from there."""
+    if order.warehouse_id is not None and str(order.warehouse_id) == str(warehouse_id):
+        return
+    live = list(OrderLine.objects.filter(order=order, is_cancelled=False))
+    listings = inventory.listings_for_lines(
+        store=order.store, lines=((line.sku_id, line.seller_sku, line.product_id, line.product_name) for line in live)
+    )
+    if any(listings[line.sku_id].sku_id is None for line in live):
+        raise RerouteRefused("Not every line is mapped to one of your SKUs yet.")
+    units = Counter(listings[line.sku_id].sku_id for line in live)
+    with transaction.atomic():  # a savepoint: a refused move leaves the old reservation untouched
+        inventory.orders_release(order_ids=[order.pk], actor=actor, reason="routed to another warehouse")
+        result = inventory.order_reserve(order_id=order.pk, demand=units, warehouse_ids=[warehouse_id], actor=actor)
+        if result.warehouse_id is None:
+            codes = dict(Sku.objects.filter(pk__in=list(result.short)).values_list("pk", "code"))
+            short = ", ".join(f"{n} × {codes.get(sku_id, sku_id)}" for sku_id, n in result.short.items())
+            raise RerouteRefused(f"Short there: {short}.")
+        Order.objects.filter(pk=order.pk).update(warehouse_id=warehouse_id)
+    order.warehouse_id = warehouse_id
+
+
 @transaction.atomic
 def orders_reallocate(*, order_ids: Sequence[UUID]) -> int:
     """Try again to reserve stock for held orders (soonest ship-by first); release the holds that no longer apply.

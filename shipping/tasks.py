@@ -44,6 +44,24 @@ def labels_reconcile_stuck() -> int:
     return len(stuck)
 
 
+@task(name="shipping.orders_route")
+def orders_route_task(*, organization: Organization, order_ids: list[str] | None = None) -> int:
+    from shipping.routing import orders_route
+
+    return orders_route(order_ids=order_ids).routed
+
+
+@task(name="shipping.orders_route_pending", tenant=False)
+def orders_route_pending() -> int:
+    """Beat: route orders whose routing message was lost or that a released hold made ready."""
+    from shipping.routing import organizations_with_unrouted_orders
+
+    organizations = organizations_with_unrouted_orders()
+    for organization_id in organizations:
+        orders_route_task.delay(organization_id=str(organization_id))
+    return len(organizations)
+
+
 @task(name="shipping.documents_fetch_label", autoretry_for=(PlatformError,), retry_backoff=15, max_retries=8)
 def documents_fetch_label(*, organization: Organization, purchase_id: str) -> bool:
     stored = labels.label_document_fetch(purchase_id=purchase_id)

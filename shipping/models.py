@@ -63,6 +63,10 @@ class LabelPurchase(TenantModel):
     currency = models.CharField(max_length=3, blank=True)
     purchased_at = models.DateTimeField(null=True, blank=True)
     adopted = models.BooleanField(default=False)  # found already bought on the platform, not bought by this attempt
+    # How the parcel leaves: PICKUP (the carrier or TikTok's truck collects in the slot) or DROP_OFF.
+    handover_method = models.CharField(max_length=16, blank=True)
+    pickup_start = models.DateTimeField(null=True, blank=True)
+    pickup_end = models.DateTimeField(null=True, blank=True)
     label_pdf = models.FileField(upload_to="labels/%Y/%m/", blank=True)
 
     # A failure a person can act on.

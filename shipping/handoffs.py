@@ -9,6 +9,7 @@ signed, expiring link for one handoff. Every look-up of a handoff on a supplier'
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from django.conf import settings
 from django.core import signing
@@ -236,3 +237,28 @@ def supplier_access_grant(*, membership: Membership, warehouse: Warehouse, actor
         changes={"warehouse": warehouse.name},
     )
     return access
+
+
+def supplier_access_revoke(*, access: SupplierAccess, actor: Actor) -> None:
+    """The supplier member keeps their account but sees no handoff until granted one again."""
+    membership, warehouse = access.membership, access.warehouse
+    access.delete()
+    audit_record(
+        organization=membership.organization,
+        actor=actor,
+        action="supplier_access.revoked",
+        target=membership,
+        changes={"warehouse": warehouse.name},
+    )
+
+
+def supplier_access_overview() -> dict[str, Any]:
+    """For the seller: supplier members with the warehouse each works for, and the warehouses one can grant."""
+    accesses = {
+        a.membership_id: a for a in SupplierAccess.objects.select_related("warehouse").order_by("warehouse__name")
+    }
+    members = list(Membership.objects.filter(role=Role.SUPPLIER).select_related("user").order_by("user__email"))
+    return {
+        "members": [(member, accesses.get(member.pk)) for member in members],
+        "warehouses": list(Warehouse.objects.filter(kind__in=HANDOFF_KINDS, is_active=True).order_by("name")),
+    }

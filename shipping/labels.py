@@ -12,21 +12,24 @@ blindly: the platform is asked first whether the order's lines already have a pa
 from __future__ import annotations
 
 import logging
+import zoneinfo
 from collections import Counter, defaultdict
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.core.files.base import ContentFile
 from django.db import transaction
-from django.db.models import F, Q, QuerySet
+from django.db.models import F, Q, QuerySet, Value
+from django.db.models.functions import Concat, Left
 from django.utils import timezone
 
 from erp.actors import Actor
 from erp.services import audit_record
 from erp.tenancy import current_organization
 from integrations.errors import PlatformError, PlatformOutcomeUnknown
-from integrations.interface import Dimensions, Weight
+from integrations.interface import Dimensions, HandoverOptions, ShipPackageRequest, TimeSlot, Weight
+from integrations.models import Store
 from integrations.services import store_client
 from integrations.tiktok.client import TikTokShopClient
 from inventory.models import Reservation, StockLevel
@@ -153,14 +156,129 @@ def _held_by_rule(purchase: LabelPurchase, decision: Decision) -> str:
     return PurchaseOutcome.FAILED
 
 
-def _existing_package(client: TikTokShopClient, purchase: LabelPurchase) -> str | None:
-    """The package the platform already has for our lines, if any (the label exists: adopt it)."""
+NOT_ARRANGED = ("", "TO_FULFILL", "CANCELLED")  # a line's package status before it is bought / shipped
+ALREADY_SHIPPED = (11006021, 21008099, 21011040)  # Ship Package: "package has been shipped"
+
+
+def _order_packages(client: TikTokShopClient, purchase: LabelPurchase, *, arranged: bool) -> list[str]:
+    """Our lines' package ids on the platform: all of them, or only those already arranged (bought, shipped)."""
     orders = client.get_orders([purchase.order.external_id])
     if not orders:
-        return None
+        return []
     wanted = set(purchase.line_ids)
-    packages = {line.package_id for line in orders[0].lines if line.line_id in wanted and line.package_id}
-    return sorted(packages)[0] if packages else None
+    return sorted(
+        {
+            line.package_id
+            for line in orders[0].lines
+            if line.line_id in wanted and line.package_id and (not arranged or line.package_status not in NOT_ARRANGED)
+        }
+    )
+
+
+def _existing_package(client: TikTokShopClient, purchase: LabelPurchase) -> str | None:
+    """The package already arranged for our lines, if any (the label exists: adopt it)."""
+    packages = _order_packages(client, purchase, arranged=True)
+    return packages[0] if packages else None
+
+
+# ------------------------------------------------------------------------------------------------- handover
+def _uses_ship_package(store: Store) -> bool:
+    """Outside the US, TikTok creates the package at payment; the seller ships it (Ship Package) instead of buying
+    one (Create Packages)."""
+    return bool(store.region) and store.region != "US"
+
+
+@dataclass(frozen=True)
+class Handover:
+    method: str | None  # PICKUP | DROP_OFF | None: the platform's default
+    why: str
+
+
+def _handover_plan(order: Order, actions: Actions | None) -> Handover:
+    if actions is not None and actions.handover_method:
+        return Handover(actions.handover_method, "the rule says so")
+    if order.warehouse is not None and order.warehouse.collections_by_tiktok:
+        return Handover("PICKUP", f"{order.warehouse.name} is on Collections by TikTok")
+    return Handover(None, "")
+
+
+def _pickup_slot(options: HandoverOptions, preference: str | None, tz_name: str) -> tuple[TimeSlot | None, str]:
+    """The slot to book: the first available one matching the rule's preference ("morning", "afternoon", "14:00",
+    "14:00-17:00", in the warehouse's time zone), else the first available one."""
+    available = [slot for slot in options.pickup_slots if slot.available is not False and slot.start]
+    if not available:
+        return None, "TikTok offered no pickup slot"
+    if preference:
+        tz = zoneinfo.ZoneInfo(tz_name)
+        wanted = preference.strip().lower()
+
+        def fits(slot: TimeSlot) -> bool:
+            start = slot.start.astimezone(tz)  # type: ignore[union-attr]
+            if wanted == "morning":
+                return start.hour < 12
+            if wanted == "afternoon":
+                return start.hour >= 12
+            return start.strftime("%H:%M") == wanted.split("-")[0].strip()
+
+        for slot in available:
+            if fits(slot):
+                return slot, f"first {preference} slot"
+        return available[0], f"no {preference} slot offered: took the first one"
+    return available[0], "first available slot"
+
+
+def _book_pickup(client: TikTokShopClient, purchase: LabelPurchase, actions: Actions | None) -> TimeSlot | None:
+    options = client.get_handover_time_slots(purchase.package_id)
+    tz_name = purchase.order.warehouse.time_zone if purchase.order.warehouse else "UTC"
+    slot, why = _pickup_slot(options, actions.pickup_slot if actions else None, tz_name)
+    reason = Concat(F("choice_reason"), Value(f"; pickup: {why}"))
+    LabelPurchase.objects.filter(pk=purchase.pk).update(
+        handover_method="PICKUP",
+        pickup_start=slot.start if slot else None,
+        pickup_end=slot.end if slot else None,
+        choice_reason=Left(reason, 300),
+    )
+    return slot
+
+
+def _ship_package(client: TikTokShopClient, purchase: LabelPurchase, decision: Decision | None) -> str:
+    """Non-US TikTok Shipping: ship the package TikTok created at payment, with the handover (and pickup slot) the
+    rule or the warehouse asks for. Shipping twice is refused by the platform; that refusal means it is done."""
+    actions = decision.actions if decision else None
+    packages = _order_packages(client, purchase, arranged=False)
+    if not packages:
+        raise PlatformError("tiktok", 21011037, "TikTok has not created this order's package yet")
+    package_id = packages[0]
+    handover = _handover_plan(purchase.order, actions)
+    LabelPurchase.objects.filter(pk=purchase.pk).update(
+        package_id=package_id,
+        handover_method=handover.method or "",
+        decision=decision_record(
+            decision=decision, services=(), chosen=None, reason="TikTok assigns the carrier (Ship Package)"
+        ),
+        choice_reason=f"TikTok assigns the carrier; handover {handover.method or 'as set in Seller Center'}"
+        + (f" ({handover.why})" if handover.why else ""),
+    )
+    purchase.package_id = package_id
+    slot = _book_pickup(client, purchase, actions) if handover.method == "PICKUP" else None
+    try:
+        client.ship_package(ShipPackageRequest(package_id, handover_method=handover.method, pickup_slot=slot))
+    except PlatformError as error:
+        if error.code not in ALREADY_SHIPPED:
+            raise
+        return _adopt(client, purchase, package_id)
+    package = client.get_package(package_id)
+    _record_purchased(
+        purchase,
+        package_id=package_id,
+        adopted=False,
+        price=None,  # billed by TikTok through the settlement, not quoted here
+        currency="",
+        tracking=package.tracking_number,
+        service_name=package.delivery_option_name,
+        carrier=package.carrier_name,
+    )
+    return PurchaseOutcome.BOUGHT
 
 
 def _record_purchased(
@@ -257,6 +375,8 @@ def _submit(client: TikTokShopClient, purchase: LabelPurchase, *, look_first: bo
         actions = decision.actions if decision else None
         if actions is not None and actions.hold_for_review:
             return _held_by_rule(purchase, decision)
+        if _uses_ship_package(purchase.store):
+            return _ship_package(client, purchase, decision)
         weight, dimensions = _package(purchase.order, actions)
         options = client.get_eligible_shipping_services(
             purchase.order.external_id, line_ids=purchase.line_ids, weight=weight, dimensions=dimensions
@@ -304,6 +424,14 @@ def _submit(client: TikTokShopClient, purchase: LabelPurchase, *, look_first: bo
         service_name=bought.name if bought else "",
         carrier=bought.carrier_name if bought else "",
     )
+    if _handover_plan(purchase.order, actions).method == "PICKUP":
+        # US Collections by TikTok (or a rule asking for pickup): the label is bought; note the truck's window so
+        # the warehouse knows when it comes. Failing to read the slots never un-buys the label.
+        purchase.package_id = label.package_id
+        try:
+            _book_pickup(client, purchase, actions)
+        except PlatformError as error:
+            log.warning("pickup slots for package %s: %s", label.package_id, error)
     return PurchaseOutcome.BOUGHT
 
 
@@ -509,3 +637,89 @@ def batch_settled_after(*, purchase_id: object) -> object | None:
         Q(state__in=[PurchaseState.PENDING, PurchaseState.SUBMITTING]) | Q(state=PurchaseState.PURCHASED, label_pdf="")
     )
     return None if unsettled.exists() else batch_id
+
+
+# ------------------------------------------------------------------------------- lost messages: resumed from rows
+# Redis keeps nothing on disk: when the broker restarts, every queued and unacknowledged message is gone, and with it
+# the task that would have bought a waiting label, stored a bought label's PDF or handed a settled batch's labels to
+# its suppliers. Beat (`shipping.labels_resume_lost`) finds that work in the rows and sends it again. Every task it
+# sends is safe to run twice, so a resend that crosses a message that was not lost after all does no harm
+# (docs/adr/0007-label-purchase.md "Lost messages"). Rows left SUBMITTING are not resent: reconciliation owns them.
+RESUME_AFTER = timedelta(minutes=2)  # longer than a message waits behind a large batch on a healthy queue
+RESUME_LIMIT = 500  # per kind and sweep, oldest first: a larger backlog is resent over the next sweeps
+
+
+class LostWork:
+    PURCHASE = "purchase"  # PENDING, unclaimed: its `shipping.labels_purchase` message is gone
+    DOCUMENT = "document"  # PURCHASED without its stored PDF: its `shipping.documents_fetch_label` message is gone
+    HANDOFFS = "handoffs"  # a settled batch whose suppliers' labels are in no handoff: `handoffs_prepare` is gone
+
+
+@dataclass(frozen=True)
+class Lost:
+    kind: str
+    organization_id: object
+    target_id: object  # the purchase; for HANDOFFS, the batch
+    seen_at: datetime  # `updated_at` as the sweep read it (HANDOFFS: the newest of the batch's waiting labels)
+
+
+# The same test as `batch_settled_after`: something in the batch is still waiting, being bought, or lacks its PDF.
+_UNSETTLED = Q(state__in=[PurchaseState.PENDING, PurchaseState.SUBMITTING]) | Q(
+    state=PurchaseState.PURCHASED, label_pdf=""
+)
+
+
+def work_lost(*, grace: timedelta = RESUME_AFTER, limit: int = RESUME_LIMIT) -> list[Lost]:
+    """Label work nobody has touched for `grace`, for beat (all tenants): purchases still PENDING, bought labels
+    without their PDF, settled batches whose labels for supplier and 3PL warehouses are in no handoff yet. A row
+    still legitimately queued is rarely this old, and `lost_work_claim` moves `updated_at` on when it is resent, so
+    no row is sent more than once per `grace`."""
+    from django.db.models import Exists, Max, OuterRef
+
+    from shipping.handoffs import HANDOFF_KINDS  # shipping.handoffs builds on this module
+
+    cutoff = timezone.now() - grace
+    old = LabelPurchase.unscoped.filter(updated_at__lt=cutoff)
+    columns = ("organization_id", "pk", "updated_at")
+    lost = [
+        Lost(LostWork.PURCHASE, organization_id, pk, seen_at)
+        for organization_id, pk, seen_at in old.filter(state=PurchaseState.PENDING)
+        .order_by("updated_at")
+        .values_list(*columns)[:limit]
+    ]
+    lost += [
+        Lost(LostWork.DOCUMENT, organization_id, pk, seen_at)
+        for organization_id, pk, seen_at in old.filter(state=PurchaseState.PURCHASED, label_pdf="")
+        .order_by("updated_at")
+        .values_list(*columns)[:limit]
+    ]
+    unsettled = LabelPurchase.unscoped.filter(_UNSETTLED, batch_id=OuterRef("batch_id"))
+    waiting = (
+        old.filter(
+            state=PurchaseState.PURCHASED,
+            batch__isnull=False,
+            handoff_item__isnull=True,
+            order__warehouse__kind__in=HANDOFF_KINDS,
+        )
+        .exclude(label_pdf="")
+        .exclude(Exists(unsettled))
+        .values("organization_id", "batch_id")
+        .annotate(seen_at=Max("updated_at"))
+        .order_by("seen_at")[:limit]
+    )
+    lost += [Lost(LostWork.HANDOFFS, row["organization_id"], row["batch_id"], row["seen_at"]) for row in waiting]
+    return lost
+
+
+def lost_work_claim(*, lost: Lost) -> bool:
+    """Take the resend of this work: move `updated_at` on, but only where the rows are still as the sweep read them
+    (still waiting, untouched since). One sweep wins; the work is not resent for another grace period; work that
+    moved on in the meantime (a worker claimed the purchase, the PDF was stored) is left alone."""
+    rows = LabelPurchase.unscoped.filter(updated_at__lte=lost.seen_at)
+    if lost.kind == LostWork.PURCHASE:
+        rows = rows.filter(pk=lost.target_id, state=PurchaseState.PENDING)
+    elif lost.kind == LostWork.DOCUMENT:
+        rows = rows.filter(pk=lost.target_id, state=PurchaseState.PURCHASED, label_pdf="")
+    else:
+        rows = rows.filter(batch_id=lost.target_id, state=PurchaseState.PURCHASED, handoff_item__isnull=True)
+    return bool(rows.update(updated_at=timezone.now()))

@@ -21,6 +21,7 @@ urlpatterns = [
     ),
     path("handoffs/", views_handoffs.HandoffsView.as_view(), name="shipping_handoffs"),
     path("handoffs/<uuid:pk>/", views_handoffs.HandoffDetailView.as_view(), name="shipping_handoff"),
+    path("handoffs/access/", views_handoffs.SupplierAccessView.as_view(), name="shipping_supplier_access"),
     path("rules/", views_rules.RulesListView.as_view(), name="shipping_rules"),
     path("rules/new/", views_rules.RuleFormView.as_view(), name="shipping_rule_create"),
     path("rules/reorder/", views_rules.RulesReorderView.as_view(), name="shipping_rules_reorder"),

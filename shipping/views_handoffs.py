@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -17,9 +18,11 @@ from django.views import View
 from django.views.generic import TemplateView
 
 from erp.actors import Actor
-from erp.roles import Perm
+from erp.models import Membership
+from erp.roles import Perm, Role
 from erp.tenancy import organization_scope
 from erp.views_base import OrganizationViewMixin
+from inventory.models import Warehouse
 from shipping import documents, handoffs
 from shipping.models import Handoff, SupplierAccess
 
@@ -141,12 +144,42 @@ class HandoffLinkView(View):
 
 # ---------------------------------------------------------------------------------------------- seller's view
 class HandoffsView(OrganizationViewMixin, TemplateView):
-    """Every handoff: sent, acknowledged, handed over n/m, late against the platform's ship-by."""
+    """Every handoff: sent, acknowledged, handed over n/m, late against the platform's ship-by; and who at each
+    supplier may work them."""
 
     template_name = "shipping/handoffs.html"
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
-        return super().get_context_data(handoffs=handoffs.handoffs_list()[:200], **kwargs)
+        return super().get_context_data(
+            handoffs=handoffs.handoffs_list()[:200],
+            access=handoffs.supplier_access_overview(),
+            **kwargs,
+        )
+
+
+class SupplierAccessView(OrganizationViewMixin, View):
+    """Grant (or move) a supplier member's access to one supplier or 3PL warehouse, or revoke it."""
+
+    write_permission = Perm.MEMBERS_MANAGE
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        membership = get_object_or_404(Membership.objects.select_related("user"), pk=request.POST.get("member"))
+        if request.POST.get("action") == "revoke":
+            access = get_object_or_404(SupplierAccess.objects.select_related("warehouse"), membership=membership)
+            handoffs.supplier_access_revoke(access=access, actor=request.actor)
+            messages.success(request, f"{membership.user.email} no longer sees {access.warehouse.name}'s handoffs.")
+            return redirect("shipping_handoffs")
+        if membership.role != Role.SUPPLIER:
+            messages.error(request, f"{membership.user.email} is not a supplier member: invite them as Supplier.")
+            return redirect("shipping_handoffs")
+        warehouse = get_object_or_404(Warehouse.objects, pk=request.POST.get("warehouse"))
+        try:
+            handoffs.supplier_access_grant(membership=membership, warehouse=warehouse, actor=request.actor)
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(request, f"{membership.user.email} now sees {warehouse.name}'s handoffs, and only those.")
+        return redirect("shipping_handoffs")
 
 
 class HandoffDetailView(OrganizationViewMixin, TemplateView):

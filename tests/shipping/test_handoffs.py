@@ -21,7 +21,7 @@ from erp.roles import Role
 from erp.tenancy import organization_scope
 from inventory.models import Warehouse, WarehouseKind
 from shipping import handoffs
-from shipping.models import Handoff, HandoffItem, LabelBatch, LabelPurchase, PurchaseState
+from shipping.models import Handoff, HandoffItem, LabelBatch, LabelPurchase, PurchaseState, SupplierAccess
 from shipping.tasks import handoffs_alert_unacknowledged, handoffs_prepare
 from tests.factories import (
     LabelBatchFactory,
@@ -242,3 +242,41 @@ def test_unacknowledged_handoff_alerts_owners_and_admins_once(
     assert len(mail.outbox) == 1
     assert set(mail.outbox[0].to) == owners
     assert "Shenzhen Sun" in mail.outbox[0].subject
+
+
+@pytest.mark.django_db
+def test_the_seller_gives_a_supplier_member_one_warehouse_moves_and_revokes_it(
+    tenant: Any, world: dict[str, Any]
+) -> None:
+    supplier = MembershipFactory(organization=tenant.organization, role=Role.SUPPLIER)
+    operator = MembershipFactory(organization=tenant.organization, role=Role.OPERATOR)
+    page = tenant.client.get("/shipping/handoffs/").content.decode()
+    assert supplier.user.email in page
+    assert "No warehouse yet: sees nothing" in page
+
+    url = "/shipping/handoffs/access/"
+    grant = {"member": str(supplier.pk), "warehouse": str(world["s1"].pk), "action": "grant"}
+    assert tenant.client.post(url, grant).status_code == 302
+    portal = Client()
+    portal.force_login(supplier.user)
+    assert "Shenzhen Sun" in portal.get("/supplier/").content.decode()
+
+    tenant.client.post(url, grant | {"warehouse": str(world["tpl"].pk)})  # moved: one warehouse per member
+    with organization_scope(tenant.organization):
+        assert SupplierAccess.objects.get(membership=supplier).warehouse == world["tpl"]
+    refused = tenant.client.post(url, grant | {"member": str(operator.pk)}, follow=True).content.decode()
+    assert "is not a supplier member" in refused
+    own = WarehouseFactory(organization=tenant.organization, kind=WarehouseKind.OWN)
+    refused = tenant.client.post(url, grant | {"warehouse": str(own.pk)}, follow=True).content.decode()
+    assert "Only a supplier or 3PL warehouse has handoffs." in refused
+
+    tenant.client.post(url, {"member": str(supplier.pk), "action": "revoke"})
+    with organization_scope(tenant.organization):
+        assert not SupplierAccess.objects.filter(membership=supplier).exists()
+        assert [
+            a
+            for a, _ in AuditEntry.objects.filter(action__startswith="supplier_access.")
+            .values_list("action", "actor_label")
+            .order_by("created_at")
+        ] == ["supplier_access.granted", "supplier_access.granted", "supplier_access.revoked"]
+    assert "Shenzhen Sun" not in portal.get("/supplier/").content.decode()

@@ -1,0 +1,105 @@
+"""How the parcel leaves: outside the US the seller ships the package TikTok created (Ship Package) with the rule's
+handover method and pickup slot; a Collections by TikTok warehouse books pickup. Checked against the sandbox's own
+view of the package."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from erp.tenancy import organization_scope
+from integrations.models import Store
+from inventory.models import WarehouseKind
+from orders.models import Order
+from orders.services import store_sync
+from shipping import labels
+from shipping.models import LabelPurchase, PurchaseState
+from tests.factories import LogisticsRuleFactory, WarehouseFactory
+from tests.shipping.test_labels import execute, ledger, request, shippable
+
+
+def connected(tenant: Any, tiktok: Any, seller: str, store_name: str) -> Store:
+    tiktok.connect(tenant.client, seller_name=seller)
+    store = Store.unscoped.select_related("authorization").get(name=store_name)
+    with organization_scope(tenant.organization):
+        store_sync(store=store)
+    return store
+
+
+def platform_package(tiktok: Any, order: Order) -> dict[str, Any]:
+    return tiktok.control("GET", f"orders/{order.external_id}")
+
+
+@pytest.mark.django_db
+def test_outside_the_us_the_package_is_shipped_with_the_rules_pickup_slot(tenant: Any, tiktok: Any) -> None:
+    store = connected(tenant, tiktok, "Dropline Demo UK", "Dropline UK")
+    order = shippable(store)[0]
+    LogisticsRuleFactory(
+        organization=tenant.organization, actions={"handover_method": "PICKUP", "pickup_slot": "afternoon"}
+    )
+    purchase = request(store, order)
+    assert execute(store, purchase) == labels.PurchaseOutcome.BOUGHT
+    purchase.refresh_from_db()
+    assert purchase.state == PurchaseState.PURCHASED
+    assert purchase.handover_method == "PICKUP"
+    assert purchase.pickup_start.hour == 13  # the sandbox offers 09-12 and 13-17 UTC: the afternoon one
+    assert purchase.tracking_number
+    assert "pickup: first afternoon slot" in purchase.choice_reason
+    assert ledger(tiktok, order) == []  # nothing bought through Create Packages: TikTok made the package
+    view = platform_package(tiktok, order)
+    assert view["status"] == "AWAITING_COLLECTION"
+    with organization_scope(tenant.organization):
+        package = labels.store_client(store).get_package(purchase.package_id)
+    assert package.handover_method == "PICKUP"
+    assert package.pickup_slot.start == purchase.pickup_start
+    assert package.tracking_number == purchase.tracking_number
+
+    # Our record is lost after the platform shipped it: the retry looks first and adopts, it never ships again.
+    LabelPurchase.unscoped.filter(pk=purchase.pk).update(state=PurchaseState.PENDING, package_id="")
+    assert execute(store, purchase) == labels.PurchaseOutcome.ADOPTED
+    purchase.refresh_from_db()
+    assert purchase.package_id == package.package_id
+    assert purchase.adopted
+
+
+@pytest.mark.django_db
+def test_drop_off_books_no_slot_and_a_second_ship_is_taken_as_done(tenant: Any, tiktok: Any) -> None:
+    store = connected(tenant, tiktok, "Dropline Demo UK", "Dropline UK")
+    first, second = shippable(store, 2)
+    LogisticsRuleFactory(organization=tenant.organization, actions={"handover_method": "DROP_OFF"})
+    purchase = request(store, first)
+    assert execute(store, purchase) == labels.PurchaseOutcome.BOUGHT
+    purchase.refresh_from_db()
+    assert (purchase.handover_method, purchase.pickup_start) == ("DROP_OFF", None)
+
+    # Shipped behind our back (in Seller Center) while our row waited: the platform's "already shipped" is adopted.
+    other = request(store, second)
+    with organization_scope(tenant.organization):
+        client = labels.store_client(store)
+        package_id = labels._order_packages(client, other, arranged=False)[0]
+        client.ship_package(labels.ShipPackageRequest(package_id, handover_method="DROP_OFF"))
+    assert execute(store, other) == labels.PurchaseOutcome.ADOPTED
+
+
+@pytest.mark.django_db
+def test_a_collections_by_tiktok_warehouse_books_the_trucks_pickup_window(tenant: Any, tiktok: Any) -> None:
+    store = connected(tenant, tiktok, "Dropline Demo US", "Dropline Home US")
+    order = shippable(store)[0]
+    with organization_scope(tenant.organization):
+        cbt = WarehouseFactory(
+            organization=tenant.organization,
+            name="Ontario CBT",
+            kind=WarehouseKind.OWN,
+            collections_by_tiktok=True,
+            time_zone="America/Los_Angeles",
+        )
+    Order.unscoped.filter(pk=order.pk).update(warehouse=cbt)
+    purchase = request(store, order)
+    assert execute(store, purchase) == labels.PurchaseOutcome.BOUGHT
+    purchase.refresh_from_db()
+    assert len(ledger(tiktok, order)) == 1  # the US label is bought once, as always
+    assert purchase.handover_method == "PICKUP"
+    assert purchase.pickup_start is not None
+    assert purchase.pickup_end > purchase.pickup_start
+    assert "pickup: first available slot" in purchase.choice_reason

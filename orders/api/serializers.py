@@ -31,6 +31,10 @@ class OrderListOutput(serializers.ModelSerializer):
     store = OrderStoreOutput()
     status_label = serializers.CharField(source="get_status_display")
     open_holds = serializers.SerializerMethodField(help_text="Open holds (empty unless `is_held`).")
+    warehouse_id = serializers.UUIDField(
+        read_only=True, allow_null=True, help_text="The warehouse it ships from (routing); null until routed."
+    )
+    tags = serializers.ListField(child=serializers.CharField(), read_only=True, help_text="Tags set by rules.")
     is_fulfilled_by_platform = serializers.SerializerMethodField(help_text="TikTok ships it: nothing to do.")
     is_seller_shipping = serializers.SerializerMethodField(
         help_text="The seller ships on their own label (legacy; not compliant after the 2026 policy)."
@@ -60,6 +64,8 @@ class OrderListOutput(serializers.ModelSerializer):
             "is_fulfilled_by_platform",
             "is_seller_shipping",
             "platform_warehouse_id",
+            "warehouse_id",
+            "tags",
             "carrier_name",
             "tracking_number",
         ]

@@ -137,3 +137,19 @@ def organizations_with_unrouted_orders() -> list[object]:
     """For beat (all tenants): organizations with an order ready to route that no task has routed (a lost message,
     or an order released from a hold since)."""
     return list(_ready_to_route(Order.unscoped.all()).values_list("organization_id", flat=True).distinct())
+
+
+def orders_route_again(*, actor: Actor) -> RoutingResult:
+    """A person asks: apply the rules as they are now to every open order that has no label yet (rules changed
+    after those orders were routed). Orders with a label, held or shipped are left alone."""
+    again = (
+        Order.objects.filter(status=OrderStatus.AWAITING_SHIPMENT, is_held=False, shipping_type="TIKTOK")
+        .exclude(fulfillment_type="FULFILLMENT_BY_TIKTOK")
+        .exclude(pk__in=LabelPurchase.objects.values("order_id"))
+    )
+    with transaction.atomic():
+        reset = again.filter(routed_at__isnull=False).update(routed_at=None)
+        audit_record(
+            organization=current_organization(), actor=actor, action="rules.applied", changes={"orders": reset}
+        )
+    return orders_route()

@@ -25,6 +25,7 @@ urlpatterns = [
     path("rules/", views_rules.RulesListView.as_view(), name="shipping_rules"),
     path("rules/new/", views_rules.RuleFormView.as_view(), name="shipping_rule_create"),
     path("rules/reorder/", views_rules.RulesReorderView.as_view(), name="shipping_rules_reorder"),
+    path("rules/apply/", views_rules.RulesApplyView.as_view(), name="shipping_rules_apply"),
     path("rules/test/", views_rules.RuleTestView.as_view(), name="shipping_rules_test"),
     path("rules/<uuid:pk>/", views_rules.RuleFormView.as_view(), name="shipping_rule"),
     path("rules/<uuid:pk>/move/", views_rules.RuleMoveView.as_view(), name="shipping_rule_move"),

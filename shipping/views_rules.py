@@ -19,6 +19,7 @@ from erp.roles import Perm
 from erp.views_base import OrganizationViewMixin
 from integrations.models import Store
 from inventory.models import Warehouse
+from shipping import routing
 from shipping.models import LogisticsRule
 from shipping.rules import Conditions, rule_save, rule_test, rules_reorder
 
@@ -264,6 +265,24 @@ class RulesListView(OrganizationViewMixin, TemplateView):
             when, then = rule_summary(rule, stores, warehouses)
             rows.append({"rule": rule, "when": when, "then": then})
         return super().get_context_data(rows=rows, **kwargs)
+
+
+class RulesApplyView(OrganizationViewMixin, View):
+    """Apply the rules as they are now to the open orders that have no label yet."""
+
+    write_permission = Perm.RULES_MANAGE
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        result = routing.orders_route_again(actor=request.actor)
+        parts = [f"{result.moved} moved to the rule's warehouse"]
+        if result.not_moved:
+            parts.append(f"{len(result.not_moved)} could not move (see each order's history)")
+        if result.tagged:
+            parts.append(f"{result.tagged} tagged")
+        if result.auto_buy:
+            parts.append(f"{result.auto_buy} labels being bought")
+        messages.success(request, f"Rules applied to {result.routed} open order(s): {', '.join(parts)}.")
+        return redirect("shipping_rules")
 
 
 class RuleFormView(OrganizationViewMixin, View):

@@ -18,6 +18,7 @@ from orders.services import orders_imported
 from shipping import routing
 from shipping.models import LabelPurchase
 from tests.factories import (
+    LabelPurchaseFactory,
     ListingFactory,
     LogisticsRuleFactory,
     OrderFactory,
@@ -173,3 +174,22 @@ def test_an_import_routes_its_orders_once_committed(org: Organization, django_ca
     assert len(callbacks) == 1
     order.refresh_from_db()
     assert order.routed_at is not None
+
+
+@pytest.mark.django_db
+def test_applying_changed_rules_reroutes_open_orders_without_a_label(tenant: Any, shop: dict[str, Any]) -> None:
+    org = tenant.organization
+    waiting = reserved_order(shop)
+    labelled = reserved_order(shop)
+    routing.orders_route()  # no rule yet: both stay at Home
+    LabelPurchaseFactory(organization=org, order=labelled)
+    LogisticsRuleFactory(organization=org, actions={"warehouse_id": str(shop["tpl"].pk)})
+    assert routing.orders_route().routed == 0  # routed once: a new rule alone changes nothing
+
+    response = tenant.client.post("/shipping/rules/apply/", follow=True)
+    assert "Rules applied to 1 open order(s): 1 moved to the rule&#x27;s warehouse." in response.content.decode()
+    waiting.refresh_from_db()
+    labelled.refresh_from_db()
+    assert waiting.warehouse == shop["tpl"]
+    assert labelled.warehouse == shop["home"]  # its label is bought from Home: never moved under it
+    assert AuditEntry.objects.get(action="rules.applied").changes == {"orders": 1}

@@ -43,6 +43,8 @@ log = logging.getLogger(__name__)
 # A SUBMITTING row untouched for this long belongs to a worker that died (the HTTP read timeout is 30 s).
 STALE_AFTER = timedelta(seconds=90)
 ALREADY_PURCHASED = 21022025
+ALREADY_SHIPPED = (11006021, 21008099, 21011040)  # Ship Package: "package has been shipped"
+NOT_ARRANGED = ("", "TO_FULFILL", "CANCELLED")  # a line's package status before it is bought / shipped
 
 # What a person does about each refusal; the platform's code and message are kept beside it.
 FIXES: dict[int, str] = {
@@ -69,7 +71,12 @@ class PurchaseOutcome:
 
 # ----------------------------------------------------------------------------------------------- requesting
 def _lines_to_ship(order: Order) -> list[str]:
-    return sorted(OrderLine.objects.filter(order=order, is_cancelled=False).values_list("external_id", flat=True))
+    """The lines still to ship: a partially shipped order's shipped lines already have their package."""
+    return sorted(
+        OrderLine.objects.filter(order=order, is_cancelled=False)
+        .filter(package_status__in=NOT_ARRANGED)
+        .values_list("external_id", flat=True)
+    )
 
 
 def label_purchase_request(*, order: Order, batch: LabelBatch | None = None) -> LabelPurchase:
@@ -154,10 +161,6 @@ def _held_by_rule(purchase: LabelPurchase, decision: Decision) -> str:
         updated_at=timezone.now(),
     )
     return PurchaseOutcome.FAILED
-
-
-NOT_ARRANGED = ("", "TO_FULFILL", "CANCELLED")  # a line's package status before it is bought / shipped
-ALREADY_SHIPPED = (11006021, 21008099, 21011040)  # Ship Package: "package has been shipped"
 
 
 def _order_packages(client: TikTokShopClient, purchase: LabelPurchase, *, arranged: bool) -> list[str]:

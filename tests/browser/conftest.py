@@ -11,6 +11,10 @@ from typing import Any
 import pytest
 from django.conf import settings
 
+from sandboxes.tiktok.app import TikTokSandbox
+from sandboxes.tiktok.config import SandboxConfig
+from sandboxes.tiktok.server import start_in_thread
+
 CHROMIUM = os.environ.get("DROPLINE_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 ARTIFACTS = Path(settings.BASE_DIR) / "test-artifacts"
 
@@ -64,3 +68,20 @@ def screenshot(page: Any, name: str) -> Path:
     path = ARTIFACTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+@pytest.fixture
+def platform(live_server: Any, settings: Any) -> Iterator[TikTokSandbox]:
+    """The TikTok sandbox as a real server, with the live server as its OAuth redirect."""
+    sandbox = TikTokSandbox(
+        SandboxConfig(
+            app_key=settings.TIKTOK_APP_KEY,
+            app_secret=settings.TIKTOK_APP_SECRET,
+            redirect_uri=f"{live_server.url}/stores/tiktok/callback/",
+        )
+    )
+    server, base_url = start_in_thread(sandbox, port=0)
+    settings.TIKTOK_API_BASE_URL = settings.TIKTOK_AUTH_BASE_URL = base_url
+    settings.TIKTOK_AUTHORIZE_URL = f"{base_url}/open/authorize"
+    yield sandbox
+    server.shutdown()

@@ -14,7 +14,7 @@ from pypdf import PdfReader
 from erp.actors import Actor
 from erp.tenancy import organization_scope
 from integrations.models import Store
-from orders.models import HoldReason, Order, OrderStatus
+from orders.models import HoldReason, Order, OrderLine, OrderStatus
 from orders.services import store_sync
 from shipping import labels
 from shipping.models import LabelPurchase, PurchaseState
@@ -200,3 +200,17 @@ def test_a_hold_for_review_rule_buys_nothing(shop: Store, tiktok: Any) -> None:
     assert purchase.error_code == "review"
     assert "Check big spenders" in purchase.error_message
     assert ledger(tiktok, order) == []
+
+
+@pytest.mark.django_db
+def test_a_partially_shipped_order_buys_a_label_for_its_remaining_lines_only(shop: Store, tiktok: Any) -> None:
+    order = Order.unscoped.filter(store=shop, status=OrderStatus.PARTIALLY_SHIPPING).first()
+    assert order is not None, "the sandbox seeds a partially shipped order"
+    lines = OrderLine.unscoped.filter(order=order, is_cancelled=False)
+    remaining = set(lines.filter(package_status="TO_FULFILL").values_list("external_id", flat=True))
+    assert remaining
+    assert remaining != set(lines.values_list("external_id", flat=True))
+    purchase = request(shop, order)
+    assert set(purchase.line_ids) == remaining
+    assert execute(shop, purchase) == labels.PurchaseOutcome.BOUGHT
+    assert len(ledger(tiktok, order)) == 1

@@ -43,14 +43,24 @@ app.conf.update(
     task_time_limit=300,
     worker_max_tasks_per_child=1000,
     broker_connection_retry_on_startup=True,
+    # A broker restart or outage must not end a worker: it reconnects for as long as it takes (Celery's default stops
+    # retrying after 100 attempts, about 47 minutes of back-off). What the restart lost, beat resends from the rows.
+    broker_connection_retry=True,
+    broker_connection_max_retries=None,
+    # A task running when the connection drops finishes and records its result (a bought label is recorded).
+    # Cancelling it (Celery 6's planned default) would cut a purchase off mid-call, leave it SUBMITTING for
+    # reconciliation, and count on a redelivery that a Redis keeping nothing on disk cannot give.
+    worker_cancel_long_running_tasks_on_connection_loss=False,
     worker_hijack_root_logger=False,
     timezone="UTC",
     beat_schedule={
         "heartbeat": {"task": "erp.heartbeat", "schedule": 30.0},
         "invitations-expire": {"task": "erp.invitations_expire", "schedule": crontab(minute=17)},
         "shipping-labels-reconcile-stuck": {"task": "shipping.labels_reconcile_stuck", "schedule": 30.0},
+        "shipping-labels-resume-lost": {"task": "shipping.labels_resume_lost", "schedule": 60.0},
         "shipping-orders-route-pending": {"task": "shipping.orders_route_pending", "schedule": 60.0},
         "shipping-handoffs-alert-unacknowledged": {"task": "shipping.handoffs_alert_unacknowledged", "schedule": 900.0},
+        "shipping-at-risk-check": {"task": "shipping.at_risk_check", "schedule": 300.0},
         "inventory-low-stock-check": {"task": "inventory.low_stock_check", "schedule": 600.0},
         "idempotency-keys-expire": {"task": "erp.idempotency_keys_expire", "schedule": crontab(minute=23)},
         "orders-sync-due-stores": {"task": "orders.sync_due_stores", "schedule": 15.0},

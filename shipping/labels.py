@@ -12,7 +12,6 @@ blindly: the platform is asked first whether the order's lines already have a pa
 from __future__ import annotations
 
 import logging
-import zoneinfo
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -28,7 +27,7 @@ from erp.actors import Actor
 from erp.services import audit_record
 from erp.tenancy import current_organization
 from integrations.errors import PlatformError, PlatformOutcomeUnknown
-from integrations.interface import Dimensions, HandoverOptions, ShipPackageRequest, TimeSlot, Weight
+from integrations.interface import Dimensions, ShipPackageRequest, TimeSlot, Weight
 from integrations.models import Store
 from integrations.services import store_client
 from integrations.tiktok.client import TikTokShopClient
@@ -36,6 +35,7 @@ from inventory.models import Reservation, StockLevel
 from orders.models import Order, OrderLine, OrderStatus
 from shipping.documents import BatchOrder, PickLine, picking_order
 from shipping.models import LabelBatch, LabelPurchase, LogisticsRule, PurchaseState
+from shipping.pickup import Handover, handover_for, pickup_slot_for
 from shipping.rules import Actions, Decision, choose_service, decision_record, facts_for, first_match
 
 log = logging.getLogger(__name__)
@@ -58,6 +58,8 @@ FIXES: dict[int, str] = {
     21011006: "The order has already shipped.",
 }
 RETRY_LATER = "Temporary problem at TikTok: Dropline retries automatically."
+MAX_AUTO_ATTEMPTS = 5  # a temporary failure is retried by beat (labels_resume_lost) until this many attempts
+GAVE_UP = "TikTok kept failing for this order: use Retry failed once TikTok works again."
 
 
 class PurchaseOutcome:
@@ -191,49 +193,14 @@ def _uses_ship_package(store: Store) -> bool:
     return bool(store.region) and store.region != "US"
 
 
-@dataclass(frozen=True)
-class Handover:
-    method: str | None  # PICKUP | DROP_OFF | None: the platform's default
-    why: str
-
-
-def _handover_plan(order: Order, actions: Actions | None) -> Handover:
-    if actions is not None and actions.handover_method:
-        return Handover(actions.handover_method, "the rule says so")
-    if order.warehouse is not None and order.warehouse.collections_by_tiktok:
-        return Handover("PICKUP", f"{order.warehouse.name} is on Collections by TikTok")
-    return Handover(None, "")
-
-
-def _pickup_slot(options: HandoverOptions, preference: str | None, tz_name: str) -> tuple[TimeSlot | None, str]:
-    """The slot to book: the first available one matching the rule's preference ("morning", "afternoon", "14:00",
-    "14:00-17:00", in the warehouse's time zone), else the first available one."""
-    available = [slot for slot in options.pickup_slots if slot.available is not False and slot.start]
-    if not available:
-        return None, "TikTok offered no pickup slot"
-    if preference:
-        tz = zoneinfo.ZoneInfo(tz_name)
-        wanted = preference.strip().lower()
-
-        def fits(slot: TimeSlot) -> bool:
-            start = slot.start.astimezone(tz)  # type: ignore[union-attr]
-            if wanted == "morning":
-                return start.hour < 12
-            if wanted == "afternoon":
-                return start.hour >= 12
-            return start.strftime("%H:%M") == wanted.split("-")[0].strip()
-
-        for slot in available:
-            if fits(slot):
-                return slot, f"first {preference} slot"
-        return available[0], f"no {preference} slot offered: took the first one"
-    return available[0], "first available slot"
-
-
-def _book_pickup(client: TikTokShopClient, purchase: LabelPurchase, actions: Actions | None) -> TimeSlot | None:
-    options = client.get_handover_time_slots(purchase.package_id)
-    tz_name = purchase.order.warehouse.time_zone if purchase.order.warehouse else "UTC"
-    slot, why = _pickup_slot(options, actions.pickup_slot if actions else None, tz_name)
+def _book_pickup(client: TikTokShopClient, purchase: LabelPurchase, handover: Handover) -> TimeSlot | None:
+    warehouse = purchase.order.warehouse
+    slot, why = pickup_slot_for(
+        client=client,
+        package_id=purchase.package_id,
+        preference=handover.slot_preference,
+        time_zone=warehouse.time_zone if warehouse else "UTC",
+    )
     reason = Concat(F("choice_reason"), Value(f"; pickup: {why}"))
     LabelPurchase.objects.filter(pk=purchase.pk).update(
         handover_method="PICKUP",
@@ -252,7 +219,7 @@ def _ship_package(client: TikTokShopClient, purchase: LabelPurchase, decision: D
     if not packages:
         raise PlatformError("tiktok", 21011037, "TikTok has not created this order's package yet")
     package_id = packages[0]
-    handover = _handover_plan(purchase.order, actions)
+    handover = handover_for(purchase.order, actions)
     LabelPurchase.objects.filter(pk=purchase.pk).update(
         package_id=package_id,
         handover_method=handover.method or "",
@@ -263,7 +230,7 @@ def _ship_package(client: TikTokShopClient, purchase: LabelPurchase, decision: D
         + (f" ({handover.why})" if handover.why else ""),
     )
     purchase.package_id = package_id
-    slot = _book_pickup(client, purchase, actions) if handover.method == "PICKUP" else None
+    slot = _book_pickup(client, purchase, handover) if handover.method == "PICKUP" else None
     try:
         client.ship_package(ShipPackageRequest(package_id, handover_method=handover.method, pickup_slot=slot))
     except PlatformError as error:
@@ -339,7 +306,10 @@ def _adopt(client: TikTokShopClient, purchase: LabelPurchase, package_id: str) -
 
 def _fail(purchase: LabelPurchase, error: PlatformError) -> str:
     code = error.code if isinstance(error.code, int) else 0
-    fix = RETRY_LATER if error.retryable else FIXES.get(code, "Check the order in TikTok Seller Center, then retry.")
+    if error.retryable:
+        fix = RETRY_LATER if purchase.attempts < MAX_AUTO_ATTEMPTS else GAVE_UP
+    else:
+        fix = FIXES.get(code, "Check the order in TikTok Seller Center, then retry.")
     LabelPurchase.objects.filter(pk=purchase.pk).update(
         state=PurchaseState.FAILED,
         submitting_since=None,
@@ -427,12 +397,13 @@ def _submit(client: TikTokShopClient, purchase: LabelPurchase, *, look_first: bo
         service_name=bought.name if bought else "",
         carrier=bought.carrier_name if bought else "",
     )
-    if _handover_plan(purchase.order, actions).method == "PICKUP":
+    handover = handover_for(purchase.order, actions)
+    if handover.method == "PICKUP":
         # US Collections by TikTok (or a rule asking for pickup): the label is bought; note the truck's window so
         # the warehouse knows when it comes. Failing to read the slots never un-buys the label.
         purchase.package_id = label.package_id
         try:
-            _book_pickup(client, purchase, actions)
+            _book_pickup(client, purchase, handover)
         except PlatformError as error:
             log.warning("pickup slots for package %s: %s", label.package_id, error)
     return PurchaseOutcome.BOUGHT
@@ -648,7 +619,7 @@ def batch_settled_after(*, purchase_id: object) -> object | None:
 # its suppliers. Beat (`shipping.labels_resume_lost`) finds that work in the rows and sends it again. Every task it
 # sends is safe to run twice, so a resend that crosses a message that was not lost after all does no harm
 # (docs/adr/0007-label-purchase.md "Lost messages"). Rows left SUBMITTING are not resent: reconciliation owns them.
-RESUME_AFTER = timedelta(minutes=2)  # longer than a message waits behind a large batch on a healthy queue
+RESUME_AFTER = timedelta(minutes=2)  # longer than a 1,000-order batch's messages wait on a healthy queue (~1 min)
 RESUME_LIMIT = 500  # per kind and sweep, oldest first: a larger backlog is resent over the next sweeps
 
 
@@ -656,6 +627,7 @@ class LostWork:
     PURCHASE = "purchase"  # PENDING, unclaimed: its `shipping.labels_purchase` message is gone
     DOCUMENT = "document"  # PURCHASED without its stored PDF: its `shipping.documents_fetch_label` message is gone
     HANDOFFS = "handoffs"  # a settled batch whose suppliers' labels are in no handoff: `handoffs_prepare` is gone
+    RETRY = "retry"  # FAILED for a temporary reason (5xx, 429, timeout) with attempts left: bought again later
 
 
 @dataclass(frozen=True)
@@ -696,6 +668,14 @@ def work_lost(*, grace: timedelta = RESUME_AFTER, limit: int = RESUME_LIMIT) -> 
         .order_by("updated_at")
         .values_list(*columns)[:limit]
     ]
+    lost += [
+        Lost(LostWork.RETRY, organization_id, pk, seen_at)
+        for organization_id, pk, seen_at in old.filter(
+            state=PurchaseState.FAILED, retryable=True, attempts__lt=MAX_AUTO_ATTEMPTS
+        )
+        .order_by("updated_at")
+        .values_list(*columns)[:limit]
+    ]
     unsettled = LabelPurchase.unscoped.filter(_UNSETTLED, batch_id=OuterRef("batch_id"))
     waiting = (
         old.filter(
@@ -723,6 +703,8 @@ def lost_work_claim(*, lost: Lost) -> bool:
         rows = rows.filter(pk=lost.target_id, state=PurchaseState.PENDING)
     elif lost.kind == LostWork.DOCUMENT:
         rows = rows.filter(pk=lost.target_id, state=PurchaseState.PURCHASED, label_pdf="")
+    elif lost.kind == LostWork.RETRY:
+        rows = rows.filter(pk=lost.target_id, state=PurchaseState.FAILED, retryable=True)
     else:
         rows = rows.filter(batch_id=lost.target_id, state=PurchaseState.PURCHASED, handoff_item__isnull=True)
     return bool(rows.update(updated_at=timezone.now()))

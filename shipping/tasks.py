@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import logging
+from collections import Counter
 from datetime import timedelta
 
 from erp.models import Organization
 from erp.tasks import task
 from integrations.errors import PlatformError
 from shipping import labels
+
+log = logging.getLogger(__name__)
 
 
 @task(name="shipping.labels_purchase")
@@ -87,3 +91,45 @@ def handoffs_alert_unacknowledged() -> int:
     from shipping.handoffs import handoffs_alert_due
 
     return handoffs_alert_due()
+
+
+@task(name="shipping.labels_resume_lost", tenant=False)
+def labels_resume_lost(*, grace_seconds: float | None = None) -> int:
+    """Beat: label work whose message was lost (a broker restart loses every queued message) is sent again from the
+    rows: purchases still waiting, bought labels without their stored PDF, settled batches without their handoffs.
+    Each resent task is safe to run twice. `grace_seconds` overrides `labels.RESUME_AFTER` (tests)."""
+    grace = labels.RESUME_AFTER if grace_seconds is None else timedelta(seconds=grace_seconds)
+    resent: Counter[str] = Counter()
+    for lost in labels.work_lost(grace=grace):
+        if not labels.lost_work_claim(lost=lost):
+            continue  # it moved on since the sweep read it
+        ids = {"organization_id": str(lost.organization_id)}
+        if lost.kind in (labels.LostWork.PURCHASE, labels.LostWork.RETRY):
+            labels_purchase.delay(**ids, purchase_id=str(lost.target_id))
+        elif lost.kind == labels.LostWork.DOCUMENT:
+            documents_fetch_label.delay(**ids, purchase_id=str(lost.target_id))
+        else:
+            handoffs_prepare.delay(**ids, batch_id=str(lost.target_id))
+        resent[lost.kind] += 1
+    if resent:
+        log.warning("resent label work whose message was lost: %s", dict(resent))
+    return sum(resent.values())
+
+
+@task(name="shipping.at_risk_alerts")
+def at_risk_alerts(*, organization: Organization) -> int:
+    """Mail the organization's owners and admins the orders at risk that crossed an alert threshold (once each)."""
+    from shipping.at_risk import at_risk_alerts_send
+
+    return at_risk_alerts_send(organization=organization).announced
+
+
+@task(name="shipping.at_risk_check", tenant=False)
+def at_risk_check() -> int:
+    """Beat: one at-risk alert run per organization with a store."""
+    from shipping.at_risk import organizations_to_check
+
+    organization_ids = organizations_to_check()
+    for organization_id in organization_ids:
+        at_risk_alerts.delay(organization_id=str(organization_id))
+    return len(organization_ids)

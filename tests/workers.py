@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -21,18 +22,29 @@ class Workers:
     """Starts real `celery worker` processes on Redis, each on a private queue, and kills them on demand.
 
     By default a worker runs the local settings on a throwaway SQLite file; pass `env` to point it elsewhere (the
-    test PostgreSQL database, a sandbox URL...)."""
+    test PostgreSQL database, a sandbox URL...). `broker_url` puts the workers and `send` on another Redis (one the
+    test may kill), which also serves as their REDIS_URL; `queues` are consumed besides the private one, for the
+    follow-up tasks the workers enqueue by their routes (only on a private broker, where nobody else reads them)."""
 
-    def __init__(self, tmp_path: Path, env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        tmp_path: Path,
+        env: dict[str, str] | None = None,
+        *,
+        broker_url: str | None = None,
+        queues: Sequence[str] = (),
+    ) -> None:
         self.queue = f"chaos-{uuid.uuid4().hex[:8]}"
+        self.broker_url = broker_url or REDIS_DB_URL
+        self.queues = [self.queue, *queues]
         self.tmp_path = tmp_path
         self.processes: list[subprocess.Popen] = []
         self.env = {
             **{k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"},
             "DJANGO_SETTINGS_MODULE": "erp.settings.local",
             "DATABASE_URL": f"sqlite:///{tmp_path / 'worker.sqlite3'}",
-            "CELERY_BROKER_URL": REDIS_DB_URL,
-            "REDIS_URL": REDIS_DB_URL,
+            "CELERY_BROKER_URL": self.broker_url,
+            "REDIS_URL": self.broker_url,
             "CELERY_VISIBILITY_TIMEOUT": "4",  # a dead worker's message returns after 4 s instead of 6 min
             "CELERY_UNACKED_RESTORE_INTERVAL": "1",
             **(env or {}),
@@ -49,7 +61,7 @@ class Workers:
                 "erp",
                 "worker",
                 "-Q",
-                self.queue,
+                ",".join(self.queues),
                 "-c",
                 "1",
                 "-I",
@@ -71,7 +83,9 @@ class Workers:
         return process
 
     def send(self, name: str, **kwargs: Any) -> None:
-        producer = Celery("producer", broker=REDIS_DB_URL)
+        # Not the current app: shared tasks resolve through the current app, so later tests' `.delay()` would go to
+        # this broker (a dead one, once a test has killed it) instead of running eagerly.
+        producer = Celery("producer", broker=self.broker_url, set_as_current=False)
         producer.conf.broker_transport_options = {"visibility_timeout": 4}
         producer.send_task(name, kwargs=kwargs, queue=self.queue)
         producer.close()

@@ -45,7 +45,7 @@ def test_outside_the_us_the_package_is_shipped_with_the_rules_pickup_slot(tenant
     assert purchase.handover_method == "PICKUP"
     assert purchase.pickup_start.hour == 13  # the sandbox offers 09-12 and 13-17 UTC: the afternoon one
     assert purchase.tracking_number
-    assert "pickup: first afternoon slot" in purchase.choice_reason
+    assert "pickup: first available afternoon slot" in purchase.choice_reason
     assert ledger(tiktok, order) == []  # nothing bought through Create Packages: TikTok made the package
     view = platform_package(tiktok, order)
     assert view["status"] == "AWAITING_COLLECTION"
@@ -102,4 +102,4 @@ def test_a_collections_by_tiktok_warehouse_books_the_trucks_pickup_window(tenant
     assert purchase.handover_method == "PICKUP"
     assert purchase.pickup_start is not None
     assert purchase.pickup_end > purchase.pickup_start
-    assert "pickup: first available slot" in purchase.choice_reason
+    assert "pickup: first available pickup slot" in purchase.choice_reason

@@ -4,6 +4,7 @@ from django.urls import include, path
 from erp import views
 from erp.api.exceptions import api_not_found
 from integrations.views import PlatformWebhookView
+from orders.views_replenishment import ReplenishmentCsvView, ReplenishmentView
 from shipping.views_handoffs import HandoffLinkView
 
 settings_patterns = [
@@ -60,6 +61,9 @@ urlpatterns = [
     path("organizations/switch/", views.OrganizationSwitchView.as_view(), name="organization_switch"),
     path("settings/", include(settings_patterns)),
     path("orders/", include("orders.urls")),
+    # FBT replenishment reads sales (orders) and FBT stock (inventory): it lives in orders, shown under Inventory.
+    path("inventory/replenishment/", ReplenishmentView.as_view(), name="inventory_replenishment"),
+    path("inventory/replenishment.csv", ReplenishmentCsvView.as_view(), name="inventory_replenishment_csv"),
     path("inventory/", include("inventory.urls")),
     path("shipping/", include("shipping.urls")),
     path("supplier/", include("shipping.urls_supplier")),

@@ -1,3 +1,6 @@
+from datetime import date
+from typing import Any
+
 from django import forms
 
 from integrations.models import Store
@@ -14,7 +17,15 @@ class StorePolicyForm(forms.ModelForm):
             "stock_push_max_quantity",
             "stock_push_zero_below",
             "backfill_days",
+            "joined_platform_on",
+            "logistics_transition_from",
+            "official_logistics_from",
         ]
+        widgets = {
+            "joined_platform_on": forms.DateInput(attrs={"type": "date"}),
+            "logistics_transition_from": forms.DateInput(attrs={"type": "date"}),
+            "official_logistics_from": forms.DateInput(attrs={"type": "date"}),
+        }
         labels = {
             "auto_buy_labels": "Buy labels automatically",
             "stock_push_enabled": "Push available stock to this store",
@@ -23,4 +34,24 @@ class StorePolicyForm(forms.ModelForm):
             "stock_push_max_quantity": "Advertise at most",
             "stock_push_zero_below": "Advertise 0 below",
             "backfill_days": "Import orders from the last N days when connecting",
+            "joined_platform_on": "Opened on TikTok Shop",
+            "logistics_transition_from": "Seller shipping phased out from",
+            "official_logistics_from": "Official TikTok logistics required from",
+        }
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        start, required = data.get("logistics_transition_from"), data.get("official_logistics_from")
+        if start and required and start > required:
+            self.add_error(
+                "logistics_transition_from", "Start the phase-out on or before the day official logistics are required."
+            )
+        return data
+
+    def audit_changes(self) -> dict[str, Any]:
+        """The changed fields, as the audit log stores them (JSON: days as ISO dates)."""
+        return {
+            name: value.isoformat() if isinstance(value, date) else value
+            for name in self.changed_data
+            for value in [self.cleaned_data[name]]
         }

@@ -92,6 +92,21 @@ class Store(TenantModel):
         default=0, help_text="Advertise 0 when fewer than this many units are available."
     )
     backfill_days = models.PositiveIntegerField(default=30, help_text="How far back to import on connect.")
+    # TikTok's 2026 Logistics Services policy (integrations.logistics_policy): blank fields follow the published dates.
+    joined_platform_on = models.DateField(
+        null=True,
+        blank=True,
+        help_text="When the shop opened on TikTok Shop. Shops opened on or after 3 Feb 2026 (US) ship every order "
+        "on official logistics from day one. Blank: an existing shop.",
+    )
+    logistics_transition_from = models.DateField(
+        null=True, blank=True, help_text="Seller shipping still accepted from this day (blank: the published date)."
+    )
+    official_logistics_from = models.DateField(
+        null=True,
+        blank=True,
+        help_text="First day every order must ship on official TikTok logistics (blank: the published date).",
+    )
 
     # Sync state. The cursor is the platform update time up to which every order is committed here; it only moves
     # after a page is committed. A worker holds the lease while it pages, so two never sync one store at once.

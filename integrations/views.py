@@ -95,7 +95,7 @@ class StoreDetailView(OrganizationViewMixin, UpdateView):
                 actor=self.request.actor,
                 action="store.policy_changed",
                 target=self.object,
-                changes={name: form.cleaned_data[name] for name in form.changed_data},
+                changes=form.audit_changes(),
             )
         form.save()
         if any(name.startswith("stock_push") for name in form.changed_data):

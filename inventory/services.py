@@ -473,6 +473,7 @@ def warehouse_link_remove(*, actor: Actor, link: WarehouseLink) -> None:
 
 
 # --------------------------------------------------------------------------------- FBT (stock held by TikTok)
+@transaction.atomic  # the level is locked (select_for_update): the beat's worker calls this outside any transaction
 def stock_sync_fbt(*, sku: Sku, warehouse: Warehouse, on_hand: int, reserved: int, actor: Actor) -> StockLevel:
     """Set an FBT stock level to what TikTok reports (on hand = available + reserved; reserved = TikTok's), as one
     SYNC ledger entry. Only for FBT warehouses: people cannot change them, and only this sync can. Nothing is

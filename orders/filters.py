@@ -15,6 +15,8 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from erp.tenancy import organization_in_scope
+from integrations.models import Store
+from orders import logistics as order_logistics
 from orders import selectors
 from orders.models import HoldReason, Order, OrderStatus
 
@@ -68,6 +70,54 @@ class OrderFilter(django_filters.FilterSet):
         help_text="Search: order id (exact or prefix), buyer name (contains), tracking number (exact), seller SKU "
         "(exact).",
     )
+    # The compliance report's links (shipping.compliance): each figure opens the orders behind it.
+    logistics = django_filters.ChoiceFilter(
+        label="Logistics",
+        choices=order_logistics.Logistics.CHOICES,
+        method="filter_logistics",
+        help_text="How the order ships: `official` (TikTok Shipping, CBT or FBT), `tiktok_shipping`, `cbt`, `fbt`, "
+        "`seller` (seller shipping), `seller_violation` (seller shipping after the store's cut-off).",
+    )
+    shipped_from = django_filters.DateFilter(
+        label="Shipped from",
+        method="filter_shipped_from",
+        help_text="Shipped on or after this day (organization time zone).",
+    )
+    shipped_to = django_filters.DateFilter(
+        label="Shipped to",
+        method="filter_shipped_to",
+        help_text="Shipped on or before this day (organization time zone).",
+    )
+    ship_by_from = django_filters.DateFilter(
+        label="Ship-by from",
+        method="filter_ship_by_from",
+        help_text="Ship-by deadline on or after this day (organization time zone).",
+    )
+    ship_by_to = django_filters.DateFilter(
+        label="Ship-by to",
+        method="filter_ship_by_to",
+        help_text="Ship-by deadline on or before this day (organization time zone).",
+    )
+    dispatch = django_filters.ChoiceFilter(
+        label="Dispatch",
+        choices=[("late", "Dispatched late"), ("on_time", "Dispatched on time")],
+        method="filter_dispatch",
+        help_text="`late`: shipped after the ship-by deadline, or still unshipped past it; `on_time`: shipped by it. "
+        "FBT orders and orders cancelled before shipping are neither.",
+    )
+    tracking = django_filters.ChoiceFilter(
+        label="Tracking",
+        choices=[("valid", "Valid tracking"), ("missing", "Tracking missing")],
+        method="filter_tracking",
+        help_text="`valid`: official logistics, or seller shipping with a tracking number; `missing`: seller shipping "
+        "without one.",
+    )
+    cancelled_by = django_filters.ChoiceFilter(
+        label="Cancelled by",
+        choices=order_logistics.CANCELLED_BY,
+        method="filter_cancelled_by",
+        help_text="Cancelled orders, by who cancelled.",
+    )
     ordering = django_filters.ChoiceFilter(
         choices=selectors.ORDERING_CHOICES,
         method="filter_nothing",
@@ -77,7 +127,25 @@ class OrderFilter(django_filters.FilterSet):
 
     class Meta:
         model = Order
-        fields = ["status", "store", "hold", "warehouse", "sku", "ship_within", "placed_from", "placed_to", "q"]
+        fields = [
+            "status",
+            "store",
+            "hold",
+            "warehouse",
+            "sku",
+            "ship_within",
+            "placed_from",
+            "placed_to",
+            "q",
+            "logistics",
+            "shipped_from",
+            "shipped_to",
+            "ship_by_from",
+            "ship_by_to",
+            "dispatch",
+            "tracking",
+            "cancelled_by",
+        ]
 
     def filter_queryset(self, queryset: QuerySet[Order], *, skip: Collection[str] = ()) -> QuerySet[Order]:
         """Every filter, except those named in `skip` (the tab counts apply everything but the status)."""
@@ -107,6 +175,37 @@ class OrderFilter(django_filters.FilterSet):
 
     def filter_search(self, queryset: QuerySet[Order], name: str, value: str) -> QuerySet[Order]:
         return queryset.filter(selectors.search_condition(value))
+
+    def filter_logistics(self, queryset: QuerySet[Order], name: str, value: str) -> QuerySet[Order]:
+        stores = Store.objects.all() if value == order_logistics.Logistics.SELLER_VIOLATION else ()
+        return queryset.filter(order_logistics.logistics_condition(value, stores=stores))
+
+    def filter_shipped_from(self, queryset: QuerySet[Order], name: str, value: date) -> QuerySet[Order]:
+        return queryset.filter(shipped_at__gte=_start_of(value))
+
+    def filter_shipped_to(self, queryset: QuerySet[Order], name: str, value: date) -> QuerySet[Order]:
+        return queryset.filter(shipped_at__lt=_start_of(value + timedelta(days=1)))
+
+    def filter_ship_by_from(self, queryset: QuerySet[Order], name: str, value: date) -> QuerySet[Order]:
+        return queryset.filter(ship_by__gte=_start_of(value))
+
+    def filter_ship_by_to(self, queryset: QuerySet[Order], name: str, value: date) -> QuerySet[Order]:
+        return queryset.filter(ship_by__lt=_start_of(value + timedelta(days=1)))
+
+    def filter_dispatch(self, queryset: QuerySet[Order], name: str, value: str) -> QuerySet[Order]:
+        condition = (
+            order_logistics.late_dispatch_condition if value == "late" else order_logistics.on_time_dispatch_condition
+        )
+        return queryset.filter(condition())
+
+    def filter_tracking(self, queryset: QuerySet[Order], name: str, value: str) -> QuerySet[Order]:
+        condition = (
+            order_logistics.valid_tracking_condition if value == "valid" else order_logistics.missing_tracking_condition
+        )
+        return queryset.filter(condition())
+
+    def filter_cancelled_by(self, queryset: QuerySet[Order], name: str, value: str) -> QuerySet[Order]:
+        return queryset.filter(order_logistics.cancelled_by_condition(value))
 
     def filter_nothing(self, queryset: QuerySet[Order], name: str, value: str) -> QuerySet[Order]:
         return queryset  # the ordering is applied by the keyset page (orders.selectors.orders_page)

@@ -164,3 +164,20 @@ class HandoffItem(TenantModel):
 
     def __str__(self) -> str:
         return f"{self.purchase} in {self.handoff}"
+
+
+class AtRiskAlert(TenantModel):
+    """An at-risk order announced at one threshold (hours before its deadline). Unique per (order, threshold): that
+    row is what makes each announcement happen once, however often beat runs (shipping.at_risk)."""
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="at_risk_alerts")
+    threshold_hours = models.PositiveSmallIntegerField()
+    sent_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["order", "threshold_hours"], name="atriskalert_once_per_threshold")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.order} at risk, {self.threshold_hours} h before its deadline"

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from shipping import views, views_handoffs, views_rules
+from shipping import views, views_at_risk, views_compliance, views_handoffs, views_pickup, views_rules
 
 urlpatterns = [
     path("", views.ShippingHomeView.as_view(), name="shipping_home"),
@@ -19,9 +19,15 @@ urlpatterns = [
         views.BatchDocumentView.as_view(kind="slips"),
         name="shipping_batch_slips",
     ),
+    path("at-risk/", views_at_risk.AtRiskView.as_view(), name="shipping_at_risk"),
+    path("compliance/", views_compliance.ComplianceView.as_view(), name="shipping_compliance"),
+    path("spend/", views_compliance.SpendView.as_view(), name="shipping_spend"),
+    path("spend.csv", views_compliance.SpendCsvView.as_view(), name="shipping_spend_csv"),
     path("handoffs/", views_handoffs.HandoffsView.as_view(), name="shipping_handoffs"),
     path("handoffs/<uuid:pk>/", views_handoffs.HandoffDetailView.as_view(), name="shipping_handoff"),
     path("handoffs/access/", views_handoffs.SupplierAccessView.as_view(), name="shipping_supplier_access"),
+    path("pickups/", views_pickup.PickupsView.as_view(), name="shipping_pickups"),
+    path("pickups/<uuid:pk>/manifest.pdf", views_pickup.PickupManifestView.as_view(), name="shipping_pickup_manifest"),
     path("rules/", views_rules.RulesListView.as_view(), name="shipping_rules"),
     path("rules/new/", views_rules.RuleFormView.as_view(), name="shipping_rule_create"),
     path("rules/reorder/", views_rules.RulesReorderView.as_view(), name="shipping_rules_reorder"),

@@ -33,6 +33,7 @@ from inventory.models import (
 )
 from orders.models import HoldReason, Order, OrderHold, OrderLine, OrderStatus, OrderStatusChange, TrackingEvent
 from shipping.models import (
+    AtRiskAlert,
     Handoff,
     HandoffItem,
     LabelBatch,
@@ -442,3 +443,12 @@ class HandoffItemFactory(TenantModelFactory):
         state=PurchaseState.PURCHASED,
         tracking_number=factory.Sequence(lambda n: f"TRK{n:06d}"),
     )
+
+
+@tenant_factory
+class AtRiskAlertFactory(TenantModelFactory):
+    class Meta:
+        model = AtRiskAlert
+
+    order = factory.SubFactory(OrderFactory, organization=factory.SelfAttribute("..organization"))
+    threshold_hours = 24

@@ -246,6 +246,17 @@ ORDER_SYNC_LEASE_SECONDS = env.int("ORDER_SYNC_LEASE_SECONDS", default=120)
 HANDOFF_LINK_MAX_AGE_HOURS = env.int("HANDOFF_LINK_MAX_AGE_HOURS", default=72)
 HANDOFF_ACK_ALERT_HOURS = env.int("HANDOFF_ACK_ALERT_HOURS", default=4)
 
+# Orders at risk: owners and admins are mailed (once per order and threshold) when an order that will miss its
+# deadline is this many hours from it (shipping/at_risk.py).
+AT_RISK_ALERT_HOURS = env.list("AT_RISK_ALERT_HOURS", cast=int, default=[24, 8, 2])
+
+# Compliance report (shipping/compliance.py): TikTok Shop's account-health thresholds, in percent. The contract notes
+# publish none; these are the US figures sellers' guides cite (late dispatch ≤ 4, valid tracking ≥ 95, seller-fault
+# cancellations ≤ 2.5).
+COMPLIANCE_LATE_DISPATCH_THRESHOLD = env.float("COMPLIANCE_LATE_DISPATCH_THRESHOLD", default=4.0)
+COMPLIANCE_VALID_TRACKING_TARGET = env.float("COMPLIANCE_VALID_TRACKING_TARGET", default=95.0)
+COMPLIANCE_SELLER_CANCELLATION_THRESHOLD = env.float("COMPLIANCE_SELLER_CANCELLATION_THRESHOLD", default=2.5)
+
 # Stock push: changes are collected for this long before one batched Update Inventory call per product.
 STOCK_PUSH_DEBOUNCE_SECONDS = env.int("STOCK_PUSH_DEBOUNCE_SECONDS", default=5)
 

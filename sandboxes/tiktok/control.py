@@ -13,6 +13,7 @@ from .api_orders import order_view
 from .errors import ApiError
 from .gateway import Request
 from .seed import ShopSpec, bulk_create_orders, create_seller
+from .seed_month import seed_month
 from .state import PRE_SHIPMENT, Order
 
 if TYPE_CHECKING:
@@ -124,6 +125,10 @@ def _world_routes(sb: TikTokSandbox, req: Request, m: str, p: str) -> tuple[int,
                 if n_orders:
                     bulk_create_orders(world, world.shops[sid], n_orders, now, seed=body.get("seed"))
             return 201, seller_view(sb, seller.id)
+    if p == "/sandbox/scenarios/month" and m == "POST":
+        body = _body(req)
+        params = {k: body[k] for k in ("name", "orders", "days", "seed") if k in body}
+        return 201, seed_month(world, now, **params)
     if (mm := re.fullmatch(r"/sandbox/shops/(\d+)/orders", p)) and m == "POST":
         shop = world.shops.get(mm.group(1))
         if shop is None:

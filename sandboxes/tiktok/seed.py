@@ -244,9 +244,17 @@ def _buyer_address(rng: random.Random, shop: Shop, allow_bad: bool) -> Address:
 
 
 def make_order(
-    world: World, shop: Shop, rng: random.Random, status: str, ship: str, now: int, index: bool = True
+    world: World,
+    shop: Shop,
+    rng: random.Random,
+    status: str,
+    ship: str,
+    now: int,
+    index: bool = True,
+    items: list[tuple[Product, Sku]] | None = None,
 ) -> Order:
-    """Build one coherent order in ``status`` (times placed relative to ``now``) and add it to the world."""
+    """Build one coherent order in ``status`` (times placed relative to ``now``) and add it to the world. ``items``:
+    the (product, SKU) pairs its lines are drawn from (default: any active product's SKUs)."""
     products = [p for p in shop.products if p.status == "ACTIVATE" and not p.title.startswith("Standing")]
     if rng.random() < 0.02:
         products = [p for p in shop.products if p.title.startswith("Standing")] or products  # oversize item
@@ -266,8 +274,11 @@ def make_order(
     lines: list[LineItem] = []
     n_distinct = 1 if rng.random() < 0.7 else 2
     for _ in range(n_distinct):
-        product = rng.choice(products)
-        sku = rng.choice(product.skus)
+        if items:
+            product, sku = rng.choice(items)
+        else:
+            product = rng.choice(products)
+            sku = rng.choice(product.skus)
         units = 1 if rng.random() < 0.75 else rng.randrange(2, 4)  # multi-unit = repeated line items
         for _ in range(units):
             lines.append(
@@ -499,6 +510,7 @@ def seed_default_world(world: World, now: int, orders_per_shop: int) -> dict[str
         bulk_create_orders(world, shop, max(0, orders_per_shop - 19), now, seed=rng.randrange(1 << 30))
     for shop_id in us.shop_ids:
         seed_fbt(world, world.shops[shop_id])
+        seed_fbt_orders(world, world.shops[shop_id], now)
     return {"sellers": [us.id, uk.id]}
 
 
@@ -572,3 +584,31 @@ def seed_fbt(world: World, shop: Shop) -> FbtWarehouse:
     world.fbt_goods[loose.id] = loose
     world.fbt_stock[(loose.id, wh.fbt_warehouse_id)] = FbtStock(loose.id, wh.fbt_warehouse_id, 5, 0)
     return wh
+
+
+# Orders per FBT goods over the last FBT_ORDER_DAYS days, by goods position: a fast seller, a steady one, a slow one,
+# and the out-of-stock one (it sold until it ran out).
+FBT_ORDERS_PER_GOODS = (14, 6, 2, 9)
+FBT_ORDER_DAYS = 28
+
+
+def seed_fbt_orders(world: World, shop: Shop, now: int) -> list[Order]:
+    """Orders TikTok fulfils (FBT) of the SKUs its warehouse holds for this shop, placed over the last four weeks:
+    delivered, in transit, a few still awaiting shipment and one cancelled, so sales velocity and "nothing to do"
+    have something to show. Runs after everything else with its own RNG, so no earlier id changes."""
+    rng = random.Random(world.seed * 37 + int(shop.id[-6:]))  # each shop its own pattern
+    stocked = [g for g in world.fbt_goods.values() if g.shop_id == shop.id and g.sku_ids]
+    orders = []
+    for goods, count in zip(stocked, FBT_ORDERS_PER_GOODS, strict=False):
+        sku = world.skus[goods.sku_ids[0]]
+        item = [(world.products[sku.product_id], sku)]
+        for n in range(count):
+            if n == 0:
+                status, placed_ago = "AWAITING_SHIPMENT", 0  # TikTok has it in hand now
+            elif n == count - 1 and count > 5:
+                status, placed_ago = "CANCELLED", rng.randrange(0, FBT_ORDER_DAYS * DAY)
+            else:
+                status = rng.choice(("IN_TRANSIT", "DELIVERED", "DELIVERED"))
+                placed_ago = rng.randrange(0, FBT_ORDER_DAYS - 5) * DAY  # moves on to COMPLETED by itself
+            orders.append(make_order(world, shop, rng, status, "FBT", now - placed_ago, items=item))
+    return orders

@@ -1,0 +1,158 @@
+"""Which logistics an order shipped on, and whether it was dispatched in time: the conditions that both the order
+list's filters and the compliance figures (shipping.compliance) use, so a figure and the list behind its link agree
+by construction.
+
+Official TikTok logistics are TikTok Shipping labels (`shipping_type` TIKTOK), Collections by TikTok (a TikTok
+Shipping order routed to a warehouse TikTok collects from) and Fulfilled by TikTok (`fulfillment_type`
+FULFILLMENT_BY_TIKTOK). Seller shipping (`shipping_type` SELLER: the seller uploads its own tracking) is what the
+2026 Logistics Services policy switches off, from each store's date (integrations.logistics_policy).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, datetime, time, tzinfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from django.db.models import F, Q
+from django.utils import timezone
+
+from erp.tenancy import organization_in_scope
+from integrations.logistics_policy import store_logistics_policy
+from integrations.models import Store
+from orders.models import OrderStatus
+
+FBT = "FULFILLMENT_BY_TIKTOK"
+SHIPPING_TIKTOK = "TIKTOK"
+SHIPPING_SELLER = "SELLER"
+
+
+class Logistics:
+    """Keys of the `logistics` filter of the order list."""
+
+    OFFICIAL = "official"
+    TIKTOK_SHIPPING = "tiktok_shipping"
+    CBT = "cbt"
+    FBT = "fbt"
+    SELLER = "seller"
+    SELLER_VIOLATION = "seller_violation"
+
+    CHOICES = (
+        (OFFICIAL, "Official TikTok logistics (TikTok Shipping, CBT, FBT)"),
+        (TIKTOK_SHIPPING, "TikTok Shipping label"),
+        (CBT, "Collections by TikTok"),
+        (FBT, "Fulfilled by TikTok"),
+        (SELLER, "Seller shipping"),
+        (SELLER_VIOLATION, "Seller shipping after the store's cut-off"),
+    )
+
+
+def organization_time_zone() -> tzinfo:
+    """The organization's time zone: the days of the compliance chart and the list's date filters."""
+    organization = organization_in_scope()
+    if organization is not None and organization.time_zone:
+        try:
+            return ZoneInfo(organization.time_zone)
+        except (ZoneInfoNotFoundError, ValueError):
+            pass
+    return timezone.get_current_timezone()
+
+
+def start_of_day(day: date, zone: tzinfo | None = None) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=zone or organization_time_zone())
+
+
+# ---------------------------------------------------------------------------------------------------- logistics
+def fbt_condition() -> Q:
+    return Q(fulfillment_type=FBT)
+
+
+def cbt_condition() -> Q:
+    return Q(shipping_type=SHIPPING_TIKTOK, warehouse__collections_by_tiktok=True) & ~fbt_condition()
+
+
+def tiktok_shipping_condition() -> Q:
+    """A TikTok Shipping label the seller (or its supplier) prints and drops off: not CBT, not FBT."""
+    return Q(shipping_type=SHIPPING_TIKTOK) & ~Q(warehouse__collections_by_tiktok=True) & ~fbt_condition()
+
+
+def official_condition() -> Q:
+    return Q(shipping_type=SHIPPING_TIKTOK) | fbt_condition()
+
+
+def seller_shipping_condition() -> Q:
+    return Q(shipping_type=SHIPPING_SELLER) & ~fbt_condition()
+
+
+def required_since_by_store(stores: Iterable[Store]) -> dict[object, datetime | None]:
+    """Store id → the instant seller shipping became a violation there (None: from the start); stores where it is
+    not required are left out."""
+    cutoffs: dict[object, datetime | None] = {}
+    for store in stores:
+        policy = store_logistics_policy(store)
+        if policy.required_always:
+            cutoffs[store.pk] = None
+        elif policy.required_from is not None:
+            cutoffs[store.pk] = policy.required_since()
+    return cutoffs
+
+
+def violation_condition(stores: Iterable[Store]) -> Q:
+    """Seller-shipped orders shipped on or after their store's cut-off."""
+    # Matches nothing when no store has a cut-off (and, unlike `pk__in=[]`, still compiles to SQL: the list's tab
+    # counts compile their conditions by hand).
+    per_store = Q(pk__isnull=True)
+    for store_id, since in required_since_by_store(stores).items():
+        per_store |= Q(store_id=store_id) if since is None else Q(store_id=store_id, shipped_at__gte=since)
+    return seller_shipping_condition() & Q(shipped_at__isnull=False) & per_store
+
+
+def logistics_condition(key: str, *, stores: Iterable[Store] = ()) -> Q:
+    if key == Logistics.SELLER_VIOLATION:
+        return violation_condition(stores)
+    return {
+        Logistics.OFFICIAL: official_condition,
+        Logistics.TIKTOK_SHIPPING: tiktok_shipping_condition,
+        Logistics.CBT: cbt_condition,
+        Logistics.FBT: fbt_condition,
+        Logistics.SELLER: seller_shipping_condition,
+    }[key]()
+
+
+# ----------------------------------------------------------------------------------------------------- dispatch
+def dispatch_due_condition(*, now: datetime | None = None) -> Q:
+    """Orders whose ship-by deadline (TikTok rts_sla_time) has passed and that the seller dispatches: FBT orders are
+    TikTok's to dispatch; an order cancelled before it shipped was never dispatched."""
+    return (
+        Q(ship_by__lt=now or timezone.now())
+        & ~fbt_condition()
+        & ~Q(status=OrderStatus.CANCELLED, shipped_at__isnull=True)
+    )
+
+
+def late_dispatch_condition(*, now: datetime | None = None) -> Q:
+    """Shipped after the ship-by deadline, or still not shipped with the deadline gone (TikTok counts both)."""
+    late = Q(shipped_at__gt=F("ship_by")) | Q(shipped_at__isnull=True)
+    return dispatch_due_condition(now=now) & late
+
+
+def on_time_dispatch_condition(*, now: datetime | None = None) -> Q:
+    return dispatch_due_condition(now=now) & Q(shipped_at__lte=F("ship_by"))
+
+
+# ----------------------------------------------------------------------------------------------------- tracking
+def valid_tracking_condition() -> Q:
+    """Official logistics carry TikTok's own tracking; a seller-shipped order needs the tracking number it uploaded."""
+    return official_condition() | (seller_shipping_condition() & ~Q(tracking_number=""))
+
+
+def missing_tracking_condition() -> Q:
+    return seller_shipping_condition() & Q(tracking_number="")
+
+
+# ------------------------------------------------------------------------------------------------ cancellations
+CANCELLED_BY = (("SELLER", "the seller"), ("BUYER", "the buyer"), ("SYSTEM", "TikTok (system)"))
+
+
+def cancelled_by_condition(initiator: str) -> Q:
+    return Q(status=OrderStatus.CANCELLED, cancellation_initiator=initiator)

@@ -169,6 +169,7 @@ class Conditions:
     max_side_cm: Decimal | None = None  # the package's longest side is at most this
     seller_skus_any: tuple[str, ...] | None = None
     product_ids_any: tuple[str, ...] | None = None
+    tags_any: tuple[str, ...] | None = None  # tags on the order (set by rules or a person); case ignored
     line_count_min: int | None = None
     line_count_max: int | None = None
     delivery_option_names: tuple[str, ...] | None = None
@@ -190,6 +191,7 @@ class Conditions:
             max_side_cm=r.decimal("max_side_cm", positive=True),
             seller_skus_any=r.strings("seller_skus_any"),
             product_ids_any=r.strings("product_ids_any"),
+            tags_any=r.strings("tags_any"),
             line_count_min=r.integer("line_count_min"),
             line_count_max=r.integer("line_count_max"),
             delivery_option_names=r.strings("delivery_option_names"),
@@ -295,6 +297,7 @@ class OrderFacts:
     delivery_option_name: str
     ship_by: datetime | None
     has_buyer_message: bool
+    tags: frozenset[str] = frozenset()
     unknown_weight_skus: tuple[str, ...] = ()
     unknown_size_skus: tuple[str, ...] = ()
 
@@ -355,6 +358,7 @@ def _facts(order: Order, lines: list[tuple[str, str, str]], listings: dict[tuple
         delivery_option_name=order.delivery_option_name or "",
         ship_by=order.ship_by,
         has_buyer_message=bool((order.buyer_message or "").strip()),
+        tags=frozenset(tag.casefold() for tag in order.tags or ()),
         unknown_weight_skus=tuple(sorted(set(unknown_weight))),
         unknown_size_skus=tuple(sorted(set(unknown_size))),
     )
@@ -427,6 +431,12 @@ def _checks(c: Conditions, f: OrderFacts, now: datetime) -> Iterable[tuple[bool,
                 if hits
                 else f"contains none of the products {_listed(c.product_ids_any)}"
             ),
+        )
+    if c.tags_any is not None:
+        hits = sorted(t for t in c.tags_any if t.casefold() in f.tags)
+        yield (
+            bool(hits),
+            f"tagged {', '.join(hits)}" if hits else f"tagged none of {_listed(c.tags_any)}",
         )
     if c.line_count_min is not None or c.line_count_max is not None:
         yield _between("line count", f.line_count, c.line_count_min, c.line_count_max, "", "")

@@ -34,7 +34,7 @@ STRATEGY_CHOICES = [
 HANDOVER_CHOICES = [("", "Store default"), ("PICKUP", "Pickup by the carrier"), ("DROP_OFF", "Drop-off")]
 AUTO_BUY_CHOICES = [("", "Store default"), ("yes", "Yes: buy the label at once"), ("no", "No: wait for a person")]
 
-LIST_CONDITIONS = ("countries", "states", "postal_prefixes", "seller_skus_any", "delivery_option_names")
+LIST_CONDITIONS = ("countries", "states", "postal_prefixes", "seller_skus_any", "tags_any", "delivery_option_names")
 DECIMAL_CONDITIONS = ("total_min", "total_max", "weight_min_grams", "weight_max_grams", "max_side_cm")
 INTEGER_CONDITIONS = ("line_count_min", "line_count_max", "ship_within_hours")
 FORM_CONDITIONS = ("store_ids", *LIST_CONDITIONS, *DECIMAL_CONDITIONS, *INTEGER_CONDITIONS, "has_buyer_message")
@@ -81,6 +81,7 @@ class RuleForm(forms.Form):
     weight_max_grams = _number("Weight at most (g)")
     max_side_cm = _number("Longest side at most (cm)")
     seller_skus_any = _text("Contains any of these seller SKUs", "Comma-separated.")
+    tags_any = _text("Tagged with any of", "Comma-separated tags (a rule's “Tag the order”, or a person's).")
     line_count_min = _whole("Items at least")
     line_count_max = _whole("Items at most")
     delivery_option_names = _text("Delivery options", "Comma-separated: Standard shipping, Express.")
@@ -208,6 +209,7 @@ def rule_summary(rule: LogisticsRule, stores: dict[str, str], warehouses: dict[s
         ("postal_prefixes", "postal code starts"),
         ("seller_skus_any", "has SKU"),
         ("product_ids_any", "has product"),
+        ("tags_any", "tagged"),
         ("delivery_option_names", "delivery"),
     ):
         if c.get(key):

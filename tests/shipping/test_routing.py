@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from django.utils import timezone
 
 from erp.actors import Actor
 from erp.models import AuditEntry, Organization
@@ -16,7 +17,7 @@ from inventory.models import Reservation, StockLevel, WarehouseKind
 from orders.models import Order
 from orders.services import orders_imported
 from shipping import routing
-from shipping.models import LabelPurchase
+from shipping.models import LabelPurchase, LogisticsRule
 from tests.factories import (
     LabelPurchaseFactory,
     ListingFactory,
@@ -193,3 +194,24 @@ def test_applying_changed_rules_reroutes_open_orders_without_a_label(tenant: Any
     assert waiting.warehouse == shop["tpl"]
     assert labelled.warehouse == shop["home"]  # its label is bought from Home: never moved under it
     assert AuditEntry.objects.get(action="rules.applied").changes == {"orders": 1}
+
+
+@pytest.mark.django_db
+def test_a_tag_set_by_routing_is_a_condition_at_purchase(tenant: Any, shop: dict[str, Any]) -> None:
+    from shipping.rules import facts_for, first_match
+
+    order = reserved_order(shop, total="300.00")
+    org = tenant.organization
+    LogisticsRuleFactory(organization=org, priority=1, conditions={"total_min": 200}, actions={"tag": "VIP"})
+    routing.orders_route()
+    order.refresh_from_db()
+    express = LogisticsRuleFactory(
+        organization=tenant.organization,
+        priority=0,
+        conditions={"tags_any": ["vip"]},
+        actions={"service_strategy": "fastest"},
+    )
+    decision = first_match(LogisticsRule.objects.all(), facts_for(order), timezone.now())
+    assert decision is not None
+    assert decision.rule == express
+    assert decision.reasons == ["tagged vip"]

@@ -2,6 +2,7 @@ from typing import Any
 
 from django import forms
 from django.contrib.auth import password_validation
+from django.core.exceptions import ValidationError
 
 from erp.models import TIME_ZONE_CHOICES, Organization
 from erp.roles import ROLE_RANK, APIKeyScope, Role
@@ -41,6 +42,34 @@ class OrganizationForm(forms.ModelForm):
     class Meta:
         model = Organization
         fields = ["name", "time_zone"]
+
+
+class OrganizationSettingsForm(OrganizationForm):
+    """The settings page: the organization, plus what its packing slips carry."""
+
+    slip_logo = forms.FileField(
+        label="Logo on packing slips",
+        required=False,
+        help_text="PNG or JPEG, up to 1 MB. Printed in black and white at the top of each slip.",
+    )
+    remove_slip_logo = forms.BooleanField(label="Remove the logo", required=False)
+
+    class Meta:
+        model = Organization
+        fields = ["name", "time_zone", "slip_message"]
+        labels = {"slip_message": "Message on packing slips"}
+
+    def clean_slip_logo(self) -> Any:
+        upload = self.cleaned_data.get("slip_logo")
+        if not upload:
+            return None
+        if upload.size > 1024 * 1024:
+            raise ValidationError("The logo is larger than 1 MB: use a smaller image.")
+        head = upload.read(8)
+        upload.seek(0)
+        if not head.startswith((b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff")):
+            raise ValidationError("The logo must be a PNG or JPEG image.")
+        return upload
 
 
 class InviteForm(forms.Form):

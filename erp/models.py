@@ -57,6 +57,9 @@ class Organization(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid7, editable=False)
     name = models.CharField(max_length=120)
     time_zone = models.CharField(max_length=64, default="America/Los_Angeles", choices=TIME_ZONE_CHOICES)
+    # Packing slips: the seller's logo and a message to the buyer.
+    slip_logo = models.FileField(upload_to="branding/", blank=True)
+    slip_message = models.CharField(max_length=300, default="Thank you for your order!", blank=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     class Meta:

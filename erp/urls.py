@@ -9,6 +9,7 @@ from shipping.views_handoffs import HandoffLinkView
 
 settings_patterns = [
     path("", views.OrganizationSettingsView.as_view(), name="settings_organization"),
+    path("slip-logo/", views.SlipLogoView.as_view(), name="settings_slip_logo"),
     path("members/", views.MembersView.as_view(), name="settings_members"),
     path("members/<uuid:pk>/role/", views.MemberRoleView.as_view(), name="settings_member_role"),
     path("members/<uuid:pk>/remove/", views.MemberRemoveView.as_view(), name="settings_member_remove"),

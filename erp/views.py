@@ -9,7 +9,7 @@ from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import connection
-from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -17,9 +17,17 @@ from django.views import View
 from django.views.generic import FormView, TemplateView
 
 from erp import dashboard, selectors, services
-from erp.forms import APIKeyForm, AuditFilterForm, InviteForm, OrganizationForm, RoleForm, SignUpForm
+from erp.forms import (
+    APIKeyForm,
+    AuditFilterForm,
+    InviteForm,
+    OrganizationForm,
+    OrganizationSettingsForm,
+    RoleForm,
+    SignUpForm,
+)
 from erp.middleware import SESSION_KEY
-from erp.models import APIKey, Invitation, Membership
+from erp.models import APIKey, Invitation, Membership, Organization
 from erp.roles import Perm
 from erp.views_base import OrganizationViewMixin
 
@@ -154,21 +162,40 @@ class DashboardView(OrganizationViewMixin, TemplateView):
 # --------------------------------------------------------------------------------------------------- settings
 class OrganizationSettingsView(OrganizationViewMixin, FormView):
     template_name = "settings/organization.html"
-    form_class = OrganizationForm
+    form_class = OrganizationSettingsForm
     write_permission = Perm.ORGANIZATION_MANAGE
 
     def get_form_kwargs(self) -> dict[str, Any]:
-        return {**super().get_form_kwargs(), "instance": self.request.organization}
+        # A copy: a bound ModelForm writes the posted values into its instance while validating, and the service
+        # compares the organization as it was with what was posted (to save and audit only what changed).
+        instance = Organization.objects.get(pk=self.request.organization.pk)
+        return {**super().get_form_kwargs(), "instance": instance}
 
-    def form_valid(self, form: OrganizationForm) -> HttpResponse:
+    def form_valid(self, form: OrganizationSettingsForm) -> HttpResponse:
         services.organization_update(
             organization=self.request.organization,
             actor=self.request.actor,
             name=form.cleaned_data["name"],
             time_zone=form.cleaned_data["time_zone"],
+            slip_message=form.cleaned_data["slip_message"],
+            slip_logo=form.cleaned_data["slip_logo"],
+            remove_slip_logo=form.cleaned_data["remove_slip_logo"],
         )
         messages.success(self.request, "Organization settings saved.")
         return redirect("settings_organization")
+
+
+class SlipLogoView(OrganizationViewMixin, View):
+    """The organization's packing-slip logo, for its settings page."""
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        logo = request.organization.slip_logo
+        if not logo:
+            raise Http404("No logo.")
+        with logo.open("rb") as handle:
+            data = handle.read()
+        content_type = "image/png" if data.startswith(b"\x89PNG") else "image/jpeg"
+        return HttpResponse(data, content_type=content_type)
 
 
 class MembersView(OrganizationViewMixin, FormView):

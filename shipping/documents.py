@@ -23,7 +23,7 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pypdf import PageObject, PdfReader, PdfWriter
 from pypdf.generic import ArrayObject, DecodedStreamObject, NameObject, RectangleObject
@@ -34,6 +34,9 @@ from reportlab.lib.units import inch
 from reportlab.lib.utils import ImageReader
 from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
+
+if TYPE_CHECKING:
+    from erp.models import Organization
 
 logger = logging.getLogger(__name__)
 
@@ -75,8 +78,17 @@ class BatchOrder:
 @dataclass(frozen=True)
 class SlipBranding:
     seller_name: str
-    logo_png: bytes | None = field(default=None, repr=False)
+    logo_png: bytes | None = field(default=None, repr=False)  # PNG or JPEG bytes (reportlab reads both)
     message: str = ""  # e.g. "Thank you for your order!"
+
+    @classmethod
+    def of(cls, organization: Organization) -> SlipBranding:
+        """What the seller set under Settings → Organization: its name, logo and message."""
+        logo = None
+        if organization.slip_logo:
+            with organization.slip_logo.open("rb") as handle:
+                logo = handle.read()
+        return cls(seller_name=organization.name, logo_png=logo, message=organization.slip_message)
 
 
 # ---------------------------------------------------------------------------------------------------- ordering

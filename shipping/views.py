@@ -111,7 +111,7 @@ class BatchDocumentView(OrganizationViewMixin, View):
                 orders, batch_ref=batch.reference, warehouse_name="", printed_at=printed_at, row_order="bin"
             )
             return _pdf(pdf, f"{batch.reference}-pick-list.pdf")
-        branding = documents.SlipBranding(seller_name=request.organization.name, message="Thank you for your order!")
+        branding = documents.SlipBranding.of(request.organization)
         return _pdf(documents.labels_with_slips_pdf(orders, branding), f"{batch.reference}-labels-and-slips.pdf")
 
 

@@ -46,7 +46,7 @@ def _document(handoff: Handoff, kind: str, actor: Actor) -> HttpResponse:
             row_order="bin",
         )
     else:
-        branding = documents.SlipBranding(seller_name=handoff.organization.name, message="Thank you for your order!")
+        branding = documents.SlipBranding.of(handoff.organization)
         pdf = documents.labels_with_slips_pdf(orders, branding)
     handoffs.handoff_document_record(handoff=handoff, actor=actor, document=kind)
     response = HttpResponse(pdf, content_type="application/pdf")

@@ -6,15 +6,12 @@ The conditions themselves live in orders.selectors; this maps query parameters o
 from __future__ import annotations
 
 from collections.abc import Collection
-from datetime import date, datetime, time, timedelta, tzinfo
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import django_filters
 from django.db.models import QuerySet
-from django.utils import timezone
 
-from erp.tenancy import organization_in_scope
 from integrations.models import Store
 from orders import logistics as order_logistics
 from orders import selectors
@@ -25,18 +22,8 @@ STATUS_CHOICES = [(tab.key, tab.label) for tab in selectors.STATUS_TABS] + [
 ]
 
 
-def _organization_tz() -> tzinfo:
-    organization = organization_in_scope()
-    if organization is not None and organization.time_zone:
-        try:
-            return ZoneInfo(organization.time_zone)
-        except (ZoneInfoNotFoundError, ValueError):
-            pass
-    return timezone.get_current_timezone()
-
-
 def _start_of(day: date) -> datetime:
-    return datetime.combine(day, time.min, tzinfo=_organization_tz())
+    return datetime.combine(day, time.min, tzinfo=order_logistics.organization_time_zone())
 
 
 class OrderFilter(django_filters.FilterSet):

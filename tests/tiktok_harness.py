@@ -35,6 +35,27 @@ class TikTokHarness:
         state = parse_qs(urlparse(redirect["Location"]).query)["state"][0]
         return client.get("/stores/tiktok/callback/", {"code": self.consent_code(seller_name), "state": state})
 
+    def connect_store(
+        self, organization: Any, store_name: str = "Dropline Home US", seller: str = "Dropline Demo US"
+    ) -> Any:
+        """Connect a seller's shops through the services (no request), without the sync a connect starts; returns
+        the named store with its authorization."""
+        from erp.actors import Actor
+        from integrations import services
+        from integrations.models import Store
+
+        session: dict[str, Any] = {}
+        url = services.store_connect_start(session=session, organization=organization)
+        with services.store_sync_requested.muted():
+            services.store_connect_complete(
+                session=session,
+                organization=organization,
+                actor=Actor.system(),
+                code=self.consent_code(seller),
+                state=parse_qs(urlparse(url).query)["state"][0],
+            )
+        return Store.unscoped.select_related("authorization").get(name=store_name)
+
     def platform_orders(self, shop_id: str) -> dict[str, tuple[str, int]]:
         """id → (status, update_time) of every order the platform holds for this shop, read from the sandbox's own
         state: an independent count, not through the client under test."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from . import data as ref
@@ -243,6 +243,21 @@ def _buyer_address(rng: random.Random, shop: Shop, allow_bad: bool) -> Address:
     )
 
 
+def line_item(world: World, shop: Shop, product: Any, sku: Any) -> LineItem:
+    """One unit of `sku` at its list price (TikTok repeats a line item per unit)."""
+    return LineItem(
+        id=world.ids.next("line"),
+        sku_id=sku.id,
+        product_id=product.id,
+        product_name=product.title,
+        sku_name=sku.name,
+        seller_sku=sku.seller_sku,
+        original_price=sku.price,
+        sale_price=sku.price,
+        currency=shop.currency,
+    )
+
+
 def make_order(
     world: World,
     shop: Shop,
@@ -280,35 +295,9 @@ def make_order(
             product = rng.choice(products)
             sku = rng.choice(product.skus)
         units = 1 if rng.random() < 0.75 else rng.randrange(2, 4)  # multi-unit = repeated line items
-        for _ in range(units):
-            lines.append(
-                LineItem(
-                    id=world.ids.next("line"),
-                    sku_id=sku.id,
-                    product_id=product.id,
-                    product_name=product.title,
-                    sku_name=sku.name,
-                    seller_sku=sku.seller_sku,
-                    original_price=sku.price,
-                    sale_price=sku.price,
-                    currency=shop.currency,
-                )
-            )
+        lines += [line_item(world, shop, product, sku) for _ in range(units)]
     if status == "PARTIALLY_SHIPPING" and len(lines) < 2:
-        li = lines[0]
-        lines.append(
-            LineItem(
-                id=world.ids.next("line"),
-                sku_id=li.sku_id,
-                product_id=li.product_id,
-                product_name=li.product_name,
-                sku_name=li.sku_name,
-                seller_sku=li.seller_sku,
-                original_price=li.original_price,
-                sale_price=li.sale_price,
-                currency=li.currency,
-            )
-        )
+        lines.append(replace(lines[0], id=world.ids.next("line")))
     # Work out the timeline backwards from the status.
     age = {
         "UNPAID": rng.randrange(60, 6 * HOUR),

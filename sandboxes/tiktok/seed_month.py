@@ -13,7 +13,7 @@ import random
 from typing import Any
 
 from . import data as ref
-from .seed import ShopSpec, _attach_shipped_package, _buyer_address, create_seller
+from .seed import ShopSpec, _attach_shipped_package, _buyer_address, create_seller, line_item
 from .state import COLLECTION_DELAY, COMPLETE_DELAY, DAY, DELIVERY_DELAY, HOUR, REMORSE_SECONDS, LineItem, Order, World
 
 MONTH_MIX = {"TIKTOK": 0.72, "SELLER": 0.18, "FBT": 0.10}
@@ -39,20 +39,7 @@ def _lines(world: World, shop: Any, rng: random.Random) -> list[LineItem]:
     for _ in range(1 if rng.random() < 0.75 else 2):
         product = rng.choice(products)
         sku = rng.choice(product.skus)
-        for _ in range(1 if rng.random() < 0.8 else 2):
-            lines.append(
-                LineItem(
-                    id=world.ids.next("line"),
-                    sku_id=sku.id,
-                    product_id=product.id,
-                    product_name=product.title,
-                    sku_name=sku.name,
-                    seller_sku=sku.seller_sku,
-                    original_price=sku.price,
-                    sale_price=sku.price,
-                    currency=shop.currency,
-                )
-            )
+        lines += [line_item(world, shop, product, sku) for _ in range(1 if rng.random() < 0.8 else 2)]
     return lines
 
 

@@ -9,29 +9,10 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from sandboxes.tiktok.app import TikTokSandbox
-from sandboxes.tiktok.config import SandboxConfig
-from sandboxes.tiktok.server import start_in_thread
 from tests.browser.conftest import screenshot
 from tests.factories import UserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def platform(live_server: Any, settings: Any) -> Any:
-    sandbox = TikTokSandbox(
-        SandboxConfig(
-            app_key=settings.TIKTOK_APP_KEY,
-            app_secret=settings.TIKTOK_APP_SECRET,
-            redirect_uri=f"{live_server.url}/stores/tiktok/callback/",
-        )
-    )
-    server, base_url = start_in_thread(sandbox, port=0)
-    settings.TIKTOK_API_BASE_URL = settings.TIKTOK_AUTH_BASE_URL = base_url
-    settings.TIKTOK_AUTHORIZE_URL = f"{base_url}/open/authorize"
-    yield sandbox
-    server.shutdown()
 
 
 def sign_in(page: Any) -> None:

@@ -5,14 +5,11 @@ from __future__ import annotations
 import time
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlparse
 
 import pytest
 from django.db import connection
 
-from erp.actors import Actor
 from erp.tenancy import organization_scope
-from integrations import services as integrations_services
 from integrations.models import Store
 from orders.models import Order
 from tests.tiktok_harness import TikTokHarness
@@ -21,27 +18,11 @@ from tests.workers import Workers, wait_for
 pytestmark = [pytest.mark.chaos, pytest.mark.postgres, pytest.mark.redis, pytest.mark.django_db(transaction=True)]
 
 
-def connect(tenant: Any, harness: TikTokHarness, monkeypatch: pytest.MonkeyPatch) -> Store:
-    """Connect the demo seller's shops without importing: the import is the worker's job in this test."""
-    session: dict[str, Any] = {}
-    url = integrations_services.store_connect_start(session=session, organization=tenant.organization)
-    state = parse_qs(urlparse(url).query)["state"][0]
-    with integrations_services.store_sync_requested.muted():
-        integrations_services.store_connect_complete(
-            session=session,
-            organization=tenant.organization,
-            actor=Actor.system(),
-            code=harness.consent_code(),
-            state=state,
-        )
-    return Store.unscoped.select_related("organization").get(name="Dropline Home US")
-
-
 def test_an_import_killed_midway_completes_after_restart_with_no_gap_or_duplicate(
     tenant: Any, tiktok_server: Any, settings: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     base_url, harness = tiktok_server
-    store = connect(tenant, harness, monkeypatch)
+    store = harness.connect_store(tenant.organization)
     harness.control("POST", f"shops/{store.external_id}/orders", count=4000, seed=11)
     harness.control("PUT", "faults", latency=[{"api": "POST /order/{v}/orders/search", "ms": 60}])
     workers = Workers(

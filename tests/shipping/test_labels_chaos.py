@@ -6,15 +6,11 @@ from __future__ import annotations
 import time
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlparse
 
 import pytest
 from django.db import connection
 
-from erp.actors import Actor
 from erp.tenancy import organization_scope
-from integrations import services as integrations_services
-from integrations.models import Store
 from orders.models import HoldReason, Order, OrderStatus
 from orders.services import store_sync
 from shipping import labels
@@ -29,17 +25,7 @@ def test_a_worker_killed_mid_purchase_leaves_exactly_one_label(
     tenant: Any, tiktok_server: Any, settings: Any, tmp_path: Path, platform_commits_first: bool
 ) -> None:
     base_url, harness = tiktok_server
-    session: dict[str, Any] = {}
-    url = integrations_services.store_connect_start(session=session, organization=tenant.organization)
-    with integrations_services.store_sync_requested.muted():
-        integrations_services.store_connect_complete(
-            session=session,
-            organization=tenant.organization,
-            actor=Actor.system(),
-            code=harness.consent_code(),
-            state=parse_qs(urlparse(url).query)["state"][0],
-        )
-    store = Store.unscoped.select_related("authorization").get(name="Dropline Home US")
+    store = harness.connect_store(tenant.organization)
     with organization_scope(tenant.organization):
         store_sync(store=store)
         order = (

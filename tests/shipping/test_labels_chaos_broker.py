@@ -13,7 +13,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
-from urllib.parse import parse_qs, urlparse
 
 import pytest
 import redis
@@ -21,7 +20,6 @@ from django.db import connection, transaction
 
 from erp.actors import Actor
 from erp.tenancy import organization_scope
-from integrations import services as integrations_services
 from integrations.models import Store
 from inventory.models import WarehouseKind
 from orders.models import HoldReason, Order, OrderStatus
@@ -91,17 +89,7 @@ def private_redis(tmp_path: Path) -> Iterator[RedisServer]:
 
 
 def connect_and_import(tenant: Any, harness: Any) -> Store:
-    session: dict[str, Any] = {}
-    url = integrations_services.store_connect_start(session=session, organization=tenant.organization)
-    with integrations_services.store_sync_requested.muted():
-        integrations_services.store_connect_complete(
-            session=session,
-            organization=tenant.organization,
-            actor=Actor.system(),
-            code=harness.consent_code(),
-            state=parse_qs(urlparse(url).query)["state"][0],
-        )
-    store = Store.unscoped.select_related("authorization").get(name="Dropline Home US")
+    store = harness.connect_store(tenant.organization)
     # Enough orders ready to ship for a batch of BATCH, on top of the demo shop's own.
     harness.control(
         "POST",

@@ -363,6 +363,28 @@ def listing_map(*, listing: Listing, sku: Sku | None, actor: Actor) -> Listing:
 
 
 # ---------------------------------------------------------------------------------- SKUs and warehouses
+@transaction.atomic
+def skus_create_from_listings(*, actor: Actor) -> tuple[int, int]:
+    """First-time setup from the catalogue the stores already sell: every unmapped listing with a seller SKU is
+    mapped to our SKU of that code, created (named after the listing) when there is none yet. Listings without a
+    seller SKU are left for a person. Returns (SKUs created, listings mapped); held orders are re-checked by the
+    listing_mapped event."""
+    created = mapped = 0
+    unmapped = Listing.objects.filter(sku__isnull=True).exclude(seller_sku="").order_by("seller_sku", "pk")
+    skus = {sku.code: sku for sku in Sku.objects.filter(code__in=unmapped.values("seller_sku"))}
+    for listing in unmapped.select_related("store"):
+        sku = skus.get(listing.seller_sku)
+        if sku is None:
+            sku = sku_save(
+                actor=actor, fields={"code": listing.seller_sku, "name": listing.title or listing.seller_sku}
+            )
+            skus[sku.code] = sku
+            created += 1
+        listing_map(listing=listing, sku=sku, actor=actor)
+        mapped += 1
+    return created, mapped
+
+
 def _changed(instance: Sku | Warehouse, fields: Mapping[str, object]) -> dict[str, object]:
     """Fields whose value differs from the STORED row (a ModelForm has already copied its values onto the
     instance it was given, so the instance in hand cannot tell)."""

@@ -12,6 +12,7 @@ urlpatterns = [
     path("stock/", views.StockView.as_view(), name="inventory_stock"),
     path("listings/", views.ListingsView.as_view(), name="inventory_listings"),
     path("listings/<uuid:pk>/map/", views.ListingMapView.as_view(), name="inventory_listing_map"),
+    path("listings/create-skus/", views.ListingsCreateSkusView.as_view(), name="inventory_listings_create_skus"),
     path("ledger/", views.LedgerView.as_view(), name="inventory_ledger"),
     path("warehouses/", views.WarehousesView.as_view(), name="inventory_warehouses"),
     path("warehouses/new/", views.WarehouseCreateView.as_view(), name="inventory_warehouse_create"),

@@ -335,6 +335,24 @@ class ListingsView(InventoryPage):
         )
 
 
+class ListingsCreateSkusView(OrganizationViewMixin, View):
+    """POST: a SKU of ours for every unmapped listing, by its seller SKU (first-time setup)."""
+
+    write_permission = Perm.INVENTORY_MANAGE
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        created, mapped = services.skus_create_from_listings(actor=request.actor)
+        if mapped:
+            messages.success(
+                request,
+                f"Mapped {mapped} listing(s), creating {created} new SKU(s) from their seller SKUs. Orders waiting "
+                "for them are checked again; add stock or a supplier warehouse so they can ship.",
+            )
+        else:
+            messages.info(request, "Nothing to do: every listing with a seller SKU is mapped already.")
+        return redirect("inventory_listings")
+
+
 class ListingMapView(OrganizationViewMixin, View):
     """POST: map a listing to one of our SKUs (by code, or id). HTMX answers with the listing's row."""
 

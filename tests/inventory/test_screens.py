@@ -273,6 +273,32 @@ def test_mapping_a_listing_inline_calls_the_service_and_answers_with_its_row(ten
         assert AuditEntry.objects.filter(action="listing.mapped", target_id=str(listing.pk)).exists()
 
 
+def test_every_unmapped_listing_gets_its_sku_from_its_seller_sku_at_once(tenant: Any, stock: Stock) -> None:
+    store = StoreFactory(organization=tenant.organization)
+    existing = ListingFactory(organization=tenant.organization, store=store, seller_sku="TEE-RED-L", sku=None)
+    new = ListingFactory(
+        organization=tenant.organization, store=store, seller_sku="MUG-BLUE", title="Blue mug", sku=None
+    )
+    twin = ListingFactory(organization=tenant.organization, seller_sku="MUG-BLUE", sku=None)  # another store's
+    nameless = ListingFactory(organization=tenant.organization, store=store, seller_sku="", sku=None)
+    page = tenant.client.get("/inventory/listings/").content.decode()
+    assert "Create SKUs from seller SKUs" in page
+
+    done = tenant.client.post("/inventory/listings/create-skus/", follow=True).content.decode()
+    assert "Mapped 3 listing(s), creating 1 new SKU(s)" in done
+    with organization_scope(tenant.organization):
+        mug = Sku.objects.get(code="MUG-BLUE")
+        assert mug.name == "Blue mug"
+        assert AuditEntry.objects.filter(action="sku.created").count() == 1
+    for listing in (existing, new, twin, nameless):
+        listing.refresh_from_db()
+    assert existing.sku_id == stock.sku.pk
+    assert new.sku_id == twin.sku_id == mug.pk
+    assert nameless.sku_id is None  # a person says which SKU it is
+    again = tenant.client.post("/inventory/listings/create-skus/", follow=True).content.decode()
+    assert "Nothing to do" in again
+
+
 def test_mapping_to_an_unknown_sku_says_so_and_changes_nothing(tenant: Any, stock: Stock) -> None:
     listing = ListingFactory(organization=tenant.organization, sku=None)
     response = tenant.client.post(f"/inventory/listings/{listing.pk}/map/", {"sku": "NOPE-1"}, HTTP_HX_REQUEST="true")

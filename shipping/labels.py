@@ -503,6 +503,17 @@ def label_batch_retry_failed(*, actor: Actor, batch: LabelBatch) -> int:
 
 
 # ------------------------------------------------------------------------------------------ batch documents
+def batch_warehouse_names(batch: LabelBatch) -> str:
+    """Where the batch's orders ship from, for the pick list's header ("" when not routed yet)."""
+    names = (
+        Order.objects.filter(label_purchases__batch=batch, warehouse__isnull=False)
+        .values_list("warehouse__name", flat=True)
+        .distinct()
+        .order_by("warehouse__name")
+    )
+    return ", ".join(names)
+
+
 def batch_documents_input(batch: LabelBatch) -> list[BatchOrder]:
     """The bought labels of a batch as the printing functions take them: the stored label PDF (never bought again
     for a reprint), lines grouped by SKU with the bin at the warehouse each order is reserved at."""

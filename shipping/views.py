@@ -16,6 +16,7 @@ from erp.roles import Perm
 from erp.views_base import OrganizationViewMixin
 from orders import selectors as order_selectors
 from orders.filters import OrderFilter
+from orders.logistics import organization_time_zone
 from orders.models import Order
 from shipping import documents, labels, selectors
 from shipping.models import LabelBatch, PrintEvent
@@ -103,12 +104,16 @@ class BatchDocumentView(OrganizationViewMixin, View):
         batch = get_object_or_404(LabelBatch.objects, pk=pk)
         orders = labels.batch_documents_input(batch)
         PrintEvent.objects.create(batch=batch, document=self.kind, printed_by_label=request.actor.label[:200])
-        printed_at: datetime = timezone.localtime()
+        printed_at: datetime = timezone.localtime(timezone=organization_time_zone())
         if self.kind == "labels":
             return _pdf(documents.labels_merge(orders, page_size="4x6"), f"{batch.reference}-labels-4x6.pdf")
         if self.kind == "pick-list":
             pdf = documents.pick_list_pdf(
-                orders, batch_ref=batch.reference, warehouse_name="", printed_at=printed_at, row_order="bin"
+                orders,
+                batch_ref=batch.reference,
+                warehouse_name=labels.batch_warehouse_names(batch),
+                printed_at=printed_at,
+                row_order="bin",
             )
             return _pdf(pdf, f"{batch.reference}-pick-list.pdf")
         branding = documents.SlipBranding.of(request.organization)

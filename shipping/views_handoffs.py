@@ -23,6 +23,7 @@ from erp.roles import Perm, Role
 from erp.tenancy import organization_scope
 from erp.views_base import OrganizationViewMixin
 from inventory.models import Warehouse
+from orders.logistics import organization_time_zone
 from shipping import documents, handoffs
 from shipping.models import Handoff, SupplierAccess
 
@@ -42,7 +43,7 @@ def _document(handoff: Handoff, kind: str, actor: Actor) -> HttpResponse:
             orders,
             batch_ref=reference,
             warehouse_name=handoff.warehouse.name,
-            printed_at=timezone.localtime(),
+            printed_at=timezone.localtime(timezone=organization_time_zone()),
             row_order="bin",
         )
     else:

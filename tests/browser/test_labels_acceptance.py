@@ -135,6 +135,7 @@ def test_rule_to_printed_batch_to_scan_and_the_supplier_handoff(
     pick = pdf_at(page, page.get_by_role("link", name="Pick list").get_attribute("href"))
     pick_text = "".join(p.extract_text() for p in pick.pages)
     assert batch.reference in pick_text
+    assert "Warehouse: Reno DC, Shenzhen Sun" in pick_text
     sold_skus = set(LabelPurchase.unscoped.filter(batch=batch).values_list("order__lines__seller_sku", flat=True))
     assert all(sku in pick_text for sku in sold_skus)
     pdf_at(page, page.get_by_role("link", name="Print labels (4×6)").get_attribute("href"))  # a reprint

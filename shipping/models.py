@@ -84,7 +84,11 @@ class LabelPurchase(TenantModel):
         constraints = [
             models.UniqueConstraint(fields=["order", "package_key"], name="labelpurchase_once_per_package"),
         ]
-        indexes = [models.Index(fields=["organization", "state"], name="purchase_org_state")]
+        indexes = [
+            models.Index(fields=["organization", "state"], name="purchase_org_state"),
+            # Beat's sweeps read every tenant's rows by state and age (lost work, stale submissions).
+            models.Index(fields=["state", "updated_at"], name="purchase_state_age"),
+        ]
 
     def __str__(self) -> str:
         return f"Label for {self.order} ({self.get_state_display()})"

@@ -402,3 +402,22 @@ def test_the_dashboard_card_counts_and_names_the_worst(
     assert card.url == reverse("shipping_at_risk")
     assert card.hint == "Most urgent: CUTOFF (7 h left), SILENT (2 h left)"
     assert card.tone == "warn"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_beat_task_sends_alerts_from_a_worker_outside_any_transaction(
+    tenant: Any, owners_and_admins: set[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As a worker runs it: no test transaction around it (select_for_update needs one of its own)."""
+    from shipping import at_risk
+    from shipping.tasks import at_risk_check
+
+    store = StoreFactory(organization=tenant.organization)
+    mondays = warehouse(tenant, "Mondays only", working_days="1", cutoff_time=time(17, 0))
+    start = la(24, 10)
+    bought(tenant, order(tenant, "SOON", store, warehouse=mondays, ship_by=start + timedelta(hours=20)))
+    monkeypatch.setattr(at_risk, "clock", lambda: start)
+    assert at_risk_check() == 1  # tasks run inline in tests: the organization's alert run happened
+    assert len(mail.outbox) == 1
+    assert "Order SOON" in mail.outbox[0].body
+    assert AtRiskAlert.unscoped.filter(order__external_id="SOON").count() == 1

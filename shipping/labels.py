@@ -24,6 +24,7 @@ from django.db.models.functions import Concat, Left
 from django.utils import timezone
 
 from erp.actors import Actor
+from erp.models import Organization
 from erp.services import audit_record
 from erp.tenancy import current_organization
 from integrations.errors import PlatformError, PlatformOutcomeUnknown
@@ -96,6 +97,9 @@ def label_purchase_request(*, order: Order, batch: LabelBatch | None = None) -> 
 
 @transaction.atomic
 def label_batch_create(*, actor: Actor, orders: list[Order]) -> LabelBatch:
+    # Batches are numbered per organization; its row lock makes two batches created at once (a person and auto-buy)
+    # take turns for the next number.
+    Organization.objects.select_for_update().filter(pk=current_organization().pk).first()
     number = LabelBatch.objects.count() + 1
     batch = LabelBatch.objects.create(reference=f"B-{number:04d}", created_by_label=actor.label[:200])
     for order in orders:

@@ -24,6 +24,9 @@ class LabelBatch(TenantModel):
 
     class Meta:
         ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "reference"], name="labelbatch_unique_reference")
+        ]
 
     def __str__(self) -> str:
         return f"Batch {self.reference}"

@@ -361,7 +361,7 @@ class LabelBatchFactory(TenantModelFactory):
     class Meta:
         model = LabelBatch
 
-    reference = factory.Sequence(lambda n: f"B-{n:04d}")
+    reference = factory.Sequence(lambda n: f"B-{5000 + n:04d}")  # clear of the references tests name
     created_by_label = "someone@example.com"
 
 

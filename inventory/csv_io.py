@@ -19,7 +19,7 @@ from django.db import transaction
 from erp.actors import Actor
 from integrations.models import Store
 from inventory import services
-from inventory.models import DimensionUnit, Listing, Sku, StockLevel, Warehouse, WeightUnit
+from inventory.models import SKU_EDITABLE_FIELDS, DimensionUnit, Listing, Sku, StockLevel, Warehouse, WeightUnit
 
 MAX_ROWS = 50_000
 
@@ -45,19 +45,7 @@ class ImportReport:
 
 
 COLUMNS: dict[str, tuple[str, ...]] = {
-    "skus": (
-        "code",
-        "name",
-        "barcode",
-        "weight",
-        "weight_unit",
-        "length",
-        "width",
-        "height",
-        "dimension_unit",
-        "cost",
-        "low_stock_threshold",
-    ),
+    "skus": tuple(name for name in SKU_EDITABLE_FIELDS if name != "is_active"),
     "listings": ("store", "platform_sku_id", "sku_code"),
     "stock": ("sku_code", "warehouse", "counted", "bin_location"),
 }

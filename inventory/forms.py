@@ -12,7 +12,15 @@ from django.core.exceptions import ValidationError
 from integrations.models import Store
 from inventory import selectors
 from inventory.csv_io import COLUMNS
-from inventory.models import MovementKind, Sku, Warehouse, WarehouseKind, WarehouseLink
+from inventory.models import (
+    SKU_EDITABLE_FIELDS,
+    WAREHOUSE_EDITABLE_FIELDS,
+    MovementKind,
+    Sku,
+    Warehouse,
+    WarehouseKind,
+    WarehouseLink,
+)
 
 TIME_ZONES = sorted(zoneinfo.available_timezones() - {"localtime"})
 
@@ -33,20 +41,7 @@ def add_service_error(form: forms.Form, error: ValidationError) -> None:
 class SkuForm(forms.ModelForm):
     class Meta:
         model = Sku
-        fields = [
-            "code",
-            "name",
-            "barcode",
-            "weight",
-            "weight_unit",
-            "length",
-            "width",
-            "height",
-            "dimension_unit",
-            "cost",
-            "low_stock_threshold",
-            "is_active",
-        ]
+        fields = list(SKU_EDITABLE_FIELDS)
         labels = {"code": "SKU code", "is_active": "Active (shown in lists and imports)", "cost": "Unit cost"}
         help_texts = {"low_stock_threshold": "LOW when available falls to this; 0 = off."}
 
@@ -176,30 +171,7 @@ class WarehouseForm(forms.ModelForm):
 
     class Meta:
         model = Warehouse
-        fields = [
-            "name",
-            "code",
-            "kind",
-            "is_active",
-            "tracks_stock",
-            "sender_name",
-            "company",
-            "address_line1",
-            "address_line2",
-            "city",
-            "state",
-            "postal_code",
-            "country_code",
-            "phone",
-            "contact_name",
-            "contact_email",
-            "working_hours",
-            "cutoff_time",
-            "time_zone",
-            "working_days",
-            "daily_capacity",
-            "collections_by_tiktok",
-        ]
+        fields = list(WAREHOUSE_EDITABLE_FIELDS)
         labels = {
             "tracks_stock": "Tracks stock",
             "is_active": "Active",

@@ -26,6 +26,47 @@ class WarehouseKind(models.TextChoices):
     FBT = "fbt", "Fulfilled by TikTok"  # stock held by TikTok: read-only, synced, never pushed
 
 
+# What a person (form), a partner system (API) and a CSV file may set on a warehouse and on a SKU: one list each.
+WAREHOUSE_EDITABLE_FIELDS = (
+    "name",
+    "code",
+    "kind",
+    "is_active",
+    "tracks_stock",
+    "sender_name",
+    "company",
+    "address_line1",
+    "address_line2",
+    "city",
+    "state",
+    "postal_code",
+    "country_code",
+    "phone",
+    "contact_name",
+    "contact_email",
+    "working_hours",
+    "cutoff_time",
+    "time_zone",
+    "working_days",
+    "daily_capacity",
+    "collections_by_tiktok",
+)
+SKU_EDITABLE_FIELDS = (
+    "code",
+    "name",
+    "barcode",
+    "weight",
+    "weight_unit",
+    "length",
+    "width",
+    "height",
+    "dimension_unit",
+    "cost",
+    "low_stock_threshold",
+    "is_active",
+)
+
+
 class Warehouse(TenantModel):
     name = models.CharField(max_length=120)
     kind = models.CharField(max_length=16, choices=WarehouseKind.choices, default=WarehouseKind.OWN)

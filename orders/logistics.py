@@ -20,11 +20,7 @@ from django.utils import timezone
 from erp.tenancy import organization_in_scope
 from integrations.logistics_policy import store_logistics_policy
 from integrations.models import Store
-from orders.models import OrderStatus
-
-FBT = "FULFILLMENT_BY_TIKTOK"
-SHIPPING_TIKTOK = "TIKTOK"
-SHIPPING_SELLER = "SELLER"
+from orders.models import FULFILLED_BY_TIKTOK, SHIPPING_SELLER, SHIPPING_TIKTOK, OrderStatus
 
 
 class Logistics:
@@ -64,7 +60,7 @@ def start_of_day(day: date, zone: tzinfo | None = None) -> datetime:
 
 # ---------------------------------------------------------------------------------------------------- logistics
 def fbt_condition() -> Q:
-    return Q(fulfillment_type=FBT)
+    return Q(fulfillment_type=FULFILLED_BY_TIKTOK)
 
 
 def cbt_condition() -> Q:

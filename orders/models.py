@@ -29,6 +29,11 @@ class OrderStatus(models.TextChoices):
 
 OPEN_STATUSES = (OrderStatus.ON_HOLD, OrderStatus.AWAITING_SHIPMENT, OrderStatus.PARTIALLY_SHIPPING)
 
+# The platform's words for how an order ships (TikTok `fulfillment_type` / `shipping_type`).
+FULFILLED_BY_TIKTOK = "FULFILLMENT_BY_TIKTOK"  # FBT: TikTok picks, packs and ships it; nothing to do here
+SHIPPING_TIKTOK = "TIKTOK"  # an official TikTok Shipping label
+SHIPPING_SELLER = "SELLER"  # seller shipping: the seller's own label and tracking (legacy under the 2026 policy)
+
 
 class Order(TenantModel):
     store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="orders")

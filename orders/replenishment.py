@@ -37,7 +37,7 @@ from integrations.errors import PlatformError
 from integrations.models import Store
 from integrations.services import store_client
 from inventory.models import Listing, Sku, StockLevel, WarehouseKind, WarehouseLink
-from orders.models import OrderLine, OrderStatus
+from orders.models import FULFILLED_BY_TIKTOK, OrderLine, OrderStatus
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +46,6 @@ DEFAULT_WINDOW = 30
 DEFAULT_TARGET = 30
 MAX_TARGET = 365
 IN_TRANSIT_TTL = 600  # seconds: TikTok's in-transit figure moves with inbound shipments, not by the minute
-FULFILLED_BY_TIKTOK = "FULFILLMENT_BY_TIKTOK"  # the platform's fulfillment_type (contract README §4.3)
 
 
 # ------------------------------------------------------------------------------------------------------ sales

@@ -25,8 +25,10 @@ from django.utils import timezone
 from erp.models import AuditEntry
 from integrations.models import Store
 from orders.models import (
+    FULFILLED_BY_TIKTOK,
     HOLD_FIXES,
     OPEN_STATUSES,
+    SHIPPING_SELLER,
     Order,
     OrderHold,
     OrderLine,
@@ -35,8 +37,6 @@ from orders.models import (
     TrackingEvent,
 )
 
-FULFILLED_BY_PLATFORM = "FULFILLMENT_BY_TIKTOK"
-SELLER_SHIPPING = "SELLER"
 URGENT_WITHIN = timedelta(hours=6)
 
 
@@ -367,11 +367,11 @@ class OrderDetail:
 
     @property
     def is_fulfilled_by_platform(self) -> bool:
-        return self.order.fulfillment_type == FULFILLED_BY_PLATFORM
+        return self.order.fulfillment_type == FULFILLED_BY_TIKTOK
 
     @property
     def is_seller_shipping(self) -> bool:
-        return self.order.shipping_type == SELLER_SHIPPING
+        return self.order.shipping_type == SHIPPING_SELLER
 
     @property
     def is_open(self) -> bool:

@@ -21,7 +21,7 @@ from integrations.interface import PlatformOrder
 from integrations.models import Store
 from inventory import services as inventory
 from inventory.models import Listing, Sku
-from orders.models import OPEN_STATUSES, HoldReason, Order, OrderHold, OrderLine, OrderStatus
+from orders.models import FULFILLED_BY_TIKTOK, OPEN_STATUSES, HoldReason, Order, OrderHold, OrderLine, OrderStatus
 
 SHIPPED_STATUSES = (OrderStatus.IN_TRANSIT, OrderStatus.DELIVERED, OrderStatus.COMPLETED)
 STOCK_HOLDS = (HoldReason.UNMAPPED_SKU, HoldReason.OUT_OF_STOCK)
@@ -159,7 +159,7 @@ def orders_reallocate(*, order_ids: Sequence[UUID]) -> int:
             Demand(
                 o.pk,
                 o.status,
-                o.fulfillment_type == "FULFILLMENT_BY_TIKTOK",
+                o.fulfillment_type == FULFILLED_BY_TIKTOK,
                 o.platform_warehouse_id,
                 tuple(lines[o.pk]),
             )

@@ -61,8 +61,17 @@ from erp.models import Membership, Organization
 from erp.roles import Role
 from erp.tasks import email_send
 from inventory.models import Warehouse, WarehouseKind
-from orders.models import HOLD_FIXES, OPEN_STATUSES, HoldReason, Order, OrderHold, OrderStatus
-from shipping.models import AtRiskAlert, LabelPurchase, PurchaseState
+from orders.models import (
+    FULFILLED_BY_TIKTOK,
+    HOLD_FIXES,
+    OPEN_STATUSES,
+    SHIPPING_TIKTOK,
+    HoldReason,
+    Order,
+    OrderHold,
+    OrderStatus,
+)
+from shipping.models import HANDOFF_KINDS, AtRiskAlert, LabelPurchase, PurchaseState
 
 PERSON_FIRST = timedelta(hours=1)
 LABEL_BUY = timedelta(minutes=15)
@@ -72,7 +81,6 @@ DEFAULT_OPENS = time(8, 0)
 DEFAULT_CLOSES = time(17, 0)
 DEFAULT_WORKING_DAYS = "12345"
 HORIZON_DAYS = 400  # calendars are laid out this far ahead; work that does not fit is "never" (far future)
-HANDOFF_KINDS = (WarehouseKind.SUPPLIER, WarehouseKind.THREE_PL)
 _HOURS = re.compile(r"(\d{1,2})[:.h](\d{2})\s*(?:-|–|—|to)\s*(\d{1,2})[:.h](\d{2})")
 _WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
 
@@ -331,7 +339,7 @@ def _candidates() -> QuerySet[Order]:
     bought = LabelPurchase.objects.filter(order=OuterRef("pk"), state=PurchaseState.PURCHASED)
     return (
         Order.objects.filter(Q(status__in=OPEN_STATUSES) | Q(Exists(bought), status=OrderStatus.AWAITING_COLLECTION))
-        .exclude(fulfillment_type="FULFILLMENT_BY_TIKTOK")
+        .exclude(fulfillment_type=FULFILLED_BY_TIKTOK)
         .exclude(warehouse__kind=WarehouseKind.FBT)
         .filter(Q(ship_by__isnull=False) | Q(shipping_due__isnull=False))
         .exclude(Exists(done))
@@ -599,7 +607,7 @@ def _explain(assessment: Assessment) -> list[Reason]:
                 Fix("See the batch", batch_url or order_url),
             )
         )
-    elif state is None and row["shipping_type"] and row["shipping_type"] != "TIKTOK":
+    elif state is None and row["shipping_type"] and row["shipping_type"] != SHIPPING_TIKTOK:
         steps.append(
             Reason(
                 "no_label",

@@ -25,13 +25,12 @@ from erp.roles import Perm, Role
 from erp.services import audit_record
 from erp.tasks import email_send
 from erp.tenancy import organization_scope
-from inventory.models import Warehouse, WarehouseKind
+from inventory.models import Warehouse
 from orders.models import Order
 from shipping.documents import BatchOrder
 from shipping.labels import batch_documents_input
-from shipping.models import Handoff, HandoffItem, LabelBatch, PurchaseState, SupplierAccess
+from shipping.models import HANDOFF_KINDS, Handoff, HandoffItem, LabelBatch, PurchaseState, SupplierAccess
 
-HANDOFF_KINDS = (WarehouseKind.SUPPLIER, WarehouseKind.THREE_PL)
 _LINK_SALT = "shipping.handoff-link"
 
 

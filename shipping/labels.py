@@ -33,9 +33,9 @@ from integrations.models import Store
 from integrations.services import store_client
 from integrations.tiktok.client import TikTokShopClient
 from inventory.models import Reservation, StockLevel
-from orders.models import Order, OrderLine, OrderStatus
+from orders.models import FULFILLED_BY_TIKTOK, SHIPPING_TIKTOK, Order, OrderLine, OrderStatus
 from shipping.documents import BatchOrder, PickLine, picking_order
-from shipping.models import LabelBatch, LabelPurchase, LogisticsRule, PurchaseState
+from shipping.models import HANDOFF_KINDS, LabelBatch, LabelPurchase, LogisticsRule, PurchaseState
 from shipping.pickup import Handover, handover_for, pickup_slot_for
 from shipping.rules import Actions, Decision, choose_service, decision_record, facts_for, first_match
 
@@ -472,9 +472,9 @@ def batch_plan(orders: QuerySet[Order]) -> BatchPlan:
     for order in orders.select_related("store")[: MAX_BATCH * 2]:
         if order.status not in (OrderStatus.AWAITING_SHIPMENT, OrderStatus.PARTIALLY_SHIPPING):
             skipped["not awaiting shipment"] += 1
-        elif order.fulfillment_type == "FULFILLMENT_BY_TIKTOK":
+        elif order.fulfillment_type == FULFILLED_BY_TIKTOK:
             skipped["fulfilled by TikTok"] += 1
-        elif order.shipping_type != "TIKTOK":
+        elif order.shipping_type != SHIPPING_TIKTOK:
             skipped["not TikTok Shipping"] += 1
         elif order.is_held:
             skipped["held (see each order's reason)"] += 1
@@ -665,8 +665,6 @@ def work_lost(*, grace: timedelta = RESUME_AFTER, limit: int = RESUME_LIMIT) -> 
     still legitimately queued is rarely this old, and `lost_work_claim` moves `updated_at` on when it is resent, so
     no row is sent more than once per `grace`."""
     from django.db.models import Exists, Max, OuterRef
-
-    from shipping.handoffs import HANDOFF_KINDS  # shipping.handoffs builds on this module
 
     cutoff = timezone.now() - grace
     old = LabelPurchase.unscoped.filter(updated_at__lt=cutoff)

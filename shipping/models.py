@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from erp.tenancy import TenantModel
 from integrations.models import Store
+from inventory.models import WarehouseKind
 from orders.models import Order
 
 
@@ -131,6 +132,10 @@ class PrintEvent(TenantModel):
 
     def __str__(self) -> str:
         return f"{self.batch} {self.document} by {self.printed_by_label}"
+
+
+# The warehouse kinds that work through handoffs: someone else prints the seller's labels there.
+HANDOFF_KINDS = (WarehouseKind.SUPPLIER, WarehouseKind.THREE_PL)
 
 
 class SupplierAccess(TenantModel):

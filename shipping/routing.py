@@ -23,7 +23,7 @@ from django.utils import timezone
 from erp.actors import Actor
 from erp.services import audit_record
 from erp.tenancy import current_organization
-from orders.models import Order, OrderStatus
+from orders.models import FULFILLED_BY_TIKTOK, SHIPPING_TIKTOK, Order, OrderStatus
 from orders.stock import RerouteRefused, order_reroute
 from shipping.labels import MAX_BATCH, label_batch_create
 from shipping.models import LabelPurchase, LogisticsRule
@@ -45,11 +45,15 @@ class RoutingResult:
     batches: list[str] = field(default_factory=list)
 
 
+def _routing_applies(orders: QuerySet[Order]) -> QuerySet[Order]:
+    """Awaiting shipment, not held, on TikTok Shipping and not fulfilled by TikTok."""
+    return orders.filter(status=OrderStatus.AWAITING_SHIPMENT, is_held=False, shipping_type=SHIPPING_TIKTOK).exclude(
+        fulfillment_type=FULFILLED_BY_TIKTOK
+    )
+
+
 def _ready_to_route(orders: QuerySet[Order]) -> QuerySet[Order]:
-    """Unrouted, awaiting shipment, not held, on TikTok Shipping and not fulfilled by TikTok."""
-    return orders.filter(
-        routed_at__isnull=True, status=OrderStatus.AWAITING_SHIPMENT, is_held=False, shipping_type="TIKTOK"
-    ).exclude(fulfillment_type="FULFILLMENT_BY_TIKTOK")
+    return _routing_applies(orders).filter(routed_at__isnull=True)
 
 
 def _routable(order_ids: Sequence[object] | None) -> QuerySet[Order]:
@@ -142,11 +146,7 @@ def organizations_with_unrouted_orders() -> list[object]:
 def orders_route_again(*, actor: Actor) -> RoutingResult:
     """A person asks: apply the rules as they are now to every open order that has no label yet (rules changed
     after those orders were routed). Orders with a label, held or shipped are left alone."""
-    again = (
-        Order.objects.filter(status=OrderStatus.AWAITING_SHIPMENT, is_held=False, shipping_type="TIKTOK")
-        .exclude(fulfillment_type="FULFILLMENT_BY_TIKTOK")
-        .exclude(pk__in=LabelPurchase.objects.values("order_id"))
-    )
+    again = _routing_applies(Order.objects.all()).exclude(pk__in=LabelPurchase.objects.values("order_id"))
     with transaction.atomic():
         reset = again.filter(routed_at__isnull=False).update(routed_at=None)
         audit_record(

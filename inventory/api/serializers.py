@@ -8,7 +8,16 @@ from rest_framework import serializers
 
 from integrations.models import Store
 from inventory import selectors
-from inventory.models import Listing, MovementKind, Sku, StockLevel, StockMovement, Warehouse
+from inventory.models import (
+    SKU_EDITABLE_FIELDS,
+    WAREHOUSE_EDITABLE_FIELDS,
+    Listing,
+    MovementKind,
+    Sku,
+    StockLevel,
+    StockMovement,
+    Warehouse,
+)
 
 
 # ------------------------------------------------------------------------------------------------- references
@@ -31,20 +40,6 @@ class StoreRefOutput(serializers.ModelSerializer):
 
 
 # ------------------------------------------------------------------------------------------------------- SKUs
-SKU_FIELDS = [
-    "code",
-    "name",
-    "barcode",
-    "weight",
-    "weight_unit",
-    "length",
-    "width",
-    "height",
-    "dimension_unit",
-    "cost",
-    "low_stock_threshold",
-    "is_active",
-]
 
 
 class SkuOutput(serializers.ModelSerializer):
@@ -61,7 +56,16 @@ class SkuOutput(serializers.ModelSerializer):
 
     class Meta:
         model = Sku
-        fields = ["id", *SKU_FIELDS, "is_bundle", "on_hand", "reserved", "available", "is_low_stock", "created_at"]
+        fields = [
+            "id",
+            *SKU_EDITABLE_FIELDS,
+            "is_bundle",
+            "on_hand",
+            "reserved",
+            "available",
+            "is_low_stock",
+            "created_at",
+        ]
 
 
 class SkuInput(serializers.ModelSerializer):
@@ -69,7 +73,7 @@ class SkuInput(serializers.ModelSerializer):
 
     class Meta:
         model = Sku
-        fields = SKU_FIELDS
+        fields = list(SKU_EDITABLE_FIELDS)
 
     def validate_code(self, value: str) -> str:
         value = value.strip()
@@ -87,33 +91,7 @@ class WarehouseOutput(serializers.ModelSerializer):
 
     class Meta:
         model = Warehouse
-        fields = [
-            "id",
-            "name",
-            "code",
-            "kind",
-            "is_active",
-            "tracks_stock",
-            "is_read_only",
-            "sender_name",
-            "company",
-            "address_line1",
-            "address_line2",
-            "city",
-            "state",
-            "postal_code",
-            "country_code",
-            "phone",
-            "contact_name",
-            "contact_email",
-            "working_hours",
-            "cutoff_time",
-            "time_zone",
-            "working_days",
-            "daily_capacity",
-            "collections_by_tiktok",
-            "created_at",
-        ]
+        fields = ["id", *WAREHOUSE_EDITABLE_FIELDS, "is_read_only", "created_at"]
 
 
 # --------------------------------------------------------------------------------------------------- listings

@@ -9,7 +9,7 @@ from rest_framework import serializers
 
 from integrations.models import Store
 from orders import selectors
-from orders.models import Order, OrderHold, OrderLine, OrderStatusChange
+from orders.models import FULFILLED_BY_TIKTOK, SHIPPING_SELLER, Order, OrderHold, OrderLine, OrderStatusChange
 
 
 class OrderStoreOutput(serializers.ModelSerializer):
@@ -78,10 +78,10 @@ class OrderListOutput(serializers.ModelSerializer):
         return OrderHoldOutput(holds, many=True).data
 
     def get_is_fulfilled_by_platform(self, order: Order) -> bool:
-        return order.fulfillment_type == selectors.FULFILLED_BY_PLATFORM
+        return order.fulfillment_type == FULFILLED_BY_TIKTOK
 
     def get_is_seller_shipping(self, order: Order) -> bool:
-        return order.shipping_type == selectors.SELLER_SHIPPING
+        return order.shipping_type == SHIPPING_SELLER
 
 
 class OrderLineOutput(serializers.ModelSerializer):

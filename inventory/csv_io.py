@@ -19,7 +19,17 @@ from django.db import transaction
 from erp.actors import Actor
 from integrations.models import Store
 from inventory import services
-from inventory.models import SKU_EDITABLE_FIELDS, DimensionUnit, Listing, Sku, StockLevel, Warehouse, WeightUnit
+from inventory.models import (
+    SKU_EDITABLE_FIELDS,
+    DimensionUnit,
+    Listing,
+    Sku,
+    SkuSupplier,
+    StockLevel,
+    Warehouse,
+    WarehouseKind,
+    WeightUnit,
+)
 
 MAX_ROWS = 50_000
 
@@ -45,7 +55,8 @@ class ImportReport:
 
 
 COLUMNS: dict[str, tuple[str, ...]] = {
-    "skus": tuple(name for name in SKU_EDITABLE_FIELDS if name != "is_active"),
+    # supplier / supplier_cost: one dropship supplier (by name or code) that supplies the SKU, and its price.
+    "skus": (*(name for name in SKU_EDITABLE_FIELDS if name != "is_active"), "supplier", "supplier_cost"),
     "listings": ("store", "platform_sku_id", "sku_code"),
     "stock": ("sku_code", "warehouse", "counted", "bin_location"),
 }
@@ -106,6 +117,11 @@ def _integer(value: str, line: int, column: str, errors: list[RowError]) -> int 
 # --------------------------------------------------------------------------------------------------------- SKUs
 def _plan_skus(text: str, report: ImportReport) -> list[Callable[[], None]]:
     existing = {sku.code: sku for sku in Sku.objects.all()}
+    suppliers: dict[str, Warehouse] = {}
+    for warehouse in Warehouse.objects.filter(kind=WarehouseKind.SUPPLIER):
+        suppliers[warehouse.name.lower()] = warehouse
+        if warehouse.code:
+            suppliers.setdefault(warehouse.code.lower(), warehouse)
     seen: dict[str, int] = {}
     plan: list[Callable[[], None]] = []
     for line, row in _rows(text, "skus", report):
@@ -135,6 +151,14 @@ def _plan_skus(text: str, report: ImportReport) -> list[Callable[[], None]]:
             values["dimension_unit"] = row["dimension_unit"]
         if row.get("low_stock_threshold"):
             values["low_stock_threshold"] = _integer(row["low_stock_threshold"], line, "low_stock_threshold", errors)
+        supplier = None
+        if row.get("supplier"):
+            supplier = suppliers.get(row["supplier"].strip().lower())
+            if supplier is None:
+                errors.append(RowError(line, "supplier", f"no dropship supplier named {row['supplier']}"))
+        elif row.get("supplier_cost"):
+            errors.append(RowError(line, "supplier_cost", "give the supplier it is the price of"))
+        supplier_cost = _decimal(row.get("supplier_cost", ""), line, "supplier_cost", errors)
         report.errors += errors
         if errors:
             continue
@@ -148,6 +172,13 @@ def _plan_skus(text: str, report: ImportReport) -> list[Callable[[], None]]:
             report.changes.append(f"line {line}: update {code} ({', '.join(changed) or 'no change'})")
             if changed:
                 plan.append(lambda pk=sku.pk, changed=changed: Sku.objects.filter(pk=pk).update(**changed))
+        if supplier is not None:
+            report.changes.append(f"line {line}: {code} supplied by {supplier.name}")
+            plan.append(
+                lambda code=code, supplier=supplier, cost=supplier_cost: SkuSupplier.objects.update_or_create(
+                    sku=Sku.objects.get(code=code), warehouse=supplier, defaults={"cost": cost}
+                )
+            )
     return plan
 
 
@@ -261,7 +292,8 @@ def csv_export(kind: str) -> str:
     writer = csv.writer(out)
     writer.writerow(COLUMNS[kind])
     if kind == "skus":
-        for sku in Sku.objects.order_by("code"):
+        for sku in Sku.objects.order_by("code").prefetch_related("supplier_links__warehouse"):
+            link = next(iter(sku.supplier_links.all()), None)  # the first supplier (a file row holds one)
             writer.writerow(
                 [
                     sku.code,
@@ -275,6 +307,8 @@ def csv_export(kind: str) -> str:
                     sku.dimension_unit,
                     sku.cost or "",
                     sku.low_stock_threshold,
+                    link.warehouse.name if link else "",
+                    link.cost if link and link.cost is not None else "",
                 ]
             )
     elif kind == "listings":

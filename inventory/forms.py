@@ -17,6 +17,7 @@ from inventory.models import (
     WAREHOUSE_EDITABLE_FIELDS,
     MovementKind,
     Sku,
+    SkuSupplier,
     Warehouse,
     WarehouseKind,
     WarehouseLink,
@@ -39,11 +40,49 @@ def add_service_error(form: forms.Form, error: ValidationError) -> None:
 
 # ------------------------------------------------------------------------------------------------------- SKUs
 class SkuForm(forms.ModelForm):
+    """A SKU's attributes, and which dropship suppliers supply it (a tick and the supplier's price per supplier)."""
+
     class Meta:
         model = Sku
         fields = list(SKU_EDITABLE_FIELDS)
         labels = {"code": "SKU code", "is_active": "Active (shown in lists and imports)", "cost": "Unit cost"}
         help_texts = {"low_stock_threshold": "LOW when available falls to this; 0 = off."}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        linked = (
+            {link.warehouse_id: link for link in SkuSupplier.objects.filter(sku=self.instance)}
+            if self.instance.pk
+            else {}
+        )
+        self.suppliers = list(Warehouse.objects.filter(kind=WarehouseKind.SUPPLIER, is_active=True))
+        for warehouse in self.suppliers:
+            link = linked.get(warehouse.pk)
+            self.fields[f"supplies_{warehouse.pk}"] = forms.BooleanField(
+                required=False, initial=link is not None, label=warehouse.name
+            )
+            self.fields[f"supplier_cost_{warehouse.pk}"] = forms.DecimalField(
+                required=False,
+                min_value=0,
+                max_digits=12,
+                decimal_places=2,
+                initial=link.cost if link else None,
+                label=f"{warehouse.name}'s price",
+            )
+
+    def supplier_rows(self) -> list[tuple[forms.BoundField, forms.BoundField, Warehouse]]:
+        return [(self[f"supplies_{w.pk}"], self[f"supplier_cost_{w.pk}"], w) for w in self.suppliers]
+
+    def model_fields(self) -> dict[str, Any]:
+        return {name: self.cleaned_data[name] for name in SKU_EDITABLE_FIELDS if name in self.cleaned_data}
+
+    def supplier_links(self) -> dict[Warehouse, Any]:
+        """Supplier → its price (or None), for every supplier ticked."""
+        return {
+            w: self.cleaned_data.get(f"supplier_cost_{w.pk}")
+            for w in self.suppliers
+            if self.cleaned_data.get(f"supplies_{w.pk}")
+        }
 
     def clean_code(self) -> str:
         code = self.cleaned_data["code"].strip()

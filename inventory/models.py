@@ -195,6 +195,24 @@ class Sku(TenantModel):
         return None if self.weight is None else self.weight * GRAMS_PER[self.weight_unit]
 
 
+class SkuSupplier(TenantModel):
+    """A dropship supplier that supplies one of our SKUs, at its price. A supplier that makes or sources to order
+    (its warehouse does not track stock) takes an order only when it supplies every SKU in it."""
+
+    sku = models.ForeignKey(Sku, on_delete=models.CASCADE, related_name="supplier_links")
+    warehouse = models.ForeignKey(Warehouse, on_delete=models.CASCADE, related_name="supplied_skus")
+    cost = models.DecimalField(
+        max_digits=12, decimal_places=2, null=True, blank=True, help_text="What the supplier charges per unit."
+    )
+
+    class Meta:
+        ordering = ["warehouse__name"]
+        constraints = [models.UniqueConstraint(fields=["sku", "warehouse"], name="skusupplier_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.sku} from {self.warehouse}"
+
+
 class BundleComponent(TenantModel):
     bundle = models.ForeignKey(Sku, on_delete=models.CASCADE, related_name="components")
     component = models.ForeignKey(Sku, on_delete=models.PROTECT, related_name="in_bundles")

@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from uuid import UUID
 
-from django.db.models import BooleanField, Count, ExpressionWrapper, F, Q, QuerySet, Sum, Value
+from django.db.models import BooleanField, Count, ExpressionWrapper, F, Prefetch, Q, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce, Greatest
 
-from inventory.models import Listing, Reservation, Sku, StockLevel, StockMovement, Warehouse
+from inventory.models import Listing, Reservation, Sku, SkuSupplier, StockLevel, StockMovement, Warehouse
 
 
 @dataclass(frozen=True)
@@ -67,13 +67,19 @@ def skus_with_totals() -> QuerySet[Sku]:
     per_level_available = Greatest(
         F("stock_levels__on_hand") - F("stock_levels__reserved") - F("stock_levels__safety_buffer"), Value(0)
     )
-    return Sku.objects.annotate(
-        on_hand_total=Coalesce(Sum("stock_levels__on_hand"), Value(0)),
-        reserved_total=Coalesce(Sum("stock_levels__reserved"), Value(0)),
-        available_total=Coalesce(Sum(per_level_available), Value(0)),
-    ).annotate(
-        is_low=ExpressionWrapper(
-            Q(low_stock_threshold__gt=0, available_total__lte=F("low_stock_threshold")), output_field=BooleanField()
+    return (
+        Sku.objects.prefetch_related(
+            Prefetch("supplier_links", queryset=SkuSupplier.objects.select_related("warehouse"))
+        )
+        .annotate(
+            on_hand_total=Coalesce(Sum("stock_levels__on_hand"), Value(0)),
+            reserved_total=Coalesce(Sum("stock_levels__reserved"), Value(0)),
+            available_total=Coalesce(Sum(per_level_available), Value(0)),
+        )
+        .annotate(
+            is_low=ExpressionWrapper(
+                Q(low_stock_threshold__gt=0, available_total__lte=F("low_stock_threshold")), output_field=BooleanField()
+            )
         )
     )
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from uuid import UUID
 
 from django.core.exceptions import ValidationError
@@ -29,10 +30,12 @@ from inventory.models import (
     MovementKind,
     Reservation,
     Sku,
+    SkuSupplier,
     StockLevel,
     StockMovement,
     StoreWarehouse,
     Warehouse,
+    WarehouseKind,
     WarehouseLink,
 )
 
@@ -196,15 +199,43 @@ def expand_bundles(demand: Mapping[object, int]) -> Counter:
 @dataclass(frozen=True)
 class ReservationResult:
     warehouse_id: object | None  # where the order is reserved; None when no warehouse can ship it whole
-    short: dict[object, int]  # sku id → units missing at the best candidate (empty on success)
+    short: dict[object, int]  # sku id → units missing at the best stocked candidate (empty on success)
+
+
+def _bundle_parts(sku_ids: Iterable[object]) -> dict[object, set[object]]:
+    parts: dict[object, set[object]] = {}
+    for bundle_id, component_id in BundleComponent.objects.filter(bundle_id__in=list(sku_ids)).values_list(
+        "bundle_id", "component_id"
+    ):
+        parts.setdefault(bundle_id, set()).add(component_id)
+    return parts
+
+
+def supplied_by(*, sku_ids: Iterable[object], warehouse_ids: Iterable[object]) -> dict[object, set[object]]:
+    """warehouse id → the SKUs (of `sku_ids`, as sold) it supplies: linked to the SKU itself, or, for a bundle, to
+    every one of its components."""
+    sku_ids = [UUID(str(sku_id)) for sku_id in sku_ids]
+    parts = _bundle_parts(sku_ids)
+    wanted = set(sku_ids) | {part for components in parts.values() for part in components}
+    links: dict[object, set[object]] = {}
+    for warehouse_id, sku_id in SkuSupplier.objects.filter(
+        warehouse_id__in=list(warehouse_ids), sku_id__in=list(wanted)
+    ).values_list("warehouse_id", "sku_id"):
+        links.setdefault(warehouse_id, set()).add(sku_id)
+    return {
+        warehouse_id: {
+            sku_id for sku_id in sku_ids if sku_id in linked or (sku_id in parts and parts[sku_id] <= linked)
+        }
+        for warehouse_id, linked in links.items()
+    }
 
 
 def order_reserve(
     *, order_id: UUID, demand: Mapping[object, int], warehouse_ids: Sequence[object], actor: Actor
 ) -> ReservationResult:
     """Reserve an order's units at the first warehouse (in the given order) that can ship all of them. A warehouse
-    that does not track stock (a supplier that makes to order) takes the order with nothing to reserve. Idempotent:
-    an order that already holds reservations keeps them."""
+    that does not track stock (a supplier that makes to order) takes the order, with nothing to reserve, only when
+    it supplies every SKU in it. Idempotent: an order that already holds reservations keeps them."""
     held_at = Reservation.objects.filter(order_id=order_id).values_list("warehouse_id", flat=True).first()
     if held_at is not None:
         return ReservationResult(warehouse_id=held_at, short={})
@@ -214,12 +245,16 @@ def order_reserve(
     need = expand_bundles(demand)
     tracking = dict(Warehouse.objects.filter(pk__in=list(warehouse_ids)).values_list("pk", "tracks_stock"))
     tracked = [w for w in warehouse_ids if tracking.get(w, True)]
-    best_short: dict[object, int] = dict(need)
+    untracked = [w for w in warehouse_ids if not tracking.get(w, True)]
+    supplies = supplied_by(sku_ids=list(demand), warehouse_ids=untracked) if untracked else {}
+    best_short: dict[object, int] = dict(need) if tracked else {}  # a supplier short of nothing: it does not supply
     with transaction.atomic():
         levels = _levels_locked((sku_id, w) for w in tracked for sku_id in need) if need and tracked else {}
         for warehouse_id in warehouse_ids:
             if not tracking.get(warehouse_id, True):
-                return ReservationResult(warehouse_id=warehouse_id, short={})
+                if set(demand) <= supplies.get(warehouse_id, set()):
+                    return ReservationResult(warehouse_id=warehouse_id, short={})
+                continue
             short = {
                 sku_id: units - levels[(sku_id, warehouse_id)].available
                 for sku_id, units in need.items()
@@ -255,6 +290,34 @@ def order_reserve(
     return ReservationResult(warehouse_id=None, short=best_short)
 
 
+def sources_by_sku(*, demand: Mapping[object, int], warehouse_ids: Sequence[object]) -> dict[object, list[object]]:
+    """For an order no single warehouse can ship: SKU id (as sold) → the warehouses that could ship that SKU's units
+    on their own (stock available now, or a make-to-order supplier of it), in the given order. Read without locks:
+    it explains a hold, it reserves nothing."""
+    demand = {UUID(str(sku_id)): units for sku_id, units in demand.items()}
+    warehouse_ids = [UUID(str(warehouse_id)) for warehouse_id in warehouse_ids]
+    tracking = dict(Warehouse.objects.filter(pk__in=warehouse_ids).values_list("pk", "tracks_stock"))
+    supplies = supplied_by(sku_ids=list(demand), warehouse_ids=[w for w in warehouse_ids if not tracking.get(w)])
+    per_sku = {sku_id: expand_bundles({sku_id: units}) for sku_id, units in demand.items()}
+    parts = {part for need in per_sku.values() for part in need}
+    available = {
+        (level.sku_id, level.warehouse_id): level.available
+        for level in StockLevel.objects.filter(sku_id__in=parts, warehouse_id__in=warehouse_ids)
+    }
+    return {
+        sku_id: [
+            w
+            for w in warehouse_ids
+            if (
+                sku_id in supplies.get(w, set())
+                if not tracking.get(w, True)
+                else all(available.get((part, w), 0) >= units for part, units in need.items())
+            )
+        ]
+        for sku_id, need in per_sku.items()
+    }
+
+
 def _settle(order_ids: Sequence[UUID], *, ship: bool, actor: Actor, reason: str) -> int:
     reservations = list(Reservation.objects.filter(order_id__in=list(order_ids)))
     if not reservations:
@@ -287,21 +350,42 @@ def orders_ship(*, order_ids: Sequence[UUID], actor: Actor, reason: str = "shipp
     return _settle(order_ids, ship=True, actor=actor, reason=reason)
 
 
-def store_warehouse_order(*, store: Store, platform_warehouse_id: str = "") -> list[object]:
-    """Where a store's orders may reserve, best first: the warehouse the platform assigned (if linked), then the
-    store's ranking, then every other active own/3PL/supplier warehouse by name."""
-    ranked: list[object] = []
+@dataclass(frozen=True)
+class Candidate:
+    """A warehouse an order may ship from, and why it stands where it does in the order of preference."""
+
+    warehouse_id: UUID
+    name: str
+    tracks_stock: bool
+    why: str  # "ranking" | "platform_link" | "other"
+
+
+def store_warehouse_order(*, store: Store, platform_warehouse_id: str = "") -> list[Candidate]:
+    """Where a store's orders may ship from, best first. Warehouses that hold stock come first: the store's own
+    ranking, then the warehouse linked to the order's TikTok warehouse, then every other active one by name. Then,
+    in the same order, suppliers that make to order (they take only the SKUs they supply, and only when no
+    stocked warehouse can ship the order). TikTok's own (FBT) warehouses never ship Dropline's orders."""
+    warehouses = {
+        w.pk: w for w in Warehouse.objects.filter(is_active=True).exclude(kind=WarehouseKind.FBT).order_by("name")
+    }
+    why: dict[object, str] = {}
+    for warehouse_id in (
+        StoreWarehouse.objects.filter(store=store).order_by("rank").values_list("warehouse_id", flat=True)
+    ):
+        why.setdefault(warehouse_id, "ranking")
     if platform_warehouse_id:
-        ranked += list(
-            WarehouseLink.objects.filter(store=store, platform_warehouse_id=platform_warehouse_id).values_list(
-                "warehouse_id", flat=True
-            )
-        )
-    ranked += list(StoreWarehouse.objects.filter(store=store).order_by("rank").values_list("warehouse_id", flat=True))
-    ranked += list(
-        Warehouse.objects.filter(is_active=True).exclude(kind="fbt").order_by("name").values_list("pk", flat=True)
-    )
-    return list(dict.fromkeys(ranked))
+        for warehouse_id in WarehouseLink.objects.filter(
+            store=store, platform_warehouse_id=platform_warehouse_id
+        ).values_list("warehouse_id", flat=True):
+            why.setdefault(warehouse_id, "platform_link")
+    for warehouse_id in warehouses:
+        why.setdefault(warehouse_id, "other")
+    ranked = [
+        Candidate(warehouse_id=w, name=warehouses[w].name, tracks_stock=warehouses[w].tracks_stock, why=reason)
+        for w, reason in why.items()
+        if w in warehouses
+    ]
+    return [c for c in ranked if c.tracks_stock] + [c for c in ranked if not c.tracks_stock]
 
 
 # ------------------------------------------------------------------------------------------------- listings
@@ -433,9 +517,47 @@ def _save_audited(
 
 
 @transaction.atomic
-def sku_save(*, actor: Actor, fields: Mapping[str, object], sku: Sku | None = None) -> Sku:
-    """Create a SKU, or change the given fields of one; audited; a duplicate code is refused."""
-    return _save_audited(actor=actor, noun="sku", label="SKU", model=Sku, unique="code", fields=fields, instance=sku)
+def sku_save(
+    *,
+    actor: Actor,
+    fields: Mapping[str, object],
+    sku: Sku | None = None,
+    suppliers: Mapping[Warehouse, Decimal | None] | None = None,
+) -> Sku:
+    """Create a SKU, or change the given fields of one; audited; a duplicate code is refused. `suppliers`, when
+    given, becomes the SKU's whole set of supplier links (supplier → its price)."""
+    saved = _save_audited(actor=actor, noun="sku", label="SKU", model=Sku, unique="code", fields=fields, instance=sku)
+    if suppliers is not None:
+        sku_suppliers_set(sku=saved, suppliers=suppliers, actor=actor)
+    return saved
+
+
+def sku_suppliers_set(*, sku: Sku, suppliers: Mapping[Warehouse, Decimal | None], actor: Actor) -> None:
+    """Which dropship suppliers supply this SKU, at what price; audited when it changes. A new supplier may let
+    orders held for stock ship (they are re-allocated, as when stock arrives)."""
+    wrong = [w.name for w in suppliers if w.kind != WarehouseKind.SUPPLIER]
+    if wrong:
+        raise ValidationError({"suppliers": [f"Not a dropship supplier: {', '.join(wrong)}."]})
+    before = {link.warehouse_id: link.cost for link in SkuSupplier.objects.filter(sku=sku)}
+    after = {w.pk: cost for w, cost in suppliers.items()}
+    if before == after:
+        return
+    SkuSupplier.objects.filter(sku=sku).exclude(warehouse_id__in=list(after)).delete()
+    organization_id = current_organization().pk
+    for warehouse_id, cost in after.items():
+        SkuSupplier.objects.update_or_create(
+            sku=sku, warehouse_id=warehouse_id, defaults={"cost": cost, "organization_id": organization_id}
+        )
+    names = {w.pk: w.name for w in suppliers}
+    audit_record(
+        organization=current_organization(),
+        actor=actor,
+        action="sku.suppliers_changed",
+        target=sku,
+        changes={"suppliers": {names[w]: str(cost) if cost is not None else None for w, cost in after.items()}},
+    )
+    if set(after) - set(before):
+        _announce([sku.pk], freed=True)
 
 
 @transaction.atomic

@@ -126,7 +126,7 @@ class SkuCreateView(InventoryPage):
         if not form.is_valid():
             return self.render_to_response(self.get_context_data(form=form))
         try:
-            sku = services.sku_save(actor=request.actor, fields=form.cleaned_data)
+            sku = services.sku_save(actor=request.actor, fields=form.model_fields(), suppliers=form.supplier_links())
         except ValidationError as error:
             form.add_error(None, error)
             return self.render_to_response(self.get_context_data(form=form))
@@ -177,7 +177,9 @@ class SkuDetailView(InventoryPage):
             return self.render_to_response(self.get_context_data(sku=sku, edit_form=form, open_form="edit"))
         if form.has_changed():
             try:
-                services.sku_save(actor=request.actor, sku=sku, fields=form.cleaned_data)
+                services.sku_save(
+                    actor=request.actor, sku=sku, fields=form.model_fields(), suppliers=form.supplier_links()
+                )
             except ValidationError as error:
                 form.add_error(None, error)
                 return self.render_to_response(self.get_context_data(sku=sku, edit_form=form, open_form="edit"))

@@ -35,6 +35,15 @@ SHIPPING_TIKTOK = "TIKTOK"  # an official TikTok Shipping label
 SHIPPING_SELLER = "SELLER"  # seller shipping: the seller's own label and tracking (legacy under the 2026 policy)
 
 
+class WarehouseChoice(models.TextChoices):
+    """Who chose the warehouse an order ships from. Only stock allocation's own choices are revisited when stock
+    arrives; a rule's or a person's choice stands."""
+
+    ALLOCATION = "allocation", "Stock allocation"
+    RULE = "rule", "Logistics rule"
+    PERSON = "person", "A person"
+
+
 class Order(TenantModel):
     store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="orders")
     external_id = models.CharField(max_length=64)
@@ -51,6 +60,8 @@ class Order(TenantModel):
     warehouse = models.ForeignKey(
         "inventory.Warehouse", on_delete=models.SET_NULL, null=True, blank=True, related_name="orders"
     )
+    warehouse_chosen_by = models.CharField(max_length=16, choices=WarehouseChoice.choices, blank=True)
+    warehouse_reason = models.CharField(max_length=300, blank=True)  # how it was chosen, in words, for people
     buyer_message = models.TextField(blank=True)
     seller_note = models.TextField(blank=True)
     is_on_hold_order = models.BooleanField(default=False)
@@ -184,6 +195,7 @@ class HoldReason(models.TextChoices):
     CANCEL_REQUESTED = "cancel_requested", "Buyer asked to cancel"
     UNMAPPED_SKU = "unmapped_sku", "SKU not mapped"
     OUT_OF_STOCK = "out_of_stock", "Out of stock"
+    MIXED_SOURCES = "mixed_sources", "Ships from different places"
 
 
 HOLD_FIXES: dict[str, str] = {
@@ -196,6 +208,9 @@ HOLD_FIXES: dict[str, str] = {
     "shipping.",
     HoldReason.UNMAPPED_SKU: "Map the platform SKU to one of your SKUs under Inventory → Listings.",
     HoldReason.OUT_OF_STOCK: "Receive stock or move it from another warehouse.",
+    HoldReason.MIXED_SOURCES: "Receive stock of all its SKUs in one warehouse, or link one supplier to every SKU in "
+    "it (Inventory → SKU → Supplied by), or send it somewhere with a logistics rule. Dropline does not split orders "
+    "yet.",
 }
 
 

@@ -13,18 +13,28 @@ from dataclasses import dataclass
 from uuid import UUID
 
 from django.db import transaction
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 
 from erp.actors import Actor
 from integrations.interface import PlatformOrder
 from integrations.models import Store
 from inventory import services as inventory
-from inventory.models import Listing, Sku
-from orders.models import FULFILLED_BY_TIKTOK, OPEN_STATUSES, HoldReason, Order, OrderHold, OrderLine, OrderStatus
+from inventory.models import BundleComponent, Listing, Sku
+from inventory.services import Candidate
+from orders.models import (
+    FULFILLED_BY_TIKTOK,
+    OPEN_STATUSES,
+    HoldReason,
+    Order,
+    OrderHold,
+    OrderLine,
+    OrderStatus,
+    WarehouseChoice,
+)
 
 SHIPPED_STATUSES = (OrderStatus.IN_TRANSIT, OrderStatus.DELIVERED, OrderStatus.COMPLETED)
-STOCK_HOLDS = (HoldReason.UNMAPPED_SKU, HoldReason.OUT_OF_STOCK)
+STOCK_HOLDS = (HoldReason.UNMAPPED_SKU, HoldReason.OUT_OF_STOCK, HoldReason.MIXED_SOURCES)
 IMPORTER = Actor.system("Order import")
 
 
@@ -61,8 +71,37 @@ class Demand:
         )
 
 
+def _codes(sku_ids: Sequence[object]) -> dict[object, str]:
+    return dict(Sku.objects.filter(pk__in=list(sku_ids)).values_list("pk", "code"))
+
+
+def _chosen_because(chosen: Candidate, store: Store) -> str:
+    """How allocation chose this warehouse, in the words the order page shows."""
+    if not chosen.tracks_stock:
+        return f"No warehouse with stock can ship all of it; {chosen.name} supplies every SKU in it (make to order)."
+    return {
+        "ranking": f"{chosen.name} has all of it in stock and comes first in {store.name}'s warehouse ranking.",
+        "platform_link": f"{chosen.name} has all of it in stock and is linked to the order's TikTok warehouse.",
+    }.get(chosen.why, f"{chosen.name} has all of it in stock (no ranked or linked warehouse could ship it whole).")
+
+
+def _sources_hold(units: Counter, candidates: Sequence[Candidate]) -> str | None:
+    """When every SKU can come from somewhere but no one place can ship them all: say where each comes from."""
+    names = {c.warehouse_id: c.name for c in candidates}
+    sources = inventory.sources_by_sku(demand=units, warehouse_ids=[c.warehouse_id for c in candidates])
+    if not all(sources.values()):
+        return None
+    codes = _codes(list(units))
+    parts = [f"{codes.get(sku_id, sku_id)} from {names[where[0]]}" for sku_id, where in sources.items()]
+    return f"Its SKUs ship from different places: {'; '.join(parts)}."
+
+
 def allocate(*, store: Store, demands: Sequence[Demand]) -> dict[UUID, dict[str, str]]:
-    """Settle stock for these orders; returns the stock holds that apply (order pk → reason → detail)."""
+    """Settle stock for these orders; returns the stock holds that apply (order pk → reason → detail).
+
+    An open order ships from the first warehouse that can ship all of it (`inventory.store_warehouse_order`: stock
+    first, make-to-order suppliers only for what they supply). An order already at a make-to-order supplier stays
+    there: only `orders_reallocate` (stock arrived) or a rule or person moves it."""
     cancelled = [d.order_pk for d in demands if d.status == OrderStatus.CANCELLED]
     shipped = [d.order_pk for d in demands if d.status in SHIPPED_STATUSES]
     if cancelled:
@@ -72,12 +111,19 @@ def allocate(*, store: Store, demands: Sequence[Demand]) -> dict[UUID, dict[str,
     open_demands = [d for d in demands if d.status in OPEN_STATUSES and not d.fulfilled_by_platform]
     if not open_demands:
         return {}
+    placed = dict(
+        Order.objects.filter(pk__in=[d.order_pk for d in open_demands], warehouse__isnull=False).values_list(
+            "pk", "warehouse__tracks_stock"
+        )
+    )
+    open_demands = [d for d in open_demands if placed.get(d.order_pk) is not False]  # at a supplier: stays
     listings = inventory.listings_for_lines(
         store=store,
         lines=((line.sku_id, line.seller_sku, line.product_id, line.title) for d in open_demands for line in d.lines),
     )
     holds: dict[UUID, dict[str, str]] = {}
-    routed: dict[UUID, object] = {}
+    chosen: dict[UUID, tuple[object, str]] = {}
+    candidates_for: dict[str, list[Candidate]] = {}
     for demand in open_demands:
         live = [line for line in demand.lines if not line.cancelled]
         unmapped = sorted({line.seller_sku or line.sku_id for line in live if listings[line.sku_id].sku_id is None})
@@ -87,63 +133,134 @@ def allocate(*, store: Store, demands: Sequence[Demand]) -> dict[UUID, dict[str,
             }
             continue
         units = Counter(listings[line.sku_id].sku_id for line in live)
-        warehouses = inventory.store_warehouse_order(store=store, platform_warehouse_id=demand.platform_warehouse_id)
-        if not warehouses:
+        if demand.platform_warehouse_id not in candidates_for:
+            candidates_for[demand.platform_warehouse_id] = inventory.store_warehouse_order(
+                store=store, platform_warehouse_id=demand.platform_warehouse_id
+            )
+        candidates = candidates_for[demand.platform_warehouse_id]
+        if not candidates:
             holds[demand.order_pk] = {HoldReason.OUT_OF_STOCK: "No warehouse is set up yet: add one under Inventory."}
             continue
         result = inventory.order_reserve(
-            order_id=demand.order_pk, demand=units, warehouse_ids=warehouses, actor=IMPORTER
+            order_id=demand.order_pk, demand=units, warehouse_ids=[c.warehouse_id for c in candidates], actor=IMPORTER
         )
         if result.warehouse_id is not None:
-            routed[demand.order_pk] = result.warehouse_id
-        else:
-            codes = dict(Sku.objects.filter(pk__in=list(result.short)).values_list("pk", "code"))
+            if demand.order_pk not in placed:  # newly placed (a re-import of a reserved order keeps its reason)
+                where = next(c for c in candidates if c.warehouse_id == result.warehouse_id)
+                chosen[demand.order_pk] = (result.warehouse_id, _chosen_because(where, store))
+            continue
+        mixed = _sources_hold(units, candidates)
+        if mixed:
+            holds[demand.order_pk] = {HoldReason.MIXED_SOURCES: mixed}
+        elif result.short:
+            codes = _codes(list(result.short))
             short = ", ".join(f"{n} × {codes.get(sku_id, sku_id)}" for sku_id, n in result.short.items())
             holds[demand.order_pk] = {HoldReason.OUT_OF_STOCK: f"Short at every warehouse; nearest misses {short}."}
-    for warehouse_id in set(routed.values()):  # remember where each order goes (handoffs, pick lists, reports)
-        Order.objects.filter(pk__in=[pk for pk, w in routed.items() if w == warehouse_id]).update(
-            warehouse_id=warehouse_id
+        else:
+            codes = _codes(list(units))
+            needed = ", ".join(f"{n} × {codes.get(sku_id, sku_id)}" for sku_id, n in units.items())
+            holds[demand.order_pk] = {
+                HoldReason.OUT_OF_STOCK: f"No warehouse holds stock and no supplier supplies {needed}."
+            }
+    # Remember where each order goes and why (handoffs, pick lists, reports, the order page): one update per choice.
+    for (warehouse_id, reason), order_pks in _group(chosen).items():
+        Order.objects.filter(pk__in=order_pks).update(
+            warehouse_id=warehouse_id, warehouse_chosen_by=WarehouseChoice.ALLOCATION, warehouse_reason=reason[:300]
         )
     return holds
+
+
+def _group(chosen: dict[UUID, tuple[object, str]]) -> dict[tuple[object, str], list[UUID]]:
+    groups: dict[tuple[object, str], list[UUID]] = defaultdict(list)
+    for order_pk, choice in chosen.items():
+        groups[choice].append(order_pk)
+    return groups
 
 
 class RerouteRefused(Exception):
     """The order stays where it is; the message says why."""
 
 
-def order_reroute(*, order: Order, warehouse_id: object, actor: Actor) -> None:
-    """Move an open order to `warehouse_id` (a rule's choice or a person's): its reservation is released and taken
-    again there, all or nothing. Raises RerouteRefused (and changes nothing) when it cannot ship from there."""
-    if order.warehouse_id is not None and str(order.warehouse_id) == str(warehouse_id):
-        return
+def _order_units(order: Order) -> Counter:
     live = list(OrderLine.objects.filter(order=order, is_cancelled=False))
     listings = inventory.listings_for_lines(
         store=order.store, lines=((line.sku_id, line.seller_sku, line.product_id, line.product_name) for line in live)
     )
     if any(listings[line.sku_id].sku_id is None for line in live):
         raise RerouteRefused("Not every line is mapped to one of your SKUs yet.")
-    units = Counter(listings[line.sku_id].sku_id for line in live)
+    return Counter(listings[line.sku_id].sku_id for line in live)
+
+
+def order_reroute(
+    *, order: Order, warehouse_id: object, actor: Actor, chosen_by: str = WarehouseChoice.PERSON, reason: str = ""
+) -> None:
+    """Move an open order to `warehouse_id` (a rule's choice or a person's): its reservation is released and taken
+    again there, all or nothing. Raises RerouteRefused (and changes nothing) when it cannot ship from there."""
+    if order.warehouse_id is not None and str(order.warehouse_id) == str(warehouse_id):
+        return
+    units = _order_units(order)
     with transaction.atomic():  # a savepoint: a refused move leaves the old reservation untouched
         inventory.orders_release(order_ids=[order.pk], actor=actor, reason="routed to another warehouse")
         result = inventory.order_reserve(order_id=order.pk, demand=units, warehouse_ids=[warehouse_id], actor=actor)
         if result.warehouse_id is None:
-            codes = dict(Sku.objects.filter(pk__in=list(result.short)).values_list("pk", "code"))
-            short = ", ".join(f"{n} × {codes.get(sku_id, sku_id)}" for sku_id, n in result.short.items())
-            raise RerouteRefused(f"Short there: {short}.")
-        Order.objects.filter(pk=order.pk).update(warehouse_id=warehouse_id)
+            if result.short:
+                codes = _codes(list(result.short))
+                short = ", ".join(f"{n} × {codes.get(sku_id, sku_id)}" for sku_id, n in result.short.items())
+                raise RerouteRefused(f"Short there: {short}.")
+            raise RerouteRefused(
+                "That supplier does not supply every SKU in the order (Inventory → SKU → Supplied by)."
+            )
+        Order.objects.filter(pk=order.pk).update(
+            warehouse_id=warehouse_id, warehouse_chosen_by=chosen_by, warehouse_reason=reason[:300]
+        )
     order.warehouse_id = warehouse_id
+
+
+def _move_to_stock(order: Order) -> bool:
+    """An order allocation left at a make-to-order supplier: ship it from stock instead when a warehouse can now
+    ship all of it. The supplier reserved nothing, so there is nothing to release."""
+    try:
+        units = _order_units(order)
+    except RerouteRefused:
+        return False
+    stocked = [
+        c
+        for c in inventory.store_warehouse_order(store=order.store, platform_warehouse_id=order.platform_warehouse_id)
+        if c.tracks_stock
+    ]
+    if not stocked:
+        return False
+    result = inventory.order_reserve(
+        order_id=order.pk, demand=units, warehouse_ids=[c.warehouse_id for c in stocked], actor=IMPORTER
+    )
+    if result.warehouse_id is None:
+        return False
+    where = next(c for c in stocked if c.warehouse_id == result.warehouse_id)
+    supplier = order.warehouse.name if order.warehouse else "a supplier"
+    reason = f"Stock arrived: {_chosen_because(where, order.store)} It was waiting at {supplier}."
+    Order.objects.filter(pk=order.pk).update(
+        warehouse_id=result.warehouse_id, warehouse_chosen_by=WarehouseChoice.ALLOCATION, warehouse_reason=reason[:300]
+    )
+    return True
 
 
 @transaction.atomic
 def orders_reallocate(*, order_ids: Sequence[UUID]) -> int:
-    """Try again to reserve stock for held orders (soonest ship-by first); release the holds that no longer apply.
-    Returns how many orders are no longer held for stock."""
+    """Try again to reserve stock for held orders, and to ship from stock the orders allocation left waiting at a
+    make-to-order supplier (soonest ship-by first); release the holds that no longer apply. Callers pass only orders
+    with no label yet. Returns how many orders are no longer held for stock or waiting."""
     orders = list(
-        Order.objects.select_for_update()
+        Order.objects.select_for_update(of=("self",))
         .filter(pk__in=list(order_ids), status__in=OPEN_STATUSES)
-        .select_related("store")
+        .select_related("store", "warehouse")
         .order_by("ship_by", "placed_at")
     )
+    moved = 0
+    waiting = [o for o in orders if _waits_at_supplier(o)]
+    for order in orders:  # soonest ship-by first, held and waiting alike
+        if order in waiting:
+            moved += _move_to_stock(order)
+    orders = [o for o in orders if o not in waiting]
     lines = defaultdict(list)
     for line in OrderLine.objects.filter(order__in=orders).order_by("external_id"):
         lines[line.order_id].append(
@@ -179,7 +296,16 @@ def orders_reallocate(*, order_ids: Sequence[UUID]) -> int:
             still_held = OrderHold.objects.filter(order=order, released_at__isnull=True).exists()
             if still_held != order.is_held:
                 Order.objects.filter(pk=order.pk).update(is_held=still_held)
-    return released
+    return released + moved
+
+
+def _waits_at_supplier(order: Order) -> bool:
+    return (
+        not order.is_held
+        and order.warehouse is not None
+        and not order.warehouse.tracks_stock
+        and order.warehouse_chosen_by == WarehouseChoice.ALLOCATION
+    )
 
 
 def orders_held_for_listing(listing: Listing) -> list[UUID]:
@@ -195,14 +321,37 @@ def orders_held_for_listing(listing: Listing) -> list[UUID]:
     )
 
 
-def orders_held_for_stock(sku_ids: Sequence[object]) -> list[UUID]:
-    """Orders on an out-of-stock hold with a line whose listing points at one of these SKUs (one query)."""
-    listing_of_line = Listing.objects.filter(
-        store_id=OuterRef("store_id"), platform_sku_id=OuterRef("lines__sku_id"), sku_id__in=list(sku_ids)
+def _maps_to(sku_ids: Sequence[object]) -> Exists:
+    """An order line whose listing points at one of these SKUs, or at a bundle made with one of them."""
+    skus = set(sku_ids) | set(
+        BundleComponent.objects.filter(component_id__in=list(sku_ids)).values_list("bundle_id", flat=True)
     )
+    return Exists(
+        Listing.objects.filter(
+            store_id=OuterRef("store_id"), platform_sku_id=OuterRef("lines__sku_id"), sku_id__in=skus
+        )
+    )
+
+
+def orders_held_for_stock(sku_ids: Sequence[object]) -> list[UUID]:
+    """Orders held for stock (short, or no single place to ship from) with a line that needs one of these SKUs."""
     return list(
-        Order.objects.filter(holds__reason=HoldReason.OUT_OF_STOCK, holds__released_at__isnull=True)
-        .filter(Exists(listing_of_line))
+        Order.objects.filter(
+            holds__reason__in=[HoldReason.OUT_OF_STOCK, HoldReason.MIXED_SOURCES], holds__released_at__isnull=True
+        )
+        .filter(_maps_to(sku_ids))
         .values_list("pk", flat=True)
         .distinct()
     )
+
+
+def orders_waiting_for_stock(sku_ids: Sequence[object]) -> QuerySet[Order]:
+    """Open orders that allocation sent to a make-to-order supplier because no stock could ship them, with a line
+    that needs one of these SKUs: stock of it arrived, so they may ship from stock now (the caller leaves out
+    those whose label is bought or requested)."""
+    return Order.objects.filter(
+        status__in=OPEN_STATUSES,
+        is_held=False,
+        warehouse__tracks_stock=False,
+        warehouse_chosen_by=WarehouseChoice.ALLOCATION,
+    ).filter(_maps_to(sku_ids))

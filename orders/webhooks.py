@@ -1,5 +1,6 @@
 """What orders does when something happens below it: a platform notification (fetch the order now), a store
-connected (sync it), a listing mapped or stock freed (give held orders another chance at stock)."""
+connected (sync it), a listing mapped (give orders held for it another chance). Freed stock is shipping's to
+handle (shipping.routing.on_stock_freed): which orders may still move depends on their labels."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from integrations.interface import WebhookEvent
 from integrations.models import Store
 from integrations.services import store_sync_requested, webhook_topics
 from inventory.models import Listing
-from inventory.services import listing_mapped, stock_changed
+from inventory.services import listing_mapped
 
 ORDER_TOPICS = (
     "ORDER_STATUS_CHANGE",
@@ -42,21 +43,8 @@ def retry_orders_of_listing(listing: Listing) -> None:
         reallocate.delay_on_commit(organization_id=str(listing.organization_id), order_ids=[str(pk) for pk in held])
 
 
-def retry_orders_short_of(sku_ids: list[object], freed: bool) -> None:
-    if not freed:
-        return
-    from erp.tenancy import current_organization
-    from orders.stock import orders_held_for_stock
-    from orders.tasks import reallocate
-
-    held = orders_held_for_stock(sku_ids)
-    if held:
-        reallocate.delay_on_commit(organization_id=str(current_organization().pk), order_ids=[str(pk) for pk in held])
-
-
 def subscribe() -> None:
     for topic in ORDER_TOPICS:
         webhook_topics.subscribe(topic, fetch_order)
     store_sync_requested.connect(sync_store_now)
     listing_mapped.connect(retry_orders_of_listing)
-    stock_changed.connect(retry_orders_short_of)

@@ -11,7 +11,9 @@ class ShippingConfig(AppConfig):
 
         dashboard.register_setup(setup_steps)
 
+        from inventory.services import stock_changed
         from orders.services import orders_imported
-        from shipping.routing import on_orders_imported
+        from shipping.routing import on_orders_imported, on_stock_freed
 
         orders_imported.connect(on_orders_imported)
+        stock_changed.connect(on_stock_freed)

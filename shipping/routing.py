@@ -23,8 +23,8 @@ from django.utils import timezone
 from erp.actors import Actor
 from erp.services import audit_record
 from erp.tenancy import current_organization
-from orders.models import FULFILLED_BY_TIKTOK, SHIPPING_TIKTOK, Order, OrderStatus
-from orders.stock import RerouteRefused, order_reroute
+from orders.models import FULFILLED_BY_TIKTOK, SHIPPING_TIKTOK, Order, OrderStatus, WarehouseChoice
+from orders.stock import RerouteRefused, order_reroute, orders_held_for_stock, orders_waiting_for_stock
 from shipping.labels import MAX_BATCH, label_batch_create
 from shipping.models import LabelPurchase, LogisticsRule
 from shipping.rules import facts_for_orders, first_match
@@ -91,7 +91,13 @@ def _route_chunk(orders: list[Order], rules: list[LogisticsRule], now: datetime,
         done: dict[str, object] = {}
         if actions and actions.warehouse_id:
             try:
-                order_reroute(order=order, warehouse_id=actions.warehouse_id, actor=ROUTER)
+                order_reroute(
+                    order=order,
+                    warehouse_id=actions.warehouse_id,
+                    actor=ROUTER,
+                    chosen_by=WarehouseChoice.RULE,
+                    reason=f"Rule “{decision.rule.name}” sends it here.",
+                )
                 done["warehouse"] = actions.warehouse_id
                 result.moved += 1
             except RerouteRefused as refused:
@@ -135,6 +141,23 @@ def on_orders_imported(order_ids: list[object]) -> None:
     orders_route_task.delay_on_commit(
         organization_id=str(current_organization().pk), order_ids=[str(pk) for pk in order_ids]
     )
+
+
+def on_stock_freed(sku_ids: list[object], freed: bool) -> None:
+    """`inventory.services.stock_changed` receiver (after the change committed): stock arrived or was freed, so
+    orders held for it, and orders allocation left waiting at a make-to-order supplier, get another chance —
+    except orders whose label is bought or being bought (they stay where their label says)."""
+    if not freed:
+        return
+    from orders.tasks import reallocate
+
+    held = orders_held_for_stock(sku_ids)
+    waiting = orders_waiting_for_stock(sku_ids).exclude(pk__in=LabelPurchase.objects.values("order_id"))
+    order_ids = list(dict.fromkeys([*held, *waiting.values_list("pk", flat=True)]))
+    if order_ids:
+        reallocate.delay_on_commit(
+            organization_id=str(current_organization().pk), order_ids=[str(pk) for pk in order_ids]
+        )
 
 
 def organizations_with_unrouted_orders() -> list[object]:

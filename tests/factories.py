@@ -24,6 +24,7 @@ from inventory.models import (
     MovementKind,
     Reservation,
     Sku,
+    SkuSupplier,
     StockLevel,
     StockMovement,
     StoreWarehouse,
@@ -269,6 +270,21 @@ class BundleComponentFactory(TenantModelFactory):
     bundle = factory.SubFactory(SkuFactory, organization=factory.SelfAttribute("..organization"), is_bundle=True)
     component = factory.SubFactory(SkuFactory, organization=factory.SelfAttribute("..organization"))
     quantity = 2
+
+
+@tenant_factory
+class SkuSupplierFactory(TenantModelFactory):
+    class Meta:
+        model = SkuSupplier
+
+    sku = factory.SubFactory(SkuFactory, organization=factory.SelfAttribute("..organization"))
+    warehouse = factory.SubFactory(
+        WarehouseFactory,
+        organization=factory.SelfAttribute("..organization"),
+        kind=WarehouseKind.SUPPLIER,
+        tracks_stock=False,
+    )
+    cost = Decimal("4.50")
 
 
 @tenant_factory

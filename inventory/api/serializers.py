@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
+from uuid import UUID
 
 from rest_framework import serializers
 
@@ -14,9 +16,11 @@ from inventory.models import (
     Listing,
     MovementKind,
     Sku,
+    SkuSupplier,
     StockLevel,
     StockMovement,
     Warehouse,
+    WarehouseKind,
 )
 
 
@@ -42,6 +46,28 @@ class StoreRefOutput(serializers.ModelSerializer):
 # ------------------------------------------------------------------------------------------------------- SKUs
 
 
+class SkuSupplierOutput(serializers.ModelSerializer):
+    warehouse = serializers.UUIDField(source="warehouse_id", help_text="The dropship supplier's warehouse id.")
+    name = serializers.CharField(source="warehouse.name")
+
+    class Meta:
+        model = SkuSupplier
+        fields = ["warehouse", "name", "cost"]
+
+
+class SkuSupplierInput(serializers.Serializer):
+    warehouse = serializers.UUIDField(help_text="A dropship supplier's warehouse id.")
+    cost = serializers.DecimalField(
+        max_digits=12, decimal_places=2, min_value=Decimal(0), required=False, allow_null=True, default=None
+    )
+
+    def validate_warehouse(self, value: UUID) -> Warehouse:
+        warehouse = Warehouse.objects.filter(pk=value, kind=WarehouseKind.SUPPLIER).first()
+        if warehouse is None:
+            raise serializers.ValidationError("No dropship supplier of yours has this id.")
+        return warehouse
+
+
 class SkuOutput(serializers.ModelSerializer):
     on_hand = serializers.IntegerField(source="on_hand_total", read_only=True, help_text="Summed over warehouses.")
     reserved = serializers.IntegerField(source="reserved_total", read_only=True, help_text="Held for open orders.")
@@ -53,6 +79,9 @@ class SkuOutput(serializers.ModelSerializer):
     is_low_stock = serializers.BooleanField(
         source="is_low", read_only=True, help_text="A threshold is set and available has fallen to it."
     )
+    suppliers = SkuSupplierOutput(
+        source="supplier_links", many=True, read_only=True, help_text="Dropship suppliers that supply it."
+    )
 
     class Meta:
         model = Sku
@@ -60,6 +89,7 @@ class SkuOutput(serializers.ModelSerializer):
             "id",
             *SKU_EDITABLE_FIELDS,
             "is_bundle",
+            "suppliers",
             "on_hand",
             "reserved",
             "available",
@@ -71,9 +101,22 @@ class SkuOutput(serializers.ModelSerializer):
 class SkuInput(serializers.ModelSerializer):
     """Validated here, written by the view; `code` is unique in the organization."""
 
+    suppliers = SkuSupplierInput(
+        many=True,
+        required=False,
+        help_text="When given, the SKU's whole set of dropship suppliers (each with its price); [] removes them.",
+    )
+
     class Meta:
         model = Sku
-        fields = list(SKU_EDITABLE_FIELDS)
+        fields = [*SKU_EDITABLE_FIELDS, "suppliers"]
+
+    def supplier_links(self) -> dict[Warehouse, Decimal | None] | None:
+        links = self.validated_data.get("suppliers")
+        return None if links is None else {link["warehouse"]: link["cost"] for link in links}
+
+    def model_fields(self) -> dict[str, Any]:
+        return {name: value for name, value in self.validated_data.items() if name != "suppliers"}
 
     def validate_code(self, value: str) -> str:
         value = value.strip()

@@ -61,14 +61,16 @@ class SkuViewSet(OrganizationViewSet):
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         data = SkuInput(data=request.data)
         data.is_valid(raise_exception=True)
-        sku = services.sku_save(actor=request.actor, fields=data.validated_data)
+        sku = services.sku_save(actor=request.actor, fields=data.model_fields(), suppliers=data.supplier_links())
         return Response(self._output(sku), status=status.HTTP_201_CREATED)
 
     def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         sku = self.get_object()
         data = SkuInput(sku, data=request.data, partial=True)
         data.is_valid(raise_exception=True)
-        sku = services.sku_save(actor=request.actor, sku=sku, fields=data.validated_data)
+        sku = services.sku_save(
+            actor=request.actor, sku=sku, fields=data.model_fields(), suppliers=data.supplier_links()
+        )
         return Response(self._output(sku))
 
 

@@ -65,6 +65,8 @@ class OrderListOutput(serializers.ModelSerializer):
             "is_seller_shipping",
             "platform_warehouse_id",
             "warehouse_id",
+            "warehouse_chosen_by",
+            "warehouse_reason",
             "tags",
             "carrier_name",
             "tracking_number",

@@ -16,7 +16,7 @@ from erp.tenancy import organization_scope
 from inventory import services
 from inventory.models import Reservation, StockLevel, StockMovement, WarehouseKind
 from inventory.selectors import ledger_mismatches
-from tests.factories import BundleComponentFactory, SkuFactory, WarehouseFactory
+from tests.factories import BundleComponentFactory, SkuFactory, SkuSupplierFactory, WarehouseFactory
 
 ACTOR = Actor.system("test")
 
@@ -102,13 +102,35 @@ def test_a_bundle_reserves_its_components(stock: Any) -> None:
 
 
 @pytest.mark.django_db
-def test_a_supplier_that_does_not_track_stock_takes_orders_without_reservations(tenant: Any) -> None:
+def test_a_make_to_order_supplier_takes_only_orders_of_skus_it_supplies(tenant: Any) -> None:
     with organization_scope(tenant.organization):
         supplier = WarehouseFactory(organization=tenant.organization, kind=WarehouseKind.SUPPLIER, tracks_stock=False)
-        sku = SkuFactory(organization=tenant.organization)
-        result = services.order_reserve(order_id=uuid7(), demand={sku.pk: 5}, warehouse_ids=[supplier.pk], actor=ACTOR)
+        supplied, other = SkuFactory(organization=tenant.organization), SkuFactory(organization=tenant.organization)
+        SkuSupplierFactory(organization=tenant.organization, sku=supplied, warehouse=supplier)
+
+        result = services.order_reserve(
+            order_id=uuid7(), demand={supplied.pk: 5}, warehouse_ids=[supplier.pk], actor=ACTOR
+        )
         assert result.warehouse_id == supplier.pk
         assert not Reservation.objects.exists()
+
+        refused = services.order_reserve(
+            order_id=uuid7(), demand={supplied.pk: 1, other.pk: 1}, warehouse_ids=[supplier.pk], actor=ACTOR
+        )
+        assert refused.warehouse_id is None
+
+
+@pytest.mark.django_db
+def test_a_supplier_of_every_component_supplies_the_bundle(tenant: Any) -> None:
+    with organization_scope(tenant.organization):
+        supplier = WarehouseFactory(organization=tenant.organization, kind=WarehouseKind.SUPPLIER, tracks_stock=False)
+        kit = BundleComponentFactory(organization=tenant.organization).bundle
+        second = BundleComponentFactory(organization=tenant.organization, bundle=kit).component
+        first = kit.components.exclude(component=second).get().component
+        SkuSupplierFactory(organization=tenant.organization, sku=first, warehouse=supplier)
+        assert services.supplied_by(sku_ids=[kit.pk], warehouse_ids=[supplier.pk]) == {supplier.pk: set()}
+        SkuSupplierFactory(organization=tenant.organization, sku=second, warehouse=supplier)
+        assert services.supplied_by(sku_ids=[kit.pk], warehouse_ids=[supplier.pk]) == {supplier.pk: {kit.pk}}
 
 
 @pytest.mark.django_db

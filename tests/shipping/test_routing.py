@@ -25,6 +25,7 @@ from tests.factories import (
     OrderFactory,
     OrderLineFactory,
     SkuFactory,
+    SkuSupplierFactory,
     StockLevelFactory,
     StoreFactory,
     WarehouseFactory,
@@ -100,12 +101,27 @@ def test_a_warehouse_that_cannot_ship_it_leaves_the_order_where_it_was_and_says_
 @pytest.mark.django_db
 def test_a_make_to_order_supplier_takes_the_order_without_stock(shop: dict[str, Any]) -> None:
     order = reserved_order(shop)
-    LogisticsRuleFactory(organization=order.organization, actions={"warehouse_id": str(shop["maker"].pk)})
+    SkuSupplierFactory(organization=order.organization, sku=shop["sku"], warehouse=shop["maker"])
+    LogisticsRuleFactory(
+        organization=order.organization, name="To the maker", actions={"warehouse_id": str(shop["maker"].pk)}
+    )
     routing.orders_route()
     order.refresh_from_db()
     assert order.warehouse == shop["maker"]
+    assert (order.warehouse_chosen_by, order.warehouse_reason) == ("rule", "Rule “To the maker” sends it here.")
     assert not Reservation.objects.filter(order_id=order.pk).exists()
     assert levels(shop) == {"Home": (5, 0), "Reno 3PL": (2, 0)}
+
+
+@pytest.mark.django_db
+def test_a_rule_cannot_send_a_supplier_what_it_does_not_supply(shop: dict[str, Any]) -> None:
+    order = reserved_order(shop)
+    LogisticsRuleFactory(organization=order.organization, actions={"warehouse_id": str(shop["maker"].pk)})
+    result = routing.orders_route()
+    order.refresh_from_db()
+    assert order.warehouse == shop["home"]
+    assert "does not supply every SKU" in result.not_moved[order.external_id]
+    assert levels(shop) == {"Home": (5, 1), "Reno 3PL": (2, 0)}
 
 
 @pytest.mark.django_db

@@ -16,6 +16,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.sessions.backends.base import SessionBase
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -26,7 +27,8 @@ from erp.models import Organization
 from erp.services import audit_record
 from erp.tenancy import organization_scope
 from integrations.errors import PlatformAuthError, PlatformError
-from integrations.interface import AuthorizedShop, TokenSet, WebhookEvent
+from integrations.interface import Address, AuthorizedShop, TokenSet, WebhookEvent
+from integrations.interface import Warehouse as PlatformWarehouse
 from integrations.models import AuthorizationStatus, Platform, SellerAuthorization, Store, StoreStatus, WebhookDelivery
 from integrations.tiktok import webhooks as tiktok_webhooks
 from integrations.tiktok.client import TikTokShopClient, shared_http_client
@@ -343,3 +345,40 @@ def _handle_authorization_topics(store: Store, event: WebhookEvent) -> None:
             status_detail=event.message or "TikTok says this authorization expires soon. Reconnect to renew it.",
             expires_notice_at=event.updated_at,
         )
+
+
+# ------------------------------------------------------------------------------------------ platform warehouses
+PLATFORM_WAREHOUSES_TTL = 600  # seconds: a shop's warehouses change rarely; the warehouse page reads them often
+
+
+def platform_address_line(address: Address | None) -> str:
+    """A platform warehouse's address on one line, as a person compares it with their own warehouse's."""
+    if address is None:
+        return ""
+    if address.full_address:
+        return address.full_address
+    parts = [address.line1, address.line2, address.city, address.state, address.postal_code, address.region_code]
+    return ", ".join(part for part in parts if part)
+
+
+def store_platform_warehouses(store: Store) -> list[PlatformWarehouse]:
+    """The shop's enabled sales warehouses (TikTok Get Warehouse List): the addresses TikTok prints as the sender
+    on labels of the orders it assigns to each. Cached for ten minutes; raises PlatformError when the platform
+    cannot be asked."""
+    if store.platform != Platform.TIKTOK:
+        return []
+    key = f"platform-warehouses:{store.pk}"
+    cached = cache.get(key)
+    if isinstance(cached, str):  # the platform failed a moment ago: say so again rather than wait for it
+        raise PlatformError(store.platform, "unreachable", cached)
+    if cached is not None:
+        return cached
+    try:
+        warehouses = [
+            w for w in store_client(store).get_warehouses() if w.type == "SALES_WAREHOUSE" and w.status != "DISABLED"
+        ]
+    except PlatformError as error:  # asked again in a minute, not on every page view while the platform is down
+        cache.set(key, str(error), 60)
+        raise
+    cache.set(key, warehouses, PLATFORM_WAREHOUSES_TTL)
+    return warehouses

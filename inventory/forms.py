@@ -4,12 +4,15 @@ whose own messages (not enough units, a reason is missing...) are put back on th
 from __future__ import annotations
 
 import zoneinfo
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
 
+from integrations.interface import Warehouse as PlatformWarehouse
 from integrations.models import Store
+from integrations.services import platform_address_line
 from inventory import selectors
 from inventory.csv_io import COLUMNS
 from inventory.models import (
@@ -249,31 +252,51 @@ class WarehouseForm(forms.ModelForm):
             self.initial["working_days"] = list(self.instance.working_days)
 
 
-class WarehouseLinkForm(forms.ModelForm):
-    store = forms.ModelChoiceField(queryset=Store.objects.none(), empty_label=None)
+class WarehouseLinkForm(forms.Form):
+    """Which of a store's TikTok warehouses this warehouse is, chosen from the shop's own list with its address
+    (TikTok prints that address as the sender on the labels of the orders it assigns there)."""
 
-    class Meta:
-        model = WarehouseLink
-        fields = ["store", "platform_warehouse_id", "platform_name"]
-        labels = {"platform_warehouse_id": "TikTok warehouse id", "platform_name": "Name on TikTok (optional)"}
+    tiktok_warehouse = forms.ChoiceField(label="TikTok warehouse")
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, platform_warehouses: Mapping[Store, Sequence[PlatformWarehouse]], **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["store"].queryset = Store.objects.all()
+        linked = set(WarehouseLink.objects.values_list("store_id", "platform_warehouse_id"))
+        self.options = {
+            f"{store.pk}|{w.warehouse_id}": (store, w)
+            for store, warehouses in platform_warehouses.items()
+            for w in warehouses
+            if (store.pk, w.warehouse_id) not in linked
+        }
+        self.fields["tiktok_warehouse"].choices = [
+            (
+                store.name,
+                [
+                    (
+                        f"{store.pk}|{w.warehouse_id}",
+                        f"{w.name} — {platform_address_line(w.address) or 'no address'}"
+                        + (" (the shop's default)" if w.is_default else ""),
+                    )
+                    for w in warehouses
+                    if f"{store.pk}|{w.warehouse_id}" in self.options
+                ],
+            )
+            for store, warehouses in platform_warehouses.items()
+        ]
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
-        store, platform_id = data.get("store"), (data.get("platform_warehouse_id") or "").strip()
-        if store and platform_id:
-            taken = WarehouseLink.objects.filter(store=store, platform_warehouse_id=platform_id).select_related(
-                "warehouse"
-            )
-            existing = taken.first()
-            if existing is not None:
-                raise ValidationError(
-                    f"{store.name}'s warehouse {platform_id} is already linked to {existing.warehouse.name}."
-                )
-            data["platform_warehouse_id"] = platform_id
+        choice = self.options.get(data.get("tiktok_warehouse") or "")
+        if choice is None:
+            raise ValidationError("Choose one of the stores' TikTok warehouses that is not linked yet.")
+        store, warehouse = choice
+        data.update(
+            store=store,
+            platform_warehouse_id=warehouse.warehouse_id,
+            platform_name=warehouse.name,
+            platform_address=platform_address_line(warehouse.address),
+        )
         return data
 
 

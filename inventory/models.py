@@ -125,6 +125,9 @@ class WarehouseLink(TenantModel):
     store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="warehouse_links")
     platform_warehouse_id = models.CharField(max_length=64)
     platform_name = models.CharField(max_length=200, blank=True)
+    # The address TikTok prints as the sender on labels of orders it assigns to this platform warehouse (Create
+    # Packages takes no warehouse of ours), as it was when the link was made.
+    platform_address = models.CharField(max_length=300, blank=True)
 
     class Meta:
         constraints = [

@@ -580,7 +580,13 @@ warehouse_links_changed = Event("warehouse_links_changed")
 
 @transaction.atomic
 def warehouse_link_add(
-    *, actor: Actor, warehouse: Warehouse, store: Store, platform_warehouse_id: str
+    *,
+    actor: Actor,
+    warehouse: Warehouse,
+    store: Store,
+    platform_warehouse_id: str,
+    platform_name: str = "",
+    platform_address: str = "",
 ) -> WarehouseLink:
     if WarehouseLink.objects.filter(store=store, platform_warehouse_id=platform_warehouse_id).exists():
         raise ValidationError(
@@ -590,7 +596,13 @@ def warehouse_link_add(
                 ]
             }
         )
-    link = WarehouseLink.objects.create(warehouse=warehouse, store=store, platform_warehouse_id=platform_warehouse_id)
+    link = WarehouseLink.objects.create(
+        warehouse=warehouse,
+        store=store,
+        platform_warehouse_id=platform_warehouse_id,
+        platform_name=platform_name[:200],
+        platform_address=platform_address[:300],
+    )
     audit_record(
         organization=current_organization(),
         actor=actor,

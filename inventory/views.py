@@ -26,6 +26,10 @@ from django.views.generic import TemplateView
 
 from erp.roles import Perm
 from erp.views_base import OrganizationViewMixin
+from integrations.errors import PlatformError
+from integrations.interface import Warehouse as PlatformWarehouse
+from integrations.models import Platform, Store
+from integrations.services import store_platform_warehouses
 from inventory import csv_io, selectors, services
 from inventory.forms import (
     AdjustForm,
@@ -437,14 +441,29 @@ class WarehouseDetailView(InventoryPage):
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         warehouse = kwargs.pop("warehouse", None) or self.get_warehouse()
         kwargs.setdefault("form", WarehouseForm(instance=warehouse))
-        kwargs.setdefault("link_form", WarehouseLinkForm())
+        platform_warehouses, unreachable = self.platform_warehouses()
+        kwargs.setdefault("link_form", WarehouseLinkForm(platform_warehouses=platform_warehouses))
         totals = selectors.warehouses_with_totals().filter(pk=warehouse.pk).first()
         return super().get_context_data(
             warehouse=warehouse,
             totals=totals,
+            platform_unreachable=unreachable,
             links=warehouse.links.select_related("store").order_by("store__name", "platform_warehouse_id"),
             **kwargs,
         )
+
+    def platform_warehouses(self) -> tuple[dict[Store, list[PlatformWarehouse]], list[str]]:
+        """Each TikTok store's warehouses, as the shop lists them, and why a store's could not be read."""
+        found: dict[Store, list[PlatformWarehouse]] = {}
+        unreachable: list[str] = []
+        if Perm.INVENTORY_MANAGE not in self.request.permissions:
+            return found, unreachable
+        for store in Store.objects.filter(platform=Platform.TIKTOK).select_related("authorization"):
+            try:
+                found[store] = store_platform_warehouses(store)
+            except PlatformError as error:
+                unreachable.append(f"{store.name}: {error}")
+        return found, unreachable
 
     def post(self, request: HttpRequest, pk: str) -> HttpResponse:
         warehouse = self.get_warehouse()
@@ -466,7 +485,7 @@ class WarehouseLinkAddView(WarehouseDetailView):
 
     def post(self, request: HttpRequest, pk: str) -> HttpResponse:
         warehouse = self.get_warehouse()
-        form = WarehouseLinkForm(request.POST, instance=WarehouseLink(warehouse=warehouse))
+        form = WarehouseLinkForm(request.POST, platform_warehouses=self.platform_warehouses()[0])
         if not form.is_valid():
             return self.render_to_response(self.get_context_data(warehouse=warehouse, link_form=form))
         try:
@@ -475,11 +494,17 @@ class WarehouseLinkAddView(WarehouseDetailView):
                 warehouse=warehouse,
                 store=form.cleaned_data["store"],
                 platform_warehouse_id=form.cleaned_data["platform_warehouse_id"],
+                platform_name=form.cleaned_data["platform_name"],
+                platform_address=form.cleaned_data["platform_address"],
             )
         except ValidationError as error:
             form.add_error(None, error)
             return self.render_to_response(self.get_context_data(warehouse=warehouse, link_form=form))
-        messages.success(request, f"{link.store.name}'s warehouse {link.platform_warehouse_id} is {warehouse.name}.")
+        messages.success(
+            request,
+            f"{link.store.name}'s TikTok warehouse {link.platform_name or link.platform_warehouse_id} "
+            f"is {warehouse.name}.",
+        )
         return redirect(f"{warehouse_url(warehouse)}#links")
 
 

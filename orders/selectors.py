@@ -557,3 +557,35 @@ def order_detail_of(order: Order, *, include_audit: bool = True) -> OrderDetail:
 
 def stores_for_filter() -> QuerySet[Store]:
     return Store.objects.order_by("name").only("id", "name", "platform")
+
+
+def platform_warehouse_mismatches(orders: Sequence[Order]) -> list[str]:
+    """For each order (same order), what is wrong with where it ships from before its label is bought, or "".
+
+    TikTok buys a label for the TikTok warehouse it assigned the order to and prints that warehouse's address as
+    the sender and return address (pickups go there too). An order Dropline sends to a warehouse linked to a
+    different TikTok warehouse of the same store would carry the wrong address."""
+    from inventory.models import WarehouseLink  # inventory sits below orders
+
+    placed = [o for o in orders if o.warehouse_id and o.platform_warehouse_id]
+    links = WarehouseLink.objects.filter(store_id__in={o.store_id for o in placed}).select_related("warehouse")
+    linked: dict[tuple[object, object], set[str]] = {}
+    names: dict[tuple[object, str], str] = {}
+    for link in links:
+        linked.setdefault((link.store_id, link.warehouse_id), set()).add(link.platform_warehouse_id)
+        names[(link.store_id, link.platform_warehouse_id)] = link.platform_name or link.platform_warehouse_id
+    warehouse_names = {link.warehouse_id: link.warehouse.name for link in links}
+    messages = []
+    for order in orders:
+        ours = linked.get((order.store_id, order.warehouse_id))
+        if not order.platform_warehouse_id or not ours or order.platform_warehouse_id in ours:
+            messages.append("")
+            continue
+        theirs = names.get((order.store_id, order.platform_warehouse_id), order.platform_warehouse_id)
+        here = warehouse_names.get(order.warehouse_id, "its warehouse")
+        messages.append(
+            f"Ships from {here}, but TikTok assigned it to its warehouse {theirs}: the label would print {theirs}'s "
+            f"address as sender and return address, and a pickup would go there. Ship it from the warehouse linked "
+            f"to {theirs}, or link {here} to {theirs} under Inventory → Warehouses."
+        )
+    return messages

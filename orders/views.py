@@ -96,4 +96,9 @@ class OrderDetailView(OrganizationViewMixin, TemplateView):
         detail = selectors.order_detail(
             order_id=self.kwargs["pk"], include_audit=Perm.AUDIT_VIEW in self.request.permissions
         )
-        return super().get_context_data(detail=detail, order=detail.order, **kwargs)
+        return super().get_context_data(
+            detail=detail,
+            order=detail.order,
+            warehouse_warning=selectors.platform_warehouse_mismatches([detail.order])[0],
+            **kwargs,
+        )

@@ -73,7 +73,7 @@ class PurchaseOutcome:
 
 
 # ----------------------------------------------------------------------------------------------- requesting
-def _lines_to_ship(order: Order) -> list[str]:
+def lines_to_ship(order: Order) -> list[str]:
     """The lines still to ship: a partially shipped order's shipped lines already have their package."""
     return sorted(
         OrderLine.objects.filter(order=order, is_cancelled=False)
@@ -88,7 +88,7 @@ def label_purchase_request(*, order: Order, batch: LabelBatch | None = None) -> 
     purchase, created = LabelPurchase.objects.get_or_create(
         order=order,
         package_key="order",
-        defaults={"store_id": order.store_id, "batch": batch, "line_ids": _lines_to_ship(order)},
+        defaults={"store_id": order.store_id, "batch": batch, "line_ids": lines_to_ship(order)},
     )
     if not created and batch is not None and purchase.batch_id is None:
         LabelPurchase.objects.filter(pk=purchase.pk).update(batch=batch)
@@ -96,20 +96,39 @@ def label_purchase_request(*, order: Order, batch: LabelBatch | None = None) -> 
 
 
 @transaction.atomic
-def label_batch_create(*, actor: Actor, orders: list[Order]) -> LabelBatch:
+def label_batch_create(*, actor: Actor, orders: list[Order], estimate: dict[str, object] | None = None) -> LabelBatch:
+    """A batch buying these orders' labels. An order whose label another batch already has (two people, or a
+    person and auto-buy, choosing it at the same moment) is not bought twice: it is listed in `left_out` with the
+    batch that has it, so the page can say where it went."""
     # Batches are numbered per organization; its row lock makes two batches created at once (a person and auto-buy)
     # take turns for the next number.
     Organization.objects.select_for_update().filter(pk=current_organization().pk).first()
     number = LabelBatch.objects.count() + 1
-    batch = LabelBatch.objects.create(reference=f"B-{number:04d}", created_by_label=actor.label[:200])
+    batch = LabelBatch.objects.create(
+        reference=f"B-{number:04d}", created_by_label=actor.label[:200], estimate=estimate or {}
+    )
+    left_out = []
     for order in orders:
-        label_purchase_request(order=order, batch=batch)
+        purchase = label_purchase_request(order=order, batch=batch)
+        if purchase.batch_id != batch.pk:
+            other = LabelBatch.objects.filter(pk=purchase.batch_id).values_list("reference", flat=True).first()
+            left_out.append(
+                {
+                    "order": order.external_id,
+                    "order_id": str(order.pk),
+                    "reason": f"bought by batch {other} a moment ago" if other else "its label was already requested",
+                    "batch_id": str(purchase.batch_id) if purchase.batch_id else None,
+                }
+            )
+    if left_out:
+        LabelBatch.objects.filter(pk=batch.pk).update(left_out=left_out)
+        batch.left_out = left_out
     audit_record(
         organization=current_organization(),
         actor=actor,
         action="label_batch.created",
         target=batch,
-        changes={"orders": len(orders)},
+        changes={"orders": len(orders) - len(left_out), "left_out": len(left_out)},
     )
     from shipping.tasks import labels_purchase  # tasks import this module
 
@@ -139,7 +158,7 @@ def _take_over_stale(purchase: LabelPurchase) -> bool:
     )
 
 
-def _package(order: Order, actions: Actions | None) -> tuple[Weight | None, Dimensions | None]:
+def package_for(order: Order, actions: Actions | None) -> tuple[Weight | None, Dimensions | None]:
     """What to tell the platform about the parcel: the rule's package preset, else the weight computed from SKU
     weights; nothing when unknown (the platform then uses its own default)."""
     grams = actions.package_weight_grams if actions and actions.package_weight_grams else facts_for(order).weight_grams
@@ -191,7 +210,7 @@ def _existing_package(client: TikTokShopClient, purchase: LabelPurchase) -> str 
 
 
 # ------------------------------------------------------------------------------------------------- handover
-def _uses_ship_package(store: Store) -> bool:
+def uses_ship_package(store: Store) -> bool:
     """Outside the US, TikTok creates the package at payment; the seller ships it (Ship Package) instead of buying
     one (Create Packages)."""
     return bool(store.region) and store.region != "US"
@@ -352,9 +371,9 @@ def _submit(client: TikTokShopClient, purchase: LabelPurchase, *, look_first: bo
         actions = decision.actions if decision else None
         if actions is not None and actions.hold_for_review:
             return _held_by_rule(purchase, decision)
-        if _uses_ship_package(purchase.store):
+        if uses_ship_package(purchase.store):
             return _ship_package(client, purchase, decision)
-        weight, dimensions = _package(purchase.order, actions)
+        weight, dimensions = package_for(purchase.order, actions)
         options = client.get_eligible_shipping_services(
             purchase.order.external_id, line_ids=purchase.line_ids, weight=weight, dimensions=dimensions
         )
@@ -469,8 +488,15 @@ def batch_plan(orders: QuerySet[Order]) -> BatchPlan:
     is money lost); orders TikTok fulfils or that ship on the seller's own label have nothing to buy here."""
     skipped: Counter[str] = Counter()
     chosen = []
-    for order in orders.select_related("store")[: MAX_BATCH * 2]:
-        if order.status not in (OrderStatus.AWAITING_SHIPMENT, OrderStatus.PARTIALLY_SHIPPING):
+    candidates = list(orders.select_related("store")[: MAX_BATCH * 2])
+    requested = dict(
+        LabelPurchase.objects.filter(order__in=[o.pk for o in candidates]).values_list("order_id", "batch__reference")
+    )
+    for order in candidates:
+        if order.pk in requested:
+            where = requested[order.pk]
+            skipped[f"already in batch {where}" if where else "label already requested"] += 1
+        elif order.status not in (OrderStatus.AWAITING_SHIPMENT, OrderStatus.PARTIALLY_SHIPPING):
             skipped["not awaiting shipment"] += 1
         elif order.fulfillment_type == FULFILLED_BY_TIKTOK:
             skipped["fulfilled by TikTok"] += 1

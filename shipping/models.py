@@ -22,6 +22,11 @@ class LabelBatch(TenantModel):
     reference = models.CharField(max_length=32)  # what people say: "B-0042"
     created_by_label = models.CharField(max_length=200)
     created_at = models.DateTimeField(default=timezone.now)
+    # What the person was shown before buying: {"count", "quoted", "totals": {currency: "12.34"}} (shipping.estimate).
+    estimate = models.JSONField(default=dict, blank=True)
+    # Orders asked for that this batch does not buy, and why: [{"order", "order_id", "reason", "batch_id"}]
+    # (e.g. bought a moment ago by another batch created at the same time).
+    left_out = models.JSONField(default=list, blank=True)
 
     class Meta:
         ordering = ["-created_at"]

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Q, QuerySet, Sum
 
 from shipping.models import LabelBatch, LabelPurchase, PurchaseState
 
@@ -25,6 +26,7 @@ class Progress:
     bought: int
     failed: int
     pending: int  # waiting or being bought
+    spent: tuple[tuple[str, Decimal], ...] = ()  # (currency, sum of the prices of the labels bought so far)
 
     @property
     def done(self) -> bool:
@@ -40,7 +42,14 @@ def batch_progress(batch: LabelBatch) -> Progress:
     bought = counts.get(PurchaseState.PURCHASED, 0)
     failed = counts.get(PurchaseState.FAILED, 0)
     pending = counts.get(PurchaseState.PENDING, 0) + counts.get(PurchaseState.SUBMITTING, 0)
-    return Progress(total=bought + failed + pending, bought=bought, failed=failed, pending=pending)
+    spent = tuple(
+        batch.purchases.filter(state=PurchaseState.PURCHASED, price__isnull=False)
+        .values("currency")
+        .annotate(total=Sum("price"))
+        .order_by("currency")
+        .values_list("currency", "total")
+    )
+    return Progress(total=bought + failed + pending, bought=bought, failed=failed, pending=pending, spent=spent)
 
 
 def batch_purchases(batch: LabelBatch) -> QuerySet[LabelPurchase]:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
+from uuid import UUID
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect
 from django.utils import timezone
 from django.views import View
@@ -19,6 +21,7 @@ from orders.filters import OrderFilter
 from orders.logistics import organization_time_zone
 from orders.models import Order
 from shipping import documents, labels, selectors
+from shipping.estimate import batch_estimate
 from shipping.models import LabelBatch, PrintEvent
 
 
@@ -31,34 +34,63 @@ class ShippingHomeView(OrganizationViewMixin, TemplateView):
         return super().get_context_data(batches=selectors.batches_list()[:100], **kwargs)
 
 
-class BatchCreateView(OrganizationViewMixin, View):
-    """POST from the orders list: the ticked orders, or every order matching the list's filter."""
+class BatchCreateView(OrganizationViewMixin, TemplateView):
+    """POST from the orders list (the ticked orders, or every order matching the list's filter): first a
+    confirmation with the number of labels, their estimated cost, what is left out and what looks wrong; buying
+    starts only when that page is confirmed."""
 
+    template_name = "shipping/batch_confirm.html"
     write_permission = Perm.LABELS_BUY
+    http_method_names: ClassVar[list[str]] = ["post"]
 
-    def post(self, request: HttpRequest) -> HttpResponse:
+    def _orders(self, request: HttpRequest) -> QuerySet[Order]:
         if request.POST.get("all_matching") == "1":
-            from django.http import QueryDict
-
             filterset = OrderFilter(
                 QueryDict(request.POST.get("filter", "")), queryset=order_selectors.orders_list(), request=request
             )
-            orders = filterset.qs if filterset.is_valid() else Order.objects.none()
-        else:
-            orders = Order.objects.filter(pk__in=request.POST.getlist("order"))
-        plan = labels.batch_plan(orders)
+            return filterset.qs if filterset.is_valid() else Order.objects.none()
+        return Order.objects.filter(pk__in=_uuids(request.POST.getlist("order")))
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        plan = labels.batch_plan(self._orders(request))
         if not plan.orders:
             why = "; ".join(f"{n} {reason}" for reason, n in plan.skipped.items()) or "no order selected"
             messages.warning(request, f"No label to buy: {why}.")
             return redirect("orders_home")
-        batch = labels.label_batch_create(actor=request.actor, orders=plan.orders)
+        if request.POST.get("confirmed") != "1":
+            estimate = batch_estimate(plan)
+            request.session[ESTIMATE_SESSION_KEY] = estimate.as_record()
+            return self.render_to_response(
+                self.get_context_data(
+                    estimate=estimate,
+                    orders=plan.orders,
+                    all_matching=request.POST.get("all_matching") == "1",
+                    filter_query=request.POST.get("filter", ""),
+                )
+            )
+        estimate_shown = request.session.pop(ESTIMATE_SESSION_KEY, None)
+        batch = labels.label_batch_create(actor=request.actor, orders=plan.orders, estimate=estimate_shown)
         left_out = "; ".join(f"{n} {reason}" for reason, n in plan.skipped.items())
         messages.success(
             request,
-            f"Batch {batch.reference}: buying {len(plan.orders)} label(s)."
+            f"Batch {batch.reference}: buying {len(plan.orders) - len(batch.left_out)} label(s)."
             + (f" Left out: {left_out}." if left_out else ""),
         )
         return redirect("shipping_batch", pk=batch.pk)
+
+
+ESTIMATE_SESSION_KEY = "label_batch_estimate"
+
+
+def _uuids(values: list[str]) -> list[UUID]:
+    """The ids that are ids: a tampered form value is left out, not a server error."""
+    found = []
+    for value in values:
+        try:
+            found.append(UUID(value))
+        except ValueError:
+            continue
+    return found
 
 
 class BatchDetailView(OrganizationViewMixin, TemplateView):

@@ -52,8 +52,13 @@ def is_open(status: str) -> bool:
 
 
 @register.filter
-def money(amount: Decimal | None, currency: str = "") -> str:
-    if amount is None:
+def money(amount: Decimal | str | None, currency: str = "") -> str:
+    if amount is None or amount == "":
         return "—"
+    if isinstance(amount, str):  # amounts kept in JSON (a batch's estimate) come back as text
+        try:
+            amount = Decimal(amount)
+        except ArithmeticError:
+            return amount
     symbol = CURRENCY_SYMBOLS.get(currency or "")
     return f"{symbol}{amount:,.2f}" if symbol else f"{amount:,.2f} {currency}".strip()

@@ -1,3 +1,4 @@
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from shipping.models import LabelBatch, LabelPurchase
@@ -33,12 +34,31 @@ class LabelPurchaseOutput(serializers.ModelSerializer):
 
 class LabelBatchOutput(serializers.ModelSerializer):
     progress = serializers.SerializerMethodField()
+    estimate = serializers.JSONField(
+        read_only=True, help_text="What was estimated before buying: count, quoted, totals per currency."
+    )
+    left_out = serializers.JSONField(
+        read_only=True, help_text="Orders asked for but not bought by this batch, with why and the batch that has them."
+    )
 
     class Meta:
         model = LabelBatch
-        fields = ["id", "reference", "created_at", "created_by_label", "progress"]
+        fields = ["id", "reference", "created_at", "created_by_label", "progress", "estimate", "left_out"]
 
-    def get_progress(self, batch: LabelBatch) -> dict[str, int | bool]:
+    @extend_schema_field(
+        {
+            "type": "object",
+            "properties": {
+                "total": {"type": "integer"},
+                "bought": {"type": "integer"},
+                "failed": {"type": "integer"},
+                "pending": {"type": "integer"},
+                "done": {"type": "boolean"},
+                "spent": {"type": "object", "additionalProperties": {"type": "string"}},
+            },
+        }
+    )
+    def get_progress(self, batch: LabelBatch) -> dict[str, object]:
         from shipping.selectors import batch_progress
 
         progress = batch_progress(batch)
@@ -48,6 +68,7 @@ class LabelBatchOutput(serializers.ModelSerializer):
             "failed": progress.failed,
             "pending": progress.pending,
             "done": progress.done,
+            "spent": {currency: str(total) for currency, total in progress.spent},
         }
 
 
@@ -64,4 +85,18 @@ class LabelBatchInput(serializers.Serializer):
         min_length=1,
         max_length=1000,
         help_text="Order ids (as the orders API gives them). Held, FBT and seller-shipping orders are left out.",
+    )
+
+
+class LabelBatchEstimateOutput(serializers.Serializer):
+    count = serializers.IntegerField(help_text="Labels a batch of these orders would buy.")
+    quoted = serializers.IntegerField(help_text="How many of them TikTok quoted for this estimate.")
+    totals = serializers.DictField(
+        child=serializers.DecimalField(max_digits=12, decimal_places=2),
+        help_text="Currency → sum of the quoted prices (only the quoted orders).",
+    )
+    not_quoted = serializers.DictField(child=serializers.IntegerField(), help_text="Why → orders without a price.")
+    skipped = serializers.DictField(child=serializers.IntegerField(), help_text="Why → orders a batch would leave out.")
+    warnings = serializers.DictField(
+        child=serializers.CharField(), help_text="Order number → what looks wrong before buying (e.g. its warehouse)."
     )

@@ -18,7 +18,13 @@ from erp.api.views import OrganizationReadOnlyViewSet
 from erp.roles import Perm
 from orders.models import Order
 from shipping import labels
-from shipping.api.serializers import LabelBatchDetailOutput, LabelBatchInput, LabelBatchOutput
+from shipping.api.serializers import (
+    LabelBatchDetailOutput,
+    LabelBatchEstimateOutput,
+    LabelBatchInput,
+    LabelBatchOutput,
+)
+from shipping.estimate import batch_estimate
 from shipping.models import LabelBatch
 
 
@@ -36,7 +42,7 @@ class LabelBatchViewSet(OrganizationReadOnlyViewSet):
         return LabelBatch.objects.order_by("-created_at")
 
     def get_serializer_class(self) -> type[BaseSerializer]:
-        if self.action == "create":
+        if self.action in ("create", "estimate"):
             return LabelBatchInput
         return LabelBatchDetailOutput if self.action in ("retrieve", "retry_failed") else LabelBatchOutput
 
@@ -53,7 +59,18 @@ class LabelBatchViewSet(OrganizationReadOnlyViewSet):
             raise ValidationError({"orders": [f"No label to buy: {why}."]})
         batch = labels.label_batch_create(actor=request.actor, orders=plan.orders)
         body = LabelBatchDetailOutput(LabelBatch.objects.prefetch_related("purchases__order").get(pk=batch.pk)).data
-        return Response({**body, "left_out": plan.skipped}, status=status.HTTP_201_CREATED)
+        return Response({**body, "left_out_counts": plan.skipped}, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=LabelBatchInput, responses=LabelBatchEstimateOutput)
+    @action(detail=False, methods=["post"])
+    def estimate(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        """What creating a batch of these orders would buy and cost, from TikTok's quotes (the same rule, package
+        and service choice as the purchase), without buying anything. Large selections are quoted in part: see
+        `quoted` and `not_quoted`."""
+        data = LabelBatchInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        plan = labels.batch_plan(Order.objects.filter(pk__in=data.validated_data["orders"]))
+        return Response(LabelBatchEstimateOutput(batch_estimate(plan)).data)
 
     @extend_schema(request=None, responses=LabelBatchDetailOutput)
     @action(detail=True, methods=["post"], url_path="retry-failed")

@@ -53,9 +53,17 @@ def test_select_orders_buy_labels_and_print(page: Any, platform: Any) -> None:
     expect(page.get_by_text("3 selected")).to_be_visible()
     page.get_by_role("button", name="Buy labels").click()
 
+    # Nothing is bought before the person has seen what it will cost.
+    expect(page.get_by_role("heading", name="Buy 3 official TikTok labels?")).to_be_visible()
+    expect(page.get_by_test_id("estimate-total")).to_have_text(re.compile(r"^\$\d+\.\d\d$"))
+    assert len(platform.world.labels) == 0
+    screenshot(page, "batch-confirm")
+    page.get_by_test_id("confirm-buy").click()
+
     expect(page.get_by_role("heading", name=re.compile("Batch B-"))).to_be_visible()
     expect(page.get_by_test_id("bought")).to_have_text("3")
     expect(page.get_by_text("Done: 3 of 3 labels bought.")).to_be_visible()
+    expect(page.get_by_test_id("batch-cost")).to_contain_text("Final cost")
     screenshot(page, "batch-done")
     assert LabelPurchase.unscoped.filter(state=PurchaseState.PURCHASED).count() == 3
     assert len(platform.world.labels) == 3

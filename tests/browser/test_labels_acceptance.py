@@ -110,6 +110,8 @@ def test_rule_to_printed_batch_to_scan_and_the_supplier_handoff(
     page_orders = [row.get_attribute("data-order") for row in page.locator("tr[data-order]").all()]
     expect(page.get_by_text("50 selected")).to_be_visible()
     page.get_by_role("button", name="Buy labels").click()
+    expect(page.get_by_test_id("batch-estimate")).to_be_visible()
+    page.get_by_test_id("confirm-buy").click()
     expect(page.get_by_role("heading", name=re.compile("Batch B-"))).to_be_visible()
     batch = LabelBatch.unscoped.get()
     bought = LabelPurchase.unscoped.filter(batch=batch)

@@ -16,6 +16,7 @@ from erp.ids import uuid7
 from erp.models import AuditEntry
 from erp.roles import Role
 from erp.tenancy import organization_scope
+from integrations.models import Store
 from inventory import services
 from inventory.models import (
     Listing,
@@ -373,14 +374,35 @@ def test_warehouses_are_created_edited_and_linked_to_tiktok_warehouses(tenant: A
     duplicate = tenant.client.post("/inventory/warehouses/new/", data)
     assert "Another warehouse is already named Reno DC" in duplicate.content.decode()
 
-    store = StoreFactory(organization=tenant.organization, name="Home US")
-    link = {"store": str(store.pk), "platform_warehouse_id": "7068517275539719942"}
+    assert tenant.client.post(f"/inventory/warehouses/{warehouse.pk}/", data | {"city": "Reno"}).status_code == 302
+
+
+def test_a_warehouse_is_linked_to_one_of_the_shops_tiktok_warehouses_shown_with_its_address(
+    tenant: Any, tiktok: Any
+) -> None:
+    tiktok.connect(tenant.client)
+    with organization_scope(tenant.organization):
+        store = Store.objects.get(name="Dropline Home US")
+        warehouse = WarehouseFactory(organization=tenant.organization, name="Reno DC")
+    shop = next(s for s in tiktok.sandbox.world.shops.values() if s.name == "Dropline Home US")
+    first = shop.warehouses[0]
+    page = tenant.client.get(f"/inventory/warehouses/{warehouse.pk}/").content.decode()
+    assert (
+        "prints that TikTok warehouse&#x27;s address as the sender" in page or "prints that TikTok warehouse's" in page
+    )
+    assert first.name in page
+    assert first.address.city in page  # the address the label will carry, before linking
+
+    link = {"tiktok_warehouse": f"{store.pk}|{first.id}"}
     assert tenant.client.post(f"/inventory/warehouses/{warehouse.pk}/links/", link).status_code == 302
     with organization_scope(tenant.organization):
         made = WarehouseLink.objects.get(warehouse=warehouse)
+    assert (made.store, made.platform_warehouse_id, made.platform_name) == (store, first.id, first.name)
+    assert first.address.city in made.platform_address
     again = tenant.client.post(f"/inventory/warehouses/{warehouse.pk}/links/", link)
-    assert "already linked to Reno DC" in again.content.decode()
-    assert "7068517275539719942" in tenant.client.get(f"/inventory/warehouses/{warehouse.pk}/").content.decode()
+    assert "Choose one of the stores&#x27; TikTok warehouses that is not linked yet." in again.content.decode()
+    shown = tenant.client.get(f"/inventory/warehouses/{warehouse.pk}/").content.decode()
+    assert made.platform_address.split(",")[0] in shown
 
     assert tenant.client.post(f"/inventory/warehouse-links/{made.pk}/remove/").status_code == 302
     with organization_scope(tenant.organization):

@@ -1,0 +1,100 @@
+"""What a batch will cost, shown before any money is spent.
+
+Each order is quoted the way its purchase will be (the same rule, the same package, Get Eligible Shipping Services,
+the same choice of service), so the estimate is the price the purchase would pay now. Quoting calls the platform
+once per order, so a page quotes only what it can in a few seconds; the rest is said to be unquoted, with the count,
+and the batch page shows the real running total as labels are bought.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.utils import timezone
+
+from integrations.errors import PlatformError
+from integrations.services import store_client
+from orders.models import Order
+from orders.selectors import platform_warehouse_mismatches
+from shipping.labels import BatchPlan, lines_to_ship, package_for, uses_ship_package
+from shipping.models import LogisticsRule
+from shipping.rules import choose_service, facts_for, first_match
+
+QUOTE_LIMIT = 50  # orders quoted live, at most
+QUOTE_SECONDS = 4.0  # and no longer than this: a person is waiting for the page
+
+
+@dataclass
+class Estimate:
+    count: int  # labels the batch would buy
+    skipped: dict[str, int]  # left out, and why
+    quoted: int = 0
+    totals: dict[str, Decimal] = field(default_factory=dict)  # currency → sum of the quoted prices
+    not_quoted: dict[str, int] = field(default_factory=dict)  # why → how many orders have no price here
+    warnings: dict[str, str] = field(default_factory=dict)  # order number → what is wrong before buying
+
+    @property
+    def complete(self) -> bool:
+        return self.quoted == self.count
+
+    def as_record(self) -> dict[str, object]:
+        """What the batch keeps of it (shown beside the final cost)."""
+        return {
+            "count": self.count,
+            "quoted": self.quoted,
+            "totals": {currency: str(total) for currency, total in self.totals.items()},
+        }
+
+
+def batch_estimate(plan: BatchPlan, *, limit: int = QUOTE_LIMIT, seconds: float = QUOTE_SECONDS) -> Estimate:
+    estimate = Estimate(count=len(plan.orders), skipped=dict(plan.skipped))
+    estimate.warnings = {
+        order.external_id: message
+        for order, message in zip(plan.orders, platform_warehouse_mismatches(plan.orders), strict=True)
+        if message
+    }
+    not_quoted: dict[str, int] = defaultdict(int)
+    rules = list(LogisticsRule.objects.filter(enabled=True))
+    clients: dict[object, object] = {}
+    deadline = time.monotonic() + seconds
+    for order in plan.orders:
+        if estimate.quoted >= limit or time.monotonic() > deadline:
+            not_quoted["not quoted: too many to quote before buying (the batch page shows the real total)"] += 1
+            continue
+        price = _quote(order, rules, clients, not_quoted)
+        if price is not None:
+            amount, currency = price
+            estimate.totals[currency] = estimate.totals.get(currency, Decimal(0)) + amount
+            estimate.quoted += 1
+    estimate.not_quoted = dict(not_quoted)
+    return estimate
+
+
+def _quote(
+    order: Order, rules: list[LogisticsRule], clients: dict[object, object], not_quoted: dict[str, int]
+) -> tuple[Decimal, str] | None:
+    if uses_ship_package(order.store):
+        not_quoted["not quoted: TikTok prices the package it already created"] += 1
+        return None
+    decision = first_match(rules, facts_for(order), timezone.now())
+    actions = decision.actions if decision else None
+    if actions is not None and actions.hold_for_review:
+        not_quoted["held for review by a rule: nothing will be bought"] += 1
+        return None
+    weight, dimensions = package_for(order, actions)
+    try:
+        client = clients.get(order.store_id) or clients.setdefault(order.store_id, store_client(order.store))
+        options = client.get_eligible_shipping_services(  # type: ignore[attr-defined]
+            order.external_id, line_ids=lines_to_ship(order), weight=weight, dimensions=dimensions
+        )
+    except PlatformError as error:
+        not_quoted[f"not quoted: TikTok answered {error.code}"] += 1
+        return None
+    service, _ = choose_service(options.services, actions)
+    if service is None or service.price is None:
+        not_quoted["not quoted: no eligible service with a price"] += 1
+        return None
+    return service.price.amount, service.price.currency

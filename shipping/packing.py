@@ -165,10 +165,17 @@ def _with_scans(units: dict[str, PackUnit], scanned: dict[str, int]) -> tuple[Pa
     return tuple(replace(unit, scanned=int(scanned.get(code, 0))) for code, unit in units.items())
 
 
+def _same_barcode(printed: str, scanned: str) -> bool:
+    """A UPC-A read as EAN-13 (or a GTIN-14) differs only by leading zeros: the same product."""
+    if printed == scanned:
+        return True
+    return bool(printed) and printed.isdigit() and scanned.isdigit() and printed.lstrip("0") == scanned.lstrip("0")
+
+
 def _unit_for(units: dict[str, PackUnit], code: str) -> str | None:
     """The SKU code a scanned barcode counts as: its barcode first, else its SKU code (any case)."""
     for unit in units.values():
-        if unit.barcode and unit.barcode == code:
+        if unit.barcode and _same_barcode(unit.barcode, code):
             return unit.code
     folded = code.casefold()
     return next((unit.code for unit in units.values() if unit.code.casefold() == folded), None)

@@ -183,7 +183,9 @@ class ScanStationView(OrganizationViewMixin, View):
 
     def post(self, request: HttpRequest) -> HttpResponse:
         station = packing.packing_station(request.POST.get("warehouse"))
-        if station is not None:
+        if station is not None and str(station.pk) == request.POST.get("warehouse"):
             request.session[STATION_KEY] = str(station.pk)
             messages.info(request, f"This station packs for {station.name}.")
+        else:
+            messages.warning(request, "Choose one of your own, active warehouses for this station.")
         return redirect("shipping_scan")

@@ -107,6 +107,15 @@ def test_the_label_scan_shows_the_units_and_packs_only_when_every_unit_is_scanne
     assert "Do not ship it twice" in again
 
 
+def test_a_upc_read_of_an_ean_barcode_is_the_same_product(tenant: Any, bought: LabelPurchase) -> None:
+    packer = tenant.client_as(Role.WAREHOUSE)
+    scan(packer, TRACKING)
+    assert verdict(scan(packer, "012345678905")) == "counted"  # 0012345678905 without its leading zero
+    assert verdict(scan(packer, "12345678906")) == "wrong_item"
+    bought.refresh_from_db()
+    assert bought.packed_units == {"MUG-RED": 1}
+
+
 def test_a_wrong_item_is_refused_naming_it_and_what_the_order_needs(tenant: Any, bought: LabelPurchase) -> None:
     packer = tenant.client_as(Role.WAREHOUSE)
     scan(packer, TRACKING)
@@ -220,6 +229,9 @@ def test_a_label_of_another_warehouse_is_refused_and_packing_does_not_start(tena
     packer = tenant.client_as(Role.WAREHOUSE)
     page = packer.get("/shipping/scan/").content.decode()
     assert "Choose a warehouse…" in page  # two own warehouses: the station must be told which it is
+    assert verdict(scan(packer, TRACKING)) == "choose_station"
+    supplier = WarehouseFactory(organization=tenant.organization, name="Candle Supply Co", kind=WarehouseKind.SUPPLIER)
+    packer.post("/shipping/scan/station/", {"warehouse": str(supplier.pk)})  # not a station of the seller's
     assert verdict(scan(packer, TRACKING)) == "choose_station"
     packer.post("/shipping/scan/station/", {"warehouse": str(dallas.pk)})
     assert f'value="{dallas.pk}" selected' in packer.get("/shipping/scan/").content.decode()

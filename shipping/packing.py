@@ -133,10 +133,15 @@ def packing_station(warehouse_id: object | None) -> Warehouse | None:
     return only[0] if len(only) == 1 else None
 
 
-def _units_expected(order: Order) -> dict[str, PackUnit]:
-    """SKU code → the units of it to pack: live lines only, mapped to our SKUs (through the store's listings, else by
-    seller SKU), bundles replaced by their components. A line mapped to no SKU is scanned by its seller SKU."""
-    lines = list(order.lines.filter(is_cancelled=False).values_list("sku_id", "seller_sku", "product_name"))
+def _units_expected(purchase: LabelPurchase) -> dict[str, PackUnit]:
+    """SKU code → the units of it to pack: the label's live lines (a partially shipped order's label covers only the
+    lines still to ship), mapped to our SKUs (through the store's listings, else by seller SKU), bundles replaced by
+    their components. A line mapped to no SKU is scanned by its seller SKU."""
+    order = purchase.order
+    lines_qs = order.lines.filter(is_cancelled=False)
+    if purchase.line_ids:
+        lines_qs = lines_qs.filter(external_id__in=purchase.line_ids)
+    lines = list(lines_qs.values_list("sku_id", "seller_sku", "product_name"))
     mapped = dict(
         Listing.objects.filter(
             store_id=order.store_id, platform_sku_id__in=[line[0] for line in lines], sku__isnull=False
@@ -241,7 +246,7 @@ def _packed_answer(purchase: LabelPurchase) -> PackResult:
 
 
 def _progress(purchase: LabelPurchase, verdict: str, message: str) -> PackResult:
-    units = _with_scans(_units_expected(purchase.order), purchase.packed_units)
+    units = _with_scans(_units_expected(purchase), purchase.packed_units)
     return PackResult(verdict, message, purchase, units, _notes(purchase.order))
 
 
@@ -322,7 +327,7 @@ def pack_scan_item(*, purchase_id: object, code: str, actor: Actor) -> PackResul
         return _packed_answer(purchase)
     if purchase.order.status == OrderStatus.CANCELLED:
         return PackResult(NOT_SHIPPABLE, CANCELLED_WHILE_PACKING, purchase)
-    units = _units_expected(purchase.order)
+    units = _units_expected(purchase)
     scanned = dict(purchase.packed_units)
     match = _unit_for(units, code)
     if match is None:

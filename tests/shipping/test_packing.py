@@ -6,15 +6,21 @@ refused loudly."""
 
 from __future__ import annotations
 
+import threading
+from collections import Counter
 from typing import Any
 
 import pytest
+from django.db import connection
 from django.test import Client
 
+from erp.actors import Actor
 from erp.models import AuditEntry
 from erp.roles import Role
+from erp.tenancy import organization_scope
 from inventory.models import Warehouse, WarehouseKind
 from orders.models import OrderLine, OrderStatus
+from shipping import packing
 from shipping.models import LabelPurchase, PrintEvent, PurchaseState
 from tests.factories import (
     BundleComponentFactory,
@@ -114,6 +120,53 @@ def test_a_upc_read_of_an_ean_barcode_is_the_same_product(tenant: Any, bought: L
     assert verdict(scan(packer, "12345678906")) == "wrong_item"
     bought.refresh_from_db()
     assert bought.packed_units == {"MUG-RED": 1}
+
+
+def test_a_label_for_the_rest_of_a_partly_shipped_order_expects_only_its_own_lines(
+    tenant: Any, bought: LabelPurchase
+) -> None:
+    still_to_ship = OrderLine.unscoped.filter(order=bought.order, seller_sku="MUG-RED").values_list("external_id")
+    LabelPurchase.unscoped.filter(pk=bought.pk).update(line_ids=[line_id for (line_id,) in still_to_ship])
+    packer = tenant.client_as(Role.WAREHOUSE)
+    started = scan(packer, TRACKING)
+    assert "0 of 2 unit(s) scanned" in started
+    assert "COASTER" not in started
+    scan(packer, MUG_BARCODE)
+    assert verdict(scan(packer, MUG_BARCODE)) == "packed"
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_packers_scanning_at_once_never_lose_or_overcount_a_unit(tenant: Any) -> None:
+    """10 scans of one barcode at once for an order of 6 units: exactly 6 are counted, the parcel is packed once."""
+    organization = tenant.organization
+    with organization_scope(organization):
+        SkuFactory(organization=organization, code="MUG-RED", name="Red mug", barcode=MUG_BARCODE)
+        order = OrderFactory(organization=organization)
+        for _ in range(6):
+            OrderLineFactory(organization=organization, order=order, seller_sku="MUG-RED")
+        purchase = LabelPurchaseFactory(organization=organization, order=order, state=PurchaseState.PURCHASED)
+    start = threading.Barrier(10)
+    verdicts: list[str] = []
+
+    def worker() -> None:
+        try:
+            with organization_scope(organization):
+                start.wait()
+                result = packing.pack_scan_item(purchase_id=purchase.pk, code=MUG_BARCODE, actor=Actor.system("packer"))
+                verdicts.append(result.verdict)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker) for _ in range(10)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert Counter(verdicts) == {"counted": 5, "packed": 1, "already_packed": 4}
+    purchase.refresh_from_db()
+    assert purchase.packed_units == {"MUG-RED": 6}
+    assert purchase.packed_at is not None
 
 
 def test_a_wrong_item_is_refused_naming_it_and_what_the_order_needs(tenant: Any, bought: LabelPurchase) -> None:

@@ -122,10 +122,18 @@ def packing_stations() -> QuerySet[Warehouse]:
     return Warehouse.objects.filter(kind=WarehouseKind.OWN, is_active=True).order_by("name")
 
 
+def _is_uuid(value: object) -> bool:
+    try:
+        UUID(str(value))
+    except ValueError:
+        return False
+    return True
+
+
 def packing_station(warehouse_id: object | None) -> Warehouse | None:
     """The station's warehouse: the one chosen, else the only own warehouse when there is just one."""
     stations = packing_stations()
-    if warehouse_id:
+    if warehouse_id and _is_uuid(warehouse_id):
         chosen = stations.filter(pk=warehouse_id).first()
         if chosen is not None:
             return chosen
@@ -250,8 +258,10 @@ def _progress(purchase: LabelPurchase, verdict: str, message: str) -> PackResult
     return PackResult(verdict, message, purchase, units, _notes(purchase.order))
 
 
-def pack_progress(*, purchase_id: object) -> PackResult | None:
+def pack_progress(*, purchase_id: object | None) -> PackResult | None:
     """The parcel a station was packing, as it stands (a reload of the page); None when there is none any more."""
+    if not purchase_id or not _is_uuid(purchase_id):
+        return None
     purchase = (
         LabelPurchase.objects.select_related("order")
         .filter(pk=purchase_id, state=PurchaseState.PURCHASED, packed_at__isnull=True)
@@ -306,8 +316,19 @@ def pack_scan_label(*, code: str, station: Warehouse | None) -> PackResult:
     )
 
 
-def _locked(purchase_id: object) -> LabelPurchase:
-    return LabelPurchase.objects.select_for_update(of=("self",)).select_related("order").get(pk=purchase_id)
+NOTHING_STARTED = PackResult(UNKNOWN, "No parcel is being packed here: scan its label first.")
+
+
+def _locked(purchase_id: object) -> LabelPurchase | None:
+    """The parcel being packed, locked until the end of the transaction (concurrent scans count one at a time)."""
+    if not purchase_id or not _is_uuid(purchase_id):
+        return None
+    return (
+        LabelPurchase.objects.select_for_update(of=("self",))
+        .select_related("order")
+        .filter(pk=purchase_id, state=PurchaseState.PURCHASED)
+        .first()
+    )
 
 
 def _mark_packed(purchase: LabelPurchase, actor: Actor, **extra: object) -> None:
@@ -323,6 +344,8 @@ def pack_scan_item(*, purchase_id: object, code: str, actor: Actor) -> PackResul
     it is not in the order or is one more than the order needs. The last unit marks the parcel packed."""
     code = code.strip()
     purchase = _locked(purchase_id)
+    if purchase is None:
+        return NOTHING_STARTED
     if purchase.packed_at is not None:
         return _packed_answer(purchase)
     if purchase.order.status == OrderStatus.CANCELLED:
@@ -364,10 +387,12 @@ def pack_scan_item(*, purchase_id: object, code: str, actor: Actor) -> PackResul
 
 
 @transaction.atomic
-def pack_finish(*, purchase_id: object, actor: Actor) -> PackResult:
+def pack_finish(*, purchase_id: object | None, actor: Actor) -> PackResult:
     """The packer says the box is complete: packed when every unit was scanned; otherwise refused with what is
     missing."""
     purchase = _locked(purchase_id)
+    if purchase is None:
+        return NOTHING_STARTED
     if purchase.packed_at is not None:
         return _packed_answer(purchase)
     result = _progress(purchase, MISSING, "")
@@ -380,10 +405,12 @@ def pack_finish(*, purchase_id: object, actor: Actor) -> PackResult:
 
 
 @transaction.atomic
-def pack_override(*, purchase_id: object, reason: str, actor: Actor) -> PackResult:
+def pack_override(*, purchase_id: object | None, reason: str, actor: Actor) -> PackResult:
     """A supervisor marks the parcel packed although its units do not all match, with a reason. Audited."""
     reason = reason.strip()[:300]
     purchase = _locked(purchase_id)
+    if purchase is None:
+        return NOTHING_STARTED
     if purchase.packed_at is not None:
         return _packed_answer(purchase)
     result = _progress(purchase, MISSING, "")
@@ -405,11 +432,11 @@ def pack_override(*, purchase_id: object, reason: str, actor: Actor) -> PackResu
     )
 
 
-def pack_scan(*, code: str, actor: Actor, station: Warehouse | None, current_id: UUID | str | None) -> PackResult:
+def pack_scan(*, code: str, actor: Actor, station: Warehouse | None, current_id: object | None) -> PackResult:
     """What the station's one input means: a bought label starts (or resumes) that parcel; anything else is a unit
     for the parcel being packed, if there is one. Switching to another label keeps the first parcel's progress."""
     code = code.strip()
-    current = pack_progress(purchase_id=current_id) if current_id else None
+    current = pack_progress(purchase_id=current_id)
     if current is None or _label_for(code) is not None:
         result = pack_scan_label(code=code, station=station)
         if current is not None and current.verdict == PACKING and result.purchase != current.purchase:

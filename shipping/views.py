@@ -144,8 +144,8 @@ class ScanView(OrganizationViewMixin, TemplateView):
         )
 
     def answer(self, request: HttpRequest, result: packing.PackResult) -> HttpResponse:
-        if result.in_progress:
-            request.session[CURRENT_KEY] = str(result.purchase.pk)  # type: ignore[union-attr]
+        if result.in_progress and result.purchase is not None:
+            request.session[CURRENT_KEY] = str(result.purchase.pk)
         else:
             request.session.pop(CURRENT_KEY, None)
         template = "shipping/_scan_result.html" if request.htmx else self.template_name
@@ -153,7 +153,7 @@ class ScanView(OrganizationViewMixin, TemplateView):
 
     def post(self, request: HttpRequest) -> HttpResponse:
         current = request.session.get(CURRENT_KEY)
-        if request.POST.get("action") == "finish" and current:
+        if request.POST.get("action") == "finish":
             return self.answer(request, packing.pack_finish(purchase_id=current, actor=request.actor))
         station = packing.packing_station(request.session.get(STATION_KEY))
         result = packing.pack_scan(
@@ -169,10 +169,7 @@ class ScanOverrideView(ScanView):
     write_permission = Perm.PACKING_OVERRIDE
 
     def post(self, request: HttpRequest) -> HttpResponse:
-        current = request.session.get(CURRENT_KEY)
-        if not current:
-            return redirect("shipping_scan")
-        reason = request.POST.get("reason", "")
+        current, reason = request.session.get(CURRENT_KEY), request.POST.get("reason", "")
         return self.answer(request, packing.pack_override(purchase_id=current, reason=reason, actor=request.actor))
 
 

@@ -372,6 +372,17 @@ def test_unknown_and_cancelled_scans_warn_and_mark_nothing(tenant: Any, bought: 
     assert not packed(bought)
 
 
+def test_finishing_or_overriding_with_no_parcel_started_asks_for_the_label(tenant: Any, bought: LabelPurchase) -> None:
+    supervisor = tenant.client_as(Role.ADMIN)
+    nothing = finish(supervisor)
+    assert verdict(nothing) == "unknown"
+    assert "scan its label first" in nothing
+    override = supervisor.post("/shipping/scan/override/", {"reason": "because"}, HTTP_HX_REQUEST="true")
+    assert "scan its label first" in override.content.decode()
+    assert supervisor.post("/shipping/scan/station/", {"warehouse": "not-a-uuid"}).status_code == 302
+    assert not packed(bought)
+
+
 def test_viewers_cannot_pack(tenant: Any, bought: LabelPurchase) -> None:
     viewer = tenant.client_as(Role.VIEWER)
     assert viewer.post("/shipping/scan/", {"code": TRACKING}, HTTP_HX_REQUEST="true").status_code == 403

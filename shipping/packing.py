@@ -331,6 +331,15 @@ def _locked(purchase_id: object) -> LabelPurchase | None:
     )
 
 
+def _not_packable(purchase: LabelPurchase) -> PackResult | None:
+    """Why the parcel being packed can no longer be counted or marked: packed already, or cancelled."""
+    if purchase.packed_at is not None:
+        return _packed_answer(purchase)
+    if purchase.order.status == OrderStatus.CANCELLED:
+        return PackResult(NOT_SHIPPABLE, CANCELLED_WHILE_PACKING, purchase)
+    return None
+
+
 def _mark_packed(purchase: LabelPurchase, actor: Actor, **extra: object) -> None:
     purchase.packed_at, purchase.packed_by_label = timezone.now(), actor.label[:200]
     LabelPurchase.objects.filter(pk=purchase.pk).update(
@@ -346,10 +355,8 @@ def pack_scan_item(*, purchase_id: object, code: str, actor: Actor) -> PackResul
     purchase = _locked(purchase_id)
     if purchase is None:
         return NOTHING_STARTED
-    if purchase.packed_at is not None:
-        return _packed_answer(purchase)
-    if purchase.order.status == OrderStatus.CANCELLED:
-        return PackResult(NOT_SHIPPABLE, CANCELLED_WHILE_PACKING, purchase)
+    if (refusal := _not_packable(purchase)) is not None:
+        return refusal
     units = _units_expected(purchase)
     scanned = dict(purchase.packed_units)
     match = _unit_for(units, code)
@@ -393,8 +400,8 @@ def pack_finish(*, purchase_id: object | None, actor: Actor) -> PackResult:
     purchase = _locked(purchase_id)
     if purchase is None:
         return NOTHING_STARTED
-    if purchase.packed_at is not None:
-        return _packed_answer(purchase)
+    if (refusal := _not_packable(purchase)) is not None:
+        return refusal
     result = _progress(purchase, MISSING, "")
     if any(unit.missing for unit in result.units):
         return replace(
@@ -411,8 +418,8 @@ def pack_override(*, purchase_id: object | None, reason: str, actor: Actor) -> P
     purchase = _locked(purchase_id)
     if purchase is None:
         return NOTHING_STARTED
-    if purchase.packed_at is not None:
-        return _packed_answer(purchase)
+    if (refusal := _not_packable(purchase)) is not None:
+        return refusal
     result = _progress(purchase, MISSING, "")
     if not reason:
         return replace(result, message="Give the reason for marking it packed anyway.")
@@ -423,7 +430,12 @@ def pack_override(*, purchase_id: object | None, reason: str, actor: Actor) -> P
         actor=actor,
         action="label.pack_overridden",
         target=purchase,
-        changes={"order": purchase.order.external_id, "reason": reason, "missing": missing},
+        changes={
+            "order": purchase.order.external_id,
+            "reason": reason,
+            "missing": missing,
+            "scanned": dict(purchase.packed_units),
+        },
     )
     return replace(
         result,
@@ -437,6 +449,8 @@ def pack_scan(*, code: str, actor: Actor, station: Warehouse | None, current_id:
     for the parcel being packed, if there is one. Switching to another label keeps the first parcel's progress."""
     code = code.strip()
     current = pack_progress(purchase_id=current_id)
+    if not code and current is not None:
+        return current  # an Enter on its own: show where the parcel stands
     if current is None or _label_for(code) is not None:
         result = pack_scan_label(code=code, station=station)
         if current is not None and current.verdict == PACKING and result.purchase != current.purchase:

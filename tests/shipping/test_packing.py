@@ -203,6 +203,9 @@ def test_finishing_with_units_missing_is_refused_and_lists_them(tenant: Any, bou
     packer = tenant.client_as(Role.WAREHOUSE)
     scan(packer, TRACKING)
     scan(packer, "MUG-RED")
+    just_enter = scan(packer, "")  # Enter on its own: where the parcel stands, nothing refused
+    assert verdict(just_enter) == "packing"
+    assert "1 of 3 unit(s) scanned" in just_enter
     refused = finish(packer)
     assert verdict(refused) == "missing"
     assert "the box is missing 1 × COASTER (Cork coaster), 1 × MUG-RED (Red mug)" in refused
@@ -264,6 +267,7 @@ def test_a_supervisor_override_packs_it_with_the_reason_audited(tenant: Any, bou
     assert entry.target_id == str(bought.pk)
     assert entry.changes["reason"] == "Coaster out of stock, buyer agreed"
     assert entry.changes["missing"] == {"COASTER": 1}
+    assert entry.changes["scanned"] == {"MUG-RED": 2}
     assert "supervisor override" in scan(supervisor, TRACKING)
 
 
@@ -363,10 +367,14 @@ def test_scanning_the_next_label_keeps_the_unfinished_parcel(tenant: Any, bought
 def test_unknown_and_cancelled_scans_warn_and_mark_nothing(tenant: Any, bought: LabelPurchase) -> None:
     packer = tenant.client_as(Role.WAREHOUSE)
     assert verdict(scan(packer, "NOT-A-LABEL")) == "unknown"
+    supervisor = tenant.client
     scan(packer, TRACKING)
+    scan(supervisor, TRACKING)
     type(bought.order).unscoped.filter(pk=bought.order_id).update(status=OrderStatus.CANCELLED)
     mid_packing = scan(packer, MUG_BARCODE)  # cancelled while being packed: the station stops counting
     assert verdict(mid_packing) == "not_shippable"
+    override = supervisor.post("/shipping/scan/override/", {"reason": "ship it"}, HTTP_HX_REQUEST="true")
+    assert verdict(override.content.decode()) == "not_shippable"  # not even a supervisor packs a cancelled order
     cancelled = scan(packer, "576400000000000777")
     assert verdict(cancelled) == "not_shippable"
     assert not packed(bought)

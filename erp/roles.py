@@ -30,6 +30,7 @@ class Perm(StrEnum):
     ORDERS_MANAGE = "orders.manage"  # holds, edits, manual orders
     LABELS_BUY = "labels.buy"  # spends money: label batches
     LABELS_PRINT = "labels.print"  # print and reprint, pick lists, packing slips, scan-verify
+    PACKING_OVERRIDE = "packing.override"  # mark a parcel packed although its scanned units do not match
     HANDOFF_MANAGE = "handoffs.manage"  # acknowledge supplier handoffs, mark handed to carrier
     HANDOFF_RECEIVE = "handoffs.receive"  # the supplier portal: one's own warehouse's handoffs
 
@@ -46,6 +47,7 @@ PERMISSION_DESCRIPTIONS: dict[Perm, str] = {
     Perm.ORDERS_MANAGE: "Release holds, edit addresses, create manual orders",
     Perm.LABELS_BUY: "Buy shipping labels (spends money)",
     Perm.LABELS_PRINT: "Print and reprint labels, pick lists and packing slips; scan-verify packages",
+    Perm.PACKING_OVERRIDE: "Mark a parcel packed although its scanned items do not match (with a reason, audited)",
     Perm.HANDOFF_MANAGE: "Acknowledge supplier handoffs and mark packages handed to the carrier",
     Perm.HANDOFF_RECEIVE: "See and work the label handoffs of one's own supplier warehouse",
 }

@@ -593,55 +593,6 @@ def batch_documents_input(batch: LabelBatch) -> list[BatchOrder]:
     return picking_order(result, sort="bin")
 
 
-# --------------------------------------------------------------------------------------------- packing station
-@dataclass(frozen=True)
-class ScanResult:
-    verdict: str  # "pack" | "already_packed" | "unknown" | "not_shippable"
-    message: str
-    purchase: LabelPurchase | None = None
-    lines: tuple[tuple[str, str, int], ...] = ()  # (seller SKU, name, quantity) to put in the box
-
-
-def label_scan(*, code: str, actor: Actor) -> ScanResult:
-    """A packer scanned a label (tracking number, package id or order number): show what goes in the box and mark
-    it packed, once. Anything unexpected is said loudly, and nothing is marked."""
-    code = code.strip()
-    purchase = (
-        (
-            LabelPurchase.objects.select_related("order")
-            .filter(Q(tracking_number=code) | Q(package_id=code) | Q(order__external_id=code))
-            .filter(state=PurchaseState.PURCHASED)
-            .first()
-        )
-        if code
-        else None
-    )
-    if purchase is None:
-        return ScanResult("unknown", f"No bought label matches “{code}”. Do not ship this package: ask a supervisor.")
-    if purchase.order.status == OrderStatus.CANCELLED:
-        return ScanResult(
-            "not_shippable", "This order was CANCELLED. Do not ship it: put it aside for restocking.", purchase
-        )
-    lines = Counter(
-        OrderLine.objects.filter(order=purchase.order, is_cancelled=False).values_list("seller_sku", "product_name")
-    )
-    contents = tuple((sku, name, quantity) for (sku, name), quantity in sorted(lines.items()))
-    now = timezone.now()
-    marked = LabelPurchase.objects.filter(pk=purchase.pk, packed_at__isnull=True).update(
-        packed_at=now, packed_by_label=actor.label[:200]
-    )
-    if not marked:
-        purchase.refresh_from_db()
-        when = timezone.localtime(purchase.packed_at).strftime("%b %d %H:%M")
-        return ScanResult(
-            "already_packed",
-            f"Already packed by {purchase.packed_by_label} at {when}. Is this a duplicate label? Do not ship it twice.",
-            purchase,
-            contents,
-        )
-    return ScanResult("pack", f"Pack order {purchase.order.external_id}: check every line below.", purchase, contents)
-
-
 def batch_settled_after(*, purchase_id: object) -> object | None:
     """The purchase's batch id when none of its purchases is still waiting or being bought (and none bought lacks
     its stored label): the moment to prepare the suppliers' handoffs. None otherwise."""

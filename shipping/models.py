@@ -85,9 +85,11 @@ class LabelPurchase(TenantModel):
     retryable = models.BooleanField(default=False)
     updated_at = models.DateTimeField(default=timezone.now)
 
-    # The packing station: scanned, its lines checked, packed.
+    # The packing station (shipping.packing): the label scanned, each unit scanned and counted, packed.
     packed_at = models.DateTimeField(null=True, blank=True)
     packed_by_label = models.CharField(max_length=200, blank=True)
+    packed_units = models.JSONField(default=dict, blank=True)  # SKU code → units scanned into the box so far
+    pack_override_reason = models.CharField(max_length=300, blank=True)  # a supervisor marked it packed anyway
 
     class Meta:
         constraints = [

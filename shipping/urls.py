@@ -5,6 +5,8 @@ from shipping import views, views_at_risk, views_compliance, views_handoffs, vie
 urlpatterns = [
     path("", views.ShippingHomeView.as_view(), name="shipping_home"),
     path("scan/", views.ScanView.as_view(), name="shipping_scan"),
+    path("scan/override/", views.ScanOverrideView.as_view(), name="shipping_scan_override"),
+    path("scan/station/", views.ScanStationView.as_view(), name="shipping_scan_station"),
     path("batches/new/", views.BatchCreateView.as_view(), name="shipping_batch_create"),
     path("batches/<uuid:pk>/", views.BatchDetailView.as_view(), name="shipping_batch"),
     path("batches/<uuid:pk>/retry/", views.BatchRetryView.as_view(), name="shipping_batch_retry"),

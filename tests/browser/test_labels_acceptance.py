@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 import re
+from collections import Counter
 from typing import Any
 
 import pytest
@@ -20,7 +21,7 @@ from erp.roles import Role
 from erp.tenancy import organization_scope
 from inventory import services as inventory
 from inventory.models import WarehouseKind
-from orders.models import Order
+from orders.models import Order, OrderLine
 from sandboxes.tiktok.seed import bulk_create_orders
 from shipping.models import Handoff, HandoffItem, LabelBatch, LabelPurchase, PurchaseState
 from tests.browser.conftest import screenshot
@@ -143,16 +144,27 @@ def test_rule_to_printed_batch_to_scan_and_the_supplier_handoff(
     pdf_at(page, page.get_by_role("link", name="Print labels (4×6)").get_attribute("href"))  # a reprint
     assert len(platform.world.labels) == labels_before_print  # buys nothing
 
-    # --- packing station: scan one of Reno's packages, then scan it again
+    # --- packing station: scan one of Reno's packages, then each of its units as a scanner types them, then the
+    # label again; a supplier's package is refused at the seller's station
     packed = bought.filter(order__warehouse=reno).select_related("order").first()
+    units = list(OrderLine.unscoped.filter(order=packed.order, is_cancelled=False).values_list("seller_sku", flat=True))
     page.goto("/shipping/scan/")
-    page.get_by_label("Scan a label").fill(packed.tracking_number)
-    page.get_by_role("button", name="Check").click()
-    expect(page.get_by_test_id("scan-result")).to_have_attribute("data-verdict", "pack")
+    result = page.get_by_test_id("scan-result")
+    page.keyboard.type(packed.tracking_number + "\n")  # the input has the focus: a USB scanner types and sends Enter
+    expect(result).to_have_attribute("data-verdict", "packing")
+    scanned: Counter[str] = Counter()
+    for code in units:
+        page.keyboard.type(code + "\n")
+        scanned[code] += 1
+        expect(result.get_by_test_id(f"scanned-{code}")).to_have_text(str(scanned[code]))
+    expect(result).to_have_attribute("data-verdict", "packed")
     screenshot(page, "acceptance-scan-pack")
-    page.get_by_label("Scan a label").fill(packed.tracking_number)
-    page.get_by_role("button", name="Check").click()
-    expect(page.get_by_test_id("scan-result")).to_have_attribute("data-verdict", "already_packed")
+    page.keyboard.type(packed.tracking_number + "\n")
+    expect(result).to_have_attribute("data-verdict", "already_packed")
+    elsewhere = bought.filter(order__warehouse__name="Shenzhen Sun").first()
+    page.keyboard.type(elsewhere.tracking_number + "\n")
+    expect(result).to_have_attribute("data-verdict", "not_here")
+    expect(result).to_contain_text("ships from Shenzhen Sun: do not pack here")
 
     # --- the seller gives the supplier member their warehouse
     handoff = Handoff.unscoped.select_related("warehouse").get(batch=batch)

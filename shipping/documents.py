@@ -455,11 +455,13 @@ class _LaidRow:
 class _Note:
     flags: tuple[str, ...]  # "GIFT", "MSG": printed white on black
     text: str  # already printable and cut to fit
+    indent: float = 0.0  # a message's second line starts under its first line's text
 
 
 _NOTE_FONT = "Helvetica-BoldOblique"
 _NOTE_SIZE = 9.0
 _MAX_NOTES = 3  # orders whose message a pick-list row prints before "+N more"
+_NOTE_LINES = 2  # lines of one order's message on a pick-list row before it is cut with "…"
 
 
 def _flag(pdf: Canvas, x: float, baseline: float, text: str, size: float) -> float:
@@ -480,13 +482,16 @@ def _flags_width(flags: Iterable[str], size: float) -> float:
 
 
 def _pick_notes(row: PickListRow, short: dict[str, str], width: float) -> list[_Note]:
-    """One line per order of the row with a buyer message or a gift: its flags, then "…1234: message" cut to fit."""
+    """Per order of the row with a buyer message or a gift: its flags, then "…1234: message" in up to two lines."""
     refs = [ref for ref in row.per_order if ref in row.messages or ref in row.gifts]
     notes = []
     for ref in refs[:_MAX_NOTES]:
         flags = ("GIFT",) * (ref in row.gifts) + ("MSG",) * (ref in row.messages)
         text = _printable(short[ref]) + (f": {_printable(row.messages[ref])}" if ref in row.messages else "")
-        notes.append(_Note(flags, _ellipsize(text, _NOTE_FONT, _NOTE_SIZE, width - _flags_width(flags, _NOTE_SIZE))))
+        indent = _flags_width(flags, _NOTE_SIZE)
+        lines = _wrap(text, _NOTE_FONT, _NOTE_SIZE, width - indent, _NOTE_LINES)
+        notes.append(_Note(flags, lines[0]))
+        notes.extend(_Note((), line, indent) for line in lines[1:])
     if len(refs) > _MAX_NOTES:
         notes.append(_Note((), f"+{len(refs) - _MAX_NOTES} more orders with a message or gift"))
     return notes
@@ -495,7 +500,7 @@ def _pick_notes(row: PickListRow, short: dict[str, str], width: float) -> list[_
 def _notes_draw(pdf: Canvas, x: float, top: float, notes: Sequence[_Note], leading: float) -> None:
     for i, note in enumerate(notes):
         baseline = top - i * leading
-        left = x
+        left = x + note.indent
         for flag in note.flags:
             left += _flag(pdf, left, baseline, flag, _NOTE_SIZE)
         pdf.setFillColor(black)
@@ -569,7 +574,9 @@ def pick_list_pdf(
     units = sum(r.quantity for r in rows)
     guide = "Rows follow the label stack." if row_order == "stack" else "Rows in bin order: one walk."
     if any(r.messages or r.gifts for r in rows):
-        guide += " MSG: the buyer wrote a message (on the slip)."
+        guide += " Orders: last digits; ×2 = two units. MSG: the buyer's message (in full on the slip)."
+    else:
+        guide += " Orders: last digits of the order number; ×2 = two units."
     ship_by = [o.ship_by for o in orders if o.ship_by is not None]
     buf = io.BytesIO()
     pdf = Canvas(buf, pagesize=(width, height), pageCompression=1)
@@ -600,7 +607,7 @@ def pick_list_pdf(
             pdf.drawString(
                 margin,
                 top - 80,
-                f"{guide} Orders: last digits of the order number; ×2 = two units.",
+                _ellipsize(guide, _ROW_FONT, 10, usable),
             )
             y = top - first_header
         else:

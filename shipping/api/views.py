@@ -17,7 +17,7 @@ from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
 
 from erp.api.idempotency import idempotent
-from erp.api.views import OrganizationReadOnlyViewSet
+from erp.api.views import OrganizationGenericAPIView, OrganizationReadOnlyViewSet
 from erp.roles import Perm
 from orders.models import Order
 from shipping import labels, printing
@@ -65,11 +65,6 @@ class LabelBatchViewSet(OrganizationReadOnlyViewSet):
             return LabelBatch.objects.prefetch_related("purchases__order")
         return LabelBatch.objects.order_by("-created_at")
 
-    def required_permission(self, method: str) -> Perm | None:
-        if getattr(self, "action", None) in ("documents", "document"):
-            return Perm.LABELS_PRINT
-        return super().required_permission(method)
-
     def get_serializer_class(self) -> type[BaseSerializer]:
         if self.action == "create":
             return LabelBatchInput
@@ -100,15 +95,33 @@ class LabelBatchViewSet(OrganizationReadOnlyViewSet):
             LabelBatchDetailOutput(LabelBatch.objects.prefetch_related("purchases__order").get(pk=batch.pk)).data
         )
 
+
+@extend_schema(tags=["labels"])
+class LabelBatchDocumentsView(OrganizationGenericAPIView):
+    """A batch's printouts, one warehouse at a time (printing never buys; every print is in the print history)."""
+
+    model = LabelBatch
+    read_permission = Perm.LABELS_PRINT
+    serializer_class = BatchPrintGroupOutput
+    pagination_class = None
+
     @extend_schema(request=None, responses=BatchPrintGroupOutput(many=True))
-    @action(detail=True, methods=["get"], pagination_class=None)
-    def documents(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         """The batch's printouts per warehouse: each own warehouse's labels, pick list and slips (URLs), and for
         each supplier or 3PL warehouse how many labels went to its handoff."""
         batch = self.get_object()
         groups = printing.batch_print_groups(batch)
         context = {"request": request, "batch_id": batch.pk}
         return Response(BatchPrintGroupOutput(groups, many=True, context=context).data)
+
+
+@extend_schema(tags=["labels"])
+class LabelBatchDocumentView(OrganizationGenericAPIView):
+    """One own warehouse's printout of a batch, as a PDF."""
+
+    model = LabelBatch
+    read_permission = Perm.LABELS_PRINT
+    renderer_classes = [JSONRenderer, PdfRenderer]
 
     @extend_schema(
         request=None,
@@ -128,28 +141,25 @@ class LabelBatchViewSet(OrganizationReadOnlyViewSet):
         responses={
             (200, "application/pdf"): OpenApiResponse(
                 OpenApiTypes.BINARY,
-                description="The PDF, built from the "
-                "stored labels (printing never buys); recorded in the print history.",
+                description="The PDF, built from the stored labels (printing never buys); in the print history.",
             ),
             400: OpenApiResponse(
-                description="The batch ships from several warehouses and none was named, or the "
-                "warehouse has no label to print here (a supplier's or 3PL's are in its handoff)."
+                description=(
+                    "The batch ships from several warehouses and none was named, or the warehouse has no label to "
+                    "print here (a supplier's or 3PL's are in its handoff)."
+                )
             ),
         },
     )
-    @action(
-        detail=True,
-        methods=["get"],
-        url_path=r"documents/(?P<kind>labels|pick-list|slips)",
-        renderer_classes=[JSONRenderer, PdfRenderer],
-    )
-    def document(self, request: Request, *args: Any, kind: str, **kwargs: Any) -> HttpResponse:
+    def get(self, request: Request, *args: Any, kind: str, **kwargs: Any) -> HttpResponse:
         """One own warehouse's printout of the batch (a PDF)."""
         batch = self.get_object()
+        if kind not in printing.DOCUMENT_KINDS:
+            raise ValidationError({"kind": [f"No document {kind!r}: use one of {', '.join(printing.DOCUMENT_KINDS)}."]})
         try:
             printed = printing.batch_document_print(
                 batch=batch,
-                kind=kind,  # type: ignore[arg-type]  # the URL allows the three kinds only
+                kind=kind,  # type: ignore[arg-type]  # one of DOCUMENT_KINDS, checked above
                 warehouse=request.query_params.get("warehouse"),
                 actor=request.actor,
                 organization=request.organization,

@@ -92,7 +92,13 @@ def batch_print_group(batch: LabelBatch, *, warehouse: str | None) -> PrintGroup
     """The group a seller-side document request prints: the warehouse it names (`PrintGroup.key`), or, when it names
     none, the batch's only own warehouse. Refused when that would mix warehouses, or when the warehouse works
     through handoffs or has no label in the batch."""
-    own = [group for group in batch_print_groups(batch) if not group.is_handoff]
+    groups = batch_print_groups(batch)
+    own = [group for group in groups if not group.is_handoff]
+    if not warehouse and not own and groups:
+        names = ", ".join(group.name for group in groups)
+        raise PrintRefused(
+            f"Batch {batch.reference} has nothing for you to print: its labels are in the handoff of {names}."
+        )
     if not warehouse:
         if len(own) > 1:
             names = ", ".join(group.name for group in own)

@@ -228,3 +228,17 @@ def test_a_long_message_is_cut_to_fit_the_pick_list_row() -> None:
     _, slip = pdf_text(documents.packing_slips_pdf([order], documents.SlipBranding(seller_name="Acme")))
     assert "BUYER MESSAGE" in slip
     assert "…" in slip
+
+
+def test_a_batch_of_supplier_orders_only_prints_nothing_on_the_seller_side(
+    tenant: Any, settings: Any, tmp_path: Any
+) -> None:
+    settings.MEDIA_ROOT = tmp_path
+    org = tenant.organization
+    batch = LabelBatchFactory(organization=org)
+    supplier = WarehouseFactory(organization=org, name="Candle Supply Co", kind=WarehouseKind.SUPPLIER)
+    bought(tenant, batch, supplier, tracking="TRK-SUP", sku="CANDLE-12")
+    response = tenant.client.get(f"/shipping/batches/{batch.pk}/labels.pdf")
+    assert response.status_code == 302
+    with organization_scope(org):
+        assert not PrintEvent.objects.filter(batch=batch).exists()

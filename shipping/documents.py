@@ -73,6 +73,8 @@ class BatchOrder:
     recipient_name: str  # as TikTok gives it, possibly masked ("D**** K***")
     ship_by: datetime | None
     tracking_number: str
+    buyer_message: str = ""  # what the buyer wrote at checkout: printed on the slip and flagged on the pick list
+    is_gift: bool = False  # a line of the order is a gift
 
 
 @dataclass(frozen=True)
@@ -404,6 +406,8 @@ class PickListRow:
     bins: list[str]
     quantity: int = 0
     per_order: dict[str, int] = field(default_factory=dict)
+    messages: dict[str, str] = field(default_factory=dict)  # order ref → the buyer's message, for orders with one
+    gifts: list[str] = field(default_factory=list)  # refs of gift orders
 
 
 def pick_list_rows(orders: Sequence[BatchOrder], *, row_order: PickListOrder = "stack") -> list[PickListRow]:
@@ -424,6 +428,10 @@ def pick_list_rows(orders: Sequence[BatchOrder], *, row_order: PickListOrder = "
                 row.bins.append(bin_location)
             row.quantity += line.quantity
             row.per_order[order.order_ref] = row.per_order.get(order.order_ref, 0) + line.quantity
+            if order.buyer_message.strip():
+                row.messages[order.order_ref] = order.buyer_message
+            if order.is_gift and order.order_ref not in row.gifts:
+                row.gifts.append(order.order_ref)
     if row_order == "bin":
         return sorted(rows.values(), key=lambda r: (not r.bins, _natural(r.bins[0] if r.bins else ""), _natural(r.sku)))
     return list(rows.values())
@@ -440,6 +448,64 @@ class _Cell:
 class _LaidRow:
     cells: list[_Cell]
     height: float
+    notes: list[_Note] = field(default_factory=list)  # under the name: the orders' buyer messages and gift marks
+
+
+@dataclass(frozen=True)
+class _Note:
+    flags: tuple[str, ...]  # "GIFT", "MSG": printed white on black
+    text: str  # already printable and cut to fit
+    indent: float = 0.0  # a message's second line starts under its first line's text
+
+
+_NOTE_FONT = "Helvetica-BoldOblique"
+_NOTE_SIZE = 9.0
+_MAX_NOTES = 3  # orders whose message a pick-list row prints before "+N more"
+_NOTE_LINES = 2  # lines of one order's message on a pick-list row before it is cut with "…"
+
+
+def _flag(pdf: Canvas, x: float, baseline: float, text: str, size: float) -> float:
+    """A white-on-black marker ("MSG", "GIFT") a packer cannot miss; returns the width it takes, gap included."""
+    width = stringWidth(text, _BOLD, size) + 4
+    pdf.saveState()
+    pdf.setFillColor(black)
+    pdf.rect(x, baseline - size * 0.28, width, size * 1.15, stroke=0, fill=1)
+    pdf.setFillColor(white)
+    pdf.setFont(_BOLD, size)
+    pdf.drawString(x + 2, baseline, text)
+    pdf.restoreState()
+    return width + 3
+
+
+def _flags_width(flags: Iterable[str], size: float) -> float:
+    return sum(stringWidth(flag, _BOLD, size) + 7 for flag in flags)
+
+
+def _pick_notes(row: PickListRow, short: dict[str, str], width: float) -> list[_Note]:
+    """Per order of the row with a buyer message or a gift: its flags, then "…1234: message" in up to two lines."""
+    refs = [ref for ref in row.per_order if ref in row.messages or ref in row.gifts]
+    notes = []
+    for ref in refs[:_MAX_NOTES]:
+        flags = ("GIFT",) * (ref in row.gifts) + ("MSG",) * (ref in row.messages)
+        text = _printable(short[ref]) + (f": {_printable(row.messages[ref])}" if ref in row.messages else "")
+        indent = _flags_width(flags, _NOTE_SIZE)
+        lines = _wrap(text, _NOTE_FONT, _NOTE_SIZE, width - indent, _NOTE_LINES)
+        notes.append(_Note(flags, lines[0]))
+        notes.extend(_Note((), line, indent) for line in lines[1:])
+    if len(refs) > _MAX_NOTES:
+        notes.append(_Note((), f"+{len(refs) - _MAX_NOTES} more orders with a message or gift"))
+    return notes
+
+
+def _notes_draw(pdf: Canvas, x: float, top: float, notes: Sequence[_Note], leading: float) -> None:
+    for i, note in enumerate(notes):
+        baseline = top - i * leading
+        left = x + note.indent
+        for flag in note.flags:
+            left += _flag(pdf, left, baseline, flag, _NOTE_SIZE)
+        pdf.setFillColor(black)
+        pdf.setFont(_NOTE_FONT, _NOTE_SIZE)
+        pdf.drawString(left, baseline, note.text)
 
 
 def pick_list_pdf(
@@ -484,8 +550,9 @@ def pick_list_pdf(
             _Cell([qty], _BOLD, _fit_size(qty, _BOLD, 14, col["qty"] - 2 * pad)),
             _Cell(_wrap(", ".join(refs), _ROW_FONT, 10, col["orders"] - 2 * pad), _ROW_FONT, 10),
         ]
-        lines = max(len(c.lines) for c in cells)
-        laid.append(_LaidRow(cells, max(lines * leading + 2 * pad + 2, 24.0)))
+        notes = _pick_notes(row, short, col["name"] - 2 * pad)
+        lines = max(*(len(c.lines) for c in cells), len(cells[3].lines) + len(notes))
+        laid.append(_LaidRow(cells, max(lines * leading + 2 * pad + 2, 24.0), notes))
 
     first_header = 96.0
     next_header = 30.0
@@ -506,6 +573,10 @@ def pick_list_pdf(
 
     units = sum(r.quantity for r in rows)
     guide = "Rows follow the label stack." if row_order == "stack" else "Rows in bin order: one walk."
+    if any(r.messages or r.gifts for r in rows):
+        guide += " Orders: last digits; ×2 = two units. MSG: the buyer's message (in full on the slip)."
+    else:
+        guide += " Orders: last digits of the order number; ×2 = two units."
     ship_by = [o.ship_by for o in orders if o.ship_by is not None]
     buf = io.BytesIO()
     pdf = Canvas(buf, pagesize=(width, height), pageCompression=1)
@@ -536,7 +607,7 @@ def pick_list_pdf(
             pdf.drawString(
                 margin,
                 top - 80,
-                f"{guide} Orders: last digits of the order number; ×2 = two units.",
+                _ellipsize(guide, _ROW_FONT, 10, usable),
             )
             y = top - first_header
         else:
@@ -578,6 +649,8 @@ def pick_list_pdf(
                     pdf.setFont(cell.font, cell.size)
                     for i, text in enumerate(cell.lines):
                         pdf.drawString(x + pad, y - pad - 11 - i * leading, text)
+                    if name == "name":
+                        _notes_draw(pdf, x + pad, y - pad - 11 - len(cell.lines) * leading, row.notes, leading)
                 x += col[name]
             y -= row.height
             pdf.setStrokeColor(Color(0.6, 0.6, 0.6))
@@ -684,6 +757,7 @@ def _slips_draw(
                     tracking = _printable(f"Tracking {order.tracking_number}")
                     pdf.drawString(margin, y - 12, _ellipsize(tracking, _ROW_FONT, 10, usable))
                     y -= 16
+                y = _slip_note_draw(pdf, order, margin, y, usable)
             else:
                 pdf.setFont(_ROW_FONT, 10)
                 pdf.drawString(margin, y - 12, "(continued)")
@@ -745,6 +819,34 @@ def _slips_draw(
             break
         counts.append(pages)
     return counts
+
+
+_SLIP_NOTE_LINES = 4  # lines of a buyer's message printed on the slip before it is cut with "…"
+
+
+def _slip_note_draw(pdf: Canvas, order: BatchOrder, x: float, top: float, width: float) -> float:
+    """The buyer's message and the gift mark in a boxed panel under the ship-to; returns the y below it."""
+    message = _printable(order.buyer_message)
+    if not message and not order.is_gift:
+        return top
+    flags = ("GIFT",) * order.is_gift + ("BUYER MESSAGE",) * bool(message)
+    text = message or "This order is a gift."
+    lines = _wrap(text, "Helvetica-Oblique", 10, width - 12, _SLIP_NOTE_LINES)
+    height = 20 + len(lines) * 12
+    box_top = top - 4
+    pdf.saveState()
+    pdf.setStrokeColor(black)
+    pdf.setLineWidth(1.5)
+    pdf.rect(x, box_top - height, width, height, stroke=1, fill=0)
+    pdf.restoreState()
+    left = x + 5
+    for flag in flags:
+        left += _flag(pdf, left, box_top - 13, flag, 9)
+    pdf.setFillColor(black)
+    pdf.setFont("Helvetica-Oblique", 10)
+    for i, line in enumerate(lines):
+        pdf.drawString(x + 6, box_top - 28 - i * 12, line)
+    return box_top - height - 2
 
 
 def _slips_render(

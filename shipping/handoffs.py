@@ -28,8 +28,16 @@ from erp.tenancy import organization_scope
 from inventory.models import Warehouse
 from orders.models import Order
 from shipping.documents import BatchOrder
-from shipping.labels import batch_documents_input
-from shipping.models import HANDOFF_KINDS, Handoff, HandoffItem, LabelBatch, PurchaseState, SupplierAccess
+from shipping.labels import purchases_documents_input
+from shipping.models import (
+    HANDOFF_KINDS,
+    Handoff,
+    HandoffItem,
+    LabelBatch,
+    LabelPurchase,
+    PurchaseState,
+    SupplierAccess,
+)
 
 _LINK_SALT = "shipping.handoff-link"
 
@@ -116,9 +124,8 @@ def handoff_scan(*, handoff: Handoff, code: str, actor: Actor) -> tuple[bool, st
 
 
 def handoff_documents_input(handoff: Handoff) -> list[BatchOrder]:
-    """The batch's printing input restricted to this handoff's labels (in the batch's picking order)."""
-    refs = set(handoff.items.values_list("purchase__order__external_id", flat=True))
-    return [order for order in batch_documents_input(handoff.batch) if order.order_ref in refs]
+    """This handoff's labels, and only those, as the printing functions take them (in picking order)."""
+    return purchases_documents_input(LabelPurchase.objects.filter(handoff_item__handoff=handoff))
 
 
 def handoff_document_record(*, handoff: Handoff, actor: Actor, document: str) -> None:

@@ -32,7 +32,7 @@ from integrations.interface import Dimensions, ShipPackageRequest, TimeSlot, Wei
 from integrations.models import Store
 from integrations.services import store_client
 from integrations.tiktok.client import TikTokShopClient
-from inventory.models import Reservation, StockLevel
+from inventory.models import Reservation, StockLevel, Warehouse
 from orders.models import FULFILLED_BY_TIKTOK, SHIPPING_TIKTOK, Order, OrderLine, OrderStatus
 from shipping.documents import BatchOrder, PickLine, picking_order
 from shipping.models import HANDOFF_KINDS, LabelBatch, LabelPurchase, LogisticsRule, PurchaseState
@@ -533,32 +533,35 @@ def label_batch_retry_failed(*, actor: Actor, batch: LabelBatch) -> int:
 
 
 # ------------------------------------------------------------------------------------------ batch documents
-def batch_warehouse_names(batch: LabelBatch) -> str:
-    """Where the batch's orders ship from, for the pick list's header ("" when not routed yet)."""
-    names = (
-        Order.objects.filter(label_purchases__batch=batch, warehouse__isnull=False)
-        .values_list("warehouse__name", flat=True)
-        .distinct()
-        .order_by("warehouse__name")
+def batch_documents_input(batch: LabelBatch, *, warehouse: Warehouse | None) -> list[BatchOrder]:
+    """The bought labels of a batch whose orders ship from one own `warehouse` (None: orders routed to no warehouse),
+    as the printing functions take them. Documents are per warehouse: one pick list never mixes two. A supplier or
+    3PL warehouse's labels are printed from its handoff only (`purchases_documents_input` over the handoff's items):
+    asking for them here is a programming error, so no seller-side printout can ever hold them."""
+    if warehouse is not None and warehouse.kind in HANDOFF_KINDS:
+        raise ValueError(f"{warehouse.name} works through handoffs: its labels print from its handoff only")
+    return purchases_documents_input(
+        batch.purchases.filter(order__warehouse=warehouse).exclude(order__warehouse__kind__in=HANDOFF_KINDS)
     )
-    return ", ".join(names)
 
 
-def batch_documents_input(batch: LabelBatch) -> list[BatchOrder]:
-    """The bought labels of a batch as the printing functions take them: the stored label PDF (never bought again
-    for a reprint), lines grouped by SKU with the bin at the warehouse each order is reserved at."""
-    purchases = list(
-        batch.purchases.filter(state=PurchaseState.PURCHASED).exclude(label_pdf="").select_related("order")
-    )
+def purchases_documents_input(purchases: QuerySet[LabelPurchase]) -> list[BatchOrder]:
+    """Bought labels as the printing functions take them, in picking order: the stored label PDF (never bought again
+    for a reprint), lines grouped by SKU with the bin at the warehouse each order is reserved at, the buyer's message
+    and whether it is a gift."""
+    purchases = list(purchases.filter(state=PurchaseState.PURCHASED).exclude(label_pdf="").select_related("order"))
     order_ids = [p.order_id for p in purchases]
     lines = defaultdict(Counter)
     names: dict[tuple[object, str], str] = {}
-    for order_id, seller_sku, sku_id, name in OrderLine.objects.filter(
+    gifts: set[object] = set()
+    for order_id, seller_sku, sku_id, name, is_gift in OrderLine.objects.filter(
         order_id__in=order_ids, is_cancelled=False
-    ).values_list("order_id", "seller_sku", "sku_id", "product_name"):
+    ).values_list("order_id", "seller_sku", "sku_id", "product_name", "is_gift"):
         code = seller_sku or sku_id
         lines[order_id][code] += 1
         names[(order_id, code)] = name
+        if is_gift:
+            gifts.add(order_id)
     reserved_at = dict(Reservation.objects.filter(order_id__in=order_ids).values_list("order_id", "warehouse_id"))
     bins = {
         (warehouse_id, code): bin_location
@@ -588,6 +591,8 @@ def batch_documents_input(batch: LabelBatch) -> list[BatchOrder]:
                 recipient_name=order.recipient_name,
                 ship_by=order.ship_by,
                 tracking_number=purchase.tracking_number,
+                buyer_message=order.buyer_message.strip(),
+                is_gift=order.pk in gifts,
             )
         )
     return picking_order(result, sort="bin")

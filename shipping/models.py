@@ -131,6 +131,10 @@ class PrintEvent(TenantModel):
 
     batch = models.ForeignKey(LabelBatch, on_delete=models.CASCADE, related_name="prints")
     document = models.CharField(max_length=24)  # labels | pick-list | slips
+    # Whose documents: one own warehouse's (a batch prints per warehouse); null for orders routed to no warehouse.
+    warehouse = models.ForeignKey(
+        "inventory.Warehouse", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     printed_by_label = models.CharField(max_length=200)
     printed_at = models.DateTimeField(default=timezone.now)
 

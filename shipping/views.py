@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any, ClassVar
 from uuid import UUID
 
@@ -10,7 +9,6 @@ from django.contrib import messages
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect
-from django.utils import timezone
 from django.views import View
 from django.views.generic import TemplateView
 
@@ -18,11 +16,10 @@ from erp.roles import Perm
 from erp.views_base import OrganizationViewMixin
 from orders import selectors as order_selectors
 from orders.filters import OrderFilter
-from orders.logistics import organization_time_zone
 from orders.models import Order
-from shipping import documents, labels, packing, selectors
+from shipping import labels, packing, printing, selectors
 from shipping.estimate import batch_estimate
-from shipping.models import LabelBatch, PrintEvent
+from shipping.models import LabelBatch
 
 
 class ShippingHomeView(OrganizationViewMixin, TemplateView):
@@ -105,7 +102,8 @@ class BatchDetailView(OrganizationViewMixin, TemplateView):
             batch=batch,
             progress=selectors.batch_progress(batch),
             purchases=selectors.batch_purchases(batch),
-            prints=batch.prints.all()[:20],
+            print_groups=printing.batch_print_groups(batch),
+            prints=batch.prints.select_related("warehouse")[:20],
             **kwargs,
         )
 
@@ -127,29 +125,26 @@ def _pdf(content: bytes, name: str) -> HttpResponse:
 
 
 class BatchDocumentView(OrganizationViewMixin, View):
-    """The batch's printouts, built from the stored labels: printing and reprinting never buy anything."""
+    """One own warehouse's printout of the batch (`?warehouse=`), built from the stored labels: printing and
+    reprinting never buy anything. Supplier and 3PL orders are printed from their handoffs, never here."""
 
     read_permission = Perm.LABELS_PRINT
-    kind = "labels"
+    kind: printing.DocumentKind = "labels"
 
     def get(self, request: HttpRequest, pk: str) -> HttpResponse:
         batch = get_object_or_404(LabelBatch.objects, pk=pk)
-        orders = labels.batch_documents_input(batch)
-        PrintEvent.objects.create(batch=batch, document=self.kind, printed_by_label=request.actor.label[:200])
-        printed_at: datetime = timezone.localtime(timezone=organization_time_zone())
-        if self.kind == "labels":
-            return _pdf(documents.labels_merge(orders, page_size="4x6"), f"{batch.reference}-labels-4x6.pdf")
-        if self.kind == "pick-list":
-            pdf = documents.pick_list_pdf(
-                orders,
-                batch_ref=batch.reference,
-                warehouse_name=labels.batch_warehouse_names(batch),
-                printed_at=printed_at,
-                row_order="bin",
+        try:
+            printed = printing.batch_document_print(
+                batch=batch,
+                kind=self.kind,
+                warehouse=request.GET.get("warehouse"),
+                actor=request.actor,
+                organization=request.organization,
             )
-            return _pdf(pdf, f"{batch.reference}-pick-list.pdf")
-        branding = documents.SlipBranding.of(request.organization)
-        return _pdf(documents.labels_with_slips_pdf(orders, branding), f"{batch.reference}-labels-and-slips.pdf")
+        except printing.PrintRefused as refused:
+            messages.warning(request, str(refused))
+            return redirect("shipping_batch", pk=batch.pk)
+        return _pdf(printed.content, printed.filename)
 
 
 # The packing station remembers, per browser session, its warehouse and the parcel it is packing (the counts

@@ -1,7 +1,9 @@
+from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from shipping.models import LabelBatch, LabelPurchase
+from shipping.printing import DOCUMENT_KINDS, PrintGroup
 
 
 class LabelPurchaseOutput(serializers.ModelSerializer):
@@ -100,3 +102,31 @@ class LabelBatchEstimateOutput(serializers.Serializer):
     warnings = serializers.DictField(
         child=serializers.CharField(), help_text="Order number → what looks wrong before buying (e.g. its warehouse)."
     )
+
+
+class BatchPrintGroupOutput(serializers.Serializer):
+    """One warehouse's share of a batch. An own warehouse lists its documents (one pick list per warehouse); a
+    supplier or 3PL warehouse lists none: its labels are printed from its handoff."""
+
+    warehouse = serializers.CharField(
+        source="key", help_text='The `warehouse` value for the documents: a warehouse id, or "none" (not routed).'
+    )
+    warehouse_name = serializers.CharField(source="name")
+    warehouse_kind = serializers.CharField(source="kind", help_text='own | 3pl | supplier | fbt; "" when not routed.')
+    labels = serializers.IntegerField(help_text="Bought labels of the batch for this warehouse.")
+    handoff = serializers.UUIDField(
+        source="handoff_id", allow_null=True, help_text="The handoff that carries a supplier's or 3PL's labels."
+    )
+    documents = serializers.SerializerMethodField(help_text="Document kind → its URL (own warehouses only).")
+
+    def get_documents(self, group: PrintGroup) -> dict[str, str]:
+        if group.is_handoff:
+            return {}
+        request = self.context["request"]
+        batch_id = self.context["batch_id"]
+        return {
+            kind: request.build_absolute_uri(
+                reverse("labelbatch-document", kwargs={"pk": batch_id, "kind": kind}) + f"?warehouse={group.key}"
+            )
+            for kind in DOCUMENT_KINDS
+        }

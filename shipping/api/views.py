@@ -5,20 +5,24 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import QuerySet
-from drf_spectacular.utils import extend_schema
+from django.http import HttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
+from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
 
 from erp.api.idempotency import idempotent
-from erp.api.views import OrganizationReadOnlyViewSet
+from erp.api.views import OrganizationGenericAPIView, OrganizationReadOnlyViewSet
 from erp.roles import Perm
 from orders.models import Order
-from shipping import labels
+from shipping import labels, printing
 from shipping.api.serializers import (
+    BatchPrintGroupOutput,
     LabelBatchDetailOutput,
     LabelBatchEstimateOutput,
     LabelBatchInput,
@@ -26,6 +30,28 @@ from shipping.api.serializers import (
 )
 from shipping.estimate import batch_estimate
 from shipping.models import LabelBatch
+
+
+class PdfRenderer(BaseRenderer):
+    """Lets a client ask for `Accept: application/pdf`; the PDF itself is returned as is, errors as JSON."""
+
+    media_type = "application/pdf"
+    format = "pdf"
+
+    def render(self, data: Any, accepted_media_type: str | None = None, renderer_context: Any = None) -> bytes:
+        return data if isinstance(data, bytes) else JSONRenderer().render(data)
+
+
+_WAREHOUSE_PARAMETER = OpenApiParameter(
+    "warehouse",
+    OpenApiTypes.STR,
+    OpenApiParameter.QUERY,
+    description=(
+        'Whose documents: a warehouse id from `documents/`, or "none" for orders routed to no warehouse. Required '
+        "when the batch ships from more than one own warehouse (a pick list never mixes warehouses). A supplier's "
+        "or 3PL's labels are never printed here: they are in its handoff."
+    ),
+)
 
 
 @extend_schema(tags=["labels"])
@@ -81,3 +107,78 @@ class LabelBatchViewSet(OrganizationReadOnlyViewSet):
         return Response(
             LabelBatchDetailOutput(LabelBatch.objects.prefetch_related("purchases__order").get(pk=batch.pk)).data
         )
+
+
+@extend_schema(tags=["labels"])
+class LabelBatchDocumentsView(OrganizationGenericAPIView):
+    """A batch's printouts, one warehouse at a time (printing never buys; every print is in the print history)."""
+
+    model = LabelBatch
+    read_permission = Perm.LABELS_PRINT
+    serializer_class = BatchPrintGroupOutput
+    pagination_class = None
+
+    @extend_schema(request=None, responses=BatchPrintGroupOutput(many=True))
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        """The batch's printouts per warehouse: each own warehouse's labels, pick list and slips (URLs), and for
+        each supplier or 3PL warehouse how many labels went to its handoff."""
+        batch = self.get_object()
+        groups = printing.batch_print_groups(batch)
+        context = {"request": request, "batch_id": batch.pk}
+        return Response(BatchPrintGroupOutput(groups, many=True, context=context).data)
+
+
+@extend_schema(tags=["labels"])
+class LabelBatchDocumentView(OrganizationGenericAPIView):
+    """One own warehouse's printout of a batch, as a PDF."""
+
+    model = LabelBatch
+    read_permission = Perm.LABELS_PRINT
+    renderer_classes = [JSONRenderer, PdfRenderer]
+
+    @extend_schema(
+        request=None,
+        parameters=[
+            OpenApiParameter(
+                "kind",
+                OpenApiTypes.STR,
+                OpenApiParameter.PATH,
+                enum=list(printing.DOCUMENT_KINDS),
+                description=(
+                    "labels: the 4x6 label stack; pick-list: Letter, one row per SKU; slips: each label followed by "
+                    "its packing slip."
+                ),
+            ),
+            _WAREHOUSE_PARAMETER,
+        ],
+        responses={
+            (200, "application/pdf"): OpenApiResponse(
+                OpenApiTypes.BINARY,
+                description="The PDF, built from the stored labels (printing never buys); in the print history.",
+            ),
+            400: OpenApiResponse(
+                description=(
+                    "The batch ships from several warehouses and none was named, or the warehouse has no label to "
+                    "print here (a supplier's or 3PL's are in its handoff)."
+                )
+            ),
+        },
+    )
+    def get(self, request: Request, *args: Any, kind: str, **kwargs: Any) -> HttpResponse:
+        """One own warehouse's printout of the batch (a PDF)."""
+        batch = self.get_object()
+        if kind not in printing.DOCUMENT_KINDS:
+            raise ValidationError({"kind": [f"No document {kind!r}: use one of {', '.join(printing.DOCUMENT_KINDS)}."]})
+        try:
+            printed = printing.batch_document_print(
+                batch=batch,
+                kind=kind,  # type: ignore[arg-type]  # one of DOCUMENT_KINDS, checked above
+                warehouse=request.query_params.get("warehouse"),
+                actor=request.actor,
+                organization=request.organization,
+            )
+        except printing.PrintRefused as refused:
+            raise ValidationError({"warehouse": [str(refused)]}) from refused
+        response = HttpResponse(printed.content, content_type="application/pdf")
+        response["Content-Disposition"] = f'inline; filename="{printed.filename}"'
+        return response

@@ -404,7 +404,7 @@ class WarehouseCreateView(InventoryPage):
     write_permission = Perm.INVENTORY_MANAGE
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
-        kwargs.setdefault("form", WarehouseForm(initial={"time_zone": self.request.organization.time_zone}))
+        kwargs.setdefault("form", WarehouseForm())
         return super().get_context_data(**kwargs)
 
     def post(self, request: HttpRequest) -> HttpResponse:

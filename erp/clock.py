@@ -202,8 +202,7 @@ COUNTRY_ZONES: dict[str, str] = {
 
 _US_STATE_NAMES: dict[str, str] = {
     "alabama": "AL", "alaska": "AK", "arizona": "AZ", "arkansas": "AR", "california": "CA", "colorado": "CO",
-    "connecticut": "CT", "delaware": "DE", "district of columbia": "DC", "washington dc": "DC",
-    "washington d.c.": "DC", "florida": "FL", "georgia": "GA", "hawaii": "HI", "idaho": "ID", "illinois": "IL",
+    "connecticut": "CT", "delaware": "DE", "district of columbia": "DC", "washington dc": "DC", "florida": "FL", "georgia": "GA", "hawaii": "HI", "idaho": "ID", "illinois": "IL",
     "indiana": "IN", "iowa": "IA", "kansas": "KS", "kentucky": "KY", "louisiana": "LA", "maine": "ME",
     "maryland": "MD", "massachusetts": "MA", "michigan": "MI", "minnesota": "MN", "mississippi": "MS",
     "missouri": "MO", "montana": "MT", "nebraska": "NE", "nevada": "NV", "new hampshire": "NH", "new jersey": "NJ",
@@ -223,8 +222,8 @@ _CA_PROVINCE_NAMES: dict[str, str] = {
 
 
 def _region_code(state: str, names: dict[str, str]) -> str:
-    text = " ".join(state.replace(".", ". ").split()).strip().lower().rstrip(".")
-    return names.get(text, text.upper().replace(".", "").replace(" ", ""))
+    text = " ".join(state.replace(".", "").split()).lower()
+    return names.get(text, text.upper())
 
 
 def zone_for_address(country_code: str | None, state: str | None) -> str | None:

@@ -493,7 +493,8 @@ def _closed_reason(warehouse: Warehouse, calendar: Calendar, now: datetime, zone
     when = f"; it ships again {moment_text(reopens, zone, now)}" if reopens else ""
     if local.isoweekday() in calendar.working_days and local.time() >= calendar.closes:
         limit = "cut-off" if warehouse.cutoff_time else "closing time"
-        text = f"{warehouse.name} is past today's {limit} ({calendar.closes:%H:%M}){when}."
+        closes = erp_clock.format_clock_time(calendar.closes, calendar.zone, on=local.date())
+        text = f"{warehouse.name} is past today's {limit} ({closes}){when}."
     elif local.isoweekday() not in calendar.working_days:
         text = f"{warehouse.name} does not ship on {_WEEKDAYS[local.weekday()]}s{when}."
     else:

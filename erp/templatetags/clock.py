@@ -9,11 +9,14 @@
 from __future__ import annotations
 
 from datetime import datetime, time
+from typing import TYPE_CHECKING
 
 from django import template
 
 from erp import clock
-from inventory.models import Warehouse
+
+if TYPE_CHECKING:  # erp comes first in the layer order: a warehouse is only passed in
+    from inventory.models import Warehouse
 
 register = template.Library()
 

@@ -73,7 +73,8 @@ def format_local(moment: datetime | None, zone: tzinfo, style: Style = "short", 
     if timezone.is_naive(moment):
         moment = timezone.make_aware(moment, UTC)
     local = moment.astimezone(zone)
-    return f"{local.strftime(_FORMATS[style])} {zone_abbreviation(local, zone)}"
+    text = local.strftime(_FORMATS[style].replace("%-d", str(local.day)))  # %-d is glibc-only
+    return f"{text} {zone_abbreviation(local, zone)}"
 
 
 def format_iso(moment: datetime | None, zone: tzinfo) -> str:

@@ -36,7 +36,9 @@ class SignUpForm(forms.Form):
 
 class OrganizationForm(forms.ModelForm):
     time_zone = forms.ChoiceField(
-        choices=TIME_ZONE_CHOICES, help_text="Deadlines, cut-offs and reports are shown in this time zone."
+        choices=TIME_ZONE_CHOICES,
+        help_text="Deadlines and times on pages, printouts, exports and emails are shown in this time zone, named. "
+        "A warehouse's cut-off and pickup slots are in the warehouse's own zone.",
     )
 
     class Meta:

@@ -1,7 +1,9 @@
 from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
 
+from erp import clock
 from erp.actors import Actor
 from erp.selectors import memberships_of_user
 from erp.tenancy import organization_scope
@@ -11,7 +13,8 @@ SESSION_KEY = "dropline_organization_id"
 
 class OrganizationMiddleware:
     """Resolves the signed-in user's current organization (the one chosen in the switcher, else their first) and
-    runs the whole request, response rendering included, inside that organization's tenant scope."""
+    runs the whole request, response rendering included, inside that organization's tenant scope and time zone
+    (docs/time.md: Django's own date filters and form fields then agree with `erp.clock`)."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -33,5 +36,5 @@ class OrganizationMiddleware:
                 request.organization = request.membership.organization
                 request.permissions = request.membership.permissions
             request.actor = Actor.for_user(request.user, ip_address=request.META.get("REMOTE_ADDR"))
-        with organization_scope(request.organization):
+        with organization_scope(request.organization), timezone.override(clock.organization_zone(request.organization)):
             return self.get_response(request)

@@ -18,6 +18,7 @@ from django.db import models, transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from erp import clock
 from erp.actors import Actor
 from erp.models import APIKey, AuditEntry, Heartbeat, Invitation, Membership, Organization, User
 from erp.roles import ROLE_RANK, APIKeyScope, Role
@@ -169,6 +170,8 @@ def member_invite(
         "role": Role(role).label,
         "accept_url": accept_url,
         "days": settings.INVITATION_VALID_DAYS,
+        # In the organization's zone, named: the email is rendered where no zone is active (docs/time.md).
+        "expires": clock.format_local(invitation.expires_at, clock.organization_zone(organization), "year"),
     }
     email_send.delay_on_commit(
         to=[email],

@@ -12,11 +12,10 @@ from django.db import connection
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.views import View
 from django.views.generic import FormView, TemplateView
 
-from erp import dashboard, selectors, services
+from erp import clock, dashboard, selectors, services
 from erp.forms import (
     APIKeyForm,
     AuditFilterForm,
@@ -314,7 +313,7 @@ class AuditLogView(OrganizationViewMixin, TemplateView):
         entries = selectors.audit_entries()
         if form.is_valid():
             data = form.cleaned_data
-            tz = timezone.get_current_timezone()
+            tz = clock.organization_zone(self.request.organization)  # the days of the organization (docs/time.md)
             if data["action"]:
                 entries = entries.filter(action__startswith=data["action"])
             if data["actor"]:

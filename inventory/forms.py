@@ -202,7 +202,14 @@ WEEKDAYS = [("1", "Mon"), ("2", "Tue"), ("3", "Wed"), ("4", "Thu"), ("5", "Fri")
 
 
 class WarehouseForm(forms.ModelForm):
-    time_zone = forms.ChoiceField(choices=[(tz, tz) for tz in TIME_ZONES])
+    time_zone = forms.ChoiceField(
+        choices=[("", "From the address"), *((tz, tz) for tz in TIME_ZONES)],
+        required=False,
+        label="Time zone",
+        help_text="Cut-off, working hours and pickup slots are in this zone. “From the address”: the zone of the "
+        "US state or territory, the Canadian province or the country (where it has one zone), else the "
+        "organization's zone. Changing the address moves a zone that was its old address's default.",
+    )
     working_days = forms.MultipleChoiceField(
         choices=WEEKDAYS,
         widget=forms.CheckboxSelectMultiple(attrs={"class": "inline-choices"}),

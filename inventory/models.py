@@ -89,7 +89,9 @@ class Warehouse(TenantModel):
     contact_email = models.EmailField(blank=True)
     working_hours = models.CharField(max_length=120, blank=True, help_text="e.g. Mon–Fri 8:00–17:00")
     cutoff_time = models.TimeField(null=True, blank=True, help_text="Orders after this ship the next business day.")
-    time_zone = models.CharField(max_length=64, default="America/Los_Angeles")
+    # Blank: not chosen; `warehouse_save` fills it from the address (erp.clock.zone_for_address), and
+    # erp.clock.warehouse_zone reads a blank one the same way.
+    time_zone = models.CharField(max_length=64, blank=True, default="")
     working_days = models.CharField(
         max_length=7,
         default="12345",

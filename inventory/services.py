@@ -19,6 +19,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from erp import clock
 from erp.actors import Actor
 from erp.events import Event
 from erp.services import audit_record
@@ -562,16 +563,39 @@ def sku_suppliers_set(*, sku: Sku, suppliers: Mapping[Warehouse, Decimal | None]
 
 @transaction.atomic
 def warehouse_save(*, actor: Actor, fields: Mapping[str, object], warehouse: Warehouse | None = None) -> Warehouse:
-    """Create a warehouse, or change the given fields of one; audited; a duplicate name is refused."""
+    """Create a warehouse, or change the given fields of one; audited; a duplicate name is refused. A zone nobody
+    chose comes from the address (`warehouse_time_zone_default`)."""
     return _save_audited(
         actor=actor,
         noun="warehouse",
         label="warehouse",
         model=Warehouse,
         unique="name",
-        fields=fields,
+        fields=warehouse_time_zone_default(fields=fields, warehouse=warehouse),
         instance=warehouse,
     )
+
+
+def _address_zone(country_code: object, state: object) -> str:
+    """The zone an address implies, else the organization's."""
+    return clock.zone_for_address(str(country_code or ""), str(state or "")) or clock.organization_zone().key
+
+
+def warehouse_time_zone_default(*, fields: Mapping[str, object], warehouse: Warehouse | None) -> dict[str, object]:
+    """`fields` with the warehouse's zone filled in when nobody chose one (docs/time.md): a blank zone, or an address
+    change on a warehouse whose zone was still its old address's default, takes the zone of the (new) address
+    (US state, Canadian province, single-zone country), else the organization's. A zone chosen explicitly stays."""
+    stored = Warehouse.objects.get(pk=warehouse.pk) if warehouse is not None else None  # a ModelForm edits `warehouse`
+    country = fields.get("country_code", stored.country_code if stored else "US")
+    state = fields.get("state", stored.state if stored else "")
+    zone = str(fields.get("time_zone", stored.time_zone if stored else "") or "")
+    if (
+        stored is not None
+        and (country, state) != (stored.country_code, stored.state)
+        and zone == stored.time_zone == _address_zone(stored.country_code, stored.state)
+    ):
+        zone = ""  # the old address's default, not a choice: follow the address
+    return {**fields, "time_zone": zone or _address_zone(country, state)}
 
 
 # Announced when a store's warehouse links change: what the store should advertise changed with them.

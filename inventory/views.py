@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, time
 from typing import Any, ClassVar
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from django import forms
 from django.contrib import messages
@@ -24,6 +24,7 @@ from django.utils import timezone
 from django.views import View
 from django.views.generic import TemplateView
 
+from erp import clock
 from erp.roles import Perm
 from erp.views_base import OrganizationViewMixin
 from integrations.errors import PlatformError
@@ -62,10 +63,7 @@ def _paginate(request: HttpRequest, items: QuerySet, size: int = PAGE_SIZE) -> t
 
 
 def _organization_tz(request: HttpRequest) -> ZoneInfo:
-    try:
-        return ZoneInfo(request.organization.time_zone)
-    except (ZoneInfoNotFoundError, ValueError, AttributeError, TypeError):
-        return ZoneInfo("UTC")
+    return clock.organization_zone(request.organization)
 
 
 class InventoryPage(OrganizationViewMixin, TemplateView):
@@ -412,7 +410,7 @@ class WarehouseCreateView(InventoryPage):
     write_permission = Perm.INVENTORY_MANAGE
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
-        kwargs.setdefault("form", WarehouseForm(initial={"time_zone": self.request.organization.time_zone}))
+        kwargs.setdefault("form", WarehouseForm())
         return super().get_context_data(**kwargs)
 
     def post(self, request: HttpRequest) -> HttpResponse:

@@ -12,12 +12,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date, datetime, time, tzinfo
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.db.models import F, Q
 from django.utils import timezone
 
-from erp.tenancy import organization_in_scope
+from erp import clock
 from integrations.logistics_policy import store_logistics_policy
 from integrations.models import Store
 from orders.models import FULFILLED_BY_TIKTOK, SHIPPING_SELLER, SHIPPING_TIKTOK, OrderStatus
@@ -44,14 +43,8 @@ class Logistics:
 
 
 def organization_time_zone() -> tzinfo:
-    """The organization's time zone: the days of the compliance chart and the list's date filters."""
-    organization = organization_in_scope()
-    if organization is not None and organization.time_zone:
-        try:
-            return ZoneInfo(organization.time_zone)
-        except (ZoneInfoNotFoundError, ValueError):
-            pass
-    return timezone.get_current_timezone()
+    """The organization's time zone: the days of the compliance chart and the list's date filters (erp.clock)."""
+    return clock.organization_zone()
 
 
 def start_of_day(day: date, zone: tzinfo | None = None) -> datetime:

@@ -49,7 +49,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from functools import cached_property
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import transaction
@@ -57,6 +57,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
+from erp import clock as erp_clock
 from erp.models import Membership, Organization
 from erp.roles import Role
 from erp.tasks import email_send
@@ -146,7 +147,7 @@ class Calendar:
         if closes <= opens:  # a cut-off before the usual opening: the day's work happens before it
             opens = time(0, 0)
         return cls(
-            zone=_zone(warehouse.time_zone or default_zone),
+            zone=erp_clock.warehouse_zone(warehouse, _zone(default_zone)),
             working_days=warehouse.working_days or DEFAULT_WORKING_DAYS,
             opens=opens,
             closes=closes,
@@ -197,10 +198,7 @@ class Calendar:
 
 
 def _zone(name: str) -> ZoneInfo:
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo("UTC")
+    return erp_clock.zone_named(name)
 
 
 # ------------------------------------------------------------------------------------------------- wording
@@ -217,11 +215,12 @@ def duration_text(delta: timedelta) -> str:
 
 
 def moment_text(moment: datetime, zone: ZoneInfo, now: datetime) -> str:
-    """`Tue 14:00` within the coming week, `Tue Nov 3, 14:00` beyond (the seller's time zone)."""
+    """`Tue 14:00 PST` within the coming week, `Tue Nov 3, 14:00 PST` beyond (the seller's time zone, named)."""
     local = moment.astimezone(zone)
+    named = erp_clock.zone_abbreviation(local, zone)
     if abs(moment - now) < timedelta(days=6):
-        return f"{local:%a %H:%M}"
-    return f"{local:%a %b} {local.day}, {local:%H:%M}"
+        return f"{local:%a %H:%M} {named}"
+    return f"{local:%a %b} {local.day}, {local:%H:%M} {named}"
 
 
 # ------------------------------------------------------------------------------------------------- results
@@ -494,7 +493,8 @@ def _closed_reason(warehouse: Warehouse, calendar: Calendar, now: datetime, zone
     when = f"; it ships again {moment_text(reopens, zone, now)}" if reopens else ""
     if local.isoweekday() in calendar.working_days and local.time() >= calendar.closes:
         limit = "cut-off" if warehouse.cutoff_time else "closing time"
-        text = f"{warehouse.name} is past today's {limit} ({calendar.closes:%H:%M}){when}."
+        closes = erp_clock.format_clock_time(calendar.closes, calendar.zone, on=local.date())
+        text = f"{warehouse.name} is past today's {limit} ({closes}){when}."
     elif local.isoweekday() not in calendar.working_days:
         text = f"{warehouse.name} does not ship on {_WEEKDAYS[local.weekday()]}s{when}."
     else:

@@ -22,7 +22,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, tzinfo
 from typing import TYPE_CHECKING, Literal
 
 from pypdf import PageObject, PdfReader, PdfWriter
@@ -34,6 +34,8 @@ from reportlab.lib.units import inch
 from reportlab.lib.utils import ImageReader
 from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
+
+from erp import clock
 
 if TYPE_CHECKING:
     from erp.models import Organization
@@ -225,10 +227,9 @@ def _quantity(value: int) -> str:
     return f"{value:,}"
 
 
-def _when(value: datetime) -> str:
-    text = value.strftime("%Y-%m-%d %H:%M")
-    zone = value.tzname()
-    return f"{text} {zone}" if zone else text
+def _when(value: datetime, zone: tzinfo) -> str:
+    """A time on a printout, in `zone` (passed explicitly: a worker has no active zone), the zone named."""
+    return clock.format_local(value, zone)
 
 
 def _short_refs(refs: Iterable[str], keep: int = 6) -> dict[str, str]:
@@ -516,12 +517,14 @@ def pick_list_pdf(
     printed_at: datetime,
     paper: PaperSize = "Letter",
     row_order: PickListOrder = "stack",
+    time_zone: tzinfo | None = None,
 ) -> bytes:
     """The pick list of a batch: one row per SKU, in label-stack order (pass the list given to `labels_merge`).
 
     Columns: tick box, bin, SKU, name, total quantity, and the orders it goes to (order refs shortened to their
     last digits, unique within the batch; "×2" when an order takes more than one). Header with batch, warehouse,
-    date and totals; the column header repeats on every page; "Page 2 of 5" in the footer; 10 pt and up.
+    date and totals; the column header repeats on every page; "Page 2 of 5" in the footer; 10 pt and up. Times are
+    in `time_zone` (default: the organization's in scope), named (docs/time.md).
     """
     width, height = PAPER_SIZES[paper]
     margin = 0.5 * inch
@@ -578,6 +581,7 @@ def pick_list_pdf(
     else:
         guide += " Orders: last digits of the order number; ×2 = two units."
     ship_by = [o.ship_by for o in orders if o.ship_by is not None]
+    zone = time_zone or clock.organization_zone()
     buf = io.BytesIO()
     pdf = Canvas(buf, pagesize=(width, height), pageCompression=1)
     pdf.setTitle(_printable(f"Pick list {batch_ref}"))
@@ -593,7 +597,7 @@ def pick_list_pdf(
             pdf.drawRightString(width - margin, top - 18, _ellipsize(f"Batch {batch}", _BOLD, 14, usable - 150))
             pdf.setFont(_ROW_FONT, 11)
             pdf.drawString(margin, top - 40, _ellipsize(f"Warehouse: {warehouse}", _ROW_FONT, 11, usable / 2))
-            pdf.drawRightString(width - margin, top - 40, f"Printed {_when(printed_at)}")
+            pdf.drawRightString(width - margin, top - 40, f"Printed {_when(printed_at, zone)}")
             pdf.setFont(_BOLD, 13)
             pdf.drawString(
                 margin,
@@ -602,7 +606,7 @@ def pick_list_pdf(
             )
             if ship_by:
                 pdf.setFont(_ROW_FONT, 11)
-                pdf.drawRightString(width - margin, top - 62, f"Earliest ship-by {_when(min(ship_by))}")
+                pdf.drawRightString(width - margin, top - 62, f"Earliest ship-by {_when(min(ship_by), zone)}")
             pdf.setFont(_ROW_FONT, 10)
             pdf.drawString(
                 margin,

@@ -19,6 +19,7 @@ from django.db.models import Count, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
+from erp import clock
 from erp.actors import Actor
 from erp.models import Membership
 from erp.roles import Perm, Role
@@ -217,13 +218,14 @@ def handoffs_alert_due() -> int:
                 Membership.objects.filter(role__in=[Role.OWNER, Role.ADMIN]).values_list("user__email", flat=True)
             )
             path = reverse("shipping_handoff", kwargs={"pk": handoff.pk})
+        zone = clock.organization_zone(handoff.organization)  # a beat worker has no active zone
         if recipients:
             email_send.delay_on_commit(
                 to=recipients,
                 subject=f"{handoff.warehouse.name} has not acknowledged batch {handoff.batch.reference}",
                 body=(
                     f"{handoff.warehouse.name} was sent the labels of batch {handoff.batch.reference} at "
-                    f"{timezone.localtime(handoff.created_at):%b %d %H:%M} and has not acknowledged them within "
+                    f"{clock.format_local(handoff.created_at, zone)} and has not acknowledged them within "
                     f"{hours} hours.\n\nCall them, or send them the link again: {path}\n"
                 ),
             )

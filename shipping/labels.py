@@ -23,6 +23,7 @@ from django.db.models import F, Q, QuerySet, Value
 from django.db.models.functions import Concat, Left
 from django.utils import timezone
 
+from erp import clock
 from erp.actors import Actor
 from erp.models import Organization
 from erp.services import audit_record
@@ -222,7 +223,7 @@ def _book_pickup(client: TikTokShopClient, purchase: LabelPurchase, handover: Ha
         client=client,
         package_id=purchase.package_id,
         preference=handover.slot_preference,
-        time_zone=warehouse.time_zone if warehouse else "UTC",
+        time_zone=clock.warehouse_zone(warehouse).key if warehouse else "UTC",
     )
     reason = Concat(F("choice_reason"), Value(f"; pickup: {why}"))
     LabelPurchase.objects.filter(pk=purchase.pk).update(

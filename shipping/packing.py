@@ -22,11 +22,11 @@ from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from erp import clock
 from erp.actors import Actor
 from erp.services import audit_record
 from inventory.models import Listing, Sku, Warehouse, WarehouseKind
 from inventory.services import expand_bundles
-from orders.logistics import organization_time_zone
 from orders.models import Order, OrderStatus
 from shipping.models import HANDOFF_KINDS, HandoffItem, LabelPurchase, PurchaseState
 
@@ -243,7 +243,7 @@ def _ships_from_elsewhere(purchase: LabelPurchase, station: Warehouse | None) ->
 
 
 def _packed_answer(purchase: LabelPurchase) -> PackResult:
-    when = timezone.localtime(purchase.packed_at, organization_time_zone()).strftime("%b %d %H:%M %Z")
+    when = clock.format_local(purchase.packed_at, clock.organization_zone())
     how = f" (supervisor override: {purchase.pack_override_reason})" if purchase.pack_override_reason else ""
     return PackResult(
         ALREADY_PACKED,

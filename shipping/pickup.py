@@ -22,13 +22,13 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta, tzinfo
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.utils import timezone
 from reportlab.lib.colors import Color, black, white
 from reportlab.lib.units import inch
 from reportlab.pdfgen.canvas import Canvas
 
+from erp import clock
 from integrations.interface import HandoverOptions, TimeSlot
 from integrations.tiktok.client import TikTokShopClient
 from inventory.models import Warehouse
@@ -79,10 +79,7 @@ def handover_for(order: Order, actions: Actions | None = None) -> Handover:
 
 
 def _zone(name: str) -> tzinfo:
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo("UTC")
+    return clock.zone_named(name)
 
 
 _CLOCK = r"(\d{1,2})(?::(\d{2}))?"
@@ -161,7 +158,7 @@ def _next_working_day(day: date, working_days: str) -> date:
 
 def pickup_day(*, warehouse: Warehouse, slot_start: datetime | None, purchased_at: datetime) -> date:
     """The day the truck takes a package (see the module docstring)."""
-    zone = _zone(warehouse.time_zone)
+    zone = clock.warehouse_zone(warehouse)
     if slot_start is not None:
         return slot_start.astimezone(zone).date()
     bought = purchased_at.astimezone(zone)
@@ -227,7 +224,7 @@ def pickup_manifest(*, warehouse: Warehouse, day: date) -> PickupManifest:
     """The packages the truck takes at `warehouse` on `day`: bought labels of orders routed there (not cancelled),
     due that day. At a CBT warehouse every package is a pickup unless its handover was recorded as DROP_OFF; at any
     other warehouse only those recorded as PICKUP (a rule asked for the truck)."""
-    zone = _zone(warehouse.time_zone)
+    zone = clock.warehouse_zone(warehouse)
     day_end = datetime.combine(day + timedelta(days=1), time.min, tzinfo=zone)
     purchases = (
         LabelPurchase.objects.filter(
@@ -284,7 +281,7 @@ def pickup_manifest(*, warehouse: Warehouse, day: date) -> PickupManifest:
 
 
 def warehouse_today(warehouse: Warehouse, *, now: datetime | None = None) -> date:
-    return (now or timezone.now()).astimezone(_zone(warehouse.time_zone)).date()
+    return (now or timezone.now()).astimezone(clock.warehouse_zone(warehouse)).date()
 
 
 # ------------------------------------------------------------------------------------------------------ the PDF
@@ -292,7 +289,8 @@ def _slot_text(start: datetime | None, end: datetime | None, zone: tzinfo) -> st
     if start is None:
         return "not booked"
     text = start.astimezone(zone).strftime("%H:%M")
-    return f"{text}–{end.astimezone(zone).strftime('%H:%M')}" if end is not None else f"from {text}"
+    named = clock.zone_abbreviation(start, zone)
+    return f"{text}–{end.astimezone(zone).strftime('%H:%M')} {named}" if end is not None else f"from {text} {named}"
 
 
 def _manifest_ref(manifest: PickupManifest) -> str:
@@ -379,7 +377,7 @@ def pickup_manifest_pdf(manifest: PickupManifest, *, printed_at: datetime, paper
             pdf.drawString(
                 margin,
                 top - 110,
-                _printable(f"Times in {manifest.time_zone}. Printed {_when(printed_at.astimezone(zone))}."),
+                _printable(f"Times in {manifest.time_zone}. Printed {_when(printed_at, zone)}."),
             )
 
             # Counts: the total in large type, then per carrier.

@@ -80,6 +80,8 @@ class SpendLine:
     label_cost: Decimal
     shipping_fee: Decimal
     currency: str
+    bought_at: datetime | None = None  # the first label's purchase
+    ship_by: datetime | None = None
 
     @property
     def margin(self) -> Decimal:
@@ -147,10 +149,13 @@ def spend_lines(*, period: SpendPeriod, store: Store | None = None) -> Iterator[
             "label_cost",
             "shipping_fee",
             "currency",
+            "bought_at",
+            "ship_by",
         )
         .order_by("bought_at", "pk")
     )
-    for pk, external_id, store_name, warehouse, supplier, day, labels, cost, fee, currency in rows.iterator(2000):
+    for row in rows.iterator(2000):
+        pk, external_id, store_name, warehouse, supplier, day, labels, cost, fee, currency, bought_at, ship_by = row
         yield SpendLine(
             order_id=pk,
             external_id=external_id,
@@ -162,6 +167,8 @@ def spend_lines(*, period: SpendPeriod, store: Store | None = None) -> Iterator[
             label_cost=cost or ZERO,
             shipping_fee=fee or ZERO,
             currency=currency,
+            bought_at=bought_at,
+            ship_by=ship_by,
         )
 
 

@@ -14,6 +14,7 @@ from django.shortcuts import get_object_or_404
 from django.views import View
 from django.views.generic import TemplateView
 
+from erp import clock
 from erp.views_base import OrganizationViewMixin
 from integrations.logistics_policy import Phase
 from integrations.models import Platform, Store
@@ -164,6 +165,7 @@ class SpendCsvView(OrganizationViewMixin, View):
         response = HttpResponse(content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="{name}"'
         writer = csv.writer(response)
+        zone = clock.organization_zone()  # days and times in the organization's zone, named in the header
         if group == spend.SpendGroup.ORDER:
             writer.writerow(
                 [
@@ -177,6 +179,8 @@ class SpendCsvView(OrganizationViewMixin, View):
                     "buyer_shipping_fee",
                     "fee_minus_cost",
                     "currency",
+                    f"first_label_bought_at ({zone.key})",
+                    f"ship_by ({zone.key})",
                 ]
             )
             for line in spend.spend_lines(period=period, store=store):
@@ -192,6 +196,8 @@ class SpendCsvView(OrganizationViewMixin, View):
                         line.shipping_fee,
                         line.margin,
                         line.currency,
+                        clock.format_iso(line.bought_at, zone),
+                        clock.format_iso(line.ship_by, zone),
                     ]
                 )
             return response

@@ -129,17 +129,17 @@ def test_the_situations_are_ranked_by_slack_with_reasons_and_fixes(tenant: Any, 
 
     cutoff, silent, held = ranked
     assert cutoff.primary.code == "closed"
-    assert cutoff.primary.text == "Reno DC is past today's cut-off (12:00); it ships again Wed 08:00."
+    assert cutoff.primary.text == "Reno DC is past today's cut-off (12:00 PST); it ships again Wed 08:00 PST."
     assert cutoff.primary.fix_text == (
         "Ask Reno DC (Sam, 775-555-0100) to ship it today anyway, or take the package to the carrier yourself."
     )
     assert cutoff.primary.fix.url == reverse("inventory_warehouse_detail", kwargs={"pk": world["reno"].pk})
     assert [r.code for r in cutoff.reasons] == ["closed", "not_packed"]
-    assert cutoff.deadline_text == "Ships by Tue 20:00 · 7 h left"
-    assert cutoff.ready_text == "Can be out Wed 08:30 at the earliest, 12 h 30 min too late"
+    assert cutoff.deadline_text == "Ships by Tue 20:00 PST · 7 h left"
+    assert cutoff.ready_text == "Can be out Wed 08:30 PST at the earliest, 12 h 30 min too late"
 
     assert silent.primary.code == "supplier_ack"
-    assert silent.primary.text == "Shenzhen Sun has not acknowledged the label (sent Tue 08:00)."
+    assert silent.primary.text == "Shenzhen Sun has not acknowledged the label (sent Tue 08:00 PST)."
     assert silent.primary.fix.label == "Nudge Shenzhen Sun"
     assert silent.primary.fix.url == reverse("shipping_handoff", kwargs={"pk": world["handoff"].pk})
 
@@ -151,7 +151,7 @@ def test_the_situations_are_ranked_by_slack_with_reasons_and_fixes(tenant: Any, 
     buy = held.reasons[1].fix
     assert (buy.label, buy.method, buy.url) == ("Buy label", "post", reverse("shipping_batch_create"))
     assert buy.fields == (("order", str(world["held"].pk)),)
-    assert held.deadline_text == "Ships by Tue 14:30 · 1 h 30 min left"
+    assert held.deadline_text == "Ships by Tue 14:30 PST · 1 h 30 min left"
 
 
 @pytest.mark.django_db
@@ -162,7 +162,7 @@ def test_orders_that_can_make_it_or_have_nothing_to_do_are_not_at_risk(tenant: A
     spare = everything["SPARE"]
     assert not spare.at_risk
     assert spare.slack == la(25, 17) - la(24, 13, 30)
-    assert spare.ready_text == "Can be out Tue 13:30, 1 d 3 h to spare"
+    assert spare.ready_text == "Can be out Tue 13:30 PST, 1 d 3 h to spare"
     # TikTok fulfils FBT orders; packed and cancelled orders have left: none is even assessed.
     assert {"FBT", "PACKED", "CANCELLED"}.isdisjoint(everything)
     assert set(everything) == {"CUTOFF", "SILENT", "HELD", "SPARE"}
@@ -194,7 +194,7 @@ def test_late_orders_come_first_and_say_how_late(tenant: Any, world: dict[str, A
     ]
     refs = by_ref(ranked)
     assert refs["HELD"].late
-    assert refs["HELD"].deadline_text == "Late by 1 h 30 min (ship-by Tue 14:30)"
+    assert refs["HELD"].deadline_text == "Late by 1 h 30 min (ship-by Tue 14:30 PST)"
     assert refs["SILENT"].short_text == "late by 1 h"
     assert not refs["CUTOFF"].late
     assert refs["CUTOFF"].short_text == "4 h left"
@@ -217,7 +217,7 @@ def test_weekends_do_not_count_as_working_time(tenant: Any) -> None:
     assert set(ranked) == {"SAT-WEEKDAYS", "MON-EARLY"}
     closed = ranked["SAT-WEEKDAYS"].primary
     assert closed.code == "closed"
-    assert closed.text == "Weekdays does not ship on Saturdays; it ships again Mon 08:00."
+    assert closed.text == "Weekdays does not ship on Saturdays; it ships again Mon 08:00 PST."
     assert ranked["SAT-WEEKDAYS"].slack == la(28, 18) - la(30, 8, 30)
     assert ranked["MON-EARLY"].primary.code == "no_label"
     assert ranked["MON-EARLY"].slack == -timedelta(minutes=15)

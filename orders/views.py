@@ -120,9 +120,6 @@ class OrderMarkShippedView(OrganizationViewMixin, View):
     read_permission = Perm.VIEW
     write_permission = Perm.ORDERS_MANAGE
 
-    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        return HttpResponseRedirect(reverse("orders_detail", kwargs={"pk": kwargs["pk"]}))
-
     def post(self, request: HttpRequest, pk: object) -> HttpResponse:
         order = get_object_or_404(Order.objects.select_related("store__authorization"), pk=pk)
         back = HttpResponseRedirect(reverse("orders_detail", kwargs={"pk": order.pk}))

@@ -317,3 +317,11 @@ def test_the_list_filters_them_and_the_dashboard_counts_them(
     assert orders[0].external_id not in listed
     with organization_scope(shop.organization):
         assert seller_shipping.seller_shipping_to_ship_count() == before - 1
+
+
+def test_buying_labels_for_seller_shipping_orders_says_where_their_tracking_goes(shop: Store, tenant: Any) -> None:
+    order = seller_orders(shop)[0]
+    response = tenant.client.post("/shipping/batches/new/", {"order": [str(order.pk)]}, follow=True)
+    body = response.content.decode()
+    assert "No label to buy: 1 seller shipping (no label to buy: enter carrier and tracking on the order" in body
+    assert "not TikTok Shipping" not in body

@@ -325,3 +325,25 @@ def test_buying_labels_for_seller_shipping_orders_says_where_their_tracking_goes
     body = response.content.decode()
     assert "No label to buy: 1 seller shipping (no label to buy: enter carrier and tracking on the order" in body
     assert "not TikTok Shipping" not in body
+
+
+def test_beat_resends_a_lost_message_and_reconciles_a_stale_submission_once(shop: Store, tiktok: Any) -> None:
+    from celery import current_app
+
+    from orders.tasks import seller_shipments_resume
+
+    assert current_app.conf.beat_schedule["orders-seller-shipments-resume"]["task"] == "orders.seller_shipments_resume"
+    lost, stale = seller_orders(shop, 2)
+    pending = request(shop, lost, "1Z999AA10123456796")  # its task's message never ran (the broker lost it)
+    dropped = request(shop, stale, "1Z999AA10123456797")
+    tiktok.control("POST", "faults", drop_response_after_commit=[{"api": MARK_SHIPPED, "next": 1}])
+    assert send(shop, dropped) == seller_shipping.SendOutcome.UNKNOWN  # and then its worker died
+    assert seller_shipments_resume() == 0  # young rows are left to their workers
+    old = timezone.now() - timedelta(minutes=3)
+    SellerShipment.unscoped.filter(pk__in=[pending.pk, dropped.pk]).update(updated_at=old, submitting_since=old)
+    assert seller_shipments_resume() == 2
+    assert seller_shipments_resume() == 0  # done: nothing left to push
+    for shipment, adopted in ((pending, False), (dropped, True)):
+        shipment.refresh_from_db()
+        assert (shipment.state, shipment.adopted) == (SellerShipmentState.SHIPPED, adopted)
+        assert len(ledger(tiktok, shipment.order)) == 1

@@ -65,6 +65,7 @@ app.conf.update(
         "idempotency-keys-expire": {"task": "erp.idempotency_keys_expire", "schedule": crontab(minute=23)},
         "orders-sync-due-stores": {"task": "orders.sync_due_stores", "schedule": 15.0},
         "orders-tracking-refresh": {"task": "orders.tracking_refresh_all", "schedule": 1800.0},
+        "orders-seller-shipments-resume": {"task": "orders.seller_shipments_resume", "schedule": 60.0},
         "inventory-push-due-listings": {"task": "inventory.push_due_listings", "schedule": 5.0},
         "inventory-fbt-sync-due-stores": {"task": "inventory.fbt_sync_due_stores", "schedule": 900.0},
         "integrations-refresh-expiring-tokens": {"task": "integrations.refresh_expiring_tokens", "schedule": 1800.0},

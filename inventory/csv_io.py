@@ -68,12 +68,20 @@ REQUIRED = {
 
 
 def _rows(text: str, kind: str, report: ImportReport) -> Iterator[tuple[int, dict[str, str]]]:
+    return csv_rows(text, columns=COLUMNS[kind], required=REQUIRED[kind], report=report)
+
+
+def csv_rows(
+    text: str, *, columns: tuple[str, ...], required: tuple[str, ...], report: ImportReport
+) -> Iterator[tuple[int, dict[str, str]]]:
+    """(line number, row) of a CSV with these columns, header checked, blank lines skipped, values stripped; every
+    CSV import (inventory, seller-shipping tracking) reads its file through this."""
     reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))  # Excel writes a byte-order mark
     header = [name.strip().lower() for name in reader.fieldnames or []]
-    missing = [name for name in REQUIRED[kind] if name not in header]
-    unknown = [name for name in header if name not in COLUMNS[kind]]
+    missing = [name for name in required if name not in header]
+    unknown = [name for name in header if name not in columns]
     if missing:
-        report.errors.append(RowError(1, ", ".join(missing), f"missing column(s); expected {', '.join(COLUMNS[kind])}"))
+        report.errors.append(RowError(1, ", ".join(missing), f"missing column(s); expected {', '.join(columns)}"))
     if unknown:
         report.errors.append(RowError(1, ", ".join(unknown), "unknown column(s)"))
     if missing or unknown:

@@ -27,6 +27,7 @@ def order_cards(request: HttpRequest) -> list[Card]:
     )
     orders_url = reverse("orders_home")
     return [
+        *_seller_shipping_cards(orders_url),
         Card(
             "Ready to ship",
             str(figures["ready"]),
@@ -50,4 +51,25 @@ def order_cards(request: HttpRequest) -> list[Card]:
             tone="bad" if figures["late"] else ("warn" if figures["due"] else "ok"),
             order=30,
         ),
+    ]
+
+
+def _seller_shipping_cards(orders_url: str) -> list[Card]:
+    """Seller-shipping orders waiting for their carrier and tracking (shown only when there are some)."""
+    from orders.logistics import Logistics
+    from orders.seller_shipping import seller_shipping_to_ship_count
+
+    count = seller_shipping_to_ship_count()
+    if not count:
+        return []
+    return [
+        Card(
+            "Seller shipping: tracking needed",
+            str(count),
+            f"{count} seller-shipping order{'s' if count != 1 else ''} need tracking: enter or import carrier and "
+            "tracking, or see what the policy asks",
+            f"{orders_url}?status=all&logistics={Logistics.SELLER_NEEDS_TRACKING}",
+            tone="warn",
+            order=25,
+        )
     ]

@@ -63,7 +63,8 @@ class OrderFilter(django_filters.FilterSet):
         choices=order_logistics.Logistics.CHOICES,
         method="filter_logistics",
         help_text="How the order ships: `official` (TikTok Shipping, CBT or FBT), `tiktok_shipping`, `cbt`, `fbt`, "
-        "`seller` (seller shipping), `seller_violation` (seller shipping after the store's cut-off).",
+        "`seller` (seller shipping), `seller_violation` (seller shipping after the store's cut-off), "
+        "`seller_needs_tracking` (seller shipping, to ship, carrier and tracking not sent to TikTok yet).",
     )
     shipped_from = django_filters.DateFilter(
         label="Shipped from",

@@ -31,6 +31,7 @@ class Logistics:
     FBT = "fbt"
     SELLER = "seller"
     SELLER_VIOLATION = "seller_violation"
+    SELLER_NEEDS_TRACKING = "seller_needs_tracking"
 
     CHOICES = (
         (OFFICIAL, "Official TikTok logistics (TikTok Shipping, CBT, FBT)"),
@@ -39,6 +40,7 @@ class Logistics:
         (FBT, "Fulfilled by TikTok"),
         (SELLER, "Seller shipping"),
         (SELLER_VIOLATION, "Seller shipping after the store's cut-off"),
+        (SELLER_NEEDS_TRACKING, "Seller shipping, to ship, tracking not sent yet"),
     )
 
 
@@ -73,6 +75,16 @@ def seller_shipping_condition() -> Q:
     return Q(shipping_type=SHIPPING_SELLER) & ~fbt_condition()
 
 
+def seller_needs_tracking_condition() -> Q:
+    """Seller-shipping orders to ship whose carrier and tracking have not been sent to the platform (none recorded,
+    or the platform refused what was sent)."""
+    return (
+        seller_shipping_condition()
+        & Q(status__in=[OrderStatus.AWAITING_SHIPMENT, OrderStatus.PARTIALLY_SHIPPING])
+        & ~Q(seller_shipment__state__in=["pending", "submitting", "shipped"])
+    )
+
+
 def required_since_by_store(stores: Iterable[Store]) -> dict[object, datetime | None]:
     """Store id → the instant seller shipping became a violation there (None: from the start); stores where it is
     not required are left out."""
@@ -105,6 +117,7 @@ def logistics_condition(key: str, *, stores: Iterable[Store] = ()) -> Q:
         Logistics.CBT: cbt_condition,
         Logistics.FBT: fbt_condition,
         Logistics.SELLER: seller_shipping_condition,
+        Logistics.SELLER_NEEDS_TRACKING: seller_needs_tracking_condition,
     }[key]()
 
 

@@ -257,3 +257,49 @@ class TrackingEvent(TenantModel):
 
     def __str__(self) -> str:
         return f"{self.occurred_at:%Y-%m-%d %H:%M} {self.description}"
+
+
+class SellerShipmentState(models.TextChoices):
+    PENDING = "pending", "Waiting to send"
+    SUBMITTING = "submitting", "Sending…"  # the platform may have been called: never resend without asking it first
+    SHIPPED = "shipped", "Marked shipped"
+    FAILED = "failed", "Refused by the platform"
+
+
+class SellerShipment(TenantModel):
+    """A seller-shipping order's carrier and tracking, marked shipped on the platform exactly once (Mark Package As
+    Shipped). The row is committed before the platform is called and is unique per order, like the label money path
+    (docs/adr/0007): only the worker whose conditional UPDATE claimed it calls the platform; a retry first looks at
+    the platform's order and adopts the package it finds. See orders/seller_shipping.py."""
+
+    order = models.OneToOneField(Order, on_delete=models.CASCADE, related_name="seller_shipment")
+    store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="+")
+    carrier_id = models.CharField(max_length=64)
+    carrier_name = models.CharField(max_length=100, blank=True)
+    tracking_number = models.CharField(max_length=64)
+    line_ids = models.JSONField(default=list)
+    source = models.CharField(max_length=8, default="page")  # page | csv | api
+    created_by_label = models.CharField(max_length=200, blank=True)
+
+    state = models.CharField(max_length=16, choices=SellerShipmentState.choices, default=SellerShipmentState.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    submitting_since = models.DateTimeField(null=True, blank=True)
+
+    package_id = models.CharField(max_length=64, blank=True)
+    adopted = models.BooleanField(default=False)  # found already shipped on the platform, not sent by this attempt
+    shipped_at = models.DateTimeField(null=True, blank=True)
+    warning = models.CharField(max_length=300, blank=True)
+
+    error_code = models.CharField(max_length=32, blank=True)
+    error_message = models.CharField(max_length=500, blank=True)
+    error_fix = models.CharField(max_length=300, blank=True)
+    retryable = models.BooleanField(default=False)
+
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["state", "updated_at"], name="sellership_state_age")]
+
+    def __str__(self) -> str:
+        return f"Seller shipment of {self.order_id} ({self.get_state_display()})"

@@ -88,3 +88,52 @@ def tracking_refresh_all() -> int:
     for store_id, organization_id in stores:
         tracking_refresh.delay(organization_id=str(organization_id), store_id=str(store_id))
     return len(stores)
+
+
+# ----------------------------------------------------------------------------------------------- seller shipping
+@task(name="orders.seller_shipment_send")
+def seller_shipment_send(*, organization: Organization, shipment_id: str) -> str:
+    """Mark a seller-shipping order shipped on the platform (exactly once: orders.seller_shipping)."""
+    from orders import seller_shipping
+
+    outcome = seller_shipping.seller_shipment_send(shipment_id=shipment_id)
+    _after_seller_shipment(organization, shipment_id, outcome)
+    return outcome
+
+
+@task(name="orders.seller_shipment_reconcile")
+def seller_shipment_reconcile(*, organization: Organization, shipment_id: str) -> str:
+    # Called by the worker that lost the answer (nobody else is sending it) or by beat for a stale row.
+    from orders import seller_shipping
+
+    outcome = seller_shipping.seller_shipment_reconcile(shipment_id=shipment_id, stale_after=timedelta(0))
+    _after_seller_shipment(organization, shipment_id, outcome)
+    return outcome
+
+
+def _after_seller_shipment(organization: Organization, shipment_id: str, outcome: str) -> None:
+    from orders.seller_shipping import SendOutcome
+
+    if outcome == SendOutcome.UNKNOWN:
+        # A short pause lets a request still in flight at the platform finish before we ask about it.
+        seller_shipment_reconcile.apply_async(
+            kwargs={"organization_id": str(organization.pk), "shipment_id": shipment_id}, countdown=10
+        )
+
+
+@task(name="orders.seller_shipments_resume", tenant=False)
+def seller_shipments_resume() -> int:
+    """Beat: rows whose message was lost (PENDING) are sent again, rows left SUBMITTING are reconciled; either way
+    the row's claim decides who calls the platform, so a message that was only slow does no harm."""
+    from orders.models import SellerShipment, SellerShipmentState
+    from orders.seller_shipping import seller_shipments_stuck
+
+    stuck = seller_shipments_stuck()
+    states = dict(SellerShipment.unscoped.filter(pk__in=[pk for _, pk in stuck]).values_list("pk", "state"))
+    for organization_id, shipment_id in stuck:
+        kwargs = {"organization_id": str(organization_id), "shipment_id": str(shipment_id)}
+        if states.get(shipment_id) == SellerShipmentState.PENDING:
+            seller_shipment_send.delay(**kwargs)
+        else:
+            seller_shipment_reconcile.delay(**kwargs)
+    return len(stuck)

@@ -5,14 +5,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import QueryDict
-from django.views.generic import TemplateView
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
+from django.shortcuts import get_object_or_404
+from django.urls import reverse
+from django.views.generic import TemplateView, View
 
 from erp.roles import Perm
 from erp.views_base import OrganizationViewMixin
-from orders import selectors
+from integrations.errors import PlatformError
+from orders import selectors, seller_shipping
 from orders.filters import OrderFilter
+from orders.forms import SellerShipmentCsvForm, SellerShipmentForm
 from orders.models import HoldReason, Order
+from orders.seller_shipping_csv import COLUMNS as SELLER_SHIPPING_COLUMNS
+from orders.seller_shipping_csv import seller_shipments_import
 
 PAGE_SIZE = 50
 
@@ -96,9 +103,77 @@ class OrderDetailView(OrganizationViewMixin, TemplateView):
         detail = selectors.order_detail(
             order_id=self.kwargs["pk"], include_audit=Perm.AUDIT_VIEW in self.request.permissions
         )
+        panel = seller_shipping.seller_shipping_panel(
+            detail.order, can_ship=Perm.ORDERS_MANAGE in self.request.permissions
+        )
+        form = kwargs.pop("seller_shipment_form", None)
+        if form is None and panel is not None and panel.offers_form:
+            form = SellerShipmentForm(carriers=panel.carriers)
         return super().get_context_data(
             detail=detail,
             order=detail.order,
+            seller_shipping=panel,
+            seller_shipment_form=form,
             warehouse_warning=selectors.platform_warehouse_mismatches([detail.order])[0],
             **kwargs,
         )
+
+
+class OrderMarkShippedView(OrganizationViewMixin, View):
+    """A seller-shipping order's carrier and tracking: recorded, then sent to TikTok in the background (once)."""
+
+    read_permission = Perm.VIEW
+    write_permission = Perm.ORDERS_MANAGE
+
+    def post(self, request: HttpRequest, pk: object) -> HttpResponse:
+        order = get_object_or_404(Order.objects.select_related("store__authorization"), pk=pk)
+        back = HttpResponseRedirect(reverse("orders_detail", kwargs={"pk": order.pk}))
+        try:
+            carriers = seller_shipping.seller_shipping_carriers(order=order)
+        except PlatformError as error:
+            messages.error(request, f"TikTok did not list the carriers ({error.code}: {error.message}). Try again.")
+            return back
+        form = SellerShipmentForm(request.POST, carriers=carriers)
+        if not form.is_valid():
+            messages.error(request, "Choose a carrier and enter the tracking number.")
+            return back
+        try:
+            shipment = seller_shipping.seller_shipment_request(
+                order=order,
+                carrier=form.cleaned_data["carrier"],
+                tracking_number=form.cleaned_data["tracking_number"],
+                actor=request.actor,
+                carriers=carriers,
+            )
+        except seller_shipping.SellerShippingRefused as refusal:
+            messages.error(request, str(refusal))
+            return back
+        messages.success(
+            request, f"Sending {shipment.carrier_name} {shipment.tracking_number} to TikTok: the answer shows below."
+        )
+        return back
+
+
+class SellerShipmentImportView(OrganizationViewMixin, TemplateView):
+    """Upload a CSV of order id, carrier and tracking number, check it (a dry run), then apply the same content."""
+
+    template_name = "orders/seller_shipping_import.html"
+    read_permission = Perm.VIEW
+    write_permission = Perm.ORDERS_MANAGE
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        kwargs.setdefault("form", SellerShipmentCsvForm())
+        return super().get_context_data(columns=SELLER_SHIPPING_COLUMNS, **kwargs)
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        form = SellerShipmentCsvForm(request.POST, request.FILES)
+        if not form.is_valid():
+            return self.render_to_response(self.get_context_data(form=form))
+        text = form.cleaned_data["text"]
+        apply = request.POST.get("action") == "apply"
+        report = seller_shipments_import(text=text, actor=request.actor, dry_run=not apply)
+        if report.applied:
+            messages.success(request, f"Sending {report.rows} order{'s' if report.rows != 1 else ''} to TikTok.")
+        # The checked content rides along in a hidden field, so "Apply" applies exactly what was checked.
+        context = {"report": report, "text": text, "filename": form.cleaned_data["filename"]}
+        return self.render_to_response(self.get_context_data(**context))

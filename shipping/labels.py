@@ -502,7 +502,8 @@ def batch_plan(orders: QuerySet[Order]) -> BatchPlan:
         elif order.fulfillment_type == FULFILLED_BY_TIKTOK:
             skipped["fulfilled by TikTok"] += 1
         elif order.shipping_type != SHIPPING_TIKTOK:
-            skipped["not TikTok Shipping"] += 1
+            # Seller shipping has no label to buy: its carrier and tracking are sent from the order's page or a CSV.
+            skipped["seller shipping (no label to buy: enter carrier and tracking on the order, or import a CSV)"] += 1
         elif order.is_held:
             skipped["held (see each order's reason)"] += 1
         elif len(chosen) >= MAX_BATCH:

@@ -32,7 +32,16 @@ from inventory.models import (
     WarehouseKind,
     WarehouseLink,
 )
-from orders.models import HoldReason, Order, OrderHold, OrderLine, OrderStatus, OrderStatusChange, TrackingEvent
+from orders.models import (
+    HoldReason,
+    Order,
+    OrderHold,
+    OrderLine,
+    OrderStatus,
+    OrderStatusChange,
+    SellerShipment,
+    TrackingEvent,
+)
 from shipping.models import (
     AtRiskAlert,
     Handoff,
@@ -389,6 +398,20 @@ class LabelPurchaseFactory(TenantModelFactory):
     order = factory.SubFactory(OrderFactory, organization=factory.SelfAttribute("..organization"))
     store = factory.SelfAttribute("order.store")
     line_ids = factory.LazyFunction(list)
+
+
+@tenant_factory
+class SellerShipmentFactory(TenantModelFactory):
+    class Meta:
+        model = SellerShipment
+
+    order = factory.SubFactory(
+        OrderFactory, organization=factory.SelfAttribute("..organization"), shipping_type="SELLER"
+    )
+    store = factory.SelfAttribute("order.store")
+    carrier_id = "7117859084333745966"
+    carrier_name = "UPS"
+    tracking_number = factory.Sequence(lambda n: f"1Z999AA1{n:010d}")
 
 
 @tenant_factory

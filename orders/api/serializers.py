@@ -223,3 +223,36 @@ class ManualOrderInput(serializers.Serializer):
     currency = serializers.CharField(max_length=3, default="USD")
     buyer_message = serializers.CharField(required=False, allow_blank=True, default="")
     ship_by = serializers.DateTimeField(required=False, allow_null=True, default=None)
+
+
+class SellerShipmentInput(serializers.Serializer):
+    carrier = serializers.CharField(
+        max_length=100,
+        help_text="The carrier, by its TikTok shipping-provider id or its name as TikTok lists it (Get Shipping "
+        "Providers for the order's delivery option), e.g. `USPS`.",
+    )
+    tracking_number = serializers.CharField(max_length=64, help_text="6–64 letters and digits.")
+
+
+class SellerShipmentOutput(serializers.Serializer):
+    order_id = serializers.UUIDField(source="order.pk")
+    order_external_id = serializers.CharField(source="order.external_id")
+    state = serializers.ChoiceField(
+        choices=["pending", "submitting", "shipped", "failed"],
+        help_text="`pending`/`submitting`: being sent to TikTok (poll GET); `shipped`: TikTok accepted it (or had it "
+        "already: `adopted`); `failed`: TikTok refused it, see `error_*`; POST corrected values to send again.",
+    )
+    state_label = serializers.CharField(source="get_state_display")
+    carrier_id = serializers.CharField()
+    carrier_name = serializers.CharField()
+    tracking_number = serializers.CharField()
+    package_id = serializers.CharField(help_text="TikTok's package, once shipped.")
+    adopted = serializers.BooleanField(help_text="TikTok already had the order shipped; nothing was sent twice.")
+    shipped_at = serializers.DateTimeField(allow_null=True)
+    warning = serializers.CharField(help_text="TikTok's warning, if it gave one.")
+    error_code = serializers.CharField(help_text="TikTok's error code when refused.")
+    error_message = serializers.CharField(help_text="TikTok's message when refused.")
+    error_fix = serializers.CharField(help_text="What to do about the refusal.")
+    source = serializers.CharField(help_text="`page`, `csv` or `api`.")
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()

@@ -19,9 +19,17 @@ from erp.roles import Perm
 from integrations.interface import Address
 from orders import selectors, services
 from orders.api.pagination import OrderKeysetPagination
-from orders.api.serializers import ManualOrderInput, OrderCountsOutput, OrderDetailOutput, OrderListOutput
+from orders.api.serializers import (
+    ManualOrderInput,
+    OrderCountsOutput,
+    OrderDetailOutput,
+    OrderListOutput,
+    SellerShipmentInput,
+    SellerShipmentOutput,
+)
 from orders.filters import OrderFilter
-from orders.models import Order
+from orders.models import Order, SellerShipment
+from orders.seller_shipping import SellerShippingRefused, seller_shipment_request
 
 
 @extend_schema(tags=["orders"])
@@ -38,8 +46,8 @@ class OrderViewSet(OrganizationReadOnlyViewSet):
     def get_scoped_queryset(self) -> QuerySet[Order]:
         if self.action == "retrieve":
             return selectors.order_detail_queryset()
-        if self.action == "counts":
-            return Order.objects.all()
+        if self.action in ("counts", "seller_shipment"):
+            return Order.objects.select_related("store__authorization")
         return selectors.orders_list()
 
     write_permission = Perm.ORDERS_MANAGE
@@ -51,6 +59,8 @@ class OrderViewSet(OrganizationReadOnlyViewSet):
             return OrderDetailOutput
         if self.action == "counts":
             return OrderCountsOutput
+        if self.action == "seller_shipment":
+            return SellerShipmentInput
         return OrderListOutput
 
     @extend_schema(filters=True, responses=OrderCountsOutput)
@@ -99,3 +109,48 @@ class OrderViewSet(OrganizationReadOnlyViewSet):
         )
         detail = selectors.order_detail_queryset().get(pk=order.pk)
         return Response(OrderDetailOutput(detail, context={"request": request}).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        methods=["GET"],
+        request=None,
+        responses={200: SellerShipmentOutput, 404: None},
+        summary="A seller-shipping order's tracking, and TikTok's answer",
+    )
+    @extend_schema(
+        methods=["POST"],
+        request=SellerShipmentInput,
+        responses={202: SellerShipmentOutput, 200: SellerShipmentOutput, 400: None},
+        summary="Mark a seller-shipping order shipped on TikTok with your carrier and tracking",
+    )
+    @action(detail=True, methods=["get", "post"], url_path="seller-shipment")
+    def seller_shipment(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        """For orders whose delivery option is seller shipping, before the store's cut-off under TikTok's 2026
+        Logistics Services policy. POST records the carrier and tracking and sends them to TikTok in the
+        background (202); the order is marked shipped exactly once: a repeat while it is being sent, or after it
+        was, returns the same shipment (200) without calling TikTok again. GET shows its state and TikTok's answer
+        (`failed` with TikTok's code, message and the fix; POST corrected values to send again). 400 with `detail`
+        when Dropline refuses before calling TikTok (not seller shipping, past the cut-off, not to ship, unknown
+        carrier, malformed tracking number)."""
+        order = self.get_object()
+        if request.method == "GET":
+            shipment = SellerShipment.objects.filter(order=order).select_related("order").first()
+            if shipment is None:
+                return Response({"detail": "No tracking sent for this order."}, status=status.HTTP_404_NOT_FOUND)
+            return Response(SellerShipmentOutput(shipment).data)
+        data = SellerShipmentInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        before = SellerShipment.objects.filter(order=order).values_list("pk", "updated_at").first()
+        try:
+            shipment = seller_shipment_request(
+                order=order,
+                carrier=data.validated_data["carrier"],
+                tracking_number=data.validated_data["tracking_number"],
+                actor=request.actor,
+                source="api",
+            )
+        except SellerShippingRefused as refusal:
+            raise ValidationError({refusal.field or "detail": [str(refusal)]}) from None
+        unchanged = before is not None and before == (shipment.pk, shipment.updated_at)
+        return Response(
+            SellerShipmentOutput(shipment).data, status=status.HTTP_200_OK if unchanged else status.HTTP_202_ACCEPTED
+        )

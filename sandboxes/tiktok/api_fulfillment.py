@@ -686,12 +686,19 @@ def _seller_tracking_args(body: dict[str, Any]) -> tuple[str, str]:
     return tracking_no, provider_id
 
 
+# Mark Package As Shipped "is currently exclusive to the following markets: US, UK, ES, IE, IT, DE, FR, JP" (spec).
+SELLER_SHIPPING_MARKETS = frozenset({"US", "GB", "ES", "IE", "IT", "DE", "FR", "JP"})
+
+
 def mark_package_as_shipped(sb: TikTokSandbox, req: Request) -> dict[str, Any]:
+    assert req.shop is not None
     world = sb.world
     body = req.body_obj()
     o = _order(sb, req)
     tracking_no, provider_id = _seller_tracking_args(body)
     line_ids = _str_list(body, "order_line_item_ids")
+    if req.shop.region not in SELLER_SHIPPING_MARKETS:
+        raise ApiError(21008106, "This interface cannot be used in this region.")
     if o.fulfillment_type == "FULFILLMENT_BY_TIKTOK":
         raise ApiError(21008025, "Seller cannot operate orders which are fulfilled by platform")
     if o.shipping_type != "SELLER":
@@ -701,7 +708,10 @@ def mark_package_as_shipped(sb: TikTokSandbox, req: Request) -> dict[str, Any]:
             "that are not shipped by sellers.",
         )
     if o.status == "CANCELLED":
-        raise ApiError(21011041, "Cannot complete the operation when order is cancelled.")
+        # 21011041 is Update Shipping Info's code; Mark Package As Shipped lists 21042057 for a cancelled order.
+        raise ApiError(
+            21042057, "These orders are not in the Awaiting shipment status. Couldn't create labels for them."
+        )
     if o.status in ("UNPAID", "ON_HOLD"):
         raise ApiError(21011003, f"fulfill_unit action not allowed: the order is {o.status}.")
     if o.status not in ("AWAITING_SHIPMENT", "PARTIALLY_SHIPPING"):
@@ -745,6 +755,9 @@ def mark_package_as_shipped(sb: TikTokSandbox, req: Request) -> dict[str, Any]:
     world.tracking_use[tracking_no] = world.tracking_use.get(tracking_no, 0) + 1
     _mark_lines(lines, pkg, now)
     _after_shipment(world, o, now)
+    world.seller_shipments.append(
+        {"order_id": o.id, "shop_id": o.shop_id, "package_id": pkg.id, "tracking_number": tracking_no, "time": now}
+    )
     return {"order_id": o.id, "order_line_item_ids": list(pkg.line_item_ids), "package_id": pkg.id}
 
 
@@ -759,6 +772,14 @@ def _update_info(sb: TikTokSandbox, o: Order, pkgs: list[Package], body: dict[st
         )
     if o.status == "CANCELLED":
         raise ApiError(21011041, "Cannot complete the operation when order is cancelled.")
+    if o.is_buyer_request_cancel:
+        raise ApiError(21011007, "Package item has after-sale request, please process the after-sale request first.")
+    if o.status in ("DELIVERED", "COMPLETED"):
+        raise ApiError(
+            21011030,
+            "Package has already been delivered. If you would still like to update the tracking number, please "
+            "contact the platform for assistance.",
+        )
     shipped = [p for p in pkgs if p.shipped]
     if not shipped:
         raise ApiError(21011043, "The package has not been shipped yet.")

@@ -179,6 +179,15 @@ def _world_routes(sb: TikTokSandbox, req: Request, m: str, p: str) -> tuple[int,
             and (not q.get("shop_id") or lr.shop_id == q["shop_id"])
         ]
         return 200, {"labels": labels, "count": len(labels)}
+    if p == "/sandbox/seller_shipments" and m == "GET":
+        q = req.query
+        shipments = [
+            dict(record)
+            for record in world.seller_shipments
+            if (not q.get("order_id") or record["order_id"] == q["order_id"])
+            and (not q.get("shop_id") or record["shop_id"] == q["shop_id"])
+        ]
+        return 200, {"seller_shipments": shipments, "count": len(shipments)}
     if p == "/sandbox/tokens/expire" and m == "POST":
         body = _body(req)
         expired = []

@@ -426,6 +426,8 @@ class World:
         self.labels: list[LabelRecord] = []
         self.inventory_log: list[dict[str, Any]] = []
         self.tracking_use: dict[str, int] = {}
+        # Every Mark Package As Shipped the platform committed (order, package, tracking): what a test counts.
+        self.seller_shipments: list[dict[str, Any]] = []
         self._heap: list[tuple[int, int, str, int, str]] = []
         self._heap_seq = 0
         self.on_event: EventSink | None = None

@@ -351,3 +351,62 @@ def test_the_violation_list_is_empty_not_broken_where_no_store_has_a_cut_off(ten
     assert response.context["tabs"][-1]["count"] == "0"
     with organization_scope(tenant.organization):
         assert compliance.compliance_report().violations == 0
+
+
+def test_an_order_marked_shipped_through_dropline_counts_as_allowed_seller_shipping_before_the_cut_off(
+    tenant: Any, tiktok: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    """Marked shipped on TikTok with the seller's own tracking (orders.seller_shipping) before the store's cut-off:
+    allowed seller shipping, and still allowed once the cut-off has passed; the same order shipped after the cut-off
+    is a violation."""
+    from erp.actors import Actor
+    from orders.seller_shipping import seller_shipment_request
+
+    tiktok.connect(tenant.client)
+    store = Store.unscoped.select_related("authorization").get(name="Dropline Home US")
+    with organization_scope(tenant.organization):
+        services.store_sync(store=store)
+    pacific = ZoneInfo("America/Los_Angeles")
+    now = timezone.now()
+    cut_off = (now + timedelta(days=3)).astimezone(pacific).date()
+    Store.unscoped.filter(pk=store.pk).update(official_logistics_from=cut_off)
+    store.refresh_from_db()
+    order = (
+        Order.unscoped.filter(store=store, status=OrderStatus.AWAITING_SHIPMENT, shipping_type="SELLER")
+        .filter(buyer_requested_cancel=False)
+        .exclude(fulfillment_type="FULFILLMENT_BY_TIKTOK")
+        .order_by("external_id")
+        .first()
+    )
+
+    def row(at: datetime) -> compliance.StoreCompliance:
+        with organization_scope(tenant.organization):
+            return compliance.compliance_report(store=store, now=at).stores[0]
+
+    before = row(now)
+    with organization_scope(tenant.organization), django_capture_on_commit_callbacks(execute=True):
+        seller_shipment_request(
+            order=order, carrier="UPS", tracking_number="1Z999AA10123456795", actor=Actor.system("test")
+        )
+    order.refresh_from_db()
+    assert order.shipped_at is not None
+    after = row(timezone.now())
+    assert (after.seller, after.violations) == (before.seller + 1, before.violations)
+    assert after.phase == Phase.TRANSITION
+    # Five days on, the cut-off has passed: shipped before it, the order is still allowed seller shipping.
+    later = row(timezone.now() + timedelta(days=5))
+    assert later.phase == Phase.REQUIRED
+    assert later.violations == before.violations
+    assert listed_as(tenant, order, "seller_violation") is False
+    assert listed_as(tenant, order, "seller") is True
+    # Had the store's cut-off been yesterday, the same shipment would be a violation, and listed as one.
+    yesterday = (now - timedelta(days=1)).astimezone(pacific).date()
+    Store.unscoped.filter(pk=store.pk).update(official_logistics_from=yesterday)
+    assert listed_as(tenant, order, "seller_violation") is True
+
+
+def listed_as(tenant: Any, order: Order, logistics: str) -> bool:
+    """Whether the order list's `logistics` filter (the compliance figures' own condition) lists the order."""
+    with organization_scope(tenant.organization):
+        filterset = OrderFilter(QueryDict(f"logistics={logistics}&status=all"), queryset=Order.objects.all())
+        return filterset.qs.filter(pk=order.pk).exists()

@@ -146,3 +146,65 @@ def test_update_window_72h(api: Api) -> None:
         {"tracking_number": "1Z999AA10123456791", "shipping_provider_id": ups},
     )
     assert r.json()["code"] == 21011049
+
+
+def test_mark_package_as_shipped_follows_the_spec_and_keeps_a_ledger(api: Api) -> None:
+    """Spec (mark-package-as-shipped.spec.json): a cancelled order answers 21042057 (21011041 is Update Shipping
+    Info's code); the API is exclusive to US, UK, ES, IE, IT, DE, FR, JP (21008106 elsewhere). Every committed call
+    is kept in the sandbox's own ledger (GET /sandbox/seller_shipments), what a client's test counts."""
+    ups = "7117859084333745966"
+    cancelled = first_order(api.sb, api.cipher or "", status="CANCELLED", shipping_type="SELLER")
+    r = api.call(
+        "POST",
+        f"/fulfillment/202309/orders/{cancelled.id}/packages",
+        {},
+        {"tracking_number": "1Z999AA10123456700", "shipping_provider_id": ups},
+    )
+    assert r.json()["code"] == 21042057
+    o = first_order(
+        api.sb, api.cipher or "", status="AWAITING_SHIPMENT", shipping_type="SELLER", is_buyer_request_cancel=False
+    )
+    data = api.ok(
+        "POST",
+        f"/fulfillment/202309/orders/{o.id}/packages",
+        {},
+        {"tracking_number": "1Z999AA10123456701", "shipping_provider_id": ups},
+    )
+    ledger = api.client.get("/sandbox/seller_shipments", params={"order_id": o.id}).json()
+    assert ledger["count"] == 1
+    assert ledger["seller_shipments"][0]["package_id"] == data["package_id"]
+    assert ledger["seller_shipments"][0]["tracking_number"] == "1Z999AA10123456701"
+    # Elsewhere (a Malaysian shop) the API is not offered at all.
+    api.sb.world.shops_by_cipher[api.cipher or ""].region = "MY"
+    other = first_order(
+        api.sb, api.cipher or "", status="AWAITING_SHIPMENT", shipping_type="SELLER", is_buyer_request_cancel=False
+    )
+    r = api.call(
+        "POST",
+        f"/fulfillment/202309/orders/{other.id}/packages",
+        {},
+        {"tracking_number": "1Z999AA10123456702", "shipping_provider_id": ups},
+    )
+    assert r.json()["code"] == 21008106
+    assert api.client.get("/sandbox/seller_shipments").json()["count"] == 1
+
+
+def test_update_shipping_info_refuses_delivered_orders_and_after_sale_requests(api: Api) -> None:
+    """Spec (update-shipping-info.spec.json): 21011030 once delivered, 21011007 with an after-sale request."""
+    ups = "7117859084333745966"
+    o = first_order(
+        api.sb, api.cipher or "", status="AWAITING_SHIPMENT", shipping_type="SELLER", is_buyer_request_cancel=False
+    )
+    api.ok(
+        "POST",
+        f"/fulfillment/202309/orders/{o.id}/packages",
+        {},
+        {"tracking_number": "1Z999AA10123456710", "shipping_provider_id": ups},
+    )
+    upd = f"/fulfillment/202309/orders/{o.id}/shipping_info/update"
+    o.is_buyer_request_cancel = True
+    body = {"tracking_number": "1Z999AA10123456711", "shipping_provider_id": ups}
+    assert api.call("POST", upd, {}, body).json()["code"] == 21011007
+    o.is_buyer_request_cancel = False
+    o.status = "DELIVERED"
+    assert api.call("POST", upd, {}, body).json()["code"] == 21011030

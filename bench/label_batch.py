@@ -184,6 +184,7 @@ def run(sandbox: SandboxProcess, count: int, workers: int) -> dict:
 
 def run_embedded(sandbox: SandboxProcess, count: int, var_dir: Path) -> dict:
     """`make run`'s stack: the batch is created as the dashboard creates it and bought by a real worker process."""
+    from django.db import connection
     from django.db.models import Q
 
     from erp.actors import Actor
@@ -205,6 +206,7 @@ def run_embedded(sandbox: SandboxProcess, count: int, var_dir: Path) -> dict:
         unsettled |= Q(state=PurchaseState.PURCHASED, label_pdf="")
         deadline = started + EMBEDDED_TIMEOUT_SECONDS
         while purchases.filter(unsettled).exists() and time.monotonic() < deadline:
+            connection.close()  # a new read each time: never a WAL snapshot from before the worker's last commit
             time.sleep(0.02)
         wall = time.monotonic() - started
     finally:

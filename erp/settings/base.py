@@ -162,6 +162,7 @@ CELERY_BROKER_TRANSPORT_OPTIONS: dict = {}
 FILESYSTEM_BROKER_POLLING_INTERVAL = env.float("CELERY_FILESYSTEM_POLLING_INTERVAL", default=0.05)
 if CELERY_BROKER_URL.startswith("filesystem://"):
     _broker_dir = VAR_DIR / "celery-broker"
+    CELERY_BROKER_TRANSPORT = "erp.broker:FilesystemTransport"  # kombu's, with messages written whole (erp/broker.py)
     (_broker_dir / "processed").mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_broker_dir),

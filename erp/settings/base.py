@@ -274,16 +274,21 @@ LOG_LEVEL = env("LOG_LEVEL", default="INFO")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"organization": {"()": "erp.log.OrganizationLogFilter"}},
+    "filters": {
+        "organization": {"()": "erp.log.OrganizationLogFilter"},
+        "routine": {"()": "erp.log.RoutineToDebugFilter"},  # beat's schedule, task received/succeeded: DEBUG
+    },
     "formatters": {
         "line": {"format": "%(asctime)s %(levelname)s %(name)s org=%(organization)s %(message)s"},
     },
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": "line", "filters": ["organization"]},
+        "console": {"class": "logging.StreamHandler", "formatter": "line", "filters": ["routine", "organization"]},
     },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
+        # The development server's request lines go through the same handler (and its routine filter).
+        "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
         "httpx": {"level": "WARNING"},
     },
 }

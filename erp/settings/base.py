@@ -157,7 +157,7 @@ else:
 
 # ---------------------------------------------------------------------------------------------------------------
 # Celery (see erp/celery.py for queues, routes and the beat schedule).
-CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=REDIS_URL or "filesystem://")
+CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=REDIS_URL or "filesystem://localhost/")  # a host: no warning
 CELERY_BROKER_TRANSPORT_OPTIONS: dict = {}
 FILESYSTEM_BROKER_POLLING_INTERVAL = env.float("CELERY_FILESYSTEM_POLLING_INTERVAL", default=0.05)
 if CELERY_BROKER_URL.startswith("filesystem://"):

@@ -168,10 +168,9 @@ def run(sandbox: SandboxProcess, count: int, workers: int) -> dict:
 
     started = time.monotonic()
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        outcomes = list(pool.map(buy, purchases))
+        list(pool.map(buy, purchases))
     wall = time.monotonic() - started
     figures = _figures(sandbox, wall=wall, latency_ms=LATENCY_MS, jitter_ms=JITTER_MS)
-    assert figures["failed"] == outcomes.count(labels.PurchaseOutcome.FAILED)
     return {
         "bench": "label_batch",
         "mode": "postgres",

@@ -1,4 +1,5 @@
-"""Shared by the bench scripts: a private PostgreSQL database and a TikTok sandbox server in its own process."""
+"""Shared by the bench scripts: a private PostgreSQL database (or the embedded stack of `make run`), a TikTok sandbox
+server in its own process, and a Celery worker process as `make run` starts it."""
 
 from __future__ import annotations
 
@@ -27,6 +28,21 @@ def use_fresh_database(name: str) -> None:
     admin.close()
     os.environ["DATABASE_URL"] = f"postgres://postgres@127.0.0.1:5432/{name}"
     os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/14")
+    _django_setup()
+
+
+def use_embedded_stack(var_dir: Path) -> None:
+    """Point Django at `make run`'s embedded default under `var_dir` (a fresh SQLite file in WAL mode, kombu's
+    filesystem broker, no Redis), set Django up and migrate. Worker processes started afterwards inherit it."""
+    os.environ["DROPLINE_VAR_DIR"] = str(var_dir)
+    os.environ["DATABASE_URL"] = f"sqlite:///{var_dir / 'dropline.sqlite3'}"
+    for name in ("REDIS_URL", "CELERY_BROKER_URL", "CELERY_TASK_ALWAYS_EAGER"):
+        os.environ.pop(name, None)
+    os.environ["DJANGO_SETTINGS_MODULE"] = "erp.settings.local"
+    _django_setup()
+
+
+def _django_setup() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "erp.settings.local")
     os.environ["DEBUG"] = "False"  # DEBUG keeps every SQL query in memory: a leak by design, not what production runs
     sys.path.insert(0, str(ROOT))
@@ -76,3 +92,34 @@ class SandboxProcess:
         self.http.close()
         self.process.terminate()
         self.process.wait(timeout=10)
+
+
+class WorkerProcess:
+    """The Celery worker exactly as `make run` starts it (`devstack.worker_command`), with the environment of this
+    process (so the same database and broker); its output goes to `log_path`."""
+
+    def __init__(self, log_path: Path) -> None:
+        from erp.management.commands.devstack import worker_command
+        from erp.models import Heartbeat
+
+        Heartbeat.objects.filter(name="background").delete()
+        self.log = log_path.open("wb")
+        self.process = subprocess.Popen(
+            worker_command(sys.executable), cwd=ROOT, env=dict(os.environ), stdout=self.log, stderr=subprocess.STDOUT
+        )
+        deadline = time.monotonic() + 60
+        while not Heartbeat.objects.filter(name="background").exists():  # recorded when the worker is ready
+            if time.monotonic() > deadline or self.process.poll() is not None:
+                self.stop()
+                raise RuntimeError(f"the worker did not start; see {log_path}")
+            time.sleep(0.1)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.log.close()

@@ -1,28 +1,40 @@
 """A 1,000-order label batch against the sandbox with realistic latency (150 ± 50 ms) and the 50 QPS per-API limit.
 
     .venv/bin/python bench/label_batch.py [--quick] [--orders N] [--workers W]
+    .venv/bin/python bench/label_batch.py --embedded [--orders N]
 
 Every order goes through the money path as a label worker runs it (claim, quote, buy, then fetch and keep the label
 PDF), W at a time. Prints wall time, calls per API, and the ratio to the physical floor: the least time the rate
 limit allows for the calls made (the busiest API's calls / its QPS) plus one chain of round trips. Target ≤ 1.25.
-Needs PostgreSQL and Redis (the shared rate limiter). Last line: one JSON object.
+Needs PostgreSQL and Redis (the shared rate limiter). Last line: one JSON object, `"mode": "postgres"`.
+
+`--embedded` measures `make run`'s quick start instead: a temporary SQLite file (WAL), kombu's filesystem broker in a
+temporary folder, no Redis, and a real Celery worker process started as `make run` starts it. A 100-order batch is
+created as the dashboard creates it (`label_batch_create`, one task per purchase) against the sandbox at its
+default latency; the clock runs until every label is bought and its PDF stored. Target ≤ 3 × the floor.
+`"mode": "embedded"`; `--quick` changes nothing (the 100-order batch is the quick run).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
+import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qs, urlparse
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _setup import SandboxProcess, use_fresh_database
+from _setup import SandboxProcess, WorkerProcess, use_embedded_stack, use_fresh_database
 
 QPS = 50
 LATENCY_MS, JITTER_MS = 150, 50
+EMBEDDED_ORDERS = 100
+EMBEDDED_TIMEOUT_SECONDS = 300
 
 
 def main() -> None:
@@ -30,24 +42,39 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="200 orders: well under a minute")
     parser.add_argument("--orders", type=int, default=None)
     parser.add_argument("--workers", type=int, default=32, help="label purchases in flight at once")
+    parser.add_argument("--embedded", action="store_true", help="make run's SQLite + filesystem broker + worker")
     args = parser.parse_args()
-    count = args.orders or (200 if args.quick else 1000)
 
     sandbox = SandboxProcess()
     try:
-        use_fresh_database("dropline_bench_labels")
-        print(json.dumps(run(sandbox, count, args.workers)))
+        if args.embedded:
+            with tempfile.TemporaryDirectory(prefix="dropline-bench-embedded-") as var_dir:
+                use_embedded_stack(Path(var_dir))
+                print(json.dumps(run_embedded(sandbox, args.orders or EMBEDDED_ORDERS, Path(var_dir))))
+        else:
+            use_fresh_database("dropline_bench_labels")
+            print(json.dumps(run(sandbox, args.orders or (200 if args.quick else 1000), args.workers)))
     finally:
         sandbox.stop()
 
 
-def run(sandbox: SandboxProcess, count: int, workers: int) -> dict:
+def _point_at(sandbox: SandboxProcess) -> None:
+    """Settings of this process, and of any worker process started after, point at the sandbox."""
     from django.conf import settings
-    from django.db import connection
 
-    settings.TIKTOK_API_BASE_URL = settings.TIKTOK_AUTH_BASE_URL = sandbox.base_url
-    settings.TIKTOK_AUTHORIZE_URL = f"{sandbox.base_url}/open/authorize"
+    for name, value in (
+        ("TIKTOK_API_BASE_URL", sandbox.base_url),
+        ("TIKTOK_AUTH_BASE_URL", sandbox.base_url),
+        ("TIKTOK_AUTHORIZE_URL", f"{sandbox.base_url}/open/authorize"),
+    ):
+        setattr(settings, name, value)
+        os.environ[name] = value
     settings.ORDER_SYNC_TIME_BUDGET_SECONDS = 3600
+
+
+def _shop_with_orders(sandbox: SandboxProcess, count: int) -> tuple[Any, list[Any]]:
+    """A seller in the sandbox with `count` orders awaiting shipment, connected to a new organization and imported
+    (no routing or auto-buy on the side). Returns the organization and its orders."""
     from erp import services as erp_services
     from erp.actors import Actor
     from erp.models import User
@@ -56,8 +83,6 @@ def run(sandbox: SandboxProcess, count: int, workers: int) -> dict:
     from integrations.models import Store
     from orders.models import Order
     from orders.services import orders_imported, store_sync
-    from shipping import labels
-    from shipping.models import LabelPurchase, PurchaseState
 
     seller = sandbox.control("POST", "sellers", name="Bench Seller", region="US", shops=1, orders_per_shop=0, seed=3)
     shop_id = seller["shops"][0]["id"]
@@ -87,6 +112,45 @@ def run(sandbox: SandboxProcess, count: int, workers: int) -> dict:
         with orders_imported.muted():  # the bench buys every order itself; no routing or auto-buy on the side
             store_sync(store=store)
         orders = list(Order.objects.filter(store=store, status="AWAITING_SHIPMENT", shipping_type="TIKTOK"))
+    return organization, orders
+
+
+def _figures(sandbox: SandboxProcess, *, wall: float, latency_ms: int, jitter_ms: int) -> dict:
+    """Calls per API as the sandbox counted them, the floor and the ratio, and the money path's books."""
+    from shipping.models import LabelPurchase, PurchaseState
+
+    stats = sandbox.control("GET", "stats")["apis"]
+    calls = {api: figures["requests"] for api, figures in stats.items() if figures["requests"]}
+    violations = sum(figures["violations"] for figures in stats.values())
+    busiest = max(calls.values())
+    chain = 3 * latency_ms / 1000  # quote → buy → document: one order's round trips, in sequence
+    floor = busiest / QPS + chain
+    ledger = sandbox.control("GET", "labels")["labels"]
+    return {
+        "latency_ms": f"{latency_ms}±{jitter_ms}",
+        "qps_limit_per_api": QPS,
+        "wall_seconds": round(wall, 2),
+        "calls_per_api": calls,
+        "floor_seconds": round(floor, 2),
+        "ratio_to_floor": round(wall / floor, 3),
+        "bought": LabelPurchase.unscoped.filter(state=PurchaseState.PURCHASED).count(),
+        "failed": LabelPurchase.unscoped.filter(state=PurchaseState.FAILED).count(),
+        "labels_in_platform_ledger": len(ledger),
+        "double_purchases": len(ledger) - len({label["order_id"] for label in ledger}),
+        "rate_limit_violations": violations,
+        "labels_stored": LabelPurchase.unscoped.exclude(label_pdf="").count(),
+    }
+
+
+def run(sandbox: SandboxProcess, count: int, workers: int) -> dict:
+    from django.db import connection
+
+    from erp.tenancy import organization_scope
+    from shipping import labels
+
+    _point_at(sandbox)
+    organization, orders = _shop_with_orders(sandbox, count)
+    with organization_scope(organization):
         purchases = [labels.label_purchase_request(order=order).pk for order in orders]
 
     sandbox.control("PUT", "faults", latency=[{"api": "*", "ms": LATENCY_MS, "jitter_ms": JITTER_MS}])
@@ -104,34 +168,58 @@ def run(sandbox: SandboxProcess, count: int, workers: int) -> dict:
 
     started = time.monotonic()
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        outcomes = list(pool.map(buy, purchases))
+        list(pool.map(buy, purchases))
     wall = time.monotonic() - started
-
-    stats = sandbox.control("GET", "stats")["apis"]
-    calls = {api: figures["requests"] for api, figures in stats.items() if figures["requests"]}
-    violations = sum(figures["violations"] for figures in stats.values())
-    busiest = max(calls.values())
-    chain = 3 * LATENCY_MS / 1000  # quote → buy → document: one order's round trips, in sequence
-    floor = busiest / QPS + chain
-    ledger = sandbox.control("GET", "labels")["labels"]
-    bought = LabelPurchase.unscoped.filter(state=PurchaseState.PURCHASED).count()
+    figures = _figures(sandbox, wall=wall, latency_ms=LATENCY_MS, jitter_ms=JITTER_MS)
     return {
         "bench": "label_batch",
+        "mode": "postgres",
         "orders": len(purchases),
         "workers": workers,
-        "latency_ms": f"{LATENCY_MS}±{JITTER_MS}",
-        "qps_limit_per_api": QPS,
-        "wall_seconds": round(wall, 2),
-        "calls_per_api": calls,
-        "floor_seconds": round(floor, 2),
-        "ratio_to_floor": round(wall / floor, 3),
+        **figures,
         "target_ratio": 1.25,
-        "bought": bought,
-        "failed": outcomes.count(labels.PurchaseOutcome.FAILED),
-        "labels_in_platform_ledger": len(ledger),
-        "double_purchases": len(ledger) - len({label["order_id"] for label in ledger}),
-        "rate_limit_violations": violations,
-        "labels_stored": LabelPurchase.unscoped.exclude(label_pdf="").count(),
+    }
+
+
+def run_embedded(sandbox: SandboxProcess, count: int, var_dir: Path) -> dict:
+    """`make run`'s stack: the batch is created as the dashboard creates it and bought by a real worker process."""
+    from django.db import connection
+    from django.db.models import Q
+
+    from erp.actors import Actor
+    from erp.tenancy import organization_scope
+    from shipping import labels
+    from shipping.models import LabelPurchase, PurchaseState
+
+    _point_at(sandbox)
+    organization, orders = _shop_with_orders(sandbox, count)
+    worker = WorkerProcess(var_dir / "worker.log")
+    try:
+        time.sleep(1)  # let the worker finish what connecting the store queued (webhook registration)
+        sandbox.control("POST", "stats/reset")  # the sandbox's default latency: none injected
+        started = time.monotonic()
+        with organization_scope(organization):
+            batch = labels.label_batch_create(actor=Actor.system(), orders=orders)
+        purchases = LabelPurchase.unscoped.filter(batch=batch)
+        unsettled = Q(state__in=[PurchaseState.PENDING, PurchaseState.SUBMITTING])
+        unsettled |= Q(state=PurchaseState.PURCHASED, label_pdf="")
+        deadline = started + EMBEDDED_TIMEOUT_SECONDS
+        while purchases.filter(unsettled).exists() and time.monotonic() < deadline:
+            connection.close()  # a new read each time: never a WAL snapshot from before the worker's last commit
+            time.sleep(0.02)
+        wall = time.monotonic() - started
+    finally:
+        worker.stop()
+    return {
+        "bench": "label_batch",
+        "mode": "embedded",
+        "orders": len(orders),
+        "workers": "1 worker process, --concurrency 2 (as make run)",
+        "broker": "filesystem",
+        "database": "sqlite (WAL)",
+        "timed_out": wall >= EMBEDDED_TIMEOUT_SECONDS,
+        **_figures(sandbox, wall=wall, latency_ms=0, jitter_ms=0),
+        "target_ratio": 3.0,
     }
 
 

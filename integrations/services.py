@@ -277,6 +277,25 @@ class WebhookRejected(Exception):
     """The body is not a signed platform notification; answer 401 and change nothing."""
 
 
+WEBHOOK_UNKNOWN_SHOP = "unknown shop"
+WEBHOOK_DUPLICATE = "duplicate"
+_unknown_shops_logged: set[str] = set()
+
+
+def _log_unknown_shop(notification_id: str, shop_id: str) -> None:
+    """Once per shop and process at WARNING, then at DEBUG: the platform (and the sandbox, for every shop it
+    seeds) keeps notifying about shops no organization connected, and one line says all there is to say."""
+    if shop_id in _unknown_shops_logged:
+        log.debug("webhook %s for unknown shop %s ignored", notification_id, shop_id)
+        return
+    _unknown_shops_logged.add(shop_id)
+    log.warning(
+        "webhook %s for unknown shop %s ignored (no organization connected it; its next ones are logged at DEBUG)",
+        notification_id,
+        shop_id,
+    )
+
+
 def webhook_receive(*, platform: str, raw_body: bytes, authorization_header: str | None) -> str:
     """Verify, deduplicate, record and dispatch one notification; returns what happened, for the log."""
     config = tiktok_config()
@@ -297,8 +316,8 @@ def webhook_receive(*, platform: str, raw_body: bytes, authorization_header: str
     if store is None:
         store = _store_of_seller(platform, event.seller_open_id)
     if store is None:
-        log.warning("webhook %s for unknown shop %s ignored", event.notification_id, event.shop_id)
-        return "unknown shop"
+        _log_unknown_shop(event.notification_id, event.shop_id)
+        return WEBHOOK_UNKNOWN_SHOP
     with organization_scope(store.organization):
         try:
             with transaction.atomic():
@@ -310,7 +329,7 @@ def webhook_receive(*, platform: str, raw_body: bytes, authorization_header: str
                     payload={"topic": event.topic, "order_id": event.order_id, "status": event.order_status},
                 )
         except IntegrityError:
-            return "duplicate"
+            return WEBHOOK_DUPLICATE
         _handle_authorization_topics(store, event)
         handled = webhook_topics.dispatch(store, event)
         WebhookDelivery.objects.filter(platform=platform, notification_id=event.notification_id).update(

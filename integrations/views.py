@@ -126,5 +126,6 @@ class PlatformWebhookView(View):
         except services.WebhookRejected as error:
             log.warning("webhook refused (%s) from %s", error, request.META.get("REMOTE_ADDR"))
             return HttpResponse(status=401)
-        log.info("webhook %s", outcome)
+        ignored = outcome in (services.WEBHOOK_UNKNOWN_SHOP, services.WEBHOOK_DUPLICATE)  # logged where decided
+        log.log(logging.DEBUG if ignored else logging.INFO, "webhook %s", outcome)
         return HttpResponse(status=200)

@@ -71,8 +71,18 @@ def documents_fetch_label(*, organization: Organization, purchase_id: str) -> bo
     stored = labels.label_document_fetch(purchase_id=purchase_id)
     batch_id = labels.batch_settled_after(purchase_id=purchase_id)
     if stored and batch_id is not None:  # the batch's last label is in: hand the suppliers theirs
+        _log_batch_settled(batch_id)
         handoffs_prepare.delay(organization_id=str(organization.pk), batch_id=str(batch_id))
     return stored
+
+
+def _log_batch_settled(batch_id: object) -> None:
+    """The console's one line for a bought batch (routine task lines are at DEBUG)."""
+    from shipping.models import LabelBatch, LabelPurchase
+
+    reference = LabelBatch.objects.filter(pk=batch_id).values_list("reference", flat=True).first()
+    states = Counter(LabelPurchase.objects.filter(batch_id=batch_id).values_list("state", flat=True))
+    log.info("label batch %s settled: %s", reference, ", ".join(f"{n} {state}" for state, n in sorted(states.items())))
 
 
 @task(name="shipping.handoffs_prepare")

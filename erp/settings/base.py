@@ -9,11 +9,13 @@ from pathlib import Path
 import environ
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
-VAR_DIR = BASE_DIR / "var"  # the embedded default's data: SQLite file, Celery filesystem broker, dev secrets
 
 env = environ.Env()
 if (BASE_DIR / ".env").is_file():
     env.read_env(BASE_DIR / ".env")
+
+# The embedded default's data: SQLite file, Celery filesystem broker, beat schedule, dev secrets, cache, media.
+VAR_DIR = Path(env("DROPLINE_VAR_DIR", default=str(BASE_DIR / "var")))
 
 DJANGO_ENV = env("DJANGO_ENV", default="local")
 DEBUG = env.bool("DEBUG", default=False)
@@ -155,10 +157,12 @@ else:
 
 # ---------------------------------------------------------------------------------------------------------------
 # Celery (see erp/celery.py for queues, routes and the beat schedule).
-CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=REDIS_URL or "filesystem://")
+CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=REDIS_URL or "filesystem://localhost/")  # a host: no warning
 CELERY_BROKER_TRANSPORT_OPTIONS: dict = {}
+FILESYSTEM_BROKER_POLLING_INTERVAL = env.float("CELERY_FILESYSTEM_POLLING_INTERVAL", default=0.05)
 if CELERY_BROKER_URL.startswith("filesystem://"):
     _broker_dir = VAR_DIR / "celery-broker"
+    CELERY_BROKER_TRANSPORT = "erp.broker:FilesystemTransport"  # kombu's, with messages written whole (erp/broker.py)
     (_broker_dir / "processed").mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_broker_dir),
@@ -166,6 +170,10 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "processed_folder": str(_broker_dir / "processed"),
         "control_folder": str(_broker_dir / "control"),
         "store_processed": False,
+        # The filesystem transport cannot wake a worker: it lists the folder, and when it finds nothing to take
+        # (or the worker's prefetch is full) it sleeps this long. kombu's default of 1 s put a second between tasks
+        # of 20 ms (a 25-label batch took 30 s). Listing a small folder costs microseconds, so poll often.
+        "polling_interval": FILESYSTEM_BROKER_POLLING_INTERVAL,
     }
 else:
     # A message whose worker died unacknowledged goes back to the queue after this long. It must exceed the
@@ -266,16 +274,21 @@ LOG_LEVEL = env("LOG_LEVEL", default="INFO")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"organization": {"()": "erp.log.OrganizationLogFilter"}},
+    "filters": {
+        "organization": {"()": "erp.log.OrganizationLogFilter"},
+        "routine": {"()": "erp.log.RoutineToDebugFilter"},  # beat's schedule, task received/succeeded: DEBUG
+    },
     "formatters": {
         "line": {"format": "%(asctime)s %(levelname)s %(name)s org=%(organization)s %(message)s"},
     },
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": "line", "filters": ["organization"]},
+        "console": {"class": "logging.StreamHandler", "formatter": "line", "filters": ["routine", "organization"]},
     },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
+        # The development server's request lines go through the same handler (and its routine filter).
+        "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
         "httpx": {"level": "WARNING"},
     },
 }

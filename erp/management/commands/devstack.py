@@ -21,6 +21,17 @@ COLORS = ["\033[36m", "\033[35m", "\033[33m", "\033[32m", "\033[34m"]
 RESET = "\033[0m"
 
 
+def worker_command(python: str) -> list[str]:
+    """The Celery worker of `make run`; bench/label_batch.py --embedded starts this same one."""
+    queues = "sync,labels,documents,default"
+    return [python, "-m", "celery", "-A", "erp", "worker", "-Q", queues, "--concurrency", "2", "--loglevel", "INFO"]
+
+
+def beat_command(python: str) -> list[str]:
+    schedule = str(settings.VAR_DIR / "celerybeat-schedule")
+    return [python, "-m", "celery", "-A", "erp", "beat", "--loglevel", "INFO", "--schedule", schedule]
+
+
 class Command(BaseCommand):
     help = "Run Dropline for development: web on :8000, a Celery worker, beat, and the TikTok Shop sandbox."
 
@@ -34,32 +45,8 @@ class Command(BaseCommand):
         python = sys.executable
         processes = {
             "web": [python, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"],
-            "worker": [
-                python,
-                "-m",
-                "celery",
-                "-A",
-                "erp",
-                "worker",
-                "-Q",
-                "sync,labels,documents,default",
-                "--concurrency",
-                "2",
-                "--loglevel",
-                "INFO",
-            ],
-            "beat": [
-                python,
-                "-m",
-                "celery",
-                "-A",
-                "erp",
-                "beat",
-                "--loglevel",
-                "INFO",
-                "--schedule",
-                str(settings.VAR_DIR / "celerybeat-schedule"),
-            ],
+            "worker": worker_command(python),
+            "beat": beat_command(python),
         }
         if not no_sandbox and importlib.util.find_spec("sandboxes.tiktok.app") is not None:
             processes["tiktok"] = [python, "manage.py", "tiktok_sandbox", "--port", str(settings.TIKTOK_SANDBOX_PORT)]

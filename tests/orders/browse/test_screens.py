@@ -30,7 +30,7 @@ def test_the_list_opens_on_orders_to_ship_soonest_deadline_first(tenant: Any, ma
     assert "<html" in body
     assert body.index("URGENT") < body.index("LATER")
     assert "GONE" not in body
-    assert "ships in 5 h 12 m" in body
+    assert "ships in 5 h 12 min" in body
     assert 'data-count="to_ship">2<' in body
     assert 'data-count="all">3<' in body
     assert "Buy labels" in body
@@ -63,7 +63,7 @@ def test_overdue_and_urgent_deadlines_are_red(tenant: Any, make_order: Any) -> N
     make_order(ship_by=timezone.now() - timedelta(hours=2, minutes=3, seconds=30))
     body = tenant.client.get("/orders/").content.decode()
     assert 'class="badge badge-bad"' in body
-    assert "overdue by 2 h 3 m" in body
+    assert "overdue by 2 h 3 min" in body
 
 
 def test_an_empty_organization_is_told_to_connect_a_store(tenant: Any) -> None:

@@ -19,7 +19,8 @@ CURRENCY_SYMBOLS = {"USD": "$", "GBP": "£", "EUR": "€"}
 
 
 def countdown(deadline: datetime | None, *, verb: str = "ships", now: datetime | None = None) -> dict[str, Any]:
-    """What a deadline looks like to someone who has to meet it: `ships in 5 h 12 min`, `overdue by 2 h 3 min`, `due now`."""
+    """What a deadline looks like to someone who has to meet it: `ships in 5 h 12 min`, `overdue by 2 h 3 min`,
+    `due now`."""
     if deadline is None:
         return {"text": "no deadline", "urgent": False, "overdue": False, "at": None}
     left = deadline - (now or timezone.now())

@@ -452,7 +452,9 @@ def test_every_at_risk_order_states_a_reason_and_a_fix(tenant: Any, world: dict[
     for now in (TUESDAY_1PM, la(24, 16), la(24, 21), la(26, 9)):
         for assessment in at_risk(tenant, now):
             assert assessment.primary is not None, (now, assessment.external_id)
-            assert assessment.primary.text and assessment.primary.fix_text and assessment.primary.fix.url
+            assert assessment.primary.text
+            assert assessment.primary.fix_text
+            assert assessment.primary.fix.url
 
 
 @pytest.mark.django_db

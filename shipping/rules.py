@@ -298,6 +298,7 @@ class OrderFacts:
     ship_by: datetime | None
     has_buyer_message: bool
     tags: frozenset[str] = frozenset()
+    store_name: str = ""  # for the reasons a person reads (empty when the order's store was not loaded with it)
     unknown_weight_skus: tuple[str, ...] = ()
     unknown_size_skus: tuple[str, ...] = ()
 
@@ -359,6 +360,7 @@ def _facts(order: Order, lines: list[tuple[str, str, str]], listings: dict[tuple
         ship_by=order.ship_by,
         has_buyer_message=bool((order.buyer_message or "").strip()),
         tags=frozenset(tag.casefold() for tag in order.tags or ()),
+        store_name=order.store.name if Order.store.is_cached(order) else "",
         unknown_weight_skus=tuple(sorted(set(unknown_weight))),
         unknown_size_skus=tuple(sorted(set(unknown_size))),
     )
@@ -395,8 +397,10 @@ def _between(label: str, value: Decimal | int | None, low: Any, high: Any, unit:
 
 
 def _checks(c: Conditions, f: OrderFacts, now: datetime) -> Iterable[tuple[bool, str]]:
-    if c.store_ids is not None:
-        yield _in("store", f.store_id, c.store_ids)
+    if c.store_ids is not None:  # by name, never by id: a person reads this
+        ok = f.store_id in c.store_ids
+        store = f"store {f.store_name}" if f.store_name else "the order's store"
+        yield ok, f"{store} is {'' if ok else 'not '}one of the rule's stores"
     if c.countries is not None:
         yield _in("destination country", f.country, c.countries)
     if c.states is not None:
@@ -731,7 +735,7 @@ def rule_test(
     else:
         conditions = Conditions.from_json(rule_or_conditions)
     now = now or timezone.now()
-    orders = Order.objects.filter(status__in=OPEN_STATUSES)
+    orders = Order.objects.filter(status__in=OPEN_STATUSES).select_related("store")
     # What SQL can decide exactly, it decides: fewer orders to compute facts for.
     if conditions.store_ids is not None:
         orders = orders.filter(store_id__in=conditions.store_ids)

@@ -517,7 +517,7 @@ def _describe(s: ShippingServiceQuote) -> str:
         if s.earliest_delivery_days is not None and s.latest_delivery_days is not None
         else "delivery days not quoted"
     )
-    return f"{s.carrier_name + ' ' if s.carrier_name else ''}{s.name} ({price}, {days})"
+    return f"{s.display_name} ({price}, {days})"
 
 
 def _tie_note(chosen: ShippingServiceQuote, pool: list[ShippingServiceQuote], key: Any, width: int) -> str:

@@ -543,3 +543,32 @@ def test_rule_test_refuses_invalid_conditions(org: Organization) -> None:
 def test_frozen() -> None:
     with pytest.raises(dataclasses.FrozenInstanceError):
         Conditions().countries = ("US",)  # type: ignore[misc]
+
+
+# --------------------------------------------------------------------------------------- a service's name
+@pytest.mark.parametrize(
+    ("carrier", "service", "shown"),
+    [
+        ("USPS", "USPS Ground Advantage", "USPS Ground Advantage"),
+        ("USPS", "Ground Advantage", "USPS Ground Advantage"),
+        ("usps", "USPS Priority Mail", "USPS Priority Mail"),
+        ("UPS", "UPSX Economy", "UPS UPSX Economy"),
+        ("FedEx", "FedEx", "FedEx"),
+        ("", "Standard", "Standard"),
+        ("USPS", "", "USPS"),
+    ],
+)
+def test_a_service_is_named_without_repeating_its_carrier(carrier: str, service: str, shown: str) -> None:
+    from integrations.interface import service_display_name
+
+    assert service_display_name(carrier, service) == shown
+    assert _quote("x", "1.00", (1, 2), carrier, name=service).display_name == shown
+
+
+def test_the_choice_reason_names_a_service_that_starts_with_its_carrier_once() -> None:
+    """The sandbox (like TikTok) quotes "USPS Ground Advantage" by carrier "USPS": the reason on the batch and order
+    pages read "USPS USPS Ground Advantage"."""
+    quotes = (_quote("g", "4.50", (2, 5), "USPS", name="USPS Ground Advantage"), _quote("p", "9.00", (1, 3), "UPS"))
+    chosen, reason = _choose("cheapest", quotes)
+    assert chosen.service_id == "g"
+    assert reason == "cheapest of 2 eligible services: USPS Ground Advantage (4.50 USD, 2–5 days)"

@@ -178,6 +178,7 @@ class OrganizationSettingsView(OrganizationViewMixin, FormView):
             name=form.cleaned_data["name"],
             time_zone=form.cleaned_data["time_zone"],
             slip_message=form.cleaned_data["slip_message"],
+            unit_system=form.cleaned_data["unit_system"] or None,
             slip_logo=form.cleaned_data["slip_logo"],
             remove_slip_logo=form.cleaned_data["remove_slip_logo"],
         )

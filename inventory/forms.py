@@ -9,6 +9,8 @@ from typing import Any
 from django import forms
 from django.core.exceptions import ValidationError
 
+from erp.tenancy import organization_in_scope
+from erp.units import units_of
 from integrations.models import Store
 from inventory import selectors
 from inventory.csv_io import COLUMNS
@@ -44,6 +46,14 @@ class SkuForm(forms.ModelForm):
         fields = list(SKU_EDITABLE_FIELDS)
         labels = {"code": "SKU code", "is_active": "Active (shown in lists and imports)", "cost": "Unit cost"}
         help_texts = {"low_stock_threshold": "LOW when available falls to this; 0 = off."}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        given = kwargs.get("initial") or {}
+        super().__init__(*args, **kwargs)
+        if self.instance._state.adding:  # a new SKU starts in the organization's units, not the model's defaults
+            units = units_of(organization_in_scope())
+            self.initial["weight_unit"] = given.get("weight_unit", units.sku_weight)
+            self.initial["dimension_unit"] = given.get("dimension_unit", units.sku_length)
 
     def clean_code(self) -> str:
         code = self.cleaned_data["code"].strip()

@@ -29,7 +29,7 @@ from erp.forms import (
 )
 from erp.middleware import SESSION_KEY
 from erp.models import APIKey, Invitation, Membership, Organization
-from erp.roles import Perm
+from erp.roles import Perm, home_url_name
 from erp.views_base import OrganizationViewMixin
 
 
@@ -90,6 +90,12 @@ class SignUpView(FormView):
             _form_errors_from(error, form)
             return self.form_invalid(form)
         login(self.request, user, backend="django.contrib.auth.backends.ModelBackend")
+        if self.invitation is not None:  # a team member: their organization is set up; they land where they work
+            joined = self.invitation.organization_id
+            membership = next(m for m in selectors.memberships_of_user(user=user) if m.organization_id == joined)
+            self.request.session[SESSION_KEY] = str(joined)
+            messages.success(self.request, f"Welcome to Dropline. You joined {membership.organization.name}.")
+            return redirect(home_url_name(membership.permissions))
         messages.success(self.request, "Welcome to Dropline. Connect your first store to start importing orders.")
         return redirect("dashboard")
 
@@ -114,7 +120,7 @@ class InvitationView(View):
             return redirect("invitation", token=token)
         request.session[SESSION_KEY] = str(membership.organization_id)
         messages.success(request, f"You joined {membership.organization.name}.")
-        return redirect("dashboard")
+        return redirect(home_url_name(membership.permissions))
 
 
 class OrganizationCreateView(LoginRequiredMixin, FormView):
@@ -142,7 +148,7 @@ class OrganizationSwitchView(LoginRequiredMixin, View):
             return HttpResponseBadRequest("You are not a member of that organization.")
         request.session[SESSION_KEY] = wanted
         messages.info(request, f"Switched to {membership.organization.name}.")
-        return redirect("dashboard")
+        return redirect(home_url_name(membership.permissions))
 
 
 # -------------------------------------------------------------------------------------------------- dashboard
@@ -150,8 +156,8 @@ class DashboardView(OrganizationViewMixin, TemplateView):
     template_name = "dashboard.html"
 
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if request.membership and request.membership.role == "supplier":  # suppliers work in their portal only
-            return redirect("supplier_home")
+        if request.membership and home_url_name(request.permissions) != "dashboard":  # suppliers: their portal
+            return redirect(home_url_name(request.permissions))
         return super().dispatch(request, *args, **kwargs)
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:

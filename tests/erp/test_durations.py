@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from django.utils import timezone
@@ -35,3 +36,19 @@ def test_a_countdown_under_a_minute_is_due_now_or_overdue_by_under_a_minute() ->
     assert countdown(now - timedelta(seconds=30), now=now)["text"] == "overdue by under a minute"
     assert countdown(now + timedelta(hours=5, minutes=12), now=now)["text"] == "ships in 5 h 12 min"
     assert countdown(now + timedelta(days=2), now=now)["text"] == "ships in 2 d"
+
+
+@pytest.mark.django_db
+def test_pages_say_under_a_minute_ago_not_0_minutes(tenant: Any) -> None:
+    from tests.factories import StoreFactory
+
+    now = timezone.now()
+    StoreFactory(organization=tenant.organization, last_synced_at=now - timedelta(seconds=20))
+    StoreFactory(organization=tenant.organization, last_synced_at=now - timedelta(hours=2, minutes=5, seconds=3))
+
+    body = tenant.client.get("/stores/").content.decode()
+
+    assert "under a minute ago" in body
+    assert "2 h 5 min ago" in body
+    assert "0\xa0minutes" not in body
+    assert "0 minutes" not in body

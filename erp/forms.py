@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 
 from erp.models import TIME_ZONE_CHOICES, Organization
 from erp.roles import ROLE_RANK, APIKeyScope, Role
+from erp.units import UnitSystem
 
 
 class SignUpForm(forms.Form):
@@ -55,10 +56,16 @@ class OrganizationSettingsForm(OrganizationForm):
         help_text="PNG or JPEG, up to 1 MB. Printed in black and white at the top of each slip.",
     )
     remove_slip_logo = forms.BooleanField(label="Remove the logo", required=False)
+    unit_system = forms.ChoiceField(
+        label="Units",
+        choices=UnitSystem.choices,
+        required=False,  # not sent: left as it is
+        help_text="Weights and sizes in logistics rules and new SKUs. Changing it changes no rule, only how it reads.",
+    )
 
     class Meta:
         model = Organization
-        fields = ["name", "time_zone", "slip_message"]
+        fields = ["name", "time_zone", "unit_system", "slip_message"]
         labels = {"slip_message": "Message on packing slips"}
 
     def clean_slip_logo(self) -> Any:

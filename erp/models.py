@@ -12,6 +12,7 @@ from django.utils import timezone
 from erp.ids import uuid7
 from erp.roles import API_KEY_PERMISSIONS, ROLE_PERMISSIONS, APIKeyScope, Perm, Role
 from erp.tenancy import TenantManager, TenantModel, TenantQuerySet
+from erp.units import UnitSystem
 
 TIME_ZONE_CHOICES = sorted((tz, tz) for tz in available_timezones() if "/" in tz and not tz.startswith("Etc/"))
 
@@ -60,6 +61,8 @@ class Organization(models.Model):
     # Packing slips: the seller's logo and a message to the buyer.
     slip_logo = models.FileField(upload_to="branding/", blank=True)
     slip_message = models.CharField(max_length=300, default="Thank you for your order!", blank=True)
+    # The units people type and read weights and lengths in (erp.units); what is stored keeps its canonical unit.
+    unit_system = models.CharField(max_length=8, choices=UnitSystem.choices, default=UnitSystem.IMPERIAL)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     class Meta:

@@ -64,6 +64,15 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
     Role.SUPPLIER: frozenset({Perm.HANDOFF_RECEIVE}),  # the supplier portal and nothing else
 }
 
+
+def home_url_name(permissions: frozenset[Perm]) -> str:
+    """Where a member lands (after sign-up, sign-in, joining or switching): the seller's dashboard, or the supplier
+    portal for members whose only work is their warehouse's handoffs."""
+    if Perm.VIEW not in permissions and Perm.HANDOFF_RECEIVE in permissions:
+        return "supplier_home"
+    return "dashboard"
+
+
 # Roles an inviter may hand out: nobody can create a member more powerful than themselves.
 ROLE_RANK = {Role.SUPPLIER: 0, Role.VIEWER: 0, Role.WAREHOUSE: 1, Role.OPERATOR: 2, Role.ADMIN: 3, Role.OWNER: 4}
 

@@ -24,6 +24,7 @@ from erp.models import APIKey, AuditEntry, Heartbeat, Invitation, Membership, Or
 from erp.roles import ROLE_RANK, APIKeyScope, Role
 from erp.tasks import email_send
 from erp.tenancy import organization_scope
+from erp.units import UnitSystem
 
 API_KEY_TAG = "dl"
 
@@ -110,11 +111,14 @@ def organization_update(
     slip_message: str | None = None,
     slip_logo: File | None = None,
     remove_slip_logo: bool = False,
+    unit_system: str | None = None,
 ) -> Organization:
-    """Name, time zone and packing-slip branding (None leaves a field as it is). Audited."""
+    """Name, time zone, unit system and packing-slip branding (None leaves a field as it is). Audited."""
     wanted: dict[str, Any] = {"name": name.strip(), "time_zone": time_zone}
     if slip_message is not None:
         wanted["slip_message"] = slip_message.strip()
+    if unit_system is not None:
+        wanted["unit_system"] = UnitSystem(unit_system).value
     changes = {field: [getattr(organization, field), value] for field, value in wanted.items()}
     changes = {field: pair for field, pair in changes.items() if pair[0] != pair[1]}
     for field, (_, value) in changes.items():

@@ -77,3 +77,28 @@ def idempotency_keys_expire() -> int:
 
     deleted, _ = IdempotencyKey.unscoped.filter(created_at__lt=timezone.now() - timedelta(days=1)).delete()
     return deleted
+
+
+class SandboxUnavailable(Exception):
+    """The sandbox's process is not answering yet (the quick start starts it beside the worker): try again soon."""
+
+
+@task(
+    name="erp.demo_seed",
+    tenant=False,
+    autoretry_for=(SandboxUnavailable,),
+    retry_backoff=1,
+    retry_backoff_max=5,
+    retry_jitter=False,
+    max_retries=60,
+)
+def demo_seed() -> list[str]:
+    """The quick start's demo organizations made a working shop against the sandbox (erp.demo). Queued by
+    `seed_demo` at startup; retried while the sandbox's process is still starting. Run twice, it adds nothing."""
+    from erp.demo import demo_populate_all
+
+    results = demo_populate_all()
+    for result in results:
+        if result.steps:
+            logger.info("demo %s: %s", result.organization, ", ".join(result.steps))
+    return [result.organization for result in results]

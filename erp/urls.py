@@ -56,6 +56,7 @@ account_patterns = [
 urlpatterns = [
     path("", views.DashboardView.as_view(), name="dashboard"),
     path("healthz", views.healthz, name="healthz"),
+    path("favicon.ico", views.favicon, name="favicon"),
     path("accounts/", include(account_patterns)),
     path("invitations/<str:token>/", views.InvitationView.as_view(), name="invitation"),
     path("organizations/new/", views.OrganizationCreateView.as_view(), name="organization_create"),

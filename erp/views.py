@@ -9,8 +9,9 @@ from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import connection
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.templatetags.static import static
 from django.urls import reverse
 from django.views import View
 from django.views.generic import FormView, TemplateView
@@ -27,7 +28,7 @@ from erp.forms import (
 )
 from erp.middleware import SESSION_KEY
 from erp.models import APIKey, Invitation, Membership, Organization
-from erp.roles import Perm
+from erp.roles import Perm, home_url_name
 from erp.views_base import OrganizationViewMixin
 
 
@@ -37,6 +38,11 @@ def _form_errors_from(error: ValidationError, form: Any) -> None:
             form.add_error(field if field in form.fields else None, errors)
     else:
         form.add_error(None, error.messages)
+
+
+def favicon(request: HttpRequest) -> HttpResponse:
+    """Browsers ask for /favicon.ico whatever the page says: send them to the static one (hashed in production)."""
+    return HttpResponseRedirect(static("favicon.ico"))
 
 
 def healthz(request: HttpRequest) -> JsonResponse:
@@ -83,6 +89,12 @@ class SignUpView(FormView):
             _form_errors_from(error, form)
             return self.form_invalid(form)
         login(self.request, user, backend="django.contrib.auth.backends.ModelBackend")
+        if self.invitation is not None:  # a team member: their organization is set up; they land where they work
+            joined = self.invitation.organization_id
+            membership = next(m for m in selectors.memberships_of_user(user=user) if m.organization_id == joined)
+            self.request.session[SESSION_KEY] = str(joined)
+            messages.success(self.request, f"Welcome to Dropline. You joined {membership.organization.name}.")
+            return redirect(home_url_name(membership.permissions))
         messages.success(self.request, "Welcome to Dropline. Connect your first store to start importing orders.")
         return redirect("dashboard")
 
@@ -107,7 +119,7 @@ class InvitationView(View):
             return redirect("invitation", token=token)
         request.session[SESSION_KEY] = str(membership.organization_id)
         messages.success(request, f"You joined {membership.organization.name}.")
-        return redirect("dashboard")
+        return redirect(home_url_name(membership.permissions))
 
 
 class OrganizationCreateView(LoginRequiredMixin, FormView):
@@ -135,7 +147,7 @@ class OrganizationSwitchView(LoginRequiredMixin, View):
             return HttpResponseBadRequest("You are not a member of that organization.")
         request.session[SESSION_KEY] = wanted
         messages.info(request, f"Switched to {membership.organization.name}.")
-        return redirect("dashboard")
+        return redirect(home_url_name(membership.permissions))
 
 
 # -------------------------------------------------------------------------------------------------- dashboard
@@ -143,8 +155,8 @@ class DashboardView(OrganizationViewMixin, TemplateView):
     template_name = "dashboard.html"
 
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if request.membership and request.membership.role == "supplier":  # suppliers work in their portal only
-            return redirect("supplier_home")
+        if request.membership and home_url_name(request.permissions) != "dashboard":  # suppliers: their portal
+            return redirect(home_url_name(request.permissions))
         return super().dispatch(request, *args, **kwargs)
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
@@ -177,6 +189,7 @@ class OrganizationSettingsView(OrganizationViewMixin, FormView):
             name=form.cleaned_data["name"],
             time_zone=form.cleaned_data["time_zone"],
             slip_message=form.cleaned_data["slip_message"],
+            unit_system=form.cleaned_data["unit_system"] or None,
             slip_logo=form.cleaned_data["slip_logo"],
             remove_slip_logo=form.cleaned_data["remove_slip_logo"],
         )

@@ -251,6 +251,21 @@ class Dimensions:
     unit: str  # CM | INCH
 
 
+def service_display_name(carrier_name: str, service_name: str) -> str:
+    """How a shipping service is named to people: `USPS Ground Advantage` from carrier `USPS` and service `Ground
+    Advantage` or `USPS Ground Advantage` alike (platforms often put the carrier in the service's name already)."""
+    carrier, service = (carrier_name or "").strip(), (service_name or "").strip()
+    if not carrier:
+        return service
+    if not service:
+        return carrier
+    head = service[: len(carrier)]
+    rest = service[len(carrier) :]
+    if head.casefold() == carrier.casefold() and (not rest or not rest[0].isalnum()):
+        return service
+    return f"{carrier} {service}"
+
+
 @dataclass(frozen=True)
 class ShippingServiceQuote:
     service_id: str
@@ -261,6 +276,10 @@ class ShippingServiceQuote:
     is_default: bool
     carrier_id: str
     carrier_name: str
+
+    @property
+    def display_name(self) -> str:
+        return service_display_name(self.carrier_name, self.name)
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,8 @@ from typing import Any
 from django import forms
 from django.core.exceptions import ValidationError
 
+from erp.tenancy import organization_in_scope
+from erp.units import units_of
 from integrations.interface import Warehouse as PlatformWarehouse
 from integrations.models import Store
 from integrations.services import platform_address_line
@@ -52,7 +54,12 @@ class SkuForm(forms.ModelForm):
         help_texts = {"low_stock_threshold": "LOW when available falls to this; 0 = off."}
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
+        given = kwargs.get("initial") or {}
         super().__init__(*args, **kwargs)
+        if self.instance._state.adding:  # a new SKU starts in the organization's units, not the model's defaults
+            units = units_of(organization_in_scope())
+            self.initial["weight_unit"] = given.get("weight_unit", units.sku_weight)
+            self.initial["dimension_unit"] = given.get("dimension_unit", units.sku_length)
         linked = (
             {link.warehouse_id: link for link in SkuSupplier.objects.filter(sku=self.instance)}
             if self.instance.pk

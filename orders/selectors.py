@@ -487,6 +487,64 @@ def _status_label(status: str) -> str:
     return OrderStatus(status).label if status in OrderStatus.values else status
 
 
+def _id_kind(key: str) -> str:
+    """`warehouse_id` / `warehouse` → `warehouse`: the kind of row a change's value points at ('' when none)."""
+    base = key.removesuffix("_ids").removesuffix("_id")
+    return base if base in _NAMED_KINDS else ""
+
+
+_NAMED_KINDS = ("warehouse", "sku", "rule", "store")
+
+
+def _ids_in(value: Any) -> list[str]:
+    values = value if isinstance(value, list | tuple) else [value]
+    found = []
+    for item in values:
+        try:
+            found.append(str(UUID(str(item))))
+        except (ValueError, AttributeError, TypeError):
+            continue
+    return found
+
+
+def _names_of_ids(audit_entries: Sequence[AuditEntry]) -> dict[str, str]:
+    """The name a person knows each warehouse, SKU, rule or store by, for the ids these entries' changes hold (one
+    query per kind that occurs; rows deleted since read as such)."""
+    from inventory.models import Sku, Warehouse
+    from shipping.models import LogisticsRule
+
+    wanted: dict[str, set[str]] = {kind: set() for kind in _NAMED_KINDS}
+    for entry in audit_entries:
+        for key, value in (entry.changes or {}).items():
+            if kind := _id_kind(key):
+                wanted[kind].update(_ids_in(value))
+    sources = {
+        "warehouse": (Warehouse.objects, "name"),
+        "sku": (Sku.objects, "code"),
+        "rule": (LogisticsRule.objects, "name"),
+        "store": (Store.objects, "name"),
+    }
+    names: dict[str, str] = {}
+    for kind, ids in wanted.items():
+        if not ids:
+            continue
+        manager, field_name = sources[kind]
+        found = {str(pk): name for pk, name in manager.filter(pk__in=ids).values_list("pk", field_name)}
+        names.update({pk: found.get(pk, f"(a deleted {kind})") for pk in ids})
+    return names
+
+
+def changes_text(changes: dict[str, Any], names: dict[str, str]) -> str:
+    """An audit entry's changes as a person reads them: `warehouse: Reno DC, tag: vip`, ids replaced by names."""
+    parts = []
+    for key, value in changes.items():
+        kind = _id_kind(key)
+        values = value if isinstance(value, list | tuple) else [value]
+        shown = [names.get(str(v), str(v)) if kind else str(v) for v in values]
+        parts.append(f"{kind or key}: {', '.join(shown)}")
+    return ", ".join(parts)
+
+
 def timeline(
     status_changes: Sequence[OrderStatusChange],
     audit_entries: Sequence[AuditEntry],
@@ -504,12 +562,13 @@ def timeline(
         )
         for change in status_changes
     ]
+    names = _names_of_ids(audit_entries)
     entries += [
         TimelineEntry(
             at=entry.created_at,
             kind="audit",
             title=entry.action,
-            detail=", ".join(f"{key}: {value}" for key, value in (entry.changes or {}).items()),
+            detail=changes_text(entry.changes or {}, names),
             actor=entry.actor_label,
         )
         for entry in audit_entries

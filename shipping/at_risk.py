@@ -58,6 +58,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from erp import clock as erp_clock
+from erp.durations import duration_text, is_now
 from erp.models import Membership, Organization
 from erp.roles import Role
 from erp.tasks import email_send
@@ -202,18 +203,6 @@ def _zone(name: str) -> ZoneInfo:
 
 
 # ------------------------------------------------------------------------------------------------- wording
-def duration_text(delta: timedelta) -> str:
-    """`2 d 5 h`, `3 h 20 min`, `12 min` — the two largest units, rounded down."""
-    minutes = max(int(abs(delta).total_seconds() // 60), 0)
-    days, minutes = divmod(minutes, 24 * 60)
-    hours, minutes = divmod(minutes, 60)
-    if days:
-        return f"{days} d {hours} h" if hours else f"{days} d"
-    if hours:
-        return f"{hours} h {minutes} min" if minutes else f"{hours} h"
-    return f"{minutes} min"
-
-
 def moment_text(moment: datetime, zone: ZoneInfo, now: datetime) -> str:
     """`Tue 14:00 PST` within the coming week, `Tue Nov 3, 14:00 PST` beyond (the seller's time zone, named)."""
     local = moment.astimezone(zone)
@@ -296,6 +285,8 @@ class Assessment:
         """`late by 2 h` or `3 h 20 min left`: how a card or a mail line says it."""
         if self.late:
             return f"late by {duration_text(self.time_left)}"
+        if is_now(self.time_left):
+            return "due now"
         return f"{duration_text(self.time_left)} left"
 
     @property
@@ -307,6 +298,8 @@ class Assessment:
         """`Ships by Tue 14:00 · 3 h 20 min left` | `Late by 2 h (ship-by Tue 14:00)`."""
         if self.late:
             return f"Late by {duration_text(self.time_left)} ({self.deadline_label} {self._when})"
+        if is_now(self.time_left):
+            return f"{self.deadline_at_text} · due now"
         return f"{self.deadline_at_text} · {duration_text(self.time_left)} left"
 
     @property
@@ -655,6 +648,24 @@ def _explain(assessment: Assessment) -> list[Reason]:
                     Fix("See the batch", batch_url or order_url),
                 )
             )
+    if (
+        warehouse is not None
+        and warehouse.kind in HANDOFF_KINDS
+        and purchase is not None
+        and purchase["handoff_item__handoff__acknowledged_at"]
+    ):
+        steps.append(
+            Reason(
+                "not_handed_over",
+                f"{warehouse.name} acknowledged the label but has not handed the package over yet.",
+                f"Ask {warehouse.name} to hand it to the carrier today and mark it handed over.",
+                Fix(
+                    f"Open {warehouse.name}'s handoff",
+                    reverse("shipping_handoff", kwargs={"pk": purchase["handoff_item__handoff_id"]}),
+                    permission="handoff_manage",
+                ),
+            )
+        )
     if state == PurchaseState.PURCHASED and not (warehouse is not None and warehouse.kind in HANDOFF_KINDS):
         steps.append(
             Reason(
@@ -677,7 +688,22 @@ def _explain(assessment: Assessment) -> list[Reason]:
     rest = [step for step in steps if not step.code.startswith("held:")]
     queue = _backlog_reason(warehouse, ctx.ahead) if ctx.backlog and warehouse is not None else None
     decisive = queue is not None and ctx.ready_without_backlog <= assessment.deadline  # on time without the queue
-    return reasons + held + ([queue] if queue and decisive else []) + rest + ([queue] if queue and not decisive else [])
+    reasons += held + ([queue] if queue and decisive else []) + rest + ([queue] if queue and not decisive else [])
+    return reasons or [_tight_reason(assessment, order_url)]
+
+
+def _tight_reason(assessment: Assessment, order_url: str) -> Reason:
+    """Nothing is stuck, yet the steps left take longer than the time left: every at-risk row still says why."""
+    if assessment.late:
+        text = f"Past its {assessment.deadline_label} and not out of the warehouse yet."
+    else:
+        text = "The steps left take longer than the time left before the deadline."
+    return Reason(
+        "tight",
+        text,
+        "Ship it first: pack it and hand it to the carrier as soon as you can.",
+        Fix("Open the order", order_url),
+    )
 
 
 def _backlog_reason(warehouse: Warehouse, ahead: int) -> Reason:

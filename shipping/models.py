@@ -11,6 +11,7 @@ from django.db import models
 from django.utils import timezone
 
 from erp.tenancy import TenantModel
+from integrations.interface import service_display_name
 from integrations.models import Store
 from inventory.models import WarehouseKind
 from orders.models import Order
@@ -103,6 +104,11 @@ class LabelPurchase(TenantModel):
 
     def __str__(self) -> str:
         return f"Label for {self.order} ({self.get_state_display()})"
+
+    @property
+    def service_display_name(self) -> str:
+        """`USPS Ground Advantage`: the carrier and service as people read them (never the carrier twice)."""
+        return service_display_name(self.carrier_name, self.service_name)
 
 
 class LogisticsRule(TenantModel):

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
@@ -25,7 +25,8 @@ from django.utils import timezone
 
 from erp.actors import Actor
 from erp.services import audit_record
-from erp.tenancy import current_organization
+from erp.tenancy import current_organization, organization_in_scope
+from erp.units import CANONICAL, Units, units_of
 from integrations.interface import ShippingServiceQuote
 from integrations.models import Store
 from inventory.models import Listing, Warehouse
@@ -298,6 +299,7 @@ class OrderFacts:
     ship_by: datetime | None
     has_buyer_message: bool
     tags: frozenset[str] = frozenset()
+    store_name: str = ""  # for the reasons a person reads (empty when the order's store was not loaded with it)
     unknown_weight_skus: tuple[str, ...] = ()
     unknown_size_skus: tuple[str, ...] = ()
 
@@ -359,6 +361,7 @@ def _facts(order: Order, lines: list[tuple[str, str, str]], listings: dict[tuple
         ship_by=order.ship_by,
         has_buyer_message=bool((order.buyer_message or "").strip()),
         tags=frozenset(tag.casefold() for tag in order.tags or ()),
+        store_name=order.store.name if Order.store.is_cached(order) else "",
         unknown_weight_skus=tuple(sorted(set(unknown_weight))),
         unknown_size_skus=tuple(sorted(set(unknown_size))),
     )
@@ -379,24 +382,34 @@ def _in(label: str, value: str, allowed: tuple[str, ...], *, casefold: bool = Fa
     return ok, f"{label} {shown} is {'' if ok else 'not '}in {_listed(allowed)}"
 
 
-def _between(label: str, value: Decimal | int | None, low: Any, high: Any, unit: str, unknown: str) -> tuple[bool, str]:
+def _between(
+    label: str,
+    value: Decimal | int | None,
+    low: Any,
+    high: Any,
+    unknown: str,
+    shown: Callable[[Decimal], str] = _num,
+) -> tuple[bool, str]:
+    """Compared as stored (canonical units), written as the organization reads them (`shown`)."""
     wanted = " and ".join(
         part
         for part in (
-            f"at least {_num(Decimal(low))}{unit}" if low is not None else "",
-            f"at most {_num(Decimal(high))}{unit}" if high is not None else "",
+            f"at least {shown(Decimal(low))}" if low is not None else "",
+            f"at most {shown(Decimal(high))}" if high is not None else "",
         )
         if part
     )
     if value is None:
         return False, f"{label} is unknown ({unknown}), so “{wanted}” cannot be checked"
     ok = (low is None or value >= low) and (high is None or value <= high)
-    return ok, f"{label} {_num(Decimal(value))}{unit} is {'' if ok else 'not '}{wanted}"
+    return ok, f"{label} {shown(Decimal(value))} is {'' if ok else 'not '}{wanted}"
 
 
-def _checks(c: Conditions, f: OrderFacts, now: datetime) -> Iterable[tuple[bool, str]]:
-    if c.store_ids is not None:
-        yield _in("store", f.store_id, c.store_ids)
+def _checks(c: Conditions, f: OrderFacts, now: datetime, units: Units) -> Iterable[tuple[bool, str]]:
+    if c.store_ids is not None:  # by name, never by id: a person reads this
+        ok = f.store_id in c.store_ids
+        store = f"store {f.store_name}" if f.store_name else "the order's store"
+        yield ok, f"{store} is {'' if ok else 'not '}one of the rule's stores"
     if c.countries is not None:
         yield _in("destination country", f.country, c.countries)
     if c.states is not None:
@@ -409,13 +422,15 @@ def _checks(c: Conditions, f: OrderFacts, now: datetime) -> Iterable[tuple[bool,
             + (f"starts with {hit}" if hit else f"starts with none of {_listed(c.postal_prefixes)}"),
         )
     if c.total_min is not None or c.total_max is not None:
-        yield _between("order total", f.total, c.total_min, c.total_max, "", "the platform sent no total")
+        yield _between("order total", f.total, c.total_min, c.total_max, "the platform sent no total")
     if c.weight_min_grams is not None or c.weight_max_grams is not None:
         missing = f"no weight for SKU {', '.join(f.unknown_weight_skus) or '(no lines)'}"
-        yield _between("weight", f.weight_grams, c.weight_min_grams, c.weight_max_grams, " g", missing)
+        yield _between(
+            "weight", f.weight_grams, c.weight_min_grams, c.weight_max_grams, missing, shown=units.weight_text
+        )
     if c.max_side_cm is not None:
         missing = f"no dimensions for SKU {', '.join(f.unknown_size_skus) or '(no lines)'}"
-        yield _between("longest side", f.max_side_cm, None, c.max_side_cm, " cm", missing)
+        yield _between("longest side", f.max_side_cm, None, c.max_side_cm, missing, shown=units.length_text)
     if c.seller_skus_any is not None:
         hits = sorted(f.seller_skus & set(c.seller_skus_any))
         yield (
@@ -439,7 +454,7 @@ def _checks(c: Conditions, f: OrderFacts, now: datetime) -> Iterable[tuple[bool,
             f"tagged {', '.join(hits)}" if hits else f"tagged none of {_listed(c.tags_any)}",
         )
     if c.line_count_min is not None or c.line_count_max is not None:
-        yield _between("line count", f.line_count, c.line_count_min, c.line_count_max, "", "")
+        yield _between("line count", f.line_count, c.line_count_min, c.line_count_max, "")
     if c.delivery_option_names is not None:
         yield _in("delivery option", f.delivery_option_name, c.delivery_option_names, casefold=True)
     if c.ship_within_hours is not None:
@@ -454,9 +469,12 @@ def _checks(c: Conditions, f: OrderFacts, now: datetime) -> Iterable[tuple[bool,
         yield ok, "the buyer left a message" if f.has_buyer_message else "the buyer left no message"
 
 
-def matches(conditions: Conditions, facts: OrderFacts, now: datetime) -> tuple[bool, list[str]]:
-    """Whether every condition holds, and a sentence per condition saying why it does or does not."""
-    results = list(_checks(conditions, facts, now))
+def matches(
+    conditions: Conditions, facts: OrderFacts, now: datetime, units: Units = CANONICAL
+) -> tuple[bool, list[str]]:
+    """Whether every condition holds, and a sentence per condition saying why it does or does not (weights and
+    lengths in `units`, the organization's)."""
+    results = list(_checks(conditions, facts, now, units))
     if not results:
         return True, ["no conditions: matches every order"]
     return all(ok for ok, _ in results), [reason for _, reason in results]
@@ -471,6 +489,7 @@ class Decision:
 
 def first_match(rules: Iterable[LogisticsRule], facts: OrderFacts, now: datetime) -> Decision | None:
     """The first enabled rule, by priority, whose conditions all hold (None: no rule applies)."""
+    units = units_of(organization_in_scope())
     for rule in sorted((r for r in rules if r.enabled), key=lambda r: (r.priority, r.created_at, str(r.pk))):
         try:
             conditions = Conditions.from_json(rule.conditions)
@@ -478,7 +497,7 @@ def first_match(rules: Iterable[LogisticsRule], facts: OrderFacts, now: datetime
         except ValidationError as error:  # stored through rule_save, so only after a schema change: say so, skip
             log.warning("logistics rule %s is invalid, skipped: %s", rule.pk, error.messages)
             continue
-        ok, reasons = matches(conditions, facts, now)
+        ok, reasons = matches(conditions, facts, now, units)
         if ok:
             return Decision(rule=rule, actions=actions, reasons=reasons)
     return None
@@ -513,7 +532,7 @@ def _describe(s: ShippingServiceQuote) -> str:
         if s.earliest_delivery_days is not None and s.latest_delivery_days is not None
         else "delivery days not quoted"
     )
-    return f"{s.carrier_name + ' ' if s.carrier_name else ''}{s.name} ({price}, {days})"
+    return f"{s.display_name} ({price}, {days})"
 
 
 def _tie_note(chosen: ShippingServiceQuote, pool: list[ShippingServiceQuote], key: Any, width: int) -> str:
@@ -731,7 +750,8 @@ def rule_test(
     else:
         conditions = Conditions.from_json(rule_or_conditions)
     now = now or timezone.now()
-    orders = Order.objects.filter(status__in=OPEN_STATUSES)
+    units = units_of(organization_in_scope())
+    orders = Order.objects.filter(status__in=OPEN_STATUSES).select_related("store")
     # What SQL can decide exactly, it decides: fewer orders to compute facts for.
     if conditions.store_ids is not None:
         orders = orders.filter(store_id__in=conditions.store_ids)
@@ -748,7 +768,7 @@ def rule_test(
             break
         facts = facts_for_orders(batch)
         for order in batch:
-            ok, reasons = matches(conditions, facts[order.pk], now)
+            ok, reasons = matches(conditions, facts[order.pk], now, units)
             if ok:
                 found.append((order, reasons))
                 if len(found) >= limit:

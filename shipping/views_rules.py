@@ -4,6 +4,7 @@ form for a rule's conditions and actions, and "Test this rule" over open orders 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
@@ -16,6 +17,7 @@ from django.views import View
 from django.views.generic import TemplateView
 
 from erp.roles import Perm
+from erp.units import CANONICAL, Units, units_of
 from erp.views_base import OrganizationViewMixin
 from integrations.models import Store
 from inventory.models import Warehouse
@@ -41,6 +43,9 @@ FORM_CONDITIONS = ("store_ids", *LIST_CONDITIONS, *DECIMAL_CONDITIONS, *INTEGER_
 DECIMAL_ACTIONS = ("package_length_cm", "package_width_cm", "package_height_cm", "package_weight_grams")
 TEXT_ACTIONS = ("warehouse_id", "provider_name", "handover_method", "pickup_slot", "tag")
 FORM_ACTIONS = (*DECIMAL_ACTIONS, *TEXT_ACTIONS, "service_strategy", "within_days", "auto_buy", "hold_for_review")
+# Stored in grams and centimetres (the JSON keys say so); typed and shown in the organization's units.
+WEIGHT_FIELDS = ("weight_min_grams", "weight_max_grams", "package_weight_grams")
+LENGTH_FIELDS = ("max_side_cm", "package_length_cm", "package_width_cm", "package_height_cm")
 
 
 def _text(label: str, help_text: str = "") -> forms.CharField:
@@ -77,9 +82,9 @@ class RuleForm(forms.Form):
     postal_prefixes = _text("Postal code prefixes", "Comma-separated: 750, 9.")
     total_min = _number("Order total at least")
     total_max = _number("Order total at most")
-    weight_min_grams = _number("Weight at least (g)")
-    weight_max_grams = _number("Weight at most (g)")
-    max_side_cm = _number("Longest side at most (cm)")
+    weight_min_grams = _number("Weight at least")
+    weight_max_grams = _number("Weight at most")
+    max_side_cm = _number("Longest side at most")
     seller_skus_any = _text("Contains any of these seller SKUs", "Comma-separated.")
     tags_any = _text("Tagged with any of", "Comma-separated tags (a rule's “Tag the order”, or a person's).")
     line_count_min = _whole("Items at least")
@@ -89,10 +94,10 @@ class RuleForm(forms.Form):
     has_buyer_message = forms.ChoiceField(label="Buyer left a message", required=False, choices=YES_NO_ANY)
     # Actions
     warehouse_id = forms.ChoiceField(label="Ship from warehouse", required=False)
-    package_length_cm = _number("Package length (cm)")
-    package_width_cm = _number("Package width (cm)")
-    package_height_cm = _number("Package height (cm)")
-    package_weight_grams = _number("Package weight (g)")
+    package_length_cm = _number("Package length")
+    package_width_cm = _number("Package width")
+    package_height_cm = _number("Package height")
+    package_weight_grams = _number("Package weight")
     service_strategy = forms.ChoiceField(
         label="Shipping service", required=False, choices=STRATEGY_CHOICES, initial="cheapest"
     )
@@ -104,15 +109,20 @@ class RuleForm(forms.Form):
     hold_for_review = forms.BooleanField(label="Hold for review", required=False)
     tag = _text("Tag the order")
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, units: Units = CANONICAL, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.units = units
+        for key in WEIGHT_FIELDS:
+            self.fields[key].label = f"{self.fields[key].label} ({units.weight})"
+        for key in LENGTH_FIELDS:
+            self.fields[key].label = f"{self.fields[key].label} ({units.length})"
         self.fields["store_ids"].choices = [(str(s.pk), s.name) for s in Store.objects.order_by("name")]
         self.fields["warehouse_id"].choices = [("", "Keep the usual warehouse")] + [
             (str(w.pk), w.name) for w in Warehouse.objects.order_by("name")
         ]
 
     @classmethod
-    def initial_from(cls, rule: LogisticsRule) -> dict[str, Any]:
+    def initial_from(cls, rule: LogisticsRule, units: Units = CANONICAL) -> dict[str, Any]:
         conditions, actions = rule.conditions or {}, rule.actions or {}
         initial: dict[str, Any] = {"name": rule.name, "enabled": rule.enabled}
         for key in FORM_CONDITIONS:
@@ -123,14 +133,14 @@ class RuleForm(forms.Form):
                 value = ", ".join(value)
             elif key == "has_buyer_message":
                 value = "yes" if value else "no"
-            initial[key] = value
+            initial[key] = _shown(key, value, units)
         for key in FORM_ACTIONS:
             value = actions.get(key)
             if value is None:
                 continue
             if key == "auto_buy":
                 value = "yes" if value else "no"
-            initial[key] = value
+            initial[key] = _shown(key, value, units)
         return initial
 
     def conditions(self) -> dict[str, Any]:
@@ -143,7 +153,7 @@ class RuleForm(forms.Form):
                 result[key] = items
         for key in DECIMAL_CONDITIONS:
             if data.get(key) is not None:
-                result[key] = str(data[key])
+                result[key] = str(self._stored(key, data[key]))
         for key in INTEGER_CONDITIONS:
             if data.get(key) is not None:
                 result[key] = data[key]
@@ -156,7 +166,7 @@ class RuleForm(forms.Form):
         result: dict[str, Any] = {"service_strategy": data.get("service_strategy") or "cheapest"}
         for key in DECIMAL_ACTIONS:
             if data.get(key) is not None:
-                result[key] = str(data[key])
+                result[key] = str(self._stored(key, data[key]))
         for key in TEXT_ACTIONS:
             if (value := (data.get(key) or "").strip()) != "":
                 result[key] = value
@@ -168,6 +178,14 @@ class RuleForm(forms.Form):
             result["hold_for_review"] = True
         return result
 
+    def _stored(self, key: str, value: Decimal) -> Decimal:
+        """A number as typed (the organization's units) → as stored (grams, centimetres)."""
+        if key in WEIGHT_FIELDS:
+            return self.units.to_grams(value)
+        if key in LENGTH_FIELDS:
+            return self.units.to_cm(value)
+        return value
+
     def add_service_errors(self, error: ValidationError) -> None:
         """rule_save's errors, each next to its field: "conditions.countries" → countries, "name" → name."""
         for key, errors in error.message_dict.items():
@@ -176,6 +194,15 @@ class RuleForm(forms.Form):
                 self.add_error(field, errors)
             else:
                 self.add_error(None, [f"{key}: {message}" for message in errors])
+
+
+def _shown(key: str, value: Any, units: Units) -> Any:
+    """A stored number (grams, centimetres) → as the organization types it."""
+    if key in WEIGHT_FIELDS:
+        return units.from_grams(Decimal(str(value)))
+    if key in LENGTH_FIELDS:
+        return units.from_cm(Decimal(str(value)))
+    return value
 
 
 def _kept(saved: dict[str, Any] | None, form_keys: tuple[str, ...]) -> dict[str, Any]:
@@ -189,16 +216,18 @@ def _amount(value: Any) -> str:
     return f"{number.normalize():f}"
 
 
-def _range(label: str, low: Any, high: Any, unit: str = "") -> str | None:
+def _range(label: str, low: Any, high: Any, shown: Callable[[Decimal], str] = _amount) -> str | None:
     if low is None and high is None:
         return None
     if low is not None and high is not None:
-        return f"{label} {_amount(low)}–{_amount(high)}{unit}"
-    return f"{label} ≥ {_amount(low)}{unit}" if low is not None else f"{label} ≤ {_amount(high)}{unit}"
+        return f"{label} {shown(Decimal(str(low)))}–{shown(Decimal(str(high)))}"
+    return f"{label} ≥ {shown(Decimal(str(low)))}" if low is not None else f"{label} ≤ {shown(Decimal(str(high)))}"
 
 
-def rule_summary(rule: LogisticsRule, stores: dict[str, str], warehouses: dict[str, str]) -> tuple[str, str]:
-    """One line each for what a rule looks at and what it does."""
+def rule_summary(
+    rule: LogisticsRule, stores: dict[str, str], warehouses: dict[str, str], units: Units = CANONICAL
+) -> tuple[str, str]:
+    """One line each for what a rule looks at and what it does (weights and sizes in the organization's units)."""
     c, a = rule.conditions or {}, rule.actions or {}
     when: list[str] = []
     if c.get("store_ids"):
@@ -216,8 +245,8 @@ def rule_summary(rule: LogisticsRule, stores: dict[str, str], warehouses: dict[s
             when.append(f"{label} {', '.join(c[key])}")
     for part in (
         _range("total", c.get("total_min"), c.get("total_max")),
-        _range("weight", c.get("weight_min_grams"), c.get("weight_max_grams"), " g"),
-        _range("longest side", None, c.get("max_side_cm"), " cm"),
+        _range("weight", c.get("weight_min_grams"), c.get("weight_max_grams"), units.weight_text),
+        _range("longest side", None, c.get("max_side_cm"), units.length_text),
         _range("items", c.get("line_count_min"), c.get("line_count_max")),
     ):
         if part:
@@ -230,10 +259,12 @@ def rule_summary(rule: LogisticsRule, stores: dict[str, str], warehouses: dict[s
     if a.get("warehouse_id"):
         then.append("from " + warehouses.get(a["warehouse_id"], "(removed warehouse)"))
     if a.get("package_length_cm"):
-        size = "×".join(_amount(a[k]) for k in ("package_length_cm", "package_width_cm", "package_height_cm"))
-        then.append(f"box {size} cm")
+        sides = (
+            units.from_cm(Decimal(str(a[k]))) for k in ("package_length_cm", "package_width_cm", "package_height_cm")
+        )
+        then.append(f"box {'×'.join(_amount(side) for side in sides)} {units.length}")
     if a.get("package_weight_grams"):
-        then.append(f"{_amount(a['package_weight_grams'])} g")
+        then.append(units.weight_text(Decimal(str(a["package_weight_grams"]))))
     strategy = a.get("service_strategy", "cheapest")
     if strategy == "cheapest_within_days":
         then.append(f"cheapest within {a.get('within_days')} days")
@@ -264,7 +295,7 @@ class RulesListView(OrganizationViewMixin, TemplateView):
         warehouses = {str(pk): name for pk, name in Warehouse.objects.values_list("pk", "name")}
         rows = []
         for rule in LogisticsRule.objects.order_by("priority", "created_at", "pk"):
-            when, then = rule_summary(rule, stores, warehouses)
+            when, then = rule_summary(rule, stores, warehouses, units_of(self.request.organization))
             rows.append({"rule": rule, "when": when, "then": then})
         return super().get_context_data(rows=rows, **kwargs)
 
@@ -314,11 +345,13 @@ class RuleFormView(OrganizationViewMixin, View):
 
     def get(self, request: HttpRequest, pk: str | None = None) -> HttpResponse:
         rule = self._rule()
-        return self._render(request, RuleForm(initial=RuleForm.initial_from(rule) if rule else None), rule)
+        units = units_of(request.organization)
+        initial = RuleForm.initial_from(rule, units) if rule else None
+        return self._render(request, RuleForm(initial=initial, units=units), rule)
 
     def post(self, request: HttpRequest, pk: str | None = None) -> HttpResponse:
         rule = self._rule()
-        form = RuleForm(request.POST)
+        form = RuleForm(request.POST, units=units_of(request.organization))
         if not form.is_valid():
             return self._render(request, form, rule)
         try:
@@ -342,7 +375,7 @@ class RuleTestView(OrganizationViewMixin, View):
     conditions come in the query string and nothing is saved."""
 
     def get(self, request: HttpRequest) -> HttpResponse:
-        form = RuleForm(request.GET)
+        form = RuleForm(request.GET, units=units_of(request.organization))
         context: dict[str, Any] = {"errors": [], "results": None, "limit": TEST_LIMIT}
         form.is_valid()
         if errors := {k: v for k, v in form.errors.items() if k in FORM_CONDITIONS}:

@@ -9,6 +9,7 @@ from typing import Any
 from django import template
 from django.utils import timezone
 
+from erp.durations import duration_text, is_now
 from orders.models import OPEN_STATUSES
 from orders.selectors import URGENT_WITHIN
 
@@ -17,25 +18,17 @@ register = template.Library()
 CURRENCY_SYMBOLS = {"USD": "$", "GBP": "£", "EUR": "€"}
 
 
-def duration(delta: timedelta) -> str:
-    """`2 d 5 h`, `5 h 12 m`, `12 m` (the two largest units)."""
-    minutes = max(int(delta.total_seconds() // 60), 0)
-    days, minutes = divmod(minutes, 24 * 60)
-    hours, minutes = divmod(minutes, 60)
-    if days:
-        return f"{days} d {hours} h"
-    if hours:
-        return f"{hours} h {minutes} m"
-    return f"{minutes} m"
-
-
 def countdown(deadline: datetime | None, *, verb: str = "ships", now: datetime | None = None) -> dict[str, Any]:
-    """What a deadline looks like to someone who has to meet it: `ships in 5 h 12 m`, `overdue by 2 h 3 m`."""
+    """What a deadline looks like to someone who has to meet it: `ships in 5 h 12 min`, `overdue by 2 h 3 min`,
+    `due now`."""
     if deadline is None:
         return {"text": "no deadline", "urgent": False, "overdue": False, "at": None}
     left = deadline - (now or timezone.now())
     overdue = left < timedelta(0)
-    text = f"overdue by {duration(-left)}" if overdue else f"{verb} in {duration(left)}"
+    if overdue:
+        text = f"overdue by {duration_text(left)}"
+    else:
+        text = "due now" if is_now(left) else f"{verb} in {duration_text(left)}"
     return {"text": text, "urgent": overdue or left < URGENT_WITHIN, "overdue": overdue, "at": deadline}
 
 

@@ -185,3 +185,42 @@ def test_the_setup_checklist_follows_what_the_seller_has_done(tenant: Any) -> No
     assert done["Connect your TikTok Shop"] is True
     assert done["Add where you ship from"] is True
     assert done["Set logistics rules"] is False
+
+
+def test_an_invited_supplier_lands_on_the_supplier_portal_never_on_the_sellers_setup(
+    tenant: Any, make_tenant: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    with django_capture_on_commit_callbacks(execute=True):
+        tenant.client.post("/settings/members/", {"email": "ops@candle-supply.example", "role": "supplier"})
+    token_url = re.search(r"http://testserver(/invitations/\S+/)", mail.outbox[0].body).group(1)
+    token = token_url.rstrip("/").rsplit("/", 1)[1]
+    client = Client()
+
+    response = client.post(
+        f"/accounts/signup/?invitation={token}",
+        {"email": "ops@candle-supply.example", "password": STRONG, "full_name": "Candle Supply"},
+    )
+
+    assert response.status_code == 302
+    assert response["Location"] == "/supplier/"
+    body = client.get(response["Location"]).content.decode()
+    assert "Label handoffs" in body
+    assert "You joined Acme Outfitters" in body
+    assert "Connect your first store" not in body
+    assert "Get set up" not in body
+    assert client.get("/").url == "/supplier/"  # signing in again lands there too
+
+
+def test_a_supplier_membership_is_landed_on_its_portal_when_joined_or_switched_to(
+    tenant: Any, make_tenant: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    other = make_tenant("Other Co")
+    with django_capture_on_commit_callbacks(execute=True):
+        tenant.client.post("/settings/members/", {"email": other.owner.email, "role": "supplier"})
+    token_url = re.search(r"http://testserver(/invitations/\S+/)", mail.outbox[0].body).group(1)
+
+    assert other.client.post(token_url)["Location"] == "/supplier/"
+    back = other.client.post("/organizations/switch/", {"organization": str(other.organization.pk)})
+    assert back["Location"] == "/"
+    again = other.client.post("/organizations/switch/", {"organization": str(tenant.organization.pk)})
+    assert again["Location"] == "/supplier/"

@@ -76,3 +76,19 @@ def test_renaming_the_organization_is_saved_and_audited(tenant: Any) -> None:
     with organization_scope(organization):
         entry = AuditEntry.objects.get(action="organization.updated")
     assert entry.changes["name"][1] == "Glow Candles Co."
+
+
+def test_the_unit_system_is_chosen_in_settings_us_imperial_by_default(tenant: Any) -> None:
+    assert Organization.objects.get(pk=tenant.organization.pk).unit_system == "imperial"
+    page = tenant.client.get("/settings/").content.decode()
+    assert "US customary: lb, oz and inches" in page
+    assert "Metric: kg, g and centimetres" in page
+
+    save(tenant, unit_system="metric")
+
+    assert Organization.objects.get(pk=tenant.organization.pk).unit_system == "metric"
+    with organization_scope(tenant.organization):
+        changes = AuditEntry.objects.filter(action="organization.updated").latest("created_at").changes
+    assert changes["unit_system"] == ["imperial", "metric"]
+    save(tenant)  # a post without it leaves it as it is
+    assert Organization.objects.get(pk=tenant.organization.pk).unit_system == "metric"

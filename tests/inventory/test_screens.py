@@ -131,6 +131,15 @@ def test_new_sku_form_creates_it_and_refuses_a_duplicate_code(tenant: Any, stock
     assert "Another SKU already has the code CAP-BLK" in again.content.decode()
 
 
+def test_a_new_sku_starts_in_the_organizations_units(tenant: Any) -> None:
+    imperial = tenant.client.get("/inventory/skus/new/").context["form"]
+    assert (imperial["weight_unit"].value(), imperial["dimension_unit"].value()) == ("oz", "in")
+    tenant.organization.unit_system = "metric"
+    tenant.organization.save(update_fields=["unit_system"])
+    metric = tenant.client.get("/inventory/skus/new/").context["form"]
+    assert (metric["weight_unit"].value(), metric["dimension_unit"].value()) == ("g", "cm")
+
+
 def test_sku_attributes_are_edited_on_its_page(tenant: Any, stock: Stock) -> None:
     data = {"code": "TEE-RED-L", "name": "Red tee (L)", "weight": "6.5", "weight_unit": "oz", "dimension_unit": "in"}
     data |= {"low_stock_threshold": "4", "is_active": "on"}

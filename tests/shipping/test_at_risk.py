@@ -421,3 +421,49 @@ def test_the_beat_task_sends_alerts_from_a_worker_outside_any_transaction(
     assert len(mail.outbox) == 1
     assert "Order SOON" in mail.outbox[0].body
     assert AtRiskAlert.unscoped.filter(order__external_id="SOON").count() == 1
+
+
+# ------------------------------------------------------------------------------- every row says why, in words
+@pytest.mark.django_db
+def test_a_supplier_that_acknowledged_but_has_not_handed_over_is_the_reason(
+    tenant: Any, world: dict[str, Any], tuesday_1pm: datetime
+) -> None:
+    """Acknowledged, not handed over, 20 min to go (packing alone takes 30): at risk, and the row names the supplier
+    and its handoff instead of an empty reason."""
+    org = tenant.organization
+    store, sun = world["store"], world["sun"]
+    waiting = order(tenant, "ACKED", store, warehouse=sun, ship_by=la(24, 13, 20))
+    batch = LabelBatchFactory(organization=org, reference="B-0008")
+    handoff = HandoffFactory(organization=org, warehouse=sun, batch=batch, acknowledged_at=TUESDAY_1PM)
+    HandoffItemFactory(organization=org, handoff=handoff, purchase=bought(tenant, waiting, batch))
+
+    acked = by_ref(at_risk(tenant, TUESDAY_1PM))["ACKED"]
+
+    assert acked.primary is not None
+    assert acked.primary.code == "not_handed_over"
+    assert acked.primary.text == "Shenzhen Sun acknowledged the label but has not handed the package over yet."
+    assert acked.primary.fix.url == reverse("shipping_handoff", kwargs={"pk": handoff.pk})
+    body = tenant.client.get(reverse("shipping_at_risk")).content.decode()
+    assert "Shenzhen Sun acknowledged the label but has not handed the package over yet." in body
+
+
+@pytest.mark.django_db
+def test_every_at_risk_order_states_a_reason_and_a_fix(tenant: Any, world: dict[str, Any]) -> None:
+    for now in (TUESDAY_1PM, la(24, 16), la(24, 21), la(26, 9)):
+        for assessment in at_risk(tenant, now):
+            assert assessment.primary is not None, (now, assessment.external_id)
+            assert assessment.primary.text
+            assert assessment.primary.fix_text
+            assert assessment.primary.fix.url
+
+
+@pytest.mark.django_db
+def test_less_than_a_minute_reads_due_now_or_late_by_under_a_minute(tenant: Any, world: dict[str, Any]) -> None:
+    just_late = by_ref(at_risk(tenant, la(24, 14, 30) + timedelta(seconds=30)))["HELD"]
+    assert just_late.short_text == "late by under a minute"
+    assert just_late.deadline_text == "Late by under a minute (ship-by Tue 14:30)"
+
+    due = by_ref(at_risk(tenant, la(24, 14, 30) - timedelta(seconds=30)))["HELD"]
+    assert due.short_text == "due now"
+    assert due.deadline_text == "Ships by Tue 14:30 · due now"
+    assert "0 min" not in due.ready_text

@@ -73,7 +73,7 @@ def org(tenant: Any) -> Iterator[Organization]:
 @pytest.mark.parametrize(
     ("conditions", "facts", "reason"),
     [
-        ({"store_ids": [STORE]}, {}, f"store {STORE} is in [{STORE}]"),
+        ({"store_ids": [STORE]}, {"store_name": "Glow US"}, "store Glow US is one of the rule's stores"),
         ({"countries": ["us", "CA"]}, {}, "destination country US is in [US, CA]"),
         ({"states": ["TX", "OK"]}, {}, "destination state TX is in [TX, OK]"),
         ({"states": ["tx"]}, {"state": "TX"}, "destination state TX is in [tx]"),
@@ -101,7 +101,7 @@ def test_each_condition_matches_and_says_why(conditions: dict, facts: dict, reas
 @pytest.mark.parametrize(
     ("conditions", "facts", "reason"),
     [
-        ({"store_ids": ["0191e3a0-0000-7000-8000-000000000002"]}, {}, f"store {STORE} is not in"),
+        ({"store_ids": ["0191e3a0-0000-7000-8000-000000000002"]}, {}, "the order's store is not one of the rule's"),
         ({"countries": ["CA"]}, {}, "destination country US is not in [CA]"),
         ({"states": ["CA", "OK"]}, {}, "destination state TX is not in [CA, OK]"),
         ({"postal_prefixes": ["90"]}, {}, "postal code 75001 starts with none of [90]"),
@@ -526,7 +526,7 @@ def test_rule_test_lists_the_open_orders_it_would_match_without_saving(org: Orga
 
     found = rules.rule_test(rule_or_conditions=conditions, now=now)
     assert [order for order, _ in found] == [texas_soon, texas_later, held]
-    assert found[0][1] == [f"store {store.pk} is in [{store.pk}]", "destination state TX is in [TX]"]
+    assert found[0][1] == [f"store {store.name} is one of the rule's stores", "destination state TX is in [TX]"]
     assert [o for o, _ in rules.rule_test(rule_or_conditions=conditions, limit=1, now=now)] == [texas_soon]
     within = Conditions(states=("TX",), ship_within_hours=4, total_min=Decimal(10))
     assert [o for o, _ in rules.rule_test(rule_or_conditions=within, now=now)] == [texas_soon]
@@ -543,3 +543,32 @@ def test_rule_test_refuses_invalid_conditions(org: Organization) -> None:
 def test_frozen() -> None:
     with pytest.raises(dataclasses.FrozenInstanceError):
         Conditions().countries = ("US",)  # type: ignore[misc]
+
+
+# --------------------------------------------------------------------------------------- a service's name
+@pytest.mark.parametrize(
+    ("carrier", "service", "shown"),
+    [
+        ("USPS", "USPS Ground Advantage", "USPS Ground Advantage"),
+        ("USPS", "Ground Advantage", "USPS Ground Advantage"),
+        ("usps", "USPS Priority Mail", "USPS Priority Mail"),
+        ("UPS", "UPSX Economy", "UPS UPSX Economy"),
+        ("FedEx", "FedEx", "FedEx"),
+        ("", "Standard", "Standard"),
+        ("USPS", "", "USPS"),
+    ],
+)
+def test_a_service_is_named_without_repeating_its_carrier(carrier: str, service: str, shown: str) -> None:
+    from integrations.interface import service_display_name
+
+    assert service_display_name(carrier, service) == shown
+    assert _quote("x", "1.00", (1, 2), carrier, name=service).display_name == shown
+
+
+def test_the_choice_reason_names_a_service_that_starts_with_its_carrier_once() -> None:
+    """The sandbox (like TikTok) quotes "USPS Ground Advantage" by carrier "USPS": the reason on the batch and order
+    pages read "USPS USPS Ground Advantage"."""
+    quotes = (_quote("g", "4.50", (2, 5), "USPS", name="USPS Ground Advantage"), _quote("p", "9.00", (1, 3), "UPS"))
+    chosen, reason = _choose("cheapest", quotes)
+    assert chosen.service_id == "g"
+    assert reason == "cheapest of 2 eligible services: USPS Ground Advantage (4.50 USD, 2–5 days)"

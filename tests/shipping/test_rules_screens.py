@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from erp.roles import Role
+from erp.units import UnitSystem
 from orders.models import OrderStatus
 from shipping.models import LogisticsRule, PurchaseState
 from tests.factories import (
@@ -54,8 +55,14 @@ def test_list_shows_rules_in_priority_order_with_summaries(tenant: Any) -> None:
     assert "/shipping/rules/reorder/" in body
 
 
+def metric(tenant: Any) -> None:
+    tenant.organization.unit_system = UnitSystem.METRIC
+    tenant.organization.save(update_fields=["unit_system"])
+
+
 def test_create_from_the_structured_form(tenant: Any) -> None:
     org = tenant.organization
+    metric(tenant)  # typed as stored: grams and centimetres
     store = StoreFactory(organization=org)
     warehouse = WarehouseFactory(organization=org)
     response = tenant.client.post(
@@ -127,6 +134,7 @@ def test_create_from_the_structured_form(tenant: Any) -> None:
 
 
 def test_edit_shows_the_saved_values_and_saves_changes(tenant: Any) -> None:
+    metric(tenant)
     rule = LogisticsRuleFactory(
         organization=tenant.organization,
         name="Heavy",
@@ -351,3 +359,63 @@ def test_order_page_without_a_label_has_no_decision_card(tenant: Any) -> None:
     order = OrderFactory(organization=tenant.organization)
     body = tenant.client.get(f"/orders/{order.pk}/").content.decode()
     assert "Shipping decision" not in body
+
+
+# ---------------------------------------------------------------------------------- the organization's units
+def test_an_imperial_organization_types_and_reads_rules_in_ounces_and_inches(tenant: Any) -> None:
+    """US sellers' SKUs are in oz/in: so are their rules. Stored in grams and centimetres all the same."""
+    assert tenant.organization.unit_system == UnitSystem.IMPERIAL  # the default
+    form = tenant.client.get("/shipping/rules/new/").content.decode()
+    assert "Weight at most (oz)" in form
+    assert "Longest side at most (in)" in form
+    assert "Package weight (oz)" in form
+
+    response = tenant.client.post(
+        "/shipping/rules/new/",
+        _form(
+            weight_max_grams="16",
+            max_side_cm="12",
+            package_length_cm="10",
+            package_width_cm="8",
+            package_height_cm="4",
+            package_weight_grams="20",
+        ),
+    )
+
+    assert response.status_code == 302
+    [rule] = _rules(tenant)
+    assert rule.conditions == {"weight_max_grams": "453.59237", "max_side_cm": "30.48"}
+    assert rule.actions["package_length_cm"] == "25.4"
+    assert rule.actions["package_weight_grams"] == "566.9904625"
+    page = tenant.client.get(f"/shipping/rules/{rule.pk}/").content.decode()
+    assert 'value="16"' in page
+    assert 'value="12"' in page
+    listing = tenant.client.get("/shipping/rules/").content.decode()
+    assert "weight ≤ 16 oz · longest side ≤ 12 in" in listing
+    assert "box 10×8×4 in · 20 oz" in listing
+
+
+def test_a_rule_means_the_same_whatever_the_units_shown(tenant: Any) -> None:
+    rule = LogisticsRuleFactory(organization=tenant.organization, name="Light", conditions={"weight_max_grams": "500"})
+    imperial = tenant.client.get("/shipping/rules/").content.decode()
+    assert "weight ≤ 17.64 oz" in imperial
+    metric(tenant)
+    assert "weight ≤ 500 g" in tenant.client.get("/shipping/rules/").content.decode()
+    rule.refresh_from_db()
+    assert rule.conditions == {"weight_max_grams": "500"}
+
+
+def test_rule_test_explains_weights_in_the_organizations_units(tenant: Any) -> None:
+    from tests.factories import ListingFactory, OrderLineFactory, SkuFactory
+
+    org = tenant.organization
+    store = StoreFactory(organization=org)
+    order = OrderFactory(organization=org, store=store, external_id="HEAVY")
+    sku = SkuFactory(organization=org, weight="20", weight_unit="oz")
+    listing = ListingFactory(organization=org, store=store, sku=sku)
+    OrderLineFactory(organization=org, order=order, sku_id=listing.platform_sku_id)
+
+    body = tenant.client.get("/shipping/rules/test/", {"weight_min_grams": "16"}).content.decode()
+
+    assert "HEAVY" in body
+    assert "weight 20 oz is at least 16 oz" in body

@@ -30,7 +30,7 @@ def test_the_list_opens_on_orders_to_ship_soonest_deadline_first(tenant: Any, ma
     assert "<html" in body
     assert body.index("URGENT") < body.index("LATER")
     assert "GONE" not in body
-    assert "ships in 5 h 12 m" in body
+    assert "ships in 5 h 12 min" in body
     assert 'data-count="to_ship">2<' in body
     assert 'data-count="all">3<' in body
     assert "Buy labels" in body
@@ -63,7 +63,7 @@ def test_overdue_and_urgent_deadlines_are_red(tenant: Any, make_order: Any) -> N
     make_order(ship_by=timezone.now() - timedelta(hours=2, minutes=3, seconds=30))
     body = tenant.client.get("/orders/").content.decode()
     assert 'class="badge badge-bad"' in body
-    assert "overdue by 2 h 3 m" in body
+    assert "overdue by 2 h 3 min" in body
 
 
 def test_an_empty_organization_is_told_to_connect_a_store(tenant: Any) -> None:
@@ -163,6 +163,38 @@ def test_timeline_merges_status_changes_and_audit_entries_in_time_order(tenant: 
     )
     assert first < second < third
     assert "order.other_thing" not in body
+
+
+def test_the_timeline_names_warehouses_skus_and_rules_instead_of_their_ids(tenant: Any, make_order: Any) -> None:
+    """What routing writes (a rule's warehouse action) reads as names; a row deleted since says so."""
+    from shipping.routing import ROUTER
+    from tests.factories import LogisticsRuleFactory, SkuFactory, WarehouseFactory
+
+    org = tenant.organization
+    order = make_order()
+    reno = WarehouseFactory(organization=org, name="Reno DC")
+    sku = SkuFactory(organization=org, code="CAST-12IN")
+    rule = LogisticsRuleFactory(organization=org, name="Texas to Reno")
+    gone = WarehouseFactory(organization=org, name="Closed")
+    gone_id = str(gone.pk)
+    gone.delete()
+    audit_record(
+        organization=org,
+        actor=ROUTER,
+        action="order.routed",
+        target=order,
+        changes={"rule": rule.name, "warehouse": str(reno.pk), "rule_id": str(rule.pk), "sku_ids": [str(sku.pk)]},
+    )
+    audit_record(organization=org, actor=ROUTER, action="order.routed", target=order, changes={"warehouse": gone_id})
+
+    body = tenant.client.get(f"/orders/{order.pk}/").content.decode()
+
+    assert "warehouse: Reno DC" in body
+    assert "rule: Texas to Reno" in body
+    assert "sku: CAST-12IN" in body
+    assert "warehouse: (a deleted warehouse)" in body
+    for raw in (str(reno.pk), str(sku.pk), str(rule.pk), gone_id):
+        assert raw not in body
 
 
 def test_a_viewer_sees_orders_but_not_the_audit_trail(tenant: Any, make_order: Any) -> None:

@@ -116,10 +116,10 @@ def test_at_risk_list_ranks_explains_filters_and_fixes(page: Any, seller: dict[s
     expect(late).to_contain_text("Late by 2 h")
     expect(late).to_contain_text("Held: the address looks invalid")
     expect(late.get_by_role("link", name="Fix the address")).to_be_visible()
-    expect(rows.nth(0)).to_contain_text("Reno DC is past today's cut-off (12:00); it ships again Wed 08:00.")
+    expect(rows.nth(0)).to_contain_text("Reno DC is past today's cut-off (12:00 PST); it ships again Wed 08:00 PST.")
     expect(rows.nth(2)).to_contain_text("5 orders due earlier are queued at Ontario, which ships 3 a day")
     expect(rows.nth(4).get_by_role("link", name="Map the SKU")).to_be_visible()
-    expect(rows.nth(3)).to_contain_text("Shenzhen Sun has not acknowledged the label (sent Tue 08:00).")
+    expect(rows.nth(3)).to_contain_text("Shenzhen Sun has not acknowledged the label (sent Tue 08:00 PST).")
     screenshot(page, "at-risk-list")
 
     page.get_by_label("Warehouse").select_option(label="Shenzhen Sun")

@@ -1,6 +1,8 @@
-"""The labels flow end to end in Chromium, as a new seller and their supplier would work it: a rule routes one
-product to a dropship supplier → 50 orders selected → labels bought → batch progress → merged 4x6 PDF and pick list →
-a package scan-verified at the packing station; then the supplier, in their own portal, sees only their handoff,
+"""The labels flow end to end in Chromium, as a new seller and their supplier would work it (issue 11's journey): an
+own warehouse with stock and a make-to-order supplier of one product, no routing rule → orders ship from the own
+warehouse, only the supplier's product goes to the supplier, orders needing both are held → 50 orders selected →
+cost confirmed → labels bought → the own warehouse's 4x6 PDF and pick list hold only its orders → a package
+scan-verified unit by unit at the packing station; then the supplier, in their own portal, sees only their handoff,
 downloads its labels, acknowledges and hands the packages to the carrier. Counted against the sandbox's own ledger."""
 
 from __future__ import annotations
@@ -21,11 +23,11 @@ from erp.roles import Role
 from erp.tenancy import organization_scope
 from inventory import services as inventory
 from inventory.models import WarehouseKind
-from orders.models import Order, OrderLine
+from orders.models import HoldReason, Order, OrderLine
 from sandboxes.tiktok.seed import bulk_create_orders
 from shipping.models import Handoff, HandoffItem, LabelBatch, LabelPurchase, PurchaseState
 from tests.browser.conftest import screenshot
-from tests.factories import SkuFactory, UserFactory, WarehouseFactory
+from tests.factories import SkuFactory, SkuSupplierFactory, UserFactory, WarehouseFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 PASSWORD = "correct-horse-battery"
@@ -62,12 +64,15 @@ def test_rule_to_printed_batch_to_scan_and_the_supplier_handoff(
     seller_skus = {line.seller_sku for order in platform.world.orders.values() for line in order.line_items}
     with organization_scope(organization):
         reno = WarehouseFactory(organization=organization, name="Reno DC", kind=WarehouseKind.OWN)
-        WarehouseFactory(
+        shenzhen = WarehouseFactory(
             organization=organization, name="Shenzhen Sun", kind=WarehouseKind.SUPPLIER, tracks_stock=False
         )
         for code in sorted(seller_skus):
             sku = SkuFactory(organization=organization, code=code, name=code.title())
-            inventory.stock_receive(sku=sku, warehouse=reno, quantity=500, actor=Actor.system())
+            if code == SUPPLIER_SKU:  # not stocked here: Shenzhen Sun makes it to order
+                SkuSupplierFactory(organization=organization, sku=sku, warehouse=shenzhen)
+            else:
+                inventory.stock_receive(sku=sku, warehouse=reno, quantity=500, actor=Actor.system())
     erp_services.member_invite(
         organization=organization,
         actor=Actor.for_user(owner),
@@ -87,22 +92,40 @@ def test_rule_to_printed_batch_to_scan_and_the_supplier_handoff(
     page.get_by_role("button", name="Authorize").click()
     expect(page.get_by_text("Dropline Home US is connected")).to_be_visible()
 
-    # --- a rule: the cast-iron pans ship from the dropship supplier; tested before saving, then applied
-    page.goto("/shipping/rules/new/")
-    page.get_by_label("Name", exact=True).fill("Cast iron ships from Shenzhen Sun")
-    page.get_by_label("Contains any of these seller SKUs").fill(SUPPLIER_SKU)
-    page.get_by_label("Ship from warehouse").select_option(label="Shenzhen Sun")
-    page.get_by_test_id("test-rule").click()
-    expect(page.get_by_test_id("rule-test-results")).to_contain_text("match")
-    expect(page.get_by_test_id("rule-test-results")).to_contain_text(f"contains SKU {SUPPLIER_SKU}")
-    screenshot(page, "acceptance-rule-test")
-    page.get_by_role("button", name="Save rule").click()
-    expect(page.get_by_role("cell", name="Cast iron ships from Shenzhen Sun", exact=True)).to_be_visible()
-    page.get_by_role("button", name="Apply to open orders").click()
-    expect(page.get_by_text(re.compile(r"Rules applied to \d+ open order"))).to_be_visible()
+    # --- no routing rule: allocation sends each order where it can ship whole, and says why
     with organization_scope(organization):
-        to_supplier = set(Order.objects.filter(warehouse__name="Shenzhen Sun").values_list("external_id", flat=True))
-    assert to_supplier, "the rule routed no order to the supplier"
+        open_orders = Order.objects.filter(
+            status="AWAITING_SHIPMENT", shipping_type="TIKTOK", store__name="Dropline Home US"
+        )
+        skus_of = {
+            o.pk: set(OrderLine.objects.filter(order=o, is_cancelled=False).values_list("seller_sku", flat=True))
+            for o in open_orders
+        }
+        to_supplier = set(open_orders.filter(warehouse__name="Shenzhen Sun").values_list("external_id", flat=True))
+        for order in open_orders.select_related("warehouse"):
+            if order.warehouse and order.warehouse.name == "Shenzhen Sun":
+                assert skus_of[order.pk] == {SUPPLIER_SKU}, "the supplier got a SKU it does not supply"
+            elif order.warehouse:
+                assert order.warehouse == reno
+                assert SUPPLIER_SKU not in skus_of[order.pk]
+            elif {SUPPLIER_SKU} < skus_of[order.pk]:
+                assert order.is_held
+                assert order.holds.filter(reason=HoldReason.MIXED_SOURCES).exists()
+        example = open_orders.filter(warehouse=reno).first()
+    assert to_supplier, "no order of the supplier's product"
+    page.goto(f"/orders/{example.pk}/")
+    expect(page.get_by_test_id("warehouse-reason")).to_contain_text("Reno DC has all of it in stock")
+    screenshot(page, "acceptance-order-allocation")
+
+    # --- a rule that only tags: rules still work beside allocation
+    page.goto("/shipping/rules/new/")
+    page.get_by_label("Name", exact=True).fill("Tag cast iron")
+    page.get_by_label("Contains any of these seller SKUs").fill(SUPPLIER_SKU)
+    page.get_by_label("Tag the order").fill("cast-iron")
+    page.get_by_test_id("test-rule").click()
+    expect(page.get_by_test_id("rule-test-results")).to_contain_text(f"contains SKU {SUPPLIER_SKU}")
+    page.get_by_role("button", name="Save rule").click()
+    expect(page.get_by_role("cell", name="Tag cast iron", exact=True)).to_be_visible()
 
     # --- select 50 orders and buy their labels
     store_id = str(Order.unscoped.filter(store__name="Dropline Home US").values_list("store_id", flat=True).first())
@@ -127,10 +150,15 @@ def test_rule_to_printed_batch_to_scan_and_the_supplier_handoff(
     assert len(sold) == n
     assert len({label.order_id for label in sold}) == n  # none bought twice
 
-    # --- print: one merged 4x6 PDF and the pick list, in the same walk order
+    # --- print: Reno's own 4x6 PDF and pick list hold only Reno's orders; the supplier's go to its handoff
     labels_before_print = len(platform.world.labels)
+    own = bought.filter(order__warehouse=reno).count()
+    assert 0 < own < n
+    expect(page.get_by_test_id("handoff-share")).to_contain_text(f"{n - own} label")
+    expect(page.get_by_test_id("handoff-share")).to_contain_text("Shenzhen Sun's handoff")
+    screenshot(page, "acceptance-batch-documents")
     labels_pdf = pdf_at(page, page.get_by_role("link", name="Print labels (4×6)").get_attribute("href"))
-    assert len(labels_pdf.pages) == n
+    assert len(labels_pdf.pages) == own
     assert (round(float(labels_pdf.pages[0].mediabox.width)), round(float(labels_pdf.pages[0].mediabox.height))) == (
         288,
         432,
@@ -138,9 +166,11 @@ def test_rule_to_printed_batch_to_scan_and_the_supplier_handoff(
     pick = pdf_at(page, page.get_by_role("link", name="Pick list").get_attribute("href"))
     pick_text = "".join(p.extract_text() for p in pick.pages)
     assert batch.reference in pick_text
-    assert "Warehouse: Reno DC, Shenzhen Sun" in pick_text
-    sold_skus = set(LabelPurchase.unscoped.filter(batch=batch).values_list("order__lines__seller_sku", flat=True))
-    assert all(sku in pick_text for sku in sold_skus)
+    assert "Warehouse: Reno DC" in pick_text
+    assert "Shenzhen Sun" not in pick_text
+    assert SUPPLIER_SKU not in pick_text  # not one of the supplier's parcels: nobody packs it twice
+    own_skus = set(bought.filter(order__warehouse=reno).values_list("order__lines__seller_sku", flat=True))
+    assert all(sku in pick_text for sku in own_skus)
     pdf_at(page, page.get_by_role("link", name="Print labels (4×6)").get_attribute("href"))  # a reprint
     assert len(platform.world.labels) == labels_before_print  # buys nothing
 

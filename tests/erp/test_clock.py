@@ -74,7 +74,14 @@ def chicago(tenant: Any) -> dict[str, Any]:
     supplier_purchase = _bought(tenant, batch, supplier, "9400111000000000000002")
     with organization_scope(org):
         (handoff,) = handoffs.handoffs_for_batch(batch=batch)
-    return {"batch": batch, "own": own_purchase, "supplier": supplier_purchase, "handoff": handoff, "org": org}
+    return {
+        "batch": batch,
+        "own": own_purchase,
+        "supplier": supplier_purchase,
+        "handoff": handoff,
+        "org": org,
+        "warehouse": own,
+    }
 
 
 def _pdf_text(content: bytes) -> str:
@@ -115,7 +122,7 @@ def test_a_worker_writes_printouts_and_emails_in_the_organization_zone_not_the_a
 ) -> None:
     """A Celery worker has no request: what it writes names the organization's zone, whatever zone is active."""
     with timezone.override(ZoneInfo("UTC")), organization_scope(chicago["org"]):
-        orders = labels.batch_documents_input(chicago["batch"])
+        orders = labels.batch_documents_input(chicago["batch"], warehouse=chicago["warehouse"])
         pdf = documents.pick_list_pdf(orders, batch_ref="B-1", warehouse_name="Dallas DC", printed_at=timezone.now())
         assert f"Earliest ship-by {SHIP_BY_TEXT}" in _pdf_text(pdf)
         assert "UTC" not in _pdf_text(pdf)

@@ -461,9 +461,9 @@ def test_every_at_risk_order_states_a_reason_and_a_fix(tenant: Any, world: dict[
 def test_less_than_a_minute_reads_due_now_or_late_by_under_a_minute(tenant: Any, world: dict[str, Any]) -> None:
     just_late = by_ref(at_risk(tenant, la(24, 14, 30) + timedelta(seconds=30)))["HELD"]
     assert just_late.short_text == "late by under a minute"
-    assert just_late.deadline_text == "Late by under a minute (ship-by Tue 14:30)"
+    assert just_late.deadline_text == "Late by under a minute (ship-by Tue 14:30 PST)"
 
     due = by_ref(at_risk(tenant, la(24, 14, 30) - timedelta(seconds=30)))["HELD"]
     assert due.short_text == "due now"
-    assert due.deadline_text == "Ships by Tue 14:30 · due now"
+    assert due.deadline_text == "Ships by Tue 14:30 PST · due now"
     assert "0 min" not in due.ready_text

@@ -315,11 +315,12 @@ class WarehouseLinkForm(forms.Form):
 
 
 # ---------------------------------------------------------------------------------------------- import/export
-class CsvImportForm(forms.Form):
-    MAX_BYTES = 5 * 1024 * 1024
-    KINDS = [("skus", "SKUs"), ("listings", "Listing mappings"), ("stock", "Stock counts")]
+class CsvUploadForm(forms.Form):
+    """A CSV file checked first (a dry run) and then applied: the checked text rides along in a hidden field, so
+    "Apply" applies exactly what was checked. Every CSV import of the dashboard uses it."""
 
-    kind = forms.ChoiceField(choices=KINDS, label="What the file contains")
+    MAX_BYTES = 5 * 1024 * 1024
+
     file = forms.FileField(required=False, label="CSV file")
     text = forms.CharField(required=False, widget=forms.HiddenInput)  # the checked file, carried to "Apply"
     filename = forms.CharField(required=False, max_length=255, widget=forms.HiddenInput)
@@ -341,6 +342,13 @@ class CsvImportForm(forms.Form):
         if not data.get("text"):
             raise ValidationError("Choose a CSV file.")
         return data
+
+
+class CsvImportForm(CsvUploadForm):
+    KINDS = [("skus", "SKUs"), ("listings", "Listing mappings"), ("stock", "Stock counts")]
+
+    kind = forms.ChoiceField(choices=KINDS, label="What the file contains")
+    field_order = ["kind", "file", "text", "filename"]
 
     @staticmethod
     def columns(kind: str) -> tuple[str, ...]:

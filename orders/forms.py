@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.core.exceptions import ValidationError
 
 from integrations.interface import ShippingProvider
+from inventory.forms import CsvUploadForm
 
 
 class SellerShipmentForm(forms.Form):
@@ -19,26 +19,5 @@ class SellerShipmentForm(forms.Form):
         self.fields["carrier"].choices = [("", "Choose…"), *((c.provider_id, c.name) for c in carriers)]
 
 
-class SellerShipmentCsvForm(forms.Form):
-    MAX_BYTES = 5 * 1024 * 1024
-
-    file = forms.FileField(required=False, label="CSV file")
-    text = forms.CharField(required=False, widget=forms.HiddenInput)  # the checked file, carried to "Apply"
-    filename = forms.CharField(required=False, max_length=255, widget=forms.HiddenInput)
-
-    def clean(self) -> dict[str, Any]:
-        data = super().clean()
-        upload = data.get("file")
-        if upload:
-            if upload.size > self.MAX_BYTES:
-                raise ValidationError("The file is larger than 5 MB: split it into smaller files.")
-            data["filename"] = upload.name
-            try:
-                data["text"] = upload.read().decode("utf-8-sig")
-            except UnicodeDecodeError:
-                raise ValidationError(
-                    "The file is not UTF-8 text. In Excel, save it as “CSV UTF-8 (Comma delimited)”."
-                ) from None
-        if not data.get("text"):
-            raise ValidationError("Choose a CSV file.")
-        return data
+class SellerShipmentCsvForm(CsvUploadForm):
+    """order_id, carrier, tracking_number: checked, then applied (orders.seller_shipping_csv)."""

@@ -24,10 +24,10 @@ from datetime import datetime, timedelta
 
 from django.core.cache import cache
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q
 from django.utils import timezone
 
 from erp.actors import Actor
+from erp.claims import side_effect_claim, side_effect_take_over
 from erp.services import audit_record
 from erp.tenancy import current_organization
 from integrations.errors import PlatformError, PlatformOutcomeUnknown
@@ -250,21 +250,12 @@ def _lines_to_ship(order: Order) -> list[str]:
 
 # -------------------------------------------------------------------------------------------------------- send
 def _claim(shipment_id: object) -> bool:
-    """Move the row to SUBMITTING if nobody else may be sending it. The UPDATE's WHERE is the lock."""
-    now = timezone.now()
-    return bool(
-        SellerShipment.objects.filter(pk=shipment_id)
-        .filter(Q(state=SellerShipmentState.PENDING) | Q(state=SellerShipmentState.FAILED, retryable=True))
-        .update(state=SellerShipmentState.SUBMITTING, attempts=F("attempts") + 1, submitting_since=now, updated_at=now)
-    )
+    return side_effect_claim(SellerShipment.objects.filter(pk=shipment_id))
 
 
 def _take_over_stale(shipment: SellerShipment) -> bool:
-    now = timezone.now()
-    return bool(
-        SellerShipment.objects.filter(
-            pk=shipment.pk, state=SellerShipmentState.SUBMITTING, submitting_since=shipment.submitting_since
-        ).update(submitting_since=now, updated_at=now, attempts=F("attempts") + 1)
+    return side_effect_take_over(
+        SellerShipment.objects.filter(pk=shipment.pk), submitting_since=shipment.submitting_since, count_attempt=True
     )
 
 

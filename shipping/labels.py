@@ -25,6 +25,7 @@ from django.utils import timezone
 
 from erp import clock
 from erp.actors import Actor
+from erp.claims import side_effect_claim, side_effect_take_over
 from erp.models import Organization
 from erp.services import audit_record
 from erp.tenancy import current_organization
@@ -140,22 +141,13 @@ def label_batch_create(*, actor: Actor, orders: list[Order], estimate: dict[str,
 
 # -------------------------------------------------------------------------------------------------- buying
 def _claim(purchase_id: object) -> bool:
-    """Move the row to SUBMITTING if nobody else may be buying it. The UPDATE's WHERE is the lock."""
-    now = timezone.now()
-    return bool(
-        LabelPurchase.objects.filter(pk=purchase_id)
-        .filter(Q(state=PurchaseState.PENDING) | Q(state=PurchaseState.FAILED, retryable=True))
-        .update(state=PurchaseState.SUBMITTING, attempts=F("attempts") + 1, submitting_since=now, updated_at=now)
-    )
+    return side_effect_claim(LabelPurchase.objects.filter(pk=purchase_id))
 
 
 def _take_over_stale(purchase: LabelPurchase) -> bool:
     """Take a SUBMITTING row whose worker died (or whose outcome was unknown): exactly one worker wins."""
-    now = timezone.now()
-    return bool(
-        LabelPurchase.objects.filter(
-            pk=purchase.pk, state=PurchaseState.SUBMITTING, submitting_since=purchase.submitting_since
-        ).update(submitting_since=now, updated_at=now)
+    return side_effect_take_over(
+        LabelPurchase.objects.filter(pk=purchase.pk), submitting_since=purchase.submitting_since, count_attempt=False
     )
 
 

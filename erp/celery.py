@@ -68,6 +68,7 @@ app.conf.update(
         "orders-seller-shipments-resume": {"task": "orders.seller_shipments_resume", "schedule": 60.0},
         "inventory-push-due-listings": {"task": "inventory.push_due_listings", "schedule": 5.0},
         "inventory-fbt-sync-due-stores": {"task": "inventory.fbt_sync_due_stores", "schedule": 900.0},
+        "integrations-webhooks-process-due": {"task": "integrations.webhooks_process_due", "schedule": 30.0},
         "integrations-refresh-expiring-tokens": {"task": "integrations.refresh_expiring_tokens", "schedule": 1800.0},
     },
 )

@@ -1,6 +1,8 @@
+import logging
 from collections.abc import Callable
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
 from django.utils import timezone
 
 from erp import clock
@@ -9,6 +11,7 @@ from erp.selectors import memberships_of_user
 from erp.tenancy import organization_scope
 
 SESSION_KEY = "dropline_organization_id"
+log = logging.getLogger(__name__)
 
 
 class OrganizationMiddleware:
@@ -38,3 +41,36 @@ class OrganizationMiddleware:
             request.actor = Actor.for_user(request.user, ip_address=request.META.get("REMOTE_ADDR"))
         with organization_scope(request.organization), timezone.override(clock.organization_zone(request.organization)):
             return self.get_response(request)
+
+
+class DependencyOutageMiddleware:
+    """A page that needed Redis (the broker, the shared counters) while it was unreachable answers 503 with
+    Retry-After and says what happened, instead of a 500 (docs/adr/0011-dependency-outages.md). The API's own
+    views answer in JSON through erp.api.exceptions; this covers the dashboard and anything else."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        from erp.api.exceptions import OUTAGE_RETRY_AFTER, error_body
+        from erp.tasks import BROKER_ERRORS
+
+        if not isinstance(exception, BROKER_ERRORS):
+            return None
+        log.error("Redis unreachable during %s %s: %s", request.method, request.path, exception)
+        if request.path.startswith("/api/"):
+            response: HttpResponse = JsonResponse(
+                error_body(
+                    type_="service_unavailable",
+                    code="service_unavailable",
+                    message="Dropline's queue service is unreachable. Retry in a moment.",
+                ),
+                status=503,
+            )
+        else:
+            response = render(request, "503.html", {"method": request.method}, status=503)
+        response["Retry-After"] = str(OUTAGE_RETRY_AFTER)
+        return response

@@ -14,7 +14,10 @@ from datetime import timedelta
 from typing import Any, TypeVar
 
 from celery import shared_task
+from django.db import transaction
 from django.utils import timezone
+from kombu.exceptions import OperationalError as KombuOperationalError
+from redis.exceptions import RedisError
 
 from erp.tenancy import organization_scope
 
@@ -41,6 +44,28 @@ def task(*, name: str, tenant: bool = True, **celery_options: Any) -> Callable[[
         return shared_task(name=name, **celery_options)(run_in_scope)
 
     return decorate
+
+
+# What an unreachable Redis raises: kombu wraps connection errors in OperationalError when publishing; the cache
+# and the rate limiter raise redis' own errors. (Not OSError: a missing file is not an outage.)
+BROKER_ERRORS: tuple[type[Exception], ...] = (KombuOperationalError, RedisError)
+
+
+def wake(task_: Any, **kwargs: Any) -> bool:
+    """Enqueue a task whose work is already a committed row that a sweep would find anyway: the message only makes
+    it happen sooner. With the broker down the message is skipped (logged), never the work, and the caller's
+    request still succeeds. Call it after commit (`transaction.on_commit(lambda: wake(...))`)."""
+    try:
+        task_.apply_async(kwargs=kwargs, retry=False)
+    except (*BROKER_ERRORS, OSError) as error:
+        logger.warning("broker unreachable: %s not woken (%s); beat's sweep will take it", task_.name, error)
+        return False
+    return True
+
+
+def wake_on_commit(task_: Any, **kwargs: Any) -> None:
+    """`wake` once the current transaction commits: for work recorded in that transaction and swept by beat."""
+    transaction.on_commit(functools.partial(wake, task_, **kwargs))
 
 
 @task(name="erp.heartbeat", tenant=False)

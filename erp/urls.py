@@ -56,6 +56,7 @@ account_patterns = [
 urlpatterns = [
     path("", views.DashboardView.as_view(), name="dashboard"),
     path("healthz", views.healthz, name="healthz"),
+    path("readyz", views.readyz, name="readyz"),
     path("favicon.ico", views.favicon, name="favicon"),
     path("accounts/", include(account_patterns)),
     path("invitations/<str:token>/", views.InvitationView.as_view(), name="invitation"),

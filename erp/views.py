@@ -8,7 +8,6 @@ from django.contrib.auth import login
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db import connection
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.templatetags.static import static
@@ -16,7 +15,7 @@ from django.urls import reverse
 from django.views import View
 from django.views.generic import FormView, TemplateView
 
-from erp import clock, dashboard, selectors, services
+from erp import clock, dashboard, health, selectors, services
 from erp.forms import (
     APIKeyForm,
     AuditFilterForm,
@@ -46,9 +45,21 @@ def favicon(request: HttpRequest) -> HttpResponse:
 
 
 def healthz(request: HttpRequest) -> JsonResponse:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1")
+    """Liveness: this process answers (erp/health.py says why nothing else is checked here)."""
     return JsonResponse({"status": "ok"})
+
+
+def readyz(request: HttpRequest) -> JsonResponse:
+    """Readiness: every dependency, 503 when a required one is down."""
+    checks = health.readiness()
+    ready = all(check.ok for check in checks if check.required)
+    body = {
+        "status": "ready" if ready else "unavailable",
+        "checks": {
+            c.name: {"ok": c.ok, "required": c.required, "detail": c.detail, "ms": c.milliseconds} for c in checks
+        },
+    }
+    return JsonResponse(body, status=200 if ready else 503)
 
 
 # --------------------------------------------------------------------------------------------------- accounts

@@ -130,21 +130,51 @@ class Store(TenantModel):
         return f"{self.name} ({self.get_platform_display()})"
 
 
+class DeliveryState(models.TextChoices):
+    PENDING = "pending", "Waiting to be processed"
+    PROCESSING = "processing", "Being processed"
+    PROCESSED = "processed", "Processed"
+    FAILED = "failed", "Failed (retried later)"
+    INVALID = "invalid", "Signed but unreadable (acknowledged, not processed)"
+
+
 class WebhookDelivery(TenantModel):
-    """A platform notification, kept once per notification id: duplicates are acknowledged and dropped."""
+    """A platform notification and the work it asks for, recorded in one transaction before the platform hears 200.
+
+    The row is the work: a worker processes it (the broker only wakes that worker) and beat's sweep takes every row
+    still pending or failed, so a notification acknowledged while Redis was down is processed once it is back.
+    Notifications are kept once per notification id; ones that carry no id are never deduplicated against each
+    other (two different orders' events must both be processed)."""
 
     platform = models.CharField(max_length=16, choices=Platform.choices)
-    notification_id = models.CharField(max_length=64)
+    notification_id = models.CharField(max_length=64, blank=True)
     topic = models.PositiveSmallIntegerField()
     store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="webhook_deliveries")
-    payload = models.JSONField()
+    payload = models.JSONField()  # what the notification said, translated (for people; `body` is what is processed)
+    body = models.TextField(blank=True)  # the verified request body, as received
+    state = models.CharField(max_length=16, choices=DeliveryState.choices, default=DeliveryState.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)  # FAILED: when the sweep tries again
+    processing_since = models.DateTimeField(null=True, blank=True)  # PROCESSING: a lease, taken over when stale
     received_at = models.DateTimeField(default=timezone.now)
     processed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["platform", "notification_id"], name="webhook_unique_notification"),
+            models.UniqueConstraint(
+                fields=["platform", "notification_id"],
+                condition=~Q(notification_id=""),
+                name="webhook_unique_notification",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["state", "received_at"],
+                condition=Q(state__in=["pending", "processing", "failed"]),
+                name="webhook_unprocessed",
+            ),
         ]
 
     def __str__(self) -> str:
-        return f"{self.platform} webhook {self.topic} #{self.notification_id}"
+        return f"{self.platform} webhook {self.topic} #{self.notification_id or self.pk}"

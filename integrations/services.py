@@ -16,12 +16,13 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.sessions.backends.base import SessionBase
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import F, Q
 from django.utils import timezone
 
 from erp.actors import Actor
+from erp.cache import memo
 from erp.events import Event
 from erp.models import Organization
 from erp.services import audit_record
@@ -29,7 +30,15 @@ from erp.tenancy import organization_scope
 from integrations.errors import PlatformAuthError, PlatformError
 from integrations.interface import Address, AuthorizedShop, TokenSet, WebhookEvent
 from integrations.interface import Warehouse as PlatformWarehouse
-from integrations.models import AuthorizationStatus, Platform, SellerAuthorization, Store, StoreStatus, WebhookDelivery
+from integrations.models import (
+    AuthorizationStatus,
+    DeliveryState,
+    Platform,
+    SellerAuthorization,
+    Store,
+    StoreStatus,
+    WebhookDelivery,
+)
 from integrations.tiktok import webhooks as tiktok_webhooks
 from integrations.tiktok.client import TikTokShopClient, shared_http_client
 from integrations.tiktok.config import TikTokConfig
@@ -296,46 +305,144 @@ def _log_unknown_shop(notification_id: str, shop_id: str) -> None:
     )
 
 
+WEBHOOK_INVALID = "invalid"
+WEBHOOK_LEASE = timedelta(minutes=5)  # a PROCESSING row older than this lost its worker: the sweep takes it over
+WEBHOOK_RETRY_DELAYS = (30, 120, 600, 1800, 3600)  # seconds before attempt 2, 3, ...; then hourly
+WEBHOOK_MAX_ATTEMPTS = 30  # about a day of retries; the order sync has long caught up by then
+
+
 def webhook_receive(*, platform: str, raw_body: bytes, authorization_header: str | None) -> str:
-    """Verify, deduplicate, record and dispatch one notification; returns what happened, for the log."""
+    """Verify a notification and record it with its work in one transaction; returns what happened, for the log.
+
+    Nothing here needs Redis: the platform hears 200 once the row is committed, and the row is processed by a
+    worker (woken after commit) or by beat's sweep (`webhooks_process_due`) if the wake-up could not be sent. A
+    signed body that is not a readable envelope is recorded as INVALID and acknowledged: TikTok would retry it four
+    times over 12 hours to the same end."""
     config = tiktok_config()
     if platform != Platform.TIKTOK:
         raise WebhookRejected(f"unknown platform {platform}")
+    invalid = ""
     try:
-        event = tiktok_webhooks.verify_and_parse(
+        event: WebhookEvent | None = tiktok_webhooks.verify_and_parse(
             app_key=config.app_key, app_secret=config.app_secret, raw_body=raw_body, authorization=authorization_header
         )
     except PlatformError as error:
-        raise WebhookRejected(error.message) from error
+        if error.code != tiktok_webhooks.MALFORMED:
+            raise WebhookRejected(error.message) from error
+        event, invalid = None, error.message
+    shop_id, seller_open_id = (event.shop_id, event.seller_open_id) if event else tiktok_webhooks.shop_of(raw_body)
     # The shop id is all the notification says about whose it is: a deliberate cross-tenant lookup.
     store = (
         Store.unscoped.select_related("organization", "authorization")
-        .filter(platform=platform, external_id=event.shop_id)
+        .filter(platform=platform, external_id=shop_id)
         .first()
-    )
+        if shop_id
+        else None
+    ) or _store_of_seller(platform, seller_open_id)
     if store is None:
-        store = _store_of_seller(platform, event.seller_open_id)
-    if store is None:
-        _log_unknown_shop(event.notification_id, event.shop_id)
+        if invalid:
+            log.warning("signed webhook ignored: %s, and no store can be told from it", invalid)
+            return WEBHOOK_INVALID
+        _log_unknown_shop(event.notification_id if event else "", shop_id)
         return WEBHOOK_UNKNOWN_SHOP
     with organization_scope(store.organization):
         try:
             with transaction.atomic():
-                WebhookDelivery.objects.create(
+                delivery = WebhookDelivery.objects.create(
                     platform=platform,
-                    notification_id=event.notification_id,
-                    topic=event.topic_code,
+                    notification_id=event.notification_id if event else "",
+                    topic=event.topic_code if event else 0,
                     store=store,
-                    payload={"topic": event.topic, "order_id": event.order_id, "status": event.order_status},
+                    payload=_delivery_summary(event),
+                    body=raw_body.decode("utf-8", errors="replace").replace("\x00", "\ufffd"),
+                    state=DeliveryState.INVALID if invalid else DeliveryState.PENDING,
+                    last_error=invalid,
                 )
+                if not invalid:
+                    transaction.on_commit(lambda: _wake_webhook_worker(delivery))
         except IntegrityError:
             return WEBHOOK_DUPLICATE
-        _handle_authorization_topics(store, event)
-        handled = webhook_topics.dispatch(store, event)
-        WebhookDelivery.objects.filter(platform=platform, notification_id=event.notification_id).update(
-            processed_at=timezone.now()
-        )
+    if invalid:
+        log.warning("signed webhook for %s recorded as invalid: %s", store, invalid)
+        return WEBHOOK_INVALID
+    return f"{event.topic} recorded" if event else WEBHOOK_INVALID
+
+
+def _delivery_summary(event: WebhookEvent | None) -> dict[str, str]:
+    if event is None:
+        return {}
+    return {"topic": event.topic, "order_id": event.order_id, "status": event.order_status}
+
+
+def _wake_webhook_worker(delivery: WebhookDelivery) -> None:
+    from erp.tasks import wake
+    from integrations.tasks import webhook_process
+
+    wake(webhook_process, organization_id=str(delivery.organization_id), delivery_id=str(delivery.pk))
+
+
+def webhook_process(*, delivery_id: object) -> str:
+    """Process one recorded notification, once: the conditional UPDATE that moves it to PROCESSING is the lock (a
+    duplicate wake-up or the sweep racing the worker finds nothing to claim). The handlers do their work here, in
+    the worker, rather than enqueueing it: a row is PROCESSED only once its work is done, and a failure is retried
+    by the sweep with backoff."""
+    now = timezone.now()
+    claimable = (
+        Q(state=DeliveryState.PENDING)
+        | Q(state=DeliveryState.FAILED, next_attempt_at__lte=now)
+        | Q(state=DeliveryState.PROCESSING, processing_since__lt=now - WEBHOOK_LEASE)
+    )
+    claimed = (
+        WebhookDelivery.objects.filter(pk=delivery_id)
+        .filter(claimable)
+        .update(state=DeliveryState.PROCESSING, processing_since=now, attempts=F("attempts") + 1)
+    )
+    if not claimed:
+        return "not due, or taken by another worker"
+    delivery = WebhookDelivery.objects.select_related("store__organization", "store__authorization").get(pk=delivery_id)
+    try:
+        event = tiktok_webhooks.parse_event(delivery.body.encode())
+    except PlatformError as error:
+        _webhook_settle(delivery, state=DeliveryState.INVALID, error=error.message)
+        return "invalid"
+    try:
+        _handle_authorization_topics(delivery.store, event)
+        handled = webhook_topics.dispatch(delivery.store, event)
+    except Exception as error:  # any failure of the work is retried; the traceback is logged
+        log.warning("webhook %s (%s) failed, attempt %d", delivery.pk, event.topic, delivery.attempts, exc_info=True)
+        _webhook_settle(delivery, state=DeliveryState.FAILED, error=f"{type(error).__name__}: {error}"[:2000])
+        return "failed"
+    _webhook_settle(delivery, state=DeliveryState.PROCESSED)
     return f"{event.topic}: {handled} handler(s)"
+
+
+def _webhook_settle(delivery: WebhookDelivery, *, state: str, error: str = "") -> None:
+    now = timezone.now()
+    next_attempt_at = None
+    if state == DeliveryState.FAILED and delivery.attempts < WEBHOOK_MAX_ATTEMPTS:
+        delay = WEBHOOK_RETRY_DELAYS[min(delivery.attempts, len(WEBHOOK_RETRY_DELAYS)) - 1]
+        next_attempt_at = now + timedelta(seconds=delay)
+    WebhookDelivery.objects.filter(pk=delivery.pk, state=DeliveryState.PROCESSING).update(
+        state=state,
+        last_error=error,
+        next_attempt_at=next_attempt_at,
+        processing_since=None,
+        processed_at=now if state == DeliveryState.PROCESSED else None,
+    )
+
+
+def webhooks_due(*, grace: timedelta, limit: int) -> list[tuple[object, object]]:
+    """(delivery id, organization id) of notifications the sweep should process: pending past the grace period
+    given to their wake-up, failed and due again, or processing under a lease that ran out. The sweep serves every
+    organization: a deliberate cross-tenant read of ids."""
+    now = timezone.now()
+    due = (
+        Q(state=DeliveryState.PENDING, received_at__lt=now - grace)
+        | Q(state=DeliveryState.FAILED, next_attempt_at__lte=now)
+        | Q(state=DeliveryState.PROCESSING, processing_since__lt=now - WEBHOOK_LEASE)
+    )
+    rows = WebhookDelivery.unscoped.filter(due).order_by("received_at").values_list("pk", "organization_id")
+    return list(rows[:limit])
 
 
 def _store_of_seller(platform: str, seller_open_id: str) -> Store | None:
@@ -387,7 +494,7 @@ def store_platform_warehouses(store: Store) -> list[PlatformWarehouse]:
     if store.platform != Platform.TIKTOK:
         return []
     key = f"platform-warehouses:{store.pk}"
-    cached = cache.get(key)
+    cached = memo.get(key)
     if isinstance(cached, str):  # the platform failed a moment ago: say so again rather than wait for it
         raise PlatformError(store.platform, "unreachable", cached)
     if cached is not None:
@@ -397,7 +504,7 @@ def store_platform_warehouses(store: Store) -> list[PlatformWarehouse]:
             w for w in store_client(store).get_warehouses() if w.type == "SALES_WAREHOUSE" and w.status != "DISABLED"
         ]
     except PlatformError as error:  # asked again in a minute, not on every page view while the platform is down
-        cache.set(key, str(error), 60)
+        memo.set(key, str(error), 60)
         raise
-    cache.set(key, warehouses, PLATFORM_WAREHOUSES_TTL)
+    memo.set(key, warehouses, PLATFORM_WAREHOUSES_TTL)
     return warehouses

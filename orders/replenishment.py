@@ -28,10 +28,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from fractions import Fraction
 
-from django.core.cache import cache
 from django.db.models import Count, Q
 from django.utils import timezone
 
+from erp.cache import memo
 from erp.tenancy import current_organization
 from integrations.errors import PlatformError
 from integrations.models import Store
@@ -150,12 +150,12 @@ def fbt_in_transit(*, refresh: bool = False) -> InTransit:
     organization = current_organization()
     key = f"inventory:fbt-in-transit:{organization.pk}"
     if not refresh:
-        kept = cache.get(key)
+        kept = memo.get(key)
         if isinstance(kept, InTransit):
             return kept
     read = fbt_in_transit_read()
     if not read.failed_stores:
-        cache.set(key, read, IN_TRANSIT_TTL)
+        memo.set(key, read, IN_TRANSIT_TTL)
     return read
 
 

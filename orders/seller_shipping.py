@@ -22,13 +22,14 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from erp.actors import Actor
+from erp.cache import memo
 from erp.claims import side_effect_claim, side_effect_take_over
 from erp.services import audit_record
+from erp.tasks import wake_on_commit
 from erp.tenancy import current_organization
 from integrations.errors import PlatformError, PlatformOutcomeUnknown
 from integrations.interface import ShippingProvider
@@ -136,13 +137,13 @@ def seller_shipping_window(order: Order, *, at: datetime | None = None) -> Selle
 def seller_shipping_carriers(*, order: Order) -> list[ShippingProvider]:
     """The carriers TikTok accepts for the order's delivery option (Get Shipping Providers), cached for an hour."""
     key = f"seller-shipping-carriers:{order.store_id}:{order.delivery_option_id}"
-    cached = cache.get(key)
+    cached = memo.get(key)
     if cached is not None:
         return [ShippingProvider(provider_id=pid, name=name) for pid, name in cached]
     if not order.delivery_option_id:
         return []
     providers = store_client(order.store).get_shipping_providers(order.delivery_option_id)
-    cache.set(key, [(p.provider_id, p.name) for p in providers], CARRIERS_CACHE_SECONDS)
+    memo.set(key, [(p.provider_id, p.name) for p in providers], CARRIERS_CACHE_SECONDS)
     return providers
 
 
@@ -236,7 +237,7 @@ def seller_shipment_request(
         )
         from orders.tasks import seller_shipment_send  # tasks import this module
 
-        seller_shipment_send.delay_on_commit(organization_id=str(order.organization_id), shipment_id=str(shipment.pk))
+        wake_on_commit(seller_shipment_send, organization_id=str(order.organization_id), shipment_id=str(shipment.pk))
     return shipment
 
 

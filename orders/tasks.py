@@ -34,15 +34,6 @@ def sync_store(*, organization: Organization, store_id: str) -> str:
     return f"{result}"
 
 
-@task(name="orders.fetch", autoretry_for=(PlatformError,), retry_backoff=10, retry_backoff_max=120, max_retries=3)
-def fetch(*, organization: Organization, store_id: str, order_ids: list[str]) -> str:
-    store = Store.objects.select_related("authorization").filter(pk=store_id).first()
-    if store is None:
-        return "store gone"
-    result = services.orders_fetch(store=store, order_ids=order_ids)
-    return f"{result}"
-
-
 @task(name="orders.sync_due_stores", tenant=False)
 def sync_due_stores() -> int:
     """Beat: enqueue a sync for every active store not polled within the interval and not being synced now."""

@@ -20,12 +20,12 @@ ORDER_TOPICS = (
 
 
 def fetch_order(store: Store, event: WebhookEvent) -> None:
-    from orders.tasks import fetch
+    """Runs in the worker processing the notification (integrations.services.webhook_process): the fetch is done
+    here, so the notification counts as processed only once the order is up to date."""
+    from orders.services import orders_fetch
 
     if event.order_id:
-        fetch.delay_on_commit(
-            organization_id=str(store.organization_id), store_id=str(store.pk), order_ids=[event.order_id]
-        )
+        orders_fetch(store=store, order_ids=[event.order_id])
 
 
 def sync_store_now(store: Store) -> None:

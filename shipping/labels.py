@@ -28,6 +28,7 @@ from erp.actors import Actor
 from erp.claims import side_effect_claim, side_effect_take_over
 from erp.models import Organization
 from erp.services import audit_record
+from erp.tasks import wake_on_commit
 from erp.tenancy import current_organization
 from integrations.errors import PlatformError, PlatformOutcomeUnknown
 from integrations.interface import Dimensions, ShipPackageRequest, TimeSlot, Weight
@@ -135,7 +136,7 @@ def label_batch_create(*, actor: Actor, orders: list[Order], estimate: dict[str,
     from shipping.tasks import labels_purchase  # tasks import this module
 
     for purchase_id in batch.purchases.values_list("pk", flat=True):
-        labels_purchase.delay_on_commit(organization_id=str(batch.organization_id), purchase_id=str(purchase_id))
+        wake_on_commit(labels_purchase, organization_id=str(batch.organization_id), purchase_id=str(purchase_id))
     return batch
 
 
@@ -515,7 +516,7 @@ def label_batch_retry_failed(*, actor: Actor, batch: LabelBatch) -> int:
     from shipping.tasks import labels_purchase
 
     for purchase_id in failed:
-        labels_purchase.delay_on_commit(organization_id=str(batch.organization_id), purchase_id=str(purchase_id))
+        wake_on_commit(labels_purchase, organization_id=str(batch.organization_id), purchase_id=str(purchase_id))
     audit_record(
         organization=current_organization(),
         actor=actor,

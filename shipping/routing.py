@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from erp.actors import Actor
 from erp.services import audit_record
+from erp.tasks import wake_on_commit
 from erp.tenancy import current_organization
 from orders.models import FULFILLED_BY_TIKTOK, SHIPPING_TIKTOK, Order, OrderStatus, WarehouseChoice
 from orders.stock import RerouteRefused, order_reroute, orders_held_for_stock, orders_waiting_for_stock
@@ -138,8 +139,8 @@ def on_orders_imported(order_ids: list[object]) -> None:
         return
     from shipping.tasks import orders_route_task  # tasks import this module
 
-    orders_route_task.delay_on_commit(
-        organization_id=str(current_organization().pk), order_ids=[str(pk) for pk in order_ids]
+    wake_on_commit(  # swept by shipping.orders_route_pending
+        orders_route_task, organization_id=str(current_organization().pk), order_ids=[str(pk) for pk in order_ids]
     )
 
 

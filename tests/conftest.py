@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -127,3 +128,15 @@ def tiktok_server(settings: Any) -> Any:
     yield base_url, TikTokHarness(sandbox=sandbox, http=http)
     http.close()
     server.shutdown()
+
+
+@pytest.fixture
+def private_redis(tmp_path: Path) -> Iterator[Any]:
+    """A redis-server of the test's own (tests.workers.RedisServer), to kill and restart."""
+    from tests.workers import RedisServer
+
+    server = RedisServer(tmp_path)
+    server.start()
+    yield server
+    if server.process is not None and server.process.poll() is None:
+        server.kill()

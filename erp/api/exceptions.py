@@ -12,6 +12,23 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from erp.tasks import BROKER_ERRORS
+
+OUTAGE_RETRY_AFTER = 30  # seconds: long enough for a Redis restart or failover
+
+
+class ServiceUnavailable(exceptions.APIException):
+    """A dependency (Redis: the broker and the shared counters) is unreachable: 503 with Retry-After."""
+
+    status_code = 503
+    default_detail = "Dropline's queue service is unreachable; nothing was changed. Retry in a moment."
+    default_code = "service_unavailable"
+
+    def __init__(self, detail: str | None = None, *, retry_after: int = OUTAGE_RETRY_AFTER) -> None:
+        super().__init__(detail)
+        self.retry_after = retry_after
+
+
 _TYPES = {
     exceptions.ValidationError: "validation_error",
     exceptions.ParseError: "invalid_request",
@@ -23,6 +40,7 @@ _TYPES = {
     exceptions.NotAcceptable: "not_acceptable",
     exceptions.UnsupportedMediaType: "unsupported_media_type",
     exceptions.Throttled: "rate_limited",
+    ServiceUnavailable: "service_unavailable",
 }
 
 
@@ -32,6 +50,11 @@ def error_body(*, type_: str, code: str, message: str, fields: dict | None = Non
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     # Services raise Django's own errors; the API reports them like DRF's.
+    if isinstance(exc, BROKER_ERRORS):  # Redis went away after the throttle's check (docs/adr/0011)
+        exc = ServiceUnavailable(
+            "Dropline's queue service became unreachable during this request. It may have been saved: "
+            "look before retrying, or retry with the same Idempotency-Key."
+        )
     if isinstance(exc, DjangoValidationError):
         detail = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
         exc = exceptions.ValidationError(detail=detail)
@@ -53,6 +76,8 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         message = str(exc.detail)
         code = exc.get_codes() if isinstance(exc.get_codes(), str) else "error"
     response.data = error_body(type_=type_, code=code, message=message, fields=fields)
+    if isinstance(exc, ServiceUnavailable):
+        response["Retry-After"] = str(exc.retry_after)
     return response
 
 

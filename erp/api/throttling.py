@@ -1,7 +1,28 @@
+"""The API's rate limit: one budget per client, counted in Redis so every web process shares it.
+
+When Redis cannot be reached (docs/adr/0011-dependency-outages.md):
+- a read (GET, HEAD, OPTIONS) is still served: it needs only PostgreSQL. Its budget is counted in this process
+  meanwhile, so a client still cannot hammer the database, only with a budget per process instead of one shared;
+- a write is refused with 503 and Retry-After *before it starts*: most writes hand work to the broker (the same
+  Redis), and refusing up front is what guarantees nothing is left half done for the client to retry.
+"""
+
+from __future__ import annotations
+
+import logging
 from typing import Any
 
+from django.core.cache.backends.locmem import LocMemCache
+from rest_framework.permissions import SAFE_METHODS
 from rest_framework.request import Request
 from rest_framework.throttling import SimpleRateThrottle
+
+from erp.tasks import BROKER_ERRORS
+
+log = logging.getLogger(__name__)
+
+
+_process_cache = LocMemCache("api-throttle-during-outage", {})
 
 
 class ClientRateThrottle(SimpleRateThrottle):
@@ -17,3 +38,16 @@ class ClientRateThrottle(SimpleRateThrottle):
         else:
             ident = f"ip:{self.get_ident(request)}"
         return self.cache_format % {"scope": self.scope, "ident": ident}
+
+    def allow_request(self, request: Request, view: Any) -> bool:
+        try:
+            return super().allow_request(request, view)
+        except BROKER_ERRORS as error:
+            if request.method not in SAFE_METHODS:
+                from erp.api.exceptions import ServiceUnavailable  # the API's views import this module first
+
+                log.warning("Redis unreachable (%s): %s %s refused with 503", error, request.method, request.path)
+                raise ServiceUnavailable() from error
+            log.warning("Redis unreachable (%s): the rate limit of reads is counted per process", error)
+            self.cache = _process_cache
+            return super().allow_request(request, view)

@@ -57,6 +57,8 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     # Must come after authentication: it resolves the user's current organization and opens the tenant scope.
     "erp.middleware.OrganizationMiddleware",
+    # A page that needed Redis while it was down: 503 with what happened, not a 500 (docs/adr/0011).
+    "erp.middleware.DependencyOutageMiddleware",
 ]
 
 ROOT_URLCONF = "erp.urls"
@@ -149,10 +151,25 @@ MEDIA_URL = "media/"
 # Redis: broker, cache (API throttling), locks and rate-limit buckets. Unset = embedded default (no server).
 REDIS_URL = env("REDIS_URL", default="")
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            # An unreachable Redis must fail a request in seconds, not hang it (docs/adr/0011-dependency-outages.md).
+            "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
+        },
+        # Copies of platform answers for pages: misses instead of raising while Redis is unreachable (erp/cache.py).
+        "memo": {
+            "BACKEND": "erp.cache.MemoRedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "memo",
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+        },
+    }
 else:
     CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache", "LOCATION": VAR_DIR / "cache"}
+        "default": {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache", "LOCATION": VAR_DIR / "cache"},
+        "memo": {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache", "LOCATION": VAR_DIR / "memo"},
     }
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -184,6 +201,7 @@ else:
         "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=360),
         "unacked_restore_interval": env.int("CELERY_UNACKED_RESTORE_INTERVAL", default=10),
         "unacked_restore_throttle": 1,
+        "socket_connect_timeout": 2,  # publishing to an unreachable broker fails fast (erp.tasks.wake)
     }
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TASK_EAGER_PROPAGATES = True

@@ -49,7 +49,10 @@ else:
 
 REDIS_URL = _redis_url if TEST_BACKENDS["redis"] else ""
 os.environ.setdefault("DROPLINE_TEST_REDIS_URL", REDIS_URL)
-CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "memo": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "memo"},
+}
 
 SECRET_KEY = "test-secret-key-not-for-production-" + "x" * 20
 FIELD_ENCRYPTION_KEY = "3q2O4D3oE_g5-3dvEDFLpwqYAi2zqE8g8cnWx7AHQdA="  # a fixed Fernet key for tests only

@@ -704,36 +704,78 @@ def products_from_json(data: Json) -> list[Product]:
 # --- webhooks -------------------------------------------------------------------------------------------------------
 
 
+class MalformedWebhook(ValueError):
+    """A signed envelope that does not have TikTok's shape: acknowledged and recorded, never processed."""
+
+
+def _webhook_time(value: Any) -> datetime | None:
+    """A notification's times are informative (the order is fetched anyway): an unreadable one is left out."""
+    try:
+        return from_epoch(value)
+    except (TypeError, ValueError, OverflowError, OSError):
+        return None
+
+
+def _topic_code(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | str) or not str(value).isdigit():
+        raise MalformedWebhook(f"`type` is not a topic code: {str(value)[:40]!r}")
+    code = int(value)
+    if code > 32767:
+        raise MalformedWebhook(f"`type` {code} is not a topic code")
+    return code
+
+
+def _id(envelope: Json, name: str) -> str:
+    value = envelope.get(name)
+    if value is not None and not isinstance(value, str | int):
+        raise MalformedWebhook(f"`{name}` is not an id")
+    text = _s(value)
+    if len(text) > 64 or "\x00" in text:
+        raise MalformedWebhook(f"`{name}` is not an id")
+    return text
+
+
 def webhook_event_from_json(envelope: Json) -> WebhookEvent:
-    data = envelope.get("data") or {}
-    code = int(envelope.get("type") or 0)
-    order_status = _s(data.get("order_status"))
+    """Raises MalformedWebhook when the envelope's structure is wrong (§7.1); fields the fetch re-reads anyway
+    (times, statuses) are taken as given or left out."""
+    if not isinstance(envelope, dict):
+        raise MalformedWebhook("the body is not a JSON object")
+    data = envelope.get("data")
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise MalformedWebhook("`data` is not an object")
+    code = _topic_code(envelope.get("type"))
+    order_status = _s(data.get("order_status"))[:40]
     if order_status == "CANCEL":  # webhooks say CANCEL where the order API says CANCELLED
         order_status = "CANCELLED"
     on_hold = data.get("is_on_hold_order")
+    packages = data.get("package_list")
     return WebhookEvent(
         platform=PLATFORM,
-        notification_id=_s(envelope.get("tts_notification_id")),
+        notification_id=_id(envelope, "tts_notification_id"),
         topic_code=code,
         topic=WEBHOOK_TOPICS.get(code, f"UNKNOWN_{code}"),
-        shop_id=_s(envelope.get("shop_id")),
-        seller_open_id=_s(envelope.get("seller_open_id")),
-        sent_at=from_epoch(envelope.get("timestamp")),
-        order_id=_s(data.get("order_id")),
+        shop_id=_id(envelope, "shop_id"),
+        seller_open_id=_id(envelope, "seller_open_id"),
+        sent_at=_webhook_time(envelope.get("timestamp")),
+        order_id=_id(data, "order_id"),
         order_status=order_status,
         is_on_hold_order=None if on_hold is None else bool(on_hold),
-        package_ids=tuple(_s(p.get("package_id")) for p in data.get("package_list") or ()),
-        product_id=_s(data.get("product_id")),
-        sku_id=_s(data.get("sku_id")),
+        package_ids=tuple(
+            _s(p.get("package_id")) for p in (packages if isinstance(packages, list) else ()) if isinstance(p, dict)
+        ),
+        product_id=_s(data.get("product_id"))[:64],
+        sku_id=_s(data.get("sku_id"))[:64],
         status=_s(
             data.get("cancel_status")
             or data.get("return_status")
             or data.get("status")
             or data.get("current_inventory_status")
             or data.get("invoice_status")
-        ),
-        message=_s(data.get("message")),
-        updated_at=from_epoch(data.get("update_time")),
+        )[:64],
+        message=_s(data.get("message"))[:2000],
+        updated_at=_webhook_time(data.get("update_time")),
     )
 
 

@@ -14,6 +14,8 @@ from integrations.interface import WebhookEvent
 from integrations.tiktok import translate
 from integrations.tiktok.signing import webhook_signature
 
+MALFORMED = "bad_webhook"  # signed, but not a TikTok envelope: acknowledged and recorded as invalid
+
 
 def verify_signature(*, app_key: str, app_secret: str, raw_body: bytes, authorization: str | None) -> bool:
     """True when the Authorization header equals hex(HMAC_SHA256(app_secret, app_key + raw_body)); constant time."""
@@ -24,13 +26,31 @@ def verify_signature(*, app_key: str, app_secret: str, raw_body: bytes, authoriz
 
 
 def parse_event(raw_body: bytes) -> WebhookEvent:
+    """Raises PlatformError `bad_webhook` for a body that is not a TikTok envelope (not JSON, nested beyond
+    reason, fields of the wrong type)."""
     try:
         envelope = json.loads(raw_body)
-    except ValueError as exc:
-        raise PlatformError("tiktok", "bad_webhook", "webhook body is not JSON") from exc
+    except (ValueError, RecursionError) as exc:  # RecursionError: nesting deeper than the parser's stack
+        raise PlatformError("tiktok", MALFORMED, "webhook body is not JSON") from exc
     if not isinstance(envelope, dict) or "type" not in envelope:
-        raise PlatformError("tiktok", "bad_webhook", "webhook body is not a TikTok envelope")
-    return translate.webhook_event_from_json(envelope)
+        raise PlatformError("tiktok", MALFORMED, "webhook body is not a TikTok envelope")
+    try:
+        return translate.webhook_event_from_json(envelope)
+    except translate.MalformedWebhook as exc:
+        raise PlatformError("tiktok", MALFORMED, f"webhook envelope is malformed: {exc}") from exc
+
+
+def shop_of(raw_body: bytes) -> tuple[str, str]:
+    """(shop_id, seller_open_id) of a body that could not be parsed whole, best effort: whose it is decides where
+    the invalid notification is recorded."""
+    try:
+        envelope = json.loads(raw_body)
+    except (ValueError, RecursionError):
+        return "", ""
+    if not isinstance(envelope, dict):
+        return "", ""
+    ids = (envelope.get("shop_id"), envelope.get("seller_open_id"))
+    return tuple(str(i)[:64] if isinstance(i, str | int) and not isinstance(i, bool) else "" for i in ids)  # type: ignore[return-value]
 
 
 def verify_and_parse(*, app_key: str, app_secret: str, raw_body: bytes, authorization: str | None) -> WebhookEvent:

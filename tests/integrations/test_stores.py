@@ -115,6 +115,8 @@ def test_webhooks_must_be_signed_and_are_kept_once(tenant: Any, tiktok: Any, set
     key, secret = settings.TIKTOK_APP_KEY, settings.TIKTOK_APP_SECRET
     assert _webhook(client, body, secret, key, signed=False) == 401
     assert _webhook(client, body, "wrong-secret", key) == 401
+    # Signed but unreadable: authentication passed, so TikTok hears 200 (a retry would be as unreadable); with no
+    # shop to tell whose it is, nothing is recorded (tests/integrations/test_webhook_inbox.py covers the rest).
     assert (
         client.post(
             "/webhooks/tiktok/",
@@ -122,7 +124,7 @@ def test_webhooks_must_be_signed_and_are_kept_once(tenant: Any, tiktok: Any, set
             content_type="application/json",
             HTTP_AUTHORIZATION=webhook_signature(key, secret, b"not json"),
         ).status_code
-        == 401
+        == 200
     )
     assert WebhookDelivery.unscoped.count() == 0
     for _ in range(5):
@@ -130,7 +132,9 @@ def test_webhooks_must_be_signed_and_are_kept_once(tenant: Any, tiktok: Any, set
     assert WebhookDelivery.unscoped.count() == 1
 
 
-def test_a_deauthorization_webhook_marks_the_stores(tenant: Any, tiktok: Any, settings: Any) -> None:
+def test_a_deauthorization_webhook_marks_the_stores(
+    tenant: Any, tiktok: Any, settings: Any, django_capture_on_commit_callbacks: Any
+) -> None:
     tiktok.connect(tenant.client)
     store = Store.unscoped.get(name="Dropline Home US")
     body = {
@@ -140,7 +144,8 @@ def test_a_deauthorization_webhook_marks_the_stores(tenant: Any, tiktok: Any, se
         "timestamp": 1700000000,
         "data": {"message": "seller deauthorized"},
     }
-    assert _webhook(Client(), body, settings.TIKTOK_APP_SECRET, settings.TIKTOK_APP_KEY) == 200
+    with django_capture_on_commit_callbacks(execute=True):  # the worker is woken after the row is committed
+        assert _webhook(Client(), body, settings.TIKTOK_APP_SECRET, settings.TIKTOK_APP_KEY) == 200
     assert SellerAuthorization.unscoped.get().status == AuthorizationStatus.REVOKED
     assert set(Store.unscoped.values_list("status", flat=True)) == {StoreStatus.NEEDS_ATTENTION}
     page = tenant.client.get("/stores/").content.decode()

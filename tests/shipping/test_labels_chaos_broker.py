@@ -4,19 +4,14 @@ with exactly one label, bought once, with its PDF kept. Counted in the platform'
 
 from __future__ import annotations
 
-import functools
-import socket
-import subprocess
 import time
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
 import pytest
-import redis
-from django.db import connection, transaction
+from django.db import connection
 
 from erp.actors import Actor
 from erp.tenancy import organization_scope
@@ -28,64 +23,13 @@ from shipping import labels, selectors
 from shipping import tasks as shipping_tasks
 from shipping.models import HandoffItem, LabelPurchase, PurchaseState
 from tests.factories import WarehouseFactory
-from tests.workers import Workers, wait_for
+from tests.workers import RedisServer, Workers, wait_for
 
 pytestmark = [pytest.mark.chaos, pytest.mark.postgres, pytest.mark.redis, pytest.mark.django_db(transaction=True)]
 
 BATCH = 20
 ROUTED_TO_SUPPLIER = 4
 LATENCY_MS = 200  # every platform call: a batch of 20 on two workers takes ~10 s, so the restart lands mid-way
-
-
-class RedisServer:
-    """A private redis-server on its own port, owned by the test: killed and restarted at will. It keeps nothing on
-    disk, like the production broker, so a restart loses every message. The shared Redis other tests use is never
-    stopped."""
-
-    def __init__(self, directory: Path) -> None:
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            self.port = probe.getsockname()[1]
-        self.directory = directory
-        self.url = f"redis://127.0.0.1:{self.port}/0"
-        self.process: subprocess.Popen | None = None
-        self.starts = 0
-
-    def start(self) -> None:
-        self.starts += 1
-        log = (self.directory / f"redis-{self.starts}.log").open("w")
-        command = ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--dir", str(self.directory)]
-        self.process = subprocess.Popen(
-            [*command, "--save", "", "--appendonly", "no", "--daemonize", "no"],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        client = self.client()
-        wait_for(lambda: self._pings(client), 10, "the private redis-server to accept connections")
-
-    def kill(self) -> None:
-        assert self.process is not None
-        self.process.kill()  # SIGKILL: no shutdown, no save
-        self.process.wait()
-
-    def client(self) -> redis.Redis:
-        return redis.Redis.from_url(self.url, socket_timeout=2)
-
-    @staticmethod
-    def _pings(client: redis.Redis) -> bool:
-        try:
-            return bool(client.ping())
-        except redis.RedisError:
-            return False
-
-
-@pytest.fixture
-def private_redis(tmp_path: Path) -> Iterator[RedisServer]:
-    server = RedisServer(tmp_path)
-    server.start()
-    yield server
-    if server.process is not None and server.process.poll() is None:
-        server.kill()
 
 
 def connect_and_import(tenant: Any, harness: Any) -> Store:
@@ -149,12 +93,13 @@ def test_the_broker_restarted_mid_batch_and_every_order_still_gets_exactly_one_l
         queues=("labels", "documents", "default"),  # where the workers' own follow-up tasks are routed
     )
 
-    # This process runs tasks eagerly: here the batch's messages go after commit to the private broker instead, as a
-    # web process's do.
-    def to_private_broker(**kwargs: str) -> None:
-        transaction.on_commit(functools.partial(workers.send, "shipping.labels_purchase", **kwargs))
+    # This process runs tasks eagerly: here the batch's wake-ups go to the private broker instead, as a web
+    # process's do (erp.tasks.wake publishes with apply_async after commit).
+    def to_private_broker(*, kwargs: dict[str, str], retry: bool) -> None:
+        workers.send("shipping.labels_purchase", **kwargs)
 
-    monkeypatch.setattr(shipping_tasks, "labels_purchase", SimpleNamespace(delay_on_commit=to_private_broker))
+    private = SimpleNamespace(name="shipping.labels_purchase", apply_async=to_private_broker)
+    monkeypatch.setattr(shipping_tasks, "labels_purchase", private)
     try:
         for _ in range(2):
             workers.start()

@@ -1,0 +1,81 @@
+"""Liveness and readiness: what an orchestrator and an operator need to know, each telling the truth.
+
+- `/healthz` (liveness): this process answers. It touches no dependency: restarting a web process does not fix a
+  database outage, so liveness must not fail with one.
+- `/readyz` (readiness): each dependency checked with a short timeout, 503 when a required one is down. PostgreSQL
+  is required for everything; Redis (cache and broker) for writes and background work; shared storage for
+  printing. Background workers are reported (their heartbeat) but do not make a web process unready.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.cache import cache
+from django.core.files.storage import default_storage
+from django.db import connection
+
+from erp.selectors import background_is_running
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    ok: bool
+    required: bool
+    detail: str
+    milliseconds: float
+
+
+def _timed(name: str, probe: Callable[[], str], *, required: bool) -> Check:
+    started = time.perf_counter()
+    try:
+        detail, ok = probe(), True
+    except Exception as error:  # a readiness probe reports every failure instead of raising it
+        detail, ok = f"{type(error).__name__}: {error}"[:300], False
+    return Check(name, ok, required, detail, round((time.perf_counter() - started) * 1000, 1))
+
+
+def _database() -> str:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+    return connection.vendor
+
+
+def _cache() -> str:
+    cache.set("dropline:readyz", "1", timeout=10)
+    if cache.get("dropline:readyz") != "1":
+        raise RuntimeError("the cache did not keep a value")
+    return settings.CACHES["default"]["BACKEND"].rsplit(".", 1)[-1]
+
+
+def _broker() -> str:
+    from erp.celery import app
+
+    with app.connection_for_write() as conn:
+        conn.ensure_connection(max_retries=1, timeout=2)
+        return conn.transport.driver_name
+
+
+def _storage() -> str:
+    default_storage.exists("readyz-probe")  # a HEAD on object storage, a stat on a volume
+    return type(default_storage).__name__
+
+
+def _background() -> str:
+    if not background_is_running():
+        raise RuntimeError("no worker or beat heartbeat in the last 3 minutes")
+    return "heartbeat fresh"
+
+
+def readiness() -> list[Check]:
+    return [
+        _timed("database", _database, required=True),
+        _timed("cache", _cache, required=True),
+        _timed("broker", _broker, required=True),
+        _timed("storage", _storage, required=True),
+        _timed("background", _background, required=False),
+    ]

@@ -124,8 +124,7 @@ def ids(make_tenant: Callable[[str], Tenant]) -> tuple[Tenant, dict[str, list[st
     def ids_of(tenant: Tenant) -> dict[str, list[str]]:
         return {
             resource: [
-                str(pk)
-                for pk in model.unscoped.filter(organization=tenant.organization).values_list("pk", flat=True)
+                str(pk) for pk in model.unscoped.filter(organization=tenant.organization).values_list("pk", flat=True)
             ]
             for resource, model in ID_MODELS.items()
         }
@@ -146,9 +145,7 @@ def _known_until_inputs_merge(case: Case, status: int) -> str | None:
 
 @schema.parametrize()
 @settings(suppress_health_check=list(HealthCheck), deadline=None)
-def test_the_api_keeps_its_schema(
-    case: Case, ids: tuple[Tenant, dict[str, list[str]], dict[str, list[str]]]
-) -> None:
+def test_the_api_keeps_its_schema(case: Case, ids: tuple[Tenant, dict[str, list[str]], dict[str, list[str]]]) -> None:
     ours, our_ids, their_ids = ids
     resource = case.path.removeprefix("/api/v1/").split("/", 1)[0]
     foreign = False

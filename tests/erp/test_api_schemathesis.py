@@ -11,6 +11,7 @@ Run alone: `pytest -m fuzz`.
 from __future__ import annotations
 
 import uuid
+import warnings
 import zlib
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -132,8 +133,15 @@ def ids(make_tenant: Callable[[str], Tenant]) -> tuple[Tenant, dict[str, list[st
     return ours, ids_of(ours), ids_of(theirs)
 
 
-def _known_until_inputs_merge(case: Case, status: int) -> str | None:
-    return next(
+class KnownDefectTolerated(UserWarning):
+    """A response KNOWN_UNTIL_INPUTS_MERGE let pass: listed in the run's warnings so that it stays visible."""
+
+
+def _known_until_inputs_merge(case: Case, response: Any) -> str | None:
+    status = response.status_code
+    if status < 500 and "json" in response.headers.get("content-type", [""])[0]:
+        return None  # a JSON 4xx is documented: never needs tolerating
+    why = next(
         (
             why
             for method, path, known_status, why in KNOWN_UNTIL_INPUTS_MERGE
@@ -141,6 +149,13 @@ def _known_until_inputs_merge(case: Case, status: int) -> str | None:
         ),
         None,
     )
+    if why:
+        warnings.warn(
+            f"{case.method.upper()} {case.path} → {status} tolerated until `inputs` merges: {why}",
+            KnownDefectTolerated,
+            stacklevel=2,
+        )
+    return why
 
 
 @schema.parametrize()
@@ -168,7 +183,7 @@ def test_the_api_keeps_its_schema(case: Case, ids: tuple[Tenant, dict[str, list[
             f"{case.method} {case.formatted_path}: another organization's id answers unlike a missing one"
         )
         assert response.status_code in (403, 404)
-    if _known_until_inputs_merge(case, response.status_code):
+    if _known_until_inputs_merge(case, response):
         return
     case.validate_response(response, checks=CHECKS)
 
@@ -181,3 +196,49 @@ def _call(case: Case, tenant: Tenant, *, id_: str | None = None) -> Any:
         response = case.call(headers={"Authorization": f"Api-Key {tenant.api_key}"})
         transaction.set_rollback(True)
     return response
+
+
+STATEFUL_SCENARIOS = 40  # sequences of up to STATEFUL_STEPS calls, each starting from the seeded rows
+STATEFUL_STEPS = 8
+
+
+def test_api_workflows_keep_the_schema(
+    api_schema: OpenApiSchema, ids: tuple[Tenant, dict[str, list[str]], dict[str, list[str]]]
+) -> None:
+    """Stateful: what one call creates or returns (a SKU, an order, a batch) feeds the next call (read it, patch
+    it, ship it, print it), along the links schemathesis infers from the schema."""
+    ours = ids[0]
+
+    class Workflow(api_schema.as_state_machine()):  # type: ignore[misc]
+        def setup(self) -> None:
+            self._scenario = transaction.atomic()
+            self._scenario.__enter__()
+
+        def teardown(self) -> None:
+            transaction.set_rollback(True)
+            self._scenario.__exit__(None, None, None)
+
+        def get_call_kwargs(self, case: Case) -> dict[str, Any]:
+            return {"headers": {"Authorization": f"Api-Key {ours.api_key}"}}
+
+        def call(self, case: Case, **kwargs: Any) -> Any:
+            with transaction.atomic():  # a step's failed statement must not poison the scenario's next steps
+                response = case.call(**kwargs)
+                if response.status_code >= 500:
+                    transaction.set_rollback(True)
+            return response
+
+        def validate_response(self, response: Any, case: Case, **kwargs: Any) -> None:
+            if _known_until_inputs_merge(case, response):
+                return
+            case.validate_response(response, checks=CHECKS)
+
+    Workflow.run(
+        settings=settings(
+            max_examples=STATEFUL_SCENARIOS,
+            stateful_step_count=STATEFUL_STEPS,
+            derandomize=True,
+            deadline=None,
+            suppress_health_check=list(HealthCheck),
+        )
+    )

@@ -112,3 +112,11 @@ def test_a_body_over_the_upload_limit_is_a_json_400_also_with_an_idempotency_key
     assert response.status_code == 400
     assert response["Content-Type"] == "application/json"
     assert response.json()["error"]["type"] == "invalid_request"
+
+
+@pytest.mark.parametrize("path", ["/api/v1/orders/a%0Ab/", "/api/v1/label-batches/x%0A/documents/labels/", "/api/%0A"])
+def test_a_newline_in_an_api_path_is_the_json_404(path: str) -> None:
+    response = Client().get(path)
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/json"
+    assert response.json()["error"]["type"] == "not_found"

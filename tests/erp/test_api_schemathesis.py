@@ -3,7 +3,8 @@
 In-process against the WSGI app, as one organization's write key, over a row of every kind in it and in a second
 organization: the schema's examples, the coverage phase (boundaries, missing and wrong-typed values) and fuzzing
 with positive and negative data, with a fixed seed. Every response must be documented (status code, content type,
-body, headers) and never a server error; an id of the second organization must answer 404 to every method.
+body, headers) and never a server error; an id of the second organization must answer like one that does not
+exist. Then a stateful run along the links between operations, and the member-only reads as the signed-in owner.
 
 Run alone: `pytest -m fuzz`.
 """
@@ -69,6 +70,10 @@ CHECKS = [
     response_schema_conformance,
 ]
 
+# The seeded rows are per test on purpose (function-scoped fixtures under Hypothesis) and every example is a few
+# database round trips (no deadline, nothing "too slow"): neither health check says anything about the API here.
+EXAMPLE_SETTINGS = settings(suppress_health_check=list(HealthCheck), deadline=None)
+
 # Resource of each `{id}` path: the first path segment after /api/v1/ → its model.
 ID_MODELS: dict[str, type[TenantModel]] = {
     "api-keys": APIKey,
@@ -109,6 +114,7 @@ def wsgi_app(db: None) -> Iterator[WSGIHandler]:
 
 @pytest.fixture
 def api_schema(wsgi_app: WSGIHandler, tiktok: Any, request: pytest.FixtureRequest) -> OpenApiSchema:
+    # `tiktok`: label purchases, quotes and seller shipments reach the in-process sandbox, never the network.
     # schemathesis 4.32 renames each operation's subtest through `node._nodeid`, which pytest 9.2 no longer has
     # (it keeps a structured `_id`); give it the string to read. Only the reported names depend on it.
     if not hasattr(request.node, "_nodeid"):
@@ -119,8 +125,11 @@ def api_schema(wsgi_app: WSGIHandler, tiktok: Any, request: pytest.FixtureReques
 schema = schemathesis.pytest.from_fixture("api_schema")
 
 
+Ids = tuple[Tenant, dict[str, list[str]], dict[str, list[str]]]
+
+
 @pytest.fixture
-def ids(make_tenant: Callable[[str], Tenant]) -> tuple[Tenant, dict[str, list[str]], dict[str, list[str]]]:
+def ids(make_tenant: Callable[[str], Tenant]) -> Ids:
     """The fuzzed organization, and per resource the ids of its rows and of a bystander organization's rows."""
     ours, theirs = make_tenant("Fuzzed"), make_tenant("Bystander")
     populate(ours)
@@ -162,18 +171,15 @@ def _known_until_inputs_merge(case: Case, response: Any) -> str | None:
     return why
 
 
-Ids = tuple[Tenant, dict[str, list[str]], dict[str, list[str]]]
-
-
 @schema.parametrize()
-@settings(suppress_health_check=list(HealthCheck), deadline=None)
+@EXAMPLE_SETTINGS
 def test_the_api_keeps_its_schema(case: Case, ids: Ids) -> None:
     """Every operation, as a partner's write key."""
     _fuzz(case, ids, {"headers": {"Authorization": f"Api-Key {ids[0].api_key}"}})
 
 
 @schema.include(path_regex=r"^/api/v1/(audit-log|api-keys)/").parametrize()
-@settings(suppress_health_check=list(HealthCheck), deadline=None)
+@EXAMPLE_SETTINGS
 def test_the_member_only_reads_keep_their_schema(case: Case, ids: Ids, settings: Any) -> None:
     """What keys may never read (the audit log, the keys themselves), as the signed-in owner."""
     session = ids[0].client.cookies[settings.SESSION_COOKIE_NAME].value

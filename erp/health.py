@@ -71,6 +71,16 @@ def _background() -> str:
     return "heartbeat fresh"
 
 
+def background_problem() -> str | None:
+    """What the dashboard says when background work has stopped: None while the heartbeat is fresh; otherwise whether
+    the queue itself is unreachable (an outage: nothing is lost, work waits) or the workers are simply not started.
+    The broker is probed only when the heartbeat is already stale, so a healthy dashboard pays nothing for it."""
+    if background_is_running():
+        return None
+    broker = _timed("broker", _broker, required=True)
+    return "workers-stopped" if broker.ok else "broker-unreachable"
+
+
 def readiness() -> list[Check]:
     return [
         _timed("database", _database, required=True),

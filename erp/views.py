@@ -172,7 +172,7 @@ class DashboardView(OrganizationViewMixin, TemplateView):
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         return super().get_context_data(
-            background_running=selectors.background_is_running(),
+            background_problem=health.background_problem(),
             cards=dashboard.cards_for(self.request),
             setup_steps=dashboard.setup_steps_for(self.request),
             member_count=selectors.members_list().count(),

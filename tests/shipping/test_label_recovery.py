@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from django.core.files.storage import default_storage
+from django.core.files.storage import default_storage, storages
 from pypdf import PdfReader
 
 from erp.actors import Actor
@@ -110,3 +110,49 @@ def test_a_platform_that_does_not_answer_says_print_again_later(tenant: Any, tik
     (stand_in,) = [" ".join(text.split()) for text in pages if "NO LABEL" in text]
     assert "did not answer" in stand_in
     assert "print again in a few minutes" in stand_in
+
+
+def test_beyond_what_one_print_fetches_inline_the_worker_fetches_it_and_the_next_print_has_it(
+    tenant: Any, bought: Any, monkeypatch: pytest.MonkeyPatch, django_capture_on_commit_callbacks: Any
+) -> None:
+    batch, purchases = bought
+    for purchase in purchases:  # the whole volume was lost
+        default_storage.delete(purchase.label_pdf.name)
+    monkeypatch.setattr(labels, "REFETCH_PER_PRINT", 1)
+
+    with django_capture_on_commit_callbacks(execute=True) as woken:  # tasks run eagerly here: the worker's fetch
+        pages = printed(tenant, batch)
+    assert len(woken) == BATCH - 1
+
+    assert len(pages) == BATCH
+    stand_ins = [" ".join(text.split()) for text in pages if "NO LABEL" in text]
+    assert len(stand_ins) == BATCH - 1
+    assert all("being fetched again from TikTok: print again in a minute" in text for text in stand_ins)
+    again = printed(tenant, batch)
+    assert not any("NO LABEL" in text for text in again)
+    assert all(any(p.tracking_number in text for text in again) for p in purchases)
+
+
+@pytest.mark.s3
+def test_an_object_deleted_from_the_bucket_is_fetched_again_and_saved_back(
+    tenant: Any, tiktok: Any, s3_storage: str, django_capture_on_commit_callbacks: Any
+) -> None:
+    from orders.services import store_sync
+
+    tiktok.connect(tenant.client)
+    store = Store.unscoped.select_related("authorization").get(name="Dropline Home US")
+    with organization_scope(tenant.organization):
+        store_sync(store=store)
+    orders = shippable(store, 2)
+    with organization_scope(tenant.organization), django_capture_on_commit_callbacks(execute=True):
+        batch = labels.label_batch_create(actor=Actor.system(), orders=orders)
+    lost = LabelPurchase.unscoped.filter(batch=batch).first()
+    assert type(storages["default"]).__name__ == "S3Storage"
+    default_storage.delete(lost.label_pdf.name)
+    assert not default_storage.exists(lost.label_pdf.name)
+
+    pages = printed(tenant, batch)
+
+    assert len(pages) == 2
+    assert not any("NO LABEL" in text for text in pages)
+    assert default_storage.exists(LabelPurchase.unscoped.get(pk=lost.pk).label_pdf.name)

@@ -29,7 +29,7 @@ from tests.factories import WarehouseFactory
 from tests.shipping.test_labels_chaos_broker import connect_and_import, shippable
 from tests.workers import RedisServer, S3Server, Workers, wait_for
 
-pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.s3, pytest.mark.postgres, pytest.mark.redis, pytest.mark.django_db(transaction=True)]
 
 OWN, SUPPLIER = 4, 2
 

@@ -8,10 +8,13 @@ This module holds the little that is backend-specific: making sure a development
 
 from __future__ import annotations
 
+import os
 import sys
+from pathlib import Path
 from urllib.parse import urlparse
 
 from django.conf import settings
+from django.core.files.storage import storages
 
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
 
@@ -30,6 +33,23 @@ def storage_local_s3_endpoint() -> tuple[str, int] | None:
     if parsed.hostname not in LOCAL_HOSTS or parsed.port is None:
         return None
     return parsed.hostname, parsed.port
+
+
+def storage_probe() -> str:
+    """What `/readyz` says of media storage: the backend in use; raises when files could not be stored or read."""
+    storage = storages["default"]
+    if storage_is_s3():
+        # A HEAD on a missing key answers "no" even when the bucket is gone or the keys are wrong; the bucket does not.
+        storage.connection.meta.client.head_bucket(Bucket=storage.bucket_name)
+    else:
+        storage.exists("readyz-probe")
+        # The folder is made on the first save: until then its nearest existing parent must be writable.
+        folder = Path(storage.location)
+        while not folder.exists() and folder != folder.parent:
+            folder = folder.parent
+        if not os.access(folder, os.W_OK):
+            raise PermissionError(f"{storage.location} is not writable by this process")
+    return type(storage).__name__
 
 
 def s3_server_command(*, host: str, port: int) -> list[str]:

@@ -154,21 +154,21 @@ MEDIA_URL = "media/"
 # for: no public ACL, never overwritten, and served only through Django (docs/storage.md, docs/adr/0012-storage.md).
 
 
-def s3_storage(read: environ.Env) -> dict:
+def s3_storage(env: environ.Env) -> dict:
     """The `default` storage for DROPLINE_STORAGE=s3, from the AWS_* variables (also used by the storage tests)."""
-    endpoint = read("AWS_S3_ENDPOINT_URL", default="") or None  # unset: AWS itself
+    endpoint = env("AWS_S3_ENDPOINT_URL", default="") or None  # unset: AWS itself
     return {
         "BACKEND": "storages.backends.s3.S3Storage",
         "OPTIONS": {
-            "bucket_name": read("AWS_STORAGE_BUCKET_NAME"),
+            "bucket_name": env("AWS_STORAGE_BUCKET_NAME"),
             "endpoint_url": endpoint,
-            "region_name": read("AWS_S3_REGION_NAME", default="") or None,
+            "region_name": env("AWS_S3_REGION_NAME", default="") or None,
             # Unset: boto3's own chain (instance role, ~/.aws, AWS_* in the environment).
-            "access_key": read("AWS_ACCESS_KEY_ID", default="") or None,
-            "secret_key": read("AWS_SECRET_ACCESS_KEY", default="") or None,
-            "location": read("AWS_LOCATION", default=""),  # a key prefix, to share a bucket between deployments
+            "access_key": env("AWS_ACCESS_KEY_ID", default="") or None,
+            "secret_key": env("AWS_SECRET_ACCESS_KEY", default="") or None,
+            "location": env("AWS_LOCATION", default=""),  # a key prefix, to share a bucket between deployments
             # MinIO and most self-hosted stores only answer path-style requests; AWS takes either.
-            "addressing_style": read("AWS_S3_ADDRESSING_STYLE", default="path" if endpoint else "auto"),
+            "addressing_style": env("AWS_S3_ADDRESSING_STYLE", default="path" if endpoint else "auto"),
             "signature_version": "s3v4",
             "default_acl": None,  # objects stay as private as the bucket: never "public-read"
             "querystring_auth": True,  # were a URL ever made, it is signed and short-lived

@@ -24,12 +24,12 @@ from inventory.models import WarehouseKind
 from orders.models import Order
 from shipping import handoffs, labels
 from shipping import tasks as shipping_tasks
-from shipping.models import HandoffItem, LabelPurchase, PurchaseState
+from shipping.models import HandoffItem, LabelBatch, LabelPurchase, PurchaseState
 from tests.factories import WarehouseFactory
 from tests.shipping.test_labels_chaos_broker import connect_and_import, shippable
 from tests.workers import RedisServer, S3Server, Workers, wait_for
 
-pytestmark = [pytest.mark.s3, pytest.mark.postgres, pytest.mark.redis, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.django_db(transaction=True)]
 
 OWN, SUPPLIER = 4, 2
 
@@ -44,16 +44,19 @@ def files_under(folder: Path) -> list[Path]:
     return [path for path in folder.rglob("*") if path.is_file()] if folder.exists() else []
 
 
-def test_a_worker_and_the_web_on_separate_disks_share_labels_through_object_storage(
+def buy_in_a_worker(
     tenant: Any,
     tiktok_server: Any,
     settings: Any,
     tmp_path: Path,
     private_redis: RedisServer,
-    s3_server: S3Server,
-    s3_storage: str,
     monkeypatch: pytest.MonkeyPatch,
-) -> None:
+    *,
+    storage_env: dict[str, str],
+    worker_media_root: str = "",
+) -> tuple[LabelBatch, Path]:
+    """A batch of OWN + SUPPLIER orders bought by a real Celery worker process with the given storage settings, until
+    every label is stored and the supplier's handoff is prepared. The batch, and the worker's MEDIA_ROOT."""
     base_url, harness = tiktok_server
     store = connect_and_import(tenant, harness)
     orders = shippable(store, OWN + SUPPLIER)
@@ -62,7 +65,7 @@ def test_a_worker_and_the_web_on_separate_disks_share_labels_through_object_stor
     Order.unscoped.filter(pk__in=[o.pk for o in orders[:OWN]]).update(warehouse=own)
     Order.unscoped.filter(pk__in=[o.pk for o in orders[OWN:]]).update(warehouse=supplier)
 
-    worker_media = tmp_path / "worker-media"
+    worker_media = Path(worker_media_root) if worker_media_root else tmp_path / "worker-media"
     workers = Workers(
         tmp_path,
         env={
@@ -71,7 +74,7 @@ def test_a_worker_and_the_web_on_separate_disks_share_labels_through_object_stor
             "TIKTOK_API_BASE_URL": base_url,
             "TIKTOK_AUTH_BASE_URL": base_url,
             "MEDIA_ROOT": str(worker_media),
-            **s3_server.storage_env(s3_storage),
+            **storage_env,
         },
         broker_url=private_redis.url,
         queues=("labels", "documents", "default"),
@@ -99,6 +102,48 @@ def test_a_worker_and_the_web_on_separate_disks_share_labels_through_object_stor
     finally:
         workers.stop_all()
 
+    return batch, worker_media
+
+
+def assert_everything_prints(tenant: Any, batch: LabelBatch) -> None:
+    """The own warehouse's labels, pick list and slips, and the supplier's link download: 200, valid PDFs, every
+    label read from the storage the worker wrote it to (none fetched again from the platform)."""
+    rows = LabelPurchase.unscoped.filter(batch=batch).order_by("pk").values_list("pk", "label_pdf", "updated_at")
+    stored = list(rows)
+    packer = tenant.client_as(Role.WAREHOUSE)
+    assert pages(packer.get(f"/shipping/batches/{batch.pk}/labels.pdf")) == OWN
+    assert pages(packer.get(f"/shipping/batches/{batch.pk}/pick-list.pdf")) >= 1
+    assert pages(packer.get(f"/shipping/batches/{batch.pk}/labels-and-slips.pdf")) == OWN * 2
+    with organization_scope(tenant.organization):
+        handoff = handoffs.handoffs_for_batch(batch=batch)[0]
+        token = handoffs.handoff_link_token(handoff)
+    anonymous = Client()
+    assert pages(anonymous.get(f"/handoffs/link/{token}/?document=labels")) == SUPPLIER
+    assert pages(anonymous.get(f"/handoffs/link/{token}/?document=pick-list")) >= 1
+    assert pages(anonymous.get(f"/handoffs/link/{token}/?document=slips")) == SUPPLIER * 2
+    assert list(rows) == stored
+
+
+@pytest.mark.s3
+def test_a_worker_and_the_web_on_separate_disks_share_labels_through_object_storage(
+    tenant: Any,
+    tiktok_server: Any,
+    settings: Any,
+    tmp_path: Path,
+    private_redis: RedisServer,
+    s3_server: S3Server,
+    s3_storage: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    batch, worker_media = buy_in_a_worker(
+        tenant,
+        tiktok_server,
+        settings,
+        tmp_path,
+        private_redis,
+        monkeypatch,
+        storage_env=s3_server.storage_env(s3_storage),
+    )
     # Every label is an object in the private bucket; no process wrote to its own disk.
     bucket = boto3.client("s3", **_client_options(s3_server))
     keys = [item["Key"] for item in bucket.list_objects_v2(Bucket=s3_storage).get("Contents", [])]
@@ -111,21 +156,34 @@ def test_a_worker_and_the_web_on_separate_disks_share_labels_through_object_stor
     assert files_under(worker_media) == []
     assert files_under(Path(django_settings.MEDIA_ROOT)) == []
 
-    # The web prints the own warehouse's documents from the bucket.
-    packer = tenant.client_as(Role.WAREHOUSE)
-    assert pages(packer.get(f"/shipping/batches/{batch.pk}/labels.pdf")) == OWN
-    assert pages(packer.get(f"/shipping/batches/{batch.pk}/pick-list.pdf")) >= 1
-    assert pages(packer.get(f"/shipping/batches/{batch.pk}/labels-and-slips.pdf")) == OWN * 2
-
-    # The supplier downloads its labels through the account-less signed link.
-    with organization_scope(tenant.organization):
-        handoff = handoffs.handoffs_for_batch(batch=batch)[0]
-        token = handoffs.handoff_link_token(handoff)
-    anonymous = Client()
-    assert pages(anonymous.get(f"/handoffs/link/{token}/?document=labels")) == SUPPLIER
-    assert pages(anonymous.get(f"/handoffs/link/{token}/?document=pick-list")) >= 1
-    assert pages(anonymous.get(f"/handoffs/link/{token}/?document=slips")) == SUPPLIER * 2
+    # The web prints the own warehouse's documents, and the supplier's link download, from the bucket.
+    assert_everything_prints(tenant, batch)
     assert files_under(Path(django_settings.MEDIA_ROOT)) == []
+
+
+def test_web_and_worker_sharing_one_volume_print_the_batch(
+    tenant: Any,
+    tiktok_server: Any,
+    settings: Any,
+    tmp_path: Path,
+    private_redis: RedisServer,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """docker-compose's minimum: the named volume `media` mounted at MEDIA_ROOT in the web and worker containers."""
+    volume = tmp_path / "media-volume"
+    settings.MEDIA_ROOT = volume
+    batch, _ = buy_in_a_worker(
+        tenant,
+        tiktok_server,
+        settings,
+        tmp_path,
+        private_redis,
+        monkeypatch,
+        storage_env={"DROPLINE_STORAGE": "local"},
+        worker_media_root=str(volume),
+    )
+    assert len(files_under(volume)) == OWN + SUPPLIER
+    assert_everything_prints(tenant, batch)
 
 
 def _client_options(server: S3Server) -> dict[str, str]:

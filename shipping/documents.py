@@ -91,8 +91,11 @@ class SlipBranding:
         """What the seller set under Settings → Organization: its name, logo and message."""
         logo = None
         if organization.slip_logo:
-            with organization.slip_logo.open("rb") as handle:
-                logo = handle.read()
+            try:
+                with organization.slip_logo.open("rb") as handle:
+                    logo = handle.read()
+            except FileNotFoundError:  # a lost file costs the slips their logo, never the print
+                logger.warning("slip logo %s is missing: printing slips without it", organization.slip_logo.name)
         return cls(seller_name=organization.name, logo_png=logo, message=organization.slip_message)
 
 

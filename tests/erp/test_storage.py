@@ -63,3 +63,45 @@ def test_readyz_reports_the_local_folder_by_its_backend(settings: Any, tmp_path:
     ready = Client().get("/readyz").json()
     assert ready["checks"]["storage"]["ok"] is True
     assert ready["checks"]["storage"]["detail"] == "FileSystemStorage"
+
+
+S3_ENV = {
+    "DROPLINE_STORAGE": "s3",
+    "AWS_STORAGE_BUCKET_NAME": "dropline-media",
+    "AWS_S3_ENDPOINT_URL": "http://minio:9000",
+    "AWS_ACCESS_KEY_ID": "dropline",
+    "AWS_SECRET_ACCESS_KEY": "not-a-real-secret",
+}
+
+
+def test_production_on_object_storage_is_private_never_overwrites_and_passes_check_deploy() -> None:
+    from tests.erp.test_settings import PRODUCTION_ENV, manage
+
+    env = PRODUCTION_ENV | S3_ENV
+    assert manage("check", "--deploy", env=env).returncode == 0
+    probe = (
+        "from django.core.files.storage import storages; s = storages['default']; "
+        "print(type(s).__name__, s.bucket_name, s.endpoint_url, s.addressing_style, s.default_acl, "
+        "s.file_overwrite, s.querystring_auth, s.querystring_expire)"
+    )
+    result = manage("shell", "-c", probe, env=env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1].split() == [
+        "S3Storage", "dropline-media", "http://minio:9000", "path", "None", "False", "True", "300"
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"AWS_STORAGE_BUCKET_NAME": ""}, "AWS_STORAGE_BUCKET_NAME"),
+        ({"DROPLINE_STORAGE": "ftp"}, "DROPLINE_STORAGE='ftp': use 'local' or 's3'"),
+    ],
+)
+def test_a_storage_setting_that_cannot_work_refuses_to_start(change: dict[str, str], message: str) -> None:
+    from tests.erp.test_settings import PRODUCTION_ENV, manage
+
+    env = {k: v for k, v in (PRODUCTION_ENV | S3_ENV | change).items() if v}
+    result = manage("check", env=env)
+    assert result.returncode != 0
+    assert message in result.stderr

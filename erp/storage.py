@@ -19,6 +19,20 @@ from django.core.files.storage import storages
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
 
 
+class StorageUnavailable(Exception):
+    """Media storage could not be reached, or refused us: not "this file does not exist" (FileNotFoundError), which
+    callers handle themselves. Pages answer 503 saying so (erp.middleware.DependencyOutageMiddleware)."""
+
+
+def storage_errors() -> tuple[type[BaseException], ...]:
+    """What a storage backend raises when it is down: OSError for a volume, botocore's errors for a bucket."""
+    try:
+        from botocore.exceptions import BotoCoreError, ClientError
+    except ImportError:  # django-storages' S3 backend not installed: only the volume's errors can happen
+        return (OSError,)
+    return (OSError, BotoCoreError, ClientError)
+
+
 def storage_is_s3() -> bool:
     return settings.STORAGES["default"]["BACKEND"] == "storages.backends.s3.S3Storage"
 

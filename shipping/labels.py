@@ -28,6 +28,7 @@ from erp.actors import Actor
 from erp.claims import side_effect_claim, side_effect_take_over
 from erp.models import Organization
 from erp.services import audit_record
+from erp.storage import StorageUnavailable, storage_errors
 from erp.tasks import wake_on_commit
 from erp.tenancy import current_organization
 from integrations.errors import PlatformError, PlatformOutcomeUnknown
@@ -494,6 +495,8 @@ def label_document_stored(purchase: LabelPurchase) -> bytes | None:
     except FileNotFoundError:
         log.warning("label file %s of order %s is missing", purchase.label_pdf.name, purchase.order.external_id)
         return None
+    except storage_errors() as error:  # storage is down: no file is known to be missing, so nothing is fetched again
+        raise StorageUnavailable(f"{type(error).__name__}: {error}") from error
 
 
 def label_document_recover(*, purchase: LabelPurchase, now: bool = True) -> tuple[bytes, str]:

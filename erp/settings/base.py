@@ -156,6 +156,8 @@ MEDIA_URL = "media/"
 
 def s3_storage(env: environ.Env) -> dict:
     """The `default` storage for DROPLINE_STORAGE=s3, from the AWS_* variables (also used by the storage tests)."""
+    from botocore.config import Config  # only installed where s3 is used (django-storages[s3])
+
     endpoint = env("AWS_S3_ENDPOINT_URL", default="") or None  # unset: AWS itself
     return {
         "BACKEND": "storages.backends.s3.S3Storage",
@@ -167,13 +169,19 @@ def s3_storage(env: environ.Env) -> dict:
             "access_key": env("AWS_ACCESS_KEY_ID", default="") or None,
             "secret_key": env("AWS_SECRET_ACCESS_KEY", default="") or None,
             "location": env("AWS_LOCATION", default=""),  # a key prefix, to share a bucket between deployments
-            # MinIO and most self-hosted stores only answer path-style requests; AWS takes either.
-            "addressing_style": env("AWS_S3_ADDRESSING_STYLE", default="path" if endpoint else "auto"),
-            "signature_version": "s3v4",
             "default_acl": None,  # objects stay as private as the bucket: never "public-read"
             "querystring_auth": True,  # were a URL ever made, it is signed and short-lived
             "querystring_expire": 300,
             "file_overwrite": False,  # a second save gets a new name: a stored label is never replaced
+            "client_config": Config(
+                # MinIO and most self-hosted stores only answer path-style requests; AWS takes either.
+                s3={"addressing_style": env("AWS_S3_ADDRESSING_STYLE", default="path" if endpoint else "auto")},
+                signature_version="s3v4",
+                # An unreachable store fails a print in seconds (503, docs/adr/0012-storage.md), not after minutes.
+                connect_timeout=3,
+                read_timeout=30,
+                retries={"mode": "standard", "max_attempts": 3},
+            ),
         },
     }
 

@@ -81,13 +81,14 @@ def test_production_on_object_storage_is_private_never_overwrites_and_passes_che
     assert manage("check", "--deploy", env=env).returncode == 0
     probe = (
         "from django.core.files.storage import storages; s = storages['default']; "
-        "print(type(s).__name__, s.bucket_name, s.endpoint_url, s.addressing_style, s.default_acl, "
-        "s.file_overwrite, s.querystring_auth, s.querystring_expire)"
+        "c = s.connection.meta.client.meta.config; "
+        "print(type(s).__name__, s.bucket_name, s.endpoint_url, c.s3['addressing_style'], c.signature_version, "
+        "c.connect_timeout, s.default_acl, s.file_overwrite, s.querystring_auth, s.querystring_expire)"
     )
     result = manage("shell", "-c", probe, env=env)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().splitlines()[-1].split() == [
-        "S3Storage", "dropline-media", "http://minio:9000", "path", "None", "False", "True", "300"
+        "S3Storage", "dropline-media", "http://minio:9000", "path", "s3v4", "3", "None", "False", "True", "300"
     ]  # fmt: skip
 
 
@@ -105,3 +106,32 @@ def test_a_storage_setting_that_cannot_work_refuses_to_start(change: dict[str, s
     result = manage("check", env=env)
     assert result.returncode != 0
     assert message in result.stderr
+
+
+@pytest.mark.s3
+@pytest.mark.chaos
+def test_unreachable_storage_answers_503_saying_so_and_fetches_nothing_again(
+    tenant: Any, s3_storage: str, settings: Any
+) -> None:
+    from shipping.models import LabelBatch, LabelPurchase
+    from tests.factories import LabelBatchFactory, WarehouseFactory
+    from tests.shipping.test_batch_documents import bought
+
+    batch: LabelBatch = LabelBatchFactory(organization=tenant.organization)
+    purchase = bought(tenant, batch, WarehouseFactory(organization=tenant.organization), tracking="TRK-1", sku="MUG")
+    default = settings.STORAGES["default"]
+    options = {**default["OPTIONS"], "endpoint_url": "http://127.0.0.1:1"}  # nothing listens: connection refused
+    settings.STORAGES = {**settings.STORAGES, "default": {**default, "OPTIONS": options}}
+
+    page = tenant.client.get(f"/shipping/batches/{batch.pk}/labels.pdf")
+    assert page.status_code == 503
+    assert page["Retry-After"]
+    assert "file storage is unreachable" in page.content.decode()
+
+    api = Client().get(
+        f"/api/v1/label-batches/{batch.pk}/documents/labels/", HTTP_AUTHORIZATION=f"Api-Key {tenant.api_key}"
+    )
+    assert api.status_code == 503
+    assert api.json()["error"]["code"] == "storage_unavailable"
+    # An outage is not a missing file: the row still names its stored label, nothing was asked of the platform.
+    assert LabelPurchase.unscoped.get(pk=purchase.pk).label_pdf.name == purchase.label_pdf.name

@@ -485,7 +485,7 @@ REPRINT = "Reprint it from TikTok Seller Center (Orders > the order > Print ship
 REFETCH_PER_PRINT = 25  # labels fetched again inline by one printout; more are fetched in the background
 
 
-def label_document_stored(purchase: LabelPurchase) -> bytes | None:
+def label_document_stored(*, purchase: LabelPurchase) -> bytes | None:
     """The stored label PDF, read through the storage API (a volume or a bucket alike); None when there is none."""
     if not purchase.label_pdf:
         return None
@@ -600,7 +600,8 @@ def batch_documents_input(batch: LabelBatch, *, warehouse: Warehouse | None) -> 
 def purchases_documents_input(purchases: QuerySet[LabelPurchase]) -> list[BatchOrder]:
     """Bought labels as the printing functions take them, in picking order: the stored label PDF (never bought again
     for a reprint), lines grouped by SKU with the bin at the warehouse each order is reserved at, the buyer's message
-    and whether it is a gift."""
+    and whether it is a gift. A label whose file is missing is fetched again from the platform (`REFETCH_PER_PRINT`
+    inline, the rest by the documents worker); one that cannot be had carries why in `missing` (a placeholder page)."""
     purchases = list(purchases.filter(state=PurchaseState.PURCHASED).select_related("order", "store__authorization"))
     order_ids = [p.order_id for p in purchases]
     lines = defaultdict(Counter)
@@ -625,7 +626,7 @@ def purchases_documents_input(purchases: QuerySet[LabelPurchase]) -> list[BatchO
     recovered = 0
     for purchase in purchases:
         order = purchase.order
-        pdf, missing = label_document_stored(purchase), ""
+        pdf, missing = label_document_stored(purchase=purchase), ""
         if pdf is None:  # one missing file never stops the print: fetched again, or a placeholder page says why
             pdf, missing = label_document_recover(purchase=purchase, now=recovered < REFETCH_PER_PRINT)
             recovered += 1

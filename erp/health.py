@@ -15,10 +15,10 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.cache import cache
-from django.core.files.storage import default_storage
 from django.db import connection
 
 from erp.selectors import background_is_running
+from erp.storage import storage_probe
 
 
 @dataclass(frozen=True)
@@ -61,8 +61,7 @@ def _broker() -> str:
 
 
 def _storage() -> str:
-    default_storage.exists("readyz-probe")  # a HEAD on object storage, a stat on a volume
-    return type(default_storage).__name__
+    return storage_probe()  # the bucket (object storage) or a writable MEDIA_ROOT (a volume)
 
 
 def _background() -> str:

@@ -215,8 +215,11 @@ class SlipLogoView(OrganizationViewMixin, View):
         logo = request.organization.slip_logo
         if not logo:
             raise Http404("No logo.")
-        with logo.open("rb") as handle:
-            data = handle.read()
+        try:
+            with logo.open("rb") as handle:
+                data = handle.read()
+        except FileNotFoundError as missing:  # the stored file is gone: upload it again
+            raise Http404("The logo file is missing.") from missing
         content_type = "image/png" if data.startswith(b"\x89PNG") else "image/jpeg"
         return HttpResponse(data, content_type=content_type)
 

@@ -8,7 +8,8 @@ COPY . .
 # Static files are collected into the image and served by WhiteNoise; the variables below exist only for this step.
 RUN SECRET_KEY=collectstatic-only FIELD_ENCRYPTION_KEY=collectstatic-only DATABASE_URL=sqlite:////tmp/none \
     ALLOWED_HOSTS=localhost python manage.py collectstatic --noinput
-RUN useradd --create-home dropline && chown -R dropline /app
+# MEDIA_ROOT exists in the image, owned by the app user, so the `media` volume mounted there starts writable.
+RUN mkdir -p /app/var/media && useradd --create-home dropline && chown -R dropline /app
 USER dropline
 EXPOSE 8000
 CMD ["gunicorn", "erp.wsgi:application", "--bind", "0.0.0.0:8000"]

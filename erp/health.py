@@ -15,10 +15,10 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.cache import cache
-from django.core.files.storage import default_storage
 from django.db import connection
 
 from erp.selectors import background_is_running
+from erp.storage import storage_probe
 
 
 @dataclass(frozen=True)
@@ -61,14 +61,23 @@ def _broker() -> str:
 
 
 def _storage() -> str:
-    default_storage.exists("readyz-probe")  # a HEAD on object storage, a stat on a volume
-    return type(default_storage).__name__
+    return storage_probe()  # the bucket (object storage) or a writable MEDIA_ROOT (a volume)
 
 
 def _background() -> str:
     if not background_is_running():
         raise RuntimeError("no worker or beat heartbeat in the last 3 minutes")
     return "heartbeat fresh"
+
+
+def background_problem() -> str | None:
+    """What the dashboard says when background work has stopped: None while the heartbeat is fresh; otherwise whether
+    the queue itself is unreachable (an outage: nothing is lost, work waits) or the workers are simply not started.
+    The broker is probed only when the heartbeat is already stale, so a healthy dashboard pays nothing for it."""
+    if background_is_running():
+        return None
+    broker = _timed("broker", _broker, required=True)
+    return "workers-stopped" if broker.ok else "broker-unreachable"
 
 
 def readiness() -> list[Check]:

@@ -56,8 +56,11 @@ class DependencyOutageMiddleware:
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
         from erp.api.exceptions import OUTAGE_RETRY_AFTER, error_body
+        from erp.storage import StorageUnavailable
         from erp.tasks import BROKER_ERRORS
 
+        if isinstance(exception, StorageUnavailable):
+            return self._storage_unavailable(request, exception)
         if not isinstance(exception, BROKER_ERRORS):
             return None
         log.error("Redis unreachable during %s %s: %s", request.method, request.path, exception)
@@ -72,5 +75,25 @@ class DependencyOutageMiddleware:
             )
         else:
             response = render(request, "503.html", {"method": request.method}, status=503)
+        response["Retry-After"] = str(OUTAGE_RETRY_AFTER)
+        return response
+
+    @staticmethod
+    def _storage_unavailable(request: HttpRequest, exception: Exception) -> HttpResponse:
+        """Label files could not be read because storage (the volume or the bucket) is unreachable: 503, saying so."""
+        from erp.api.exceptions import OUTAGE_RETRY_AFTER, error_body
+
+        log.error("media storage unreachable during %s %s: %s", request.method, request.path, exception)
+        if request.path.startswith("/api/"):
+            response: HttpResponse = JsonResponse(
+                error_body(
+                    type_="service_unavailable",
+                    code="storage_unavailable",
+                    message="Dropline's file storage is unreachable, so labels cannot be read. Retry in a moment.",
+                ),
+                status=503,
+            )
+        else:
+            response = render(request, "503-storage.html", status=503)
         response["Retry-After"] = str(OUTAGE_RETRY_AFTER)
         return response

@@ -172,7 +172,7 @@ class DashboardView(OrganizationViewMixin, TemplateView):
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         return super().get_context_data(
-            background_running=selectors.background_is_running(),
+            background_problem=health.background_problem(),
             cards=dashboard.cards_for(self.request),
             setup_steps=dashboard.setup_steps_for(self.request),
             member_count=selectors.members_list().count(),
@@ -215,8 +215,11 @@ class SlipLogoView(OrganizationViewMixin, View):
         logo = request.organization.slip_logo
         if not logo:
             raise Http404("No logo.")
-        with logo.open("rb") as handle:
-            data = handle.read()
+        try:
+            with logo.open("rb") as handle:
+                data = handle.read()
+        except FileNotFoundError as missing:  # the stored file is gone: upload it again
+            raise Http404("The logo file is missing.") from missing
         content_type = "image/png" if data.startswith(b"\x89PNG") else "image/jpeg"
         return HttpResponse(data, content_type=content_type)
 

@@ -88,6 +88,9 @@ class StoreDetailView(OrganizationViewMixin, UpdateView):
     def get_object(self, queryset: Any = None) -> Store:
         return get_object_or_404(Store.objects.select_related("authorization"), pk=self.kwargs["pk"])
 
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        return super().get_context_data(notifications=selectors.store_notification_health(store=self.object), **kwargs)
+
     def form_valid(self, form: StorePolicyForm) -> HttpResponse:
         if form.changed_data:
             audit_record(

@@ -77,6 +77,7 @@ class BatchOrder:
     tracking_number: str
     buyer_message: str = ""  # what the buyer wrote at checkout: printed on the slip and flagged on the pick list
     is_gift: bool = False  # a line of the order is a gift
+    missing: str = ""  # why there is no label to print, and what to do (a placeholder page says it); "" when there is
 
 
 @dataclass(frozen=True)
@@ -90,8 +91,11 @@ class SlipBranding:
         """What the seller set under Settings → Organization: its name, logo and message."""
         logo = None
         if organization.slip_logo:
-            with organization.slip_logo.open("rb") as handle:
-                logo = handle.read()
+            try:
+                with organization.slip_logo.open("rb") as handle:
+                    logo = handle.read()
+            except FileNotFoundError:  # a lost file costs the slips their logo, never the print
+                logger.warning("slip logo %s is missing: printing slips without it", organization.slip_logo.name)
         return cls(seller_name=organization.name, logo_png=logo, message=organization.slip_message)
 
 
@@ -334,6 +338,8 @@ class _Stack:
         prefs.print_scaling = NameObject("/None")  # print at 100%: a "fit to page" dialog default shrinks labels
 
     def add_label(self, order: BatchOrder) -> int:
+        if order.missing:
+            return self.add_pdf(_missing_label_pdf(order, self.size, order.missing))
         try:
             reader = PdfReader(io.BytesIO(order.label_pdf))
             if reader.is_encrypted:
@@ -343,7 +349,7 @@ class _Stack:
             logger.warning("label of order %s is not a readable PDF: printing a placeholder", order.order_ref)
             pages = []
         if not pages:
-            return self.add_pdf(_missing_label_pdf(order, self.size))
+            return self.add_pdf(_missing_label_pdf(order, self.size, UNREADABLE))
         for source in pages:
             _fit_page(self.writer, self.writer.add_page(source), self.size)
         return len(pages)
@@ -363,21 +369,36 @@ class _Stack:
         return out.getvalue()
 
 
-def _missing_label_pdf(order: BatchOrder, size: tuple[float, float]) -> bytes:
-    """A loud stand-in page, so the stack stays aligned with the pick list and the slips."""
+UNREADABLE = "The stored label is not a readable PDF. Reprint it from the platform's seller center."
+
+
+def _missing_label_pdf(order: BatchOrder, size: tuple[float, float], why: str) -> bytes:
+    """A loud stand-in page, so the stack stays aligned with the pick list and the slips: which order, why there is
+    no label, and what to do about it."""
     buf = io.BytesIO()
     pdf = Canvas(buf, pagesize=size, pageCompression=1)
     width, height = size
     pdf.setLineWidth(4)
     pdf.rect(12, 12, width - 24, height - 24)
-    pdf.setFont("Helvetica-Bold", 30)
-    pdf.drawCentredString(width / 2, height * 0.62, "NO LABEL")
-    pdf.setFont("Helvetica-Bold", 14)
-    pdf.drawCentredString(width / 2, height * 0.52, "DO NOT SHIP")
-    pdf.setFont("Helvetica", 11)
-    for i, line in enumerate(_wrap(f"Order {_printable(order.order_ref)}", "Helvetica", 11, width - 48, 3)):
-        pdf.drawCentredString(width / 2, height * 0.42 - i * 14, line)
-    pdf.drawCentredString(width / 2, height * 0.30, "The platform label could not be read.")
+    pdf.setFont(_BOLD, 30)
+    pdf.drawCentredString(width / 2, height * 0.80, "NO LABEL")
+    pdf.setFont(_BOLD, 14)
+    pdf.drawCentredString(width / 2, height * 0.72, "DO NOT SHIP")
+    pdf.setFont(_ROW_FONT, 11)
+    y = height * 0.62
+    for line in _wrap(f"Order {_printable(order.order_ref)}", _ROW_FONT, 11, width - 48, 3):
+        pdf.drawCentredString(width / 2, y, line)
+        y -= 14
+    if order.tracking_number:
+        pdf.drawCentredString(
+            width / 2, y, _ellipsize(f"Tracking {_printable(order.tracking_number)}", _ROW_FONT, 11, width - 48)
+        )
+        y -= 14
+    y -= 10
+    pdf.setFont(_ROW_FONT, 10)
+    for line in _wrap(_printable(why), _ROW_FONT, 10, width - 48, 12):
+        pdf.drawCentredString(width / 2, y, line)
+        y -= 13
     pdf.showPage()
     pdf.save()
     return buf.getvalue()
@@ -388,8 +409,9 @@ def labels_merge(orders: Sequence[BatchOrder], *, page_size: LabelSize = "4x6") 
 
     "4x6": each page is scaled without distortion and centred on a 4x6 in (288 x 432 pt) page; an A6 TikTok label
     shrinks by about 3%. "A6": A6 pages are copied untouched, other sizes fitted onto A6. Landscape labels are turned
-    to portrait. An unreadable label becomes a "NO LABEL / DO NOT SHIP" page, so the stack stays aligned with the pick
-    list. An empty batch gives a valid PDF with no pages. The PDF asks viewers to print at 100%.
+    to portrait. A missing (`BatchOrder.missing`) or unreadable label becomes a "NO LABEL / DO NOT SHIP" page saying
+    why and what to do, so the stack stays aligned with the pick list. An empty batch gives a valid PDF with no pages.
+    The PDF asks viewers to print at 100%.
     """
     stack = _Stack(LABEL_PAGE_SIZES[page_size])
     for order in orders:

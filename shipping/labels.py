@@ -28,6 +28,7 @@ from erp.actors import Actor
 from erp.claims import side_effect_claim, side_effect_take_over
 from erp.models import Organization
 from erp.services import audit_record
+from erp.storage import StorageUnavailable, storage_errors
 from erp.tasks import wake_on_commit
 from erp.tenancy import current_organization
 from integrations.errors import PlatformError, PlatformOutcomeUnknown
@@ -455,6 +456,13 @@ def label_document_fetch(*, purchase_id: object) -> bool:
     purchase = LabelPurchase.objects.select_related("order", "store__authorization").get(pk=purchase_id)
     if purchase.state != PurchaseState.PURCHASED or purchase.label_pdf:
         return bool(purchase.label_pdf)
+    _label_download(purchase)
+    return True
+
+
+def _label_download(purchase: LabelPurchase) -> bytes:
+    """Ask the platform for a fresh document link (each lasts 24 h), download the label and store it. Raises
+    PlatformError when the platform will not give it (picked up, cancelled, unreachable)."""
     client = store_client(purchase.store)
     document = client.get_shipping_document(purchase.package_id, document_type="SHIPPING_LABEL")
     pdf = client.download_document(document.url)
@@ -464,7 +472,56 @@ def label_document_fetch(*, purchase_id: object) -> bool:
         tracking_number=document.tracking_number or purchase.tracking_number,
         updated_at=timezone.now(),
     )
-    return True
+    return pdf
+
+
+# Why a bought label cannot be printed, by the platform's refusal of a new copy, and what to do instead.
+DOCUMENT_REFUSALS: dict[int, str] = {
+    21042102: "TikTok no longer prints this label: the parcel has been picked up.",
+    21023059: "The package was cancelled on TikTok: buy a new label if the order still ships.",
+    21023035: "TikTok has no shipment arranged for this package: check the order, then buy its label again.",
+}
+REPRINT = "Reprint it from TikTok Seller Center (Orders > the order > Print shipping label), or rebuy it here."
+REFETCH_PER_PRINT = 25  # labels fetched again inline by one printout; more are fetched in the background
+
+
+def label_document_stored(*, purchase: LabelPurchase) -> bytes | None:
+    """The stored label PDF, read through the storage API (a volume or a bucket alike); None when there is none."""
+    if not purchase.label_pdf:
+        return None
+    try:
+        with purchase.label_pdf.open("rb") as handle:
+            return handle.read()
+    except FileNotFoundError:
+        log.warning("label file %s of order %s is missing", purchase.label_pdf.name, purchase.order.external_id)
+        return None
+    except storage_errors() as error:  # storage is down: no file is known to be missing, so nothing is fetched again
+        raise StorageUnavailable(f"{type(error).__name__}: {error}") from error
+
+
+def label_document_recover(*, purchase: LabelPurchase, now: bool = True) -> tuple[bytes, str]:
+    """A bought label whose file is missing (a lost volume, a deleted object, or not stored yet): asked of the platform
+    again and saved back, so the next print has it. (pdf, "") — or (b"", why it cannot be printed and what to do).
+    With `now` False, the fetch is left to the documents worker (and beat, should its message be lost)."""
+    if not now:
+        from shipping.tasks import documents_fetch_label  # tasks import this module
+
+        LabelPurchase.objects.filter(pk=purchase.pk).update(label_pdf="")  # what the fetch task and beat look for
+        wake_on_commit(
+            documents_fetch_label, organization_id=str(purchase.organization_id), purchase_id=str(purchase.pk)
+        )
+        return b"", "The label file is missing and is being fetched again from TikTok: print again in a minute."
+    try:
+        return _label_download(purchase), ""
+    except PlatformError as error:
+        log.warning("label of order %s could not be fetched again: %s", purchase.order.external_id, error)
+        if isinstance(error.code, int) and error.code in DOCUMENT_REFUSALS:
+            why = DOCUMENT_REFUSALS[error.code]
+        elif error.retryable:
+            why = "The label file is missing and TikTok did not answer: print again in a few minutes."
+        else:
+            why = f"The label file is missing and TikTok would not give it again ({error.message[:120]})."
+        return b"", f"{why} {REPRINT}"
 
 
 # --------------------------------------------------------------------------------------------------- batches
@@ -543,8 +600,9 @@ def batch_documents_input(batch: LabelBatch, *, warehouse: Warehouse | None) -> 
 def purchases_documents_input(purchases: QuerySet[LabelPurchase]) -> list[BatchOrder]:
     """Bought labels as the printing functions take them, in picking order: the stored label PDF (never bought again
     for a reprint), lines grouped by SKU with the bin at the warehouse each order is reserved at, the buyer's message
-    and whether it is a gift."""
-    purchases = list(purchases.filter(state=PurchaseState.PURCHASED).exclude(label_pdf="").select_related("order"))
+    and whether it is a gift. A label whose file is missing is fetched again from the platform (`REFETCH_PER_PRINT`
+    inline, the rest by the documents worker); one that cannot be had carries why in `missing` (a placeholder page)."""
+    purchases = list(purchases.filter(state=PurchaseState.PURCHASED).select_related("order", "store__authorization"))
     order_ids = [p.order_id for p in purchases]
     lines = defaultdict(Counter)
     names: dict[tuple[object, str], str] = {}
@@ -565,14 +623,18 @@ def purchases_documents_input(purchases: QuerySet[LabelPurchase]) -> list[BatchO
         ).values_list("warehouse_id", "sku__code", "bin_location")
     }
     result = []
+    recovered = 0
     for purchase in purchases:
         order = purchase.order
-        with purchase.label_pdf.open("rb") as handle:
-            pdf = handle.read()
+        pdf, missing = label_document_stored(purchase=purchase), ""
+        if pdf is None:  # one missing file never stops the print: fetched again, or a placeholder page says why
+            pdf, missing = label_document_recover(purchase=purchase, now=recovered < REFETCH_PER_PRINT)
+            recovered += 1
         result.append(
             BatchOrder(
                 order_ref=order.external_id,
                 label_pdf=pdf,
+                missing=missing,
                 lines=tuple(
                     PickLine(
                         order_ref=order.external_id,

@@ -140,3 +140,36 @@ def private_redis(tmp_path: Path) -> Iterator[Any]:
     yield server
     if server.process is not None and server.process.poll() is None:
         server.kill()
+
+
+@pytest.fixture(scope="session")
+def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """A real S3-compatible server in its own process (tests.workers.S3Server), shared by the session's tests."""
+    from tests.workers import S3Server
+
+    server = S3Server(tmp_path_factory.mktemp("s3"))
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def s3_storage(s3_server: Any, settings: Any, tmp_path: Path) -> str:
+    """This process's default storage switched to a fresh private bucket on the S3 server, as `DROPLINE_STORAGE=s3`
+    configures it (erp/settings/base.py), and MEDIA_ROOT to a folder of its own that must stay empty. The bucket's
+    name."""
+    import uuid
+
+    import environ
+
+    from erp.settings.base import s3_storage
+    from erp.storage import storage_bucket_ensure
+
+    bucket = f"dropline-test-{uuid.uuid4().hex[:12]}"
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in s3_server.storage_env(bucket).items():
+            patch.setenv(name, value)
+        settings.STORAGES = {**settings.STORAGES, "default": s3_storage(environ.Env())}
+    settings.MEDIA_ROOT = tmp_path / "web-media"
+    assert storage_bucket_ensure()
+    return bucket

@@ -158,3 +158,48 @@ class RedisServer:
             return bool(client.ping())
         except redis.RedisError:
             return False
+
+
+class S3Server:
+    """A real S3-compatible server (moto's server mode, the command `make run` uses) in its own process on its own
+    port, owned by the test. Web and workers reach it over HTTP exactly as they would reach MinIO or AWS."""
+
+    def __init__(self, directory: Path) -> None:
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        self.directory = directory
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        from erp.storage import s3_server_command
+
+        log = (self.directory / "s3-server.log").open("w")
+        self.process = subprocess.Popen(
+            s3_server_command(host="127.0.0.1", port=self.port), stdout=log, stderr=subprocess.STDOUT
+        )
+        wait_for(self._answers, 30, "the S3-compatible server to accept connections")
+
+    def _answers(self) -> bool:
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
+                return True
+        except OSError:
+            return False
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
+
+    def storage_env(self, bucket: str) -> dict[str, str]:
+        """The environment a worker process needs to use this server's `bucket` (DROPLINE_STORAGE=s3)."""
+        return {
+            "DROPLINE_STORAGE": "s3",
+            "AWS_STORAGE_BUCKET_NAME": bucket,
+            "AWS_S3_ENDPOINT_URL": self.url,
+            "AWS_S3_REGION_NAME": "us-east-1",
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",  # moto accepts any credentials
+        }

@@ -7,6 +7,7 @@ single `env` reader below. local.py, test.py and production.py only choose defau
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -146,6 +147,50 @@ STORAGES = {
 }
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=str(VAR_DIR / "media"))
 MEDIA_URL = "media/"
+
+# Media (label PDFs, slip logos) is shared by web and every worker: a worker stores a label, the web prints it.
+# `local`: a folder (MEDIA_ROOT), shared between containers through a volume. `s3`: a private bucket on any
+# S3-compatible store (AWS S3, MinIO, ...). Label PDFs hold buyer addresses and are the only copy of something paid
+# for: no public ACL, never overwritten, and served only through Django (docs/storage.md, docs/adr/0012-storage.md).
+
+
+def s3_storage(env: environ.Env) -> dict:
+    """The `default` storage for DROPLINE_STORAGE=s3, from the AWS_* variables (also used by the storage tests)."""
+    from botocore.config import Config  # only installed where s3 is used (django-storages[s3])
+
+    endpoint = env("AWS_S3_ENDPOINT_URL", default="") or None  # unset: AWS itself
+    return {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": env("AWS_STORAGE_BUCKET_NAME"),
+            "endpoint_url": endpoint,
+            "region_name": env("AWS_S3_REGION_NAME", default="") or None,
+            # Unset: boto3's own chain (instance role, ~/.aws, AWS_* in the environment).
+            "access_key": env("AWS_ACCESS_KEY_ID", default="") or None,
+            "secret_key": env("AWS_SECRET_ACCESS_KEY", default="") or None,
+            "location": env("AWS_LOCATION", default=""),  # a key prefix, to share a bucket between deployments
+            "default_acl": None,  # objects stay as private as the bucket: never "public-read"
+            "querystring_auth": True,  # were a URL ever made, it is signed and short-lived
+            "querystring_expire": 300,
+            "file_overwrite": False,  # a second save gets a new name: a stored label is never replaced
+            "client_config": Config(
+                # MinIO and most self-hosted stores only answer path-style requests; AWS takes either.
+                s3={"addressing_style": env("AWS_S3_ADDRESSING_STYLE", default="path" if endpoint else "auto")},
+                signature_version="s3v4",
+                # An unreachable store fails a print in seconds (503, docs/adr/0012-storage.md), not after minutes.
+                connect_timeout=3,
+                read_timeout=30,
+                retries={"mode": "standard", "max_attempts": 3},
+            ),
+        },
+    }
+
+
+DROPLINE_STORAGE = env("DROPLINE_STORAGE", default="local")
+if DROPLINE_STORAGE == "s3":
+    STORAGES["default"] = s3_storage(env)
+elif DROPLINE_STORAGE != "local":
+    raise ImproperlyConfigured(f"DROPLINE_STORAGE={DROPLINE_STORAGE!r}: use 'local' or 's3'")
 
 # ---------------------------------------------------------------------------------------------------------------
 # Redis: broker, cache (API throttling), locks and rate-limit buckets. Unset = embedded default (no server).

@@ -10,6 +10,7 @@ import sys
 import time
 from pathlib import Path
 
+import boto3
 import httpx
 import pytest
 from django.conf import settings
@@ -42,14 +43,23 @@ def alive(pid: int) -> bool:
 
 
 @pytest.mark.skipif(not Path("/proc").exists(), reason="reads /proc to find the supervised processes")
-def test_the_stack_starts_and_a_sigterm_stops_every_process(tmp_path: Path) -> None:
-    web, sandbox = free_port(), free_port()
+@pytest.mark.parametrize("storage", ["local", pytest.param("s3", marks=pytest.mark.s3)])
+def test_the_stack_starts_and_a_sigterm_stops_every_process(tmp_path: Path, storage: str) -> None:
+    web, sandbox, s3 = free_port(), free_port(), free_port()
     env = {
         **{k: v for k, v in os.environ.items() if k not in ("DJANGO_SETTINGS_MODULE", "DATABASE_URL", "REDIS_URL")},
         "DJANGO_ENV": "local",
         "DATABASE_URL": f"sqlite:///{tmp_path / 'dev.sqlite3'}",
         "TIKTOK_SANDBOX_PORT": str(sandbox),
     }
+    if storage == "s3":  # `make run` starts the local S3-compatible server itself and makes the bucket
+        env |= {
+            "DROPLINE_STORAGE": "s3",
+            "AWS_STORAGE_BUCKET_NAME": "dropline-dev",
+            "AWS_S3_ENDPOINT_URL": f"http://127.0.0.1:{s3}",
+            "AWS_ACCESS_KEY_ID": "dev",
+            "AWS_SECRET_ACCESS_KEY": "dev-secret",
+        }
     supervisor = subprocess.Popen(
         [sys.executable, "manage.py", "devstack", "--port", str(web)],
         cwd=settings.BASE_DIR,
@@ -68,7 +78,19 @@ def test_the_stack_starts_and_a_sigterm_stops_every_process(tmp_path: Path) -> N
                 time.sleep(0.3)
         assert not urls, f"not up within 60 s: {urls}"
         children = children_of(supervisor.pid)
-        assert len(children) == 4  # web, worker, beat, TikTok sandbox
+        assert len(children) == (5 if storage == "s3" else 4)  # web, worker, beat, TikTok sandbox (, S3 server)
+        if storage == "s3":
+            ready = httpx.get(f"http://127.0.0.1:{web}/readyz", timeout=10).json()
+            assert ready["checks"]["storage"]["ok"], ready["checks"]["storage"]
+            assert ready["checks"]["storage"]["detail"] == "S3Storage"
+            bucket = boto3.client(
+                "s3",
+                endpoint_url=env["AWS_S3_ENDPOINT_URL"],
+                region_name="us-east-1",
+                aws_access_key_id="dev",
+                aws_secret_access_key="dev-secret",
+            )
+            assert bucket.get_bucket_versioning(Bucket="dropline-dev")["Status"] == "Enabled"
     finally:
         supervisor.send_signal(signal.SIGTERM)
         supervisor.wait(timeout=30)

@@ -123,3 +123,25 @@ def test_copies_of_platform_answers_miss_instead_of_failing_the_page(redis_unrea
     assert memo.get("carriers", "asked the platform") == "asked the platform"
     with pytest.raises(redis.exceptions.ConnectionError):  # shared counters do raise: their callers decide
         cache.get("api-throttle")
+
+
+@pytest.mark.chaos
+def test_the_dashboard_tells_a_queue_outage_from_workers_not_started(
+    tenant: Any, settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from erp.services import heartbeat_record
+
+    page = tenant.client.get("/").content.decode()  # no heartbeat yet, the broker answers: nobody started them
+    assert "Background workers are not running" in page
+
+    settings.CELERY_BROKER_URL = DEAD_REDIS
+    monkeypatch.setattr("erp.celery.app.conf.broker_url", DEAD_REDIS)
+    page = tenant.client.get("/").content.decode()
+    assert "cannot reach its task queue (Redis)" in page
+    assert "Nothing is lost" in page
+
+    heartbeat_record(name="background")  # workers ran recently: no banner, and no probe of the broker
+    monkeypatch.setattr("erp.health._broker", lambda: pytest.fail("probed the broker with a fresh heartbeat"))
+    page = tenant.client.get("/").content.decode()
+    assert "task queue" not in page
+    assert "not running" not in page

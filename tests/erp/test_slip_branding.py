@@ -6,6 +6,7 @@ import io
 from typing import Any
 
 import pytest
+from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 from pypdf import PdfReader
@@ -63,6 +64,23 @@ def test_a_file_that_is_not_an_image_is_refused_and_the_logo_can_be_removed(tena
     assert not organization.slip_logo
     assert documents.SlipBranding.of(organization).logo_png is None
     assert tenant.client.get("/settings/slip-logo/").status_code == 404
+
+
+def test_a_lost_logo_file_costs_the_slips_their_logo_never_the_print(tenant: Any, settings: Any, tmp_path: Any) -> None:
+    settings.MEDIA_ROOT = tmp_path
+    save(tenant, slip_logo=SimpleUploadedFile("glow.png", png(), content_type="image/png"))
+    organization = Organization.objects.get(pk=tenant.organization.pk)
+    default_storage.delete(organization.slip_logo.name)
+
+    branding = documents.SlipBranding.of(organization)
+
+    assert branding.logo_png is None
+    assert branding.message == "Thanks from Glow!"
+    slips = PdfReader(io.BytesIO(documents.packing_slips_pdf(batch(2), branding)))
+    assert len(slips.pages) == 2
+    assert "Thanks from Glow!" in slips.pages[0].extract_text()
+    assert tenant.client.get("/settings/slip-logo/").status_code == 404
+    assert tenant.client.get("/settings/").status_code == 200
 
 
 def test_renaming_the_organization_is_saved_and_audited(tenant: Any) -> None:

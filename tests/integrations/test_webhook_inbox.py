@@ -253,3 +253,31 @@ def test_a_nul_character_in_a_signed_body_is_kept_readable(
     with django_capture_on_commit_callbacks(execute=True):
         assert post(json.dumps(body).encode(), settings) == 200
     assert WebhookDelivery.unscoped.get().state == DeliveryState.PROCESSED
+
+
+def test_the_store_page_says_what_became_of_the_days_notifications(
+    store: Store,
+    tenant: Any,
+    tiktok: Any,
+    settings: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    first, second = awaiting(store, 2)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert post(envelope(store, first, "n-ok"), settings) == 200
+        assert post(envelope(store, first, "n-bad", data=[1, 2]), settings) == 200
+    monkeypatch.setattr(
+        order_services,
+        "orders_fetch",
+        lambda **kwargs: (_ for _ in ()).throw(PlatformError("tiktok", "36009003", "Internal error, retry")),
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        assert post(envelope(store, second, "n-failing"), settings) == 200
+
+    page = tenant.client.get(f"/stores/{store.pk}/").content.decode()
+    assert "3 received · 1 processed" in page
+    assert "1 waiting" in page
+    assert "1 unreadable" in page
+    assert "Internal error, retry" in page  # the newest problem, with when it is tried again
+    assert "retried automatically" in page

@@ -1,4 +1,5 @@
-"""`make run`: migrate, seed the demo, then run web, worker, beat and the platform sandbox together.
+"""`make run`: migrate, seed the demo, then run web, worker, beat and the platform sandbox together (and an
+S3-compatible server first, when DROPLINE_STORAGE=s3 points at an endpoint on this machine).
 
 A small supervisor: each process in its own session (so a terminal Ctrl-C reaches only us), output prefixed with
 its name, and on Ctrl-C (or when any process dies) all of them are stopped: SIGTERM, then SIGKILL after 10 s.
@@ -11,11 +12,14 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
 from django.core.management import call_command
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from erp.storage import s3_server_command, storage_bucket_ensure, storage_local_s3_endpoint
 
 COLORS = ["\033[36m", "\033[35m", "\033[33m", "\033[32m", "\033[34m"]
 RESET = "\033[0m"
@@ -50,12 +54,33 @@ class Command(BaseCommand):
         }
         if not no_sandbox and importlib.util.find_spec("sandboxes.tiktok.app") is not None:
             processes["tiktok"] = [python, "manage.py", "tiktok_sandbox", "--port", str(settings.TIKTOK_SANDBOX_PORT)]
+        ready: dict[str, Callable[[], None]] = {}
+        endpoint = storage_local_s3_endpoint()
+        if endpoint is not None:
+            # Started first, and its bucket made, before anything can store a file in it.
+            host, s3_port = endpoint
+            processes = {"s3": s3_server_command(host=host, port=s3_port), **processes}
+            ready["s3"] = self._bucket_ready
         self.stdout.write(
             self.style.SUCCESS(f"Dropline is starting: http://127.0.0.1:{port}  (Ctrl-C stops everything)")
         )
-        self._supervise(processes)
+        self._supervise(processes, ready)
 
-    def _supervise(self, commands: dict[str, list[str]]) -> None:
+    def _bucket_ready(self) -> None:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if storage_bucket_ensure():
+                    self.stdout.write("Created the media bucket on the local S3 server (kept in memory: dev only).")
+                return
+            except (BotoCoreError, ClientError) as error:
+                if time.monotonic() > deadline:
+                    raise CommandError(f"the local S3 server did not come up: {error}") from error
+                time.sleep(0.3)
+
+    def _supervise(self, commands: dict[str, list[str]], ready: dict[str, Callable[[], None]]) -> None:
         # The children run in their own sessions, so only we hear a signal: turn SIGTERM/SIGHUP (a closed terminal,
         # `timeout`, a process manager) into the same clean stop as Ctrl-C, or the children would outlive us.
         def stop_on_signal(signum: int, frame: Any) -> None:
@@ -78,6 +103,12 @@ class Command(BaseCommand):
             )
             running[name] = process
             selector.register(process.stdout, selectors.EVENT_READ, (name, COLORS[index % len(COLORS)]))
+            if name in ready:
+                try:
+                    ready[name]()
+                except BaseException:
+                    self._stop(running)
+                    raise
         exit_code = 0
         try:
             while True:

@@ -52,6 +52,12 @@ def test_every_operation_documents_the_one_error_body_for_every_refusal(openapi:
         assert "Retry-After" in operation["responses"]["503"]["headers"]
 
 
+def test_an_error_a_view_explains_keeps_its_words_and_gains_the_body(openapi: dict[str, Any]) -> None:
+    refused = openapi["paths"]["/api/v1/label-batches/{id}/documents/{kind}/"]["get"]["responses"]["400"]
+    assert refused["description"].startswith("The batch ships from several warehouses")
+    assert refused["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/Error"}
+
+
 def test_request_bodies_are_documented_as_json_only(openapi: dict[str, Any]) -> None:
     bodies = {
         f"{method.upper()} {path}": set(operation["requestBody"]["content"])

@@ -1,5 +1,5 @@
 from django.contrib.auth import views as auth_views
-from django.urls import include, path
+from django.urls import include, path, re_path
 
 from erp import views
 from erp.api.exceptions import api_not_found
@@ -74,5 +74,7 @@ urlpatterns = [
     path("stores/", include("integrations.urls")),
     path("webhooks/<str:platform>/", PlatformWebhookView.as_view(), name="platform_webhook"),
     path("api/v1/", include("erp.api.urls")),
-    path("api/<path:rest>", api_not_found, name="api-not-found"),  # unknown API paths: JSON, not the 404 page
+    # Unknown API paths: JSON, not the 404 page. A regex that spans lines: `<path:...>` stops at a newline, and
+    # a `%0A` in an id sent the request to the HTML page.
+    re_path(r"^api/(?P<rest>(?s:.*))\Z", api_not_found, name="api-not-found"),
 ]

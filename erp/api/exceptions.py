@@ -6,6 +6,7 @@
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, JsonResponse
 from rest_framework import exceptions, status
@@ -60,6 +61,11 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         exc = exceptions.ValidationError(detail=detail)
     elif isinstance(exc, Http404):
         exc = exceptions.NotFound()
+    elif isinstance(exc, (TooManyFieldsSent, TooManyFilesSent, RequestDataTooBig)):
+        # Django's own limits on a request body, hit while DRF parses it: without this they become its HTML 400.
+        exc = exceptions.ParseError(
+            detail="The request body has too many fields or files, or is too large. Send one JSON body."
+        )
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied(detail=str(exc) or None)
 

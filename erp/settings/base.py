@@ -290,6 +290,11 @@ SPECTACULAR_SETTINGS = {
     # The schema and its docs page are public, like any API reference; the endpoints they describe are not.
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
     "SERVE_AUTHENTICATION": [],
+    # Every operation documents the one error body for the statuses the API shell can answer (erp/api/schema.py).
+    # The partner API is documented as JSON: form encodings cannot carry its nested bodies (an order's lines and
+    # recipient), so the schema must not offer them; DRF's form parsers stay for the browsable API.
+    "PARSER_WHITELIST": ["rest_framework.parsers.JSONParser"],
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "erp.api.schema.error_responses"],
 }
 
 # Where platforms reach this deployment (webhook addresses are registered under it).

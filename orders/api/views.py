@@ -8,7 +8,7 @@ from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.decorators import action
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
@@ -135,7 +135,7 @@ class OrderViewSet(OrganizationReadOnlyViewSet):
         if request.method == "GET":
             shipment = SellerShipment.objects.filter(order=order).select_related("order").first()
             if shipment is None:
-                return Response({"detail": "No tracking sent for this order."}, status=status.HTTP_404_NOT_FOUND)
+                raise NotFound("No tracking sent for this order.")
             return Response(SellerShipmentOutput(shipment).data)
         data = SellerShipmentInput(data=request.data)
         data.is_valid(raise_exception=True)

@@ -136,6 +136,12 @@ class LabelBatchDocumentView(OrganizationGenericAPIView):
     read_permission = Perm.LABELS_PRINT
     renderer_classes = [JSONRenderer, PdfRenderer]
 
+    def handle_exception(self, exc: Exception) -> Response:
+        # An error is the JSON error body, labelled as JSON even when the PDF was asked for (`?format=pdf`,
+        # `Accept: application/pdf`): a client must not save an error as the printout.
+        self.request.accepted_renderer, self.request.accepted_media_type = JSONRenderer(), "application/json"
+        return super().handle_exception(exc)
+
     @extend_schema(
         request=None,
         parameters=[

@@ -10,6 +10,7 @@ from typing import Any
 from django import forms
 from django.core.exceptions import ValidationError
 
+from erp.inputs import DayField
 from erp.tenancy import organization_in_scope
 from erp.units import units_of
 from integrations.interface import Warehouse as PlatformWarehouse
@@ -164,8 +165,8 @@ class LedgerFilterForm(forms.Form):
     sku = forms.CharField(required=False, label="SKU code")
     warehouse = forms.ModelChoiceField(queryset=Warehouse.objects.none(), required=False, empty_label="All warehouses")
     kind = forms.ChoiceField(required=False, choices=[("", "Any change"), *MovementKind.choices], label="Kind")
-    since = forms.DateField(required=False, label="From", widget=forms.DateInput(attrs={"type": "date"}))
-    until = forms.DateField(required=False, label="To", widget=forms.DateInput(attrs={"type": "date"}))
+    since = DayField(required=False, label="From", widget=forms.DateInput(attrs={"type": "date"}))
+    until = DayField(required=False, label="To", widget=forms.DateInput(attrs={"type": "date"}))
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

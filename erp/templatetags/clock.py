@@ -35,8 +35,8 @@ def warehouse_time(value: time | None, warehouse: Warehouse | None) -> str:
 def zone_time(moment: datetime | None, zone_name: str) -> str:
     if moment is None:
         return "—"
-    zone = clock.zone_named(zone_name, clock.organization_zone())
-    return f"{moment.astimezone(zone):%H:%M} {clock.zone_abbreviation(moment, zone)}"
+    local, zone = clock.in_zone(moment, clock.zone_named(zone_name, clock.organization_zone()))
+    return f"{local:%H:%M} {clock.zone_abbreviation(local, zone)}"
 
 
 @register.simple_tag

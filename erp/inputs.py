@@ -29,7 +29,8 @@ from django_filters.fields import IsoDateTimeField
 
 EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 LATEST = datetime(2100, 1, 1, tzinfo=UTC)  # exclusive
-MAX_UNITS = 1_000_000  # units in one receipt, count, adjustment, order line or threshold
+MAX_UNITS = 1_000_000  # units in one receipt, count, adjustment or threshold
+MAX_STOCK = 2**31 - 1  # on hand or reserved in one warehouse: PostgreSQL's integer
 MAX_TEXT = 10_000  # free text (a buyer's message) in characters: a page, not a megabyte
 
 M = TypeVar("M", bound=Model)

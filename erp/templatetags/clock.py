@@ -1,6 +1,7 @@
 """Times in templates, one way everywhere (docs/time.md): `{% load clock %}` then
 
 - `{{ order.ship_by|local }}` → "Dec 4, 09:28 PST" in the organization's zone (`|local:"seconds"`, `"year"`, `"date"`);
+- `{{ moment|iso }}` → "2026-12-04T09:28:00-08:00" for attributes, `{{ moment|local_day }}` → "Dec 4, 2026";
 - `{{ warehouse.cutoff_time|warehouse_time:warehouse }}` → "17:00 CST", a time of day in the warehouse's zone;
 - `{{ slot_start|zone_time:"America/Chicago" }}` → "09:00 CST", a moment's time of day in a named zone;
 - `{% organization_zone_name %}` → "America/Chicago (CST)".
@@ -24,6 +25,21 @@ register = template.Library()
 @register.filter
 def local(moment: datetime | None, style: clock.Style = "short") -> str:
     return clock.format_local(moment, clock.organization_zone(), style)
+
+
+@register.filter
+def iso(moment: datetime | None) -> str:
+    """ISO 8601 in the organization's zone, for a `title` or a `data-` attribute; never raises (a stored year 1)."""
+    return clock.format_iso(moment, clock.organization_zone())
+
+
+@register.filter
+def local_day(moment: datetime | None) -> str:
+    """The day of a moment in the organization's zone: "Dec 4, 2026"."""
+    if moment is None:
+        return ""
+    local, _ = clock.in_zone(moment, clock.organization_zone())
+    return f"{local:%b} {local.day}, {local.year:04d}"
 
 
 @register.filter

@@ -422,26 +422,24 @@ def _manual_store() -> Store:
 
 def _manual_order_value_errors(data: ManualOrderInput) -> dict[str, list[str]]:
     """The input ranges of docs/adr/0016, the same checks as a platform payload or a CSV cell gets."""
-    checks: list[tuple[str, Callable[[], None]]] = [
-        ("ship_by", lambda: inputs.validate_moment(data.ship_by)),
-        ("currency", lambda: inputs.validate_currency(data.currency)),
-        ("recipient", lambda: inputs.validate_country_code(data.recipient.region_code)),
-        ("buyer_message", lambda: inputs.validate_text(data.buyer_message)),
-        ("lines", lambda: inputs.validate_amount(sum(_line_amounts(data), Decimal(0)))),
+    total = sum((line.unit_price * line.quantity for line in data.lines if line.unit_price is not None), Decimal(0))
+    checks: list[tuple[str, str, Callable[[], None]]] = [
+        ("ship_by", "", lambda: inputs.validate_moment(data.ship_by)),
+        ("currency", "", lambda: inputs.validate_currency(data.currency)),
+        ("recipient", "country code: ", lambda: inputs.validate_country_code(data.recipient.region_code)),
+        ("buyer_message", "", lambda: inputs.validate_text(data.buyer_message)),
+        ("lines", "the order's total: ", lambda: inputs.validate_amount(total)),
     ]
-    for line in data.lines:
-        checks.append(("lines", lambda line=line: inputs.validate_amount(line.unit_price)))
+    for number, line in enumerate(data.lines, start=1):
+        price = line.unit_price
+        checks.append(("lines", f"Line {number}, unit price: ", lambda price=price: inputs.validate_amount(price)))
     errors: dict[str, list[str]] = {}
-    for name, check in checks:
+    for name, prefix, check in checks:
         try:
             check()
         except ValidationError as error:
-            errors.setdefault(name, []).extend(error.messages)
+            errors.setdefault(name, []).extend(f"{prefix}{message}" for message in error.messages)
     return errors
-
-
-def _line_amounts(data: ManualOrderInput) -> list[Decimal]:
-    return [line.unit_price * line.quantity for line in data.lines if line.unit_price is not None]
 
 
 def order_create_manual(*, actor: Actor, data: ManualOrderInput) -> Order:
@@ -460,7 +458,8 @@ def order_create_manual(*, actor: Actor, data: ManualOrderInput) -> Order:
     problems = address_problems(data.recipient)
     if problems or not data.recipient.name.strip():
         errors["recipient"] = problems + ([] if data.recipient.name.strip() else ["no recipient name"])
-    errors.update(_manual_order_value_errors(data))
+    for name, messages in _manual_order_value_errors(data).items():
+        errors.setdefault(name, []).extend(messages)
     if errors:
         raise ValidationError(errors)
     with transaction.atomic():

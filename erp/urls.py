@@ -76,3 +76,7 @@ urlpatterns = [
     path("api/v1/", include("erp.api.urls")),
     path("api/<path:rest>", api_not_found, name="api-not-found"),  # unknown API paths: JSON, not the 404 page
 ]
+
+# The API answers Django's own errors in its JSON error body; the dashboard keeps its pages.
+handler400 = "erp.api.exceptions.bad_request"
+handler500 = "erp.api.exceptions.server_error"

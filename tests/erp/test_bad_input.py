@@ -12,9 +12,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from django.test import Client
+from django.test import Client, RequestFactory
 
 from erp.actors import Actor
+from erp.api.exceptions import server_error
 from erp.models import AuditEntry
 from erp.roles import Role
 from erp.tenancy import organization_scope
@@ -221,6 +222,7 @@ CASES = [
     case("api order country ZZ", api_order, "recipient.country_code", "ZZ", 400),
     case("api order currency xxx", api_order, "currency", "xxx", 400),
     case("api order 1 MB buyer message", api_order, "buyer_message", LONG, 400),
+    case("api order 3 MB body", api_order, "buyer_message", LONG * 3, 400),
     case("api order NUL in name", api_order, "recipient.name", "A\x00B", 400),
     case("api sku negative weight", api_sku, "weight", "-1", 400),
     case("api sku negative cost", api_sku, "cost", "-0.01", 400),
@@ -320,8 +322,20 @@ def test_a_bad_value_is_refused_clearly_and_changes_nothing(world: World, bad: C
     if answer.status_code >= 400 and answer.wsgi_request.path.startswith("/api/"):
         error = answer.json()["error"]  # the one error body (erp/api/exceptions.py)
         assert error["message"]
-        if answer.status_code == 400:
+        if error["type"] == "validation_error":
             assert error["fields"], f"{bad}: no field named"
     if bad.expected == 200 and "text/html" in answer["Content-Type"]:
         assert b"Must be" in answer.content or b"At most" in answer.content, f"{bad}: no error shown"
     assert AuditEntry.unscoped.count() == audit_before
+
+
+def test_the_api_answers_djangos_own_errors_in_its_json_body() -> None:
+    """A 500 that escapes every view (or a body Django refuses before any view) is still the one error body under
+    /api/, and still the dashboard's page elsewhere."""
+    factory = RequestFactory()
+    api = server_error(factory.get("/api/v1/orders/"))
+    assert api.status_code == 500
+    assert json.loads(api.content)["error"]["type"] == "server_error"
+    page = server_error(factory.get("/orders/"))
+    assert page.status_code == 500
+    assert "text/html" in page["Content-Type"]

@@ -15,6 +15,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 
+from erp.inputs import validate_country_code
 from erp.tenancy import TenantModel
 from integrations.models import Store
 
@@ -83,7 +84,7 @@ class Warehouse(TenantModel):
     city = models.CharField(max_length=100, blank=True)
     state = models.CharField(max_length=100, blank=True)
     postal_code = models.CharField(max_length=32, blank=True)
-    country_code = models.CharField(max_length=2, default="US")
+    country_code = models.CharField(max_length=2, default="US", validators=[validate_country_code])
     phone = models.CharField(max_length=40, blank=True)
     contact_name = models.CharField(max_length=120, blank=True)
     contact_email = models.EmailField(blank=True)

@@ -301,6 +301,9 @@ CASES = [
     case("link handoff scan code NUL", link_handoff, "code", "a\x00b", 400),
     case("page orders q NUL", page_query("/orders/"), "q", "a\x00b", 400),
     case("api orders q NUL", api_query("/api/v1/orders/"), "q", "a\x00b", 400),
+    case("api sku id not a uuid", api_unknown("get"), "", "/api/v1/skus/zzz/", 404),
+    case("api sku id with NUL", api_unknown("patch"), "", "/api/v1/skus/a%00b/", 404),
+    case("api order id with NUL", api_unknown("get"), "", "/api/v1/orders/a%00b/", 404),
     # unknown API paths answer JSON to every method
     case("api unknown POST", api_unknown("post"), "", "/api/v1/nope/", 404),
     case("api unknown PATCH", api_unknown("patch"), "", "/api/v1/orders/x/y/z/", 404),

@@ -13,8 +13,9 @@ with the same function here, so a value one of them refuses, none of them accept
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, tzinfo
-from decimal import Decimal, InvalidOperation
+from collections.abc import Iterable
+from datetime import UTC, date, datetime
+from decimal import Decimal
 from typing import Any, TypeVar
 from uuid import UUID
 
@@ -58,12 +59,6 @@ def validate_moment(value: datetime | None) -> None:
 def validate_day(value: date | None) -> None:
     if value is not None and not EARLIEST.date() <= value < LATEST.date():
         raise ValidationError(f"Must be {_RANGE_TEXT}.", code="out_of_range")
-
-
-def day_start(day: date, zone: tzinfo) -> datetime:
-    """Midnight starting `day` in `zone`; the day is checked first, so this cannot overflow."""
-    validate_day(day)
-    return datetime.combine(day, time.min, tzinfo=zone)
 
 
 class DayField(forms.DateField):
@@ -128,17 +123,6 @@ def validate_amount(value: Decimal | None, *, max_digits: int = 12, decimal_plac
         )
 
 
-def parse_decimal(text: str) -> Decimal:
-    """A number from text; NaN, sNaN and Infinity are not numbers here."""
-    try:
-        value = Decimal(text.strip())
-    except (InvalidOperation, ValueError) as error:
-        raise ValidationError(f"“{text[:40]}” is not a number.", code="invalid") from error
-    if not value.is_finite():
-        raise ValidationError(f"“{text[:40]}” is not a number.", code="invalid")
-    return value
-
-
 # -------------------------------------------------------------------------------------------------------- text
 def validate_no_nul(value: str | None) -> None:
     if value and "\x00" in value:
@@ -176,7 +160,7 @@ def parse_uuid(value: object) -> UUID | None:
         return None
 
 
-def parse_uuids(values: list[str]) -> list[UUID]:
+def parse_uuids(values: Iterable[object]) -> list[UUID]:
     """The ids among `values`; the others are left out."""
     return [found for found in map(parse_uuid, values) if found is not None]
 

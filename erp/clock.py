@@ -62,8 +62,21 @@ def warehouse_zone(warehouse: Warehouse | None, fallback: ZoneInfo | None = None
 
 def zone_abbreviation(moment: datetime, zone: tzinfo) -> str:
     """The zone's name at that moment: "PST", "CEST"; "UTC+03" where the tz database has no letters."""
-    name = moment.astimezone(zone).tzname() or str(zone)
+    local, zone = in_zone(moment, zone)
+    name = local.tzname() or str(zone)
     return name if name[:1].isalpha() else f"UTC{name}"
+
+
+def in_zone(moment: datetime, zone: tzinfo) -> tuple[datetime, tzinfo]:
+    """`moment` in `zone`, or in UTC when the zone's offset would carry it past year 1 or year 9999: a stored
+    extreme (docs/adr/0016) is shown in UTC rather than take the page down."""
+    try:
+        return moment.astimezone(zone), zone
+    except OverflowError:
+        try:
+            return moment.astimezone(UTC), UTC
+        except OverflowError:
+            return moment, moment.tzinfo or UTC
 
 
 def format_local(moment: datetime | None, zone: tzinfo, style: Style = "short", *, empty: str = "—") -> str:
@@ -71,9 +84,12 @@ def format_local(moment: datetime | None, zone: tzinfo, style: Style = "short", 
     if moment is None:
         return empty
     if timezone.is_naive(moment):
-        moment = timezone.make_aware(moment, UTC)
-    local = moment.astimezone(zone)
-    text = local.strftime(_FORMATS[style].replace("%-d", str(local.day)))  # %-d is glibc-only
+        moment = moment.replace(tzinfo=UTC)
+    local, zone = in_zone(moment, zone)
+    if style != "date" and not 2000 <= local.year < 2100:  # a stored extreme: the year is the news
+        style = "year"
+    # %-d is glibc-only; years before 1000 are written with four digits (strftime's %Y would drop the zeros)
+    text = local.strftime(_FORMATS[style].replace("%-d", str(local.day)).replace("%Y", f"{local.year:04d}"))
     return f"{text} {zone_abbreviation(local, zone)}"
 
 
@@ -81,7 +97,7 @@ def format_iso(moment: datetime | None, zone: tzinfo) -> str:
     """The CSV form: ISO 8601 in `zone` with its offset, "2026-12-04T09:28:00-08:00" (name the zone in the header)."""
     if moment is None:
         return ""
-    return moment.astimezone(zone).isoformat(timespec="seconds")
+    return in_zone(moment, zone)[0].isoformat(timespec="seconds")
 
 
 def format_clock_time(value: time | None, zone: tzinfo, *, on: date | None = None, empty: str = "—") -> str:

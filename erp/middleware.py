@@ -43,6 +43,44 @@ class OrganizationMiddleware:
             return self.get_response(request)
 
 
+class RequestTextMiddleware:
+    """Refuses, with a 400 that says why, any request whose query string or form fields hold a NUL character:
+    PostgreSQL cannot store or even compare text containing NUL, so one `code=a%00b` reaching a query is a server
+    error in whichever view reads it (docs/adr/0016). One guard for every view instead of one per parameter; JSON
+    bodies are checked by the API's serializers (DRF refuses NUL in every CharField)."""
+
+    FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        fields = [request.GET]
+        if request.method == "POST" and request.content_type in self.FORM_TYPES:
+            fields.append(request.POST)  # parsed here as CSRF would; uploaded files are not text fields
+        bad = sorted(
+            {key.replace("\x00", "\\0") for data in fields for key, values in data.lists() if _has_nul(key, values)}
+        )
+        if not bad:
+            return self.get_response(request)
+        message = f"{', '.join(bad)[:200]}: contains a NUL character (\\0), which is never valid text."
+        if request.path.startswith("/api/"):
+            from erp.api.exceptions import error_body
+
+            body = error_body(
+                type_="validation_error",
+                code="invalid",
+                message=message,
+                fields={key: ["Contains a NUL character."] for key in bad},
+            )
+            return JsonResponse(body, status=400)
+        return render(request, "400.html", {"message": message}, status=400)
+
+
+def _has_nul(key: str, values: list[str]) -> bool:
+    return "\x00" in key or any("\x00" in value for value in values)
+
+
 class DependencyOutageMiddleware:
     """A page that needed Redis (the broker, the shared counters) while it was unreachable answers 503 with
     Retry-After and says what happened, instead of a 500 (docs/adr/0011-dependency-outages.md). The API's own

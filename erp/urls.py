@@ -78,3 +78,7 @@ urlpatterns = [
     # a `%0A` in an id sent the request to the HTML page.
     re_path(r"^api/(?P<rest>(?s:.*))\Z", api_not_found, name="api-not-found"),
 ]
+
+# The API answers Django's own errors in its JSON error body; the dashboard keeps its pages.
+handler400 = "erp.api.exceptions.bad_request"
+handler500 = "erp.api.exceptions.server_error"

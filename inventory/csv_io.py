@@ -11,12 +11,14 @@ import csv
 import io
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Model
 
 from erp.actors import Actor
+from erp.inputs import parse_units
 from integrations.models import Store
 from inventory import services
 from inventory.models import (
@@ -87,34 +89,43 @@ def csv_rows(
     if missing or unknown:
         return
     reader.fieldnames = header
-    for number, row in enumerate(reader, start=2):
-        if number - 1 > MAX_ROWS:
-            report.errors.append(RowError(number, "", f"more than {MAX_ROWS} rows: split the file"))
-            return
-        if not any((value or "").strip() for value in row.values()):
-            continue  # blank line
-        report.rows += 1
-        yield number, {key: (value or "").strip() for key, value in row.items() if key}
+    number = 1
+    try:
+        for number, row in enumerate(reader, start=2):
+            if number - 1 > MAX_ROWS:
+                report.errors.append(RowError(number, "", f"more than {MAX_ROWS} rows: split the file"))
+                return
+            if not any((value or "").strip() for value in row.values() if isinstance(value, str)):
+                continue  # blank line
+            report.rows += 1
+            cells = {key: (value or "").strip() for key, value in row.items() if key and isinstance(value, str)}
+            nul = [key for key, value in cells.items() if "\x00" in value]
+            if nul:  # PostgreSQL cannot store NUL: the row is refused here, not by the database
+                report.errors.append(RowError(number, ", ".join(nul), "contains a NUL character"))
+                continue
+            yield number, cells
+    except csv.Error as error:  # a cell over csv.field_size_limit() (131,072 characters), a stray quote...
+        report.errors.append(RowError(number + 1, "", f"the file cannot be read past here: {error}"))
 
 
-def _decimal(value: str, line: int, column: str, errors: list[RowError]) -> Decimal | None:
-    if not value:
+def _model_value(model: type[Model], name: str, value: str, line: int, errors: list[RowError], column: str = "") -> Any:
+    """A cell checked by its model field, as the form and the API check it (digits, length, range, validators):
+    one validation per field (docs/adr/0016). A blank cell of a nullable column is None."""
+    field = model._meta.get_field(name)
+    if value == "" and field.null:
         return None
     try:
-        number = Decimal(value)
-    except InvalidOperation:
-        errors.append(RowError(line, column, f"“{value}” is not a number"))
+        return field.clean(value, None)
+    except ValidationError as error:
+        errors.append(RowError(line, column or name, " ".join(error.messages)))
         return None
-    if number < 0:
-        errors.append(RowError(line, column, "cannot be negative"))
-    return number
 
 
-def _integer(value: str, line: int, column: str, errors: list[RowError]) -> int | None:
+def _units(value: str, line: int, column: str, errors: list[RowError]) -> int | None:
     try:
-        number = int(value)
-    except ValueError:
-        errors.append(RowError(line, column, f"“{value}” is not a whole number"))
+        number = parse_units(value)
+    except ValidationError as error:
+        errors.append(RowError(line, column, " ".join(error.messages)))
         return None
     if number < 0:
         errors.append(RowError(line, column, "cannot be negative"))
@@ -139,16 +150,16 @@ def _plan_skus(text: str, report: ImportReport) -> list[Callable[[], None]]:
             errors.append(RowError(line, "code", "required"))
         elif code in seen:
             errors.append(RowError(line, "code", f"{code} already appears on line {seen[code]}"))
+        else:
+            _model_value(Sku, "code", code, line, errors)  # its length
         seen.setdefault(code, line)
         if not row.get("name"):
             errors.append(RowError(line, "name", "required"))
         # Only the columns the file has are written: a file without a barcode column leaves barcodes alone.
-        values: dict[str, Any] = {"name": row.get("name", "")[:300]}
-        if "barcode" in row:
-            values["barcode"] = row["barcode"][:64]
-        for column in ("weight", "length", "width", "height", "cost"):
-            if column in row:
-                values[column] = _decimal(row[column], line, column, errors)
+        values: dict[str, Any] = {}
+        for column in ("name", "barcode", "weight", "length", "width", "height", "cost"):
+            if column in row and (column != "name" or row[column]):
+                values[column] = _model_value(Sku, column, row[column], line, errors)
         if row.get("weight_unit"):
             if row["weight_unit"] not in WeightUnit.values:
                 errors.append(RowError(line, "weight_unit", f"use one of {', '.join(WeightUnit.values)}"))
@@ -158,7 +169,7 @@ def _plan_skus(text: str, report: ImportReport) -> list[Callable[[], None]]:
                 errors.append(RowError(line, "dimension_unit", f"use one of {', '.join(DimensionUnit.values)}"))
             values["dimension_unit"] = row["dimension_unit"]
         if row.get("low_stock_threshold"):
-            values["low_stock_threshold"] = _integer(row["low_stock_threshold"], line, "low_stock_threshold", errors)
+            values["low_stock_threshold"] = _units(row["low_stock_threshold"], line, "low_stock_threshold", errors)
         supplier = None
         if row.get("supplier"):
             supplier = suppliers.get(row["supplier"].strip().lower())
@@ -166,7 +177,7 @@ def _plan_skus(text: str, report: ImportReport) -> list[Callable[[], None]]:
                 errors.append(RowError(line, "supplier", f"no dropship supplier named {row['supplier']}"))
         elif row.get("supplier_cost"):
             errors.append(RowError(line, "supplier_cost", "give the supplier it is the price of"))
-        supplier_cost = _decimal(row.get("supplier_cost", ""), line, "supplier_cost", errors)
+        supplier_cost = _model_value(SkuSupplier, "cost", row.get("supplier_cost", ""), line, errors, "supplier_cost")
         report.errors += errors
         if errors:
             continue
@@ -245,7 +256,7 @@ def _plan_stock(text: str, report: ImportReport, actor: Actor, reference: str) -
             errors.append(RowError(line, "warehouse", f"no warehouse named or coded “{row['warehouse']}”"))
         elif warehouse.is_read_only:
             errors.append(RowError(line, "warehouse", f"{warehouse.name} is TikTok's (FBT): counts come from TikTok"))
-        counted = _integer(row["counted"], line, "counted", errors)
+        counted = _units(row["counted"], line, "counted", errors)
         key = (row["sku_code"], row["warehouse"].lower())
         if key in seen:
             errors.append(RowError(line, "", f"the same SKU and warehouse as line {seen[key]}"))

@@ -10,6 +10,7 @@ from typing import Any
 from django import forms
 from django.core.exceptions import ValidationError
 
+from erp.inputs import DayField, validate_units
 from erp.tenancy import organization_in_scope
 from erp.units import units_of
 from integrations.interface import Warehouse as PlatformWarehouse
@@ -131,7 +132,9 @@ class _StockForm(forms.Form):
 
 class ReceiveForm(_StockForm):
     prefix = "receive"
-    quantity = forms.IntegerField(label="Units received", widget=forms.NumberInput(attrs={"min": 1}))
+    quantity = forms.IntegerField(
+        label="Units received", validators=[validate_units], widget=forms.NumberInput(attrs={"min": 1})
+    )
     reference = forms.CharField(
         required=False, max_length=100, label="Reference", help_text="Purchase order, ASN or delivery note number."
     )
@@ -141,7 +144,9 @@ class ReceiveForm(_StockForm):
 class AdjustForm(_StockForm):
     prefix = "adjust"
     delta = forms.IntegerField(
-        label="Change (+ to add, - to remove)", help_text="e.g. -2 for two damaged units, 3 for three found."
+        label="Change (+ to add, - to remove)",
+        validators=[validate_units],
+        help_text="e.g. -2 for two damaged units, 3 for three found.",
     )
     # Required by the service (its message is shown); the browser asks for it first.
     reason = forms.CharField(
@@ -153,6 +158,7 @@ class CountForm(_StockForm):
     prefix = "count"
     counted = forms.IntegerField(
         label="Units counted on the shelf",
+        validators=[validate_units],
         help_text="On hand becomes this number; the difference is written to the ledger.",
         widget=forms.NumberInput(attrs={"min": 0}),
     )
@@ -164,8 +170,8 @@ class LedgerFilterForm(forms.Form):
     sku = forms.CharField(required=False, label="SKU code")
     warehouse = forms.ModelChoiceField(queryset=Warehouse.objects.none(), required=False, empty_label="All warehouses")
     kind = forms.ChoiceField(required=False, choices=[("", "Any change"), *MovementKind.choices], label="Kind")
-    since = forms.DateField(required=False, label="From", widget=forms.DateInput(attrs={"type": "date"}))
-    until = forms.DateField(required=False, label="To", widget=forms.DateInput(attrs={"type": "date"}))
+    since = DayField(required=False, label="From", widget=forms.DateInput(attrs={"type": "date"}))
+    until = DayField(required=False, label="To", widget=forms.DateInput(attrs={"type": "date"}))
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from django.core.validators import RegexValidator
+from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 
+from erp.inputs import validate_country_code
 from erp.tenancy import TenantModel
 from integrations.models import Store
 
@@ -83,7 +84,7 @@ class Warehouse(TenantModel):
     city = models.CharField(max_length=100, blank=True)
     state = models.CharField(max_length=100, blank=True)
     postal_code = models.CharField(max_length=32, blank=True)
-    country_code = models.CharField(max_length=2, default="US")
+    country_code = models.CharField(max_length=2, default="US", validators=[validate_country_code])
     phone = models.CharField(max_length=40, blank=True)
     contact_name = models.CharField(max_length=120, blank=True)
     contact_email = models.EmailField(blank=True)
@@ -170,19 +171,24 @@ class DimensionUnit(models.TextChoices):
 GRAMS_PER = {"g": Decimal(1), "kg": Decimal(1000), "oz": Decimal("28.349523125"), "lb": Decimal("453.59237")}
 
 
+# One validation per field (docs/adr/0016): the model field's own checks (digits, length, range) plus these are what
+# the SKU form, the API serializer and the CSV import all run.
+NOT_NEGATIVE = MinValueValidator(0)
+
+
 class Sku(TenantModel):
     """Our master product variant."""
 
     code = models.CharField(max_length=100, help_text="Your seller SKU; matched against platform listings.")
     name = models.CharField(max_length=300)
     barcode = models.CharField(max_length=64, blank=True)
-    weight = models.DecimalField(max_digits=10, decimal_places=3, null=True, blank=True)
+    weight = models.DecimalField(max_digits=10, decimal_places=3, null=True, blank=True, validators=[NOT_NEGATIVE])
     weight_unit = models.CharField(max_length=2, choices=WeightUnit.choices, default=WeightUnit.OUNCE)
-    length = models.DecimalField(max_digits=8, decimal_places=2, null=True, blank=True)
-    width = models.DecimalField(max_digits=8, decimal_places=2, null=True, blank=True)
-    height = models.DecimalField(max_digits=8, decimal_places=2, null=True, blank=True)
+    length = models.DecimalField(max_digits=8, decimal_places=2, null=True, blank=True, validators=[NOT_NEGATIVE])
+    width = models.DecimalField(max_digits=8, decimal_places=2, null=True, blank=True, validators=[NOT_NEGATIVE])
+    height = models.DecimalField(max_digits=8, decimal_places=2, null=True, blank=True, validators=[NOT_NEGATIVE])
     dimension_unit = models.CharField(max_length=2, choices=DimensionUnit.choices, default=DimensionUnit.INCH)
-    cost = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    cost = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True, validators=[NOT_NEGATIVE])
     low_stock_threshold = models.PositiveIntegerField(default=0, help_text="Alert when available falls to this.")
     is_bundle = models.BooleanField(default=False, help_text="A kit: reserves and ships its components.")
     is_active = models.BooleanField(default=True)
@@ -207,7 +213,12 @@ class SkuSupplier(TenantModel):
     sku = models.ForeignKey(Sku, on_delete=models.CASCADE, related_name="supplier_links")
     warehouse = models.ForeignKey(Warehouse, on_delete=models.CASCADE, related_name="supplied_skus")
     cost = models.DecimalField(
-        max_digits=12, decimal_places=2, null=True, blank=True, help_text="What the supplier charges per unit."
+        max_digits=12,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[NOT_NEGATIVE],
+        help_text="What the supplier charges per unit.",
     )
 
     class Meta:

@@ -22,6 +22,7 @@ from django.utils import timezone
 from erp import clock
 from erp.actors import Actor
 from erp.events import Event
+from erp.inputs import MAX_STOCK, validate_units
 from erp.services import audit_record
 from erp.tenancy import current_organization
 from integrations.models import Store
@@ -83,6 +84,8 @@ def _move(
     """Apply a change to a locked stock row and append its ledger entry (same transaction)."""
     if not (on_hand or reserved):
         return
+    if max(level.on_hand + on_hand, level.reserved + reserved) > MAX_STOCK:  # the column is a 32-bit integer
+        raise StockError(f"More than {MAX_STOCK:,} units of one SKU in one warehouse cannot be recorded.")
     StockLevel.objects.filter(pk=level.pk).update(
         on_hand=F("on_hand") + on_hand, reserved=F("reserved") + reserved, updated_at=timezone.now()
     )
@@ -112,6 +115,14 @@ def _announce(sku_ids: list[object], *, freed: bool) -> None:
     transaction.on_commit(lambda: stock_changed.send(unique, freed=freed))
 
 
+def _within_range(field: str, units: int) -> None:
+    """The units of one receipt, adjustment or count, in the range every way in accepts (docs/adr/0016)."""
+    try:
+        validate_units(units)
+    except ValidationError as error:
+        raise StockError({field: error.messages}) from None
+
+
 def _writable(warehouse: Warehouse) -> None:
     if warehouse.is_read_only:
         raise StockError(f"{warehouse.name} is stock held by TikTok (FBT): it is read from TikTok, not changed here.")
@@ -122,6 +133,7 @@ def stock_receive(
     *, sku: Sku, warehouse: Warehouse, quantity: int, actor: Actor, reason: str = "", reference: str = ""
 ) -> StockLevel:
     _writable(warehouse)
+    _within_range("quantity", quantity)
     if quantity <= 0:
         raise StockError({"quantity": ["A receipt adds at least one unit."]})
     level = _levels_locked([(sku.pk, warehouse.pk)])[(sku.pk, warehouse.pk)]
@@ -134,6 +146,7 @@ def stock_receive(
 def stock_adjust(*, sku: Sku, warehouse: Warehouse, delta: int, actor: Actor, reason: str) -> StockLevel:
     """Add or remove units (damaged, found, sample...). A reason is required."""
     _writable(warehouse)
+    _within_range("delta", delta)
     if not reason.strip():
         raise StockError({"reason": ["Say why the stock changes (damaged, found, sample…)."]})
     level = _levels_locked([(sku.pk, warehouse.pk)])[(sku.pk, warehouse.pk)]
@@ -155,6 +168,7 @@ def stock_adjust(*, sku: Sku, warehouse: Warehouse, delta: int, actor: Actor, re
 def stock_count(*, sku: Sku, warehouse: Warehouse, counted: int, actor: Actor, reference: str = "") -> StockLevel:
     """Record a physical count: on hand becomes what was counted (the difference goes in the ledger)."""
     _writable(warehouse)
+    _within_range("counted", counted)
     if counted < 0:
         raise StockError({"counted": ["A count cannot be negative."]})
     level = _levels_locked([(sku.pk, warehouse.pk)])[(sku.pk, warehouse.pk)]

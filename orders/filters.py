@@ -12,6 +12,7 @@ from decimal import Decimal
 import django_filters
 from django.db.models import QuerySet
 
+from erp.inputs import DayFilter
 from integrations.models import Store
 from orders import logistics as order_logistics
 from orders import selectors
@@ -45,12 +46,10 @@ class OrderFilter(django_filters.FilterSet):
         max_value=Decimal(24 * 365),
         help_text="Ship-by deadline within this many hours from now (overdue orders included).",
     )
-    placed_from = django_filters.DateFilter(
+    placed_from = DayFilter(
         method="filter_placed_from", help_text="Placed on or after this day (organization time zone)."
     )
-    placed_to = django_filters.DateFilter(
-        method="filter_placed_to", help_text="Placed on or before this day (organization time zone)."
-    )
+    placed_to = DayFilter(method="filter_placed_to", help_text="Placed on or before this day (organization time zone).")
     q = django_filters.CharFilter(
         method="filter_search",
         max_length=100,
@@ -66,22 +65,22 @@ class OrderFilter(django_filters.FilterSet):
         "`seller` (seller shipping), `seller_violation` (seller shipping after the store's cut-off), "
         "`seller_needs_tracking` (seller shipping, to ship, carrier and tracking not sent to TikTok yet).",
     )
-    shipped_from = django_filters.DateFilter(
+    shipped_from = DayFilter(
         label="Shipped from",
         method="filter_shipped_from",
         help_text="Shipped on or after this day (organization time zone).",
     )
-    shipped_to = django_filters.DateFilter(
+    shipped_to = DayFilter(
         label="Shipped to",
         method="filter_shipped_to",
         help_text="Shipped on or before this day (organization time zone).",
     )
-    ship_by_from = django_filters.DateFilter(
+    ship_by_from = DayFilter(
         label="Ship-by from",
         method="filter_ship_by_from",
         help_text="Ship-by deadline on or after this day (organization time zone).",
     )
-    ship_by_to = django_filters.DateFilter(
+    ship_by_to = DayFilter(
         label="Ship-by to",
         method="filter_ship_by_to",
         help_text="Ship-by deadline on or before this day (organization time zone).",

@@ -8,7 +8,7 @@ cost nothing, and the SQL upsert only overwrites a row with a strictly newer pla
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -19,6 +19,7 @@ from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from erp import inputs
 from erp.actors import Actor
 from erp.db import upsert
 from erp.events import Event
@@ -419,6 +420,28 @@ def _manual_store() -> Store:
     return store or Store.objects.create(platform=Platform.MANUAL, external_id="manual", name="Manual orders")
 
 
+def _manual_order_value_errors(data: ManualOrderInput) -> dict[str, list[str]]:
+    """The input ranges of docs/adr/0016, the same checks as a platform payload or a CSV cell gets."""
+    total = sum((line.unit_price * line.quantity for line in data.lines if line.unit_price is not None), Decimal(0))
+    checks: list[tuple[str, str, Callable[[], None]]] = [
+        ("ship_by", "", lambda: inputs.validate_moment(data.ship_by)),
+        ("currency", "", lambda: inputs.validate_currency(data.currency)),
+        ("recipient", "country code: ", lambda: inputs.validate_country_code(data.recipient.region_code)),
+        ("buyer_message", "", lambda: inputs.validate_text(data.buyer_message)),
+        ("lines", "the order's total: ", lambda: inputs.validate_amount(total)),
+    ]
+    for number, line in enumerate(data.lines, start=1):
+        price = line.unit_price
+        checks.append(("lines", f"Line {number}, unit price: ", lambda price=price: inputs.validate_amount(price)))
+    errors: dict[str, list[str]] = {}
+    for name, prefix, check in checks:
+        try:
+            check()
+        except ValidationError as error:
+            errors.setdefault(name, []).extend(f"{prefix}{message}" for message in error.messages)
+    return errors
+
+
 def order_create_manual(*, actor: Actor, data: ManualOrderInput) -> Order:
     """Validate and import a manual order through the same upsert as platform orders (one write path)."""
     organization = current_organization()
@@ -435,6 +458,8 @@ def order_create_manual(*, actor: Actor, data: ManualOrderInput) -> Order:
     problems = address_problems(data.recipient)
     if problems or not data.recipient.name.strip():
         errors["recipient"] = problems + ([] if data.recipient.name.strip() else ["no recipient name"])
+    for name, messages in _manual_order_value_errors(data).items():
+        errors.setdefault(name, []).extend(messages)
     if errors:
         raise ValidationError(errors)
     with transaction.atomic():

@@ -205,8 +205,8 @@ def _zone(name: str) -> ZoneInfo:
 # ------------------------------------------------------------------------------------------------- wording
 def moment_text(moment: datetime, zone: ZoneInfo, now: datetime) -> str:
     """`Tue 14:00 PST` within the coming week, `Tue Nov 3, 14:00 PST` beyond (the seller's time zone, named)."""
-    local = moment.astimezone(zone)
-    named = erp_clock.zone_abbreviation(local, zone)
+    local, shown_in = erp_clock.in_zone(moment, zone)  # a stored year 1 or 9999 is shown in UTC, not a 500
+    named = erp_clock.zone_abbreviation(local, shown_in)
     if abs(moment - now) < timedelta(days=6):
         return f"{local:%a %H:%M} {named}"
     return f"{local:%a %b} {local.day}, {local:%H:%M} {named}"

@@ -8,6 +8,7 @@ signed, expiring link for one handoff. Every look-up of a handoff on a supplier'
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -21,6 +22,7 @@ from django.utils import timezone
 
 from erp import clock
 from erp.actors import Actor
+from erp.inputs import parse_uuids
 from erp.models import Membership
 from erp.roles import Perm, Role
 from erp.services import audit_record
@@ -88,11 +90,11 @@ def handoff_acknowledge(*, handoff: Handoff, actor: Actor) -> bool:
     return True
 
 
-def handoff_hand_over(*, handoff: Handoff, actor: Actor, item_ids: list[str] | None = None) -> int:
+def handoff_hand_over(*, handoff: Handoff, actor: Actor, item_ids: Sequence[str] | None = None) -> int:
     """Mark packages handed to the carrier: the ticked items, or (None) every item not handed over yet."""
     items = handoff.items.filter(handed_over_at__isnull=True)
     if item_ids is not None:
-        items = items.filter(pk__in=item_ids)
+        items = items.filter(pk__in=parse_uuids(item_ids))  # a tampered value is no item, not an error
     references = list(items.values_list("purchase__order__external_id", flat=True))
     count = items.update(handed_over_at=timezone.now(), handed_over_by_label=actor.label[:200])
     if count:

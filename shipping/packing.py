@@ -16,7 +16,6 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, replace
-from uuid import UUID
 
 from django.db import transaction
 from django.db.models import Q, QuerySet
@@ -24,6 +23,7 @@ from django.utils import timezone
 
 from erp import clock
 from erp.actors import Actor
+from erp.inputs import parse_uuid
 from erp.services import audit_record
 from inventory.models import Listing, Sku, Warehouse, WarehouseKind
 from inventory.services import expand_bundles
@@ -122,19 +122,12 @@ def packing_stations() -> QuerySet[Warehouse]:
     return Warehouse.objects.filter(kind=WarehouseKind.OWN, is_active=True).order_by("name")
 
 
-def _is_uuid(value: object) -> bool:
-    try:
-        UUID(str(value))
-    except ValueError:
-        return False
-    return True
-
-
 def packing_station(warehouse_id: object | None) -> Warehouse | None:
     """The station's warehouse: the one chosen, else the only own warehouse when there is just one."""
     stations = packing_stations()
-    if warehouse_id and _is_uuid(warehouse_id):
-        chosen = stations.filter(pk=warehouse_id).first()
+    pk = parse_uuid(warehouse_id)
+    if pk is not None:
+        chosen = stations.filter(pk=pk).first()
         if chosen is not None:
             return chosen
     only = list(stations[:2])
@@ -260,7 +253,7 @@ def _progress(purchase: LabelPurchase, verdict: str, message: str) -> PackResult
 
 def pack_progress(*, purchase_id: object | None) -> PackResult | None:
     """The parcel a station was packing, as it stands (a reload of the page); None when there is none any more."""
-    if not purchase_id or not _is_uuid(purchase_id):
+    if parse_uuid(str(purchase_id)) is None:
         return None
     purchase = (
         LabelPurchase.objects.select_related("order")
@@ -321,7 +314,7 @@ NOTHING_STARTED = PackResult(UNKNOWN, "No parcel is being packed here: scan its 
 
 def _locked(purchase_id: object) -> LabelPurchase | None:
     """The parcel being packed, locked until the end of the transaction (concurrent scans count one at a time)."""
-    if not purchase_id or not _is_uuid(purchase_id):
+    if parse_uuid(str(purchase_id)) is None:
         return None
     return (
         LabelPurchase.objects.select_for_update(of=("self",))

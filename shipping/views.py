@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from typing import Any, ClassVar
-from uuid import UUID
 
 from django.contrib import messages
 from django.db.models import QuerySet
@@ -12,6 +11,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.views import View
 from django.views.generic import TemplateView
 
+from erp.inputs import parse_uuids
 from erp.roles import Perm
 from erp.views_base import OrganizationViewMixin
 from orders import selectors as order_selectors
@@ -46,7 +46,7 @@ class BatchCreateView(OrganizationViewMixin, TemplateView):
                 QueryDict(request.POST.get("filter", "")), queryset=order_selectors.orders_list(), request=request
             )
             return filterset.qs if filterset.is_valid() else Order.objects.none()
-        return Order.objects.filter(pk__in=_uuids(request.POST.getlist("order")))
+        return Order.objects.filter(pk__in=parse_uuids(request.POST.getlist("order")))
 
     def post(self, request: HttpRequest) -> HttpResponse:
         plan = labels.batch_plan(self._orders(request))
@@ -77,17 +77,6 @@ class BatchCreateView(OrganizationViewMixin, TemplateView):
 
 
 ESTIMATE_SESSION_KEY = "label_batch_estimate"
-
-
-def _uuids(values: list[str]) -> list[UUID]:
-    """The ids that are ids: a tampered form value is left out, not a server error."""
-    found = []
-    for value in values:
-        try:
-            found.append(UUID(value))
-        except ValueError:
-            continue
-    return found
 
 
 class BatchDetailView(OrganizationViewMixin, TemplateView):

@@ -15,6 +15,7 @@ from django.views import View
 from django.views.generic import TemplateView
 
 from erp import clock
+from erp.inputs import DayField
 from erp.views_base import OrganizationViewMixin
 from integrations.logistics_policy import Phase
 from integrations.models import Platform, Store
@@ -91,8 +92,8 @@ class ComplianceView(OrganizationViewMixin, TemplateView):
 
 # ---------------------------------------------------------------------------------------------------------- spend
 class SpendFilterForm(forms.Form):
-    start = forms.DateField(required=False, label="From")
-    end = forms.DateField(required=False, label="To")
+    start = DayField(required=False, label="From")
+    end = DayField(required=False, label="To")
     store = forms.UUIDField(required=False)
     group = forms.ChoiceField(required=False, choices=[(g.value, spend.GROUP_LABELS[g]) for g in spend.SpendGroup])
 

@@ -18,6 +18,7 @@ from django.views import View
 from django.views.generic import TemplateView
 
 from erp.actors import Actor
+from erp.inputs import object_or_404
 from erp.models import Membership
 from erp.roles import Perm, Role
 from erp.tenancy import organization_scope
@@ -164,7 +165,7 @@ class SupplierAccessView(OrganizationViewMixin, View):
     write_permission = Perm.MEMBERS_MANAGE
 
     def post(self, request: HttpRequest) -> HttpResponse:
-        membership = get_object_or_404(Membership.objects.select_related("user"), pk=request.POST.get("member"))
+        membership = object_or_404(Membership.objects.select_related("user"), request.POST.get("member"))
         if request.POST.get("action") == "revoke":
             access = get_object_or_404(SupplierAccess.objects.select_related("warehouse"), membership=membership)
             handoffs.supplier_access_revoke(access=access, actor=request.actor)
@@ -173,7 +174,7 @@ class SupplierAccessView(OrganizationViewMixin, View):
         if membership.role != Role.SUPPLIER:
             messages.error(request, f"{membership.user.email} is not a supplier member: invite them as Supplier.")
             return redirect("shipping_handoffs")
-        warehouse = get_object_or_404(Warehouse.objects, pk=request.POST.get("warehouse"))
+        warehouse = object_or_404(Warehouse.objects.all(), request.POST.get("warehouse"))
         try:
             handoffs.supplier_access_grant(membership=membership, warehouse=warehouse, actor=request.actor)
         except ValidationError as error:

@@ -6,12 +6,14 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.views import View
 from django.views.generic import TemplateView
 
+from erp.inputs import validate_day
 from erp.roles import Perm
 from erp.views_base import OrganizationViewMixin
 from inventory.models import Warehouse, WarehouseKind
@@ -24,9 +26,11 @@ def _day(request: HttpRequest) -> date | None:
     if not raw:
         return None
     try:
-        return date.fromisoformat(raw)
-    except ValueError:
+        day = date.fromisoformat(raw)
+        validate_day(day)  # year 9999 plus a day overflows
+    except (ValueError, ValidationError):
         raise Http404("Give the day as YYYY-MM-DD.") from None
+    return day
 
 
 class PickupsView(OrganizationViewMixin, TemplateView):

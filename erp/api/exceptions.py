@@ -8,7 +8,9 @@ from typing import Any
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import Http404, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.views import defaults
+from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -87,8 +89,25 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     return response
 
 
+@csrf_exempt  # API clients send no CSRF token: an unknown path answers the same JSON 404 to every method
 def api_not_found(request: Any, rest: str = "") -> JsonResponse:
     return JsonResponse(
         error_body(type_="not_found", code="not_found", message="No such API endpoint."),
         status=status.HTTP_404_NOT_FOUND,
     )
+
+
+# Django's own error pages (a body over DATA_UPLOAD_MAX_MEMORY_SIZE, an unexpected exception) answer the API in JSON
+# too: every /api/ response is the one error body. Wired as handler400/handler500 in erp/urls.py.
+def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    if request.path.startswith("/api/"):
+        message = "The request could not be read: it is malformed or larger than Dropline accepts."
+        return JsonResponse(error_body(type_="invalid_request", code="bad_request", message=message), status=400)
+    return defaults.bad_request(request, exception)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    if request.path.startswith("/api/"):
+        message = "Dropline failed to answer this request; it has been logged. Retry, or contact support."
+        return JsonResponse(error_body(type_="server_error", code="server_error", message=message), status=500)
+    return defaults.server_error(request)

@@ -1,5 +1,6 @@
 import django_filters
 
+from erp.inputs import MomentFilter
 from erp.models import AuditEntry
 
 
@@ -8,8 +9,8 @@ class AuditEntryFilter(django_filters.FilterSet):
     actor = django_filters.CharFilter(field_name="actor_label", lookup_expr="icontains")
     target_type = django_filters.CharFilter()
     target_id = django_filters.CharFilter()
-    since = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
-    until = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lte")
+    since = MomentFilter(field_name="created_at", lookup_expr="gte")
+    until = MomentFilter(field_name="created_at", lookup_expr="lte")
 
     class Meta:
         model = AuditEntry

@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from erp.inputs import EARLIEST, LATEST
 from integrations.interface import (
     ActiveShop,
     Address,
@@ -97,13 +98,23 @@ def from_epoch(value: Any) -> datetime | None:
     """Unix seconds -> aware UTC; 0 / missing mean "not happened" in TikTok payloads."""
     if value in (None, "", 0, "0"):
         return None
-    return datetime.fromtimestamp(int(value), tz=UTC)
+    return _epoch_moment(value, 1)
 
 
 def from_epoch_millis(value: Any) -> datetime | None:
     if value in (None, "", 0, "0"):
         return None
-    return datetime.fromtimestamp(int(value) / 1000, tz=UTC)
+    return _epoch_moment(value, 1000)
+
+
+def _epoch_moment(value: Any, per_second: int) -> datetime | None:
+    """A platform's epoch as a moment in the accepted range (docs/adr/0016), else None like a missing one: an order
+    whose deadline TikTok garbled is imported without it rather than lost, and cannot take a page down."""
+    try:
+        moment = datetime.fromtimestamp(int(float(value)) / per_second, tz=UTC)
+    except (OverflowError, ValueError, OSError, TypeError):  # 1e30, NaN, "yesterday"
+        return None
+    return moment if EARLIEST <= moment < LATEST else None
 
 
 def to_epoch(moment: datetime) -> int:

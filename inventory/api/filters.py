@@ -8,6 +8,7 @@ from uuid import UUID
 from django.db.models import Q, QuerySet
 from django_filters import rest_framework as filters
 
+from erp.inputs import MomentFilter
 from inventory import selectors
 from inventory.models import Listing, MovementKind, Sku, StockLevel, StockMovement
 
@@ -76,8 +77,8 @@ class StockLevelFilter(filters.FilterSet):
 
 class StockMovementFilter(StockLevelFilter):
     kind = filters.ChoiceFilter(choices=MovementKind.choices)
-    since = filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte", help_text="At or after (ISO 8601).")
-    until = filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lte", help_text="At or before (ISO 8601).")
+    since = MomentFilter(field_name="created_at", lookup_expr="gte", help_text="At or after (ISO 8601).")
+    until = MomentFilter(field_name="created_at", lookup_expr="lte", help_text="At or before (ISO 8601).")
 
     class Meta:
         model = StockMovement

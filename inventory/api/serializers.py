@@ -8,6 +8,7 @@ from uuid import UUID
 
 from rest_framework import serializers
 
+from erp.inputs import validate_units
 from integrations.models import Store
 from inventory import selectors
 from inventory.models import (
@@ -236,7 +237,8 @@ class StockMovementInput(serializers.Serializer):
     sku = serializers.CharField(max_length=100, help_text="Our SKU's code (or id).")
     warehouse = serializers.CharField(max_length=120, help_text="The warehouse's name, code or id.")
     quantity = serializers.IntegerField(
-        help_text="Receipt: units received (≥ 1). Count: units counted (≥ 0). Adjustment: signed change (≠ 0)."
+        validators=[validate_units],
+        help_text="Receipt: units received (≥ 1). Count: units counted (≥ 0). Adjustment: signed change (≠ 0).",
     )
     reason = serializers.CharField(required=False, allow_blank=True, max_length=300, default="")
     reference = serializers.CharField(

@@ -314,3 +314,19 @@ def test_no_main_page_shows_a_time_without_its_zone(tenant: Any, chicago: dict[s
         if bare:
             found[url] = bare
     assert found == {}
+
+
+@pytest.mark.parametrize(
+    ("moment", "zone", "expected"),
+    [
+        (datetime(1, 1, 1, tzinfo=UTC), "Pacific/Honolulu", "Jan 1, 0001 00:00 UTC"),  # year 0 in Honolulu
+        (datetime(9999, 12, 31, 23, 0, tzinfo=UTC), "Pacific/Kiritimati", "Dec 31, 9999 23:00 UTC"),  # year 10000
+        (datetime(9999, 12, 31, 23, 0, tzinfo=UTC), "America/Chicago", "Dec 31, 9999 17:00 CST"),
+    ],
+)
+def test_a_stored_extreme_moment_is_written_not_raised(moment: datetime, zone: str, expected: str) -> None:
+    """docs/adr/0016: what is stored renders; past the zone's range it is shown in UTC, with its year."""
+    assert clock.format_local(moment, ZoneInfo(zone)) == expected
+    assert clock.format_iso(moment, ZoneInfo(zone)).startswith(f"{moment.year:04d}-")
+    rendered = Template("{% load clock %}{{ m|local }}|{{ m|iso }}|{{ m|local_day }}").render(Context({"m": moment}))
+    assert f"{moment.year:04d}" in rendered

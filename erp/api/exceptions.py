@@ -65,9 +65,7 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         exc = exceptions.NotFound()
     elif isinstance(exc, (TooManyFieldsSent, TooManyFilesSent, RequestDataTooBig)):
         # Django's own limits on a request body, hit while DRF parses it: without this they become its HTML 400.
-        exc = exceptions.ParseError(
-            detail="The request body has too many fields or files, or is too large. Send one JSON body."
-        )
+        exc = exceptions.ParseError(detail=TOO_LARGE)
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied(detail=str(exc) or None)
 
@@ -99,8 +97,14 @@ def api_not_found(request: Any, rest: str = "") -> JsonResponse:
 
 # Django's own error pages (a body over DATA_UPLOAD_MAX_MEMORY_SIZE, an unexpected exception) answer the API in JSON
 # too: every /api/ response is the one error body. Wired as handler400/handler500 in erp/urls.py.
+TOO_LARGE = "The request body has too many fields or files, or is too large. Send one JSON body."
+
+
 def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     if request.path.startswith("/api/"):
+        if isinstance(exception, (TooManyFieldsSent, TooManyFilesSent, RequestDataTooBig)):
+            message = TOO_LARGE  # hit before DRF parsed the body (e.g. by the NUL guard reading a form)
+            return JsonResponse(error_body(type_="invalid_request", code="parse_error", message=message), status=400)
         message = "The request could not be read: it is malformed or larger than Dropline accepts."
         return JsonResponse(error_body(type_="invalid_request", code="bad_request", message=message), status=400)
     return defaults.bad_request(request, exception)

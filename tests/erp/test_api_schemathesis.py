@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import os
 import uuid
-import warnings
 import zlib
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -86,18 +85,6 @@ ID_MODELS: dict[str, type[TenantModel]] = {
     "warehouses": Warehouse,
 }
 
-# KNOWN_UNTIL_INPUTS_MERGE: defects another branch (`inputs`, issue 12) fixes at their cause. Each entry is
-# (method, path template, status, why): that status on that operation is tolerated, nothing else is ("*": any
-# operation with that method). The integrator deletes this list and `_known_until_inputs_merge` when merging
-# `inputs`: from then on every one of these must answer a documented 4xx in the one error body.
-KNOWN_UNTIL_INPUTS_MERGE: list[tuple[str, str, int, str]] = [
-    ("POST", "/api/v1/orders/", 500, "order line prices beyond the column's precision (numeric field overflow)"),
-    ("GET", "/api/v1/stock-movements/", 500, "since=/until= with an out-of-range time-zone offset"),
-    ("GET", "/api/v1/audit-log/", 500, "since=/until= with an out-of-range time-zone offset"),
-    ("POST", "*", 403, "a path that does not route (an id that is no UUID) answers Django's HTML CSRF 403"),
-    ("PATCH", "*", 403, "a path that does not route (an id that is no UUID) answers Django's HTML CSRF 403"),
-]
-
 
 @pytest.fixture
 def wsgi_app(db: None) -> Iterator[WSGIHandler]:
@@ -146,31 +133,6 @@ def ids(make_tenant: Callable[[str], Tenant]) -> Ids:
     return ours, ids_of(ours), ids_of(theirs)
 
 
-class KnownDefectTolerated(UserWarning):
-    """A response KNOWN_UNTIL_INPUTS_MERGE let pass: listed in the run's warnings so that it stays visible."""
-
-
-def _known_until_inputs_merge(case: Case, response: Any) -> str | None:
-    status = response.status_code
-    if status < 500 and "json" in response.headers.get("content-type", [""])[0]:
-        return None  # a JSON 4xx is documented: never needs tolerating
-    why = next(
-        (
-            why
-            for method, path, known_status, why in KNOWN_UNTIL_INPUTS_MERGE
-            if (method, known_status) == (case.method.upper(), status) and path in ("*", case.path)
-        ),
-        None,
-    )
-    if why:
-        warnings.warn(
-            f"{case.method.upper()} {case.path} → {status} tolerated until `inputs` merges: {why}",
-            KnownDefectTolerated,
-            stacklevel=2,
-        )
-    return why
-
-
 @schema.parametrize()
 @EXAMPLE_SETTINGS
 def test_the_api_keeps_its_schema(case: Case, ids: Ids) -> None:
@@ -208,9 +170,7 @@ def _fuzz(case: Case, ids: Ids, credentials: dict[str, Any]) -> None:
         assert (response.status_code, response.content) == (missing.status_code, missing.content), (
             f"{case.method} {case.formatted_path}: another organization's id answers unlike a missing one"
         )
-        assert response.status_code in (403, 404)
-    if _known_until_inputs_merge(case, response):
-        return
+        assert response.status_code in (400, 403, 404)  # 400: refused for its input (a NUL) before any lookup
     case.validate_response(response, checks=CHECKS)
 
 
@@ -253,8 +213,6 @@ def test_api_workflows_keep_the_schema(api_schema: OpenApiSchema, ids: Ids) -> N
             return response
 
         def validate_response(self, response: Any, case: Case, **kwargs: Any) -> None:
-            if _known_until_inputs_merge(case, response):
-                return
             case.validate_response(response, checks=CHECKS)
 
     Workflow.run(

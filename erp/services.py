@@ -89,6 +89,22 @@ def user_sign_up(*, email: str, password: str, organization_name: str, full_name
     return user
 
 
+def user_sign_up_taken_notify(*, email: str, login_url: str, reset_url: str) -> bool:
+    """Sign-up with an address that already has an account: the page must not say so (that would tell anyone which
+    addresses are customers), so the owner of the address is told instead. False if the address is free."""
+    email = User.objects.normalize_email(email).lower()
+    if not User.objects.filter(email__iexact=email).exists():
+        return False
+    from erp.lockout import email_send_now_or_queue
+
+    email_send_now_or_queue(
+        to=[email],
+        subject="You already have a Dropline account",
+        body=render_to_string("emails/signup_existing.txt", {"login_url": login_url, "reset_url": reset_url}),
+    )
+    return True
+
+
 @transaction.atomic
 def user_sign_up_by_invitation(*, email: str, password: str, token: str, full_name: str = "") -> User:
     """A new team member: the user and their membership in the inviting organization (no organization of their own)."""

@@ -3,8 +3,10 @@
 from datetime import datetime, time
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
@@ -15,13 +17,14 @@ from django.urls import reverse
 from django.views import View
 from django.views.generic import FormView, TemplateView
 
-from erp import clock, dashboard, health, selectors, services
+from erp import clock, dashboard, health, lockout, selectors, services
 from erp.forms import (
     APIKeyForm,
     AuditFilterForm,
     InviteForm,
     OrganizationForm,
     OrganizationSettingsForm,
+    PasswordResetRequestForm,
     RoleForm,
     SignUpForm,
 )
@@ -89,6 +92,12 @@ class SignUpView(FormView):
                     full_name=data["full_name"],
                     token=self.request.GET["invitation"],
                 )
+            elif services.user_sign_up_taken_notify(
+                email=data["email"],
+                login_url=self.request.build_absolute_uri(reverse("login")),
+                reset_url=self.request.build_absolute_uri(reverse("password_reset")),
+            ):
+                return redirect("signup_sent")
             else:
                 user = services.user_sign_up(
                     email=data["email"],
@@ -111,6 +120,44 @@ class SignUpView(FormView):
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         return super().get_context_data(invitation=self.invitation, **kwargs)
+
+
+class SignUpSentView(TemplateView):
+    """Where a sign-up with an address that already has an account lands (its owner got an email instead)."""
+
+    template_name = "accounts/signup_sent.html"
+
+
+class PasswordResetRequestView(auth_views.PasswordResetView):
+    """Django's reset view with a request budget per client address (the per-address budget is in the form)."""
+
+    template_name = "accounts/password_reset.html"
+    email_template_name = "emails/password_reset.txt"
+    subject_template_name = "emails/password_reset_subject.txt"
+    form_class = PasswordResetRequestForm
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not lockout.password_reset_ip_allowed(request=request):
+            form = self.get_form()
+            form.add_error(None, "Too many password-reset requests from your network. Try again in an hour.")
+            return self.render_to_response(self.get_context_data(form=form), status=429)
+        return super().post(request, *args, **kwargs)
+
+
+class AccountUnlockView(View):
+    """The link in the lockout email. GET only shows a button: mail scanners that open links must not use it up."""
+
+    def get(self, request: HttpRequest, token: str) -> HttpResponse:
+        valid = lockout.unlock_token_check(token=token) is not None
+        context = {"valid": valid, "link_hours": settings.ACCOUNT_UNLOCK_LINK_MAX_AGE_HOURS}
+        return render(request, "accounts/unlock.html", context, status=200 if valid else 410)
+
+    def post(self, request: HttpRequest, token: str) -> HttpResponse:
+        if not lockout.account_unlock(token=token):
+            context = {"valid": False, "link_hours": settings.ACCOUNT_UNLOCK_LINK_MAX_AGE_HOURS}
+            return render(request, "accounts/unlock.html", context, status=410)
+        messages.success(request, "Your account is unlocked. Sign in.")
+        return redirect("login")
 
 
 class InvitationView(View):

@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",  # Swagger UI served from our own static files: the docs work offline
     "django_htmx",
+    "axes",  # failed sign-ins counted in PostgreSQL (docs/adr/0014-sign-in-protection.md)
     "erp",
     "integrations",
     "inventory",
@@ -59,6 +60,8 @@ MIDDLEWARE = [
     "erp.middleware.OrganizationMiddleware",
     # A page that needed Redis while it was down: 503 with what happened, not a 500 (docs/adr/0011).
     "erp.middleware.DependencyOutageMiddleware",
+    # Last, as axes asks: turns a refused sign-in into the lockout page (erp.lockout.lockout_response).
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "erp.urls"
@@ -117,10 +120,38 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# axes' backend first: a locked account or address is refused before the password is even checked.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "dashboard"
 LOGOUT_REDIRECT_URL = "login"
 INVITATION_VALID_DAYS = env.int("INVITATION_VALID_DAYS", default=7)
+
+# Sign-in protection (docs/adr/0014-sign-in-protection.md). Failures are counted per account (the email typed) and
+# per client address, each against its own limit, in a window of AXES_COOLOFF_TIME after the latest failure.
+LOGIN_FAILURE_LIMITS = {
+    "username": env.int("LOGIN_ACCOUNT_FAILURE_LIMIT", default=40),
+    "ip_address": env.int("LOGIN_IP_FAILURE_LIMIT", default=200),
+}
+AXES_HANDLER = "erp.lockout.LoginAttemptHandler"  # axes' database handler: PostgreSQL, not Redis (ADR 0014)
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]  # the keys of LOGIN_FAILURE_LIMITS, in this order
+AXES_FAILURE_LIMIT = LOGIN_FAILURE_LIMITS["username"]  # the handler scales the address's count to this
+AXES_COOLOFF_TIME = env.float("LOGIN_LOCKOUT_HOURS", default=0.5)  # hours
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False  # a lockout ends when it said it would
+AXES_RESET_ON_SUCCESS = True  # a successful sign-in clears that account's failures
+AXES_USERNAME_FORM_FIELD = "username"  # Django's AuthenticationForm calls the email field "username"
+AXES_USERNAME_CALLABLE = "erp.lockout.username_from"
+AXES_CLIENT_IP_CALLABLE = "erp.lockout.client_ip"
+AXES_LOCKOUT_CALLABLE = "erp.lockout.lockout_response"
+AXES_ENABLE_ADMIN = False  # no Django admin in Dropline
+# How many proxies in front of Django append to X-Forwarded-For (0: clients connect directly).
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+ACCOUNT_UNLOCK_LINK_MAX_AGE_HOURS = env.int("ACCOUNT_UNLOCK_LINK_MAX_AGE_HOURS", default=24)
+# Password-reset requests per hour: per address asked for (silently: the page is the same) and per client address.
+PASSWORD_RESET_LIMITS = {
+    "email": env.int("PASSWORD_RESET_EMAIL_LIMIT", default=3),
+    "ip_address": env.int("PASSWORD_RESET_IP_LIMIT", default=20),
+}
 
 # Email: console backend unless EMAIL_URL says otherwise (smtp+tls://user:pass@host:587, ...).
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")

@@ -213,4 +213,5 @@ def password_reset_allowed(*, email: str) -> bool:
 
 
 def password_reset_ip_allowed(*, request: HttpRequest) -> bool:
-    return _spend(f"pwreset:ip:{client_ip(request) or 'unknown'}", settings.PASSWORD_RESET_LIMITS["ip_address"], timedelta(hours=1))
+    key = f"pwreset:ip:{client_ip(request) or 'unknown'}"
+    return _spend(key, settings.PASSWORD_RESET_LIMITS["ip_address"], timedelta(hours=1))

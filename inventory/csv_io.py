@@ -17,6 +17,7 @@ from typing import Any
 from django.db import transaction
 
 from erp.actors import Actor
+from erp.csv_cells import csv_cell_unquote, csv_writer
 from integrations.models import Store
 from inventory import services
 from inventory.models import (
@@ -94,7 +95,8 @@ def csv_rows(
         if not any((value or "").strip() for value in row.values()):
             continue  # blank line
         report.rows += 1
-        yield number, {key: (value or "").strip() for key, value in row.items() if key}
+        # A cell our own export neutralized ('=…) imports as the text it stood for: export, edit, import round-trips.
+        yield number, {key: csv_cell_unquote((value or "").strip()) for key, value in row.items() if key}
 
 
 def _decimal(value: str, line: int, column: str, errors: list[RowError]) -> Decimal | None:
@@ -297,7 +299,7 @@ def csv_import(*, kind: str, text: str, actor: Actor, dry_run: bool, reference: 
 
 def csv_export(kind: str) -> str:
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = csv_writer(out)  # text cells formula-safe (erp/csv_cells.py)
     writer.writerow(COLUMNS[kind])
     if kind == "skus":
         for sku in Sku.objects.order_by("code").prefetch_related("supplier_links__warehouse"):

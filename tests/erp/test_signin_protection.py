@@ -41,7 +41,7 @@ def test_the_41st_attempt_is_refused_even_with_the_right_password(maya: User) ->
     for attempt in range(40):
         response = sign_in(client, f"wrong-{attempt}")
         assert response.status_code in (200, 429)
-    assert mail.outbox and mail.outbox[-1].to == ["maya@example.com"]  # the owner heard at the 40th
+    assert [m.to for m in mail.outbox] == [["maya@example.com"]]  # the owner heard at the 40th
 
     response = sign_in(client, PASSWORD)
 
@@ -200,7 +200,7 @@ def test_reset_requests_over_the_ip_budget_get_429_with_a_message() -> None:
 def test_sign_up_with_a_registered_address_mails_its_owner_instead_of_saying_so(maya: User) -> None:
     response = Client().post(
         "/accounts/signup/",
-        {"full_name": "Eve", "email": "MAYA@example.com", "password": "Another-strong-pass-99", "organization_name": "X"},
+        {"email": "MAYA@example.com", "password": "Another-strong-pass-99", "organization_name": "X"},
     )
     assert response.status_code == 302
     page = Client().get(response["Location"]).content.decode()

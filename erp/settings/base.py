@@ -7,6 +7,7 @@ single `env` reader below. local.py, test.py and production.py only choose defau
 from pathlib import Path
 
 import environ
+from csp.constants import NONCE, NONE, SELF, UNSAFE_INLINE
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -37,7 +38,8 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",  # Swagger UI served from our own static files: the docs work offline
     "django_htmx",
-    "axes",  # failed sign-ins counted in PostgreSQL (docs/adr/0014-sign-in-protection.md)
+    "csp",  # Content-Security-Policy header and per-request nonces (docs/adr/0014-security-hardening.md)
+    "axes",  # failed sign-ins counted in PostgreSQL (docs/adr/0014-security-hardening.md)
     "erp",
     "integrations",
     "inventory",
@@ -48,6 +50,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "erp.middleware.ContentSecurityPolicyMiddleware",  # django-csp's, plus the platform's origin in form-action
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -79,6 +82,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "csp.context_processors.nonce",  # {{ CSP_NONCE }} for the few inline <script>/<style> blocks
                 "erp.context_processors.organization",
                 "integrations.context_processors.store_health",
             ],
@@ -127,7 +131,7 @@ LOGIN_REDIRECT_URL = "dashboard"
 LOGOUT_REDIRECT_URL = "login"
 INVITATION_VALID_DAYS = env.int("INVITATION_VALID_DAYS", default=7)
 
-# Sign-in protection (docs/adr/0014-sign-in-protection.md). Failures are counted per account (the email typed) and
+# Sign-in protection (docs/adr/0014-security-hardening.md). Failures are counted per account (the email typed) and
 # per client address, each against its own limit, in a window of AXES_COOLOFF_TIME after the latest failure.
 LOGIN_FAILURE_LIMITS = {
     "username": env.int("LOGIN_ACCOUNT_FAILURE_LIMIT", default=40),
@@ -291,6 +295,26 @@ TIKTOK_SANDBOX_PORT = env.int("TIKTOK_SANDBOX_PORT", default=8765)
 TIKTOK_API_BASE_URL = env("TIKTOK_API_BASE_URL", default=f"http://127.0.0.1:{TIKTOK_SANDBOX_PORT}")
 TIKTOK_AUTH_BASE_URL = env("TIKTOK_AUTH_BASE_URL", default=f"http://127.0.0.1:{TIKTOK_SANDBOX_PORT}")
 TIKTOK_AUTHORIZE_URL = env("TIKTOK_AUTHORIZE_URL", default=f"http://127.0.0.1:{TIKTOK_SANDBOX_PORT}/open/authorize")
+
+# Content-Security-Policy (docs/adr/0014-security-hardening.md). Scripts only from our own static files or an inline
+# block carrying this response's nonce: no inline event handlers, no eval (htmx runs with allowEval off, see
+# base.html). <style> blocks need the nonce too; style *attributes* are allowed (layout and chart sizes use them,
+# and an attribute has no selector, so it cannot read the page the way injected CSS can).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF, NONCE],
+        "style-src-attr": [UNSAFE_INLINE],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "frame-ancestors": [NONE],
+        "form-action": [SELF],  # and the platform's consent page (erp.middleware.ContentSecurityPolicyMiddleware)
+    },
+}
 
 # Order import: how often each store is polled, how far back a poll re-reads (the platform may report an update a
 # little late), how long one task pages before handing over to the next, and how long a dead worker's lease lasts.

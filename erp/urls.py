@@ -28,6 +28,7 @@ account_patterns = [
     ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("signup/sent/", views.SignUpSentView.as_view(), name="signup_sent"),
+    path("confirm/<str:uidb64>/<str:token>/", views.SignUpConfirmView.as_view(), name="signup_confirm"),
     path("unlock/<str:token>/", views.AccountUnlockView.as_view(), name="account_unlock"),
     path("password-reset/", views.PasswordResetRequestView.as_view(), name="password_reset"),
     path(

@@ -92,40 +92,53 @@ class SignUpView(FormView):
                     full_name=data["full_name"],
                     token=self.request.GET["invitation"],
                 )
-            elif services.user_sign_up_taken_notify(
-                email=data["email"],
-                login_url=self.request.build_absolute_uri(reverse("login")),
-                reset_url=self.request.build_absolute_uri(reverse("password_reset")),
-            ):
-                return redirect("signup_sent")
             else:
-                user = services.user_sign_up(
+                # The same answer whether or not the address has an account (docs/adr/0014).
+                services.user_sign_up_request(
                     email=data["email"],
                     password=data["password"],
                     full_name=data["full_name"],
                     organization_name=data["organization_name"],
+                    base_url=self.request.build_absolute_uri("/").rstrip("/"),
                 )
+                return redirect("signup_sent")
         except ValidationError as error:
             _form_errors_from(error, form)
             return self.form_invalid(form)
+        # A team member: the invitation email proved the address; their organization is set up; they land where
+        # they work.
         login(self.request, user, backend="django.contrib.auth.backends.ModelBackend")
-        if self.invitation is not None:  # a team member: their organization is set up; they land where they work
-            joined = self.invitation.organization_id
-            membership = next(m for m in selectors.memberships_of_user(user=user) if m.organization_id == joined)
-            self.request.session[SESSION_KEY] = str(joined)
-            messages.success(self.request, f"Welcome to Dropline. You joined {membership.organization.name}.")
-            return redirect(home_url_name(membership.permissions))
-        messages.success(self.request, "Welcome to Dropline. Connect your first store to start importing orders.")
-        return redirect("dashboard")
+        joined = self.invitation.organization_id
+        membership = next(m for m in selectors.memberships_of_user(user=user) if m.organization_id == joined)
+        self.request.session[SESSION_KEY] = str(joined)
+        messages.success(self.request, f"Welcome to Dropline. You joined {membership.organization.name}.")
+        return redirect(home_url_name(membership.permissions))
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         return super().get_context_data(invitation=self.invitation, **kwargs)
 
 
 class SignUpSentView(TemplateView):
-    """Where a sign-up with an address that already has an account lands (its owner got an email instead)."""
+    """Where every self sign-up lands: one email went to the address, whatever it said (docs/adr/0014)."""
 
     template_name = "accounts/signup_sent.html"
+
+
+class SignUpConfirmView(View):
+    """The link in the confirmation email. GET only shows a button (mail scanners open links); POST confirms the
+    address and signs in, which uses the link up."""
+
+    def get(self, request: HttpRequest, uidb64: str, token: str) -> HttpResponse:
+        valid = services.user_sign_up_confirm_check(uidb64=uidb64, token=token) is not None
+        return render(request, "accounts/signup_confirm.html", {"valid": valid}, status=200 if valid else 410)
+
+    def post(self, request: HttpRequest, uidb64: str, token: str) -> HttpResponse:
+        user = services.user_sign_up_confirm(uidb64=uidb64, token=token)
+        if user is None:
+            return render(request, "accounts/signup_confirm.html", {"valid": False}, status=410)
+        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        messages.success(request, "Welcome to Dropline. Connect your first store to start importing orders.")
+        return redirect("dashboard")
 
 
 class PasswordResetRequestView(auth_views.PasswordResetView):

@@ -197,6 +197,17 @@ def test_reset_requests_over_the_ip_budget_get_429_with_a_message() -> None:
 # Sign-up --------------------------------------------------------------------------------------------------------
 
 
+def test_sign_up_answers_a_free_and_a_registered_address_alike(maya: User) -> None:
+    def attempt(email: str) -> tuple[int, str, str]:
+        response = Client().post(
+            "/accounts/signup/", {"email": email, "password": "Another-strong-pass-99", "organization_name": "Y"}
+        )
+        return response.status_code, response["Location"], Client().get(response["Location"]).content.decode()
+
+    assert attempt("maya@example.com") == attempt("newcomer@example.com")
+    assert sorted(m.to[0] for m in mail.outbox) == ["maya@example.com", "newcomer@example.com"]
+
+
 def test_sign_up_with_a_registered_address_mails_its_owner_instead_of_saying_so(maya: User) -> None:
     response = Client().post(
         "/accounts/signup/",

@@ -222,3 +222,39 @@ def test_sign_up_with_a_registered_address_mails_its_owner_instead_of_saying_so(
     assert "already has one" in mail.outbox[0].body
     maya.refresh_from_db()
     assert maya.check_password(PASSWORD)  # nothing changed
+
+
+# Outages ----------------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.chaos
+def test_with_redis_unreachable_reset_and_lockout_mail_still_go_out(
+    maya: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """ADR 0011: the reset budget falls back to a per-process count; account mail is sent from the request when the
+    broker cannot take it. Sign-in counting lives in PostgreSQL and does not notice."""
+    from kombu.exceptions import OperationalError
+    from redis.exceptions import ConnectionError as RedisConnectionError
+
+    from erp.tasks import email_send
+
+    def unreachable(*args: Any, **kwargs: Any) -> Any:
+        raise RedisConnectionError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+
+    def broker_down(*args: Any, **kwargs: Any) -> Any:
+        raise OperationalError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+
+    monkeypatch.setattr(cache, "add", unreachable)
+    monkeypatch.setattr(cache, "incr", unreachable)
+    monkeypatch.setattr(email_send, "delay", broker_down)
+
+    assert reset(Client(), "maya@example.com").status_code == 302
+    assert [m.to for m in mail.outbox] == [["maya@example.com"]]
+    assert "/accounts/reset/" in mail.outbox[0].body
+
+    mail.outbox.clear()
+    for attempt in range(40):
+        sign_in(Client(), f"wrong-{attempt}")
+    assert sign_in(Client(), PASSWORD).status_code == 429
+    assert [m.to for m in mail.outbox] == [["maya@example.com"]]
+    assert "/accounts/unlock/" in mail.outbox[0].body

@@ -73,7 +73,9 @@ class LoginAttemptHandler(AxesDatabaseHandler):
             scaled.append(failures * account_limit // settings.LOGIN_FAILURE_LIMITS[parameter])
         return max(scaled, default=0)
 
-    def user_login_failed(self, sender: Any, credentials: dict, request: HttpRequest | None = None, **kwargs: Any):
+    def user_login_failed(
+        self, sender: Any, credentials: dict, request: HttpRequest | None = None, **kwargs: Any
+    ) -> None:
         was_locked = bool(getattr(request, "axes_locked_out", False))
         super().user_login_failed(sender, credentials, request=request, **kwargs)
         if request is not None and not was_locked and getattr(request, "axes_locked_out", False):

@@ -2,7 +2,9 @@ from typing import Any
 
 from django import forms
 from django.contrib.auth import password_validation
+from django.contrib.auth.forms import PasswordResetForm
 from django.core.exceptions import ValidationError
+from django.template import loader
 
 from erp.inputs import DayField
 from erp.models import TIME_ZONE_CHOICES, Organization
@@ -34,6 +36,42 @@ class SignUpForm(forms.Form):
             except forms.ValidationError as error:
                 self.add_error("password", error)
         return cleaned
+
+
+class PasswordResetRequestForm(PasswordResetForm):
+    """Django's reset form, answering the same way whether or not the address has an account: one email either way,
+    both sent through the worker (so the page takes as long either way), and nothing over the address's budget."""
+
+    def send_mail(
+        self,
+        subject_template_name: str,
+        email_template_name: str,
+        context: dict[str, Any],
+        from_email: str | None,
+        to_email: str,
+        html_email_template_name: str | None = None,
+    ) -> None:
+        from erp.lockout import email_send_now_or_queue
+
+        subject = "".join(loader.render_to_string(subject_template_name, context).splitlines())
+        body = loader.render_to_string(email_template_name, context)
+        email_send_now_or_queue(to=[to_email], subject=subject, body=body)
+
+    def save(self, *args: Any, request: Any = None, **kwargs: Any) -> None:
+        from erp.lockout import email_send_now_or_queue, password_reset_allowed
+
+        email = self.cleaned_data["email"]
+        if not password_reset_allowed(email=email):
+            return  # silently: the page says "if an account exists we sent a link" either way
+        if any(True for _ in self.get_users(email)):
+            super().save(*args, request=request, **kwargs)
+            return
+        signup_url = request.build_absolute_uri("/accounts/signup/") if request is not None else "/accounts/signup/"
+        email_send_now_or_queue(
+            to=[email],
+            subject="Dropline password reset",
+            body=loader.render_to_string("emails/password_reset_unknown.txt", {"signup_url": signup_url}),
+        )
 
 
 class OrganizationForm(forms.ModelForm):

@@ -73,19 +73,102 @@ def organization_create(*, name: str, owner: User, actor: Actor | None = None) -
     return organization
 
 
-def _user_create(*, email: str, password: str, full_name: str) -> User:
+def _user_create(*, email: str, password: str, full_name: str, active: bool = True) -> User:
     email = User.objects.normalize_email(email).lower()
     if User.objects.filter(email__iexact=email).exists():
         raise ValidationError({"email": "An account with this email address already exists. Sign in instead."})
     first, _, last = full_name.strip().partition(" ")
-    return User.objects.create_user(email=email, password=password, first_name=first, last_name=last)
+    return User.objects.create_user(email=email, password=password, first_name=first, last_name=last, is_active=active)
 
 
 @transaction.atomic
-def user_sign_up(*, email: str, password: str, organization_name: str, full_name: str = "") -> User:
-    """A new seller: the user, their organization, and their owner membership."""
-    user = _user_create(email=email, password=password, full_name=full_name)
+def user_sign_up(
+    *, email: str, password: str, organization_name: str, full_name: str = "", active: bool = True
+) -> User:
+    """A new seller: the user, their organization, and their owner membership. `active=False`: the account cannot
+    sign in until its address is confirmed (`user_sign_up_confirm`)."""
+    user = _user_create(email=email, password=password, full_name=full_name, active=active)
     organization_create(name=organization_name, owner=user)
+    return user
+
+
+def user_sign_up_request(
+    *, email: str, password: str, organization_name: str, base_url: str, full_name: str = ""
+) -> None:
+    """Self sign-up, answered the same way whether or not the address has an account (docs/adr/0014): the page
+    always says "check your email", and one email goes to the address:
+    - a free address: the account and its organization are made, unable to sign in until the emailed link confirms
+      the address (otherwise signing in with the password just chosen would tell who already had an account);
+    - an address whose account was never confirmed: the link again (the first email may be lost);
+    - an address with an account: its owner is told someone tried, with sign-in and reset links."""
+    from erp.lockout import email_send_now_or_queue
+
+    email = User.objects.normalize_email(email).lower()
+    existing = User.objects.filter(email__iexact=email).first()
+    if existing is None:
+        user = user_sign_up(
+            email=email, password=password, organization_name=organization_name, full_name=full_name, active=False
+        )
+        _sign_up_confirmation_send(user=user, base_url=base_url)  # user_sign_up has committed
+    elif _unconfirmed(existing):
+        _sign_up_confirmation_send(user=existing, base_url=base_url)
+    else:
+        context = {"login_url": f"{base_url}/accounts/login/", "reset_url": f"{base_url}/accounts/password-reset/"}
+        email_send_now_or_queue(
+            to=[email],
+            subject="You already have a Dropline account",
+            body=render_to_string("emails/signup_existing.txt", context),
+        )
+
+
+def _unconfirmed(user: User) -> bool:
+    return not user.is_active and user.last_login is None
+
+
+def _sign_up_confirmation_send(*, user: User, base_url: str) -> None:
+    from django.contrib.auth.tokens import default_token_generator
+    from django.utils.encoding import force_bytes
+    from django.utils.http import urlsafe_base64_encode
+
+    from erp.lockout import email_send_now_or_queue
+
+    # Django's password-reset token: it covers the last sign-in, so it works once (confirming signs the user in).
+    uid = urlsafe_base64_encode(force_bytes(user.pk))
+    token = default_token_generator.make_token(user)
+    context = {
+        "confirm_url": f"{base_url}/accounts/confirm/{uid}/{token}/",
+        "days": max(1, settings.PASSWORD_RESET_TIMEOUT // 86400),
+    }
+    email_send_now_or_queue(
+        to=[user.email],
+        subject="Confirm your Dropline account",
+        body=render_to_string("emails/signup_confirm.txt", context),
+    )
+
+
+def user_sign_up_confirm_check(*, uidb64: str, token: str) -> User | None:
+    """The unconfirmed account a confirmation link names, or None (forged, expired, already used)."""
+    from django.contrib.auth.tokens import default_token_generator
+    from django.utils.http import urlsafe_base64_decode
+
+    try:
+        pk = urlsafe_base64_decode(uidb64).decode()
+        user = User.objects.filter(pk=int(pk)).first()
+    except (ValueError, UnicodeDecodeError, OverflowError):
+        return None
+    if user is None or not _unconfirmed(user) or not default_token_generator.check_token(user, token):
+        return None
+    return user
+
+
+def user_sign_up_confirm(*, uidb64: str, token: str) -> User | None:
+    """Confirm the address: the account can sign in from now on. The caller signs the user in, which uses up the
+    link."""
+    user = user_sign_up_confirm_check(uidb64=uidb64, token=token)
+    if user is None:
+        return None
+    User.objects.filter(pk=user.pk, is_active=False).update(is_active=True)
+    user.is_active = True
     return user
 
 

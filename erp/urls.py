@@ -27,15 +27,10 @@ account_patterns = [
         name="login",
     ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path(
-        "password-reset/",
-        auth_views.PasswordResetView.as_view(
-            template_name="accounts/password_reset.html",
-            email_template_name="emails/password_reset.txt",
-            subject_template_name="emails/password_reset_subject.txt",
-        ),
-        name="password_reset",
-    ),
+    path("signup/sent/", views.SignUpSentView.as_view(), name="signup_sent"),
+    path("confirm/<str:uidb64>/<str:token>/", views.SignUpConfirmView.as_view(), name="signup_confirm"),
+    path("unlock/<str:token>/", views.AccountUnlockView.as_view(), name="account_unlock"),
+    path("password-reset/", views.PasswordResetRequestView.as_view(), name="password_reset"),
     path(
         "password-reset/sent/",
         auth_views.PasswordResetDoneView.as_view(template_name="accounts/password_reset_done.html"),

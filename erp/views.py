@@ -3,8 +3,10 @@
 from datetime import datetime, time
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
@@ -15,13 +17,14 @@ from django.urls import reverse
 from django.views import View
 from django.views.generic import FormView, TemplateView
 
-from erp import clock, dashboard, health, selectors, services
+from erp import clock, dashboard, health, lockout, selectors, services
 from erp.forms import (
     APIKeyForm,
     AuditFilterForm,
     InviteForm,
     OrganizationForm,
     OrganizationSettingsForm,
+    PasswordResetRequestForm,
     RoleForm,
     SignUpForm,
 )
@@ -90,27 +93,84 @@ class SignUpView(FormView):
                     token=self.request.GET["invitation"],
                 )
             else:
-                user = services.user_sign_up(
+                # The same answer whether or not the address has an account (docs/adr/0014).
+                services.user_sign_up_request(
                     email=data["email"],
                     password=data["password"],
                     full_name=data["full_name"],
                     organization_name=data["organization_name"],
+                    base_url=self.request.build_absolute_uri("/").rstrip("/"),
                 )
+                return redirect("signup_sent")
         except ValidationError as error:
             _form_errors_from(error, form)
             return self.form_invalid(form)
+        # A team member: the invitation email proved the address; their organization is set up; they land where
+        # they work.
         login(self.request, user, backend="django.contrib.auth.backends.ModelBackend")
-        if self.invitation is not None:  # a team member: their organization is set up; they land where they work
-            joined = self.invitation.organization_id
-            membership = next(m for m in selectors.memberships_of_user(user=user) if m.organization_id == joined)
-            self.request.session[SESSION_KEY] = str(joined)
-            messages.success(self.request, f"Welcome to Dropline. You joined {membership.organization.name}.")
-            return redirect(home_url_name(membership.permissions))
-        messages.success(self.request, "Welcome to Dropline. Connect your first store to start importing orders.")
-        return redirect("dashboard")
+        joined = self.invitation.organization_id
+        membership = next(m for m in selectors.memberships_of_user(user=user) if m.organization_id == joined)
+        self.request.session[SESSION_KEY] = str(joined)
+        messages.success(self.request, f"Welcome to Dropline. You joined {membership.organization.name}.")
+        return redirect(home_url_name(membership.permissions))
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         return super().get_context_data(invitation=self.invitation, **kwargs)
+
+
+class SignUpSentView(TemplateView):
+    """Where every self sign-up lands: one email went to the address, whatever it said (docs/adr/0014)."""
+
+    template_name = "accounts/signup_sent.html"
+
+
+class SignUpConfirmView(View):
+    """The link in the confirmation email. GET only shows a button (mail scanners open links); POST confirms the
+    address and signs in, which uses the link up."""
+
+    def get(self, request: HttpRequest, uidb64: str, token: str) -> HttpResponse:
+        valid = services.user_sign_up_confirm_check(uidb64=uidb64, token=token) is not None
+        return render(request, "accounts/signup_confirm.html", {"valid": valid}, status=200 if valid else 410)
+
+    def post(self, request: HttpRequest, uidb64: str, token: str) -> HttpResponse:
+        user = services.user_sign_up_confirm(uidb64=uidb64, token=token)
+        if user is None:
+            return render(request, "accounts/signup_confirm.html", {"valid": False}, status=410)
+        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        messages.success(request, "Welcome to Dropline. Connect your first store to start importing orders.")
+        return redirect("dashboard")
+
+
+class PasswordResetRequestView(auth_views.PasswordResetView):
+    """Django's reset view with a request budget per client address (the per-address budget is in the form)."""
+
+    template_name = "accounts/password_reset.html"
+    email_template_name = "emails/password_reset.txt"
+    subject_template_name = "emails/password_reset_subject.txt"
+    form_class = PasswordResetRequestForm
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not lockout.password_reset_ip_allowed(request=request):
+            form = self.get_form()
+            form.add_error(None, "Too many password-reset requests from your network. Try again in an hour.")
+            return self.render_to_response(self.get_context_data(form=form), status=429)
+        return super().post(request, *args, **kwargs)
+
+
+class AccountUnlockView(View):
+    """The link in the lockout email. GET only shows a button: mail scanners that open links must not use it up."""
+
+    def get(self, request: HttpRequest, token: str) -> HttpResponse:
+        valid = lockout.unlock_token_check(token=token) is not None
+        context = {"valid": valid, "link_hours": settings.ACCOUNT_UNLOCK_LINK_MAX_AGE_HOURS}
+        return render(request, "accounts/unlock.html", context, status=200 if valid else 410)
+
+    def post(self, request: HttpRequest, token: str) -> HttpResponse:
+        if not lockout.account_unlock(token=token):
+            context = {"valid": False, "link_hours": settings.ACCOUNT_UNLOCK_LINK_MAX_AGE_HOURS}
+            return render(request, "accounts/unlock.html", context, status=410)
+        messages.success(request, "Your account is unlocked. Sign in.")
+        return redirect("login")
 
 
 class InvitationView(View):

@@ -18,6 +18,7 @@ from django.db import transaction
 from django.db.models import Model
 
 from erp.actors import Actor
+from erp.csv_cells import csv_cell_unquote, csv_writer
 from erp.inputs import parse_units
 from integrations.models import Store
 from inventory import services
@@ -98,7 +99,13 @@ def csv_rows(
             if not any((value or "").strip() for value in row.values() if isinstance(value, str)):
                 continue  # blank line
             report.rows += 1
-            cells = {key: (value or "").strip() for key, value in row.items() if key and isinstance(value, str)}
+            # A cell our own export neutralized ('=…) imports as the text it stood for: export, edit, import
+            # round-trips.
+            cells = {
+                key: csv_cell_unquote((value or "").strip())
+                for key, value in row.items()
+                if key and isinstance(value, str)
+            }
             nul = [key for key, value in cells.items() if "\x00" in value]
             if nul:  # PostgreSQL cannot store NUL: the row is refused here, not by the database
                 report.errors.append(RowError(number, ", ".join(nul), "contains a NUL character"))
@@ -308,7 +315,7 @@ def csv_import(*, kind: str, text: str, actor: Actor, dry_run: bool, reference: 
 
 def csv_export(kind: str) -> str:
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = csv_writer(out)  # text cells formula-safe (erp/csv_cells.py)
     writer.writerow(COLUMNS[kind])
     if kind == "skus":
         for sku in Sku.objects.order_by("code").prefetch_related("supplier_links__warehouse"):

@@ -18,7 +18,6 @@ window.
 
 from __future__ import annotations
 
-import csv
 import io
 import logging
 import math
@@ -32,6 +31,7 @@ from django.db.models import Count, Q
 from django.utils import timezone
 
 from erp.cache import memo
+from erp.csv_cells import csv_writer
 from erp.tenancy import current_organization
 from integrations.errors import PlatformError
 from integrations.models import Store
@@ -280,11 +280,6 @@ CSV_HEADER = (
 )
 
 
-def _text(value: str) -> str:
-    """A cell a spreadsheet will not run: text starting like a formula gets a leading apostrophe."""
-    return f"'{value}" if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
-
-
 def _decimal(value: Fraction | None, places: int) -> str:
     return "" if value is None else f"{float(value):.{places}f}"
 
@@ -292,14 +287,14 @@ def _decimal(value: Fraction | None, places: int) -> str:
 def replenishment_csv(rows: Iterable[ReplenishmentRow]) -> str:
     """The suggestion as CSV, one row per SKU (days of cover empty when nothing sells by FBT)."""
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = csv_writer(out)  # text cells formula-safe (erp/csv_cells.py)
     writer.writerow(CSV_HEADER)
     for row in rows:
         writer.writerow(
             (
-                _text(row.sku_code),
-                _text(row.sku_name),
-                _text("; ".join(row.warehouses)),
+                row.sku_code,
+                row.sku_name,
+                "; ".join(row.warehouses),
                 row.window_days,
                 row.fbt_units_sold,
                 _decimal(row.velocity, 2),

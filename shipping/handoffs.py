@@ -2,8 +2,8 @@
 we do not run, sent to that warehouse, acknowledged by it, and marked handed to the carrier package by package.
 
 A supplier works in the portal (`/supplier/`, role SUPPLIER, one warehouse through SupplierAccess) or through a
-signed, expiring link for one handoff. Every look-up of a handoff on a supplier's behalf goes through
-`handoffs_for_supplier` (or `handoff_from_link`), so one supplier never reaches another warehouse's handoffs.
+signed, expiring, revocable link for one handoff. Every look-up of a handoff on a supplier's behalf goes through
+`handoffs_for_supplier` (or `handoff_link_from_token`), so one supplier never reaches another warehouse's handoffs.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from django.conf import settings
 from django.core import signing
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
@@ -36,6 +36,7 @@ from shipping.models import (
     HANDOFF_KINDS,
     Handoff,
     HandoffItem,
+    HandoffLink,
     LabelBatch,
     LabelPurchase,
     PurchaseState,
@@ -142,22 +143,100 @@ def handoff_document_record(*, handoff: Handoff, actor: Actor, document: str) ->
 
 
 # -------------------------------------------------------------------------------------------- the signed link
-def handoff_link_token(handoff: Handoff) -> str:
-    return signing.TimestampSigner(salt=_LINK_SALT).sign(str(handoff.pk))
+# A link is a HandoffLink row, made by the seller's explicit "Create link" (never by viewing a page); the token is
+# that row's id, signed. Expiry and revocation live on the row, so the seller can list, and revoke at once, every
+# link in circulation. Tokens from before links were recorded (a timestamp-signed handoff id) still name a row: the
+# migration gave each handoff a link with the handoff's own id (shipping/migrations/0014).
+_LINK_SALT_V2 = "shipping.handoff-link.v2"
 
 
-def handoff_from_link(token: str) -> Handoff | None:
-    """The handoff a link names, or None when it was tampered with or has expired. A deliberate cross-tenant read
-    (the link is the credential); the caller opens the handoff's organization scope."""
+def handoff_link_create(*, handoff: Handoff, actor: Actor, label: str = "") -> HandoffLink:
+    """A new link for a supplier without an account. Audited."""
+    link = HandoffLink.objects.create(
+        handoff=handoff,
+        label=label.strip()[:120],
+        created_by_label=actor.label[:200],
+        expires_at=timezone.now() + link_max_age(),
+    )
+    audit_record(
+        organization=handoff.organization,
+        actor=actor,
+        action="handoff.link_created",
+        target=handoff,
+        changes={"link": str(link.pk), "for": link.label},
+    )
+    return link
+
+
+def handoff_link_revoke(*, link: HandoffLink, actor: Actor) -> bool:
+    """The link stops working at once. Once: revoking again changes nothing and records nothing."""
+    now = timezone.now()
+    if not HandoffLink.objects.filter(pk=link.pk, revoked_at__isnull=True).update(
+        revoked_at=now, revoked_by_label=actor.label[:200]
+    ):
+        return False
+    link.revoked_at, link.revoked_by_label = now, actor.label[:200]
+    audit_record(
+        organization=link.organization,
+        actor=actor,
+        action="handoff.link_revoked",
+        target=link.handoff,
+        changes={"link": str(link.pk), "for": link.label},
+    )
+    return True
+
+
+def handoff_link_token(link: HandoffLink) -> str:
+    """The same token every time for the same link: showing it again mints nothing."""
+    return signing.Signer(salt=_LINK_SALT_V2).sign(str(link.pk))
+
+
+def handoff_link_url(link: HandoffLink) -> str:
+    return reverse("handoff_link", kwargs={"token": handoff_link_token(link)})
+
+
+def _link_id_from(token: str) -> str | None:
     try:
-        handoff_id = signing.TimestampSigner(salt=_LINK_SALT).unsign(token, max_age=link_max_age())
+        return signing.Signer(salt=_LINK_SALT_V2).unsign(token)
+    except signing.BadSignature:
+        pass
+    try:  # a link handed out before links were recorded: its own signed time still bounds it
+        return signing.TimestampSigner(salt=_LINK_SALT).unsign(token, max_age=link_max_age())
     except signing.BadSignature:  # SignatureExpired is a BadSignature
         return None
-    return Handoff.unscoped.select_related("warehouse", "batch", "organization").filter(pk=handoff_id).first()
 
 
-def link_actor(handoff: Handoff, ip_address: str | None = None) -> Actor:
-    return Actor(label=f"link for {handoff.warehouse.name}", ip_address=ip_address)
+def handoff_link_from_token(token: str) -> HandoffLink | None:
+    """The link a token names (revoked ones too: the page says so), or None when the token was tampered with, the
+    link has expired or never existed. A deliberate cross-tenant read (the link is the credential); the caller
+    opens the handoff's organization scope."""
+    link_id = _link_id_from(token)
+    if link_id is None:
+        return None
+    link = (
+        HandoffLink.unscoped.select_related("handoff__warehouse", "handoff__batch", "handoff__organization")
+        .filter(pk=link_id)
+        .first()
+    )
+    if link is None or link.is_expired:
+        return None
+    return link
+
+
+def handoff_link_used(link: HandoffLink) -> None:
+    """Last used / how often, shown to the seller beside the link."""
+    HandoffLink.unscoped.filter(pk=link.pk).update(last_used_at=timezone.now(), use_count=F("use_count") + 1)
+
+
+def handoff_links(handoff: Handoff) -> QuerySet[HandoffLink]:
+    return handoff.links.order_by("-created_at")
+
+
+def link_actor(handoff: Handoff, ip_address: str | None = None, link: HandoffLink | None = None) -> Actor:
+    """Who acted through a link, as the audit log and the handoff record it: the warehouse, and whom the link was
+    made for when the seller said."""
+    who = f" ({link.label})" if link is not None and link.label else ""
+    return Actor(label=f"link for {handoff.warehouse.name}{who}", ip_address=ip_address)
 
 
 # ------------------------------------------------------------------------------------------------------ selectors

@@ -183,6 +183,36 @@ class Handoff(TenantModel):
         return f"Handoff of {self.batch} to {self.warehouse}"
 
 
+class HandoffLink(TenantModel):
+    """One link to a handoff for a supplier without an account, made on purpose by the seller (never by viewing a
+    page), listed on the handoff with who it is for and when it was last used, and revocable. The signed token only
+    names this row: validity (expiry, revocation) is decided here, so revoking works at once."""
+
+    handoff = models.ForeignKey(Handoff, on_delete=models.CASCADE, related_name="links")
+    label = models.CharField(max_length=120, blank=True)  # who it was made for ("Maria at Sun, WhatsApp")
+    created_at = models.DateTimeField(default=timezone.now)
+    created_by_label = models.CharField(max_length=200, blank=True)
+    expires_at = models.DateTimeField()
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    use_count = models.PositiveIntegerField(default=0)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_by_label = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"Link{f' for {self.label}' if self.label else ''} to {self.handoff}"
+
+    @property
+    def is_expired(self) -> bool:
+        return self.expires_at <= timezone.now()
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None and not self.is_expired
+
+
 class HandoffItem(TenantModel):
     """One bought label in a handoff, and when the supplier handed its package to the carrier."""
 

@@ -3,7 +3,6 @@ Thin: shipping.compliance and shipping.spend count; shipping.charts lays the cha
 
 from __future__ import annotations
 
-import csv
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
@@ -15,6 +14,7 @@ from django.views import View
 from django.views.generic import TemplateView
 
 from erp import clock
+from erp.csv_cells import csv_writer
 from erp.inputs import DayField
 from erp.views_base import OrganizationViewMixin
 from integrations.logistics_policy import Phase
@@ -165,7 +165,7 @@ class SpendCsvView(OrganizationViewMixin, View):
         name = f"label-spend-{group.value}-{period.first_day}-to-{period.last_day}.csv"
         response = HttpResponse(content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="{name}"'
-        writer = csv.writer(response)
+        writer = csv_writer(response)  # text cells formula-safe (erp/csv_cells.py)
         zone = clock.organization_zone()  # days and times in the organization's zone, named in the header
         if group == spend.SpendGroup.ORDER:
             writer.writerow(

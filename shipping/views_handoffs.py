@@ -1,18 +1,18 @@
 """Label handoffs: the supplier portal, the signed link for suppliers without an account, and the seller's view.
 
-Suppliers reach a handoff only through `handoffs.handoffs_for_supplier` (portal) or `handoffs.handoff_from_link`
-(link): another warehouse's handoff is simply not found.
+Suppliers reach a handoff only through `handoffs.handoffs_for_supplier` (portal) or
+`handoffs.handoff_link_from_token` (link): another warehouse's handoff is simply not found.
 """
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
 from django.utils import timezone
 from django.views import View
 from django.views.generic import TemplateView
@@ -21,12 +21,13 @@ from erp.actors import Actor
 from erp.inputs import object_or_404
 from erp.models import Membership
 from erp.roles import Perm, Role
+from erp.selectors import audit_entries
 from erp.tenancy import organization_scope
 from erp.views_base import OrganizationViewMixin
 from inventory.models import Warehouse
 from orders.logistics import organization_time_zone
 from shipping import documents, handoffs
-from shipping.models import Handoff, SupplierAccess
+from shipping.models import Handoff, HandoffLink, SupplierAccess
 
 DOCUMENTS = {"labels": "labels-4x6", "pick-list": "pick-list", "slips": "labels-and-slips"}
 
@@ -120,27 +121,36 @@ class SupplierHandoffView(OrganizationViewMixin, TemplateView):
 
 
 class HandoffLinkView(View):
-    """The same page without an account: the signed, expiring link is the credential."""
+    """The same page without an account: the signed link is the credential, while the seller has not revoked it
+    and it has not expired. Every use is counted on the link; every action is audited as the link."""
 
-    def _expired(self, request: HttpRequest) -> HttpResponse:
-        return render(request, "supplier/link_expired.html", status=404)
+    def _link(self, request: HttpRequest, token: str) -> HandoffLink | HttpResponse:
+        link = handoffs.handoff_link_from_token(token)
+        if link is None:
+            return render(request, "supplier/link_expired.html", status=404)
+        if link.revoked_at is not None:  # 410 Gone: it existed, and the seller withdrew it on purpose
+            return render(request, "supplier/link_revoked.html", {"link": link}, status=410)
+        handoffs.handoff_link_used(link)
+        return link
 
     def get(self, request: HttpRequest, token: str) -> HttpResponse:
-        handoff = handoffs.handoff_from_link(token)
-        if handoff is None:
-            return self._expired(request)
+        link = self._link(request, token)
+        if isinstance(link, HttpResponse):
+            return link
+        handoff = link.handoff
         with organization_scope(handoff.organization):
             if "document" in request.GET:
-                actor = handoffs.link_actor(handoff, request.META.get("REMOTE_ADDR"))
+                actor = handoffs.link_actor(handoff, request.META.get("REMOTE_ADDR"), link)
                 return _document(handoff, request.GET["document"], actor)
             return render(request, "supplier/link.html", {**_page_context(handoff), "token": token})
 
     def post(self, request: HttpRequest, token: str) -> HttpResponse:
-        handoff = handoffs.handoff_from_link(token)
-        if handoff is None:
-            return self._expired(request)
+        link = self._link(request, token)
+        if isinstance(link, HttpResponse):
+            return link
+        handoff = link.handoff
         with organization_scope(handoff.organization):
-            _act(request, handoff, handoffs.link_actor(handoff, request.META.get("REMOTE_ADDR")))
+            _act(request, handoff, handoffs.link_actor(handoff, request.META.get("REMOTE_ADDR"), link))
         return redirect("handoff_link", token=token)
 
 
@@ -185,21 +195,46 @@ class SupplierAccessView(OrganizationViewMixin, View):
 
 
 class HandoffDetailView(OrganizationViewMixin, TemplateView):
-    """One handoff for the seller, with the signed link to copy for a supplier without an account."""
+    """One handoff for the seller: its links for suppliers without an account (who each was for, created, last
+    used, revoked; "Create link" and "Revoke" are explicit buttons, viewing mints nothing) and what was done."""
 
     template_name = "shipping/handoff.html"
     write_permission = Perm.HANDOFF_MANAGE
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         handoff = get_object_or_404(handoffs.handoffs_list(), pk=self.kwargs["pk"])
-        link = self.request.build_absolute_uri(
-            reverse("handoff_link", kwargs={"token": handoffs.handoff_link_token(handoff)})
-        )
+        links = [
+            (link, self.request.build_absolute_uri(handoffs.handoff_link_url(link)) if link.is_active else "")
+            for link in handoffs.handoff_links(handoff)
+        ]
         return super().get_context_data(
-            link=link, link_hours=int(handoffs.link_max_age().total_seconds() // 3600), **_page_context(handoff)
+            links=links,
+            activity=audit_entries().filter(target_type="handoff", target_id=str(handoff.pk))[:100],
+            link_hours=int(handoffs.link_max_age().total_seconds() // 3600),
+            **_page_context(handoff),
         )
 
     def post(self, request: HttpRequest, pk: str) -> HttpResponse:
         handoff = get_object_or_404(Handoff.objects, pk=pk)
-        _act(request, handoff, request.actor)
+        action = request.POST.get("action", "")
+        if action == "link_create":
+            link = handoffs.handoff_link_create(
+                handoff=handoff, actor=request.actor, label=request.POST.get("label", "")
+            )
+            messages.success(request, f"Link created{f' for {link.label}' if link.label else ''}: copy it below.")
+        elif action == "link_revoke":
+            link = get_object_or_404(handoffs.handoff_links(handoff), pk=_uuid_or_404(request.POST.get("link", "")))
+            if handoffs.handoff_link_revoke(link=link, actor=request.actor):
+                messages.success(request, "Link revoked: it no longer works.")
+            else:
+                messages.info(request, "This link was already revoked.")
+        else:
+            _act(request, handoff, request.actor)
         return redirect("shipping_handoff", pk=handoff.pk)
+
+
+def _uuid_or_404(value: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        raise Http404("No such link.") from None

@@ -46,6 +46,7 @@ from shipping.models import (
     AtRiskAlert,
     Handoff,
     HandoffItem,
+    HandoffLink,
     LabelBatch,
     LabelPurchase,
     LogisticsRule,
@@ -467,6 +468,16 @@ class HandoffFactory(TenantModelFactory):
         WarehouseFactory, organization=factory.SelfAttribute("..organization"), kind=WarehouseKind.SUPPLIER
     )
     batch = factory.SubFactory(LabelBatchFactory, organization=factory.SelfAttribute("..organization"))
+
+
+@tenant_factory
+class HandoffLinkFactory(TenantModelFactory):
+    class Meta:
+        model = HandoffLink
+
+    handoff = factory.SubFactory(HandoffFactory, organization=factory.SelfAttribute("..organization"))
+    label = factory.Sequence(lambda n: f"Contact {n}")
+    expires_at = factory.LazyFunction(lambda: timezone.now() + timedelta(hours=72))
 
 
 @tenant_factory

@@ -7,6 +7,7 @@ single `env` reader below. local.py, test.py and production.py only choose defau
 from pathlib import Path
 
 import environ
+from csp.constants import NONCE, NONE, SELF, UNSAFE_INLINE
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -38,6 +39,8 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",  # Swagger UI served from our own static files: the docs work offline
     "django_htmx",
+    "csp",  # Content-Security-Policy header and per-request nonces (docs/adr/0014-security-hardening.md)
+    "axes",  # failed sign-ins counted in PostgreSQL (docs/adr/0014-security-hardening.md)
     "erp",
     "integrations",
     "inventory",
@@ -48,6 +51,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "erp.middleware.ContentSecurityPolicyMiddleware",  # django-csp's, plus the platform's origin in form-action
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -62,6 +66,8 @@ MIDDLEWARE = [
     "erp.middleware.OrganizationMiddleware",
     # A page that needed Redis while it was down: 503 with what happened, not a 500 (docs/adr/0011).
     "erp.middleware.DependencyOutageMiddleware",
+    # Last, as axes asks: turns a refused sign-in into the lockout page (erp.lockout.lockout_response).
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "erp.urls"
@@ -79,6 +85,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "csp.context_processors.nonce",  # {{ CSP_NONCE }} for the few inline <script>/<style> blocks
                 "erp.context_processors.organization",
                 "integrations.context_processors.store_health",
             ],
@@ -120,10 +127,38 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# axes' backend first: a locked account or address is refused before the password is even checked.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "dashboard"
 LOGOUT_REDIRECT_URL = "login"
 INVITATION_VALID_DAYS = env.int("INVITATION_VALID_DAYS", default=7)
+
+# Sign-in protection (docs/adr/0014-security-hardening.md). Failures are counted per account (the email typed) and
+# per client address, each against its own limit, in a window of AXES_COOLOFF_TIME after the latest failure.
+LOGIN_FAILURE_LIMITS = {
+    "username": env.int("LOGIN_ACCOUNT_FAILURE_LIMIT", default=40),
+    "ip_address": env.int("LOGIN_IP_FAILURE_LIMIT", default=200),
+}
+AXES_HANDLER = "erp.lockout.LoginAttemptHandler"  # axes' database handler: PostgreSQL, not Redis (ADR 0014)
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]  # the keys of LOGIN_FAILURE_LIMITS, in this order
+AXES_FAILURE_LIMIT = LOGIN_FAILURE_LIMITS["username"]  # the handler scales the address's count to this
+AXES_COOLOFF_TIME = env.float("LOGIN_LOCKOUT_HOURS", default=0.5)  # hours
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False  # a lockout ends when it said it would
+AXES_RESET_ON_SUCCESS = True  # a successful sign-in clears that account's failures
+AXES_USERNAME_FORM_FIELD = "username"  # Django's AuthenticationForm calls the email field "username"
+AXES_USERNAME_CALLABLE = "erp.lockout.username_from"
+AXES_CLIENT_IP_CALLABLE = "erp.lockout.client_ip"
+AXES_LOCKOUT_CALLABLE = "erp.lockout.lockout_response"
+AXES_ENABLE_ADMIN = False  # no Django admin in Dropline
+# How many proxies in front of Django append to X-Forwarded-For (0: clients connect directly).
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+ACCOUNT_UNLOCK_LINK_MAX_AGE_HOURS = env.int("ACCOUNT_UNLOCK_LINK_MAX_AGE_HOURS", default=24)
+# Password-reset requests per hour: per address asked for (silently: the page is the same) and per client address.
+PASSWORD_RESET_LIMITS = {
+    "email": env.int("PASSWORD_RESET_EMAIL_LIMIT", default=3),
+    "ip_address": env.int("PASSWORD_RESET_IP_LIMIT", default=20),
+}
 
 # Email: console backend unless EMAIL_URL says otherwise (smtp+tls://user:pass@host:587, ...).
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
@@ -312,6 +347,26 @@ TIKTOK_SANDBOX_PORT = env.int("TIKTOK_SANDBOX_PORT", default=8765)
 TIKTOK_API_BASE_URL = env("TIKTOK_API_BASE_URL", default=f"http://127.0.0.1:{TIKTOK_SANDBOX_PORT}")
 TIKTOK_AUTH_BASE_URL = env("TIKTOK_AUTH_BASE_URL", default=f"http://127.0.0.1:{TIKTOK_SANDBOX_PORT}")
 TIKTOK_AUTHORIZE_URL = env("TIKTOK_AUTHORIZE_URL", default=f"http://127.0.0.1:{TIKTOK_SANDBOX_PORT}/open/authorize")
+
+# Content-Security-Policy (docs/adr/0014-security-hardening.md). Scripts only from our own static files or an inline
+# block carrying this response's nonce: no inline event handlers, no eval (htmx runs with allowEval off, see
+# base.html). <style> blocks need the nonce too; style *attributes* are allowed (layout and chart sizes use them,
+# and an attribute has no selector, so it cannot read the page the way injected CSS can).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF, NONCE],
+        "style-src-attr": [UNSAFE_INLINE],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "frame-ancestors": [NONE],
+        "form-action": [SELF],  # and the platform's consent page (erp.middleware.ContentSecurityPolicyMiddleware)
+    },
+}
 
 # Order import: how often each store is polled, how far back a poll re-reads (the platform may report an update a
 # little late), how long one task pages before handing over to the next, and how long a dead worker's lease lasts.

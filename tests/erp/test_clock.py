@@ -105,7 +105,8 @@ def test_the_same_ship_by_reads_the_same_on_pages_printouts_and_the_csv(tenant: 
     assert printed.group(1).endswith(" CST")  # printed and ship-by in one zone, never PST beside UTC
 
     with organization_scope(chicago["org"]):
-        token = handoffs.handoff_link_token(handoff)
+        link = handoffs.handoff_link_create(handoff=handoff, actor=Actor.for_user(tenant.owner))
+        token = handoffs.handoff_link_token(link)
     link = reverse("handoff_link", kwargs={"token": token})
     supplier_pick_list = _pdf_text(tenant.client.get(link, {"document": "pick-list"}).content)
     assert f"Earliest ship-by {SHIP_BY_TEXT}" in supplier_pick_list

@@ -8,7 +8,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from django.core import mail
+from django.core import mail, signing
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.test import Client
@@ -21,7 +21,15 @@ from erp.roles import Role
 from erp.tenancy import organization_scope
 from inventory.models import Warehouse, WarehouseKind
 from shipping import handoffs
-from shipping.models import Handoff, HandoffItem, LabelBatch, LabelPurchase, PurchaseState, SupplierAccess
+from shipping.models import (
+    Handoff,
+    HandoffItem,
+    HandoffLink,
+    LabelBatch,
+    LabelPurchase,
+    PurchaseState,
+    SupplierAccess,
+)
 from shipping.tasks import handoffs_alert_unacknowledged, handoffs_prepare
 from tests.factories import (
     LabelBatchFactory,
@@ -86,6 +94,13 @@ def supplier_of(tenant: Any, warehouse: Warehouse) -> Client:
 
 def s1_handoff(world: dict[str, Any]) -> Handoff:
     return next(h for h in world["handoffs"] if h.warehouse_id == world["s1"].pk)
+
+
+def new_link(tenant: Any, handoff: Handoff, label: str = "") -> str:
+    """A link made the way the seller makes one (the service behind "Create link"), as its token."""
+    with organization_scope(tenant.organization):
+        link = handoffs.handoff_link_create(handoff=handoff, actor=Actor.for_user(tenant.owner), label=label)
+    return handoffs.handoff_link_token(link)
 
 
 def audit_actions(tenant: Any) -> list[tuple[str, str]]:
@@ -170,7 +185,7 @@ def test_supplier_without_access_sees_an_empty_portal(tenant: Any, world: dict[s
 @pytest.mark.django_db
 def test_signed_link_works_without_an_account_and_is_audited(tenant: Any, world: dict[str, Any]) -> None:
     handoff = s1_handoff(world)
-    token = handoffs.handoff_link_token(handoff)
+    token = new_link(tenant, handoff)
     anonymous = Client()
     page = anonymous.get(f"/handoffs/link/{token}/")
     assert page.status_code == 200
@@ -191,13 +206,18 @@ def test_tampered_or_expired_link_says_ask_the_seller(
 ) -> None:
     handoff = s1_handoff(world)
     other = next(h for h in world["handoffs"] if h.pk != handoff.pk)
-    token = handoffs.handoff_link_token(handoff)
-    tampered = token.replace(str(handoff.pk), str(other.pk))
+    token = new_link(tenant, handoff)
+    other_token = new_link(tenant, other)
+    tampered = token.split(":")[0] + ":" + other_token.split(":")[1]  # one link's id with another's signature
+    expired = new_link(tenant, handoff)
+    with organization_scope(tenant.organization):
+        HandoffLink.objects.filter(pk=expired.split(":")[0]).update(expires_at=timezone.now())
+    # A link from before links were recorded (a timestamp-signed handoff id), past its age.
     now = time.time()
     monkeypatch.setattr(time, "time", lambda: now - 73 * 3600)
-    expired = handoffs.handoff_link_token(handoff)
+    legacy_expired = signing.TimestampSigner(salt=handoffs._LINK_SALT).sign(str(handoff.pk))
     monkeypatch.undo()
-    for bad in (tampered, expired, "nonsense"):
+    for bad in (tampered, expired, legacy_expired, "nonsense"):
         for method in ("get", "post"):
             response = getattr(Client(), method)(f"/handoffs/link/{bad}/", {"action": "acknowledge"})
             assert response.status_code == 404
@@ -219,6 +239,9 @@ def test_seller_sees_sent_acknowledged_handed_over_late_and_the_link(tenant: Any
     assert "Shenzhen Sun" in listing
     assert "1/2" in listing
     assert "1 late" in listing
+    detail = tenant.client.get(f"/shipping/handoffs/{handoff.pk}/").content.decode()
+    assert "/handoffs/link/" not in detail  # viewing the page mints no link
+    new_link(tenant, handoff)
     detail = tenant.client.get(f"/shipping/handoffs/{handoff.pk}/").content.decode()
     assert "/handoffs/link/" in detail
     viewer = tenant.client_as(Role.VIEWER)
@@ -280,3 +303,125 @@ def test_the_seller_gives_a_supplier_member_one_warehouse_moves_and_revokes_it(
             .order_by("created_at")
         ] == ["supplier_access.granted", "supplier_access.granted", "supplier_access.revoked"]
     assert "Shenzhen Sun" not in portal.get("/supplier/").content.decode()
+
+
+# Links: listed, created on purpose, revocable, their use shown ---------------------------------------------------
+
+
+def links_on_page(tenant: Any, handoff: Handoff) -> str:
+    return tenant.client.get(f"/shipping/handoffs/{handoff.pk}/").content.decode()
+
+
+@pytest.mark.django_db
+def test_viewing_the_handoff_page_mints_no_link_and_create_link_is_an_explicit_post(
+    tenant: Any, world: dict[str, Any]
+) -> None:
+    handoff = s1_handoff(world)
+    for _ in range(3):
+        assert "No link yet" in links_on_page(tenant, handoff)
+    with organization_scope(tenant.organization):
+        assert HandoffLink.objects.filter(handoff=handoff).count() == 0
+
+    response = tenant.client.post(
+        f"/shipping/handoffs/{handoff.pk}/", {"action": "link_create", "label": "Maria at Sun (WhatsApp)"}
+    )
+    assert response.status_code == 302
+    page = links_on_page(tenant, handoff)
+    with organization_scope(tenant.organization):
+        link = HandoffLink.objects.get(handoff=handoff)
+    assert "Maria at Sun (WhatsApp)" in page
+    assert handoffs.handoff_link_url(link) in page
+    assert page.count(handoffs.handoff_link_url(link)) == 1
+    assert links_on_page(tenant, handoff).count(handoffs.handoff_link_url(link)) == 1  # the same link, not a new one
+    with organization_scope(tenant.organization):
+        assert HandoffLink.objects.filter(handoff=handoff).count() == 1
+    assert ("handoff.link_created", tenant.owner.email) in [
+        (a, label.split(" ")[0]) for a, label in audit_actions(tenant)
+    ]
+    # Who may not manage handoffs cannot mint one.
+    viewer = tenant.client_as(Role.VIEWER)
+    assert viewer.post(f"/shipping/handoffs/{handoff.pk}/", {"action": "link_create"}).status_code == 403
+
+
+@pytest.mark.django_db
+def test_a_links_use_shows_beside_it_and_in_the_handoffs_activity(tenant: Any, world: dict[str, Any]) -> None:
+    handoff = s1_handoff(world)
+    token = new_link(tenant, handoff, label="Maria")
+    supplier = Client()
+    supplier.get(f"/handoffs/link/{token}/", REMOTE_ADDR="198.51.100.23")
+    supplier.get(f"/handoffs/link/{token}/?document=pick-list", REMOTE_ADDR="198.51.100.23")
+    supplier.post(f"/handoffs/link/{token}/", {"action": "acknowledge"}, REMOTE_ADDR="198.51.100.23")
+    with organization_scope(tenant.organization):
+        link = HandoffLink.objects.get(handoff=handoff)
+    assert link.use_count == 3
+    assert link.last_used_at is not None
+    page = links_on_page(tenant, handoff)
+    assert "3 uses" in page
+    activity = page.split('data-testid="handoff-activity"')[1]
+    assert "link for Shenzhen Sun (Maria)" in activity
+    assert "handoff.downloaded" in activity
+    assert "handoff.acknowledged" in activity
+    assert "198.51.100.23" in activity
+
+
+@pytest.mark.django_db
+def test_a_revoked_link_stops_at_once_with_a_clear_410_page(tenant: Any, world: dict[str, Any]) -> None:
+    handoff = s1_handoff(world)
+    token = new_link(tenant, handoff, label="old contact")
+    keep = new_link(tenant, handoff, label="new contact")
+    assert Client().get(f"/handoffs/link/{token}/").status_code == 200
+    link_id = token.split(":")[0]
+
+    response = tenant.client.post(f"/shipping/handoffs/{handoff.pk}/", {"action": "link_revoke", "link": link_id})
+    assert response.status_code == 302
+    for method, extra in (("get", {}), ("get", {"document": "labels"}), ("post", {"action": "acknowledge"})):
+        answer = getattr(Client(), method)(f"/handoffs/link/{token}/", extra)
+        assert answer.status_code == 410
+        assert "This link was revoked" in answer.content.decode()
+        assert "ask the seller for a new link" in answer.content.decode()
+    with organization_scope(tenant.organization):
+        assert Handoff.objects.get(pk=handoff.pk).acknowledged_at is None
+        assert HandoffLink.objects.get(pk=link_id).use_count == 1  # the refused tries are not uses
+    assert Client().get(f"/handoffs/link/{keep}/").status_code == 200  # the other link still works
+    page = links_on_page(tenant, handoff)
+    assert "revoked" in page
+    assert page.count('data-testid="handoff-link"') == 1  # only the active link's address is shown
+    assert ("handoff.link_revoked", tenant.owner.email) in [
+        (a, label.split(" ")[0]) for a, label in audit_actions(tenant)
+    ]
+    # Revoking twice changes nothing; an unknown or malformed id is a 404, not a 500.
+    tenant.client.post(f"/shipping/handoffs/{handoff.pk}/", {"action": "link_revoke", "link": link_id})
+    assert [a for a, _ in audit_actions(tenant)].count("handoff.link_revoked") == 1
+    bad = tenant.client.post(f"/shipping/handoffs/{handoff.pk}/", {"action": "link_revoke", "link": "zzz"})
+    assert bad.status_code == 404
+
+
+@pytest.mark.django_db
+def test_a_link_of_another_handoff_cannot_be_revoked_from_this_one(tenant: Any, world: dict[str, Any]) -> None:
+    handoff = s1_handoff(world)
+    other = next(h for h in world["handoffs"] if h.pk != handoff.pk)
+    token = new_link(tenant, other)
+    response = tenant.client.post(
+        f"/shipping/handoffs/{handoff.pk}/", {"action": "link_revoke", "link": token.split(":")[0]}
+    )
+    assert response.status_code == 404
+    assert Client().get(f"/handoffs/link/{token}/").status_code == 200
+
+
+@pytest.mark.django_db
+def test_a_link_handed_out_before_links_were_recorded_keeps_working_and_can_be_revoked(
+    tenant: Any, world: dict[str, Any]
+) -> None:
+    """The migration gave each existing handoff a link row with the handoff's id: old tokens name it."""
+    handoff = s1_handoff(world)
+    with organization_scope(tenant.organization):
+        HandoffLink.objects.create(
+            id=handoff.pk,
+            handoff=handoff,
+            created_by_label="before links were listed",
+            expires_at=timezone.now() + timedelta(hours=72),
+        )
+    legacy = signing.TimestampSigner(salt=handoffs._LINK_SALT).sign(str(handoff.pk))
+    assert Client().get(f"/handoffs/link/{legacy}/").status_code == 200
+    tenant.client.post(f"/shipping/handoffs/{handoff.pk}/", {"action": "link_revoke", "link": str(handoff.pk)})
+    assert Client().get(f"/handoffs/link/{legacy}/").status_code == 410

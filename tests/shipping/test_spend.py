@@ -184,3 +184,27 @@ def test_an_empty_period_says_so(tenant: Any) -> None:
     assert response.status_code == 200
     assert "No official label was bought in this period" in response.content.decode()
     assert response.context["chart"].empty
+
+
+def test_the_csv_neutralizes_formulas_in_text_and_keeps_negative_numbers_numbers(
+    tenant: Any, month: list[Bought]
+) -> None:
+    """OWASP CSV injection: an order id or store name from a platform must not run in the seller's spreadsheet."""
+    from orders.models import Order
+
+    formula = '=HYPERLINK("http://evil.example","click")'
+    with organization_scope(tenant.organization):
+        order = Order.objects.get(external_id=month[0].external_id)
+        order.external_id = formula
+        order.save(update_fields=["external_id"])
+        order.store.name = "@SUM(1+1)"
+        order.store.save(update_fields=["name"])
+    rows = list(csv.DictReader(io.StringIO(tenant.client.get("/shipping/spend.csv").content.decode())))
+    row = next(r for r in rows if r["order_id"].endswith(formula))
+    assert row["order_id"] == "'" + formula
+    assert row["store"] == "'@SUM(1+1)"
+    negative = [r["fee_minus_cost"] for r in rows if Decimal(r["fee_minus_cost"].lstrip("'")) < 0]
+    assert negative
+    assert all(cell.startswith("-") for cell in negative)  # a number, not text a spreadsheet cannot sum
+    totals = list(csv.DictReader(io.StringIO(tenant.client.get("/shipping/spend.csv?group=store").content.decode())))
+    assert "'@SUM(1+1)" in {t["store"] for t in totals}

@@ -456,11 +456,15 @@ class WarehouseDetailView(InventoryPage):
         unreachable: list[str] = []
         if Perm.INVENTORY_MANAGE not in self.request.permissions:
             return found, unreachable
-        for store in Store.objects.filter(platform=Platform.TIKTOK).select_related("authorization"):
+        stores = list(Store.objects.filter(platform=Platform.TIKTOK).select_related("authorization"))
+        for index, store in enumerate(stores):
             try:
                 found[store] = store_platform_warehouses(store)
             except PlatformError as error:
                 unreachable.append(f"{store.name}: {error}")
+                if error.code in ("transport", "unreachable"):  # the platform itself is down: not one wait per shop
+                    unreachable += [f"{later.name}: not asked, TikTok did not answer" for later in stores[index + 1 :]]
+                    break
         return found, unreachable
 
     def post(self, request: HttpRequest, pk: str) -> HttpResponse:

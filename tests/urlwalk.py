@@ -28,6 +28,13 @@ class Route:
                 kwargs[kwarg] = "x"
         return reverse(self.name, kwargs=kwargs)
 
+    @property
+    def model(self) -> type | None:
+        """The model the view says it shows (`model` or `queryset.model`), when it says one; None otherwise."""
+        model = getattr(self.view_class, "model", None)
+        queryset = getattr(self.view_class, "queryset", None)
+        return model or getattr(queryset, "model", None)
+
 
 def _kwargs_of(pattern: Any) -> tuple[list[str], str | None]:
     if isinstance(pattern, RoutePattern):

@@ -146,6 +146,7 @@ AXES_FAILURE_LIMIT = LOGIN_FAILURE_LIMITS["username"]  # the handler scales the 
 AXES_COOLOFF_TIME = env.float("LOGIN_LOCKOUT_HOURS", default=0.5)  # hours
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False  # a lockout ends when it said it would
 AXES_RESET_ON_SUCCESS = True  # a successful sign-in clears that account's failures
+AXES_VERBOSE = False  # its start-up banner on every manage.py command; lockouts are logged by erp.lockout
 AXES_USERNAME_FORM_FIELD = "username"  # Django's AuthenticationForm calls the email field "username"
 AXES_USERNAME_CALLABLE = "erp.lockout.username_from"
 AXES_CLIENT_IP_CALLABLE = "erp.lockout.client_ip"

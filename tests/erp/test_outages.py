@@ -127,15 +127,17 @@ def test_copies_of_platform_answers_miss_instead_of_failing_the_page(redis_unrea
 
 @pytest.mark.chaos
 def test_the_dashboard_tells_a_queue_outage_from_workers_not_started(
-    tenant: Any, settings: Any, monkeypatch: pytest.MonkeyPatch
+    tenant: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from erp.services import heartbeat_record
 
     page = tenant.client.get("/").content.decode()  # no heartbeat yet, the broker answers: nobody started them
     assert "Background workers are not running" in page
 
-    settings.CELERY_BROKER_URL = DEAD_REDIS
-    monkeypatch.setattr("erp.celery.app.conf.broker_url", DEAD_REDIS)
+    def unreachable() -> str:
+        raise OperationalError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+
+    monkeypatch.setattr("erp.health._broker", unreachable)
     page = tenant.client.get("/").content.decode()
     assert "cannot reach its task queue (Redis)" in page
     assert "Nothing is lost" in page

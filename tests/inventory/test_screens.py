@@ -518,3 +518,37 @@ def test_stock_forms_make_the_worker_choose_a_warehouse_unless_the_row_link_chos
     chosen = tenant.client.get(f"/inventory/skus/{stock.sku.pk}/", {"warehouse": str(stock.other.pk)}).content.decode()
     count = chosen.split('id="count"')[1].split("</select>")[0]
     assert f'value="{stock.other.pk}" selected' in count
+
+
+@pytest.mark.chaos
+def test_a_warehouse_page_asks_an_unreachable_platform_once_and_briefly(
+    tenant: Any, tiktok: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A seller with several shops opens a warehouse while TikTok does not answer: one short attempt, not a worker's
+    five retries per shop (that was 76 s for 14 shops), and the page says which shops were not asked."""
+    import httpx
+
+    from integrations.services import WHILE_A_PERSON_WAITS
+
+    tiktok.connect_store(tenant.organization)
+    second = StoreFactory(organization=tenant.organization, name="Second shop")
+    second.authorization = Store.unscoped.exclude(pk=second.pk).first().authorization
+    second.save()
+    calls: list[httpx.Request] = []
+    configs: list[Any] = []
+
+    def refused(request: httpx.Request) -> httpx.Response:
+        calls.append(request)
+        raise httpx.ConnectError("Connection refused", request=request)
+
+    down = httpx.Client(transport=httpx.MockTransport(refused), base_url="http://sandbox")
+    monkeypatch.setattr("integrations.tiktok.client.shared_http_client", lambda config: configs.append(config) or down)
+    warehouse = WarehouseFactory(organization=tenant.organization)
+
+    page = tenant.client.get(f"/inventory/warehouses/{warehouse.pk}/")
+
+    assert page.status_code == 200
+    assert len(calls) == 1
+    assert configs[0].max_attempts == WHILE_A_PERSON_WAITS["max_attempts"] == 1
+    assert configs[0].connect_timeout <= 2
+    assert "not asked, TikTok did not answer" in page.content.decode()

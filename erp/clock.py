@@ -69,7 +69,7 @@ def zone_abbreviation(moment: datetime, zone: tzinfo) -> str:
 
 def in_zone(moment: datetime, zone: tzinfo) -> tuple[datetime, tzinfo]:
     """`moment` in `zone`, or in UTC when the zone's offset would carry it past year 1 or year 9999: a stored
-    extreme (docs/adr/0016) is shown in UTC rather than take the page down."""
+    extreme (docs/adr/0014) is shown in UTC rather than take the page down."""
     try:
         return moment.astimezone(zone), zone
     except OverflowError:

@@ -1,4 +1,4 @@
-"""What Dropline accepts from outside: the ranges and the one check per kind of value (docs/adr/0016-input-ranges.md).
+"""What Dropline accepts from outside: the ranges and the one check per kind of value (docs/adr/0014-input-ranges.md).
 
 Every way in — a dashboard form, an API serializer, a CSV row, a platform payload, a query parameter — checks a value
 with the same function here, so a value one of them refuses, none of them accepts:

@@ -1,4 +1,4 @@
-"""Sign-in protection (docs/adr/0014-security-hardening.md).
+"""Sign-in protection (docs/adr/0013-security-hardening.md).
 
 django-axes counts failed sign-ins in PostgreSQL and refuses an account or an address over its limit, even with the
 right password. This module holds what Dropline adds to it:

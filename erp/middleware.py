@@ -50,7 +50,7 @@ class OrganizationMiddleware:
 class RequestTextMiddleware:
     """Refuses, with a 400 that says why, any request whose query string or form fields hold a NUL character:
     PostgreSQL cannot store or even compare text containing NUL, so one `code=a%00b` reaching a query is a server
-    error in whichever view reads it (docs/adr/0016). One guard for every view instead of one per parameter; JSON
+    error in whichever view reads it (docs/adr/0014). One guard for every view instead of one per parameter; JSON
     bodies are checked by the API's serializers (DRF refuses NUL in every CharField)."""
 
     FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
@@ -142,7 +142,7 @@ class DependencyOutageMiddleware:
 
 
 class ContentSecurityPolicyMiddleware(CSPMiddleware):
-    """django-csp's middleware (policy in settings.CONTENT_SECURITY_POLICY, docs/adr/0014-security-hardening.md).
+    """django-csp's middleware (policy in settings.CONTENT_SECURITY_POLICY, docs/adr/0013-security-hardening.md).
     "Connect TikTok Shop" is a form whose answer redirects to the platform's consent page, and browsers hold a form's
     redirects to form-action too: that origin is added here, read per response so it follows the setting."""
 

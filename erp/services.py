@@ -95,7 +95,7 @@ def user_sign_up(
 def user_sign_up_request(
     *, email: str, password: str, organization_name: str, base_url: str, full_name: str = ""
 ) -> None:
-    """Self sign-up, answered the same way whether or not the address has an account (docs/adr/0014): the page
+    """Self sign-up, answered the same way whether or not the address has an account (docs/adr/0013): the page
     always says "check your email", and one email goes to the address:
     - a free address: the account and its organization are made, unable to sign in until the emailed link confirms
       the address (otherwise signing in with the password just chosen would tell who already had an account);

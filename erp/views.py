@@ -93,7 +93,7 @@ class SignUpView(FormView):
                     token=self.request.GET["invitation"],
                 )
             else:
-                # The same answer whether or not the address has an account (docs/adr/0014).
+                # The same answer whether or not the address has an account (docs/adr/0013).
                 services.user_sign_up_request(
                     email=data["email"],
                     password=data["password"],
@@ -119,7 +119,7 @@ class SignUpView(FormView):
 
 
 class SignUpSentView(TemplateView):
-    """Where every self sign-up lands: one email went to the address, whatever it said (docs/adr/0014)."""
+    """Where every self sign-up lands: one email went to the address, whatever it said (docs/adr/0013)."""
 
     template_name = "accounts/signup_sent.html"
 

@@ -117,7 +117,7 @@ def csv_rows(
 
 def _model_value(model: type[Model], name: str, value: str, line: int, errors: list[RowError], column: str = "") -> Any:
     """A cell checked by its model field, as the form and the API check it (digits, length, range, validators):
-    one validation per field (docs/adr/0016). A blank cell of a nullable column is None."""
+    one validation per field (docs/adr/0014). A blank cell of a nullable column is None."""
     field = model._meta.get_field(name)
     if value == "" and field.null:
         return None

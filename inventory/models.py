@@ -171,7 +171,7 @@ class DimensionUnit(models.TextChoices):
 GRAMS_PER = {"g": Decimal(1), "kg": Decimal(1000), "oz": Decimal("28.349523125"), "lb": Decimal("453.59237")}
 
 
-# One validation per field (docs/adr/0016): the model field's own checks (digits, length, range) plus these are what
+# One validation per field (docs/adr/0014): the model field's own checks (digits, length, range) plus these are what
 # the SKU form, the API serializer and the CSV import all run.
 NOT_NEGATIVE = MinValueValidator(0)
 

@@ -116,7 +116,7 @@ def _announce(sku_ids: list[object], *, freed: bool) -> None:
 
 
 def _within_range(field: str, units: int) -> None:
-    """The units of one receipt, adjustment or count, in the range every way in accepts (docs/adr/0016)."""
+    """The units of one receipt, adjustment or count, in the range every way in accepts (docs/adr/0014)."""
     try:
         validate_units(units)
     except ValidationError as error:

@@ -421,7 +421,7 @@ def _manual_store() -> Store:
 
 
 def _manual_order_value_errors(data: ManualOrderInput) -> dict[str, list[str]]:
-    """The input ranges of docs/adr/0016, the same checks as a platform payload or a CSV cell gets."""
+    """The input ranges of docs/adr/0014, the same checks as a platform payload or a CSV cell gets."""
     total = sum((line.unit_price * line.quantity for line in data.lines if line.unit_price is not None), Decimal(0))
     checks: list[tuple[str, str, Callable[[], None]]] = [
         ("ship_by", "", lambda: inputs.validate_moment(data.ship_by)),

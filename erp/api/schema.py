@@ -1,6 +1,6 @@
 """The OpenAPI schema's error responses: one postprocessing hook documents the API's one error body
 (erp/api/exceptions.py) for every status code the shell can answer, on every operation, so that no view has to
-repeat them and a client (or schemathesis, docs/adr/0018-api-fuzzing.md) finds every answer it can receive."""
+repeat them and a client (or schemathesis, docs/adr/0015-api-fuzzing.md) finds every answer it can receive."""
 
 from __future__ import annotations
 

@@ -39,8 +39,8 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",  # Swagger UI served from our own static files: the docs work offline
     "django_htmx",
-    "csp",  # Content-Security-Policy header and per-request nonces (docs/adr/0014-security-hardening.md)
-    "axes",  # failed sign-ins counted in PostgreSQL (docs/adr/0014-security-hardening.md)
+    "csp",  # Content-Security-Policy header and per-request nonces (docs/adr/0013-security-hardening.md)
+    "axes",  # failed sign-ins counted in PostgreSQL (docs/adr/0013-security-hardening.md)
     "erp",
     "integrations",
     "inventory",
@@ -55,7 +55,7 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
-    # Before anything reads a parameter: NUL in a query or form field is a 400 (docs/adr/0016).
+    # Before anything reads a parameter: NUL in a query or form field is a 400 (docs/adr/0014).
     "erp.middleware.RequestTextMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -134,13 +134,13 @@ LOGIN_REDIRECT_URL = "dashboard"
 LOGOUT_REDIRECT_URL = "login"
 INVITATION_VALID_DAYS = env.int("INVITATION_VALID_DAYS", default=7)
 
-# Sign-in protection (docs/adr/0014-security-hardening.md). Failures are counted per account (the email typed) and
+# Sign-in protection (docs/adr/0013-security-hardening.md). Failures are counted per account (the email typed) and
 # per client address, each against its own limit, in a window of AXES_COOLOFF_TIME after the latest failure.
 LOGIN_FAILURE_LIMITS = {
     "username": env.int("LOGIN_ACCOUNT_FAILURE_LIMIT", default=40),
     "ip_address": env.int("LOGIN_IP_FAILURE_LIMIT", default=200),
 }
-AXES_HANDLER = "erp.lockout.LoginAttemptHandler"  # axes' database handler: PostgreSQL, not Redis (ADR 0014)
+AXES_HANDLER = "erp.lockout.LoginAttemptHandler"  # axes' database handler: PostgreSQL, not Redis (ADR 0013)
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]  # the keys of LOGIN_FAILURE_LIMITS, in this order
 AXES_FAILURE_LIMIT = LOGIN_FAILURE_LIMITS["username"]  # the handler scales the address's count to this
 AXES_COOLOFF_TIME = env.float("LOGIN_LOCKOUT_HOURS", default=0.5)  # hours
@@ -349,7 +349,7 @@ TIKTOK_API_BASE_URL = env("TIKTOK_API_BASE_URL", default=f"http://127.0.0.1:{TIK
 TIKTOK_AUTH_BASE_URL = env("TIKTOK_AUTH_BASE_URL", default=f"http://127.0.0.1:{TIKTOK_SANDBOX_PORT}")
 TIKTOK_AUTHORIZE_URL = env("TIKTOK_AUTHORIZE_URL", default=f"http://127.0.0.1:{TIKTOK_SANDBOX_PORT}/open/authorize")
 
-# Content-Security-Policy (docs/adr/0014-security-hardening.md). Scripts only from our own static files or an inline
+# Content-Security-Policy (docs/adr/0013-security-hardening.md). Scripts only from our own static files or an inline
 # block carrying this response's nonce: no inline event handlers, no eval (htmx runs with allowEval off, see
 # base.html). <style> blocks need the nonce too; style *attributes* are allowed (layout and chart sizes use them,
 # and an attribute has no selector, so it cannot read the page the way injected CSS can).

@@ -108,7 +108,7 @@ def from_epoch_millis(value: Any) -> datetime | None:
 
 
 def _epoch_moment(value: Any, per_second: int) -> datetime | None:
-    """A platform's epoch as a moment in the accepted range (docs/adr/0016), else None like a missing one: an order
+    """A platform's epoch as a moment in the accepted range (docs/adr/0014), else None like a missing one: an order
     whose deadline TikTok garbled is imported without it rather than lost, and cannot take a page down."""
     try:
         moment = datetime.fromtimestamp(int(float(value)) / per_second, tz=UTC)

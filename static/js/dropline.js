@@ -1,5 +1,5 @@
 /* Behaviour the templates ask for with data attributes, because the Content-Security-Policy allows no inline event
-   handlers (docs/adr/0014-security-hardening.md):
+   handlers (docs/adr/0013-security-hardening.md):
    - <select data-autosubmit>: choosing an option submits its form;
    - <form data-confirm="Question?">: submitting asks first;
    - <input data-select-all>: focusing the field selects its text (links to copy). */

@@ -1,6 +1,6 @@
 """The dashboard under its Content-Security-Policy in Chromium: a seller clicks through the main pages (HTMX swaps,
 charts, the scripts of the order list, rules and packing station, the confirm dialogs, the organization switcher),
-and the browser reports not one CSP violation (docs/adr/0014-security-hardening.md)."""
+and the browser reports not one CSP violation (docs/adr/0013-security-hardening.md)."""
 
 from __future__ import annotations
 

@@ -16,7 +16,7 @@ PASSWORD = "Official-labels-only-2026"
 
 
 def confirm_from_email(page: Any, address: str) -> None:
-    """The account works once its address is confirmed: open the link from the email and confirm (ADR 0014)."""
+    """The account works once its address is confirmed: open the link from the email and confirm (ADR 0013)."""
     expect(page.get_by_role("heading", name="Check your email")).to_be_visible()
     body = next(m.body for m in reversed(mail.outbox) if m.to == [address])
     page.goto(re.search(r"https?://\S+/accounts/confirm/\S+/", body).group(0))

@@ -57,7 +57,7 @@ def test_sign_up_refuses_a_taken_email_and_a_weak_password(tenant: Any) -> None:
     form = response.context["form"]
     assert "entirely numeric" in str(form.errors["password"])
     assert Organization.objects.filter(name="Again").count() == 0
-    # A taken address is not named on the page (docs/adr/0014): its owner is mailed instead.
+    # A taken address is not named on the page (docs/adr/0013): its owner is mailed instead.
     response = sign_up_form(Client(), email=tenant.owner.email.upper())
     assert response.status_code == 302
     assert response["Location"] == "/accounts/signup/sent/"

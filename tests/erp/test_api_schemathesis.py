@@ -1,4 +1,4 @@
-"""The API against its own OpenAPI schema, fuzzed by schemathesis (docs/adr/0018-api-fuzzing.md).
+"""The API against its own OpenAPI schema, fuzzed by schemathesis (docs/adr/0015-api-fuzzing.md).
 
 In-process against the WSGI app, as one organization's write key, over a row of every kind in it and in a second
 organization: the schema's examples, the coverage phase (boundaries, missing and wrong-typed values) and fuzzing
@@ -46,7 +46,7 @@ pytestmark = [pytest.mark.django_db, pytest.mark.fuzz]
 # Fixed, so CI is reproducible. To look harder locally: DROPLINE_FUZZ_SEED=<n> DROPLINE_FUZZ_EXAMPLES=100.
 SEED = int(os.environ.get("DROPLINE_FUZZ_SEED", "20261205"))
 # Per operation and phase: 32 operations × (explicit examples + coverage + 12 fuzzed) take about a minute on one
-# core, with the stateful run below (docs/adr/0018-api-fuzzing.md).
+# core, with the stateful run below (docs/adr/0015-api-fuzzing.md).
 MAX_EXAMPLES = int(os.environ.get("DROPLINE_FUZZ_EXAMPLES", "12"))
 
 CONFIG = schemathesis.Config.from_dict(
@@ -58,7 +58,7 @@ CONFIG = schemathesis.Config.from_dict(
     }
 )
 
-# What the issue asks of every response. Left out on purpose (ADR 0018): `positive_data_acceptance` (the schema
+# What the issue asks of every response. Left out on purpose (ADR 0015): `positive_data_acceptance` (the schema
 # cannot say that a SKU code must exist, so schema-valid requests are rightly refused) and
 # `negative_data_rejection` (an empty filter means "no filter", as in the dashboard).
 CHECKS = [

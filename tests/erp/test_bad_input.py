@@ -1,7 +1,7 @@
 """Every bad value gets a clear 4xx (or a row error in a CSV report) and changes nothing; none is a server error.
 
 One row per (way in, field, bad value, expected answer). To cover a new field, add a row: the way in (a function
-below that sends one value through one door) and what it must answer. The ranges themselves are docs/adr/0016.
+below that sends one value through one door) and what it must answer. The ranges themselves are docs/adr/0014.
 """
 
 from __future__ import annotations

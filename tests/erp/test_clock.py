@@ -326,7 +326,7 @@ def test_no_main_page_shows_a_time_without_its_zone(tenant: Any, chicago: dict[s
     ],
 )
 def test_a_stored_extreme_moment_is_written_not_raised(moment: datetime, zone: str, expected: str) -> None:
-    """docs/adr/0016: what is stored renders; past the zone's range it is shown in UTC, with its year."""
+    """docs/adr/0014: what is stored renders; past the zone's range it is shown in UTC, with its year."""
     assert clock.format_local(moment, ZoneInfo(zone)) == expected
     assert clock.format_iso(moment, ZoneInfo(zone)).startswith(f"{moment.year:04d}-")
     rendered = Template("{% load clock %}{{ m|local }}|{{ m|iso }}|{{ m|local_day }}").render(Context({"m": moment}))

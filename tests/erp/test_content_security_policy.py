@@ -1,4 +1,4 @@
-"""The dashboard's Content-Security-Policy (docs/adr/0014-security-hardening.md), checked without a browser: the
+"""The dashboard's Content-Security-Policy (docs/adr/0013-security-hardening.md), checked without a browser: the
 header on every page, and no template that the policy would break (the Chromium walk in
 tests/browser/test_content_security_policy.py proves the pages it visits; this covers every template)."""
 

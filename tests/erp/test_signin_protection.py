@@ -1,4 +1,4 @@
-"""Sign-in protection (docs/adr/0014-security-hardening.md): lockout per account and per address with django-axes,
+"""Sign-in protection (docs/adr/0013-security-hardening.md): lockout per account and per address with django-axes,
 the owner's unlock link, password-reset budgets, and sign-up/reset pages that do not tell who has an account."""
 
 from __future__ import annotations

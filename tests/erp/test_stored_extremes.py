@@ -2,7 +2,7 @@
 the extremes of their columns — moments in year 1 and year 9999, the largest integers and amounts the columns take,
 long texts — answers without a server error.
 
-Rows written before the input ranges of docs/adr/0016 (or by a migration, the admin, a bug) must not take a page down
+Rows written before the input ranges of docs/adr/0014 (or by a migration, the admin, a bug) must not take a page down
 for every member. Nothing here names a page: routes come from the resolver (tests/urlwalk.py), rows from every tenant
 model's factory (tests/tenantdata.py), and the extremes from each column's type.
 """

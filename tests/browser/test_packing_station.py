@@ -76,6 +76,7 @@ def test_a_packer_scans_the_label_then_every_unit_without_touching_the_mouse(pag
     expect(result.get_by_test_id("scanned-CANDLE-VAN")).to_have_text("2")
     page.keyboard.type("0850001000017\n")  # one too many
     expect(result).to_have_attribute("data-verdict", "extra_unit")
+    expect(scanner).to_be_focused()  # the station gives the focus back after each answer; Tab starts from there
     page.keyboard.press("Tab")  # Check
     page.keyboard.press("Tab")  # Finish box
     page.keyboard.press("Enter")

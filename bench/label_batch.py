@@ -80,7 +80,7 @@ def _shop_with_orders(sandbox: SandboxProcess, count: int) -> tuple[Any, list[An
     from erp.models import User
     from erp.tenancy import organization_scope
     from integrations import services
-    from integrations.models import Store
+    from integrations.models import Platform, Store
     from orders.models import Order
     from orders.services import orders_imported, store_sync
 
@@ -97,12 +97,13 @@ def _shop_with_orders(sandbox: SandboxProcess, count: int) -> tuple[Any, list[An
     owner = User.objects.create_user(email="bench@example.com", password="x")
     organization = erp_services.organization_create(name="Bench Org", owner=owner)
     session: dict = {}
-    url = services.store_connect_start(session=session, organization=organization)
+    url = services.store_connect_start(session=session, organization=organization, platform=Platform.TIKTOK)
     code = sandbox.control("POST", "authorize", seller_id=seller["id"])["code"]
     with services.store_sync_requested.muted():
         services.store_connect_complete(
             session=session,
             organization=organization,
+            platform=Platform.TIKTOK,
             actor=Actor.system(),
             code=code,
             state=parse_qs(urlparse(url).query)["state"][0],

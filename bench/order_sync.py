@@ -47,7 +47,7 @@ def run(sandbox: SandboxProcess, count: int) -> dict:
     from erp.models import User
     from erp.tenancy import organization_scope
     from integrations import services
-    from integrations.models import Store
+    from integrations.models import Platform, Store
     from orders.models import Order
     from orders.services import orders_imported, store_sync
 
@@ -66,12 +66,17 @@ def run(sandbox: SandboxProcess, count: int) -> dict:
     owner = User.objects.create_user(email="bench@example.com", password="x")
     organization = erp_services.organization_create(name="Bench Org", owner=owner)
     session: dict = {}
-    url = services.store_connect_start(session=session, organization=organization)
+    url = services.store_connect_start(session=session, organization=organization, platform=Platform.TIKTOK)
     state = parse_qs(urlparse(url).query)["state"][0]
     code = sandbox.control("POST", "authorize", seller_id=seller["id"])["code"]
     with services.store_sync_requested.muted():  # the bench imports in this process, not through Celery
         services.store_connect_complete(
-            session=session, organization=organization, actor=Actor.system(), code=code, state=state
+            session=session,
+            organization=organization,
+            platform=Platform.TIKTOK,
+            actor=Actor.system(),
+            code=code,
+            state=state,
         )
     store = Store.unscoped.select_related("authorization").get(external_id=shop_id)
 

@@ -172,8 +172,8 @@ def _world(sandbox: SandboxProcess, count: int) -> tuple[Any, int]:
     from erp.models import User
     from erp.tenancy import organization_scope
     from integrations.models import Platform, SellerAuthorization, Store
-    from integrations.services import shared_http_client, tiktok_config
-    from integrations.tiktok.client import TikTokShopClient
+    from integrations.tiktok.client import TikTokShopClient, shared_http_client
+    from integrations.tiktok.config import TikTokConfig
     from integrations.tiktok.oauth import TikTokAuth
     from inventory.models import Listing, Sku, StockLevel, Warehouse, WarehouseLink
 
@@ -182,7 +182,7 @@ def _world(sandbox: SandboxProcess, count: int) -> tuple[Any, int]:
         "POST", "sellers", name="Bench Push", region="US", shops=shops, warehouses=2, orders_per_shop=0, seed=7
     )
     code = sandbox.control("POST", "authorize", seller_id=seller["id"])["code"]
-    config = tiktok_config()
+    config = TikTokConfig.from_settings()
     tokens = TikTokAuth(config, shared_http_client(config)).exchange_code(code)
     ciphers = {
         shop.shop_id: shop.cipher for shop in TikTokShopClient(config=config, tokens=tokens).get_authorized_shops()

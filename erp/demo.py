@@ -85,15 +85,16 @@ def _connect(http: httpx.Client, organization: Organization, seller: dict[str, A
     """ "Connect TikTok Shop" and approve on the consent page, through the same services as the callback view. The
     sync a connect starts is done here, in line, so that the steps after it see the orders."""
     from integrations import services
-    from integrations.models import Store
+    from integrations.models import Platform, Store
 
     session = SessionStore()
-    url = services.store_connect_start(session=session, organization=organization)
+    url = services.store_connect_start(session=session, organization=organization, platform=Platform.TIKTOK)
     code = _control(http, "POST", "authorize", seller_id=seller["id"])["code"]
     with services.store_sync_requested.muted():
         result = services.store_connect_complete(
             session=session,
             organization=organization,
+            platform=Platform.TIKTOK,
             actor=DEMO,
             code=code,
             state=parse_qs(urlparse(url).query)["state"][0],

@@ -10,3 +10,8 @@ class IntegrationsConfig(AppConfig):
         from integrations.dashboard import setup_steps
 
         dashboard.register_setup(setup_steps)
+
+        from integrations import registry
+        from integrations.tiktok.adapter import TikTokAdapter
+
+        registry.register(TikTokAdapter())

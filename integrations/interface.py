@@ -350,6 +350,7 @@ class ItemResult:
     code: int | None = None
     message: str = ""
     details: tuple[ItemError, ...] = ()
+    fix: str = ""  # what a person does about a refusal, from the adapter (the core never reads `code`)
 
 
 @dataclass(frozen=True)

@@ -7,11 +7,10 @@ subscribe to webhook topics through `webhook_topics.subscribe` instead.
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import secrets
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -28,22 +27,19 @@ from erp.events import Event
 from erp.models import Organization
 from erp.services import audit_record
 from erp.tenancy import organization_scope
-from integrations.errors import PlatformAuthError, PlatformError
+from integrations import registry
+from integrations.base import Capability, LabelProvider, NotificationRejected, SalesChannel
+from integrations.errors import PlatformError
 from integrations.interface import Address, AuthorizedShop, TokenSet, WebhookEvent
 from integrations.interface import Warehouse as PlatformWarehouse
 from integrations.models import (
     AuthorizationStatus,
     DeliveryState,
-    Platform,
     SellerAuthorization,
     Store,
     StoreStatus,
     WebhookDelivery,
 )
-from integrations.tiktok import webhooks as tiktok_webhooks
-from integrations.tiktok.client import TikTokShopClient, shared_http_client
-from integrations.tiktok.config import TikTokConfig
-from integrations.tiktok.oauth import TikTokAuth
 
 log = logging.getLogger(__name__)
 
@@ -52,10 +48,6 @@ OAUTH_STATE_TTL = timedelta(minutes=30)  # TikTok's auth code lives 30 minutes t
 
 
 # --------------------------------------------------------------------------------------------- installation
-def tiktok_config() -> TikTokConfig:
-    return TikTokConfig.from_settings()
-
-
 def _tokens_of(authorization: SellerAuthorization) -> TokenSet:
     return TokenSet(
         access_token=authorization.access_token,
@@ -68,7 +60,7 @@ def _tokens_of(authorization: SellerAuthorization) -> TokenSet:
 
 
 def authorization_tokens_save(*, authorization_id: object, tokens: TokenSet) -> None:
-    """Persist refreshed tokens (encrypted by the field). Called by the client whenever it refreshes."""
+    """Persist refreshed tokens (encrypted by the field). Called by the adapter whenever it refreshes."""
     SellerAuthorization.unscoped.filter(pk=authorization_id).update(
         access_token=tokens.access_token,
         access_token_expires_at=tokens.access_token_expires_at,
@@ -80,47 +72,55 @@ def authorization_tokens_save(*, authorization_id: object, tokens: TokenSet) -> 
     )
 
 
-# A page a person is waiting for asks the platform once, briefly: a worker's patience (5 attempts with backoff, 30 s
-# reads) made a warehouse page of a seller with 14 shops take 76 s while TikTok was unreachable.
-WHILE_A_PERSON_WAITS = {
-    "max_attempts": 1,
-    "connect_timeout": 2.0,
-    "read_timeout": 5.0,
-    "rate_limit_max_wait_seconds": 2.0,
-}
+def _tokens_saver(store: Store) -> Callable[[TokenSet], None]:
+    authorization_id = store.authorization_id
+    return lambda tokens: authorization_tokens_save(authorization_id=authorization_id, tokens=tokens)
 
 
-def store_client(store: Store, *, while_a_person_waits: bool = False) -> TikTokShopClient:
-    """A client for this shop, with the seller's current tokens; refreshed tokens are saved as they arrive.
-    `while_a_person_waits`: for reads inside a web request, one short attempt instead of a worker's retries."""
-    authorization = store.authorization
-    if authorization is None:
-        raise PlatformAuthError(store.platform, "not_connected", f"{store} has no authorization: reconnect it")
-    config = tiktok_config()
-    if while_a_person_waits:
-        config = dataclasses.replace(config, **WHILE_A_PERSON_WAITS)
-    return TikTokShopClient(
-        config=config,
-        tokens=_tokens_of(authorization),
-        shop_cipher=store.cipher,
-        on_tokens_refreshed=lambda tokens: authorization_tokens_save(authorization_id=authorization.pk, tokens=tokens),
+def store_client(store: Store, *, while_a_person_waits: bool = False) -> SalesChannel:
+    """This store's sales channel, with the seller's current tokens; refreshed tokens are saved as they arrive.
+    `while_a_person_waits`: for reads inside a web request, one short attempt instead of a worker's retries.
+    Raises NotSupported for a store whose platform has no adapter (manual orders)."""
+    return registry.adapter_for(store.platform).sales_channel(
+        store,
+        tokens=_tokens_of(store.authorization) if store.authorization else None,
+        save_tokens=_tokens_saver(store),
+        while_a_person_waits=while_a_person_waits,
     )
 
 
-def _tiktok_auth() -> TikTokAuth:
-    config = tiktok_config()
-    return TikTokAuth(config, shared_http_client(config))
+def store_label_provider(store: Store) -> LabelProvider:
+    """Who sells this store's labels (the channel's own shipping, for now). NotSupported when nobody does."""
+    return registry.adapter_for(store.platform).label_provider(
+        store,
+        tokens=_tokens_of(store.authorization) if store.authorization else None,
+        save_tokens=_tokens_saver(store),
+    )
+
+
+def platform_name(platform: str) -> str:
+    """The platform as people read it in messages ("TikTok"); the platform value itself when no adapter serves it."""
+    try:
+        return registry.adapter_for(platform).name
+    except PlatformError:
+        return platform
 
 
 # ------------------------------------------------------------------------------------------- connecting stores
-def store_connect_start(*, session: SessionBase, organization: Organization) -> str:
-    """The URL of the platform's consent page. `state` is single-use and bound to this session and organization."""
+def store_connect_start(*, session: SessionBase, organization: Organization, platform: str) -> str:
+    """The URL of the platform's consent page. `state` is single-use and bound to this session, organization and
+    platform."""
+    adapter = registry.adapter_for(platform)
     state = secrets.token_urlsafe(24)
     now = time.time()
     states = {k: v for k, v in session.get(OAUTH_SESSION_KEY, {}).items() if v["expires"] > now}
-    states[state] = {"organization": str(organization.pk), "expires": now + OAUTH_STATE_TTL.total_seconds()}
+    states[state] = {
+        "organization": str(organization.pk),
+        "platform": platform,
+        "expires": now + OAUTH_STATE_TTL.total_seconds(),
+    }
     session[OAUTH_SESSION_KEY] = states
-    return _tiktok_auth().authorization_url(state)
+    return adapter.authorization_url(state)
 
 
 @dataclass
@@ -130,29 +130,26 @@ class ConnectResult:
     refused: list[str] = field(default_factory=list)  # shops that belong to another organization
 
 
-def _consume_state(session: SessionBase, state: str, organization: Organization) -> None:
+def _consume_state(session: SessionBase, state: str, organization: Organization, platform: str) -> None:
     states = session.get(OAUTH_SESSION_KEY, {})
     entry = states.pop(state, None)
     session[OAUTH_SESSION_KEY] = states  # popped whatever happens next: a state works once
-    if entry is None or entry["expires"] < time.time():
+    if entry is None or entry["expires"] < time.time() or entry.get("platform") != platform:
         raise ValidationError("This connection attempt is unknown, expired or already used. Start again from Stores.")
     if entry["organization"] != str(organization.pk):
         raise ValidationError("This connection was started in another organization. Switch to it and start again.")
 
 
 def store_connect_complete(
-    *, session: SessionBase, organization: Organization, actor: Actor, code: str, state: str
+    *, session: SessionBase, organization: Organization, actor: Actor, platform: str, code: str, state: str
 ) -> ConnectResult:
     """Finish the OAuth flow: exchange the code, list the seller's shops, create or update one Store per shop."""
-    _consume_state(session, state, organization)
-    tokens = _tiktok_auth().exchange_code(code)
-    if not tokens.open_id:
-        raise PlatformError(Platform.TIKTOK, "no_open_id", "the token response names no seller (open_id)")
-    shops = TikTokShopClient(config=tiktok_config(), tokens=tokens).get_authorized_shops()
+    _consume_state(session, state, organization, platform)
+    authorized = registry.adapter_for(platform).authorize(code)
     with transaction.atomic():
-        authorization = _authorization_save(organization, tokens)
+        authorization = _authorization_save(organization, platform, authorized.tokens)
         result = ConnectResult()
-        for shop in shops:
+        for shop in authorized.shops:
             _store_save(organization, actor, authorization, shop, result)
     from integrations.tasks import register_webhooks  # tasks import this module
 
@@ -162,20 +159,18 @@ def store_connect_complete(
     return result
 
 
-def _authorization_save(organization: Organization, tokens: TokenSet) -> SellerAuthorization:
+def _authorization_save(organization: Organization, platform: str, tokens: TokenSet) -> SellerAuthorization:
     # A cross-tenant read on purpose: the seller account may already be connected, here or elsewhere.
     existing = (
-        SellerAuthorization.unscoped.select_for_update()
-        .filter(platform=Platform.TIKTOK, seller_id=tokens.open_id)
-        .first()
+        SellerAuthorization.unscoped.select_for_update().filter(platform=platform, seller_id=tokens.open_id).first()
     )
     if existing is not None and existing.organization_id != organization.pk:
         raise ValidationError(
-            "This TikTok seller account is already connected to another Dropline organization. Disconnect it "
-            "there first, or ask its owner to invite you."
+            f"This {platform_name(platform)} seller account is already connected to another Dropline organization. "
+            "Disconnect it there first, or ask its owner to invite you."
         )
     with organization_scope(organization):
-        authorization = existing or SellerAuthorization(platform=Platform.TIKTOK, seller_id=tokens.open_id)
+        authorization = existing or SellerAuthorization(platform=platform, seller_id=tokens.open_id)
         authorization.seller_name = tokens.seller_name
         authorization.region = tokens.seller_base_region
         authorization.access_token = tokens.access_token
@@ -196,12 +191,13 @@ def _store_save(
     shop: AuthorizedShop,
     result: ConnectResult,
 ) -> None:
-    existing = Store.unscoped.select_for_update().filter(platform=Platform.TIKTOK, external_id=shop.shop_id).first()
+    platform = authorization.platform
+    existing = Store.unscoped.select_for_update().filter(platform=platform, external_id=shop.shop_id).first()
     if existing is not None and existing.organization_id != organization.pk:
         result.refused.append(shop.name)
         return
     with organization_scope(organization):
-        store = existing or Store(platform=Platform.TIKTOK, external_id=shop.shop_id)
+        store = existing or Store(platform=platform, external_id=shop.shop_id)
         store.authorization = authorization
         store.name = shop.name
         store.region = shop.region
@@ -222,32 +218,17 @@ def _store_save(
     )
 
 
-# Topics Dropline listens to; the poller catches anything a lost webhook would have told us, a minute later.
-WEBHOOK_TOPICS = (
-    "ORDER_STATUS_CHANGE",
-    "RECIPIENT_ADDRESS_UPDATE",
-    "PACKAGE_UPDATE",
-    "CANCELLATION_STATUS_CHANGE",
-    "RETURN_STATUS_CHANGE",
-    "SELLER_DEAUTHORIZATION",
-    "UPCOMING_AUTHORIZATION_EXPIRATION",
-)
-
-
 def store_webhooks_register(*, store: Store) -> list[str]:
-    """Point the shop's notifications at this deployment (Event API). Returns the topics registered."""
+    """Point the store's notifications at this deployment. Returns the topics subscribed."""
     address = f"{settings.DROPLINE_PUBLIC_URL}/webhooks/{store.platform}/"
-    client = store_client(store)
-    for topic in WEBHOOK_TOPICS:
-        client.set_webhook(topic, address)
-    return list(WEBHOOK_TOPICS)
+    return store_client(store).subscribe_notifications(address)
 
 
 # ----------------------------------------------------------------------------------------------- token health
 def authorization_refresh(*, authorization: SellerAuthorization) -> None:
     """Refresh before expiry (beat). A failure marks the seller's stores so the dashboard shows how to fix it."""
     try:
-        tokens = _tiktok_auth().refresh(authorization.refresh_token)
+        tokens = registry.adapter_for(authorization.platform).refresh(_tokens_of(authorization))
     except PlatformError as error:
         if error.retryable:
             raise
@@ -263,7 +244,7 @@ def authorization_mark(*, authorization: SellerAuthorization, status: str, detai
             authorization.stores.update(status=StoreStatus.NEEDS_ATTENTION)
         audit_record(
             organization=authorization.organization,
-            actor=Actor.system("TikTok Shop"),
+            actor=Actor.system(authorization.get_platform_display()),
             action=f"authorization.{status}",
             target=authorization,
             changes={"detail": detail[:200]},
@@ -326,39 +307,37 @@ WEBHOOK_RETRY_DELAYS = (30, 120, 600, 1800, 3600)  # seconds before attempt 2, 3
 WEBHOOK_MAX_ATTEMPTS = 30  # about a day of retries; the order sync has long caught up by then
 
 
-def webhook_receive(*, platform: str, raw_body: bytes, authorization_header: str | None) -> str:
+def webhook_receive(*, platform: str, raw_body: bytes, headers: Mapping[str, str]) -> str:
     """Verify a notification and record it with its work in one transaction; returns what happened, for the log.
 
     Nothing here needs Redis: the platform hears 200 once the row is committed, and the row is processed by a
     worker (woken after commit) or by beat's sweep (`webhooks_process_due`) if the wake-up could not be sent. A
-    signed body that is not a readable envelope is recorded as INVALID and acknowledged: TikTok would retry it four
-    times over 12 hours to the same end."""
-    config = tiktok_config()
-    if platform != Platform.TIKTOK:
-        raise WebhookRejected(f"unknown platform {platform}")
-    invalid = ""
+    signed body that is not a readable notification is recorded as INVALID and acknowledged: the platform would only
+    retry it to the same end. `headers` by lower-case name; each adapter reads the ones its platform signs with."""
     try:
-        event: WebhookEvent | None = tiktok_webhooks.verify_and_parse(
-            app_key=config.app_key, app_secret=config.app_secret, raw_body=raw_body, authorization=authorization_header
-        )
+        adapter = registry.adapter_for(platform)
     except PlatformError as error:
-        if error.code != tiktok_webhooks.MALFORMED:
-            raise WebhookRejected(error.message) from error
-        event, invalid = None, error.message
-    shop_id, seller_open_id = (event.shop_id, event.seller_open_id) if event else tiktok_webhooks.shop_of(raw_body)
+        raise WebhookRejected(f"unknown platform {platform}") from error
+    if Capability.NOTIFICATIONS not in adapter.capabilities:
+        raise WebhookRejected(f"{platform} sends no notifications")
+    try:
+        notification = adapter.receive_notification(headers, raw_body)
+    except NotificationRejected as error:
+        raise WebhookRejected(str(error)) from error
+    event, invalid = notification.event, notification.unreadable
     # The shop id is all the notification says about whose it is: a deliberate cross-tenant lookup.
     store = (
         Store.unscoped.select_related("organization", "authorization")
-        .filter(platform=platform, external_id=shop_id)
+        .filter(platform=platform, external_id=notification.shop_id)
         .first()
-        if shop_id
+        if notification.shop_id
         else None
-    ) or _store_of_seller(platform, seller_open_id)
+    ) or _store_of_seller(platform, notification.seller_id)
     if store is None:
         if invalid:
             log.warning("signed webhook ignored: %s, and no store can be told from it", invalid)
             return WEBHOOK_INVALID
-        _log_unknown_shop(event.notification_id if event else "", shop_id)
+        _log_unknown_shop(event.notification_id if event else "", notification.shop_id)
         return WEBHOOK_UNKNOWN_SHOP
     with organization_scope(store.organization):
         try:
@@ -416,7 +395,7 @@ def webhook_process(*, delivery_id: object) -> str:
         return "not due, or taken by another worker"
     delivery = WebhookDelivery.objects.select_related("store__organization", "store__authorization").get(pk=delivery_id)
     try:
-        event = tiktok_webhooks.parse_event(delivery.body.encode())
+        event = registry.adapter_for(delivery.platform).parse_notification(delivery.body.encode())
     except PlatformError as error:
         _webhook_settle(delivery, state=DeliveryState.INVALID, error=error.message)
         return "invalid"
@@ -503,10 +482,10 @@ def platform_address_line(address: Address | None) -> str:
 
 
 def store_platform_warehouses(store: Store) -> list[PlatformWarehouse]:
-    """The shop's enabled sales warehouses (TikTok Get Warehouse List): the addresses TikTok prints as the sender
-    on labels of the orders it assigns to each. Cached for ten minutes; raises PlatformError when the platform
-    cannot be asked."""
-    if store.platform != Platform.TIKTOK:
+    """The store's channel warehouses (Capability.LOCATIONS): the addresses the channel prints as the sender on labels
+    of the orders it assigns to each. Cached for ten minutes; raises PlatformError when the platform cannot be
+    asked."""
+    if not registry.has_capability(store.platform, Capability.LOCATIONS):
         return []
     key = f"platform-warehouses:{store.pk}"
     cached = memo.get(key)
@@ -515,11 +494,7 @@ def store_platform_warehouses(store: Store) -> list[PlatformWarehouse]:
     if cached is not None:
         return cached
     try:
-        warehouses = [
-            w
-            for w in store_client(store, while_a_person_waits=True).get_warehouses()
-            if w.type == "SALES_WAREHOUSE" and w.status != "DISABLED"
-        ]
+        warehouses = store_client(store, while_a_person_waits=True).list_locations()
     except PlatformError as error:  # asked again in a minute, not on every page view while the platform is down
         memo.set(key, str(error), 60)
         raise

@@ -4,8 +4,9 @@ from integrations import views
 
 urlpatterns = [
     path("", views.StoresView.as_view(), name="stores_home"),
-    path("tiktok/connect/", views.StoreConnectView.as_view(), name="stores_connect_tiktok"),
-    path("tiktok/callback/", views.StoreCallbackView.as_view(), name="stores_callback_tiktok"),
+    # The callback is the redirect URL registered with each platform's app: /stores/<platform>/callback/.
+    path("<slug:platform>/connect/", views.StoreConnectView.as_view(), name="stores_connect"),
+    path("<slug:platform>/callback/", views.StoreCallbackView.as_view(), name="stores_callback"),
     path("<uuid:pk>/", views.StoreDetailView.as_view(), name="stores_detail"),
     path("<uuid:pk>/sync/", views.StoreSyncNowView.as_view(), name="stores_sync_now"),
 ]

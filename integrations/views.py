@@ -8,7 +8,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.utils.decorators import method_decorator
 from django.views import View
@@ -42,8 +42,14 @@ class StoreConnectView(OrganizationViewMixin, View):
 
     write_permission = Perm.STORES_MANAGE
 
-    def post(self, request: HttpRequest) -> HttpResponse:
-        return redirect(services.store_connect_start(session=request.session, organization=request.organization))
+    def post(self, request: HttpRequest, platform: str) -> HttpResponse:
+        try:
+            consent_url = services.store_connect_start(
+                session=request.session, organization=request.organization, platform=platform
+            )
+        except PlatformError as error:  # no adapter serves this platform
+            raise Http404(error.message) from error
+        return redirect(consent_url)
 
 
 class StoreCallbackView(OrganizationViewMixin, View):
@@ -51,15 +57,17 @@ class StoreCallbackView(OrganizationViewMixin, View):
 
     read_permission = Perm.STORES_MANAGE
 
-    def get(self, request: HttpRequest) -> HttpResponse:
+    def get(self, request: HttpRequest, platform: str) -> HttpResponse:
+        name = services.platform_name(platform)
         if request.GET.get("error") or request.GET.get("code") in (None, "", "null"):
-            messages.warning(request, "The connection was cancelled on TikTok. Nothing was changed.")
+            messages.warning(request, f"The connection was cancelled on {name}. Nothing was changed.")
             return redirect("stores_home")
         try:
             result = services.store_connect_complete(
                 session=request.session,
                 organization=request.organization,
                 actor=request.actor,
+                platform=platform,
                 code=request.GET["code"],
                 state=request.GET.get("state", ""),
             )
@@ -68,7 +76,7 @@ class StoreCallbackView(OrganizationViewMixin, View):
             return redirect("stores_home")
         except PlatformError as error:
             log.warning("store connection failed: %s", error)
-            messages.error(request, f"TikTok refused the connection ({error.message}). Please try again.")
+            messages.error(request, f"{name} refused the connection ({error.message}). Please try again.")
             return redirect("stores_home")
         for store in result.connected:
             messages.success(request, f"{store.name} is connected. Its orders are being imported now.")
@@ -119,12 +127,12 @@ class StoreSyncNowView(OrganizationViewMixin, View):
 
 @method_decorator(csrf_exempt, name="dispatch")
 class PlatformWebhookView(View):
-    """TikTok POSTs notifications here. 401 unless signed; otherwise 200 quickly (the work is enqueued)."""
+    """Platforms POST notifications here. 401 unless signed; otherwise 200 quickly (the work is recorded)."""
 
     def post(self, request: HttpRequest, platform: str) -> HttpResponse:
         try:
             outcome = services.webhook_receive(
-                platform=platform, raw_body=request.body, authorization_header=request.headers.get("Authorization")
+                platform=platform, raw_body=request.body, headers={k.lower(): v for k, v in request.headers.items()}
             )
         except services.WebhookRejected as error:
             log.warning("webhook refused (%s) from %s", error, request.META.get("REMOTE_ADDR"))

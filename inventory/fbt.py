@@ -17,17 +17,17 @@ from dataclasses import dataclass
 from django.db import transaction
 
 from erp.actors import Actor
+from integrations import registry
+from integrations.base import Capability, SalesChannel
 from integrations.interface import FbtStock, FbtWarehouse
-from integrations.models import Platform, Store, StoreStatus
+from integrations.models import Store, StoreStatus
 from integrations.services import store_client
-from integrations.tiktok.client import TikTokShopClient
 from inventory import services
 from inventory.models import Listing, Sku, StockLevel, Warehouse, WarehouseKind, WarehouseLink
 
 log = logging.getLogger(__name__)
 
 NAME_PREFIX = "TikTok FBT — "
-PAGE_SIZE = 100  # Search FBT Inventory's maximum
 
 
 @dataclass
@@ -49,7 +49,9 @@ class FbtSyncResult:
 def stores_to_sync() -> list[tuple[object, object]]:
     """(store id, organization id) of every TikTok store with an authorization that is not disconnected."""
     return list(
-        Store.unscoped.filter(platform=Platform.TIKTOK, authorization__isnull=False)
+        Store.unscoped.filter(
+            platform__in=registry.platforms_with(Capability.PLATFORM_FULFILMENT), authorization__isnull=False
+        )
         .exclude(status=StoreStatus.DISCONNECTED)
         .values_list("pk", "organization_id")
     )
@@ -130,18 +132,18 @@ def _wanted_levels(
     return wanted
 
 
-def store_fbt_sync(*, store: Store, client: TikTokShopClient | None = None) -> FbtSyncResult:
+def store_fbt_sync(*, store: Store, channel: SalesChannel | None = None) -> FbtSyncResult:
     """Pull one store's FBT warehouses and stock into Dropline (see the module docstring)."""
     result = FbtSyncResult()
     actor = Actor.system("TikTok FBT sync")
-    client = client or store_client(store)
-    fbt_warehouses = [w for w in client.get_fbt_warehouses() if w.subscribed and w.fbt_warehouse_id]
+    channel = channel or store_client(store)
+    fbt_warehouses = [w for w in channel.list_fulfilment_centres() if w.subscribed and w.fbt_warehouse_id]
     if not fbt_warehouses:
         return result  # not an FBT merchant (or nothing subscribed): nothing to show
     with transaction.atomic():
         warehouses = {w.fbt_warehouse_id: fbt_warehouse_ensure(store=store, fbt=w, actor=actor) for w in fbt_warehouses}
     result.warehouses = len(warehouses)
-    rows = list(client.iter_fbt_inventory(fbt_warehouse_ids=list(warehouses), page_size=PAGE_SIZE))
+    rows = list(channel.read_fulfilment_stock(centre_ids=list(warehouses)))
     listed = {s.sku_id for row in rows for s in row.skus}
     skus_by_platform_id = dict(
         Listing.objects.filter(store=store, sku__isnull=False, platform_sku_id__in=listed).values_list(

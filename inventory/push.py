@@ -41,11 +41,12 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from integrations.errors import PlatformAuthError, PlatformError
-from integrations.interface import InventoryLevel, InventoryUpdate, ItemError, ItemResult, WarehouseQuantity
-from integrations.models import Platform, Store, StoreStatus
-from integrations.services import store_client
-from integrations.tiktok.client import TikTokShopClient
+from integrations import registry
+from integrations.base import Capability, SalesChannel
+from integrations.errors import PlatformError
+from integrations.interface import InventoryLevel, InventoryUpdate, ItemResult, WarehouseQuantity
+from integrations.models import Store, StoreStatus
+from integrations.services import platform_name, store_client
 from inventory.models import BundleComponent, Listing, StockLevel, Warehouse, WarehouseKind, WarehouseLink
 
 log = logging.getLogger(__name__)
@@ -187,7 +188,7 @@ def stores_due(*, now: datetime | None = None) -> list[tuple[object, object]]:
             sku__isnull=False,
             store__stock_push_enabled=True,
             store__status=StoreStatus.ACTIVE,
-            store__platform=Platform.TIKTOK,
+            store__platform__in=registry.platforms_with(Capability.STOCK_PUSH),
         )
         .values_list("store_id", "store__organization_id")
         .distinct()
@@ -195,50 +196,11 @@ def stores_due(*, now: datetime | None = None) -> list[tuple[object, object]]:
 
 
 # ------------------------------------------------------------------------------------------------ messages
-# Plain-language meaning of TikTok's Update Inventory codes (README §6.1, the sandbox's documented choices).
-_MEANINGS: dict[int, str] = {
-    12019022: "TikTok needs a warehouse for this SKU.",
-    12019028: (
-        "This SKU is stocked in several TikTok warehouses: link this store's TikTok warehouses to yours so Dropline "
-        "can send a quantity for each."
-    ),
-    12052533: (
-        "TikTok has this SKU in other warehouses than the ones Dropline sent: check this store's warehouse links."
-    ),
-    12052556: "TikTok no longer has this SKU in this product (deleted or moved): sync the store's listings again.",
-    12052097: "A warehouse Dropline sent does not exist on TikTok: check this store's warehouse links.",
-    12052530: "A warehouse Dropline sent belongs to another shop: check this store's warehouse links.",
-    12052055: "TikTok refused the quantity (it takes 0 to 99,999 per warehouse).",
-    12052037: (
-        "The product is not active on TikTok (deactivated, frozen or under review): TikTok takes stock only for "
-        "active products. It is sent again once the product is active."
-    ),
-    12052032: "The product no longer exists on TikTok.",
-    12052048: "The product is not listed in this TikTok shop.",
-}
-
-
-def push_error_text(code: int | str | None, message: str, details: Sequence[ItemError] = ()) -> str:
-    """One line a seller can act on, ending with the platform's code(s) for support."""
-    codes = [str(code)] if code not in (None, "") else []
-    meaning = _MEANINGS.get(code) if isinstance(code, int) else None
-    for detail in details:  # "Check failed" (12052990) says what is wrong in its per-warehouse details
-        codes.append(str(detail.code))
-        meaning = meaning or _MEANINGS.get(detail.code)
-        if detail.ref and not meaning:
-            meaning = f"TikTok refused warehouse {detail.ref}: {detail.message}"
-    if meaning is None:
-        meaning = f"TikTok refused the stock update: {message or 'no reason given'}."
-    suffix = f" (TikTok {'/'.join(codes)})" if codes else ""
-    return (meaning + suffix)[:500]
-
-
 def _call_error_text(error: PlatformError) -> str:
-    if isinstance(error, PlatformAuthError):
-        return f"TikTok refused Dropline's access to this store: reconnect it. (TikTok {error.code})"
-    if error.retryable:
-        return f"TikTok did not take the stock update this time ({error.code}); Dropline tries again shortly."
-    return push_error_text(error.code, error.message)
+    """A call refused as a whole, in words a seller can act on (the adapter's fix), with the platform's code."""
+    name = platform_name(error.platform)
+    fix = error.fix or f"{name} refused the stock update: {error.message or 'no reason given'}."
+    return f"{fix} ({name} {error.code})"[:500]
 
 
 # ------------------------------------------------------------------------------------------------ the push
@@ -263,7 +225,11 @@ class PushResult:
 
 
 def store_pushable(store: Store) -> bool:
-    return store.platform == Platform.TIKTOK and store.status == StoreStatus.ACTIVE and store.stock_push_enabled
+    return (
+        registry.has_capability(store.platform, Capability.STOCK_PUSH)
+        and store.status == StoreStatus.ACTIVE
+        and store.stock_push_enabled
+    )
 
 
 def store_push(*, store: Store, time_budget: float = TIME_BUDGET_SECONDS) -> PushResult:
@@ -311,7 +277,7 @@ class _StoreContext:
     links: dict[str, object]  # TikTok warehouse id -> Dropline warehouse id
     warehouses: dict[object, Warehouse]
     serving: list[object]  # without links: every warehouse that can ship this store's orders and counts its stock
-    client: TikTokShopClient | None = None  # built on the first call: a store with nothing to say needs no tokens
+    channel: SalesChannel | None = None  # built on the first call: a store with nothing to say needs no tokens
 
     @classmethod
     def load(cls, store: Store) -> _StoreContext:
@@ -332,10 +298,10 @@ class _StoreContext:
             ],
         )
 
-    def tiktok(self) -> TikTokShopClient:
-        if self.client is None:
-            self.client = store_client(self.store)
-        return self.client
+    def sales_channel(self) -> SalesChannel:
+        if self.channel is None:
+            self.channel = store_client(self.store)
+        return self.channel
 
 
 def _marked_by_product(store: Store) -> dict[str, list[object]]:
@@ -411,7 +377,7 @@ def _push_chunk(context: _StoreContext, ids: Sequence[object], result: PushResul
     levels: dict[str, InventoryLevel] | None = None
     if context.links:
         try:
-            found = context.tiktok().search_inventory(sku_ids=[c.platform_sku_id for c in claimed])
+            found = context.sales_channel().read_stock([c.platform_sku_id for c in claimed])
             result.searches += 1
         except PlatformError as error:
             log.warning("stock push %s: inventory search failed: %s", context.store, error)
@@ -530,7 +496,7 @@ def _call(
 ) -> None:
     try:
         result.calls += 1
-        answers: list[ItemResult] = context.tiktok().update_inventory(product_id, [update for _, update, _ in batch])
+        answers: list[ItemResult] = context.sales_channel().push_stock(product_id, [update for _, update, _ in batch])
     except PlatformError as error:
         log.warning("stock push %s: product %s refused: %s", context.store, product_id, error)
         text = _call_error_text(error)
@@ -542,7 +508,7 @@ def _call(
         if answer is None or answer.ok:
             outcome.pushed[listing.pk] = total
         else:
-            outcome.rejected[listing.pk] = push_error_text(answer.code, answer.message, answer.details)
+            outcome.rejected[listing.pk] = answer.fix or answer.message
 
 
 def _record(outcome: _Outcome, claimed: Sequence[_Claimed], result: PushResult) -> None:

@@ -27,9 +27,11 @@ from django.views.generic import TemplateView
 from erp import clock
 from erp.roles import Perm
 from erp.views_base import OrganizationViewMixin
+from integrations import registry
+from integrations.base import Capability
 from integrations.errors import PlatformError
 from integrations.interface import Warehouse as PlatformWarehouse
-from integrations.models import Platform, Store
+from integrations.models import Store
 from integrations.services import store_platform_warehouses
 from inventory import csv_io, selectors, services
 from inventory.forms import (
@@ -456,7 +458,11 @@ class WarehouseDetailView(InventoryPage):
         unreachable: list[str] = []
         if Perm.INVENTORY_MANAGE not in self.request.permissions:
             return found, unreachable
-        stores = list(Store.objects.filter(platform=Platform.TIKTOK).select_related("authorization"))
+        stores = list(
+            Store.objects.filter(platform__in=registry.platforms_with(Capability.LOCATIONS)).select_related(
+                "authorization"
+            )
+        )
         for index, store in enumerate(stores):
             try:
                 found[store] = store_platform_warehouses(store)

@@ -121,7 +121,7 @@ def fbt_in_transit_read() -> InTransit:
     stores = Store.objects.select_related("authorization").filter(pk__in=list(links)).order_by("name")
     for store in stores:
         try:
-            rows = list(store_client(store).iter_fbt_inventory(fbt_warehouse_ids=sorted(links[store.pk])))
+            rows = list(store_client(store).read_fulfilment_stock(centre_ids=sorted(links[store.pk])))
         except PlatformError as error:
             log.warning("FBT in-transit read for %s failed: %s", store, error)
             failed.append(store.name)

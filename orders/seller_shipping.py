@@ -31,12 +31,11 @@ from erp.claims import side_effect_claim, side_effect_take_over
 from erp.services import audit_record
 from erp.tasks import wake_on_commit
 from erp.tenancy import current_organization
-from integrations.errors import PlatformError, PlatformOutcomeUnknown
+from integrations.base import SalesChannel
+from integrations.errors import ErrorKind, PlatformError, PlatformOutcomeUnknown
 from integrations.interface import ShippingProvider
 from integrations.logistics_policy import Phase, store_logistics_policy
 from integrations.services import store_client
-from integrations.tiktok.client import TikTokShopClient
-from integrations.tiktok.seller_shipping import ALREADY_SHIPPED_CODES, seller_shipping_fix
 from orders.models import (
     FULFILLED_BY_TIKTOK,
     SHIPPING_SELLER,
@@ -142,7 +141,7 @@ def seller_shipping_carriers(*, order: Order) -> list[ShippingProvider]:
         return [ShippingProvider(provider_id=pid, name=name) for pid, name in cached]
     if not order.delivery_option_id:
         return []
-    providers = store_client(order.store).get_shipping_providers(order.delivery_option_id)
+    providers = store_client(order.store).list_shipment_carriers(delivery_option_id=order.delivery_option_id)
     memo.set(key, [(p.provider_id, p.name) for p in providers], CARRIERS_CACHE_SECONDS)
     return providers
 
@@ -267,7 +266,7 @@ class _Shipped:
     carrier_name: str
 
 
-def _shipped_on_platform(client: TikTokShopClient, shipment: SellerShipment) -> _Shipped | None:
+def _shipped_on_platform(client: SalesChannel, shipment: SellerShipment) -> _Shipped | None:
     """The order as the platform has it: when none of its lines is left to ship, the package that shipped it (ours
     when its tracking matches)."""
     orders = client.get_orders([shipment.order.external_id])
@@ -305,7 +304,7 @@ def seller_shipment_reconcile(*, shipment_id: object, stale_after: timedelta = S
     return _submit(store_client(shipment.order.store), shipment, look_first=True)
 
 
-def _submit(client: TikTokShopClient, shipment: SellerShipment, *, look_first: bool) -> str:
+def _submit(client: SalesChannel, shipment: SellerShipment, *, look_first: bool) -> str:
     """We hold the row in SUBMITTING. Look (when an earlier attempt may have shipped it), then mark it shipped."""
     order = shipment.order
     try:
@@ -313,8 +312,9 @@ def _submit(client: TikTokShopClient, shipment: SellerShipment, *, look_first: b
             found = _shipped_on_platform(client, shipment)
             if found is not None:
                 return _record_shipped(shipment, found, adopted=True, client=client)
-        result = client.mark_package_as_shipped(
-            order.external_id, tracking_number=shipment.tracking_number, carrier_id=shipment.carrier_id
+        # No line ids: the platform ships every line still to ship, which is what the seller's parcel holds.
+        result = client.report_shipment(
+            order.external_id, line_ids=(), tracking_number=shipment.tracking_number, carrier_id=shipment.carrier_id
         )
     except PlatformOutcomeUnknown as error:
         log.warning("seller shipment of order %s: outcome unknown (%s); reconciling", order.external_id, error.code)
@@ -325,7 +325,7 @@ def _submit(client: TikTokShopClient, shipment: SellerShipment, *, look_first: b
         )
         return SendOutcome.UNKNOWN
     except PlatformError as error:
-        if error.code in ALREADY_SHIPPED_CODES:
+        if error.kind == ErrorKind.ALREADY_DONE:
             try:
                 found = _shipped_on_platform(client, shipment)
             except PlatformError:
@@ -338,7 +338,7 @@ def _submit(client: TikTokShopClient, shipment: SellerShipment, *, look_first: b
 
 
 def _record_shipped(
-    shipment: SellerShipment, shipped: _Shipped, *, adopted: bool, client: TikTokShopClient, warning: str = ""
+    shipment: SellerShipment, shipped: _Shipped, *, adopted: bool, client: SalesChannel, warning: str = ""
 ) -> str:
     now = timezone.now()
     order = shipment.order
@@ -381,7 +381,7 @@ def _record_shipped(
     return SendOutcome.ADOPTED if adopted else SendOutcome.SHIPPED
 
 
-def _refresh_order(client: TikTokShopClient, order: Order) -> None:
+def _refresh_order(client: SalesChannel, order: Order) -> None:
     from orders.services import orders_upsert  # services imports the routing that imports this module's callers
 
     try:
@@ -391,7 +391,7 @@ def _refresh_order(client: TikTokShopClient, order: Order) -> None:
 
 
 def _fail(shipment: SellerShipment, error: PlatformError) -> str:
-    fix = seller_shipping_fix(error.code, retryable=error.retryable)
+    fix = error.fix or "Check the order on the platform, then send again."
     with transaction.atomic():
         SellerShipment.objects.filter(pk=shipment.pk).update(
             state=SellerShipmentState.FAILED,

@@ -325,7 +325,7 @@ def store_sync(*, store: Store, time_budget: float | None = None) -> SyncResult:
         page_token = None
         while True:
             # No upper bound from our clock: the platform's clock is the one update times come from.
-            page = client.search_orders(update_time_ge=window_start, page_token=page_token)
+            page = client.list_changed_orders(since=window_start, cursor=page_token)
             result = _commit_page(store, page.items)
             totals["pages"] += 1
             totals["created"] += result.created

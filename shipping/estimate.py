@@ -15,11 +15,12 @@ from decimal import Decimal
 
 from django.utils import timezone
 
-from integrations.errors import PlatformError
-from integrations.services import store_client
+from integrations.base import LabelProvider
+from integrations.errors import ErrorKind, PlatformError
+from integrations.services import platform_name, store_label_provider
 from orders.models import Order
 from orders.selectors import platform_warehouse_mismatches
-from shipping.labels import BatchPlan, lines_to_ship, package_for, uses_ship_package
+from shipping.labels import BatchPlan, lines_to_ship, package_for
 from shipping.models import LogisticsRule
 from shipping.rules import choose_service, facts_for, first_match
 
@@ -58,13 +59,13 @@ def batch_estimate(plan: BatchPlan, *, limit: int = QUOTE_LIMIT, seconds: float 
     }
     not_quoted: dict[str, int] = defaultdict(int)
     rules = list(LogisticsRule.objects.filter(enabled=True))
-    clients: dict[object, object] = {}
+    providers: dict[object, LabelProvider] = {}
     deadline = time.monotonic() + seconds
     for order in plan.orders:
         if estimate.quoted >= limit or time.monotonic() > deadline:
             not_quoted["not quoted: too many to quote before buying (the batch page shows the real total)"] += 1
             continue
-        price = _quote(order, rules, clients, not_quoted)
+        price = _quote(order, rules, providers, not_quoted)
         if price is not None:
             amount, currency = price
             estimate.totals[currency] = estimate.totals.get(currency, Decimal(0)) + amount
@@ -74,10 +75,18 @@ def batch_estimate(plan: BatchPlan, *, limit: int = QUOTE_LIMIT, seconds: float 
 
 
 def _quote(
-    order: Order, rules: list[LogisticsRule], clients: dict[object, object], not_quoted: dict[str, int]
+    order: Order, rules: list[LogisticsRule], providers: dict[object, LabelProvider], not_quoted: dict[str, int]
 ) -> tuple[Decimal, str] | None:
-    if uses_ship_package(order.store):
-        not_quoted["not quoted: TikTok prices the package it already created"] += 1
+    name = platform_name(order.store.platform)
+    try:
+        provider = providers.get(order.store_id) or providers.setdefault(
+            order.store_id, store_label_provider(order.store)
+        )
+    except PlatformError:
+        not_quoted[f"not quoted: {name} sells no labels here"] += 1
+        return None
+    if not provider.creates_packages:
+        not_quoted[f"not quoted: {name} prices the package it already created"] += 1
         return None
     decision = first_match(rules, facts_for(order), timezone.now())
     actions = decision.actions if decision else None
@@ -86,12 +95,12 @@ def _quote(
         return None
     weight, dimensions = package_for(order, actions)
     try:
-        client = clients.get(order.store_id) or clients.setdefault(order.store_id, store_client(order.store))
-        options = client.get_eligible_shipping_services(  # type: ignore[attr-defined]
-            order.external_id, line_ids=lines_to_ship(order), weight=weight, dimensions=dimensions
-        )
+        options = provider.quote(order.external_id, line_ids=lines_to_ship(order), weight=weight, dimensions=dimensions)
     except PlatformError as error:
-        not_quoted[f"not quoted: TikTok answered {error.code}"] += 1
+        if error.kind == ErrorKind.NO_SERVICE:
+            not_quoted["not quoted: no eligible service with a price"] += 1
+        else:
+            not_quoted[f"not quoted: {name} answered {error.code}"] += 1
         return None
     service, _ = choose_service(options.services, actions)
     if service is None or service.price is None:

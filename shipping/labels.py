@@ -31,11 +31,10 @@ from erp.services import audit_record
 from erp.storage import StorageUnavailable, storage_errors
 from erp.tasks import wake_on_commit
 from erp.tenancy import current_organization
-from integrations.errors import PlatformError, PlatformOutcomeUnknown
+from integrations.base import LabelProvider
+from integrations.errors import ErrorKind, PlatformError, PlatformOutcomeUnknown
 from integrations.interface import Dimensions, ShipPackageRequest, TimeSlot, Weight
-from integrations.models import Store
-from integrations.services import store_client
-from integrations.tiktok.client import TikTokShopClient
+from integrations.services import platform_name, store_label_provider
 from inventory.models import Reservation, StockLevel, Warehouse
 from orders.models import FULFILLED_BY_TIKTOK, SHIPPING_TIKTOK, Order, OrderLine, OrderStatus
 from shipping.documents import BatchOrder, PickLine, picking_order
@@ -47,24 +46,12 @@ log = logging.getLogger(__name__)
 
 # A SUBMITTING row untouched for this long belongs to a worker that died (the HTTP read timeout is 30 s).
 STALE_AFTER = timedelta(seconds=90)
-ALREADY_PURCHASED = 21022025
-ALREADY_SHIPPED = (11006021, 21008099, 21011040)  # Ship Package: "package has been shipped"
 NOT_ARRANGED = ("", "TO_FULFILL", "CANCELLED")  # a line's package status before it is bought / shipped
 
-# What a person does about each refusal; the platform's code and message are kept beside it.
-FIXES: dict[int, str] = {
-    11021012: "Edit the address: TikTok says it cannot be delivered. Ask the buyer to correct it in TikTok.",
-    11021014: "The package is over the carriers' size or weight limits: check the SKU weights and dimensions.",
-    21011037: "No TikTok Shipping service can take this package: check the weight, the dimensions and the address.",
-    21011003: "The order cannot ship yet (unpaid, cancelled or in the buyer's remorse window). Wait and retry.",
-    21011007: "The buyer asked to cancel: accept or reject the request in TikTok Seller Center, then retry.",
-    21008025: "TikTok fulfils this order (FBT): there is no label to buy.",
-    21011012: "This order uses seller shipping, not TikTok Shipping: it cannot get an official label here.",
-    21011006: "The order has already shipped.",
-}
-RETRY_LATER = "Temporary problem at TikTok: Dropline retries automatically."
 MAX_AUTO_ATTEMPTS = 5  # a temporary failure is retried by beat (labels_resume_lost) until this many attempts
-GAVE_UP = "TikTok kept failing for this order: use Retry failed once TikTok works again."
+RETRY_LATER = "Temporary problem at {platform}: Dropline retries automatically."
+GAVE_UP = "{platform} kept failing for this order: use Retry failed once {platform} works again."
+CHECK_THE_ORDER = "Check the order on {platform}, then retry."
 
 
 class PurchaseOutcome:
@@ -183,38 +170,11 @@ def _held_by_rule(purchase: LabelPurchase, decision: Decision) -> str:
     return PurchaseOutcome.FAILED
 
 
-def _order_packages(client: TikTokShopClient, purchase: LabelPurchase, *, arranged: bool) -> list[str]:
-    """Our lines' package ids on the platform: all of them, or only those already arranged (bought, shipped)."""
-    orders = client.get_orders([purchase.order.external_id])
-    if not orders:
-        return []
-    wanted = set(purchase.line_ids)
-    return sorted(
-        {
-            line.package_id
-            for line in orders[0].lines
-            if line.line_id in wanted and line.package_id and (not arranged or line.package_status not in NOT_ARRANGED)
-        }
-    )
-
-
-def _existing_package(client: TikTokShopClient, purchase: LabelPurchase) -> str | None:
-    """The package already arranged for our lines, if any (the label exists: adopt it)."""
-    packages = _order_packages(client, purchase, arranged=True)
-    return packages[0] if packages else None
-
-
 # ------------------------------------------------------------------------------------------------- handover
-def uses_ship_package(store: Store) -> bool:
-    """Outside the US, TikTok creates the package at payment; the seller ships it (Ship Package) instead of buying
-    one (Create Packages)."""
-    return bool(store.region) and store.region != "US"
-
-
-def _book_pickup(client: TikTokShopClient, purchase: LabelPurchase, handover: Handover) -> TimeSlot | None:
+def _book_pickup(provider: LabelProvider, purchase: LabelPurchase, handover: Handover) -> TimeSlot | None:
     warehouse = purchase.order.warehouse
     slot, why = pickup_slot_for(
-        client=client,
+        provider=provider,
         package_id=purchase.package_id,
         preference=handover.slot_preference,
         time_zone=clock.warehouse_zone(warehouse).key if warehouse else "UTC",
@@ -229,38 +189,36 @@ def _book_pickup(client: TikTokShopClient, purchase: LabelPurchase, handover: Ha
     return slot
 
 
-def _ship_package(client: TikTokShopClient, purchase: LabelPurchase, decision: Decision | None) -> str:
-    """Non-US TikTok Shipping: ship the package TikTok created at payment, with the handover (and pickup slot) the
-    rule or the warehouse asks for. Shipping twice is refused by the platform; that refusal means it is done."""
+def _ship_package(provider: LabelProvider, purchase: LabelPurchase, decision: Decision | None) -> str:
+    """The platform created the package at payment (TikTok outside the US): ship it, with the handover (and pickup
+    slot) the rule or the warehouse asks for. Shipping twice is refused by the platform; that refusal means done."""
     actions = decision.actions if decision else None
-    packages = _order_packages(client, purchase, arranged=False)
-    if not packages:
-        raise PlatformError("tiktok", 21011037, "TikTok has not created this order's package yet")
-    package_id = packages[0]
+    package_id = provider.find_package(purchase.order.external_id, line_ids=purchase.line_ids)
+    name = platform_name(provider.platform)
     handover = handover_for(purchase.order, actions)
     LabelPurchase.objects.filter(pk=purchase.pk).update(
         package_id=package_id,
         handover_method=handover.method or "",
         decision=decision_record(
-            decision=decision, services=(), chosen=None, reason="TikTok assigns the carrier (Ship Package)"
+            decision=decision, services=(), chosen=None, reason=f"{name} assigns the carrier (Ship Package)"
         ),
-        choice_reason=f"TikTok assigns the carrier; handover {handover.method or 'as set in Seller Center'}"
+        choice_reason=f"{name} assigns the carrier; handover {handover.method or 'as set in Seller Center'}"
         + (f" ({handover.why})" if handover.why else ""),
     )
     purchase.package_id = package_id
-    slot = _book_pickup(client, purchase, handover) if handover.method == "PICKUP" else None
+    slot = _book_pickup(provider, purchase, handover) if handover.method == "PICKUP" else None
     try:
-        client.ship_package(ShipPackageRequest(package_id, handover_method=handover.method, pickup_slot=slot))
+        provider.ship(ShipPackageRequest(package_id, handover_method=handover.method, pickup_slot=slot))
     except PlatformError as error:
-        if error.code not in ALREADY_SHIPPED:
+        if error.kind != ErrorKind.ALREADY_DONE:
             raise
-        return _adopt(client, purchase, package_id)
-    package = client.get_package(package_id)
+        return _adopt(provider, purchase, package_id)
+    package = provider.get_package(package_id)
     _record_purchased(
         purchase,
         package_id=package_id,
         adopted=False,
-        price=None,  # billed by TikTok through the settlement, not quoted here
+        price=None,  # billed by the platform through its settlement, not quoted here
         currency="",
         tracking=package.tracking_number,
         service_name=package.delivery_option_name,
@@ -307,8 +265,8 @@ def _record_purchased(
     )
 
 
-def _adopt(client: TikTokShopClient, purchase: LabelPurchase, package_id: str) -> str:
-    package = client.get_package(package_id)
+def _adopt(provider: LabelProvider, purchase: LabelPurchase, package_id: str) -> str:
+    package = provider.get_package(package_id)
     _record_purchased(
         purchase,
         package_id=package_id,
@@ -323,11 +281,11 @@ def _adopt(client: TikTokShopClient, purchase: LabelPurchase, package_id: str) -
 
 
 def _fail(purchase: LabelPurchase, error: PlatformError) -> str:
-    code = error.code if isinstance(error.code, int) else 0
+    name = platform_name(error.platform)
     if error.retryable:
-        fix = RETRY_LATER if purchase.attempts < MAX_AUTO_ATTEMPTS else GAVE_UP
+        fix = (RETRY_LATER if purchase.attempts < MAX_AUTO_ATTEMPTS else GAVE_UP).format(platform=name)
     else:
-        fix = FIXES.get(code, "Check the order in TikTok Seller Center, then retry.")
+        fix = error.fix or CHECK_THE_ORDER.format(platform=name)
     LabelPurchase.objects.filter(pk=purchase.pk).update(
         state=PurchaseState.FAILED,
         submitting_since=None,
@@ -351,29 +309,25 @@ def label_purchase_execute(*, purchase_id: object) -> str:
             return PurchaseOutcome.BUSY  # its worker is at it, or beat reconciles it once stale
         return PurchaseOutcome.FAILED  # failed for good: a person retries it
     purchase = LabelPurchase.objects.select_related("order", "store__authorization").get(pk=purchase_id)
-    client = store_client(purchase.store)
-    return _submit(client, purchase, look_first=purchase.attempts > 1)
+    return _submit(store_label_provider(purchase.store), purchase, look_first=purchase.attempts > 1)
 
 
-def _submit(client: TikTokShopClient, purchase: LabelPurchase, *, look_first: bool) -> str:
+def _submit(provider: LabelProvider, purchase: LabelPurchase, *, look_first: bool) -> str:
     """We hold the row in SUBMITTING. Look (when an earlier attempt may have bought it), quote, choose, buy."""
+    order_id = purchase.order.external_id
     try:
         if look_first:
-            package_id = _existing_package(client, purchase)
+            package_id = provider.find_label(order_id, line_ids=purchase.line_ids)
             if package_id:
-                return _adopt(client, purchase, package_id)
+                return _adopt(provider, purchase, package_id)
         decision = first_match(LogisticsRule.objects.filter(enabled=True), facts_for(purchase.order), timezone.now())
         actions = decision.actions if decision else None
         if actions is not None and actions.hold_for_review:
             return _held_by_rule(purchase, decision)
-        if uses_ship_package(purchase.store):
-            return _ship_package(client, purchase, decision)
+        if not provider.creates_packages:
+            return _ship_package(provider, purchase, decision)
         weight, dimensions = package_for(purchase.order, actions)
-        options = client.get_eligible_shipping_services(
-            purchase.order.external_id, line_ids=purchase.line_ids, weight=weight, dimensions=dimensions
-        )
-        if not options.services:
-            raise PlatformError("tiktok", 21011037, "no eligible shipping service")
+        options = provider.quote(order_id, line_ids=purchase.line_ids, weight=weight, dimensions=dimensions)
         service, reason = choose_service(options.services, actions)
         assert service is not None  # there are services: choose_service always picks one
         LabelPurchase.objects.filter(pk=purchase.pk).update(
@@ -383,26 +337,26 @@ def _submit(client: TikTokShopClient, purchase: LabelPurchase, *, look_first: bo
             carrier_name=service.carrier_name,
             choice_reason=reason[:300],
         )
-        label = client.create_package(
-            purchase.order.external_id,
+        label = provider.buy(
+            order_id,
             line_ids=purchase.line_ids,
+            service_id=service.service_id,
             weight=weight,
             dimensions=dimensions,
-            shipping_service_id=service.service_id,
         )
     except PlatformOutcomeUnknown as error:
-        log.warning("label for order %s: outcome unknown (%s); reconciling", purchase.order.external_id, error.code)
+        log.warning("label for order %s: outcome unknown (%s); reconciling", order_id, error.code)
         LabelPurchase.objects.filter(pk=purchase.pk).update(
             error_code=str(error.code)[:32],
-            error_message="No answer from TikTok: checking whether it was bought.",
+            error_message=f"No answer from {platform_name(error.platform)}: checking whether it was bought.",
             updated_at=timezone.now(),
         )
         return PurchaseOutcome.UNKNOWN
     except PlatformError as error:
-        if error.code == ALREADY_PURCHASED:
-            package_id = _existing_package(client, purchase)
+        if error.kind == ErrorKind.ALREADY_DONE:
+            package_id = provider.find_label(order_id, line_ids=purchase.line_ids)
             if package_id:
-                return _adopt(client, purchase, package_id)
+                return _adopt(provider, purchase, package_id)
         return _fail(purchase, error)
     bought = label.service
     _record_purchased(
@@ -421,7 +375,7 @@ def _submit(client: TikTokShopClient, purchase: LabelPurchase, *, look_first: bo
         # the warehouse knows when it comes. Failing to read the slots never un-buys the label.
         purchase.package_id = label.package_id
         try:
-            _book_pickup(client, purchase, handover)
+            _book_pickup(provider, purchase, handover)
         except PlatformError as error:
             log.warning("pickup slots for package %s: %s", label.package_id, error)
     return PurchaseOutcome.BOUGHT
@@ -437,7 +391,7 @@ def label_purchase_reconcile(*, purchase_id: object, stale_after: timedelta = ST
     if not _take_over_stale(purchase):
         return PurchaseOutcome.BUSY  # another reconciler won
     LabelPurchase.objects.filter(pk=purchase.pk).update(attempts=F("attempts") + 1)
-    return _submit(store_client(purchase.store), purchase, look_first=True)
+    return _submit(store_label_provider(purchase.store), purchase, look_first=True)
 
 
 def purchases_stuck(*, stale_after: timedelta = STALE_AFTER) -> list[tuple[object, object]]:
@@ -463,9 +417,8 @@ def label_document_fetch(*, purchase_id: object) -> bool:
 def _label_download(purchase: LabelPurchase) -> bytes:
     """Ask the platform for a fresh document link (each lasts 24 h), download the label and store it. Raises
     PlatformError when the platform will not give it (picked up, cancelled, unreachable)."""
-    client = store_client(purchase.store)
-    document = client.get_shipping_document(purchase.package_id, document_type="SHIPPING_LABEL")
-    pdf = client.download_document(document.url)
+    document = store_label_provider(purchase.store).get_document(purchase.package_id)
+    pdf = document.pdf
     purchase.label_pdf.save(f"{purchase.order.external_id}-{purchase.package_id}.pdf", ContentFile(pdf), save=False)
     LabelPurchase.objects.filter(pk=purchase.pk).update(
         label_pdf=purchase.label_pdf.name,
@@ -475,13 +428,6 @@ def _label_download(purchase: LabelPurchase) -> bytes:
     return pdf
 
 
-# Why a bought label cannot be printed, by the platform's refusal of a new copy, and what to do instead.
-DOCUMENT_REFUSALS: dict[int, str] = {
-    21042102: "TikTok no longer prints this label: the parcel has been picked up.",
-    21023059: "The package was cancelled on TikTok: buy a new label if the order still ships.",
-    21023035: "TikTok has no shipment arranged for this package: check the order, then buy its label again.",
-}
-REPRINT = "Reprint it from TikTok Seller Center (Orders > the order > Print shipping label), or rebuy it here."
 REFETCH_PER_PRINT = 25  # labels fetched again inline by one printout; more are fetched in the background
 
 
@@ -510,18 +456,14 @@ def label_document_recover(*, purchase: LabelPurchase, now: bool = True) -> tupl
         wake_on_commit(
             documents_fetch_label, organization_id=str(purchase.organization_id), purchase_id=str(purchase.pk)
         )
-        return b"", "The label file is missing and is being fetched again from TikTok: print again in a minute."
+        name = platform_name(purchase.store.platform)
+        return b"", f"The label file is missing and is being fetched again from {name}: print again in a minute."
     try:
         return _label_download(purchase), ""
     except PlatformError as error:
         log.warning("label of order %s could not be fetched again: %s", purchase.order.external_id, error)
-        if isinstance(error.code, int) and error.code in DOCUMENT_REFUSALS:
-            why = DOCUMENT_REFUSALS[error.code]
-        elif error.retryable:
-            why = "The label file is missing and TikTok did not answer: print again in a few minutes."
-        else:
-            why = f"The label file is missing and TikTok would not give it again ({error.message[:120]})."
-        return b"", f"{why} {REPRINT}"
+        detail = f" ({error.message[:120]})" if error.kind == ErrorKind.REFUSED else ""
+        return b"", f"The label file is missing{detail}. {error.fix or 'Print again in a few minutes.'}"
 
 
 # --------------------------------------------------------------------------------------------------- batches

@@ -20,7 +20,7 @@ import io
 import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, tzinfo
 
 from django.utils import timezone
@@ -29,8 +29,8 @@ from reportlab.lib.units import inch
 from reportlab.pdfgen.canvas import Canvas
 
 from erp import clock
+from integrations.base import LabelProvider
 from integrations.interface import HandoverOptions, TimeSlot
-from integrations.tiktok.client import TikTokShopClient
 from inventory.models import Warehouse
 from orders.models import Order, OrderStatus
 from shipping.documents import (
@@ -120,7 +120,7 @@ def pickup_slot_choose(
     if not options.can_pickup:
         return None, "TikTok offers no pickup for this package"
     offered = tuple(slot for slot in options.pickup_slots if slot.start is not None)
-    first = TikTokShopClient.first_available_slot(replace(options, pickup_slots=offered))
+    first = next((slot for slot in offered if slot.available is not False), None)
     if first is None:
         return None, "TikTok offered no available pickup slot"
     if not preference:
@@ -140,12 +140,12 @@ def pickup_slot_choose(
 
 
 def pickup_slot_for(
-    *, client: TikTokShopClient, package_id: str, preference: str | None = None, time_zone: str = "UTC"
+    *, provider: LabelProvider, package_id: str, preference: str | None = None, time_zone: str = "UTC"
 ) -> tuple[TimeSlot | None, str]:
     """Read the package's handover slots (Get Package Handover Time Slots) and choose one. PlatformError passes up:
     the caller decides whether a missing slot stops it (Ship Package needs one for PICKUP; a bought US label does
     not)."""
-    return pickup_slot_choose(client.get_handover_time_slots(package_id), preference=preference, time_zone=time_zone)
+    return pickup_slot_choose(provider.handover_options(package_id), preference=preference, time_zone=time_zone)
 
 
 # ------------------------------------------------------------------------------------------------------ pickup day

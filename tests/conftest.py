@@ -103,7 +103,7 @@ def tiktok(settings: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
     sandbox = TikTokSandbox(SandboxConfig(app_key=settings.TIKTOK_APP_KEY, app_secret=settings.TIKTOK_APP_SECRET))
     http = httpx.Client(transport=sandbox.httpx_transport(), base_url="http://sandbox")
     monkeypatch.setattr("integrations.tiktok.client.shared_http_client", lambda config: http)
-    monkeypatch.setattr("integrations.services.shared_http_client", lambda config: http)
+    monkeypatch.setattr("integrations.tiktok.adapter.shared_http_client", lambda config: http)
     settings.TIKTOK_RATE_LIMIT_MARGIN_MS = 0
     yield TikTokHarness(sandbox=sandbox, http=http)
     http.close()

@@ -10,7 +10,18 @@ from urllib.parse import parse_qs, urlparse
 import httpx
 from django.test import Client
 
+from integrations.services import store_client
+from integrations.tiktok.adapter import TikTokSalesChannel
+from integrations.tiktok.client import TikTokShopClient
 from sandboxes.tiktok.app import TikTokSandbox
+
+
+def tiktok_client(store: Any) -> TikTokShopClient:
+    """The TikTok API client behind a connected store's sales channel: for tests that act on TikTok directly (as a
+    seller would in Seller Center), outside Dropline's contract."""
+    channel = store_client(store)
+    assert isinstance(channel, TikTokSalesChannel)
+    return channel.client
 
 
 @dataclass
@@ -42,14 +53,15 @@ class TikTokHarness:
         the named store with its authorization."""
         from erp.actors import Actor
         from integrations import services
-        from integrations.models import Store
+        from integrations.models import Platform, Store
 
         session: dict[str, Any] = {}
-        url = services.store_connect_start(session=session, organization=organization)
+        url = services.store_connect_start(session=session, organization=organization, platform=Platform.TIKTOK)
         with services.store_sync_requested.muted():
             services.store_connect_complete(
                 session=session,
                 organization=organization,
+                platform=Platform.TIKTOK,
                 actor=Actor.system(),
                 code=self.consent_code(seller),
                 state=parse_qs(urlparse(url).query)["state"][0],

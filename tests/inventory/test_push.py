@@ -14,9 +14,7 @@ from django.utils import timezone
 
 from erp.actors import Actor
 from erp.tenancy import organization_scope
-from integrations.interface import ItemError
 from integrations.models import Store
-from integrations.services import store_client
 from integrations.tiktok.client import TikTokShopClient
 from inventory import push, services, tasks
 from inventory.models import Listing, Sku, Warehouse, WarehouseKind
@@ -28,6 +26,7 @@ from tests.factories import (
     WarehouseFactory,
     WarehouseLinkFactory,
 )
+from tests.tiktok_harness import tiktok_client
 
 pytestmark = pytest.mark.django_db
 
@@ -78,15 +77,6 @@ def test_a_total_is_shared_among_warehouses_by_their_stock(
     shares = push.split_quantity(total, behind)
     assert shares == expected
     assert sum(shares.values()) == min(total, sum(behind.values()))
-
-
-def test_error_messages_are_plain_and_keep_the_platform_code() -> None:
-    text = push.push_error_text(
-        12052990, "Check failed", (ItemError(code=12052097, message="The warehouse does not exist", ref="7"),)
-    )
-    assert text.startswith("A warehouse Dropline sent does not exist on TikTok")
-    assert text.endswith("(TikTok 12052990/12052097)")
-    assert push.push_error_text(12345, "odd").endswith("odd. (TikTok 12345)")
 
 
 # ---------------------------------------------------------------------------------------------------- set-up
@@ -188,7 +178,7 @@ def test_stock_changes_reach_tiktok_inventory_in_one_call_per_product(
             assert listing.pushed_at is not None
             assert listing.push_error == ""
         # Visible through TikTok's Inventory Search too.
-        level = store_client(shop.store).search_inventory(sku_ids=[cardigans[0].platform_sku_id])[0]
+        level = tiktok_client(shop.store).search_inventory(sku_ids=[cardigans[0].platform_sku_id])[0]
         assert level.available == 45
         assert {w.warehouse_id: w.available for w in level.by_warehouse} == {wh1: 33, wh2: 12}
 

@@ -528,7 +528,7 @@ def test_a_warehouse_page_asks_an_unreachable_platform_once_and_briefly(
     five retries per shop (that was 76 s for 14 shops), and the page says which shops were not asked."""
     import httpx
 
-    from integrations.services import WHILE_A_PERSON_WAITS
+    from integrations.tiktok.adapter import WHILE_A_PERSON_WAITS
 
     tiktok.connect_store(tenant.organization)
     second = StoreFactory(organization=tenant.organization, name="Second shop")

@@ -19,6 +19,7 @@ from integrations.models import Store
 from orders import seller_shipping
 from orders.models import Order, OrderStatus, SellerShipment, SellerShipmentState
 from orders.services import store_sync
+from tests.tiktok_harness import tiktok_client
 
 pytestmark = pytest.mark.django_db
 
@@ -164,9 +165,7 @@ def test_already_shipped_on_tiktok_is_taken_as_done(shop: Store, tiktok: Any) ->
     """Someone shipped it in Seller Center meanwhile: TikTok answers "already shipped"; the order is adopted."""
     order = seller_orders(shop)[0]
     with organization_scope(shop.organization):
-        from integrations.services import store_client
-
-        store_client(shop).mark_package_as_shipped(
+        tiktok_client(shop).mark_package_as_shipped(
             order.external_id, tracking_number="1Z999AA10123456786", carrier_id=UPS
         )
     shipment = request(shop, order, "1Z999AA10123456787")

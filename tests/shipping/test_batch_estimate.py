@@ -13,7 +13,6 @@ from django.test import Client
 from erp.actors import Actor
 from erp.tenancy import organization_scope
 from integrations.models import Store
-from integrations.services import store_client
 from inventory.models import WarehouseKind
 from orders.models import HoldReason, Order, OrderStatus
 from orders.services import store_sync
@@ -21,6 +20,7 @@ from shipping import labels
 from shipping.estimate import batch_estimate
 from shipping.models import LabelBatch, LabelPurchase, PurchaseState
 from tests.factories import WarehouseFactory, WarehouseLinkFactory
+from tests.tiktok_harness import tiktok_client
 
 pytestmark = pytest.mark.django_db
 
@@ -48,7 +48,7 @@ def ready(store: Store, n: int) -> list[Order]:
 
 def cheapest_total(store: Store, orders: list[Order]) -> Decimal:
     """What TikTok quotes, asked directly: the cheapest eligible service of each order (no rule: cheapest)."""
-    client = store_client(store)
+    client = tiktok_client(store)
     total = Decimal(0)
     for order in orders:
         services = client.get_eligible_shipping_services(order.external_id).services

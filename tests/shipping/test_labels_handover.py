@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from erp.tenancy import organization_scope
+from integrations.interface import ShipPackageRequest
 from integrations.models import Store
 from inventory.models import WarehouseKind
 from orders.models import Order
@@ -17,6 +18,7 @@ from shipping import labels
 from shipping.models import LabelPurchase, PurchaseState
 from tests.factories import LogisticsRuleFactory, WarehouseFactory
 from tests.shipping.test_labels import execute, ledger, request, shippable
+from tests.tiktok_harness import tiktok_client
 
 
 def connected(tenant: Any, tiktok: Any, seller: str, store_name: str) -> Store:
@@ -50,7 +52,7 @@ def test_outside_the_us_the_package_is_shipped_with_the_rules_pickup_slot(tenant
     view = platform_package(tiktok, order)
     assert view["status"] == "AWAITING_COLLECTION"
     with organization_scope(tenant.organization):
-        package = labels.store_client(store).get_package(purchase.package_id)
+        package = tiktok_client(store).get_package(purchase.package_id)
     assert package.handover_method == "PICKUP"
     assert package.pickup_slot.start == purchase.pickup_start
     assert package.tracking_number == purchase.tracking_number
@@ -76,9 +78,8 @@ def test_drop_off_books_no_slot_and_a_second_ship_is_taken_as_done(tenant: Any, 
     # Shipped behind our back (in Seller Center) while our row waited: the platform's "already shipped" is adopted.
     other = request(store, second)
     with organization_scope(tenant.organization):
-        client = labels.store_client(store)
-        package_id = labels._order_packages(client, other, arranged=False)[0]
-        client.ship_package(labels.ShipPackageRequest(package_id, handover_method="DROP_OFF"))
+        package_id = labels.store_label_provider(store).find_package(other.order.external_id, line_ids=other.line_ids)
+        tiktok_client(store).ship_package(ShipPackageRequest(package_id, handover_method="DROP_OFF"))
     assert execute(store, other) == labels.PurchaseOutcome.ADOPTED
 
 

@@ -17,7 +17,7 @@ from erp.roles import Role
 from erp.tenancy import organization_scope
 from integrations.interface import HandoverOptions, TimeSlot
 from integrations.models import Store
-from integrations.services import store_client
+from integrations.services import store_label_provider
 from inventory.models import Warehouse, WarehouseKind
 from orders.models import OrderStatus
 from orders.services import store_sync
@@ -129,10 +129,10 @@ def test_pickup_slot_for_reads_the_packages_slots_from_the_sandbox(tenant: Any, 
     now = tiktok.sandbox.clock.now()
     day0 = now - now % 86400  # the sandbox offers 09-12 and 13-17 UTC on each of the next three days (its docs)
     with organization_scope(tenant.organization):
-        client = store_client(store)
-        first, why = pickup.pickup_slot_for(client=client, package_id=package.id)
+        provider = store_label_provider(store)
+        first, why = pickup.pickup_slot_for(provider=provider, package_id=package.id)
         afternoon, _ = pickup.pickup_slot_for(
-            client=client, package_id=package.id, preference="afternoon", time_zone="UTC"
+            provider=provider, package_id=package.id, preference="afternoon", time_zone="UTC"
         )
     assert why == "first available pickup slot"
     assert first is not None

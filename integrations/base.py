@@ -1,0 +1,263 @@
+"""The contract between Dropline and a sales channel: what an adapter implements, in neutral words.
+
+Three protocols, in the way Sentry separates an integration's provider from its installation, and Karrio separates a
+carrier's mapper (what it can do) from its proxy (the HTTP):
+
+- `ChannelAdapter`: the platform itself, one per deployment, no shop yet. It connects a seller (OAuth or a key
+  exchange), refreshes tokens, verifies inbound notifications, and hands out the two per-store protocols below.
+- `SalesChannel`: one connected store (the installation). Orders in, stock out, shipments reported, locations read.
+- `LabelProvider`: who sells a label for a store's orders. TikTok Shipping is one; Amazon Buy Shipping or a carrier
+  aggregator can be others. The exactly-once money path (shipping/labels.py) talks only to this protocol.
+
+Rules every adapter follows (docs/adding-a-channel.md walks through them):
+- Speak only the dataclasses of `integrations.interface`: platform JSON never leaves the adapter's package. Times are
+  aware UTC datetimes, money is Decimal with a currency, ids are strings.
+- Raise only `integrations.errors.PlatformError` (or a subclass), with a neutral `kind` and, where the adapter knows
+  it, a `fix` a person can follow. Write calls that may have happened without an answer raise
+  `PlatformOutcomeUnknown`; the caller looks before it repeats.
+- Declare what the channel offers in `capabilities`. An operation outside them raises `NotSupported`; it is never
+  faked (an empty list that means "cannot" would read as "nothing there").
+- Be safe to call twice: the core retries after crashes. Calls that buy or write say so in their docstring ("UNSAFE")
+  and come with a way to find what an earlier call did (`find_label`, `get_orders`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
+
+from integrations.interface import (
+    AuthorizedShop,
+    Dimensions,
+    FbtStock,
+    FbtWarehouse,
+    HandoverOptions,
+    InventoryLevel,
+    InventoryUpdate,
+    ItemResult,
+    Page,
+    PlatformOrder,
+    PlatformPackage,
+    PurchasedLabel,
+    SellerShipment,
+    ShipPackageRequest,
+    ShippingProvider,
+    ShippingServiceOptions,
+    TokenSet,
+    TrackingEvent,
+    Warehouse,
+    WebhookEvent,
+    Weight,
+)
+
+if TYPE_CHECKING:
+    from integrations.models import Store
+
+
+class Capability(StrEnum):
+    """What a channel can do. The core asks before it calls; an adapter raises NotSupported outside its set."""
+
+    ORDERS = "orders"  # list changed orders since a cursor, get orders by id
+    STOCK_PUSH = "stock_push"  # set the quantity a listing advertises
+    SHIPMENT_REPORT = "shipment_report"  # take a seller-shipped parcel's carrier and tracking
+    TRACKING = "tracking"  # a shipped order's carrier scans
+    NOTIFICATIONS = "notifications"  # push notifications (webhooks) on order changes
+    LOCATIONS = "locations"  # the channel's own warehouses/locations (the sender address it prints)
+    PLATFORM_FULFILMENT = "platform_fulfilment"  # the platform holds and ships stock itself (TikTok FBT, Amazon FBA)
+    LABELS = "labels"  # sells official labels for its orders: `label_provider` returns one
+
+
+# ------------------------------------------------------------------------------------------------- connecting
+@dataclass(frozen=True)
+class Authorization:
+    """A seller's consent, exchanged: the tokens and every shop they cover (one token may cover several shops)."""
+
+    tokens: TokenSet
+    shops: tuple[AuthorizedShop, ...]
+
+
+TokensSaver = Callable[[TokenSet], None]
+
+
+class NotificationRejected(Exception):
+    """Not a notification of this platform (no or a wrong signature): answer 401 and record nothing."""
+
+
+@dataclass(frozen=True)
+class InboundNotification:
+    """A verified notification. `event` is None when it verified but could not be read (`unreadable` says why): it is
+    recorded and acknowledged, since the platform would only send the same unreadable body again. `shop_id` and
+    `seller_id` say whose it is (best effort for an unreadable one)."""
+
+    event: WebhookEvent | None
+    shop_id: str
+    seller_id: str
+    unreadable: str = ""
+
+
+# ------------------------------------------------------------------------------------------------- protocols
+@runtime_checkable
+class SalesChannel(Protocol):
+    """One connected store on a marketplace: the installation. Built by `ChannelAdapter.sales_channel`."""
+
+    platform: str
+    capabilities: frozenset[Capability]
+
+    # orders (Capability.ORDERS)
+    def list_changed_orders(self, *, since: datetime, cursor: str | None = None) -> Page[PlatformOrder]:
+        """One page of orders updated at or after `since`, oldest update first; `Page.next_cursor` continues."""
+        ...
+
+    def get_orders(self, order_ids: Sequence[str]) -> list[PlatformOrder]:
+        """These orders as the platform has them now (any number of ids; unknown ids are left out)."""
+        ...
+
+    # stock (Capability.STOCK_PUSH)
+    def read_stock(self, sku_ids: Sequence[str]) -> list[InventoryLevel]:
+        """What the channel advertises for these listings now, per channel warehouse."""
+        ...
+
+    def push_stock(self, product_id: str, updates: Sequence[InventoryUpdate]) -> list[ItemResult]:
+        """Set absolute quantities for one product's listings. Per-listing refusals come back as results (with a
+        `fix`), not as an exception; the call as a whole raises only when nothing was taken."""
+        ...
+
+    # shipments the seller ships on their own label (Capability.SHIPMENT_REPORT)
+    def list_shipment_carriers(self, *, delivery_option_id: str) -> list[ShippingProvider]:
+        """The carriers the channel accepts tracking from, for an order's delivery option."""
+        ...
+
+    def report_shipment(
+        self, order_id: str, *, line_ids: Sequence[str], carrier_id: str, tracking_number: str
+    ) -> SellerShipment:
+        """UNSAFE: mark these lines shipped with this carrier and tracking. Raises ErrorKind.ALREADY_DONE when the
+        lines were shipped already (then `get_orders` shows the package to adopt)."""
+        ...
+
+    def get_tracking(self, order_id: str) -> list[TrackingEvent]:
+        """Carrier scans of a shipped order (Capability.TRACKING)."""
+        ...
+
+    # locations (Capability.LOCATIONS)
+    def list_locations(self) -> list[Warehouse]:
+        """The channel's own warehouses for this store, with the addresses it prints as the sender."""
+        ...
+
+    # stock the platform holds and ships (Capability.PLATFORM_FULFILMENT)
+    def list_fulfilment_centres(self) -> list[FbtWarehouse]:
+        """The platform's fulfilment centres the seller is subscribed to."""
+        ...
+
+    def read_fulfilment_stock(self, *, centre_ids: Sequence[str]) -> Iterator[FbtStock]:
+        """Stock the platform holds for the seller in these centres (read only: never pushed)."""
+        ...
+
+    # notifications (Capability.NOTIFICATIONS)
+    def subscribe_notifications(self, address: str) -> list[str]:
+        """Point this store's notifications at `address`; returns the topics subscribed."""
+        ...
+
+
+@runtime_checkable
+class LabelProvider(Protocol):
+    """Who sells the labels for a store's orders. The money path (shipping/labels.py) calls, for one package:
+    `find_label` (was it bought already? adopt it), else `quote` then `buy`; later `get_document` for the PDF.
+
+    Where the platform creates the package itself at payment (`creates_packages` False, e.g. TikTok outside the US),
+    the seller ships that package instead of buying one: `find_package` then `ship`."""
+
+    platform: str
+    creates_packages: bool  # True: `buy` creates the package and its label; False: `ship` the platform's own package
+
+    def quote(
+        self, order_id: str, *, line_ids: Sequence[str], weight: Weight | None, dimensions: Dimensions | None
+    ) -> ShippingServiceOptions:
+        """The services that can carry these lines, with prices. Raises ErrorKind.NO_SERVICE when none can."""
+        ...
+
+    def buy(
+        self,
+        order_id: str,
+        *,
+        line_ids: Sequence[str],
+        service_id: str,
+        weight: Weight | None,
+        dimensions: Dimensions | None,
+    ) -> PurchasedLabel:
+        """UNSAFE, costs money: buy one label for these lines. Raises PlatformOutcomeUnknown when the answer was
+        lost (call `find_label` before buying again) and ErrorKind.ALREADY_DONE when the lines have one."""
+        ...
+
+    def find_label(self, order_id: str, *, line_ids: Sequence[str]) -> str | None:
+        """The package already bought (or shipped) for these lines, or None: the adopt step of the money path."""
+        ...
+
+    def find_package(self, order_id: str, *, line_ids: Sequence[str]) -> str:
+        """The package the platform created for these lines, shipped or not (for `creates_packages` False).
+        PlatformError kind NOT_READY while it has created none."""
+        ...
+
+    def get_package(self, package_id: str) -> PlatformPackage: ...
+
+    def handover_options(self, package_id: str) -> HandoverOptions:
+        """How the parcel may leave: pickup (with slots), drop-off."""
+        ...
+
+    def ship(self, request: ShipPackageRequest) -> None:
+        """UNSAFE: hand the package over (pickup or drop-off). ErrorKind.ALREADY_DONE when it was shipped."""
+        ...
+
+    def get_document(self, package_id: str) -> LabelDocument:
+        """The label PDF, fetched now (a platform's document links expire: store the bytes, never rebuy)."""
+        ...
+
+
+@dataclass(frozen=True)
+class LabelDocument:
+    pdf: bytes
+    tracking_number: str
+
+
+@runtime_checkable
+class ChannelAdapter(Protocol):
+    """A platform, registered once (integrations.registry). Everything that needs no connected store."""
+
+    platform: str
+    name: str  # as people read it: "TikTok Shop"
+    capabilities: frozenset[Capability]
+
+    def authorization_url(self, state: str) -> str:
+        """Where the seller consents; the platform sends them back with a code and this state."""
+        ...
+
+    def authorize(self, code: str) -> Authorization:
+        """Exchange the consent code for tokens and the shops they cover. Not retried after the request left:
+        codes are single use."""
+        ...
+
+    def refresh(self, tokens: TokenSet) -> TokenSet:
+        """Fresh tokens before these expire. PlatformAuthError when the seller must consent again."""
+        ...
+
+    def receive_notification(self, headers: Mapping[str, str], body: bytes) -> InboundNotification:
+        """Verify an inbound notification over its raw bytes (headers by lower-case name) and read it. Raises
+        NotificationRejected when it is not signed by the platform."""
+        ...
+
+    def parse_notification(self, body: bytes) -> WebhookEvent:
+        """Read a notification recorded earlier (already verified). PlatformError kind INVALID when unreadable."""
+        ...
+
+    def sales_channel(
+        self, store: Store, *, tokens: TokenSet | None, save_tokens: TokensSaver, while_a_person_waits: bool = False
+    ) -> SalesChannel:
+        """A channel for one connected store. `save_tokens` is called with tokens refreshed along the way;
+        `while_a_person_waits` asks once and briefly instead of with a worker's patience."""
+        ...
+
+    def label_provider(self, store: Store, *, tokens: TokenSet | None, save_tokens: TokensSaver) -> LabelProvider:
+        """The label seller for this store's orders; NotSupported when the channel has none (Capability.LABELS)."""
+        ...

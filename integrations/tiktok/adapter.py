@@ -1,0 +1,298 @@
+"""TikTok Shop behind Dropline's channel contract (integrations.base): the adapter, a store's sales channel, and
+TikTok Shipping as a label provider.
+
+`TikTokShopClient` owns the HTTP (signing, tokens, retries, rate limit) and speaks the API's own operations; the
+classes here say what those operations are to Dropline, and give every refusal its meaning (integrations.tiktok.errors).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator, Mapping, Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from integrations.base import (
+    Authorization,
+    Capability,
+    InboundNotification,
+    LabelDocument,
+    NotificationRejected,
+    TokensSaver,
+)
+from integrations.errors import PlatformAuthError, PlatformError
+from integrations.interface import (
+    Dimensions,
+    FbtStock,
+    FbtWarehouse,
+    HandoverOptions,
+    InventoryLevel,
+    InventoryUpdate,
+    ItemResult,
+    Page,
+    PlatformOrder,
+    PlatformPackage,
+    PurchasedLabel,
+    SellerShipment,
+    ShipPackageRequest,
+    ShippingProvider,
+    ShippingServiceOptions,
+    TokenSet,
+    TrackingEvent,
+    Warehouse,
+    WebhookEvent,
+    Weight,
+)
+from integrations.tiktok import errors, webhooks
+from integrations.tiktok.client import PLATFORM, TikTokShopClient, shared_http_client
+from integrations.tiktok.config import TikTokConfig
+from integrations.tiktok.oauth import TikTokAuth
+
+if TYPE_CHECKING:
+    from integrations.models import Store
+
+# A page a person is waiting for asks the platform once, briefly: a worker's patience (5 attempts with backoff, 30 s
+# reads) made a warehouse page of a seller with 14 shops take 76 s while TikTok was unreachable.
+WHILE_A_PERSON_WAITS = {
+    "max_attempts": 1,
+    "connect_timeout": 2.0,
+    "read_timeout": 5.0,
+    "rate_limit_max_wait_seconds": 2.0,
+}
+# Topics Dropline listens to; the poller catches anything a lost webhook would have told us, a minute later.
+NOTIFICATION_TOPICS = (
+    "ORDER_STATUS_CHANGE",
+    "RECIPIENT_ADDRESS_UPDATE",
+    "PACKAGE_UPDATE",
+    "CANCELLATION_STATUS_CHANGE",
+    "RETURN_STATUS_CHANGE",
+    "SELLER_DEAUTHORIZATION",
+    "UPCOMING_AUTHORIZATION_EXPIRATION",
+)
+# A line's package status before its label is bought / its package shipped.
+NOT_ARRANGED = ("", "TO_FULFILL", "CANCELLED")
+ORDERS_PAGE_SIZE = 100
+CAPABILITIES = frozenset(Capability)  # TikTok Shop offers every part of the contract
+
+
+def shop_cipher(store: Store) -> str:
+    """The shop selector every shop-scoped call needs (it is not the shop id)."""
+    return store.cipher
+
+
+class TikTokAdapter:
+    """TikTok Shop, the platform. The configuration is read from settings on each use (tests point it at the sandbox
+    by overriding settings)."""
+
+    platform = PLATFORM
+    name = "TikTok"
+    capabilities = CAPABILITIES
+
+    @staticmethod
+    def config() -> TikTokConfig:
+        return TikTokConfig.from_settings()
+
+    def _auth(self) -> TikTokAuth:
+        config = self.config()
+        return TikTokAuth(config, shared_http_client(config))
+
+    # --- connecting
+    def authorization_url(self, state: str) -> str:
+        return self._auth().authorization_url(state)
+
+    def authorize(self, code: str) -> Authorization:
+        tokens = self._auth().exchange_code(code)
+        if not tokens.open_id:
+            raise PlatformError(PLATFORM, "no_open_id", "the token response names no seller (open_id)")
+        shops = TikTokShopClient(config=self.config(), tokens=tokens).get_authorized_shops()
+        return Authorization(tokens=tokens, shops=tuple(shops))
+
+    def refresh(self, tokens: TokenSet) -> TokenSet:
+        return self._auth().refresh(tokens.refresh_token)
+
+    # --- notifications
+    def receive_notification(self, headers: Mapping[str, str], body: bytes) -> InboundNotification:
+        config = self.config()
+        if not webhooks.verify_signature(
+            app_key=config.app_key,
+            app_secret=config.app_secret,
+            raw_body=body,
+            authorization=headers.get("authorization"),
+        ):
+            raise NotificationRejected("webhook signature does not match")
+        try:
+            event = webhooks.parse_event(body)
+        except PlatformError as error:
+            shop_id, seller_id = webhooks.shop_of(body)
+            return InboundNotification(event=None, shop_id=shop_id, seller_id=seller_id, unreadable=error.message)
+        return InboundNotification(event=event, shop_id=event.shop_id, seller_id=event.seller_open_id)
+
+    def parse_notification(self, body: bytes) -> WebhookEvent:
+        return webhooks.parse_event(body)
+
+    # --- a connected store
+    def client(
+        self, store: Store, *, tokens: TokenSet | None, save_tokens: TokensSaver, while_a_person_waits: bool = False
+    ) -> TikTokShopClient:
+        if tokens is None:
+            raise PlatformAuthError(PLATFORM, "not_connected", f"{store} has no authorization: reconnect it")
+        config = self.config()
+        if while_a_person_waits:
+            config = dataclasses.replace(config, **WHILE_A_PERSON_WAITS)  # type: ignore[arg-type]
+        return TikTokShopClient(
+            config=config, tokens=tokens, shop_cipher=shop_cipher(store), on_tokens_refreshed=save_tokens
+        )
+
+    def sales_channel(
+        self, store: Store, *, tokens: TokenSet | None, save_tokens: TokensSaver, while_a_person_waits: bool = False
+    ) -> TikTokSalesChannel:
+        client = self.client(store, tokens=tokens, save_tokens=save_tokens, while_a_person_waits=while_a_person_waits)
+        return TikTokSalesChannel(client)
+
+    def label_provider(self, store: Store, *, tokens: TokenSet | None, save_tokens: TokensSaver) -> TikTokShipping:
+        client = self.client(store, tokens=tokens, save_tokens=save_tokens)
+        return TikTokShipping(client, region=store.region)
+
+
+class TikTokSalesChannel:
+    """One TikTok shop as a sales channel."""
+
+    platform = PLATFORM
+    capabilities = CAPABILITIES
+
+    def __init__(self, client: TikTokShopClient) -> None:
+        self.client = client
+
+    def list_changed_orders(self, *, since: datetime, cursor: str | None = None) -> Page[PlatformOrder]:
+        return self.client.search_orders(update_time_ge=since, page_token=cursor, page_size=ORDERS_PAGE_SIZE)
+
+    def get_orders(self, order_ids: Sequence[str]) -> list[PlatformOrder]:
+        return self.client.get_orders(order_ids)
+
+    def read_stock(self, sku_ids: Sequence[str]) -> list[InventoryLevel]:
+        with errors.explained(errors.STOCK_PUSH):
+            return self.client.search_inventory(sku_ids=sku_ids)
+
+    def push_stock(self, product_id: str, updates: Sequence[InventoryUpdate]) -> list[ItemResult]:
+        with errors.explained(errors.STOCK_PUSH):
+            results = self.client.update_inventory(product_id, updates)
+        return [
+            result
+            if result.ok
+            else dataclasses.replace(result, fix=errors.stock_refusal_text(result.code, result.message, result.details))
+            for result in results
+        ]
+
+    def list_shipment_carriers(self, *, delivery_option_id: str) -> list[ShippingProvider]:
+        return self.client.get_shipping_providers(delivery_option_id)
+
+    def report_shipment(
+        self, order_id: str, *, line_ids: Sequence[str], carrier_id: str, tracking_number: str
+    ) -> SellerShipment:
+        with errors.explained(errors.SHIPMENT_REPORT):
+            return self.client.mark_package_as_shipped(
+                order_id, tracking_number=tracking_number, carrier_id=carrier_id, line_ids=line_ids or None
+            )
+
+    def get_tracking(self, order_id: str) -> list[TrackingEvent]:
+        return self.client.get_tracking(order_id)
+
+    def list_locations(self) -> list[Warehouse]:
+        """The shop's enabled sales warehouses: the addresses TikTok prints as the sender on labels."""
+        return [w for w in self.client.get_warehouses() if w.type == "SALES_WAREHOUSE" and w.status != "DISABLED"]
+
+    def list_fulfilment_centres(self) -> list[FbtWarehouse]:
+        return self.client.get_fbt_warehouses()
+
+    def read_fulfilment_stock(self, *, centre_ids: Sequence[str]) -> Iterator[FbtStock]:
+        return self.client.iter_fbt_inventory(fbt_warehouse_ids=list(centre_ids))
+
+    def subscribe_notifications(self, address: str) -> list[str]:
+        for topic in NOTIFICATION_TOPICS:
+            self.client.set_webhook(topic, address)
+        return list(NOTIFICATION_TOPICS)
+
+
+class TikTokShipping:
+    """TikTok Shipping, the label provider. In the US the seller buys the label (Create Packages); elsewhere TikTok
+    creates the package at payment and the seller ships it (Ship Package)."""
+
+    platform = PLATFORM
+
+    def __init__(self, client: TikTokShopClient, *, region: str) -> None:
+        self.client = client
+        self.creates_packages = not region or region == "US"
+
+    def quote(
+        self, order_id: str, *, line_ids: Sequence[str], weight: Weight | None, dimensions: Dimensions | None
+    ) -> ShippingServiceOptions:
+        with errors.explained(errors.LABEL_PURCHASE):
+            options = self.client.get_eligible_shipping_services(
+                order_id, line_ids=line_ids, weight=weight, dimensions=dimensions
+            )
+            if not options.services:
+                raise PlatformError(PLATFORM, 21011037, "no eligible shipping service")
+        return options
+
+    def buy(
+        self,
+        order_id: str,
+        *,
+        line_ids: Sequence[str],
+        service_id: str,
+        weight: Weight | None,
+        dimensions: Dimensions | None,
+    ) -> PurchasedLabel:
+        with errors.explained(errors.LABEL_PURCHASE):
+            return self.client.create_package(
+                order_id, line_ids=line_ids, weight=weight, dimensions=dimensions, shipping_service_id=service_id
+            )
+
+    def _packages(self, order_id: str, line_ids: Sequence[str], *, arranged: bool) -> list[str]:
+        """Our lines' package ids on the platform: all of them, or only those already arranged (bought, shipped)."""
+        orders = self.client.get_orders([order_id])
+        if not orders:
+            return []
+        wanted = set(line_ids)
+        return sorted(
+            {
+                line.package_id
+                for line in orders[0].lines
+                if line.line_id in wanted
+                and line.package_id
+                and (not arranged or line.package_status not in NOT_ARRANGED)
+            }
+        )
+
+    def find_label(self, order_id: str, *, line_ids: Sequence[str]) -> str | None:
+        packages = self._packages(order_id, line_ids, arranged=True)
+        return packages[0] if packages else None
+
+    def find_package(self, order_id: str, *, line_ids: Sequence[str]) -> str:
+        packages = self._packages(order_id, line_ids, arranged=False)
+        if not packages:
+            meaning = errors.NO_PACKAGE_YET
+            raise PlatformError(
+                PLATFORM,
+                "no_package",
+                "TikTok has not created this order's package yet",
+                kind=meaning.kind,
+                fix=meaning.fix,
+            )
+        return packages[0]
+
+    def get_package(self, package_id: str) -> PlatformPackage:
+        return self.client.get_package(package_id)
+
+    def handover_options(self, package_id: str) -> HandoverOptions:
+        return self.client.get_handover_time_slots(package_id)
+
+    def ship(self, request: ShipPackageRequest) -> None:
+        with errors.explained(errors.PACKAGE_SHIP):
+            self.client.ship_package(request)
+
+    def get_document(self, package_id: str) -> LabelDocument:
+        with errors.explained(errors.LABEL_DOCUMENT):
+            document = self.client.get_shipping_document(package_id, document_type="SHIPPING_LABEL")
+            pdf = self.client.download_document(document.url)
+        return LabelDocument(pdf=pdf, tracking_number=document.tracking_number)

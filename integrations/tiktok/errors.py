@@ -1,0 +1,259 @@
+"""What TikTok's refusals mean for Dropline (an `ErrorKind`) and what a person does about each (a fix), per operation.
+
+The codes and messages are the spec's (shared/platforms/tiktok-shop/spec/api-reference/...); the fixes are ours. The
+same code can mean different things to different calls (21011006 "already shipped" is a refusal when buying a label
+but the sign of success when reporting a shipment), so each operation has its own table. The adapter applies them
+with `explained(...)`; the rest of Dropline reads `error.kind` and `error.fix` and never a TikTok code.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from integrations.errors import ErrorKind, PlatformError
+from integrations.interface import ItemError
+
+
+@dataclass(frozen=True)
+class Meaning:
+    kind: ErrorKind
+    fix: str
+
+
+@dataclass(frozen=True)
+class OperationErrors:
+    """One operation's table: known codes, the fix for any other refusal, the fix while TikTok is failing."""
+
+    meanings: Mapping[int, Meaning]
+    otherwise: str
+    temporary: str = "Temporary problem at TikTok: try again in a few minutes."
+
+
+def _refused(fix: str) -> Meaning:
+    return Meaning(ErrorKind.REFUSED, fix)
+
+
+# ---------------------------------------------------------------------------------- buying a label (Create Packages)
+LABEL_PURCHASE = OperationErrors(
+    meanings={
+        21022025: Meaning(ErrorKind.ALREADY_DONE, "The label was bought already: Dropline adopts it."),
+        11021012: Meaning(
+            ErrorKind.ADDRESS_UNDELIVERABLE,
+            "Edit the address: TikTok says it cannot be delivered. Ask the buyer to correct it in TikTok.",
+        ),
+        11021014: Meaning(
+            ErrorKind.NO_SERVICE,
+            "The package is over the carriers' size or weight limits: check the SKU weights and dimensions.",
+        ),
+        21011037: Meaning(
+            ErrorKind.NO_SERVICE,
+            "No TikTok Shipping service can take this package: check the weight, the dimensions and the address.",
+        ),
+        21011003: Meaning(
+            ErrorKind.NOT_SHIPPABLE_YET,
+            "The order cannot ship yet (unpaid, cancelled or in the buyer's remorse window). Wait and retry.",
+        ),
+        21011007: Meaning(
+            ErrorKind.NOT_SHIPPABLE_YET,
+            "The buyer asked to cancel: accept or reject the request in TikTok Seller Center, then retry.",
+        ),
+        21008025: Meaning(ErrorKind.NOT_SHIPPABLE, "TikTok fulfils this order (FBT): there is no label to buy."),
+        21011012: Meaning(
+            ErrorKind.NOT_SHIPPABLE,
+            "This order uses seller shipping, not TikTok Shipping: it cannot get an official label here.",
+        ),
+        21011006: Meaning(ErrorKind.NOT_SHIPPABLE, "The order has already shipped."),
+    },
+    otherwise="Check the order in TikTok Seller Center, then retry.",
+    temporary="Temporary problem at TikTok: Dropline retries automatically.",
+)
+
+# Ship Package (outside the US: TikTok created the package at payment): "package has been shipped" means done.
+PACKAGE_SHIP = OperationErrors(
+    meanings={
+        code: Meaning(ErrorKind.ALREADY_DONE, "The package was shipped already: Dropline adopts it.")
+        for code in (11006021, 21008099, 21011040)
+    },
+    otherwise=LABEL_PURCHASE.otherwise,
+    temporary=LABEL_PURCHASE.temporary,
+)
+NO_PACKAGE_YET = Meaning(
+    ErrorKind.NOT_READY,
+    "TikTok has not created this order's package yet: it does so at payment. Dropline retries; if it stays like "
+    "this, check the order in TikTok Seller Center.",
+)
+
+# ------------------------------------------------------------------------------ a bought label's document, again
+_REPRINT = " Reprint it from TikTok Seller Center (Orders > the order > Print shipping label), or rebuy it here."
+LABEL_DOCUMENT = OperationErrors(
+    meanings={
+        21042102: Meaning(
+            ErrorKind.NOT_FOUND, "TikTok no longer prints this label: the parcel has been picked up." + _REPRINT
+        ),
+        21023059: Meaning(
+            ErrorKind.NOT_FOUND,
+            "The package was cancelled on TikTok: buy a new label if the order still ships." + _REPRINT,
+        ),
+        21023035: Meaning(
+            ErrorKind.NOT_FOUND,
+            "TikTok has no shipment arranged for this package: check the order, then buy its label again." + _REPRINT,
+        ),
+    },
+    otherwise="TikTok would not give the label again." + _REPRINT,
+    temporary="TikTok did not answer: print again in a few minutes." + _REPRINT,
+)
+
+# ------------------------------------------------------------ seller shipping (Mark Package As Shipped, Update Info)
+_ALREADY_SHIPPED = Meaning(ErrorKind.ALREADY_DONE, "The order's lines have a shipped package already.")
+SHIPMENT_REPORT = OperationErrors(
+    meanings={
+        **dict.fromkeys((21008099, 21011006, 21011020, 21042056), _ALREADY_SHIPPED),
+        11028006: Meaning(
+            ErrorKind.INVALID,
+            "TikTok cannot match this tracking number to any carrier: check the number and the carrier, then send "
+            "it again.",
+        ),
+        21004012: Meaning(
+            ErrorKind.INVALID,
+            "Tracking numbers are letters and digits only: remove spaces, dashes and other characters.",
+        ),
+        21004015: Meaning(
+            ErrorKind.INVALID,
+            "The tracking number does not look like one of this carrier's: choose the carrier that printed the "
+            "label, or correct the number.",
+        ),
+        21004016: Meaning(
+            ErrorKind.INVALID, "TikTok cannot verify tracking for this carrier: choose another carrier from the list."
+        ),
+        21008025: Meaning(ErrorKind.NOT_SHIPPABLE, "TikTok fulfils this order (FBT): there is nothing to ship."),
+        21008106: Meaning(
+            ErrorKind.NOT_SHIPPABLE, "TikTok does not take seller-shipping tracking for this store's region."
+        ),
+        21011003: Meaning(
+            ErrorKind.NOT_SHIPPABLE_YET,
+            "The order cannot ship yet (unpaid or in the buyer's remorse window): wait until it is to ship.",
+        ),
+        21011004: Meaning(
+            ErrorKind.NOT_SHIPPABLE,
+            "This order ships on official TikTok logistics: buy a TikTok Shipping label instead.",
+        ),
+        21011007: Meaning(
+            ErrorKind.NOT_SHIPPABLE_YET,
+            "The buyer has an after-sale request: handle it in TikTok Seller Center first, then send again.",
+        ),
+        21011012: Meaning(
+            ErrorKind.NOT_SHIPPABLE,
+            "TikTok's trade rules do not allow seller shipping for this order: switch the store's delivery option "
+            "to TikTok Shipping in Seller Center and buy a label.",
+        ),
+        21011013: Meaning(
+            ErrorKind.NOT_SHIPPABLE,
+            "TikTok's logistics rules no longer accept seller shipping for this order: switch the store's delivery "
+            "option (logistics template) to TikTok Shipping in Seller Center and buy a label.",
+        ),
+        21011022: _refused("TikTok does not recognise the carrier or the tracking number: check both and send again."),
+        21011025: Meaning(
+            ErrorKind.INVALID,
+            "This tracking number is already used on another order: enter this parcel's own tracking number.",
+        ),
+        21011026: Meaning(
+            ErrorKind.INVALID,
+            "This tracking number has been used too many times: enter this parcel's own tracking number.",
+        ),
+        21011029: _refused(
+            "Some of the order's items are not on this order any more: refresh the order and send again."
+        ),
+        21011048: _refused("The order has several packages: ship it from TikTok Seller Center, one package at a time."),
+        21042057: Meaning(
+            ErrorKind.NOT_SHIPPABLE,
+            "The order is not awaiting shipment (cancelled or already shipped): check it in TikTok Seller Center.",
+        ),
+    },
+    otherwise="Check the order in TikTok Seller Center, then send again.",
+    temporary="Temporary problem at TikTok: send again in a few minutes.",
+)
+
+# ---------------------------------------------------------------------------------- stock (Update Inventory)
+STOCK_PUSH = OperationErrors(
+    meanings={
+        12019022: Meaning(ErrorKind.INVALID, "TikTok needs a warehouse for this SKU."),
+        12019028: Meaning(
+            ErrorKind.INVALID,
+            "This SKU is stocked in several TikTok warehouses: link this store's TikTok warehouses to yours so "
+            "Dropline can send a quantity for each.",
+        ),
+        12052533: Meaning(
+            ErrorKind.INVALID,
+            "TikTok has this SKU in other warehouses than the ones Dropline sent: check this store's warehouse links.",
+        ),
+        12052556: Meaning(
+            ErrorKind.NOT_FOUND,
+            "TikTok no longer has this SKU in this product (deleted or moved): sync the store's listings again.",
+        ),
+        12052097: Meaning(
+            ErrorKind.INVALID, "A warehouse Dropline sent does not exist on TikTok: check this store's warehouse links."
+        ),
+        12052530: Meaning(
+            ErrorKind.INVALID, "A warehouse Dropline sent belongs to another shop: check this store's warehouse links."
+        ),
+        12052055: Meaning(ErrorKind.INVALID, "TikTok refused the quantity (it takes 0 to 99,999 per warehouse)."),
+        12052037: Meaning(
+            ErrorKind.NOT_SHIPPABLE_YET,
+            "The product is not active on TikTok (deactivated, frozen or under review): TikTok takes stock only for "
+            "active products. It is sent again once the product is active.",
+        ),
+        12052032: Meaning(ErrorKind.NOT_FOUND, "The product no longer exists on TikTok."),
+        12052048: Meaning(ErrorKind.NOT_FOUND, "The product is not listed in this TikTok shop."),
+    },
+    otherwise="TikTok refused the stock update.",
+    temporary="TikTok did not take the stock update this time; Dropline tries again shortly.",
+)
+
+
+def stock_refusal_text(code: int | str | None, message: str, details: Sequence[ItemError] = ()) -> str:
+    """One line a seller can act on for a refused stock update, ending with TikTok's code(s) for support. "Check
+    failed" (12052990) says what is wrong in its per-warehouse details."""
+    codes = [str(code)] if code not in (None, "") else []
+    meaning = STOCK_PUSH.meanings.get(code) if isinstance(code, int) else None
+    text = meaning.fix if meaning else None
+    for detail in details:
+        codes.append(str(detail.code))
+        detail_meaning = STOCK_PUSH.meanings.get(detail.code)
+        text = text or (detail_meaning.fix if detail_meaning else None)
+        if detail.ref and not text:
+            text = f"TikTok refused warehouse {detail.ref}: {detail.message}"
+    if text is None:
+        text = f"TikTok refused the stock update: {message or 'no reason given'}."
+    suffix = f" (TikTok {'/'.join(codes)})" if codes else ""
+    return (text + suffix)[:500]
+
+
+# ------------------------------------------------------------------------------------------------- applying them
+def explain(error: PlatformError, operation: OperationErrors) -> PlatformError:
+    """Give `error` its meaning for this operation (kind and fix), in place; returns it for `raise explain(...)`."""
+    if error.kind == ErrorKind.AUTH_EXPIRED:
+        error.fix = error.fix or "TikTok refused Dropline's access to this store: reconnect it under Stores."
+        return error
+    if error.kind == ErrorKind.OUTCOME_UNKNOWN:
+        return error  # the caller looks on the platform before anything else; no fix for a person yet
+    if error.retryable:
+        error.fix = operation.temporary
+        return error
+    meaning = operation.meanings.get(error.code) if isinstance(error.code, int) else None
+    if meaning is not None:
+        error.kind, error.fix = meaning.kind, meaning.fix
+    else:
+        error.fix = error.fix or operation.otherwise
+    return error
+
+
+@contextmanager
+def explained(operation: OperationErrors) -> Iterator[None]:
+    """Every PlatformError raised inside carries this operation's kind and fix."""
+    try:
+        yield
+    except PlatformError as error:
+        explain(error, operation)
+        raise

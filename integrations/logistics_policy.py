@@ -14,7 +14,7 @@ from datetime import date, datetime, time
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
-from integrations.models import Store
+from integrations.models import Platform, Store
 
 
 @dataclass(frozen=True)
@@ -108,7 +108,16 @@ def published_policy(*, region: str, seller_type: str) -> PublishedPolicy | None
 
 
 def store_logistics_policy(store: Store) -> StorePolicy:
-    """The store's own dates where it has them, else the published policy for its region and kind of seller."""
+    """The store's own dates where it has them, else the published policy for its region and kind of seller. The
+    policy is TikTok Shop's: a store on another channel has none."""
+    if store.platform != Platform.TIKTOK:
+        return StorePolicy(
+            transition_from=None,
+            required_from=None,
+            required_always=False,
+            time_zone=ZoneInfo("UTC"),
+            basis=f"{store.get_platform_display()} sets no logistics policy of this kind",
+        )
     published = published_policy(region=store.region, seller_type=store.seller_type)
     zone = ZoneInfo(published.time_zone if published else "UTC")
     if store.official_logistics_from is not None:

@@ -35,7 +35,7 @@ from integrations.base import SalesChannel
 from integrations.errors import ErrorKind, PlatformError, PlatformOutcomeUnknown
 from integrations.interface import ShippingProvider
 from integrations.logistics_policy import Phase, store_logistics_policy
-from integrations.services import store_client
+from integrations.services import platform_name, store_client
 from orders.models import (
     FULFILLED_BY_TIKTOK,
     SHIPPING_SELLER,
@@ -102,6 +102,7 @@ def seller_shipping_window(order: Order, *, at: datetime | None = None) -> Selle
     phase = policy.phase(now)
     cutoff = policy.required_since()
     store = order.store.name
+    name = platform_name(order.store.platform)
     if phase == Phase.REQUIRED:
         since = f"since {cutoff.astimezone(policy.time_zone):%-d %b %Y}" if cutoff else "for this shop"
         return SellerShippingWindow(
@@ -120,41 +121,39 @@ def seller_shipping_window(order: Order, *, at: datetime | None = None) -> Selle
             f"{policy.time_zone.key}); from then on only official TikTok logistics. {policy.basis}."
         )
     else:
-        explanation = f"TikTok accepts seller shipping for {store}. {policy.basis}."
+        explanation = f"{name} accepts seller shipping for {store}. {policy.basis}."
+    what_to_do = (
+        "Ship it with your carrier, then enter the carrier and tracking number here (or import a CSV): Dropline "
+        f"marks it shipped on {name}."
+    )
+    if policy.applies:
+        what_to_do += " Before the cut-off, switch the shop to TikTok Shipping in Seller Center."
     return SellerShippingWindow(
-        accepts=True,
-        phase=phase,
-        cutoff=cutoff,
-        basis=policy.basis,
-        explanation=explanation,
-        what_to_do="Ship it with your carrier, then enter the carrier and tracking number here (or import a CSV): "
-        "Dropline marks it shipped on TikTok. Before the cut-off, switch the shop to TikTok Shipping in Seller Center.",
+        accepts=True, phase=phase, cutoff=cutoff, basis=policy.basis, explanation=explanation, what_to_do=what_to_do
     )
 
 
 # ------------------------------------------------------------------------------------------------------ carriers
 def seller_shipping_carriers(*, order: Order) -> list[ShippingProvider]:
-    """The carriers TikTok accepts for the order's delivery option (Get Shipping Providers), cached for an hour."""
+    """The carriers the channel accepts for the order (TikTok: for its delivery option), cached for an hour."""
     key = f"seller-shipping-carriers:{order.store_id}:{order.delivery_option_id}"
     cached = memo.get(key)
     if cached is not None:
         return [ShippingProvider(provider_id=pid, name=name) for pid, name in cached]
-    if not order.delivery_option_id:
-        return []
     providers = store_client(order.store).list_shipment_carriers(delivery_option_id=order.delivery_option_id)
     memo.set(key, [(p.provider_id, p.name) for p in providers], CARRIERS_CACHE_SECONDS)
     return providers
 
 
-def carrier_find(carriers: list[ShippingProvider], given: str) -> ShippingProvider:
-    """The carrier named by its platform id or its name (any case), from the carriers TikTok offers."""
+def carrier_find(carriers: list[ShippingProvider], given: str, *, channel: str = "the platform") -> ShippingProvider:
+    """The carrier named by its platform id or its name (any case), from the carriers the channel offers."""
     wanted = given.strip()
     for carrier in carriers:
         if carrier.provider_id == wanted or carrier.name.casefold() == wanted.casefold():
             return carrier
     names = ", ".join(c.name for c in carriers) or "none offered"
     raise SellerShippingRefused(
-        f"“{wanted}” is not a carrier TikTok accepts for this order ({names}).", field="carrier"
+        f"“{wanted}” is not a carrier {channel} accepts for this order ({names}).", field="carrier"
     )
 
 
@@ -199,7 +198,11 @@ def seller_shipment_request(
         return existing
     seller_shipment_check(order=order)
     tracking = clean_tracking_number(tracking_number)
-    chosen = carrier_find(carriers if carriers is not None else seller_shipping_carriers(order=order), carrier)
+    chosen = carrier_find(
+        carriers if carriers is not None else seller_shipping_carriers(order=order),
+        carrier,
+        channel=platform_name(order.store.platform),
+    )
     values = {
         "store_id": order.store_id,
         "carrier_id": chosen.provider_id,
@@ -320,7 +323,8 @@ def _submit(client: SalesChannel, shipment: SellerShipment, *, look_first: bool)
         log.warning("seller shipment of order %s: outcome unknown (%s); reconciling", order.external_id, error.code)
         SellerShipment.objects.filter(pk=shipment.pk).update(
             error_code=str(error.code)[:32],
-            error_message="No answer from TikTok: checking whether the order was marked shipped.",
+            error_message=f"No answer from {platform_name(error.platform)}: checking whether the order was marked "
+            "shipped.",
             updated_at=timezone.now(),
         )
         return SendOutcome.UNKNOWN
@@ -366,14 +370,16 @@ def _record_shipped(
         )
         audit_record(
             organization=current_organization(),
-            actor=Actor.system("TikTok"),
+            actor=Actor.system(platform_name(order.store.platform)),
             action="order.marked_shipped",
             target=order,
             changes={
                 "carrier": shipped.carrier_name or shipment.carrier_name,
                 "tracking": shipped.tracking_number or shipment.tracking_number,
                 "package": shipped.package_id,
-                "answer": "already shipped on TikTok: adopted" if adopted else "success",
+                "answer": f"already shipped on {platform_name(order.store.platform)}: adopted"
+                if adopted
+                else "success",
                 **({"warning": warning} if warning else {}),
             },
         )
@@ -404,7 +410,7 @@ def _fail(shipment: SellerShipment, error: PlatformError) -> str:
         )
         audit_record(
             organization=current_organization(),
-            actor=Actor.system("TikTok"),
+            actor=Actor.system(platform_name(error.platform)),
             action="order.mark_shipped_refused",
             target=shipment.order,
             changes={"code": str(error.code), "message": error.message[:300], "fix": fix},
@@ -462,7 +468,10 @@ def seller_shipping_panel(order: Order, *, can_ship: bool) -> SellerShippingPane
         try:
             carriers = seller_shipping_carriers(order=order)
         except PlatformError as error:
-            carriers_error = f"TikTok did not list the carriers ({error.code}: {error.message}). Reload to try again."
+            carriers_error = (
+                f"{platform_name(order.store.platform)} did not list the carriers ({error.code}: {error.message}). "
+                "Reload to try again."
+            )
     return SellerShippingPanel(
         window=window, shipment=shipment, offers_form=offers_form, carriers=carriers, carriers_error=carriers_error
     )

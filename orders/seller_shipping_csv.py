@@ -11,6 +11,7 @@ from django.db import transaction
 from erp.actors import Actor
 from integrations.errors import PlatformError
 from integrations.interface import ShippingProvider
+from integrations.services import platform_name
 from inventory.csv_io import ImportReport, RowError, csv_rows
 from orders.models import Order, SellerShipment, SellerShipmentState
 from orders.seller_shipping import (
@@ -64,7 +65,9 @@ def _plan(text: str, report: ImportReport, actor: Actor) -> list[Callable[[], No
         try:
             seller_shipment_check(order=order)
             tracking = clean_tracking_number(row.get("tracking_number", ""))
-            carrier = carrier_find(_carriers_for(order, carriers), row.get("carrier", ""))
+            carrier = carrier_find(
+                _carriers_for(order, carriers), row.get("carrier", ""), channel=platform_name(order.store.platform)
+            )
         except SellerShippingRefused as refusal:
             report.errors.append(RowError(line, refusal.field or "order_id", str(refusal)))
             continue

@@ -11,6 +11,8 @@ from django.utils import timezone
 
 from erp.models import Organization
 from erp.tasks import task
+from integrations import registry
+from integrations.base import Capability
 from integrations.errors import PlatformError
 from integrations.models import Store, StoreStatus
 from orders import services
@@ -41,8 +43,7 @@ def sync_due_stores() -> int:
     due = now - timedelta(seconds=settings.ORDER_SYNC_INTERVAL_SECONDS)
     # The scheduler serves every organization: a deliberate cross-tenant read of ids only.
     stores = (
-        Store.unscoped.filter(status=StoreStatus.ACTIVE)
-        .exclude(platform="manual")
+        Store.unscoped.filter(status=StoreStatus.ACTIVE, platform__in=registry.platforms_with(Capability.ORDERS))
         .filter(Q(last_sync_started_at__isnull=True) | Q(last_sync_started_at__lt=due))
         .filter(Q(sync_lease_until__isnull=True) | Q(sync_lease_until__lt=now))
         .values_list("pk", "organization_id")
@@ -72,10 +73,10 @@ def tracking_refresh(*, organization: Organization, store_id: str) -> str:
 
 @task(name="orders.tracking_refresh_all", tenant=False)
 def tracking_refresh_all() -> int:
-    """Beat: every active platform store's parcels on their way."""
-    stores = (
-        Store.unscoped.filter(status=StoreStatus.ACTIVE).exclude(platform="manual").values_list("pk", "organization_id")
-    )  # the scheduler serves every organization
+    """Beat: every active store's parcels on their way, where the channel reports carrier scans."""
+    stores = Store.unscoped.filter(  # the scheduler serves every organization
+        status=StoreStatus.ACTIVE, platform__in=registry.platforms_with(Capability.TRACKING)
+    ).values_list("pk", "organization_id")
     for store_id, organization_id in stores:
         tracking_refresh.delay(organization_id=str(organization_id), store_id=str(store_id))
     return len(stores)

@@ -32,7 +32,7 @@ from erp.storage import StorageUnavailable, storage_errors
 from erp.tasks import wake_on_commit
 from erp.tenancy import current_organization
 from integrations.base import LabelProvider
-from integrations.errors import ErrorKind, PlatformError, PlatformOutcomeUnknown
+from integrations.errors import ErrorKind, NotSupported, PlatformError, PlatformOutcomeUnknown
 from integrations.interface import Dimensions, ShipPackageRequest, TimeSlot, Weight
 from integrations.services import platform_name, store_label_provider
 from inventory.models import Reservation, StockLevel, Warehouse
@@ -309,7 +309,15 @@ def label_purchase_execute(*, purchase_id: object) -> str:
             return PurchaseOutcome.BUSY  # its worker is at it, or beat reconciles it once stale
         return PurchaseOutcome.FAILED  # failed for good: a person retries it
     purchase = LabelPurchase.objects.select_related("order", "store__authorization").get(pk=purchase_id)
-    return _submit(store_label_provider(purchase.store), purchase, look_first=purchase.attempts > 1)
+    return _submit_through_provider(purchase, look_first=purchase.attempts > 1)
+
+
+def _submit_through_provider(purchase: LabelPurchase, *, look_first: bool) -> str:
+    try:
+        provider = store_label_provider(purchase.store)
+    except NotSupported as error:  # the store's channel sells no labels: say so on the order, do not crash a worker
+        return _fail(purchase, error)
+    return _submit(provider, purchase, look_first=look_first)
 
 
 def _submit(provider: LabelProvider, purchase: LabelPurchase, *, look_first: bool) -> str:
@@ -391,7 +399,7 @@ def label_purchase_reconcile(*, purchase_id: object, stale_after: timedelta = ST
     if not _take_over_stale(purchase):
         return PurchaseOutcome.BUSY  # another reconciler won
     LabelPurchase.objects.filter(pk=purchase.pk).update(attempts=F("attempts") + 1)
-    return _submit(store_label_provider(purchase.store), purchase, look_first=True)
+    return _submit_through_provider(purchase, look_first=True)
 
 
 def purchases_stuck(*, stale_after: timedelta = STALE_AFTER) -> list[tuple[object, object]]:

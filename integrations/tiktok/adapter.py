@@ -184,6 +184,8 @@ class TikTokSalesChannel:
         ]
 
     def list_shipment_carriers(self, *, delivery_option_id: str) -> list[ShippingProvider]:
+        if not delivery_option_id:  # TikTok lists carriers per delivery option; an order without one has none
+            return []
         return self.client.get_shipping_providers(delivery_option_id)
 
     def report_shipment(

@@ -1,0 +1,240 @@
+"""An in-memory sales channel that exists only in tests: the proof that Dropline's core reaches a marketplace only
+through integrations.base. It is not a sandbox (no HTTP, no published contract): a market is a few dicts, and the
+adapter implements the contract as a stranger would from integrations/base.py and docs/adding-a-channel.md.
+
+It declares orders, stock push and shipment reports, and nothing else: notifications, locations, labels, tracking
+and platform fulfilment raise NotSupported, as the contract asks of a channel that lacks them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from integrations.base import (
+    Authorization,
+    Capability,
+    InboundNotification,
+    LabelProvider,
+    NotificationRejected,
+    TokensSaver,
+)
+from integrations.errors import ErrorKind, NotSupported, PlatformAuthError, PlatformError
+from integrations.interface import (
+    Address,
+    AuthorizedShop,
+    Deadlines,
+    FbtStock,
+    FbtWarehouse,
+    InventoryLevel,
+    InventoryUpdate,
+    ItemResult,
+    Money,
+    Page,
+    PlatformOrder,
+    PlatformOrderLine,
+    SellerShipment,
+    ShippingProvider,
+    TokenSet,
+    TrackingEvent,
+    Warehouse,
+    WebhookEvent,
+)
+
+PLATFORM = "fakeshop"
+PAGE_SIZE = 2  # small, so that an import has to follow the cursor
+CARRIERS = (ShippingProvider(provider_id="fp", name="FakePost"), ShippingProvider(provider_id="ups", name="UPS"))
+
+
+@dataclass
+class Market:
+    """The marketplace's own state: what the platform knows, and every write Dropline made to it."""
+
+    now: datetime = field(default_factory=lambda: datetime(2026, 12, 1, 9, 0, tzinfo=UTC))
+    shop_id: str = "fake-shop-1"
+    orders: dict[str, PlatformOrder] = field(default_factory=dict)
+    advertised: dict[str, int] = field(default_factory=dict)  # listing (platform SKU id) -> quantity shown
+    stock_pushes: list[tuple[str, str, int]] = field(default_factory=list)  # (product, sku, quantity), each call
+    shipments: list[tuple[str, str, str]] = field(default_factory=list)  # (order, carrier, tracking), each call
+    codes: set[str] = field(default_factory=set)
+
+    def tick(self) -> datetime:
+        self.now += timedelta(minutes=1)
+        return self.now
+
+    def add_order(self, order_id: str, units: Mapping[str, int], *, buyer: str = "Ada Lovelace") -> PlatformOrder:
+        """A paid order to ship: `units` maps the listing's SKU id (also its seller SKU) to how many were bought.
+        The platform lists each unit as its own line, as TikTok does: the adapter keeps that shape."""
+        when = self.tick()
+        lines = tuple(
+            PlatformOrderLine(
+                line_id=f"{order_id}-{sku}-{unit}",
+                sku_id=sku,
+                product_id=f"product-{sku}",
+                seller_sku=sku,
+                product_name=f"Product {sku}",
+                sale_price=Money(Decimal("12.50"), "GBP"),
+            )
+            for sku, count in units.items()
+            for unit in range(count)
+        )
+        order = PlatformOrder(
+            platform=PLATFORM,
+            order_id=order_id,
+            status="AWAITING_SHIPMENT",
+            shipping_type="SELLER",  # the seller ships on their own label and reports the tracking
+            fulfillment_type="FULFILLMENT_BY_SELLER",
+            lines=lines,
+            address=Address(
+                name=buyer, line1="1 Analytical Row", city="London", postal_code="N1 9GU", region_code="GB"
+            ),
+            created_at=when,
+            updated_at=when,
+            paid_at=when,
+            deadlines=Deadlines(ship_by=when + timedelta(days=2)),
+        )
+        self.orders[order_id] = order
+        return order
+
+
+class FakeAdapter:
+    platform = PLATFORM
+    name = "FakeShop"
+    capabilities = frozenset({Capability.ORDERS, Capability.STOCK_PUSH, Capability.SHIPMENT_REPORT})
+
+    def __init__(self, market: Market) -> None:
+        self.market = market
+
+    def authorization_url(self, state: str) -> str:
+        return f"https://fakeshop.invalid/consent?state={state}"
+
+    def authorize(self, code: str) -> Authorization:
+        if code not in self.market.codes:
+            raise PlatformAuthError(PLATFORM, "bad_code", "unknown or used consent code")
+        self.market.codes.discard(code)
+        tokens = TokenSet(
+            access_token="fake-access",
+            access_token_expires_at=self.market.now + timedelta(hours=1),
+            refresh_token="fake-refresh",
+            refresh_token_expires_at=self.market.now + timedelta(days=365),
+            open_id="fake-seller-1",
+            seller_name="Fake Seller",
+        )
+        shop = AuthorizedShop(
+            shop_id=self.market.shop_id, name="Fake Shop UK", region="GB", seller_type="LOCAL", cipher="", code="FK1"
+        )
+        return Authorization(tokens=tokens, shops=(shop,))
+
+    def refresh(self, tokens: TokenSet) -> TokenSet:
+        return replace(tokens, access_token_expires_at=self.market.now + timedelta(hours=1))
+
+    def receive_notification(self, headers: Mapping[str, str], body: bytes) -> InboundNotification:
+        raise NotificationRejected("FakeShop sends no notifications")
+
+    def parse_notification(self, body: bytes) -> WebhookEvent:
+        raise NotSupported(PLATFORM, "notifications")
+
+    def sales_channel(
+        self, store: Any, *, tokens: TokenSet | None, save_tokens: TokensSaver, while_a_person_waits: bool = False
+    ) -> FakeSalesChannel:
+        if tokens is None:
+            raise PlatformAuthError(PLATFORM, "not_connected", "reconnect the store")
+        return FakeSalesChannel(self.market)
+
+    def label_provider(self, store: Any, *, tokens: TokenSet | None, save_tokens: TokensSaver) -> LabelProvider:
+        raise NotSupported(PLATFORM, "labels")
+
+
+class FakeSalesChannel:
+    platform = PLATFORM
+    capabilities = FakeAdapter.capabilities
+
+    def __init__(self, market: Market) -> None:
+        self.market = market
+
+    def list_changed_orders(self, *, since: datetime, cursor: str | None = None) -> Page[PlatformOrder]:
+        changed = sorted(
+            (o for o in self.market.orders.values() if o.updated_at and o.updated_at >= since),
+            key=lambda o: (o.updated_at, o.order_id),
+        )
+        start = int(cursor or 0)
+        page = changed[start : start + PAGE_SIZE]
+        more = start + PAGE_SIZE < len(changed)
+        return Page(items=tuple(page), next_cursor=str(start + PAGE_SIZE) if more else None)
+
+    def get_orders(self, order_ids: Sequence[str]) -> list[PlatformOrder]:
+        return [self.market.orders[i] for i in order_ids if i in self.market.orders]
+
+    def read_stock(self, sku_ids: Sequence[str]) -> list[InventoryLevel]:
+        return [
+            InventoryLevel(f"product-{s}", s, s, self.market.advertised.get(s, 0), 0)
+            for s in sku_ids
+            if s in self.market.advertised
+        ]
+
+    def push_stock(self, product_id: str, updates: Sequence[InventoryUpdate]) -> list[ItemResult]:
+        results = []
+        for update in updates:
+            quantity = sum(q.quantity for q in update.quantities)
+            if quantity < 0:
+                results.append(ItemResult(update.sku_id, ok=False, code=400, message="negative", fix="Send 0 or more."))
+                continue
+            self.market.advertised[update.sku_id] = quantity
+            self.market.stock_pushes.append((product_id, update.sku_id, quantity))
+            results.append(ItemResult(update.sku_id, ok=True))
+        return results
+
+    def list_shipment_carriers(self, *, delivery_option_id: str) -> list[ShippingProvider]:
+        return list(CARRIERS)
+
+    def report_shipment(
+        self, order_id: str, *, line_ids: Sequence[str], carrier_id: str, tracking_number: str
+    ) -> SellerShipment:
+        order = self.market.orders[order_id]
+        if order.status != "AWAITING_SHIPMENT":
+            raise PlatformError(
+                PLATFORM, "shipped", "order already shipped", kind=ErrorKind.ALREADY_DONE, fix="Nothing to do."
+            )
+        package_id = f"pkg-{order_id}"
+        self.market.shipments.append((order_id, carrier_id, tracking_number))
+        carrier = next(c.name for c in CARRIERS if c.provider_id == carrier_id)
+        shipped_lines = tuple(
+            replace(
+                line,
+                package_id=package_id,
+                package_status="COMPLETED",
+                tracking_number=tracking_number,
+                carrier_name=carrier,
+            )
+            for line in order.lines
+        )
+        when = self.market.tick()
+        self.market.orders[order_id] = replace(
+            order,
+            status="IN_TRANSIT",
+            lines=shipped_lines,
+            tracking_number=tracking_number,
+            carrier_name=carrier,
+            shipped_at=when,
+            updated_at=when,
+        )
+        return SellerShipment(
+            order_id=order_id, package_id=package_id, line_ids=tuple(line.line_id for line in order.lines)
+        )
+
+    def get_tracking(self, order_id: str) -> list[TrackingEvent]:
+        raise NotSupported(PLATFORM, "tracking")
+
+    def list_locations(self) -> list[Warehouse]:
+        raise NotSupported(PLATFORM, "locations")
+
+    def list_fulfilment_centres(self) -> list[FbtWarehouse]:
+        raise NotSupported(PLATFORM, "platform fulfilment")
+
+    def read_fulfilment_stock(self, *, centre_ids: Sequence[str]) -> Iterator[FbtStock]:
+        raise NotSupported(PLATFORM, "platform fulfilment")
+
+    def subscribe_notifications(self, address: str) -> list[str]:
+        raise NotSupported(PLATFORM, "notifications")

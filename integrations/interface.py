@@ -41,7 +41,7 @@ class TokenSet:
     access_token: str
     access_token_expires_at: datetime
     refresh_token: str
-    refresh_token_expires_at: datetime
+    refresh_token_expires_at: datetime | None = None  # None: the platform does not say (the token lasts until revoked)
     open_id: str = ""
     seller_name: str = ""
     seller_base_region: str = ""
@@ -492,8 +492,8 @@ class WebhookEvent:
 
     platform: str
     notification_id: str
-    topic_code: int
-    topic: str  # e.g. ORDER_STATUS_CHANGE; "UNKNOWN_<code>" for topics Dropline does not model
+    topic_code: int  # the platform's own number for the topic, kept for support
+    topic: str  # Dropline's name: ORDER_STATUS_CHANGE, PACKAGE_UPDATE, SELLER_DEAUTHORIZATION, ...; UNKNOWN_<code>
     shop_id: str  # platform shop id (not the cipher); empty for seller-level (FBT) topics
     seller_open_id: str
     sent_at: datetime | None

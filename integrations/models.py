@@ -38,7 +38,7 @@ class SellerAuthorization(TenantModel):
     access_token = EncryptedTextField()
     refresh_token = EncryptedTextField()
     access_token_expires_at = models.DateTimeField()
-    refresh_token_expires_at = models.DateTimeField()
+    refresh_token_expires_at = models.DateTimeField(null=True, blank=True)  # null: the platform sets no end
     status = models.CharField(max_length=16, choices=AuthorizationStatus.choices, default=AuthorizationStatus.ACTIVE)
     status_detail = models.TextField(blank=True)
     expires_notice_at = models.DateTimeField(null=True, blank=True)  # when the platform says access ends
@@ -148,7 +148,7 @@ class WebhookDelivery(TenantModel):
 
     platform = models.CharField(max_length=16, choices=Platform.choices)
     notification_id = models.CharField(max_length=64, blank=True)
-    topic = models.PositiveSmallIntegerField()
+    topic = models.CharField(max_length=64)  # Dropline's topic name (the adapter translates the platform's)
     store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="webhook_deliveries")
     payload = models.JSONField()  # what the notification said, translated (for people; `body` is what is processed)
     body = models.TextField(blank=True)  # the verified request body, as received

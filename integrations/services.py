@@ -345,7 +345,7 @@ def webhook_receive(*, platform: str, raw_body: bytes, headers: Mapping[str, str
                 delivery = WebhookDelivery.objects.create(
                     platform=platform,
                     notification_id=event.notification_id if event else "",
-                    topic=event.topic_code if event else 0,
+                    topic=event.topic if event else "",
                     store=store,
                     payload=_delivery_summary(event),
                     body=raw_body.decode("utf-8", errors="replace").replace("\x00", "\ufffd"),

@@ -350,7 +350,7 @@ def authorization_warnings(*, stores: list[Store], now: datetime | None = None) 
         elif grant.status != AuthorizationStatus.ACTIVE:
             reason = grant.status_detail or f"Authorization {grant.get_status_display().lower()}"
             warnings.append(AuthorizationWarning(store, grant.refresh_token_expires_at, reason))
-        elif grant.refresh_token_expires_at <= horizon:
+        elif grant.refresh_token_expires_at is not None and grant.refresh_token_expires_at <= horizon:
             warnings.append(
                 AuthorizationWarning(store, grant.refresh_token_expires_at, "Authorization ends: reconnect to renew it")
             )

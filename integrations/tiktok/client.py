@@ -731,7 +731,7 @@ class TikTokShopClient:
         tokens = self._tokens
         if not tokens.access_expires_within(self.config.token_refresh_margin_seconds, now):
             return
-        if tokens.refresh_token_expires_at <= now:
+        if tokens.refresh_token_expires_at is not None and tokens.refresh_token_expires_at <= now:
             return  # nothing to refresh with; the call will fail with an auth error and the store must reconnect
         try:
             self._refresh(tokens.access_token)

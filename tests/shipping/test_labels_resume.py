@@ -261,6 +261,6 @@ def test_the_fix_says_retrying_while_attempts_remain_then_asks_a_person(tenant: 
         labels._fail(late, error)
     early.refresh_from_db()
     late.refresh_from_db()
-    assert early.error_fix == labels.RETRY_LATER
-    assert late.error_fix == labels.GAVE_UP
+    assert early.error_fix == labels.RETRY_LATER.format(platform="TikTok")
+    assert late.error_fix == labels.GAVE_UP.format(platform="TikTok")
     assert late.retryable  # "Retry failed" still takes it

@@ -153,8 +153,10 @@ def store_connect_complete(
             _store_save(organization, actor, authorization, shop, result)
     from integrations.tasks import register_webhooks  # tasks import this module
 
+    notifies = registry.has_capability(platform, Capability.NOTIFICATIONS)
     for store in result.connected + result.reconnected:
-        register_webhooks.delay_on_commit(organization_id=str(organization.pk), store_id=str(store.pk))
+        if notifies:
+            register_webhooks.delay_on_commit(organization_id=str(organization.pk), store_id=str(store.pk))
         store_sync_requested.send(store)
     return result
 
@@ -219,7 +221,10 @@ def _store_save(
 
 
 def store_webhooks_register(*, store: Store) -> list[str]:
-    """Point the store's notifications at this deployment. Returns the topics subscribed."""
+    """Point the store's notifications at this deployment. Returns the topics subscribed (none for a channel that
+    sends no notifications: it is polled)."""
+    if not registry.has_capability(store.platform, Capability.NOTIFICATIONS):
+        return []
     address = f"{settings.DROPLINE_PUBLIC_URL}/webhooks/{store.platform}/"
     return store_client(store).subscribe_notifications(address)
 

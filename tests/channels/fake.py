@@ -7,27 +7,36 @@ and platform fulfilment raise NotSupported, as the contract asks of a channel th
 
 from __future__ import annotations
 
+import io
+import threading
+import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from reportlab.lib.units import inch
+from reportlab.pdfgen import canvas
+
 from integrations.base import (
     Authorization,
     Capability,
     InboundNotification,
+    LabelDocument,
     LabelProvider,
     NotificationRejected,
     TokensSaver,
 )
-from integrations.errors import ErrorKind, NotSupported, PlatformAuthError, PlatformError
+from integrations.errors import ErrorKind, NotSupported, PlatformAuthError, PlatformError, PlatformOutcomeUnknown
 from integrations.interface import (
     Address,
     AuthorizedShop,
     Deadlines,
+    Dimensions,
     FbtStock,
     FbtWarehouse,
+    HandoverOptions,
     InventoryLevel,
     InventoryUpdate,
     ItemResult,
@@ -35,12 +44,18 @@ from integrations.interface import (
     Page,
     PlatformOrder,
     PlatformOrderLine,
+    PlatformPackage,
+    PurchasedLabel,
     SellerShipment,
+    ShipPackageRequest,
     ShippingProvider,
+    ShippingServiceOptions,
+    ShippingServiceQuote,
     TokenSet,
     TrackingEvent,
     Warehouse,
     WebhookEvent,
+    Weight,
 )
 
 PLATFORM = "fakeshop"
@@ -59,14 +74,23 @@ class Market:
     stock_pushes: list[tuple[str, str, int]] = field(default_factory=list)  # (product, sku, quantity), each call
     shipments: list[tuple[str, str, str]] = field(default_factory=list)  # (order, carrier, tracking), each call
     codes: set[str] = field(default_factory=set)
+    # Labels (FakeLabelAdapter): every label the platform sold, and faults to inject into the next purchase.
+    labels: list[tuple[str, str, tuple[str, ...]]] = field(default_factory=list)  # (order, package, line ids)
+    lose_next_answer: bool = False  # the next purchase is made, then its answer is lost on the way back
+    fail_next_buy_temporarily: bool = False  # the next purchase is refused as a passing trouble (nothing bought)
+    buy_latency: float = 0.0  # seconds a purchase takes (lets concurrent deliveries overlap)
+    lock: threading.Lock = field(default_factory=threading.Lock)
 
     def tick(self) -> datetime:
         self.now += timedelta(minutes=1)
         return self.now
 
-    def add_order(self, order_id: str, units: Mapping[str, int], *, buyer: str = "Ada Lovelace") -> PlatformOrder:
+    def add_order(
+        self, order_id: str, units: Mapping[str, int], *, buyer: str = "Ada Lovelace", platform_label: bool = False
+    ) -> PlatformOrder:
         """A paid order to ship: `units` maps the listing's SKU id (also its seller SKU) to how many were bought.
-        The platform lists each unit as its own line, as TikTok does: the adapter keeps that shape."""
+        The platform lists each unit as its own line, as TikTok does: the adapter keeps that shape. With
+        `platform_label` the order ships on a label bought from the platform; otherwise on the seller's own."""
         when = self.tick()
         lines = tuple(
             PlatformOrderLine(
@@ -84,7 +108,7 @@ class Market:
             platform=PLATFORM,
             order_id=order_id,
             status="AWAITING_SHIPMENT",
-            shipping_type="SELLER",  # the seller ships on their own label and reports the tracking
+            shipping_type="TIKTOK" if platform_label else "SELLER",
             fulfillment_type="FULFILLMENT_BY_SELLER",
             lines=lines,
             address=Address(
@@ -238,3 +262,97 @@ class FakeSalesChannel:
 
     def subscribe_notifications(self, address: str) -> list[str]:
         raise NotSupported(PLATFORM, "notifications")
+
+
+# ------------------------------------------------------------------------------------------------------ labels
+LABEL_PLATFORM = "fakelabels"
+SERVICE = ShippingServiceQuote(
+    service_id="std",
+    name="Standard",
+    price=Money(Decimal("3.20"), "GBP"),
+    earliest_delivery_days=2,
+    latest_delivery_days=4,
+    is_default=True,
+    carrier_id="fp",
+    carrier_name="FakePost",
+)
+
+
+class FakeLabelAdapter(FakeAdapter):
+    """The same marketplace, also selling labels for its orders: a LabelProvider the money path can be tried on."""
+
+    platform = LABEL_PLATFORM
+    name = "FakeLabels"
+    capabilities = FakeAdapter.capabilities | {Capability.LABELS}
+
+    def label_provider(self, store: Any, *, tokens: TokenSet | None, save_tokens: TokensSaver) -> LabelProvider:
+        return FakeLabelProvider(self.market)
+
+
+class FakeLabelProvider:
+    platform = LABEL_PLATFORM
+    creates_packages = True
+
+    def __init__(self, market: Market) -> None:
+        self.market = market
+
+    def quote(
+        self, order_id: str, *, line_ids: Sequence[str], weight: Weight | None, dimensions: Dimensions | None
+    ) -> ShippingServiceOptions:
+        return ShippingServiceOptions(order_id, tuple(line_ids), weight, dimensions, (SERVICE,))
+
+    def buy(
+        self,
+        order_id: str,
+        *,
+        line_ids: Sequence[str],
+        service_id: str,
+        weight: Weight | None,
+        dimensions: Dimensions | None,
+    ) -> PurchasedLabel:
+        time.sleep(self.market.buy_latency)
+        with self.market.lock:
+            if self.find_label(order_id, line_ids=line_ids):
+                raise PlatformError(LABEL_PLATFORM, "bought", "these lines have a label", kind=ErrorKind.ALREADY_DONE)
+            if self.market.fail_next_buy_temporarily:
+                self.market.fail_next_buy_temporarily = False
+                raise PlatformError(LABEL_PLATFORM, "busy", "try again later", retryable=True)
+            package_id = f"PKG-{len(self.market.labels) + 1}"
+            self.market.labels.append((order_id, package_id, tuple(sorted(line_ids))))
+            if self.market.lose_next_answer:
+                self.market.lose_next_answer = False
+                raise PlatformOutcomeUnknown(LABEL_PLATFORM, "timeout", "the answer never came back")
+        return PurchasedLabel(package_id, order_id, tuple(line_ids), SERVICE, weight, dimensions, self.market.now)
+
+    def find_label(self, order_id: str, *, line_ids: Sequence[str]) -> str | None:
+        wanted = set(line_ids)
+        return next((p for o, p, lines in self.market.labels if o == order_id and wanted & set(lines)), None)
+
+    def find_package(self, order_id: str, *, line_ids: Sequence[str]) -> str:
+        raise NotSupported(LABEL_PLATFORM, "platform-created packages")
+
+    def get_package(self, package_id: str) -> PlatformPackage:
+        order_id = next(o for o, p, _ in self.market.labels if p == package_id)
+        return PlatformPackage(
+            package_id=package_id,
+            status="PROCESSING",
+            order_ids=(order_id,),
+            tracking_number=f"FP{package_id}",
+            carrier_name="FakePost",
+            delivery_option_name="Standard",
+        )
+
+    def handover_options(self, package_id: str) -> HandoverOptions:
+        return HandoverOptions(
+            can_pickup=False, can_drop_off=True, can_van_collection=False, drop_off_point_url="", pickup_slots=()
+        )
+
+    def ship(self, request: ShipPackageRequest) -> None:
+        raise NotSupported(LABEL_PLATFORM, "shipping platform-created packages")
+
+    def get_document(self, package_id: str) -> LabelDocument:
+        buffer = io.BytesIO()
+        page = canvas.Canvas(buffer, pagesize=(4 * inch, 6 * inch))
+        page.drawString(20, 400, f"FakePost {package_id}")
+        page.save()
+        return LabelDocument(pdf=buffer.getvalue(), tracking_number=f"FP{package_id}")

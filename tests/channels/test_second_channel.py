@@ -7,15 +7,14 @@ never asked of it."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
-from urllib.parse import parse_qs, urlparse
 
 import pytest
 
 from erp.actors import Actor
 from erp.tenancy import organization_scope
-from integrations import registry, services
+from integrations import services
 from integrations.models import Store
 from inventory import push
 from inventory.models import Listing, StockLevel
@@ -26,39 +25,12 @@ from orders.services import store_sync
 from orders.tasks import sync_due_stores, tracking_refresh_all
 from shipping import labels
 from shipping.models import LabelPurchase, PurchaseState
-from tests.channels.fake import PLATFORM, FakeAdapter, Market
+from tests.channels.fake import PLATFORM, Market
 from tests.factories import WarehouseFactory
 
 pytestmark = pytest.mark.django_db
 
 ROBOT = Actor.system("test")
-
-
-@pytest.fixture
-def market() -> Iterator[Market]:
-    market = Market()
-    registry.register(FakeAdapter(market))
-    yield market
-    registry.unregister(PLATFORM)
-
-
-@pytest.fixture
-def store(tenant: Any, market: Market) -> Store:
-    """Connected through the services a person's click on "Connect" runs (consent, callback)."""
-    market.codes.add("consent-1")
-    session: dict[str, Any] = {}
-    url = services.store_connect_start(session=session, organization=tenant.organization, platform=PLATFORM)
-    with services.store_sync_requested.muted():
-        result = services.store_connect_complete(
-            session=session,
-            organization=tenant.organization,
-            actor=ROBOT,
-            platform=PLATFORM,
-            code="consent-1",
-            state=parse_qs(urlparse(url).query)["state"][0],
-        )
-    assert [s.external_id for s in result.connected] == [market.shop_id]
-    return Store.unscoped.select_related("authorization").get(platform=PLATFORM)
 
 
 def test_orders_are_imported_by_the_same_sync_following_the_channels_cursor(

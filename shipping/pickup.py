@@ -48,7 +48,7 @@ from shipping.documents import (
     _when,
 )
 from shipping.models import LabelPurchase, PurchaseState
-from shipping.rules import Actions
+from shipping.rules.schema import Actions
 
 PICKUP = "PICKUP"
 DROP_OFF = "DROP_OFF"

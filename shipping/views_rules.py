@@ -23,7 +23,9 @@ from integrations.models import Store
 from inventory.models import Warehouse
 from shipping import routing
 from shipping.models import LogisticsRule
-from shipping.rules import Conditions, rule_save, rule_test, rules_reorder
+from shipping.rules.engine import rule_test
+from shipping.rules.schema import Conditions
+from shipping.rules.services import rule_save, rules_reorder
 
 TEST_LIMIT = 20
 YES_NO_ANY = [("", "Any"), ("yes", "Yes"), ("no", "No")]

@@ -23,7 +23,7 @@ from orders.models import OrderStatus
 from orders.services import store_sync
 from shipping import pickup
 from shipping.models import PurchaseState
-from shipping.rules import Actions
+from shipping.rules.schema import Actions
 from tests.factories import LabelPurchaseFactory, OrderFactory, WarehouseFactory
 from tests.shipping.test_labels import execute, request, shippable
 

@@ -29,13 +29,9 @@ sys.path.insert(0, str(ROOT))
 
 from pypdf import PdfReader  # noqa: E402
 
-from shipping.documents import (  # noqa: E402
-    BatchOrder,
-    labels_merge,
-    pick_list_pdf,
-    pick_list_rows,
-    picking_order,
-)
+from shipping.documents.batch import BatchOrder, picking_order  # noqa: E402
+from shipping.documents.labels import labels_merge  # noqa: E402
+from shipping.documents.pick_list import pick_list_pdf, pick_list_rows  # noqa: E402
 from tests.shipping.batches import batch  # noqa: E402
 
 TARGET_SECONDS = 3.0

@@ -38,7 +38,7 @@ from integrations.services import store_client
 from integrations.tiktok.client import TikTokShopClient
 from inventory.models import Reservation, StockLevel, Warehouse
 from orders.models import FULFILLED_BY_TIKTOK, SHIPPING_TIKTOK, Order, OrderLine, OrderStatus
-from shipping.documents import BatchOrder, PickLine, picking_order
+from shipping.documents.batch import BatchOrder, PickLine, picking_order
 from shipping.models import HANDOFF_KINDS, LabelBatch, LabelPurchase, LogisticsRule, PurchaseState
 from shipping.pickup import Handover, handover_for, pickup_slot_for
 from shipping.rules.engine import Decision, choose_service, decision_record, first_match

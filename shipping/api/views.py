@@ -20,7 +20,7 @@ from erp.api.idempotency import idempotent
 from erp.api.views import OrganizationGenericAPIView, OrganizationReadOnlyViewSet
 from erp.roles import Perm
 from orders.models import Order
-from shipping import labels, printing
+from shipping import labels
 from shipping.api.serializers import (
     BatchPrintGroupOutput,
     LabelBatchDetailOutput,
@@ -28,6 +28,7 @@ from shipping.api.serializers import (
     LabelBatchInput,
     LabelBatchOutput,
 )
+from shipping.documents import printing
 from shipping.estimate import batch_estimate
 from shipping.models import LabelBatch
 

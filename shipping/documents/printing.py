@@ -23,7 +23,9 @@ from erp.actors import Actor
 from erp.models import Organization
 from inventory.models import Warehouse
 from orders.logistics import organization_time_zone
-from shipping import documents
+from shipping.documents.labels import labels_merge, labels_with_slips_pdf
+from shipping.documents.packing_slips import SlipBranding
+from shipping.documents.pick_list import pick_list_pdf
 from shipping.labels import batch_documents_input
 from shipping.models import HANDOFF_KINDS, LabelBatch, PrintEvent, PurchaseState
 
@@ -129,9 +131,9 @@ def batch_document_print(
     place = Warehouse.objects.get(pk=group.warehouse_id) if group.warehouse_id is not None else None
     orders = batch_documents_input(batch, warehouse=place)
     if kind == "labels":
-        content = documents.labels_merge(orders, page_size="4x6")
+        content = labels_merge(orders, page_size="4x6")
     elif kind == "pick-list":
-        content = documents.pick_list_pdf(
+        content = pick_list_pdf(
             orders,
             batch_ref=batch.reference,
             warehouse_name=group.name,
@@ -139,7 +141,7 @@ def batch_document_print(
             row_order="bin",
         )
     else:
-        content = documents.labels_with_slips_pdf(orders, documents.SlipBranding.of(organization))
+        content = labels_with_slips_pdf(orders, SlipBranding.of(organization))
     PrintEvent.objects.create(batch=batch, document=kind, warehouse=place, printed_by_label=actor.label[:200])
     code = (place.code or place.name) if place is not None else ""
     slug = "".join(c if c.isalnum() or c in "-_" else "-" for c in code).strip("-")[:40]

@@ -26,7 +26,10 @@ from erp.tenancy import organization_scope
 from erp.views_base import OrganizationViewMixin
 from inventory.models import Warehouse
 from orders.logistics import organization_time_zone
-from shipping import documents, handoffs
+from shipping import handoffs
+from shipping.documents.labels import labels_merge, labels_with_slips_pdf
+from shipping.documents.packing_slips import SlipBranding
+from shipping.documents.pick_list import pick_list_pdf
 from shipping.models import Handoff, HandoffLink, SupplierAccess
 
 DOCUMENTS = {"labels": "labels-4x6", "pick-list": "pick-list", "slips": "labels-and-slips"}
@@ -39,9 +42,9 @@ def _document(handoff: Handoff, kind: str, actor: Actor) -> HttpResponse:
     orders = handoffs.handoff_documents_input(handoff)
     reference = handoff.batch.reference
     if kind == "labels":
-        pdf = documents.labels_merge(orders, page_size="4x6")
+        pdf = labels_merge(orders, page_size="4x6")
     elif kind == "pick-list":
-        pdf = documents.pick_list_pdf(
+        pdf = pick_list_pdf(
             orders,
             batch_ref=reference,
             warehouse_name=handoff.warehouse.name,
@@ -49,8 +52,8 @@ def _document(handoff: Handoff, kind: str, actor: Actor) -> HttpResponse:
             row_order="bin",
         )
     else:
-        branding = documents.SlipBranding.of(handoff.organization)
-        pdf = documents.labels_with_slips_pdf(orders, branding)
+        branding = SlipBranding.of(handoff.organization)
+        pdf = labels_with_slips_pdf(orders, branding)
     handoffs.handoff_document_record(handoff=handoff, actor=actor, document=kind)
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="{reference}-{DOCUMENTS[kind]}.pdf"'

@@ -21,6 +21,7 @@ from shipping import labels, selectors
 from shipping.documents import printing
 from shipping.estimate import batch_estimate
 from shipping.models import LabelBatch
+from shipping.services import label_batch_plan_and_create
 
 
 class ShippingHomeView(OrganizationViewMixin, TemplateView):
@@ -50,12 +51,11 @@ class BatchCreateView(OrganizationViewMixin, TemplateView):
         return Order.objects.filter(pk__in=parse_uuids(request.POST.getlist("order")))
 
     def post(self, request: HttpRequest) -> HttpResponse:
-        plan = labels.batch_plan(self._orders(request))
-        if not plan.orders:
-            why = "; ".join(f"{n} {reason}" for reason, n in plan.skipped.items()) or "no order selected"
-            messages.warning(request, f"No label to buy: {why}.")
-            return redirect("orders_home")
+        orders = self._orders(request)
         if request.POST.get("confirmed") != "1":
+            plan = labels.batch_plan(orders)
+            if not plan.orders:
+                return _nothing_to_buy(request, plan)
             estimate = batch_estimate(plan)
             request.session[ESTIMATE_SESSION_KEY] = estimate.as_record()
             return self.render_to_response(
@@ -66,8 +66,12 @@ class BatchCreateView(OrganizationViewMixin, TemplateView):
                     filter_query=request.POST.get("filter", ""),
                 )
             )
-        estimate_shown = request.session.pop(ESTIMATE_SESSION_KEY, None)
-        batch = labels.label_batch_create(actor=request.actor, orders=plan.orders, estimate=estimate_shown)
+        plan, batch = label_batch_plan_and_create(
+            actor=request.actor, orders=orders, estimate=request.session.get(ESTIMATE_SESSION_KEY)
+        )
+        if batch is None:
+            return _nothing_to_buy(request, plan)
+        request.session.pop(ESTIMATE_SESSION_KEY, None)  # shown once, kept on the batch it was confirmed for
         left_out = "; ".join(f"{n} {reason}" for reason, n in plan.skipped.items())
         messages.success(
             request,
@@ -75,6 +79,12 @@ class BatchCreateView(OrganizationViewMixin, TemplateView):
             + (f" Left out: {left_out}." if left_out else ""),
         )
         return redirect("shipping_batch", pk=batch.pk)
+
+
+def _nothing_to_buy(request: HttpRequest, plan: labels.BatchPlan) -> HttpResponse:
+    why = "; ".join(f"{n} {reason}" for reason, n in plan.skipped.items()) or "no order selected"
+    messages.warning(request, f"No label to buy: {why}.")
+    return redirect("orders_home")
 
 
 ESTIMATE_SESSION_KEY = "label_batch_estimate"
@@ -124,14 +134,15 @@ class BatchDocumentView(OrganizationViewMixin, View):
     def get(self, request: HttpRequest, pk: str) -> HttpResponse:
         batch = get_object_or_404(LabelBatch.objects, pk=pk)
         try:
-            printed = printing.batch_document_print(
+            printed = printing.batch_document_build(
                 batch=batch,
                 kind=self.kind,
                 warehouse=request.GET.get("warehouse"),
-                actor=request.actor,
                 organization=request.organization,
             )
         except printing.PrintRefused as refused:
             messages.warning(request, str(refused))
             return redirect("shipping_batch", pk=batch.pk)
+        # Asking for the PDF is printing it: the download, not the batch page, goes into the print history.
+        printing.print_event_record(batch=batch, printed=printed, actor=request.actor)
         return _pdf(printed.content, printed.filename)

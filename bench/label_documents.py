@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
+import os
 import resource
 import sys
 import time
@@ -26,6 +27,14 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+# The documents name times in the organization's zone (erp.clock), which reads Django's settings and app registry;
+# no database is opened.
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "erp.settings.local")
+os.environ.setdefault("DATABASE_URL", "sqlite:///:memory:")
+
+import django  # noqa: E402
+
+django.setup()
 
 from pypdf import PdfReader  # noqa: E402
 

@@ -5,7 +5,7 @@ from erp import views
 from erp.api.exceptions import api_not_found
 from integrations.views import PlatformWebhookView
 from orders.views_replenishment import ReplenishmentCsvView, ReplenishmentView
-from shipping.views_handoffs import HandoffLinkView
+from shipping.views.handoffs import HandoffLinkView
 
 settings_patterns = [
     path("", views.OrganizationSettingsView.as_view(), name="settings_organization"),

@@ -22,7 +22,8 @@ from orders.models import Order
 from orders.selectors import platform_warehouse_mismatches
 from shipping.labels import BatchPlan, lines_to_ship, package_for
 from shipping.models import LogisticsRule
-from shipping.rules import choose_service, facts_for, first_match
+from shipping.rules.engine import choose_service, first_match
+from shipping.rules.facts import facts_for
 
 QUOTE_LIMIT = 50  # orders quoted live, at most
 QUOTE_SECONDS = 4.0  # and no longer than this: a person is waiting for the page

@@ -30,7 +30,7 @@ from erp.tasks import email_send
 from erp.tenancy import organization_scope
 from inventory.models import Warehouse
 from orders.models import Order
-from shipping.documents import BatchOrder
+from shipping.documents.batch import BatchOrder
 from shipping.labels import purchases_documents_input
 from shipping.models import (
     HANDOFF_KINDS,

@@ -37,10 +37,12 @@ from integrations.interface import Dimensions, ShipPackageRequest, TimeSlot, Wei
 from integrations.services import platform_name, store_label_provider
 from inventory.models import Reservation, StockLevel, Warehouse
 from orders.models import FULFILLED_BY_TIKTOK, SHIPPING_TIKTOK, Order, OrderLine, OrderStatus
-from shipping.documents import BatchOrder, PickLine, picking_order
+from shipping.documents.batch import BatchOrder, PickLine, picking_order
 from shipping.models import HANDOFF_KINDS, LabelBatch, LabelPurchase, LogisticsRule, PurchaseState
 from shipping.pickup import Handover, handover_for, pickup_slot_for
-from shipping.rules import Actions, Decision, choose_service, decision_record, facts_for, first_match
+from shipping.rules.engine import Decision, choose_service, decision_record, first_match
+from shipping.rules.facts import facts_for
+from shipping.rules.schema import Actions
 
 log = logging.getLogger(__name__)
 

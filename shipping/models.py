@@ -114,7 +114,7 @@ class LabelPurchase(TenantModel):
 class LogisticsRule(TenantModel):
     """Conditions → actions for an order's shipping (warehouse, package, service, handover, auto-buy, hold, tag).
     Rules are tried by priority, lowest first; the first enabled rule whose conditions all hold wins. The JSON is
-    validated by `shipping.rules.Conditions.from_json` / `Actions.from_json` (through `rule_save`)."""
+    validated by `shipping.rules.schema.Conditions.from_json` / `Actions.from_json` (through `rule_save`)."""
 
     name = models.CharField(max_length=120)
     priority = models.IntegerField(default=0)  # lower first; not unique, so a reorder never collides

@@ -28,7 +28,8 @@ from orders.models import FULFILLED_BY_TIKTOK, SHIPPING_TIKTOK, Order, OrderStat
 from orders.stock import RerouteRefused, order_reroute, orders_held_for_stock, orders_waiting_for_stock
 from shipping.labels import MAX_BATCH, label_batch_create
 from shipping.models import LabelPurchase, LogisticsRule
-from shipping.rules import facts_for_orders, first_match
+from shipping.rules.engine import first_match
+from shipping.rules.facts import facts_for_orders
 
 log = logging.getLogger(__name__)
 ROUTER = Actor.system("Logistics rules")

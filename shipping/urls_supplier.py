@@ -2,9 +2,9 @@
 
 from django.urls import path
 
-from shipping import views_handoffs
+from shipping.views import handoffs
 
 urlpatterns = [
-    path("", views_handoffs.SupplierHomeView.as_view(), name="supplier_home"),
-    path("handoffs/<uuid:pk>/", views_handoffs.SupplierHandoffView.as_view(), name="supplier_handoff"),
+    path("", handoffs.SupplierHomeView.as_view(), name="supplier_home"),
+    path("handoffs/<uuid:pk>/", handoffs.SupplierHandoffView.as_view(), name="supplier_handoff"),
 ]

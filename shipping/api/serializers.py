@@ -2,8 +2,8 @@ from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from shipping.documents.printing import DOCUMENT_KINDS, PrintGroup
 from shipping.models import LabelBatch, LabelPurchase
-from shipping.printing import DOCUMENT_KINDS, PrintGroup
 
 
 class LabelPurchaseOutput(serializers.ModelSerializer):

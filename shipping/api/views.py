@@ -20,7 +20,7 @@ from erp.api.idempotency import idempotent
 from erp.api.views import OrganizationGenericAPIView, OrganizationReadOnlyViewSet
 from erp.roles import Perm
 from orders.models import Order
-from shipping import labels, printing
+from shipping import labels
 from shipping.api.serializers import (
     BatchPrintGroupOutput,
     LabelBatchDetailOutput,
@@ -28,8 +28,10 @@ from shipping.api.serializers import (
     LabelBatchInput,
     LabelBatchOutput,
 )
+from shipping.documents import printing
 from shipping.estimate import batch_estimate
 from shipping.models import LabelBatch
+from shipping.services import label_batch_plan_and_create
 
 
 class PdfRenderer(BaseRenderer):
@@ -79,11 +81,12 @@ class LabelBatchViewSet(OrganizationReadOnlyViewSet):
     def _create(self, request: Request) -> Response:
         data = LabelBatchInput(data=request.data)
         data.is_valid(raise_exception=True)
-        plan = labels.batch_plan(Order.objects.filter(pk__in=data.validated_data["orders"]))
-        if not plan.orders:
+        plan, batch = label_batch_plan_and_create(
+            actor=request.actor, orders=Order.objects.filter(pk__in=data.validated_data["orders"])
+        )
+        if batch is None:
             why = "; ".join(f"{n} {reason}" for reason, n in plan.skipped.items()) or "no such orders"
             raise ValidationError({"orders": [f"No label to buy: {why}."]})
-        batch = labels.label_batch_create(actor=request.actor, orders=plan.orders)
         body = LabelBatchDetailOutput(LabelBatch.objects.prefetch_related("purchases__order").get(pk=batch.pk)).data
         return Response({**body, "left_out_counts": plan.skipped}, status=status.HTTP_201_CREATED)
 
@@ -176,15 +179,15 @@ class LabelBatchDocumentView(OrganizationGenericAPIView):
         if kind not in printing.DOCUMENT_KINDS:
             raise ValidationError({"kind": [f"No document {kind!r}: use one of {', '.join(printing.DOCUMENT_KINDS)}."]})
         try:
-            printed = printing.batch_document_print(
+            printed = printing.batch_document_build(
                 batch=batch,
                 kind=kind,  # type: ignore[arg-type]  # one of DOCUMENT_KINDS, checked above
                 warehouse=request.query_params.get("warehouse"),
-                actor=request.actor,
                 organization=request.organization,
             )
         except printing.PrintRefused as refused:
             raise ValidationError({"warehouse": [str(refused)]}) from refused
+        printing.print_event_record(batch=batch, printed=printed, actor=request.actor)
         response = HttpResponse(printed.content, content_type="application/pdf")
         response["Content-Disposition"] = f'inline; filename="{printed.filename}"'
         return response

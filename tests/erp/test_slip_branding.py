@@ -13,7 +13,7 @@ from pypdf import PdfReader
 
 from erp.models import AuditEntry, Organization
 from erp.tenancy import organization_scope
-from shipping import documents
+from shipping.documents.packing_slips import SlipBranding, packing_slips_pdf
 from tests.shipping.batches import batch
 
 pytestmark = pytest.mark.django_db
@@ -35,7 +35,7 @@ def test_the_logo_and_message_are_saved_audited_and_printed_on_every_slip(tenant
     response = save(tenant, slip_logo=SimpleUploadedFile("glow.png", logo, content_type="image/png"))
     assert "Organization settings saved." in response.content.decode()
     organization = Organization.objects.get(pk=tenant.organization.pk)
-    branding = documents.SlipBranding.of(organization)
+    branding = SlipBranding.of(organization)
     assert branding.logo_png == logo
     assert branding.message == "Thanks from Glow!"
     assert tenant.client.get("/settings/slip-logo/").content == logo
@@ -44,7 +44,7 @@ def test_the_logo_and_message_are_saved_audited_and_printed_on_every_slip(tenant
     assert "Logo on packing slips" in page
     assert 'alt="Your packing-slip logo"' in page
 
-    slips = PdfReader(io.BytesIO(documents.packing_slips_pdf(batch(3), branding)))
+    slips = PdfReader(io.BytesIO(packing_slips_pdf(batch(3), branding)))
     assert "Thanks from Glow!" in slips.pages[0].extract_text()
     assert slips.pages[0].images  # the logo is on the slip
 
@@ -62,7 +62,7 @@ def test_a_file_that_is_not_an_image_is_refused_and_the_logo_can_be_removed(tena
     save(tenant, remove_slip_logo="on")
     organization = Organization.objects.get(pk=tenant.organization.pk)
     assert not organization.slip_logo
-    assert documents.SlipBranding.of(organization).logo_png is None
+    assert SlipBranding.of(organization).logo_png is None
     assert tenant.client.get("/settings/slip-logo/").status_code == 404
 
 
@@ -72,11 +72,11 @@ def test_a_lost_logo_file_costs_the_slips_their_logo_never_the_print(tenant: Any
     organization = Organization.objects.get(pk=tenant.organization.pk)
     default_storage.delete(organization.slip_logo.name)
 
-    branding = documents.SlipBranding.of(organization)
+    branding = SlipBranding.of(organization)
 
     assert branding.logo_png is None
     assert branding.message == "Thanks from Glow!"
-    slips = PdfReader(io.BytesIO(documents.packing_slips_pdf(batch(2), branding)))
+    slips = PdfReader(io.BytesIO(packing_slips_pdf(batch(2), branding)))
     assert len(slips.pages) == 2
     assert "Thanks from Glow!" in slips.pages[0].extract_text()
     assert tenant.client.get("/settings/slip-logo/").status_code == 404

@@ -6,7 +6,7 @@ import random
 from datetime import UTC, datetime, timedelta
 
 from sandboxes.tiktok.documents import render
-from shipping.documents import BatchOrder, PickLine
+from shipping.documents.batch import BatchOrder, PickLine
 
 FIRST = ("Dana", "Luis", "Mei", "Oluwaseun", "Anna", "Jack", "Priya", "Tom")
 LAST = ("Kim", "Garcia", "Chen", "Adeyemi", "Novak", "Smith", "Patel", "O'Brien")

@@ -14,7 +14,11 @@ from pypdf import PdfReader
 from erp.roles import Role
 from erp.tenancy import organization_scope
 from inventory.models import Warehouse, WarehouseKind
-from shipping import documents, handoffs
+from shipping import handoffs
+from shipping.documents.batch import BatchOrder, PickLine
+from shipping.documents.labels import labels_merge
+from shipping.documents.packing_slips import SlipBranding, packing_slips_pdf
+from shipping.documents.pick_list import pick_list_pdf
 from shipping.labels import batch_documents_input
 from shipping.models import LabelBatch, LabelPurchase, PrintEvent, PurchaseState
 from tests.factories import (
@@ -99,7 +103,7 @@ def test_the_supplier_handoff_documents_hold_only_its_own(tenant: Any, mixed: di
     with organization_scope(tenant.organization):
         orders = handoffs.handoff_documents_input(mixed["handoff"])
     assert [o.tracking_number for o in orders] == ["TRK-SUP-1"]
-    pages, text = pdf_text(documents.labels_merge(orders))
+    pages, text = pdf_text(labels_merge(orders))
     assert pages == 1
     assert "TRK-SUP-1" in text
     assert "TRK-OWN-1" not in text
@@ -211,21 +215,21 @@ def test_buyer_message_and_gift_reach_the_packer_on_slip_and_pick_list(
 
 
 def test_a_long_message_is_cut_to_fit_the_pick_list_row() -> None:
-    order = documents.BatchOrder(
+    order = BatchOrder(
         order_ref="576400000000000123",
         label_pdf=b"",
-        lines=(documents.PickLine("576400000000000123", "MUG-RED", "Red mug", 1, "A-01-1"),),
+        lines=(PickLine("576400000000000123", "MUG-RED", "Red mug", 1, "A-01-1"),),
         recipient_name="D**** K***",
         ship_by=None,
         tracking_number="TRK",
         buyer_message="word " * 200,
     )
     printed_at = datetime(2026, 3, 2, 17, 0, tzinfo=UTC)
-    _, pick = pdf_text(documents.pick_list_pdf([order], batch_ref="B-1", warehouse_name="Reno", printed_at=printed_at))
+    _, pick = pdf_text(pick_list_pdf([order], batch_ref="B-1", warehouse_name="Reno", printed_at=printed_at))
     assert "MSG" in pick
     assert "…" in pick
     assert pick.count("word") < 40
-    _, slip = pdf_text(documents.packing_slips_pdf([order], documents.SlipBranding(seller_name="Acme")))
+    _, slip = pdf_text(packing_slips_pdf([order], SlipBranding(seller_name="Acme")))
     assert "BUYER MESSAGE" in slip
     assert "…" in slip
 

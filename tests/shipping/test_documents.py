@@ -13,19 +13,11 @@ from reportlab.lib.pagesizes import A6, landscape
 from reportlab.pdfgen.canvas import Canvas
 
 from sandboxes.tiktok.documents import render
-from shipping.documents import (
-    BatchOrder,
-    PickLine,
-    SlipBranding,
-    _barcode,
-    _printable,
-    labels_merge,
-    labels_with_slips_pdf,
-    packing_slips_pdf,
-    pick_list_pdf,
-    pick_list_rows,
-    picking_order,
-)
+from shipping.documents.batch import BatchOrder, PickLine, picking_order
+from shipping.documents.labels import labels_merge, labels_with_slips_pdf
+from shipping.documents.packing_slips import SlipBranding, packing_slips_pdf
+from shipping.documents.pick_list import pick_list_pdf, pick_list_rows
+from shipping.documents.toolkit import barcode, printable
 from tests.shipping.batches import batch, label_pdf
 
 PRINTED = datetime(2026, 3, 2, 8, 15, tzinfo=UTC)
@@ -253,12 +245,12 @@ def test_labels_with_slips_interleaves_label_then_slip(twelve: list[BatchOrder])
 
 
 def test_order_barcodes_keep_bars_scannable() -> None:
-    code = _barcode("5764727677810487927", 260, 34)
+    code = barcode("5764727677810487927", 260, 34)
     assert code is not None
     assert code.barWidth >= 0.8
     assert code.width <= 260
     assert code.lquiet >= 10 * code.barWidth
-    assert _barcode("x" * 80, 260, 34) is None  # too long to print scannably: text only
+    assert barcode("x" * 80, 260, 34) is None  # too long to print scannably: text only
 
 
 # ------------------------------------------------------------------------------------------------ odd inputs
@@ -313,5 +305,5 @@ def test_an_order_with_many_lines_runs_onto_a_second_slip_page() -> None:
 
 
 def test_printable_folds_or_drops_what_helvetica_cannot_draw() -> None:
-    assert _printable("Zoë Łódź 😀 日本\x07") == "Zoë Lódz ??"
-    assert _printable("plain") == "plain"
+    assert printable("Zoë Łódź 😀 日本\x07") == "Zoë Lódz ??"
+    assert printable("plain") == "plain"

@@ -169,7 +169,7 @@ def test_the_same_task_delivered_twice_at_once_buys_once(shop: Store, tiktok: An
 
 @pytest.mark.django_db
 def test_a_rule_chooses_the_service_and_the_decision_log_says_why(shop: Store, tiktok: Any) -> None:
-    from shipping.rules import rule_save
+    from shipping.rules.services import rule_save
 
     cheap_order, fast_order = shippable(shop, 2)
     with organization_scope(shop.organization):
@@ -189,7 +189,7 @@ def test_a_rule_chooses_the_service_and_the_decision_log_says_why(shop: Store, t
 
 @pytest.mark.django_db
 def test_a_hold_for_review_rule_buys_nothing(shop: Store, tiktok: Any) -> None:
-    from shipping.rules import rule_save
+    from shipping.rules.services import rule_save
 
     order = shippable(shop)[0]
     with organization_scope(shop.organization):

@@ -22,8 +22,9 @@ from inventory.models import Warehouse, WarehouseKind
 from orders.models import OrderStatus
 from orders.services import store_sync
 from shipping import pickup
+from shipping.documents.pickup_manifest import pickup_manifest_pdf
 from shipping.models import PurchaseState
-from shipping.rules import Actions
+from shipping.rules.schema import Actions
 from tests.factories import LabelPurchaseFactory, OrderFactory, WarehouseFactory
 from tests.shipping.test_labels import execute, request, shippable
 
@@ -281,7 +282,7 @@ def test_the_days_manifest_holds_exactly_the_packages_the_truck_takes(tenant: An
 def test_the_manifest_pdf_shows_what_the_driver_and_the_warehouse_check(tenant: Any, reno: dict[str, Any]) -> None:
     with organization_scope(tenant.organization):
         manifest = pickup.pickup_manifest(warehouse=reno["warehouse"], day=DAY)
-    pdf = pickup.pickup_manifest_pdf(manifest, printed_at=datetime(2026, 11, 25, 16, 0, tzinfo=UTC))
+    pdf = pickup_manifest_pdf(manifest, printed_at=datetime(2026, 11, 25, 16, 0, tzinfo=UTC))
     reader = PdfReader(io.BytesIO(pdf))
     text = "\n".join(page.extract_text() for page in reader.pages)
     assert "PICKUP MANIFEST" in text
@@ -330,7 +331,7 @@ def test_a_long_manifest_runs_over_pages_with_every_package_once() -> None:
         time_zone="America/Los_Angeles",
         packages=packages,
     )
-    reader = PdfReader(io.BytesIO(pickup.pickup_manifest_pdf(manifest, printed_at=start, paper="A4")))
+    reader = PdfReader(io.BytesIO(pickup_manifest_pdf(manifest, printed_at=start, paper="A4")))
     pages = [page.extract_text() for page in reader.pages]
     assert len(pages) >= 3
     text = "\n".join(pages)
@@ -344,7 +345,7 @@ def test_a_long_manifest_runs_over_pages_with_every_package_once() -> None:
 
 def test_an_empty_day_says_so() -> None:
     manifest = pickup.PickupManifest("Reno CBT", "", "", True, DAY, "UTC", ())
-    text = PdfReader(io.BytesIO(pickup.pickup_manifest_pdf(manifest, printed_at=datetime.now(tz=UTC)))).pages[0]
+    text = PdfReader(io.BytesIO(pickup_manifest_pdf(manifest, printed_at=datetime.now(tz=UTC)))).pages[0]
     body = text.extract_text()
     assert "No packages for pickup at this warehouse on this day." in body
     assert "of 0" in body

@@ -214,7 +214,8 @@ def test_applying_changed_rules_reroutes_open_orders_without_a_label(tenant: Any
 
 @pytest.mark.django_db
 def test_a_tag_set_by_routing_is_a_condition_at_purchase(tenant: Any, shop: dict[str, Any]) -> None:
-    from shipping.rules import facts_for, first_match
+    from shipping.rules.engine import first_match
+    from shipping.rules.facts import facts_for
 
     order = reserved_order(shop, total="300.00")
     org = tenant.organization

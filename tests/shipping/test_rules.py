@@ -21,9 +21,10 @@ from erp.models import AuditEntry, Organization
 from erp.tenancy import organization_scope
 from integrations.interface import Money, ShippingServiceQuote
 from orders.models import OrderStatus
-from shipping import rules
 from shipping.models import LogisticsRule
-from shipping.rules import Actions, Conditions, OrderFacts
+from shipping.rules import engine, services
+from shipping.rules.facts import OrderFacts, facts_for, facts_for_orders
+from shipping.rules.schema import Actions, Conditions
 from tests.factories import (
     ListingFactory,
     LogisticsRuleFactory,
@@ -60,7 +61,7 @@ def _facts(**overrides: Any) -> OrderFacts:
 
 
 def _check(conditions: dict[str, Any], **facts: Any) -> tuple[bool, list[str]]:
-    return rules.matches(Conditions.from_json(conditions), _facts(**facts), NOW)
+    return engine.matches(Conditions.from_json(conditions), _facts(**facts), NOW)
 
 
 @pytest.fixture
@@ -229,12 +230,12 @@ def test_first_enabled_rule_by_priority_wins(org: Organization) -> None:
     disabled = LogisticsRuleFactory(organization=org, name="Off", priority=5, enabled=False)
     early = LogisticsRuleFactory(organization=org, name="US", priority=20, conditions={"countries": ["US"]})
     refused = LogisticsRuleFactory(organization=org, name="CA", priority=10, conditions={"countries": ["CA"]})
-    decision = rules.first_match([late, disabled, early, refused], _facts(), NOW)
+    decision = engine.first_match([late, disabled, early, refused], _facts(), NOW)
     assert decision is not None
     assert decision.rule == early
     assert decision.reasons == ["destination country US is in [US]"]
     assert decision.actions.service_strategy == "cheapest"
-    assert rules.first_match([disabled, refused], _facts(), NOW) is None
+    assert engine.first_match([disabled, refused], _facts(), NOW) is None
 
 
 # ------------------------------------------------------------------------------------------ facts from orders
@@ -253,7 +254,7 @@ def test_weight_comes_from_sku_weights_in_grams(org: Organization, weight: str, 
     listing = ListingFactory(organization=org, store=order.store, sku=sku)
     OrderLineFactory(organization=org, order=order, sku_id=listing.platform_sku_id)
     OrderLineFactory(organization=org, order=order, sku_id=listing.platform_sku_id)
-    facts = rules.facts_for(order)
+    facts = facts_for(order)
     assert facts.weight_grams == pytest.approx(grams * 2)
     assert facts.line_count == 2
 
@@ -270,7 +271,7 @@ def test_mixed_units_add_up_and_sides_convert_to_cm(org: Organization) -> None:
             organization=org, order=order, sku_id=listing.platform_sku_id, seller_sku=sku.code, product_id=product
         )
     OrderLineFactory(organization=org, order=order, is_cancelled=True)  # unknown SKU, but cancelled: ignored
-    facts = rules.facts_for(order)
+    facts = facts_for(order)
     assert facts.weight_grams == pytest.approx(Decimal("726.796185"))
     assert facts.max_side_cm == Decimal("25.4")
     assert facts.seller_skus == {tee.code, mug.code}
@@ -289,11 +290,11 @@ def test_a_sku_without_weight_makes_the_weight_unknown_and_says_which(org: Organ
     listing = ListingFactory(organization=org, store=order.store, sku=unweighed)
     OrderLineFactory(organization=org, order=order, sku_id=listing.platform_sku_id, seller_sku="NO-WEIGHT")
     OrderLineFactory(organization=org, order=order, sku_id="unmapped", seller_sku="UNMAPPED")
-    facts = rules.facts_for(order)
+    facts = facts_for(order)
     assert facts.weight_grams is None
     assert facts.unknown_weight_skus == ("NO-WEIGHT", "UNMAPPED")
     assert facts.max_side_cm is None
-    ok, reasons = rules.matches(Conditions(weight_max_grams=Decimal(5000)), facts, NOW)
+    ok, reasons = engine.matches(Conditions(weight_max_grams=Decimal(5000)), facts, NOW)
     assert not ok
     assert reasons == [
         "weight is unknown (no weight for SKU NO-WEIGHT, UNMAPPED), so “at most 5000 g” cannot be checked"
@@ -312,9 +313,9 @@ def test_facts_for_many_orders_take_a_fixed_number_of_queries(org: Organization)
 
     few, many = make(2), make(12)
     with CaptureQueriesContext(connection) as small:
-        rules.facts_for_orders(few)
+        facts_for_orders(few)
     with CaptureQueriesContext(connection) as large:
-        facts = rules.facts_for_orders(many)
+        facts = facts_for_orders(many)
     assert len(large.captured_queries) == len(small.captured_queries) == 2
     assert all(f.weight_grams == pytest.approx(Decimal(8) * Decimal("28.349523125")) for f in facts.values())
 
@@ -342,11 +343,11 @@ QUOTES = (
 
 
 def _choose(strategy: str, quotes: tuple = QUOTES, **extra: Any) -> tuple[Any, str]:
-    return rules.choose_service(quotes, Actions.from_json({"service_strategy": strategy, **extra}))
+    return engine.choose_service(quotes, Actions.from_json({"service_strategy": strategy, **extra}))
 
 
 def test_cheapest_is_the_default_and_the_cheapest_strategy() -> None:
-    chosen, reason = rules.choose_service(QUOTES, None)
+    chosen, reason = engine.choose_service(QUOTES, None)
     assert chosen.service_id == "b"
     assert reason == "cheapest of 4 eligible services: USPS Service b (4.10 USD, 5–7 days)"
     assert _choose("cheapest")[0].service_id == "b"
@@ -394,12 +395,12 @@ def test_fastest_without_delivery_days_falls_back_to_cheapest() -> None:
 def test_ties_are_broken_deterministically() -> None:
     same_price = (_quote("z", "5", (3, 5)), _quote("m", "5", (2, 4)), _quote("k", "5", (3, 5)))
     for order in (same_price, same_price[::-1]):
-        chosen, reason = rules.choose_service(order, None)
+        chosen, reason = engine.choose_service(order, None)
         assert chosen.service_id == "m"  # equally cheap: the faster
         assert "chosen as the faster" in reason
     identical = (_quote("z", "5", (3, 5)), _quote("k", "5", (3, 5)))
     for order in (identical, identical[::-1]):
-        chosen, reason = rules.choose_service(order, None)
+        chosen, reason = engine.choose_service(order, None)
         assert chosen.service_id == "k"
         assert "then by service id" in reason
     same_speed = (_quote("q", "9", (1, 2)), _quote("p", "8", (1, 2)), _quote("o", "8", (1, 2)))
@@ -410,15 +411,15 @@ def test_ties_are_broken_deterministically() -> None:
 def test_a_single_allocated_service_is_said_so() -> None:
     only = (_quote("solo", "6.66", (2, 4)),)
     for actions in (None, Actions(service_strategy="fastest"), Actions(service_strategy="provider", provider_name="X")):
-        chosen, reason = rules.choose_service(only, actions)
+        chosen, reason = engine.choose_service(only, actions)
         assert chosen is only[0]
         assert reason.startswith("the platform allocated a single service for this package")
 
 
 def test_no_services_and_no_prices() -> None:
-    assert rules.choose_service((), None) == (None, "no eligible shipping services were quoted")
+    assert engine.choose_service((), None) == (None, "no eligible shipping services were quoted")
     unpriced = (_quote("u", None, (2, 3)), _quote("t", None, (1, 2), is_default=True))
-    chosen, reason = rules.choose_service(unpriced, None)
+    chosen, reason = engine.choose_service(unpriced, None)
     assert chosen.service_id == "t"
     assert reason.startswith("no prices quoted: the platform’s default service")
 
@@ -427,9 +428,9 @@ def test_the_decision_log_records_rule_services_choice_and_why(org: Organization
     rule = LogisticsRuleFactory(
         organization=org, conditions={"states": ["TX"]}, actions={"service_strategy": "fastest"}
     )
-    decision = rules.first_match([rule], _facts(), NOW)
-    chosen, reason = rules.choose_service(QUOTES, decision.actions if decision else None)
-    record = rules.decision_record(decision=decision, services=QUOTES, chosen=chosen, reason=reason)
+    decision = engine.first_match([rule], _facts(), NOW)
+    chosen, reason = engine.choose_service(QUOTES, decision.actions if decision else None)
+    record = engine.decision_record(decision=decision, services=QUOTES, chosen=chosen, reason=reason)
     assert record["rule"] == {"id": str(rule.pk), "name": rule.name, "reasons": ["destination state TX is in [TX]"]}
     assert record["services"][1] == {
         "id": "b",
@@ -448,8 +449,8 @@ def test_the_decision_log_records_rule_services_choice_and_why(org: Organization
 # --------------------------------------------------------------------------------------------------- services
 def test_rule_save_validates_stores_normalised_json_goes_last_and_audits(org: Organization) -> None:
     warehouse = WarehouseFactory(organization=org)
-    first = rules.rule_save(actor=ACTOR, name=" US ", conditions={"countries": ["us"]}, actions={})
-    second = rules.rule_save(
+    first = services.rule_save(actor=ACTOR, name=" US ", conditions={"countries": ["us"]}, actions={})
+    second = services.rule_save(
         actor=ACTOR,
         name="Heavy",
         conditions={"weight_min_grams": 2000},
@@ -464,7 +465,7 @@ def test_rule_save_validates_stores_normalised_json_goes_last_and_audits(org: Or
         "hold_for_review": True,
     }
     assert not second.enabled
-    updated = rules.rule_save(actor=ACTOR, name="US only", conditions={}, actions={"tag": "us"}, rule=first)
+    updated = services.rule_save(actor=ACTOR, name="US only", conditions={}, actions={"tag": "us"}, rule=first)
     assert updated.priority == 10
     assert LogisticsRule.objects.get(pk=first.pk).actions == {"service_strategy": "cheapest", "tag": "us"}
     assert sorted(AuditEntry.objects.filter(target_type="logisticsrule").values_list("action", flat=True)) == [
@@ -480,7 +481,7 @@ def test_rule_save_refuses_with_field_named_errors(org: Organization, make_tenan
         foreign_store = StoreFactory(organization=other.organization)
         foreign_warehouse = WarehouseFactory(organization=other.organization)
     with pytest.raises(ValidationError) as caught:
-        rules.rule_save(
+        services.rule_save(
             actor=ACTOR,
             name="",
             conditions={"store_ids": [str(foreign_store.pk)], "countries": ["USA"]},
@@ -492,7 +493,7 @@ def test_rule_save_refuses_with_field_named_errors(org: Organization, make_tenan
     assert errors["actions.provider_name"] == ["Name the provider (carrier) to ship with."]
     assert not LogisticsRule.objects.exists()
     with pytest.raises(ValidationError) as caught:
-        rules.rule_save(
+        services.rule_save(
             actor=ACTOR,
             name="Theirs",
             conditions={"store_ids": [str(foreign_store.pk)]},
@@ -504,13 +505,13 @@ def test_rule_save_refuses_with_field_named_errors(org: Organization, make_tenan
 
 def test_reorder_rewrites_priorities_in_steps_of_ten(org: Organization) -> None:
     a, b, c = (LogisticsRuleFactory(organization=org, priority=p) for p in (1, 2, 3))
-    rules.rules_reorder(actor=ACTOR, ordered_ids=[c.pk, a.pk])
+    services.rules_reorder(actor=ACTOR, ordered_ids=[c.pk, a.pk])
     assert list(LogisticsRule.objects.values_list("pk", "priority")) == [(c.pk, 10), (a.pk, 20), (b.pk, 30)]
     assert AuditEntry.objects.filter(action="logistics_rules.reordered").count() == 1
     with pytest.raises(ValidationError, match="listed twice"):
-        rules.rules_reorder(actor=ACTOR, ordered_ids=[a.pk, a.pk])
+        services.rules_reorder(actor=ACTOR, ordered_ids=[a.pk, a.pk])
     with pytest.raises(ValidationError, match="No rule with id"):
-        rules.rules_reorder(actor=ACTOR, ordered_ids=["0191e3a0-0000-7000-8000-00000000dead"])
+        services.rules_reorder(actor=ACTOR, ordered_ids=["0191e3a0-0000-7000-8000-00000000dead"])
 
 
 def test_rule_test_lists_the_open_orders_it_would_match_without_saving(org: Organization) -> None:
@@ -524,20 +525,20 @@ def test_rule_test_lists_the_open_orders_it_would_match_without_saving(org: Orga
     held = OrderFactory(organization=org, store=store, state="tx", status=OrderStatus.ON_HOLD, total=Decimal(5))
     conditions = {"store_ids": [str(store.pk)], "states": ["TX"]}
 
-    found = rules.rule_test(rule_or_conditions=conditions, now=now)
+    found = engine.rule_test(rule_or_conditions=conditions, now=now)
     assert [order for order, _ in found] == [texas_soon, texas_later, held]
     assert found[0][1] == [f"store {store.name} is one of the rule's stores", "destination state TX is in [TX]"]
-    assert [o for o, _ in rules.rule_test(rule_or_conditions=conditions, limit=1, now=now)] == [texas_soon]
+    assert [o for o, _ in engine.rule_test(rule_or_conditions=conditions, limit=1, now=now)] == [texas_soon]
     within = Conditions(states=("TX",), ship_within_hours=4, total_min=Decimal(10))
-    assert [o for o, _ in rules.rule_test(rule_or_conditions=within, now=now)] == [texas_soon]
+    assert [o for o, _ in engine.rule_test(rule_or_conditions=within, now=now)] == [texas_soon]
     rule = LogisticsRuleFactory(organization=org, conditions={"total_max": "10"})
-    assert [o for o, _ in rules.rule_test(rule_or_conditions=rule, now=now)] == [held]
+    assert [o for o, _ in engine.rule_test(rule_or_conditions=rule, now=now)] == [held]
     assert LogisticsRule.objects.count() == 1
 
 
 def test_rule_test_refuses_invalid_conditions(org: Organization) -> None:
     with pytest.raises(ValidationError):
-        rules.rule_test(rule_or_conditions={"countries": "US"})
+        engine.rule_test(rule_or_conditions={"countries": "US"})
 
 
 def test_frozen() -> None:

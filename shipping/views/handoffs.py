@@ -25,35 +25,27 @@ from erp.selectors import audit_entries
 from erp.tenancy import organization_scope
 from erp.views_base import OrganizationViewMixin
 from inventory.models import Warehouse
-from orders.logistics import organization_time_zone
-from shipping import documents, handoffs
+from shipping import handoffs
+from shipping.documents.printing import DOCUMENT_KINDS, FILE_SUFFIX, document_render
 from shipping.models import Handoff, HandoffLink, SupplierAccess
-
-DOCUMENTS = {"labels": "labels-4x6", "pick-list": "pick-list", "slips": "labels-and-slips"}
 
 
 def _document(handoff: Handoff, kind: str, actor: Actor) -> HttpResponse:
     """One of the handoff's printouts, built from the stored labels (never bought again)."""
-    if kind not in DOCUMENTS:
+    if kind not in DOCUMENT_KINDS:
         raise Http404("No such document.")
     orders = handoffs.handoff_documents_input(handoff)
     reference = handoff.batch.reference
-    if kind == "labels":
-        pdf = documents.labels_merge(orders, page_size="4x6")
-    elif kind == "pick-list":
-        pdf = documents.pick_list_pdf(
-            orders,
-            batch_ref=reference,
-            warehouse_name=handoff.warehouse.name,
-            printed_at=timezone.localtime(timezone=organization_time_zone()),
-            row_order="bin",
-        )
-    else:
-        branding = documents.SlipBranding.of(handoff.organization)
-        pdf = documents.labels_with_slips_pdf(orders, branding)
+    pdf = document_render(
+        kind,  # type: ignore[arg-type]  # one of DOCUMENT_KINDS, checked above
+        orders,
+        reference=reference,
+        warehouse_name=handoff.warehouse.name,
+        organization=handoff.organization,
+    )
     handoffs.handoff_document_record(handoff=handoff, actor=actor, document=kind)
     response = HttpResponse(pdf, content_type="application/pdf")
-    response["Content-Disposition"] = f'inline; filename="{reference}-{DOCUMENTS[kind]}.pdf"'
+    response["Content-Disposition"] = f'inline; filename="{reference}-{FILE_SUFFIX[kind]}.pdf"'
     return response
 
 

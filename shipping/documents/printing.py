@@ -1,9 +1,11 @@
-"""A batch's printouts, one warehouse at a time: the dashboard and the API print through `batch_document_print`.
+"""A batch's printouts, one warehouse at a time: the dashboard and the API build them with `batch_document_build`
+and record each one they hand out with `print_event_record`.
 
 A batch may hold orders for several warehouses. Each own warehouse prints its own labels, pick list and slips (one
 pick list never mixes two warehouses). Orders routed to a supplier or 3PL warehouse (`HANDOFF_KINDS`) are never in a
 seller-side printout: that warehouse prints them from its handoff (shipping.handoffs), and the seller sees them there
-read-only. Every print is recorded with the warehouse it was for (PrintEvent).
+read-only. Every print is recorded with the warehouse it was for (PrintEvent): building a document writes nothing,
+so the record is an explicit call where a document is handed out for printing.
 
 Which own warehouses a member prints for: Dropline does not (yet) record which warehouse a warehouse-role member
 works in, so every member allowed to print (Perm.LABELS_PRINT) prints for every own warehouse. The wall that holds
@@ -23,7 +25,10 @@ from erp.actors import Actor
 from erp.models import Organization
 from inventory.models import Warehouse
 from orders.logistics import organization_time_zone
-from shipping import documents
+from shipping.documents.batch import BatchOrder
+from shipping.documents.labels import labels_merge, labels_with_slips_pdf
+from shipping.documents.packing_slips import SlipBranding
+from shipping.documents.pick_list import pick_list_pdf
 from shipping.labels import batch_documents_input
 from shipping.models import HANDOFF_KINDS, LabelBatch, PrintEvent, PurchaseState
 
@@ -63,6 +68,8 @@ class PrintedDocument:
     content: bytes
     filename: str
     group: PrintGroup
+    kind: DocumentKind
+    warehouse: Warehouse | None  # the group's warehouse; None for orders routed to no warehouse
 
 
 def batch_print_groups(batch: LabelBatch) -> list[PrintGroup]:
@@ -118,30 +125,46 @@ def batch_print_group(batch: LabelBatch, *, warehouse: str | None) -> PrintGroup
     return chosen
 
 
-def batch_document_print(
-    *, batch: LabelBatch, kind: DocumentKind, warehouse: str | None, actor: Actor, organization: Organization
+def document_render(
+    kind: DocumentKind, orders: list[BatchOrder], *, reference: str, warehouse_name: str, organization: Organization
+) -> bytes:
+    """One printout of `orders` (already in picking order): the label stack, the pick list (in bin order, times in
+    the organization's zone) or the labels with their packing slips. A batch's warehouse and a handoff print alike."""
+    if kind == "labels":
+        return labels_merge(orders, page_size="4x6")
+    if kind == "pick-list":
+        return pick_list_pdf(
+            orders,
+            batch_ref=reference,
+            warehouse_name=warehouse_name,
+            printed_at=timezone.localtime(timezone=organization_time_zone()),
+            row_order="bin",
+        )
+    return labels_with_slips_pdf(orders, SlipBranding.of(organization))
+
+
+def batch_document_build(
+    *, batch: LabelBatch, kind: DocumentKind, warehouse: str | None, organization: Organization
 ) -> PrintedDocument:
-    """One warehouse's printout of a batch, built from the stored labels (printing never buys), and its record in
-    the print history. Raises PrintRefused (see `batch_print_group`)."""
+    """One warehouse's printout of a batch, built from the stored labels (printing never buys). Writes nothing: the
+    caller that hands it out for printing records it (`print_event_record`). Raises PrintRefused (see
+    `batch_print_group`)."""
     if kind not in DOCUMENT_KINDS:
         raise PrintRefused(f"No document {kind!r}: use one of {', '.join(DOCUMENT_KINDS)}.")
     group = batch_print_group(batch, warehouse=warehouse)
     place = Warehouse.objects.get(pk=group.warehouse_id) if group.warehouse_id is not None else None
     orders = batch_documents_input(batch, warehouse=place)
-    if kind == "labels":
-        content = documents.labels_merge(orders, page_size="4x6")
-    elif kind == "pick-list":
-        content = documents.pick_list_pdf(
-            orders,
-            batch_ref=batch.reference,
-            warehouse_name=group.name,
-            printed_at=timezone.localtime(timezone=organization_time_zone()),
-            row_order="bin",
-        )
-    else:
-        content = documents.labels_with_slips_pdf(orders, documents.SlipBranding.of(organization))
-    PrintEvent.objects.create(batch=batch, document=kind, warehouse=place, printed_by_label=actor.label[:200])
+    content = document_render(
+        kind, orders, reference=batch.reference, warehouse_name=group.name, organization=organization
+    )
     code = (place.code or place.name) if place is not None else ""
     slug = "".join(c if c.isalnum() or c in "-_" else "-" for c in code).strip("-")[:40]
     filename = f"{batch.reference}{'-' + slug if slug else ''}-{FILE_SUFFIX[kind]}.pdf"
-    return PrintedDocument(content=content, filename=filename, group=group)
+    return PrintedDocument(content=content, filename=filename, group=group, kind=kind, warehouse=place)
+
+
+def print_event_record(*, batch: LabelBatch, printed: PrintedDocument, actor: Actor) -> PrintEvent:
+    """The batch's print history gains this printout: which document, for which warehouse, by whom."""
+    return PrintEvent.objects.create(
+        batch=batch, document=printed.kind, warehouse=printed.warehouse, printed_by_label=actor.label[:200]
+    )

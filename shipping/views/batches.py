@@ -1,4 +1,4 @@
-"""Shipping in the dashboard: label batches (buy, watch progress, retry failed, print) and the packing station."""
+"""Label batches in the dashboard: the queue, buy (confirm first), watch progress, retry failed, print."""
 
 from __future__ import annotations
 
@@ -17,9 +17,11 @@ from erp.views_base import OrganizationViewMixin
 from orders import selectors as order_selectors
 from orders.filters import OrderFilter
 from orders.models import Order
-from shipping import labels, packing, printing, selectors
+from shipping import labels, selectors
+from shipping.documents import printing
 from shipping.estimate import batch_estimate
 from shipping.models import LabelBatch
+from shipping.services import label_batch_plan_and_create
 
 
 class ShippingHomeView(OrganizationViewMixin, TemplateView):
@@ -49,12 +51,11 @@ class BatchCreateView(OrganizationViewMixin, TemplateView):
         return Order.objects.filter(pk__in=parse_uuids(request.POST.getlist("order")))
 
     def post(self, request: HttpRequest) -> HttpResponse:
-        plan = labels.batch_plan(self._orders(request))
-        if not plan.orders:
-            why = "; ".join(f"{n} {reason}" for reason, n in plan.skipped.items()) or "no order selected"
-            messages.warning(request, f"No label to buy: {why}.")
-            return redirect("orders_home")
+        orders = self._orders(request)
         if request.POST.get("confirmed") != "1":
+            plan = labels.batch_plan(orders)
+            if not plan.orders:
+                return _nothing_to_buy(request, plan)
             estimate = batch_estimate(plan)
             request.session[ESTIMATE_SESSION_KEY] = estimate.as_record()
             return self.render_to_response(
@@ -65,8 +66,12 @@ class BatchCreateView(OrganizationViewMixin, TemplateView):
                     filter_query=request.POST.get("filter", ""),
                 )
             )
-        estimate_shown = request.session.pop(ESTIMATE_SESSION_KEY, None)
-        batch = labels.label_batch_create(actor=request.actor, orders=plan.orders, estimate=estimate_shown)
+        plan, batch = label_batch_plan_and_create(
+            actor=request.actor, orders=orders, estimate=request.session.get(ESTIMATE_SESSION_KEY)
+        )
+        if batch is None:
+            return _nothing_to_buy(request, plan)
+        request.session.pop(ESTIMATE_SESSION_KEY, None)  # shown once, kept on the batch it was confirmed for
         left_out = "; ".join(f"{n} {reason}" for reason, n in plan.skipped.items())
         messages.success(
             request,
@@ -74,6 +79,12 @@ class BatchCreateView(OrganizationViewMixin, TemplateView):
             + (f" Left out: {left_out}." if left_out else ""),
         )
         return redirect("shipping_batch", pk=batch.pk)
+
+
+def _nothing_to_buy(request: HttpRequest, plan: labels.BatchPlan) -> HttpResponse:
+    why = "; ".join(f"{n} {reason}" for reason, n in plan.skipped.items()) or "no order selected"
+    messages.warning(request, f"No label to buy: {why}.")
+    return redirect("orders_home")
 
 
 ESTIMATE_SESSION_KEY = "label_batch_estimate"
@@ -123,82 +134,15 @@ class BatchDocumentView(OrganizationViewMixin, View):
     def get(self, request: HttpRequest, pk: str) -> HttpResponse:
         batch = get_object_or_404(LabelBatch.objects, pk=pk)
         try:
-            printed = printing.batch_document_print(
+            printed = printing.batch_document_build(
                 batch=batch,
                 kind=self.kind,
                 warehouse=request.GET.get("warehouse"),
-                actor=request.actor,
                 organization=request.organization,
             )
         except printing.PrintRefused as refused:
             messages.warning(request, str(refused))
             return redirect("shipping_batch", pk=batch.pk)
+        # Asking for the PDF is printing it: the download, not the batch page, goes into the print history.
+        printing.print_event_record(batch=batch, printed=printed, actor=request.actor)
         return _pdf(printed.content, printed.filename)
-
-
-# The packing station remembers, per browser session, its warehouse and the parcel it is packing (the counts
-# themselves are on the LabelPurchase: a reload, or another station scanning the label, picks them up).
-STATION_KEY = "packing_station_warehouse"
-CURRENT_KEY = "packing_purchase"
-
-
-class ScanView(OrganizationViewMixin, TemplateView):
-    """The packing station: one input for a scanner. Scan the label, then every unit; packed when all match."""
-
-    template_name = "shipping/scan.html"
-    write_permission = Perm.LABELS_PRINT
-
-    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
-        session = self.request.session
-        if "result" not in kwargs and session.get(CURRENT_KEY):
-            kwargs["result"] = packing.pack_progress(purchase_id=session[CURRENT_KEY])
-        return super().get_context_data(
-            stations=packing.packing_stations(),
-            station=packing.packing_station(session.get(STATION_KEY)),
-            can_override=Perm.PACKING_OVERRIDE in self.request.permissions,
-            **kwargs,
-        )
-
-    def answer(self, request: HttpRequest, result: packing.PackResult) -> HttpResponse:
-        if result.in_progress and result.purchase is not None:
-            request.session[CURRENT_KEY] = str(result.purchase.pk)
-        else:
-            request.session.pop(CURRENT_KEY, None)
-        template = "shipping/_scan_result.html" if request.htmx else self.template_name
-        return self.response_class(request=request, template=[template], context=self.get_context_data(result=result))
-
-    def post(self, request: HttpRequest) -> HttpResponse:
-        current = request.session.get(CURRENT_KEY)
-        if request.POST.get("action") == "finish":
-            return self.answer(request, packing.pack_finish(purchase_id=current, actor=request.actor))
-        station = packing.packing_station(request.session.get(STATION_KEY))
-        result = packing.pack_scan(
-            code=request.POST.get("code", ""), actor=request.actor, station=station, current_id=current
-        )
-        return self.answer(request, result)
-
-
-class ScanOverrideView(ScanView):
-    """A supervisor marks the parcel being packed as packed although its units do not match (audited)."""
-
-    http_method_names = ["post"]
-    write_permission = Perm.PACKING_OVERRIDE
-
-    def post(self, request: HttpRequest) -> HttpResponse:
-        current, reason = request.session.get(CURRENT_KEY), request.POST.get("reason", "")
-        return self.answer(request, packing.pack_override(purchase_id=current, reason=reason, actor=request.actor))
-
-
-class ScanStationView(OrganizationViewMixin, View):
-    """Choose the warehouse this packing station packs for: labels of other warehouses are refused."""
-
-    write_permission = Perm.LABELS_PRINT
-
-    def post(self, request: HttpRequest) -> HttpResponse:
-        station = packing.packing_station(request.POST.get("warehouse"))
-        if station is not None and str(station.pk) == request.POST.get("warehouse"):
-            request.session[STATION_KEY] = str(station.pk)
-            messages.info(request, f"This station packs for {station.name}.")
-        else:
-            messages.warning(request, "Choose one of your own, active warehouses for this station.")
-        return redirect("shipping_scan")

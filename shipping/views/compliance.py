@@ -15,11 +15,11 @@ from django.views.generic import TemplateView
 
 from erp import clock
 from erp.csv_cells import csv_writer
-from erp.inputs import DayField
 from erp.views_base import OrganizationViewMixin
 from integrations.logistics_policy import Phase
 from integrations.models import Platform, Store
 from shipping import charts, compliance, spend
+from shipping.forms import SpendFilterForm
 
 
 def _store_from(request: HttpRequest) -> Store | None:
@@ -91,21 +91,6 @@ class ComplianceView(OrganizationViewMixin, TemplateView):
 
 
 # ---------------------------------------------------------------------------------------------------------- spend
-class SpendFilterForm(forms.Form):
-    start = DayField(required=False, label="From")
-    end = DayField(required=False, label="To")
-    store = forms.UUIDField(required=False)
-    group = forms.ChoiceField(required=False, choices=[(g.value, spend.GROUP_LABELS[g]) for g in spend.SpendGroup])
-
-    def period(self) -> spend.SpendPeriod:
-        data = self.cleaned_data if self.is_valid() else {}
-        return spend.spend_period(first_day=data.get("start"), last_day=data.get("end"))
-
-    def chosen_group(self) -> spend.SpendGroup:
-        data = self.cleaned_data if self.is_valid() else {}
-        return spend.SpendGroup(data.get("group") or spend.SpendGroup.STORE)
-
-
 def spend_chart(days: list[spend.SpendTotal]) -> charts.BarChart:
     currency = days[0].currency if days else "USD"
     money = (lambda v: f"${v:,.0f}") if currency == "USD" else (lambda v: f"{v:,.0f} {currency}")

@@ -1,5 +1,6 @@
 """Collections by TikTok in the dashboard: each CBT warehouse's pickups of a day, and the manifest PDF the warehouse
-prints for the TikTok driver. Thin: `shipping.pickup` selects and draws."""
+prints for the TikTok driver. Thin: `shipping.pickup` selects,
+`shipping.documents.pickup_manifest` draws."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from erp.roles import Perm
 from erp.views_base import OrganizationViewMixin
 from inventory.models import Warehouse, WarehouseKind
 from shipping import pickup
+from shipping.documents.pickup_manifest import manifest_filename, pickup_manifest_pdf
 
 
 def _day(request: HttpRequest) -> date | None:
@@ -66,7 +68,7 @@ class PickupManifestView(OrganizationViewMixin, View):
         day = _day(request) or pickup.warehouse_today(warehouse)
         manifest = pickup.pickup_manifest(warehouse=warehouse, day=day)
         paper = "A4" if request.GET.get("paper") == "A4" else "Letter"
-        pdf = pickup.pickup_manifest_pdf(manifest, printed_at=timezone.localtime(), paper=paper)
+        pdf = pickup_manifest_pdf(manifest, printed_at=timezone.localtime(), paper=paper)
         response = HttpResponse(pdf, content_type="application/pdf")
-        response["Content-Disposition"] = f'inline; filename="{pickup.manifest_filename(manifest)}"'
+        response["Content-Disposition"] = f'inline; filename="{manifest_filename(manifest)}"'
         return response

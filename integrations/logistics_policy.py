@@ -14,6 +14,7 @@ from datetime import date, datetime, time
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
+from erp import clock
 from integrations.models import Store
 
 
@@ -110,7 +111,7 @@ def published_policy(*, region: str, seller_type: str) -> PublishedPolicy | None
 def store_logistics_policy(store: Store) -> StorePolicy:
     """The store's own dates where it has them, else the published policy for its region and kind of seller."""
     published = published_policy(region=store.region, seller_type=store.seller_type)
-    zone = ZoneInfo(published.time_zone if published else "UTC")
+    zone = clock.zone_named(published.time_zone if published else None)
     if store.official_logistics_from is not None:
         # Without its own phase-out day, the store keeps the published one (when it falls before its cut-off).
         start = store.logistics_transition_from or (published.transition_from if published else None)

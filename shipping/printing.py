@@ -20,9 +20,9 @@ from django.db.models import Count
 from django.utils import timezone
 
 from erp.actors import Actor
+from erp.clock import organization_zone as organization_time_zone
 from erp.models import Organization
 from inventory.models import Warehouse
-from orders.logistics import organization_time_zone
 from shipping import documents
 from shipping.labels import batch_documents_input
 from shipping.models import HANDOFF_KINDS, LabelBatch, PrintEvent, PurchaseState

@@ -18,6 +18,7 @@ from django.views import View
 from django.views.generic import TemplateView
 
 from erp.actors import Actor
+from erp.clock import organization_zone as organization_time_zone
 from erp.inputs import object_or_404
 from erp.models import Membership
 from erp.roles import Perm, Role
@@ -25,7 +26,6 @@ from erp.selectors import audit_entries
 from erp.tenancy import organization_scope
 from erp.views_base import OrganizationViewMixin
 from inventory.models import Warehouse
-from orders.logistics import organization_time_zone
 from shipping import documents, handoffs
 from shipping.models import Handoff, HandoffLink, SupplierAccess
 

@@ -2,6 +2,7 @@
 
 - People see moments (ship-by, bought, sent, printed) in the **organization's** zone: `organization_zone`.
 - Warehouse-local times (cut-off, pickup slots, working hours) are in the **warehouse's** zone: `warehouse_zone`.
+- Days (date filters, the compliance chart, the spend report) are the organization's days: `day_start`.
 - `format_local` writes a moment in a zone and always names the zone ("Dec 4, 09:28 PST"); `format_iso` is the CSV
   form (ISO 8601 with the offset); `format_clock_time` names the zone of a time of day (a cut-off, "17:00 CST").
 
@@ -110,6 +111,12 @@ def format_clock_time(value: time | None, zone: tzinfo, *, on: date | None = Non
 
 def now_in(zone: tzinfo) -> datetime:
     return timezone.now().astimezone(zone)
+
+
+def day_start(day: date, zone: tzinfo | None = None) -> datetime:
+    """The first moment of `day` in `zone` (default: the organization's in scope): where a day filter or a day
+    column starts, so "Dec 4" is the seller's Dec 4, not UTC's."""
+    return datetime.combine(day, time.min, tzinfo=zone or organization_zone())
 
 
 # ------------------------------------------------------------------------------------- a zone from an address

@@ -1,26 +1,15 @@
-from datetime import date
 from typing import Any
 
 from django import forms
 
 from integrations.models import Store
+from integrations.services import STORE_POLICY_FIELDS
 
 
 class StorePolicyForm(forms.ModelForm):
     class Meta:
         model = Store
-        fields = [
-            "auto_buy_labels",
-            "stock_push_enabled",
-            "stock_push_buffer",
-            "stock_push_percentage",
-            "stock_push_max_quantity",
-            "stock_push_zero_below",
-            "backfill_days",
-            "joined_platform_on",
-            "logistics_transition_from",
-            "official_logistics_from",
-        ]
+        fields = list(STORE_POLICY_FIELDS)
         widgets = {
             "joined_platform_on": forms.DateInput(attrs={"type": "date"}),
             "logistics_transition_from": forms.DateInput(attrs={"type": "date"}),
@@ -47,11 +36,3 @@ class StorePolicyForm(forms.ModelForm):
                 "logistics_transition_from", "Start the phase-out on or before the day official logistics are required."
             )
         return data
-
-    def audit_changes(self) -> dict[str, Any]:
-        """The changed fields, as the audit log stores them (JSON: days as ISO dates)."""
-        return {
-            name: value.isoformat() if isinstance(value, date) else value
-            for name in self.changed_data
-            for value in [self.cleaned_data[name]]
-        }

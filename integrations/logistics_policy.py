@@ -14,6 +14,7 @@ from datetime import date, datetime, time
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
+from erp import clock
 from integrations.models import Platform, Store
 
 
@@ -119,7 +120,7 @@ def store_logistics_policy(store: Store) -> StorePolicy:
             basis=f"{store.get_platform_display()} sets no logistics policy of this kind",
         )
     published = published_policy(region=store.region, seller_type=store.seller_type)
-    zone = ZoneInfo(published.time_zone if published else "UTC")
+    zone = clock.zone_named(published.time_zone if published else None)
     if store.official_logistics_from is not None:
         # Without its own phase-out day, the store keeps the published one (when it falls before its cut-off).
         start = store.logistics_transition_from or (published.transition_from if published else None)

@@ -12,7 +12,7 @@ import secrets
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import date, timedelta
 
 from django.conf import settings
 from django.contrib.sessions.backends.base import SessionBase
@@ -505,3 +505,44 @@ def store_platform_warehouses(store: Store) -> list[PlatformWarehouse]:
         raise
     memo.set(key, warehouses, PLATFORM_WAREHOUSES_TTL)
     return warehouses
+
+
+# ------------------------------------------------------------------------------------------------- store policy
+# What a seller sets per store on its page (StorePolicyForm); the rest of a Store comes from the platform.
+STORE_POLICY_FIELDS = (
+    "auto_buy_labels",
+    "stock_push_enabled",
+    "stock_push_buffer",
+    "stock_push_percentage",
+    "stock_push_max_quantity",
+    "stock_push_zero_below",
+    "backfill_days",
+    "joined_platform_on",
+    "logistics_transition_from",
+    "official_logistics_from",
+)
+
+
+@transaction.atomic
+def store_policy_update(*, store: Store, actor: Actor, changes: Mapping[str, object]) -> Store:
+    """Set the store's policy fields in `changes` (validated by the caller: the form), audited as
+    `store.policy_changed`; when a stock-push setting changed, `store_policy_changed` tells inventory to re-push
+    what the store advertises. Nothing changed: nothing is written or announced."""
+    unknown = set(changes) - set(STORE_POLICY_FIELDS)
+    if unknown:
+        raise ValueError(f"not a store policy field: {', '.join(sorted(unknown))}")
+    if not changes:
+        return store
+    audit_record(
+        organization=store.organization,
+        actor=actor,
+        action="store.policy_changed",
+        target=store,
+        changes={name: value.isoformat() if isinstance(value, date) else value for name, value in changes.items()},
+    )
+    for name, value in changes.items():
+        setattr(store, name, value)
+    store.save(update_fields=list(changes))
+    if any(name.startswith("stock_push") for name in changes):
+        store_policy_changed.send(store)
+    return store

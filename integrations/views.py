@@ -16,7 +16,6 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.generic import TemplateView, UpdateView
 
 from erp.roles import Perm
-from erp.services import audit_record
 from erp.views_base import OrganizationViewMixin
 from integrations import selectors, services
 from integrations.errors import PlatformError
@@ -100,17 +99,11 @@ class StoreDetailView(OrganizationViewMixin, UpdateView):
         return super().get_context_data(notifications=selectors.store_notification_health(store=self.object), **kwargs)
 
     def form_valid(self, form: StorePolicyForm) -> HttpResponse:
-        if form.changed_data:
-            audit_record(
-                organization=self.request.organization,
-                actor=self.request.actor,
-                action="store.policy_changed",
-                target=self.object,
-                changes=form.audit_changes(),
-            )
-        form.save()
-        if any(name.startswith("stock_push") for name in form.changed_data):
-            services.store_policy_changed.send(self.object)
+        services.store_policy_update(
+            store=self.object,
+            actor=self.request.actor,
+            changes={name: form.cleaned_data[name] for name in form.changed_data},
+        )
         messages.success(self.request, "Store settings saved.")
         return redirect("stores_detail", pk=self.object.pk)
 

@@ -8,9 +8,8 @@ whole page.
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
+from datetime import datetime, time
 from typing import Any, ClassVar
-from zoneinfo import ZoneInfo
 
 from django import forms
 from django.contrib import messages
@@ -62,10 +61,6 @@ def _paginate(request: HttpRequest, items: QuerySet, size: int = PAGE_SIZE) -> t
     query = request.GET.copy()
     query.pop("page", None)
     return page, query.urlencode()
-
-
-def _organization_tz(request: HttpRequest) -> ZoneInfo:
-    return clock.organization_zone(request.organization)
 
 
 class InventoryPage(OrganizationViewMixin, TemplateView):
@@ -294,7 +289,7 @@ class LedgerView(InventoryPage):
         movements = selectors.ledger()
         if form.is_valid():
             data = form.cleaned_data
-            tz = _organization_tz(self.request)
+            tz = clock.organization_zone(self.request.organization)
             if data["sku"]:
                 movements = movements.filter(sku__code__iexact=data["sku"].strip())
             if data["warehouse"]:
@@ -302,15 +297,11 @@ class LedgerView(InventoryPage):
             if data["kind"]:
                 movements = movements.filter(kind=data["kind"])
             if data["since"]:
-                movements = movements.filter(created_at__gte=_day_start(data["since"], tz))
+                movements = movements.filter(created_at__gte=clock.day_start(data["since"], tz))
             if data["until"]:
                 movements = movements.filter(created_at__lte=datetime.combine(data["until"], time.max, tzinfo=tz))
         page, querystring = _paginate(self.request, movements)
         return super().get_context_data(form=form, page=page, querystring=querystring, **kwargs)
-
-
-def _day_start(day: date, tz: ZoneInfo) -> datetime:
-    return datetime.combine(day, time.min, tzinfo=tz)
 
 
 # ---------------------------------------------------------------------------------------------------- listings

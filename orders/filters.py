@@ -6,12 +6,13 @@ The conditions themselves live in orders.selectors; this maps query parameters o
 from __future__ import annotations
 
 from collections.abc import Collection
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 import django_filters
 from django.db.models import QuerySet
 
+from erp import clock
 from erp.inputs import DayFilter
 from integrations.models import Store
 from orders import logistics as order_logistics
@@ -24,7 +25,7 @@ STATUS_CHOICES = [(tab.key, tab.label) for tab in selectors.STATUS_TABS] + [
 
 
 def _start_of(day: date) -> datetime:
-    return datetime.combine(day, time.min, tzinfo=order_logistics.organization_time_zone())
+    return clock.day_start(day)
 
 
 class OrderFilter(django_filters.FilterSet):

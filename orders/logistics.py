@@ -11,12 +11,11 @@ FULFILLMENT_BY_TIKTOK). Seller shipping (`shipping_type` SELLER: the seller uplo
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date, datetime, time, tzinfo
+from datetime import datetime
 
 from django.db.models import F, Q
 from django.utils import timezone
 
-from erp import clock
 from integrations.logistics_policy import store_logistics_policy
 from integrations.models import Store
 from orders.models import FULFILLED_BY_TIKTOK, SHIPPING_SELLER, SHIPPING_TIKTOK, OrderStatus
@@ -42,15 +41,6 @@ class Logistics:
         (SELLER_VIOLATION, "Seller shipping after the store's cut-off"),
         (SELLER_NEEDS_TRACKING, "Seller shipping, to ship, tracking not sent yet"),
     )
-
-
-def organization_time_zone() -> tzinfo:
-    """The organization's time zone: the days of the compliance chart and the list's date filters (erp.clock)."""
-    return clock.organization_zone()
-
-
-def start_of_day(day: date, zone: tzinfo | None = None) -> datetime:
-    return datetime.combine(day, time.min, tzinfo=zone or organization_time_zone())
 
 
 # ---------------------------------------------------------------------------------------------------- logistics

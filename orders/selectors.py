@@ -10,7 +10,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -383,7 +383,7 @@ class OrderDetail:
 
     @property
     def shipping_decision(self) -> ShippingDecision | None:
-        return shipping_decision_of(self.order)
+        return order_detail_sources.shipping_decision(self.order)
 
     @property
     def packages(self) -> list[dict[str, str]]:
@@ -410,40 +410,30 @@ class ShippingDecision:
     single_service: bool
 
 
-def _days_label(days: Any) -> str:
-    earliest, latest = [*list(days or []), None, None][:2]
-    if earliest is None and latest is None:
-        return "not quoted"
-    if earliest is None or latest is None or earliest == latest:
-        n = latest if latest is not None else earliest
-        return f"{n} day{'' if n == 1 else 's'}"
-    return f"{earliest}–{latest} days"
+class OrderDetailSources:
+    """What apps above orders add to an order's detail, registered from their AppConfig.ready() so this layer never
+    imports them (dependencies run one way, erp/events.py; the way `integrations.services.webhook_topics` works):
+    shipping reads how the order's label was chosen, and names the logistics rules an audit change points at."""
+
+    def __init__(self) -> None:
+        self._shipping_decision: Callable[[Order], ShippingDecision | None] | None = None
+        self._names: dict[str, Callable[[], tuple[QuerySet[Any], str]]] = {}
+
+    def provide_shipping_decision(self, reader: Callable[[Order], ShippingDecision | None]) -> None:
+        self._shipping_decision = reader
+
+    def shipping_decision(self, order: Order) -> ShippingDecision | None:
+        return self._shipping_decision(order) if self._shipping_decision is not None else None
+
+    def provide_names(self, kind: str, source: Callable[[], tuple[QuerySet[Any], str]]) -> None:
+        """Rows of `kind` (an audit change's `<kind>_id`) are named by `source()`: (their queryset, the name field)."""
+        self._names[kind] = source
+
+    def name_sources(self) -> dict[str, Callable[[], tuple[QuerySet[Any], str]]]:
+        return dict(self._names)
 
 
-def shipping_decision_of(order: Order) -> ShippingDecision | None:
-    """The latest label purchase's decision (one query); None when no label was ever tried for the order."""
-    from shipping.models import LabelPurchase
-
-    purchase = LabelPurchase.objects.filter(order=order).order_by("-pk").only("state", "decision").first()
-    if purchase is None:
-        return None
-    log = purchase.decision or {}
-    chosen = log.get("chosen")
-    services = [
-        {
-            **service,
-            "chosen": chosen is not None and service.get("id") == chosen,
-            "days_label": _days_label(service.get("days")),
-        }
-        for service in log.get("services") or []
-    ]
-    return ShippingDecision(
-        state=purchase.get_state_display(),
-        rule=log.get("rule"),
-        services=services,
-        reason=log.get("reason") or "",
-        single_service=bool(log.get("single_service")),
-    )
+order_detail_sources = OrderDetailSources()
 
 
 def items_by_sku(lines: Iterable[OrderLine]) -> list[SkuGroup]:
@@ -490,10 +480,10 @@ def _status_label(status: str) -> str:
 def _id_kind(key: str) -> str:
     """`warehouse_id` / `warehouse` → `warehouse`: the kind of row a change's value points at ('' when none)."""
     base = key.removesuffix("_ids").removesuffix("_id")
-    return base if base in _NAMED_KINDS else ""
+    return base if base in _NAMED_KINDS or base in order_detail_sources.name_sources() else ""
 
 
-_NAMED_KINDS = ("warehouse", "sku", "rule", "store")
+_NAMED_KINDS = ("warehouse", "sku", "store")  # and what apps above contribute ("rule")
 
 
 def _ids_in(value: Any) -> list[str]:
@@ -511,25 +501,24 @@ def _names_of_ids(audit_entries: Sequence[AuditEntry]) -> dict[str, str]:
     """The name a person knows each warehouse, SKU, rule or store by, for the ids these entries' changes hold (one
     query per kind that occurs; rows deleted since read as such)."""
     from inventory.models import Sku, Warehouse
-    from shipping.models import LogisticsRule
 
-    wanted: dict[str, set[str]] = {kind: set() for kind in _NAMED_KINDS}
+    sources: dict[str, Callable[[], tuple[QuerySet[Any], str]]] = {
+        "warehouse": lambda: (Warehouse.objects.all(), "name"),
+        "sku": lambda: (Sku.objects.all(), "code"),
+        "store": lambda: (Store.objects.all(), "name"),
+        **order_detail_sources.name_sources(),  # "rule": shipping's logistics rules
+    }
+    wanted: dict[str, set[str]] = {kind: set() for kind in sources}
     for entry in audit_entries:
         for key, value in (entry.changes or {}).items():
             if kind := _id_kind(key):
                 wanted[kind].update(_ids_in(value))
-    sources = {
-        "warehouse": (Warehouse.objects, "name"),
-        "sku": (Sku.objects, "code"),
-        "rule": (LogisticsRule.objects, "name"),
-        "store": (Store.objects, "name"),
-    }
     names: dict[str, str] = {}
     for kind, ids in wanted.items():
         if not ids:
             continue
-        manager, field_name = sources[kind]
-        found = {str(pk): name for pk, name in manager.filter(pk__in=ids).values_list("pk", field_name)}
+        rows, field_name = sources[kind]()
+        found = {str(pk): name for pk, name in rows.filter(pk__in=ids).values_list("pk", field_name)}
         names.update({pk: found.get(pk, f"(a deleted {kind})") for pk in ids})
     return names
 

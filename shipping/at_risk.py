@@ -42,7 +42,6 @@ per (order, threshold), unique, makes each announcement happen once.
 
 from __future__ import annotations
 
-import re
 from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -62,6 +61,7 @@ from erp.durations import duration_text, is_now
 from erp.models import Membership, Organization
 from erp.roles import Role
 from erp.tasks import email_send
+from inventory.calendar import warehouse_calendar, weekdays
 from inventory.models import Warehouse, WarehouseKind
 from orders.models import (
     FULFILLED_BY_TIKTOK,
@@ -79,11 +79,7 @@ PERSON_FIRST = timedelta(hours=1)
 LABEL_BUY = timedelta(minutes=15)
 SUPPLIER_ACK = timedelta(hours=2)
 PRINT_PACK = timedelta(minutes=30)
-DEFAULT_OPENS = time(8, 0)
-DEFAULT_CLOSES = time(17, 0)
-DEFAULT_WORKING_DAYS = "12345"
 HORIZON_DAYS = 400  # calendars are laid out this far ahead; work that does not fit is "never" (far future)
-_HOURS = re.compile(r"(\d{1,2})[:.h](\d{2})\s*(?:-|–|—|to)\s*(\d{1,2})[:.h](\d{2})")
 _WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
 
 
@@ -104,9 +100,11 @@ class Calendar:
     moment as cumulative working seconds so that "where is this moment" and "when is this much work done" are
     binary searches."""
 
-    def __init__(self, *, zone: ZoneInfo, working_days: str, opens: time, closes: time, since: datetime) -> None:
+    def __init__(
+        self, *, zone: ZoneInfo, working_days: str | frozenset[int], opens: time, closes: time, since: datetime
+    ) -> None:
         self.zone = zone
-        self.working_days = frozenset(int(d) for d in working_days if d.isdigit())
+        self.working_days = weekdays(working_days) if isinstance(working_days, str) else working_days
         self.opens, self.closes = opens, closes
         self.day_length = timedelta(
             seconds=max((closes.hour * 60 + closes.minute) - (opens.hour * 60 + opens.minute), 0) * 60
@@ -128,32 +126,10 @@ class Calendar:
         self.never = since + timedelta(days=HORIZON_DAYS * 2)
 
     @classmethod
-    def for_warehouse(cls, warehouse: Warehouse | None, *, default_zone: str, since: datetime) -> Calendar:
-        if warehouse is None:
-            return cls(
-                zone=_zone(default_zone),
-                working_days=DEFAULT_WORKING_DAYS,
-                opens=DEFAULT_OPENS,
-                closes=DEFAULT_CLOSES,
-                since=since,
-            )
-        opens, closes = DEFAULT_OPENS, DEFAULT_CLOSES
-        hours = _HOURS.search(warehouse.working_hours or "")
-        if hours:
-            h1, m1, h2, m2 = (int(x) for x in hours.groups())
-            if h1 < 24 and h2 < 24 and m1 < 60 and m2 < 60:
-                opens, closes = time(h1, m1), time(h2, m2)
-        if warehouse.cutoff_time is not None:
-            closes = warehouse.cutoff_time
-        if closes <= opens:  # a cut-off before the usual opening: the day's work happens before it
-            opens = time(0, 0)
-        return cls(
-            zone=erp_clock.warehouse_zone(warehouse, _zone(default_zone)),
-            working_days=warehouse.working_days or DEFAULT_WORKING_DAYS,
-            opens=opens,
-            closes=closes,
-            since=since,
-        )
+    def for_warehouse(cls, warehouse: Warehouse | None, *, default_zone: ZoneInfo, since: datetime) -> Calendar:
+        """The warehouse's calendar (`inventory.calendar`, the one reading of its days, hours and cut-off) laid out."""
+        week = warehouse_calendar(warehouse, fallback_zone=default_zone)
+        return cls(zone=week.zone, working_days=week.working_days, opens=week.opens, closes=week.closes, since=since)
 
     def window_on(self, day: date) -> tuple[datetime, datetime] | None:
         if day.isoweekday() not in self.working_days:
@@ -196,10 +172,6 @@ class Calendar:
         if index >= len(self.starts):
             return None
         return max(moment, self.starts[index])
-
-
-def _zone(name: str) -> ZoneInfo:
-    return erp_clock.zone_named(name)
 
 
 # ------------------------------------------------------------------------------------------------- wording
@@ -383,13 +355,12 @@ def orders_assess(*, organization: Organization, now: datetime | None = None) ->
         if known is None or rank[purchase["state"]] > rank[known["state"]]:
             purchases[purchase["order_id"]] = purchase
     warehouses = {w.pk: w for w in Warehouse.objects.all()}
+    zone = erp_clock.organization_zone(organization)
     calendars: dict[Any, Calendar] = {}
 
     def calendar_of(warehouse_id: Any) -> Calendar:
         if warehouse_id not in calendars:
-            calendars[warehouse_id] = Calendar.for_warehouse(
-                warehouses.get(warehouse_id), default_zone=organization.time_zone, since=now
-            )
+            calendars[warehouse_id] = Calendar.for_warehouse(warehouses.get(warehouse_id), default_zone=zone, since=now)
         return calendars[warehouse_id]
 
     def deadline_of(row: dict[str, Any]) -> datetime:
@@ -403,7 +374,6 @@ def orders_assess(*, organization: Organization, now: datetime | None = None) ->
     for queue in queues.values():
         queue.sort()
 
-    zone = _zone(organization.time_zone)
     assessments = []
     for row in rows:
         warehouse = warehouses.get(row["warehouse_id"])

@@ -18,6 +18,7 @@ from django.db.models import Count, QuerySet
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
+from erp import clock
 from integrations.logistics_policy import Phase, StorePolicy, store_logistics_policy
 from integrations.models import AuthorizationStatus, Platform, Store, StoreStatus
 from orders import logistics
@@ -50,10 +51,10 @@ class Window:
 
 def compliance_window(*, now: datetime | None = None, days: int = WINDOW_DAYS) -> Window:
     now = now or timezone.now()
-    zone = logistics.organization_time_zone()
+    zone = clock.organization_zone()
     last = now.astimezone(zone).date()
     first = last - timedelta(days=days - 1)
-    return Window(first_day=first, last_day=last, start=logistics.start_of_day(first, zone), now=now, zone=zone)
+    return Window(first_day=first, last_day=last, start=clock.day_start(first, zone), now=now, zone=zone)
 
 
 # ------------------------------------------------------------------------------------------------------ figures

@@ -20,13 +20,14 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, tzinfo
+from datetime import date, datetime, time, timedelta
 
 from django.utils import timezone
 
 from erp import clock
 from integrations.base import LabelProvider
 from integrations.interface import HandoverOptions, TimeSlot
+from inventory.calendar import warehouse_calendar
 from inventory.models import Warehouse
 from orders.models import Order, OrderStatus
 from shipping.documents.batch import natural_key
@@ -59,10 +60,6 @@ def handover_for(order: Order, actions: Actions | None = None) -> Handover:
     if warehouse is not None and warehouse.collections_by_tiktok:
         return Handover(PICKUP, f"{warehouse.name} is on Collections by TikTok")
     return Handover(None, "")
-
-
-def _zone(name: str) -> tzinfo:
-    return clock.zone_named(name)
 
 
 _CLOCK = r"(\d{1,2})(?::(\d{2}))?"
@@ -111,7 +108,7 @@ def pickup_slot_choose(
     window = _preferred_window(preference)
     if window is None:
         return first, f"“{preference}” is not a time Dropline reads: took the first available slot"
-    zone = _zone(time_zone)
+    zone = clock.zone_named(time_zone)
     start_from, start_to = window
     for slot in offered:
         if slot.available is False or slot.start is None:
@@ -132,23 +129,12 @@ def pickup_slot_for(
 
 
 # ------------------------------------------------------------------------------------------------------ pickup day
-def _next_working_day(day: date, working_days: str) -> date:
-    days = {int(d) for d in working_days if d.isdigit() and 1 <= int(d) <= 7} or set(range(1, 8))
-    while day.isoweekday() not in days:
-        day += timedelta(days=1)
-    return day
-
-
 def pickup_day(*, warehouse: Warehouse, slot_start: datetime | None, purchased_at: datetime) -> date:
     """The day the truck takes a package (see the module docstring)."""
-    zone = clock.warehouse_zone(warehouse)
+    calendar = warehouse_calendar(warehouse)
     if slot_start is not None:
-        return slot_start.astimezone(zone).date()
-    bought = purchased_at.astimezone(zone)
-    day = bought.date()
-    if warehouse.cutoff_time is not None and bought.time() > warehouse.cutoff_time:
-        day += timedelta(days=1)
-    return _next_working_day(day, warehouse.working_days)
+        return slot_start.astimezone(calendar.zone).date()
+    return calendar.dispatch_day(purchased_at)
 
 
 # ------------------------------------------------------------------------------------------------------ manifest

@@ -1,12 +1,15 @@
-"""Reads of shipping: batches with their progress."""
+"""Reads of shipping: batches with their progress; how an order's label was chosen (shown on the order's page)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from django.db.models import Count, Q, QuerySet, Sum
 
+from orders.models import Order
+from orders.selectors import ShippingDecision
 from shipping.models import LabelBatch, LabelPurchase, PurchaseState
 
 
@@ -54,3 +57,39 @@ def batch_progress(batch: LabelBatch) -> Progress:
 
 def batch_purchases(batch: LabelBatch) -> QuerySet[LabelPurchase]:
     return batch.purchases.select_related("order", "order__store").order_by("state", "order__ship_by")
+
+
+# ------------------------------------------------------------------------------------- an order's shipping decision
+def _days_label(days: Any) -> str:
+    earliest, latest = [*list(days or []), None, None][:2]
+    if earliest is None and latest is None:
+        return "not quoted"
+    if earliest is None or latest is None or earliest == latest:
+        n = latest if latest is not None else earliest
+        return f"{n} day{'' if n == 1 else 's'}"
+    return f"{earliest}–{latest} days"
+
+
+def shipping_decision_of(order: Order) -> ShippingDecision | None:
+    """The latest label purchase's decision (one query); None when no label was ever tried for the order. The order's
+    page reads it through `orders.selectors.order_detail_sources` (registered in ShippingConfig.ready())."""
+    purchase = LabelPurchase.objects.filter(order=order).order_by("-pk").only("state", "decision").first()
+    if purchase is None:
+        return None
+    log = purchase.decision or {}
+    chosen = log.get("chosen")
+    services = [
+        {
+            **service,
+            "chosen": chosen is not None and service.get("id") == chosen,
+            "days_label": _days_label(service.get("days")),
+        }
+        for service in log.get("services") or []
+    ]
+    return ShippingDecision(
+        state=purchase.get_state_display(),
+        rule=log.get("rule"),
+        services=services,
+        reason=log.get("reason") or "",
+        single_service=bool(log.get("single_service")),
+    )

@@ -17,8 +17,8 @@ from enum import StrEnum
 from django.db.models import Count, DecimalField, F, Min, OuterRef, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce, TruncDate
 
+from erp import clock
 from integrations.models import Store
-from orders import logistics
 from orders.models import Order
 from shipping.models import HandoffItem, LabelPurchase, PurchaseState
 
@@ -54,15 +54,15 @@ class SpendPeriod:
 
 
 def spend_period(*, first_day: date | None = None, last_day: date | None = None, days: int = 30) -> SpendPeriod:
-    zone = logistics.organization_time_zone()
+    zone = clock.organization_zone()
     last = last_day or datetime.now(tz=zone).date()
     first = first_day or last - timedelta(days=days - 1)
     first, last = min(first, last), max(first, last)
     return SpendPeriod(
         first_day=first,
         last_day=last,
-        start=logistics.start_of_day(first, zone),
-        end=logistics.start_of_day(last + timedelta(days=1), zone),
+        start=clock.day_start(first, zone),
+        end=clock.day_start(last + timedelta(days=1), zone),
     )
 
 
@@ -134,7 +134,7 @@ def _spend_orders(*, period: SpendPeriod, store: Store | None = None) -> QuerySe
 
 def spend_lines(*, period: SpendPeriod, store: Store | None = None) -> Iterator[SpendLine]:
     """One line per order, by the day of its first label; streamed (`iterator`) so a CSV of a big month stays small."""
-    zone = logistics.organization_time_zone()
+    zone = clock.organization_zone()
     rows = (
         _spend_orders(period=period, store=store)
         .annotate(day=TruncDate("bought_at", tzinfo=zone))
@@ -176,7 +176,7 @@ def spend_totals(*, period: SpendPeriod, group: SpendGroup, store: Store | None 
     """Totals per store, warehouse, supplier or day (and currency), summed by the database."""
     if group == SpendGroup.ORDER:
         raise ValueError("orders are lines, not totals: use spend_lines")
-    zone = logistics.organization_time_zone()
+    zone = clock.organization_zone()
     key = {
         SpendGroup.STORE: F("store__name"),
         SpendGroup.WAREHOUSE: Coalesce(F("warehouse__name"), Value(NOT_ROUTED)),

@@ -16,6 +16,7 @@ from erp.actors import Actor
 from erp.models import Membership, Organization, User
 from erp.roles import APIKeyScope, Role
 from erp.tenancy import organization_scope
+from integrations.models import Store
 from tests.factories import MembershipFactory, UserFactory
 
 _skipped_for_backend: list[str] = []
@@ -91,16 +92,22 @@ def tenant(make_tenant: Callable[[str], Tenant]) -> Tenant:
     return make_tenant("Acme Outfitters")
 
 
+def _sandbox(settings: Any) -> Any:
+    """A fresh TikTok Shop sandbox that knows Dropline's app key and secret."""
+    from sandboxes.tiktok.app import TikTokSandbox
+    from sandboxes.tiktok.config import SandboxConfig
+
+    return TikTokSandbox(SandboxConfig(app_key=settings.TIKTOK_APP_KEY, app_secret=settings.TIKTOK_APP_SECRET))
+
+
 @pytest.fixture
 def tiktok(settings: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
     """The TikTok Shop sandbox, in-process, with Dropline's client pointed at it."""
     import httpx
 
-    from sandboxes.tiktok.app import TikTokSandbox
-    from sandboxes.tiktok.config import SandboxConfig
     from tests.tiktok_harness import TikTokHarness
 
-    sandbox = TikTokSandbox(SandboxConfig(app_key=settings.TIKTOK_APP_KEY, app_secret=settings.TIKTOK_APP_SECRET))
+    sandbox = _sandbox(settings)
     http = httpx.Client(transport=sandbox.httpx_transport(), base_url="http://sandbox")
     monkeypatch.setattr("integrations.tiktok.client.shared_http_client", lambda config: http)
     monkeypatch.setattr("integrations.tiktok.adapter.shared_http_client", lambda config: http)
@@ -115,12 +122,10 @@ def tiktok_server(settings: Any) -> Any:
     Yields (base_url, harness)."""
     import httpx
 
-    from sandboxes.tiktok.app import TikTokSandbox
-    from sandboxes.tiktok.config import SandboxConfig
     from sandboxes.tiktok.server import start_in_thread
     from tests.tiktok_harness import TikTokHarness
 
-    sandbox = TikTokSandbox(SandboxConfig(app_key=settings.TIKTOK_APP_KEY, app_secret=settings.TIKTOK_APP_SECRET))
+    sandbox = _sandbox(settings)
     server, base_url = start_in_thread(sandbox, port=0)
     settings.TIKTOK_API_BASE_URL = settings.TIKTOK_AUTH_BASE_URL = base_url
     settings.TIKTOK_AUTHORIZE_URL = f"{base_url}/open/authorize"
@@ -128,6 +133,29 @@ def tiktok_server(settings: Any) -> Any:
     yield base_url, TikTokHarness(sandbox=sandbox, http=http)
     http.close()
     server.shutdown()
+
+
+@pytest.fixture
+def connect_store(tenant: Tenant, tiktok: Any) -> Callable[..., Store]:
+    """Connect a sandbox seller's shops the way a person does (Connect TikTok Shop, consent, callback) and import
+    one shop's orders through the real sync; returns that shop with its authorization."""
+
+    def connect(seller_name: str = "Dropline Demo US", store_name: str = "Dropline Home US") -> Store:
+        from orders.services import store_sync
+
+        tiktok.connect(tenant.client, seller_name=seller_name)
+        store = Store.unscoped.select_related("authorization").get(name=store_name)
+        with organization_scope(tenant.organization):
+            store_sync(store=store)
+        return store
+
+    return connect
+
+
+@pytest.fixture
+def connected_store(connect_store: Callable[..., Store]) -> Store:
+    """The demo US shop, connected through the dashboard and its orders imported."""
+    return connect_store()
 
 
 @pytest.fixture

@@ -22,9 +22,9 @@ from django.db.models import Count
 from django.utils import timezone
 
 from erp.actors import Actor
+from erp.clock import organization_zone
 from erp.models import Organization
 from inventory.models import Warehouse
-from orders.logistics import organization_time_zone
 from shipping.documents.batch import BatchOrder
 from shipping.documents.labels import labels_merge, labels_with_slips_pdf
 from shipping.documents.packing_slips import SlipBranding
@@ -137,7 +137,7 @@ def document_render(
             orders,
             batch_ref=reference,
             warehouse_name=warehouse_name,
-            printed_at=timezone.localtime(timezone=organization_time_zone()),
+            printed_at=timezone.localtime(timezone=organization_zone()),
             row_order="bin",
         )
     return labels_with_slips_pdf(orders, SlipBranding.of(organization))

@@ -18,7 +18,6 @@ from erp.tenancy import organization_scope
 from integrations.models import Store
 from orders import seller_shipping
 from orders.models import Order, OrderStatus, SellerShipment, SellerShipmentState
-from orders.services import store_sync
 from tests.tiktok_harness import tiktok_client
 
 pytestmark = pytest.mark.django_db
@@ -40,14 +39,10 @@ def _set_cut_off(store: Store, *, days_from_now: int) -> None:
 
 
 @pytest.fixture
-def shop(tenant: Any, tiktok: Any) -> Store:
+def shop(connected_store: Store) -> Store:
     """The demo US shop, connected and imported, whose seller-shipping cut-off is still 20 days away."""
-    tiktok.connect(tenant.client)
-    store = Store.unscoped.select_related("authorization").get(name="Dropline Home US")
-    with organization_scope(tenant.organization):
-        store_sync(store=store)
-    _set_cut_off(store, days_from_now=20)
-    return store
+    _set_cut_off(connected_store, days_from_now=20)
+    return connected_store
 
 
 def seller_orders(store: Store, n: int = 1) -> list[Order]:

@@ -16,11 +16,9 @@ from shipping import labels
 pytestmark = pytest.mark.django_db
 
 
-def test_carrier_events_reach_the_order_once(tenant: Any, tiktok: Any) -> None:
-    tiktok.connect(tenant.client)
-    store = Store.unscoped.select_related("authorization").get(name="Dropline Home US")
+def test_carrier_events_reach_the_order_once(tenant: Any, tiktok: Any, connected_store: Store) -> None:
+    store = connected_store
     with organization_scope(tenant.organization):
-        store_sync(store=store)
         order = (
             Order.objects.filter(store=store, status=OrderStatus.AWAITING_SHIPMENT, shipping_type="TIKTOK")
             .exclude(fulfillment_type="FULFILLMENT_BY_TIKTOK")

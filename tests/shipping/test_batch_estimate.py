@@ -15,7 +15,6 @@ from erp.tenancy import organization_scope
 from integrations.models import Store
 from inventory.models import WarehouseKind
 from orders.models import HoldReason, Order, OrderStatus
-from orders.services import store_sync
 from shipping import labels
 from shipping.estimate import batch_estimate
 from shipping.models import LabelBatch, LabelPurchase, PurchaseState
@@ -23,15 +22,6 @@ from tests.factories import WarehouseFactory, WarehouseLinkFactory
 from tests.tiktok_harness import tiktok_client
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def shop(tenant: Any, tiktok: Any) -> Store:
-    tiktok.connect(tenant.client)
-    store = Store.unscoped.select_related("authorization").get(name="Dropline Home US")
-    with organization_scope(tenant.organization):
-        store_sync(store=store)
-    return store
 
 
 def ready(store: Store, n: int) -> list[Order]:
@@ -61,10 +51,10 @@ def ledger_size(tiktok: Any) -> int:
 
 
 def test_buy_labels_shows_the_count_and_estimated_total_and_buys_only_when_confirmed(
-    tenant: Any, shop: Store, tiktok: Any, django_capture_on_commit_callbacks: Any
+    tenant: Any, connected_store: Store, tiktok: Any, django_capture_on_commit_callbacks: Any
 ) -> None:
-    orders = ready(shop, 3)
-    expected = cheapest_total(shop, orders)
+    orders = ready(connected_store, 3)
+    expected = cheapest_total(connected_store, orders)
     selection = {"order": [str(o.pk) for o in orders]}
 
     confirm = tenant.client.post("/shipping/batches/new/", selection)
@@ -93,8 +83,8 @@ def test_buy_labels_shows_the_count_and_estimated_total_and_buys_only_when_confi
     assert f"estimated ${expected:,.2f}" in page
 
 
-def test_a_large_selection_says_the_estimate_is_partial_with_the_count(shop: Store, tenant: Any) -> None:
-    orders = ready(shop, 4)
+def test_a_large_selection_says_the_estimate_is_partial_with_the_count(connected_store: Store, tenant: Any) -> None:
+    orders = ready(connected_store, 4)
     with organization_scope(tenant.organization):
         estimate = batch_estimate(labels.batch_plan(Order.objects.filter(pk__in=[o.pk for o in orders])), limit=1)
     assert (estimate.count, estimate.quoted, estimate.complete) == (4, 1, False)
@@ -103,9 +93,11 @@ def test_a_large_selection_says_the_estimate_is_partial_with_the_count(shop: Sto
     }
 
 
-def test_the_api_returns_the_same_estimate_on_request_and_buys_nothing(tenant: Any, shop: Store, tiktok: Any) -> None:
-    orders = ready(shop, 2)
-    expected = cheapest_total(shop, orders)
+def test_the_api_returns_the_same_estimate_on_request_and_buys_nothing(
+    tenant: Any, connected_store: Store, tiktok: Any
+) -> None:
+    orders = ready(connected_store, 2)
+    expected = cheapest_total(connected_store, orders)
     api = Client(HTTP_AUTHORIZATION=f"Api-Key {tenant.api_key}")
     response = api.post(
         "/api/v1/label-batches/estimate/", {"orders": [str(o.pk) for o in orders]}, content_type="application/json"
@@ -124,9 +116,9 @@ def test_the_api_returns_the_same_estimate_on_request_and_buys_nothing(tenant: A
 
 
 def test_a_batch_whose_orders_another_batch_took_a_moment_ago_says_where_they_went(
-    tenant: Any, shop: Store, tiktok: Any
+    tenant: Any, connected_store: Store, tiktok: Any
 ) -> None:
-    [order] = ready(shop, 1)
+    [order] = ready(connected_store, 1)
     with organization_scope(tenant.organization):
         first = labels.label_batch_create(actor=Actor.system("Auto-buy"), orders=[order])
         # The second tab chose the same order before the first batch existed (both plans saw it free).
@@ -149,14 +141,14 @@ def test_a_batch_whose_orders_another_batch_took_a_moment_ago_says_where_they_we
 
 
 def test_an_order_routed_to_a_warehouse_linked_to_another_tiktok_warehouse_is_flagged_before_buying(
-    tenant: Any, shop: Store
+    tenant: Any, connected_store: Store
 ) -> None:
-    [order] = ready(shop, 1)
+    [order] = ready(connected_store, 1)
     with organization_scope(tenant.organization):
         reno = WarehouseFactory(organization=tenant.organization, name="Reno DC", kind=WarehouseKind.OWN)
         WarehouseLinkFactory(
             organization=tenant.organization,
-            store=shop,
+            store=connected_store,
             warehouse=reno,
             platform_warehouse_id="OTHER-TT-WAREHOUSE",
             platform_name="Reno (TikTok)",

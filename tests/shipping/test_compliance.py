@@ -354,7 +354,7 @@ def test_the_violation_list_is_empty_not_broken_where_no_store_has_a_cut_off(ten
 
 
 def test_an_order_marked_shipped_through_dropline_counts_as_allowed_seller_shipping_before_the_cut_off(
-    tenant: Any, tiktok: Any, django_capture_on_commit_callbacks: Any
+    tenant: Any, tiktok: Any, connected_store: Store, django_capture_on_commit_callbacks: Any
 ) -> None:
     """Marked shipped on TikTok with the seller's own tracking (orders.seller_shipping) before the store's cut-off:
     allowed seller shipping, and still allowed once the cut-off has passed; the same order shipped after the cut-off
@@ -362,10 +362,7 @@ def test_an_order_marked_shipped_through_dropline_counts_as_allowed_seller_shipp
     from erp.actors import Actor
     from orders.seller_shipping import seller_shipment_request
 
-    tiktok.connect(tenant.client)
-    store = Store.unscoped.select_related("authorization").get(name="Dropline Home US")
-    with organization_scope(tenant.organization):
-        services.store_sync(store=store)
+    store = connected_store
     pacific = ZoneInfo("America/Los_Angeles")
     now = timezone.now()
     cut_off = (now + timedelta(days=3)).astimezone(pacific).date()

@@ -29,15 +29,12 @@ BATCH = 3
 
 
 @pytest.fixture
-def bought(tenant: Any, tiktok: Any, settings: Any, tmp_path: Path, django_capture_on_commit_callbacks: Any) -> Any:
+def bought(
+    tenant: Any, connected_store: Store, settings: Any, tmp_path: Path, django_capture_on_commit_callbacks: Any
+) -> Any:
     """A batch of BATCH orders for one own warehouse, every label bought from the sandbox and stored."""
-    from orders.services import store_sync
-
     settings.MEDIA_ROOT = tmp_path
-    tiktok.connect(tenant.client)
-    store = Store.unscoped.select_related("authorization").get(name="Dropline Home US")
-    with organization_scope(tenant.organization):
-        store_sync(store=store)
+    store = connected_store
     orders = shippable(store, BATCH)
     reno = WarehouseFactory(organization=tenant.organization, kind=WarehouseKind.OWN, name="Reno")
     Order.unscoped.filter(pk__in=[o.pk for o in orders]).update(warehouse=reno)
@@ -135,14 +132,9 @@ def test_beyond_what_one_print_fetches_inline_the_worker_fetches_it_and_the_next
 
 @pytest.mark.s3
 def test_an_object_deleted_from_the_bucket_is_fetched_again_and_saved_back(
-    tenant: Any, tiktok: Any, s3_storage: str, django_capture_on_commit_callbacks: Any
+    tenant: Any, connected_store: Store, s3_storage: str, django_capture_on_commit_callbacks: Any
 ) -> None:
-    from orders.services import store_sync
-
-    tiktok.connect(tenant.client)
-    store = Store.unscoped.select_related("authorization").get(name="Dropline Home US")
-    with organization_scope(tenant.organization):
-        store_sync(store=store)
+    store = connected_store
     orders = shippable(store, 2)
     with organization_scope(tenant.organization), django_capture_on_commit_callbacks(execute=True):
         batch = labels.label_batch_create(actor=Actor.system(), orders=orders)

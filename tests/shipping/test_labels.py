@@ -15,20 +15,10 @@ from erp.actors import Actor
 from erp.tenancy import organization_scope
 from integrations.models import Store
 from orders.models import HoldReason, Order, OrderLine, OrderStatus
-from orders.services import store_sync
 from shipping import labels
 from shipping.models import LabelPurchase, PurchaseState
 
 CREATE_PACKAGES = "POST /fulfillment/{v}/packages"
-
-
-@pytest.fixture
-def shop(tenant: Any, tiktok: Any) -> Store:
-    tiktok.connect(tenant.client)
-    store = Store.unscoped.select_related("authorization").get(name="Dropline Home US")
-    with organization_scope(tenant.organization):
-        store_sync(store=store)
-    return store
 
 
 def shippable(store: Store, n: int = 1) -> list[Order]:
@@ -56,12 +46,12 @@ def execute(store: Store, purchase: LabelPurchase) -> str:
 
 
 @pytest.mark.django_db
-def test_a_label_is_bought_once_its_pdf_kept_and_a_repeat_buys_nothing(shop: Store, tiktok: Any) -> None:
-    order = shippable(shop)[0]
-    purchase = request(shop, order)
-    assert execute(shop, purchase) == labels.PurchaseOutcome.BOUGHT
-    assert execute(shop, purchase) == labels.PurchaseOutcome.DONE
-    assert request(shop, order).pk == purchase.pk  # asking again is the same row
+def test_a_label_is_bought_once_its_pdf_kept_and_a_repeat_buys_nothing(connected_store: Store, tiktok: Any) -> None:
+    order = shippable(connected_store)[0]
+    purchase = request(connected_store, order)
+    assert execute(connected_store, purchase) == labels.PurchaseOutcome.BOUGHT
+    assert execute(connected_store, purchase) == labels.PurchaseOutcome.DONE
+    assert request(connected_store, order).pk == purchase.pk  # asking again is the same row
     purchase.refresh_from_db()
     assert purchase.state == PurchaseState.PURCHASED
     assert purchase.price is not None
@@ -69,7 +59,7 @@ def test_a_label_is_bought_once_its_pdf_kept_and_a_repeat_buys_nothing(shop: Sto
     assert len(purchase.decision["services"]) >= 1
     assert purchase.decision["chosen"] == purchase.service_id
     assert len(ledger(tiktok, order)) == 1
-    with organization_scope(shop.organization):
+    with organization_scope(connected_store.organization):
         assert labels.label_document_fetch(purchase_id=purchase.pk)
     purchase.refresh_from_db()
     text = "".join(page.extract_text() for page in PdfReader(purchase.label_pdf.open("rb")).pages)
@@ -80,16 +70,16 @@ def test_a_label_is_bought_once_its_pdf_kept_and_a_repeat_buys_nothing(shop: Sto
 @pytest.mark.django_db
 @pytest.mark.chaos
 def test_the_platform_commits_then_drops_the_response_and_the_label_is_adopted_not_rebought(
-    shop: Store, tiktok: Any
+    connected_store: Store, tiktok: Any
 ) -> None:
-    order = shippable(shop)[0]
-    purchase = request(shop, order)
+    order = shippable(connected_store)[0]
+    purchase = request(connected_store, order)
     tiktok.control("POST", "faults", drop_response_after_commit=[{"api": CREATE_PACKAGES, "next": 1}])
-    assert execute(shop, purchase) == labels.PurchaseOutcome.UNKNOWN
+    assert execute(connected_store, purchase) == labels.PurchaseOutcome.UNKNOWN
     purchase.refresh_from_db()
     assert purchase.state == PurchaseState.SUBMITTING  # not failed, not bought twice: we do not know yet
-    assert execute(shop, purchase) == labels.PurchaseOutcome.BUSY  # a redelivered task does not buy blindly
-    with organization_scope(shop.organization):
+    assert execute(connected_store, purchase) == labels.PurchaseOutcome.BUSY  # a redelivered task does not buy blindly
+    with organization_scope(connected_store.organization):
         outcome = labels.label_purchase_reconcile(purchase_id=purchase.pk, stale_after=timedelta(0))
     assert outcome == labels.PurchaseOutcome.ADOPTED
     purchase.refresh_from_db()
@@ -101,25 +91,27 @@ def test_the_platform_commits_then_drops_the_response_and_the_label_is_adopted_n
 
 @pytest.mark.django_db
 @pytest.mark.chaos
-def test_a_429_storm_on_the_purchase_is_waited_out_and_buys_once(shop: Store, tiktok: Any) -> None:
-    order = shippable(shop)[0]
-    purchase = request(shop, order)
+def test_a_429_storm_on_the_purchase_is_waited_out_and_buys_once(connected_store: Store, tiktok: Any) -> None:
+    order = shippable(connected_store)[0]
+    purchase = request(connected_store, order)
     tiktok.control("POST", "faults", errors=[{"api": CREATE_PACKAGES, "next": 3, "http_status": 429, "code": 36009002}])
-    assert execute(shop, purchase) == labels.PurchaseOutcome.BOUGHT
+    assert execute(connected_store, purchase) == labels.PurchaseOutcome.BOUGHT
     assert len(ledger(tiktok, order)) == 1
 
 
 @pytest.mark.django_db
-def test_a_refusal_fails_that_order_only_with_the_platforms_code_and_the_fix(shop: Store, tiktok: Any) -> None:
+def test_a_refusal_fails_that_order_only_with_the_platforms_code_and_the_fix(
+    connected_store: Store, tiktok: Any
+) -> None:
     bad = Order.unscoped.filter(
-        store=shop,
+        store=connected_store,
         holds__reason=HoldReason.ADDRESS_INVALID,
         status=OrderStatus.AWAITING_SHIPMENT,
         shipping_type="TIKTOK",
     ).first()
-    good = shippable(shop)[0]
-    purchases = [request(shop, bad), request(shop, good)]
-    outcomes = [execute(shop, p) for p in purchases]
+    good = shippable(connected_store)[0]
+    purchases = [request(connected_store, bad), request(connected_store, good)]
+    outcomes = [execute(connected_store, p) for p in purchases]
     assert outcomes == [labels.PurchaseOutcome.FAILED, labels.PurchaseOutcome.BOUGHT]
     failed = LabelPurchase.unscoped.get(pk=purchases[0].pk)
     assert failed.error_code == "11021012"
@@ -130,10 +122,10 @@ def test_a_refusal_fails_that_order_only_with_the_platforms_code_and_the_fix(sho
 
 @pytest.mark.django_db
 def test_a_batch_buys_every_order_and_enqueues_after_commit(
-    shop: Store, tiktok: Any, django_capture_on_commit_callbacks: Any
+    connected_store: Store, tiktok: Any, django_capture_on_commit_callbacks: Any
 ) -> None:
-    orders = shippable(shop, 5)
-    with organization_scope(shop.organization), django_capture_on_commit_callbacks(execute=True):
+    orders = shippable(connected_store, 5)
+    with organization_scope(connected_store.organization), django_capture_on_commit_callbacks(execute=True):
         batch = labels.label_batch_create(actor=Actor.system(), orders=orders)
     states = set(LabelPurchase.unscoped.filter(batch=batch).values_list("state", flat=True))
     assert states == {PurchaseState.PURCHASED}
@@ -144,9 +136,9 @@ def test_a_batch_buys_every_order_and_enqueues_after_commit(
 @pytest.mark.postgres
 @pytest.mark.chaos
 @pytest.mark.django_db(transaction=True)
-def test_the_same_task_delivered_twice_at_once_buys_once(shop: Store, tiktok: Any) -> None:
-    order = shippable(shop)[0]
-    purchase = request(shop, order)
+def test_the_same_task_delivered_twice_at_once_buys_once(connected_store: Store, tiktok: Any) -> None:
+    order = shippable(connected_store)[0]
+    purchase = request(connected_store, order)
     tiktok.control("PUT", "faults", latency=[{"api": CREATE_PACKAGES, "ms": 300}])
     start = threading.Barrier(4)
     outcomes: list[str] = []
@@ -154,7 +146,7 @@ def test_the_same_task_delivered_twice_at_once_buys_once(shop: Store, tiktok: An
     def deliver() -> None:
         try:
             start.wait()
-            outcomes.append(execute(shop, purchase))
+            outcomes.append(execute(connected_store, purchase))
         finally:
             connection.close()
 
@@ -168,16 +160,16 @@ def test_the_same_task_delivered_twice_at_once_buys_once(shop: Store, tiktok: An
 
 
 @pytest.mark.django_db
-def test_a_rule_chooses_the_service_and_the_decision_log_says_why(shop: Store, tiktok: Any) -> None:
+def test_a_rule_chooses_the_service_and_the_decision_log_says_why(connected_store: Store, tiktok: Any) -> None:
     from shipping.rules.services import rule_save
 
-    cheap_order, fast_order = shippable(shop, 2)
-    with organization_scope(shop.organization):
-        cheap = request(shop, cheap_order)
-        assert execute(shop, cheap) == labels.PurchaseOutcome.BOUGHT
+    cheap_order, fast_order = shippable(connected_store, 2)
+    with organization_scope(connected_store.organization):
+        cheap = request(connected_store, cheap_order)
+        assert execute(connected_store, cheap) == labels.PurchaseOutcome.BOUGHT
         rule_save(actor=Actor.system(), name="Rush orders", conditions={}, actions={"service_strategy": "fastest"})
-        fast = request(shop, fast_order)
-        assert execute(shop, fast) == labels.PurchaseOutcome.BOUGHT
+        fast = request(connected_store, fast_order)
+        assert execute(connected_store, fast) == labels.PurchaseOutcome.BOUGHT
     cheap.refresh_from_db()
     fast.refresh_from_db()
     assert cheap.decision["rule"] is None
@@ -188,14 +180,14 @@ def test_a_rule_chooses_the_service_and_the_decision_log_says_why(shop: Store, t
 
 
 @pytest.mark.django_db
-def test_a_hold_for_review_rule_buys_nothing(shop: Store, tiktok: Any) -> None:
+def test_a_hold_for_review_rule_buys_nothing(connected_store: Store, tiktok: Any) -> None:
     from shipping.rules.services import rule_save
 
-    order = shippable(shop)[0]
-    with organization_scope(shop.organization):
+    order = shippable(connected_store)[0]
+    with organization_scope(connected_store.organization):
         rule_save(actor=Actor.system(), name="Check big spenders", conditions={}, actions={"hold_for_review": True})
-        purchase = request(shop, order)
-        assert execute(shop, purchase) == labels.PurchaseOutcome.FAILED
+        purchase = request(connected_store, order)
+        assert execute(connected_store, purchase) == labels.PurchaseOutcome.FAILED
     purchase.refresh_from_db()
     assert purchase.error_code == "review"
     assert "Check big spenders" in purchase.error_message
@@ -203,14 +195,16 @@ def test_a_hold_for_review_rule_buys_nothing(shop: Store, tiktok: Any) -> None:
 
 
 @pytest.mark.django_db
-def test_a_partially_shipped_order_buys_a_label_for_its_remaining_lines_only(shop: Store, tiktok: Any) -> None:
-    order = Order.unscoped.filter(store=shop, status=OrderStatus.PARTIALLY_SHIPPING).first()
+def test_a_partially_shipped_order_buys_a_label_for_its_remaining_lines_only(
+    connected_store: Store, tiktok: Any
+) -> None:
+    order = Order.unscoped.filter(store=connected_store, status=OrderStatus.PARTIALLY_SHIPPING).first()
     assert order is not None, "the sandbox seeds a partially shipped order"
     lines = OrderLine.unscoped.filter(order=order, is_cancelled=False)
     remaining = set(lines.filter(package_status="TO_FULFILL").values_list("external_id", flat=True))
     assert remaining
     assert remaining != set(lines.values_list("external_id", flat=True))
-    purchase = request(shop, order)
+    purchase = request(connected_store, order)
     assert set(purchase.line_ids) == remaining
-    assert execute(shop, purchase) == labels.PurchaseOutcome.BOUGHT
+    assert execute(connected_store, purchase) == labels.PurchaseOutcome.BOUGHT
     assert len(ledger(tiktok, order)) == 1

@@ -17,12 +17,13 @@ from erp.actors import Actor
 from erp.tenancy import organization_scope
 from integrations.models import Store
 from inventory.models import WarehouseKind
-from orders.models import HoldReason, Order, OrderStatus
+from orders.models import Order
 from orders.services import store_sync
 from shipping import labels, selectors
 from shipping import tasks as shipping_tasks
 from shipping.models import HandoffItem, LabelPurchase, PurchaseState
 from tests.factories import WarehouseFactory
+from tests.shipping.test_labels import shippable
 from tests.workers import RedisServer, Workers, wait_for
 
 pytestmark = [pytest.mark.chaos, pytest.mark.postgres, pytest.mark.redis, pytest.mark.django_db(transaction=True)]
@@ -46,15 +47,6 @@ def connect_and_import(tenant: Any, harness: Any) -> Store:
     with organization_scope(tenant.organization):
         store_sync(store=store)
     return store
-
-
-def shippable(store: Store, n: int) -> list[Order]:
-    return list(
-        Order.unscoped.filter(store=store, status=OrderStatus.AWAITING_SHIPMENT, shipping_type="TIKTOK")
-        .exclude(fulfillment_type="FULFILLMENT_BY_TIKTOK")
-        .exclude(holds__reason__in=[HoldReason.ADDRESS_INVALID, HoldReason.CANCEL_REQUESTED])
-        .order_by("external_id")[:n]
-    )
 
 
 def states(batch_id: object) -> Counter[str]:

@@ -4,6 +4,7 @@ view of the package."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -13,7 +14,6 @@ from integrations.interface import ShipPackageRequest
 from integrations.models import Store
 from inventory.models import WarehouseKind
 from orders.models import Order
-from orders.services import store_sync
 from shipping import labels
 from shipping.models import LabelPurchase, PurchaseState
 from tests.factories import LogisticsRuleFactory, WarehouseFactory
@@ -21,21 +21,15 @@ from tests.shipping.test_labels import execute, ledger, request, shippable
 from tests.tiktok_harness import tiktok_client
 
 
-def connected(tenant: Any, tiktok: Any, seller: str, store_name: str) -> Store:
-    tiktok.connect(tenant.client, seller_name=seller)
-    store = Store.unscoped.select_related("authorization").get(name=store_name)
-    with organization_scope(tenant.organization):
-        store_sync(store=store)
-    return store
-
-
 def platform_package(tiktok: Any, order: Order) -> dict[str, Any]:
     return tiktok.control("GET", f"orders/{order.external_id}")
 
 
 @pytest.mark.django_db
-def test_outside_the_us_the_package_is_shipped_with_the_rules_pickup_slot(tenant: Any, tiktok: Any) -> None:
-    store = connected(tenant, tiktok, "Dropline Demo UK", "Dropline UK")
+def test_outside_the_us_the_package_is_shipped_with_the_rules_pickup_slot(
+    tenant: Any, tiktok: Any, connect_store: Callable[..., Store]
+) -> None:
+    store = connect_store("Dropline Demo UK", "Dropline UK")
     order = shippable(store)[0]
     LogisticsRuleFactory(
         organization=tenant.organization, actions={"handover_method": "PICKUP", "pickup_slot": "afternoon"}
@@ -66,8 +60,10 @@ def test_outside_the_us_the_package_is_shipped_with_the_rules_pickup_slot(tenant
 
 
 @pytest.mark.django_db
-def test_drop_off_books_no_slot_and_a_second_ship_is_taken_as_done(tenant: Any, tiktok: Any) -> None:
-    store = connected(tenant, tiktok, "Dropline Demo UK", "Dropline UK")
+def test_drop_off_books_no_slot_and_a_second_ship_is_taken_as_done(
+    tenant: Any, tiktok: Any, connect_store: Callable[..., Store]
+) -> None:
+    store = connect_store("Dropline Demo UK", "Dropline UK")
     first, second = shippable(store, 2)
     LogisticsRuleFactory(organization=tenant.organization, actions={"handover_method": "DROP_OFF"})
     purchase = request(store, first)
@@ -84,8 +80,10 @@ def test_drop_off_books_no_slot_and_a_second_ship_is_taken_as_done(tenant: Any, 
 
 
 @pytest.mark.django_db
-def test_a_collections_by_tiktok_warehouse_books_the_trucks_pickup_window(tenant: Any, tiktok: Any) -> None:
-    store = connected(tenant, tiktok, "Dropline Demo US", "Dropline Home US")
+def test_a_collections_by_tiktok_warehouse_books_the_trucks_pickup_window(
+    tenant: Any, tiktok: Any, connect_store: Callable[..., Store]
+) -> None:
+    store = connect_store()
     order = shippable(store)[0]
     with organization_scope(tenant.organization):
         cbt = WarehouseFactory(

@@ -16,11 +16,11 @@ from integrations.errors import PlatformError
 from integrations.models import Store
 from inventory.models import WarehouseKind
 from orders.models import HoldReason, Order, OrderStatus
-from orders.services import store_sync
 from shipping import handoffs, labels, tasks
 from shipping.labels import LostWork
 from shipping.models import HandoffItem, LabelBatch, LabelPurchase, PurchaseState
 from tests.factories import LabelBatchFactory, LabelPurchaseFactory, OrderFactory, WarehouseFactory
+from tests.shipping.test_labels import shippable
 
 pytestmark = pytest.mark.django_db
 
@@ -168,37 +168,19 @@ def test_workers_outlast_a_broker_outage_and_finish_the_task_in_hand() -> None:
 
 
 # ------------------------------------------------------------------------------ resumed work completes the batch
-@pytest.fixture
-def shop(tenant: Any, tiktok: Any) -> Store:
-    tiktok.connect(tenant.client)
-    store = Store.unscoped.select_related("authorization").get(name="Dropline Home US")
-    with organization_scope(tenant.organization):
-        store_sync(store=store)
-    return store
-
-
-def shippable(store: Store, n: int) -> list[Order]:
-    return list(
-        Order.unscoped.filter(store=store, status=OrderStatus.AWAITING_SHIPMENT, shipping_type="TIKTOK")
-        .exclude(fulfillment_type="FULFILLMENT_BY_TIKTOK")
-        .exclude(holds__reason__in=[HoldReason.ADDRESS_INVALID, HoldReason.CANCEL_REQUESTED])
-        .order_by("external_id")[:n]
-    )
-
-
 def labels_sold(tiktok: Any, order: Order) -> int:
     return len(tiktok.control("GET", f"labels?order_id={order.external_id}")["labels"])
 
 
 def test_a_batch_whose_messages_were_all_lost_is_bought_once_and_completed_by_the_sweep(
-    shop: Store, tiktok: Any, django_capture_on_commit_callbacks: Any
+    connected_store: Store, tiktok: Any, django_capture_on_commit_callbacks: Any
 ) -> None:
-    org = shop.organization
+    org = connected_store.organization
     supplier = WarehouseFactory(organization=org, kind=WarehouseKind.SUPPLIER, name="Shenzhen Sun")
-    good = shippable(shop, 3)
+    good = shippable(connected_store, 3)
     Order.unscoped.filter(pk__in=[good[0].pk, good[1].pk]).update(warehouse=supplier)
     refused = Order.unscoped.filter(
-        store=shop,
+        store=connected_store,
         holds__reason=HoldReason.ADDRESS_INVALID,
         status=OrderStatus.AWAITING_SHIPMENT,
         shipping_type="TIKTOK",
@@ -228,10 +210,10 @@ def test_a_batch_whose_messages_were_all_lost_is_bought_once_and_completed_by_th
 
 
 def test_a_bought_label_whose_pdf_fetch_was_lost_gets_its_pdf_without_being_bought_again(
-    shop: Store, tiktok: Any
+    connected_store: Store, tiktok: Any
 ) -> None:
-    [order] = shippable(shop, 1)
-    with organization_scope(shop.organization):
+    [order] = shippable(connected_store, 1)
+    with organization_scope(connected_store.organization):
         row = labels.label_purchase_request(order=order)
         assert labels.label_purchase_execute(purchase_id=row.pk) == labels.PurchaseOutcome.BOUGHT
     # The `documents_fetch_label` message was lost with the broker.

@@ -20,7 +20,6 @@ from integrations.models import Store
 from integrations.services import store_label_provider
 from inventory.models import Warehouse, WarehouseKind
 from orders.models import OrderStatus
-from orders.services import store_sync
 from shipping import pickup
 from shipping.documents.pickup_manifest import pickup_manifest_pdf
 from shipping.models import PurchaseState
@@ -392,12 +391,12 @@ def test_without_a_cbt_warehouse_the_page_says_how_to_get_one(tenant: Any) -> No
 
 
 @pytest.mark.django_db
-def test_a_label_bought_for_a_cbt_order_is_on_the_manifest_of_its_slots_day(tenant: Any, tiktok: Any) -> None:
+def test_a_label_bought_for_a_cbt_order_is_on_the_manifest_of_its_slots_day(
+    tenant: Any, tiktok: Any, connected_store: Store
+) -> None:
     # Through the real purchase (shipping.labels books the pickup window after buying) and the sandbox's slots.
-    tiktok.connect(tenant.client)
-    store = Store.unscoped.select_related("authorization").get(name="Dropline Home US")
+    store = connected_store
     with organization_scope(tenant.organization):
-        store_sync(store=store)
         cbt = WarehouseFactory(
             organization=tenant.organization, name="Ontario CBT", collections_by_tiktok=True, time_zone="UTC"
         )

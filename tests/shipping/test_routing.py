@@ -3,7 +3,6 @@ tags it and buys its label when auto-buy says so, once per order."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -11,7 +10,6 @@ from django.utils import timezone
 
 from erp.actors import Actor
 from erp.models import AuditEntry, Organization
-from erp.tenancy import organization_scope
 from inventory import services as inventory
 from inventory.models import Reservation, StockLevel, WarehouseKind
 from orders.models import Order
@@ -30,12 +28,6 @@ from tests.factories import (
     StoreFactory,
     WarehouseFactory,
 )
-
-
-@pytest.fixture
-def org(tenant: Any) -> Iterator[Organization]:
-    with organization_scope(tenant.organization):
-        yield tenant.organization
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ and "Test this rule" over open orders."""
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -62,12 +61,6 @@ def _facts(**overrides: Any) -> OrderFacts:
 
 def _check(conditions: dict[str, Any], **facts: Any) -> tuple[bool, list[str]]:
     return engine.matches(Conditions.from_json(conditions), _facts(**facts), NOW)
-
-
-@pytest.fixture
-def org(tenant: Any) -> Iterator[Organization]:
-    with organization_scope(tenant.organization):
-        yield tenant.organization
 
 
 # ----------------------------------------------------------------------------------------------- each condition

@@ -19,10 +19,12 @@ run: $(STAMP)  ## web on http://127.0.0.1:8000 + worker + beat + platform sandbo
 test: $(STAMP)  ## the whole suite on PostgreSQL + Redis (embedded fallback, loudly, when unreachable)
 	@$(PY) -m pytest $(PYTEST_ARGS)
 
-lint: $(STAMP)
+lint: $(STAMP)  ## ruff, format, migrations, the import contracts and mypy ([tool.importlinter], [tool.mypy])
 	@$(VENV)/bin/ruff check .
 	@$(VENV)/bin/ruff format --check .
 	@$(PY) manage.py makemigrations --check --dry-run
+	@$(VENV)/bin/lint-imports --no-logo
+	@$(VENV)/bin/mypy
 
 format: $(STAMP)
 	@$(VENV)/bin/ruff format .
@@ -32,4 +34,4 @@ migrate: $(STAMP)
 	@$(PY) manage.py migrate
 
 clean:
-	rm -rf var/ staticfiles/ .pytest_cache .ruff_cache
+	rm -rf var/ staticfiles/ .pytest_cache .ruff_cache .mypy_cache .import_linter_cache

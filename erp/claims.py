@@ -9,6 +9,7 @@ UPDATE's WHERE is the lock, so two workers delivered the same task never both ca
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
@@ -16,7 +17,7 @@ from django.utils import timezone
 PENDING, SUBMITTING, FAILED = "pending", "submitting", "failed"
 
 
-def side_effect_claim(rows: QuerySet) -> bool:
+def side_effect_claim(rows: QuerySet[Any]) -> bool:
     """Move the row to SUBMITTING if nobody else may be calling the platform for it (it waits, or it failed in a
     way that may be retried)."""
     now = timezone.now()
@@ -27,7 +28,7 @@ def side_effect_claim(rows: QuerySet) -> bool:
     )
 
 
-def side_effect_take_over(rows: QuerySet, *, submitting_since: datetime | None, count_attempt: bool) -> bool:
+def side_effect_take_over(rows: QuerySet[Any], *, submitting_since: datetime | None, count_attempt: bool) -> bool:
     """Take a SUBMITTING row whose worker died (or whose outcome was unknown) as it was seen: exactly one worker
     wins, because the first one moves `submitting_since` on."""
     now = timezone.now()

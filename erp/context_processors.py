@@ -6,7 +6,7 @@ from erp.roles import Perm
 
 
 def organization(request: HttpRequest) -> dict[str, Any]:
-    permissions = getattr(request, "permissions", frozenset())
+    permissions: frozenset[Perm] = getattr(request, "permissions", frozenset())
     return {
         "organization": getattr(request, "organization", None),
         "membership": getattr(request, "membership", None),

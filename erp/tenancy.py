@@ -75,15 +75,19 @@ class TenantQuerySet(models.QuerySet):
     pass
 
 
-class TenantManager(models.Manager.from_queryset(TenantQuerySet)):  # type: ignore[misc]
+# Named at module level: django-stubs resolves `from_queryset` only here, and so types every tenant `objects`.
+_TenantManagerBase = models.Manager.from_queryset(TenantQuerySet)
+
+
+class TenantManager(_TenantManagerBase):
     """Default manager of tenant-owned models: rows of the organization in scope, or an error."""
 
-    def get_queryset(self) -> TenantQuerySet:
+    def get_queryset(self) -> models.QuerySet[Any]:
         return super().get_queryset().filter(organization=current_organization())
 
-    def none(self) -> TenantQuerySet:
+    def none(self) -> models.QuerySet[Any]:
         """Empty in every scope, so it needs none (schema generation, form fields declared at import)."""
-        return self._queryset_class(model=self.model, using=self._db).none()
+        return TenantQuerySet(model=self.model, using=self._db).none()
 
 
 class UnscopedManager(models.Manager):

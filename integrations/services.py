@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from uuid import UUID
 
 from django.conf import settings
 from django.contrib.sessions.backends.base import SessionBase
@@ -59,7 +60,7 @@ def _tokens_of(authorization: SellerAuthorization) -> TokenSet:
     )
 
 
-def authorization_tokens_save(*, authorization_id: object, tokens: TokenSet) -> None:
+def authorization_tokens_save(*, authorization_id: UUID | str, tokens: TokenSet) -> None:
     """Persist refreshed tokens (encrypted by the field). Called by the adapter whenever it refreshes."""
     SellerAuthorization.unscoped.filter(pk=authorization_id).update(
         access_token=tokens.access_token,
@@ -74,7 +75,12 @@ def authorization_tokens_save(*, authorization_id: object, tokens: TokenSet) -> 
 
 def _tokens_saver(store: Store) -> Callable[[TokenSet], None]:
     authorization_id = store.authorization_id
-    return lambda tokens: authorization_tokens_save(authorization_id=authorization_id, tokens=tokens)
+
+    def save(tokens: TokenSet) -> None:
+        if authorization_id is not None:  # a store without an authorization gets no client to refresh tokens with
+            authorization_tokens_save(authorization_id=authorization_id, tokens=tokens)
+
+    return save
 
 
 def store_client(store: Store, *, while_a_person_waits: bool = False) -> SalesChannel:
@@ -380,7 +386,7 @@ def _wake_webhook_worker(delivery: WebhookDelivery) -> None:
     wake(webhook_process, organization_id=str(delivery.organization_id), delivery_id=str(delivery.pk))
 
 
-def webhook_process(*, delivery_id: object) -> str:
+def webhook_process(*, delivery_id: UUID | str) -> str:
     """Process one recorded notification, once: the conditional UPDATE that moves it to PROCESSING is the lock (a
     duplicate wake-up or the sweep racing the worker finds nothing to claim). The handlers do their work here, in
     the worker, rather than enqueueing it: a row is PROCESSED only once its work is done, and a failure is retried
@@ -430,7 +436,7 @@ def _webhook_settle(delivery: WebhookDelivery, *, state: str, error: str = "") -
     )
 
 
-def webhooks_due(*, grace: timedelta, limit: int) -> list[tuple[object, object]]:
+def webhooks_due(*, grace: timedelta, limit: int) -> list[tuple[UUID, UUID]]:
     """(delivery id, organization id) of notifications the sweep should process: pending past the grace period
     given to their wake-up, failed and due again, or processing under a lease that ran out. The sweep serves every
     organization: a deliberate cross-tenant read of ids."""
@@ -496,7 +502,7 @@ def store_platform_warehouses(store: Store) -> list[PlatformWarehouse]:
     cached = memo.get(key)
     if isinstance(cached, str):  # the platform failed a moment ago: say so again rather than wait for it
         raise PlatformError(store.platform, "unreachable", cached)
-    if cached is not None:
+    if isinstance(cached, list):
         return cached
     try:
         warehouses = store_client(store, while_a_person_waits=True).list_locations()

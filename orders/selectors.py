@@ -622,7 +622,7 @@ def platform_warehouse_mismatches(orders: Sequence[Order]) -> list[str]:
     for link in links:
         linked.setdefault((link.store_id, link.warehouse_id), set()).add(link.platform_warehouse_id)
         names[(link.store_id, link.platform_warehouse_id)] = link.platform_name or link.platform_warehouse_id
-    warehouse_names = {link.warehouse_id: link.warehouse.name for link in links}
+    warehouse_names: dict[UUID | None, str] = {link.warehouse_id: link.warehouse.name for link in links}
     messages = []
     for order in orders:
         ours = linked.get((order.store_id, order.warehouse_id))

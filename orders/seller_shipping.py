@@ -21,6 +21,7 @@ import logging
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from uuid import UUID
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -252,7 +253,7 @@ def _lines_to_ship(order: Order) -> list[str]:
 
 
 # -------------------------------------------------------------------------------------------------------- send
-def _claim(shipment_id: object) -> bool:
+def _claim(shipment_id: UUID | str) -> bool:
     return side_effect_claim(SellerShipment.objects.filter(pk=shipment_id))
 
 
@@ -282,7 +283,7 @@ def _shipped_on_platform(client: SalesChannel, shipment: SellerShipment) -> _Shi
     return _Shipped(ours.package_id, ours.tracking_number, ours.carrier_name)
 
 
-def seller_shipment_send(*, shipment_id: object) -> str:
+def seller_shipment_send(*, shipment_id: UUID | str) -> str:
     """Mark the order shipped on the platform unless it is, is being, or needs reconciling first. Safe to call any
     number of times, from any number of workers."""
     if not _claim(shipment_id):
@@ -294,7 +295,7 @@ def seller_shipment_send(*, shipment_id: object) -> str:
     return _submit(store_client(shipment.order.store), shipment, look_first=shipment.attempts > 1)
 
 
-def seller_shipment_reconcile(*, shipment_id: object, stale_after: timedelta = STALE_AFTER) -> str:
+def seller_shipment_reconcile(*, shipment_id: UUID | str, stale_after: timedelta = STALE_AFTER) -> str:
     """A row left SUBMITTING (its answer was lost, or its worker died): take it over, ask the platform, adopt or
     send."""
     shipment = SellerShipment.objects.select_related("order__store__authorization").get(pk=shipment_id)

@@ -16,6 +16,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
+from uuid import UUID
 
 from django.core.files.base import ContentFile
 from django.db import transaction
@@ -104,7 +105,11 @@ def label_batch_create(*, actor: Actor, orders: list[Order], estimate: dict[str,
     for order in orders:
         purchase = label_purchase_request(order=order, batch=batch)
         if purchase.batch_id != batch.pk:
-            other = LabelBatch.objects.filter(pk=purchase.batch_id).values_list("reference", flat=True).first()
+            other = (
+                LabelBatch.objects.filter(pk=purchase.batch_id).values_list("reference", flat=True).first()
+                if purchase.batch_id
+                else None
+            )
             left_out.append(
                 {
                     "order": order.external_id,
@@ -131,7 +136,7 @@ def label_batch_create(*, actor: Actor, orders: list[Order], estimate: dict[str,
 
 
 # -------------------------------------------------------------------------------------------------- buying
-def _claim(purchase_id: object) -> bool:
+def _claim(purchase_id: UUID | str) -> bool:
     return side_effect_claim(LabelPurchase.objects.filter(pk=purchase_id))
 
 
@@ -148,7 +153,7 @@ def package_for(order: Order, actions: Actions | None) -> tuple[Weight | None, D
     grams = actions.package_weight_grams if actions and actions.package_weight_grams else facts_for(order).weight_grams
     weight = Weight(value=Decimal(grams).quantize(Decimal(1)), unit="GRAM") if grams else None
     dimensions = None
-    if actions and actions.package_length_cm:
+    if actions and actions.package_length_cm and actions.package_width_cm and actions.package_height_cm:
         dimensions = Dimensions(
             length=actions.package_length_cm,
             width=actions.package_width_cm,
@@ -300,7 +305,7 @@ def _fail(purchase: LabelPurchase, error: PlatformError) -> str:
     return PurchaseOutcome.FAILED
 
 
-def label_purchase_execute(*, purchase_id: object) -> str:
+def label_purchase_execute(*, purchase_id: UUID | str) -> str:
     """Buy this label unless it is bought, being bought, or needs reconciling first. Safe to call any number of
     times, from any number of workers."""
     if not _claim(purchase_id):
@@ -332,7 +337,7 @@ def _submit(provider: LabelProvider, purchase: LabelPurchase, *, look_first: boo
                 return _adopt(provider, purchase, package_id)
         decision = first_match(LogisticsRule.objects.filter(enabled=True), facts_for(purchase.order), timezone.now())
         actions = decision.actions if decision else None
-        if actions is not None and actions.hold_for_review:
+        if decision is not None and actions is not None and actions.hold_for_review:
             return _held_by_rule(purchase, decision)
         if not provider.creates_packages:
             return _ship_package(provider, purchase, decision)
@@ -391,7 +396,7 @@ def _submit(provider: LabelProvider, purchase: LabelPurchase, *, look_first: boo
     return PurchaseOutcome.BOUGHT
 
 
-def label_purchase_reconcile(*, purchase_id: object, stale_after: timedelta = STALE_AFTER) -> str:
+def label_purchase_reconcile(*, purchase_id: UUID | str, stale_after: timedelta = STALE_AFTER) -> str:
     """A row left SUBMITTING (outcome unknown, or its worker died): take it over, ask the platform, adopt or buy."""
     purchase = LabelPurchase.objects.select_related("order", "store__authorization").get(pk=purchase_id)
     if purchase.state != PurchaseState.SUBMITTING:
@@ -415,7 +420,7 @@ def purchases_stuck(*, stale_after: timedelta = STALE_AFTER) -> list[tuple[objec
 
 
 # ------------------------------------------------------------------------------------------------ documents
-def label_document_fetch(*, purchase_id: object) -> bool:
+def label_document_fetch(*, purchase_id: UUID | str) -> bool:
     """Download and keep the label PDF now (the platform's link expires in 24 h); reprints never buy again."""
     purchase = LabelPurchase.objects.select_related("order", "store__authorization").get(pk=purchase_id)
     if purchase.state != PurchaseState.PURCHASED or purchase.label_pdf:
@@ -447,7 +452,8 @@ def label_document_stored(*, purchase: LabelPurchase) -> bytes | None:
         return None
     try:
         with purchase.label_pdf.open("rb") as handle:
-            return handle.read()
+            content: bytes = handle.read()
+            return content
     except FileNotFoundError:
         log.warning("label file %s of order %s is missing", purchase.label_pdf.name, purchase.order.external_id)
         return None
@@ -490,7 +496,7 @@ def batch_plan(orders: QuerySet[Order]) -> BatchPlan:
     """Which of these orders may get a label now. Held orders wait (a label bought for an order that cannot ship
     is money lost); orders TikTok fulfils or that ship on the seller's own label have nothing to buy here."""
     skipped: Counter[str] = Counter()
-    chosen = []
+    chosen: list[Order] = []
     candidates = list(orders.select_related("store")[: MAX_BATCH * 2])
     requested = dict(
         LabelPurchase.objects.filter(order__in=[o.pk for o in candidates]).values_list("order_id", "batch__reference")
@@ -554,9 +560,9 @@ def purchases_documents_input(purchases: QuerySet[LabelPurchase]) -> list[BatchO
     for a reprint), lines grouped by SKU with the bin at the warehouse each order is reserved at, the buyer's message
     and whether it is a gift. A label whose file is missing is fetched again from the platform (`REFETCH_PER_PRINT`
     inline, the rest by the documents worker); one that cannot be had carries why in `missing` (a placeholder page)."""
-    purchases = list(purchases.filter(state=PurchaseState.PURCHASED).select_related("order", "store__authorization"))
-    order_ids = [p.order_id for p in purchases]
-    lines = defaultdict(Counter)
+    bought = list(purchases.filter(state=PurchaseState.PURCHASED).select_related("order", "store__authorization"))
+    order_ids = [p.order_id for p in bought]
+    lines: defaultdict[UUID, Counter[str]] = defaultdict(Counter)
     names: dict[tuple[object, str], str] = {}
     gifts: set[object] = set()
     for order_id, seller_sku, sku_id, name, is_gift in OrderLine.objects.filter(
@@ -568,7 +574,7 @@ def purchases_documents_input(purchases: QuerySet[LabelPurchase]) -> list[BatchO
         if is_gift:
             gifts.add(order_id)
     reserved_at = dict(Reservation.objects.filter(order_id__in=order_ids).values_list("order_id", "warehouse_id"))
-    bins = {
+    bins: dict[tuple[UUID | None, str], str] = {
         (warehouse_id, code): bin_location
         for warehouse_id, code, bin_location in StockLevel.objects.filter(
             warehouse_id__in=set(reserved_at.values())
@@ -576,7 +582,7 @@ def purchases_documents_input(purchases: QuerySet[LabelPurchase]) -> list[BatchO
     }
     result = []
     recovered = 0
-    for purchase in purchases:
+    for purchase in bought:
         order = purchase.order
         pdf, missing = label_document_stored(purchase=purchase), ""
         if pdf is None:  # one missing file never stops the print: fetched again, or a placeholder page says why
@@ -607,7 +613,7 @@ def purchases_documents_input(purchases: QuerySet[LabelPurchase]) -> list[BatchO
     return picking_order(result, sort="bin")
 
 
-def batch_settled_after(*, purchase_id: object) -> object | None:
+def batch_settled_after(*, purchase_id: UUID | str) -> UUID | None:
     """The purchase's batch id when none of its purchases is still waiting or being bought (and none bought lacks
     its stored label): the moment to prepare the suppliers' handoffs. None otherwise."""
     batch_id = LabelPurchase.objects.filter(pk=purchase_id).values_list("batch_id", flat=True).first()
@@ -639,8 +645,8 @@ class LostWork:
 @dataclass(frozen=True)
 class Lost:
     kind: str
-    organization_id: object
-    target_id: object  # the purchase; for HANDOFFS, the batch
+    organization_id: UUID
+    target_id: UUID  # the purchase; for HANDOFFS, the batch
     seen_at: datetime  # `updated_at` as the sweep read it (HANDOFFS: the newest of the batch's waiting labels)
 
 

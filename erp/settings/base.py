@@ -5,6 +5,7 @@ single `env` reader below. local.py, test.py and production.py only choose defau
 """
 
 from pathlib import Path
+from typing import Any
 
 import environ
 from csp.constants import NONCE, NONE, SELF, UNSAFE_INLINE
@@ -397,7 +398,7 @@ STOCK_PUSH_DEBOUNCE_SECONDS = env.int("STOCK_PUSH_DEBOUNCE_SECONDS", default=5)
 # ---------------------------------------------------------------------------------------------------------------
 # Logging: one line per event, tagged with the organization in scope so a tenant's trail can be grepped.
 LOG_LEVEL = env("LOG_LEVEL", default="INFO")
-LOGGING = {
+LOGGING: dict[str, Any] = {
     "version": 1,
     "disable_existing_loggers": False,
     "filters": {

@@ -4,6 +4,7 @@ Set DATABASE_URL / REDIS_URL to run the same code on PostgreSQL and Redis.
 """
 
 import secrets
+from collections.abc import Callable
 
 from cryptography.fernet import Fernet
 
@@ -15,7 +16,7 @@ VAR_DIR.mkdir(exist_ok=True)
 STATIC_ROOT.mkdir(exist_ok=True)  # WhiteNoise expects it even when serving from the app directories
 
 
-def _generated_secret(name: str, make: "callable") -> str:
+def _generated_secret(name: str, make: Callable[[], str]) -> str:
     """A development secret generated once into var/ and reused, so sessions and encrypted data survive restarts."""
     path = VAR_DIR / name
     if not path.exists():

@@ -700,7 +700,7 @@ class TikTokShopClient:
 
     def _backoff(self, attempt: int, retry_after: float | None) -> float:
         # Exponential with "equal jitter": at least half the step (spreads workers without collapsing to zero).
-        step = min(self.config.backoff_max_seconds, self.config.backoff_base_seconds * 2 ** (attempt - 1))
+        step: float = min(self.config.backoff_max_seconds, self.config.backoff_base_seconds * 2 ** (attempt - 1))
         delay = step / 2 + self._rng() * step / 2
         if retry_after is not None:
             delay = max(delay, min(retry_after, self.config.backoff_max_seconds))

@@ -68,7 +68,9 @@ class PickupManifestView(OrganizationViewMixin, View):
         day = _day(request) or pickup.warehouse_today(warehouse)
         manifest = pickup.pickup_manifest(warehouse=warehouse, day=day)
         paper = "A4" if request.GET.get("paper") == "A4" else "Letter"
-        pdf = pickup_manifest_pdf(manifest, printed_at=timezone.localtime(), paper=paper)
+        pdf = pickup_manifest_pdf(
+            manifest, printed_at=timezone.now(), paper=paper
+        )  # the PDF names it in the warehouse zone
         response = HttpResponse(pdf, content_type="application/pdf")
         response["Content-Disposition"] = f'inline; filename="{manifest_filename(manifest)}"'
         return response

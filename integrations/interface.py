@@ -121,9 +121,13 @@ class BundleComponent:
 
 @dataclass(frozen=True)
 class PlatformOrderLine:
-    """One unit of one SKU. The platform has no quantity: two units are two lines with the same sku_id."""
+    """`quantity` units of one SKU in one state (package, status, prices). `line_ids` are the platform's own ids for
+    them: one id for a platform with quantities, one per unit for a platform that repeats a line per unit (TikTok),
+    which its adapter aggregates. Every id is kept: creating a package, buying its label and reporting a seller
+    shipment must name each unit's line."""
 
-    line_id: str
+    line_ids: tuple[str, ...]
+    quantity: int
     sku_id: str
     product_id: str
     seller_sku: str
@@ -217,7 +221,8 @@ class SkuQuantity:
 
 
 def aggregate_lines_by_sku(lines: Iterable[PlatformOrderLine]) -> tuple[SkuQuantity, ...]:
-    """Group one-unit lines into SKU x quantity for people (pick lists, packing slips); keeps every line id."""
+    """Group lines into SKU x quantity for people (pick lists, packing slips): a SKU in two states (one unit
+    shipped, one not) is one entry; keeps every line id."""
     grouped: dict[str, list[PlatformOrderLine]] = {}
     for line in lines:
         grouped.setdefault(line.sku_id, []).append(line)
@@ -227,8 +232,8 @@ def aggregate_lines_by_sku(lines: Iterable[PlatformOrderLine]) -> tuple[SkuQuant
             seller_sku=group[0].seller_sku,
             product_id=group[0].product_id,
             product_name=group[0].product_name,
-            quantity=len(group),
-            line_ids=tuple(line.line_id for line in group),
+            quantity=sum(line.quantity for line in group),
+            line_ids=tuple(line_id for line in group for line_id in line.line_ids),
         )
         for sku_id, group in grouped.items()
     )

@@ -146,10 +146,16 @@ class Order(TenantModel):
 
 
 class OrderLine(TenantModel):
-    """One platform line item. TikTok lines are single units; people see them aggregated by SKU."""
+    """`quantity` units of one SKU in one state (package, status, prices), as the platform adapter aggregated them.
+
+    `platform_line_ids` are the platform's ids of those units (one per unit on TikTok), sent again when a package is
+    created, a label bought or a seller shipment reported. `external_id` is the row's stable key within the order:
+    the smallest of them, so a re-import that splits or merges units keeps updating the same row."""
 
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
     external_id = models.CharField(max_length=64)
+    quantity = models.PositiveIntegerField(default=1, db_default=1)
+    platform_line_ids = models.JSONField(default=list, db_default=[])
     sku_id = models.CharField(max_length=64)
     seller_sku = models.CharField(max_length=100, blank=True)
     product_id = models.CharField(max_length=64, blank=True)

@@ -242,10 +242,13 @@ def seller_shipment_request(
 
 
 def _lines_to_ship(order: Order) -> list[str]:
+    """Every unit's platform line id: marking a package shipped names each of them."""
     return sorted(
-        OrderLine.objects.filter(order=order, is_cancelled=False, package_status__in=NOT_ARRANGED).values_list(
-            "external_id", flat=True
-        )
+        line_id
+        for line_ids in OrderLine.objects.filter(
+            order=order, is_cancelled=False, package_status__in=NOT_ARRANGED
+        ).values_list("platform_line_ids", flat=True)
+        for line_id in line_ids
     )
 
 

@@ -78,11 +78,14 @@ class PurchaseOutcome:
 
 # ----------------------------------------------------------------------------------------------- requesting
 def lines_to_ship(order: Order) -> list[str]:
-    """The lines still to ship: a partially shipped order's shipped lines already have their package."""
+    """The platform line ids of every unit still to ship (a package must name each unit's line): a partially
+    shipped order's shipped lines already have their package."""
     return sorted(
-        OrderLine.objects.filter(order=order, is_cancelled=False)
+        line_id
+        for line_ids in OrderLine.objects.filter(order=order, is_cancelled=False)
         .filter(package_status__in=NOT_ARRANGED)
-        .values_list("external_id", flat=True)
+        .values_list("platform_line_ids", flat=True)
+        for line_id in line_ids
     )
 
 
@@ -193,7 +196,9 @@ def _order_packages(client: TikTokShopClient, purchase: LabelPurchase, *, arrang
         {
             line.package_id
             for line in orders[0].lines
-            if line.line_id in wanted and line.package_id and (not arranged or line.package_status not in NOT_ARRANGED)
+            if wanted.intersection(line.line_ids)
+            and line.package_id
+            and (not arranged or line.package_status not in NOT_ARRANGED)
         }
     )
 
@@ -607,11 +612,11 @@ def purchases_documents_input(purchases: QuerySet[LabelPurchase]) -> list[BatchO
     lines = defaultdict(Counter)
     names: dict[tuple[object, str], str] = {}
     gifts: set[object] = set()
-    for order_id, seller_sku, sku_id, name, is_gift in OrderLine.objects.filter(
+    for order_id, seller_sku, sku_id, name, is_gift, quantity in OrderLine.objects.filter(
         order_id__in=order_ids, is_cancelled=False
-    ).values_list("order_id", "seller_sku", "sku_id", "product_name", "is_gift"):
+    ).values_list("order_id", "seller_sku", "sku_id", "product_name", "is_gift", "quantity"):
         code = seller_sku or sku_id
-        lines[order_id][code] += 1
+        lines[order_id][code] += quantity
         names[(order_id, code)] = name
         if is_gift:
             gifts.add(order_id)

@@ -306,13 +306,13 @@ class OrderFacts:
 
 def facts_for_orders(orders: Iterable[Order]) -> dict[Any, OrderFacts]:
     """Facts of many orders, keyed by order id, in two queries (lines; listings with their SKUs) whatever their
-    number. Cancelled lines do not count; each line is one unit."""
+    number. Cancelled lines do not count; a line of n units counts n times (facts are about units)."""
     orders = list(orders)
     lines_by_order: dict[Any, list[tuple[str, str, str]]] = {o.pk: [] for o in orders}
-    for order_id, sku_id, seller_sku, product_id in OrderLine.objects.filter(
+    for order_id, sku_id, seller_sku, product_id, quantity in OrderLine.objects.filter(
         order_id__in=list(lines_by_order), is_cancelled=False
-    ).values_list("order_id", "sku_id", "seller_sku", "product_id"):
-        lines_by_order[order_id].append((sku_id, seller_sku, product_id))
+    ).values_list("order_id", "sku_id", "seller_sku", "product_id", "quantity"):
+        lines_by_order[order_id].extend([(sku_id, seller_sku, product_id)] * quantity)
     platform_skus = {sku_id for lines in lines_by_order.values() for sku_id, _, _ in lines}
     listings = {
         (listing.store_id, listing.platform_sku_id): listing

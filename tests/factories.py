@@ -220,6 +220,8 @@ class OrderLineFactory(TenantModelFactory):
 
     order = factory.SubFactory(OrderFactory, organization=factory.SelfAttribute("..organization"))
     external_id = factory.Sequence(lambda n: f"5770{n:014d}")
+    quantity = 1
+    platform_line_ids = factory.LazyAttribute(lambda line: [line.external_id])
     sku_id = factory.Sequence(lambda n: f"2729{n:014d}")
     seller_sku = "RED-TEE-L"
     product_name = "Crew tee"

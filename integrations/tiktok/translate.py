@@ -6,7 +6,8 @@ becomes "" / None, because TikTok omits fields per market and status (e.g. no re
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -220,9 +221,11 @@ def address_from_json(data: Json | None) -> Address | None:
 
 
 def order_line_from_json(data: Json, currency: str) -> PlatformOrderLine:
+    """One TikTok line item: always one unit (TikTok has no quantity)."""
     line_currency = _s(data.get("currency")) or currency
     return PlatformOrderLine(
-        line_id=_s(data.get("id")),
+        line_ids=(_s(data.get("id")),),
+        quantity=1,
         sku_id=_s(data.get("sku_id")),
         product_id=_s(data.get("product_id")),
         seller_sku=_s(data.get("seller_sku")),
@@ -255,6 +258,17 @@ def order_line_from_json(data: Json, currency: str) -> PlatformOrderLine:
     )
 
 
+def order_lines_from_json(items: Iterable[Json], currency: str) -> tuple[PlatformOrderLine, ...]:
+    """TikTok repeats a line per unit; Dropline's lines carry a quantity. Units alike in everything but their id (the
+    same SKU, package, package status, cancellation, prices) become one line with every unit's id, in payload order;
+    units that differ in anything stay apart, so nothing the payload says is lost."""
+    grouped: dict[PlatformOrderLine, list[str]] = {}
+    for item in items:
+        unit = order_line_from_json(item, currency)
+        grouped.setdefault(replace(unit, line_ids=()), []).extend(unit.line_ids)
+    return tuple(replace(line, line_ids=tuple(ids), quantity=len(ids)) for line, ids in grouped.items())
+
+
 def order_from_json(data: Json) -> PlatformOrder:
     payment = data.get("payment") or {}
     currency = _s(payment.get("currency"))
@@ -279,7 +293,7 @@ def order_from_json(data: Json) -> PlatformOrder:
         status=_s(data.get("status")),
         shipping_type=_s(data.get("shipping_type")),
         fulfillment_type=_s(data.get("fulfillment_type")),
-        lines=tuple(order_line_from_json(li, currency) for li in data.get("line_items") or ()),
+        lines=order_lines_from_json(data.get("line_items") or (), currency),
         # Absent (or empty) while UNPAID / ON_HOLD: None, never an empty Address that looks like a real one.
         address=address_from_json(data.get("recipient_address")),
         created_at=from_epoch(data.get("create_time")),

@@ -92,6 +92,8 @@ class OrderLineOutput(serializers.ModelSerializer):
         fields = [
             "id",
             "external_id",
+            "quantity",
+            "platform_line_ids",
             "sku_id",
             "seller_sku",
             "product_id",
@@ -108,19 +110,19 @@ class OrderLineOutput(serializers.ModelSerializer):
 
 
 class OrderItemOutput(serializers.Serializer):
-    """The one-unit platform lines of one SKU, aggregated."""
+    """An order's lines of one SKU, aggregated."""
 
     seller_sku = serializers.CharField()
     sku_id = serializers.CharField()
     product_name = serializers.CharField()
     sku_name = serializers.CharField()
-    quantity = serializers.IntegerField(help_text="Number of one-unit platform lines.")
+    quantity = serializers.IntegerField(help_text="Units of the SKU in the order.")
     unit_price = serializers.DecimalField(max_digits=12, decimal_places=2, allow_null=True)
     currency = serializers.CharField()
     line_ids = serializers.ListField(child=serializers.CharField(), help_text="The platform's line ids.")
     package_ids = serializers.ListField(child=serializers.CharField())
     tracking_numbers = serializers.ListField(child=serializers.CharField())
-    cancelled = serializers.IntegerField(help_text="Lines cancelled.")
+    cancelled = serializers.IntegerField(help_text="Units cancelled.")
 
 
 class OrderStatusChangeOutput(serializers.ModelSerializer):
@@ -131,7 +133,9 @@ class OrderStatusChangeOutput(serializers.ModelSerializer):
 
 class OrderDetailOutput(OrderListOutput):
     items = serializers.SerializerMethodField(help_text="Lines aggregated by SKU.")
-    lines = OrderLineOutput(many=True, help_text="Every platform line (one unit each).")
+    lines = OrderLineOutput(
+        many=True, help_text="Every line: the units of one SKU in one state, with their platform line ids."
+    )
     holds = OrderHoldOutput(many=True, help_text="Every hold, open and released, oldest first.")
     status_history = OrderStatusChangeOutput(many=True, source="status_changes")
 

@@ -2,7 +2,8 @@
 
 Platform-neutral names; platform JSON never leaves `integrations/<platform>/`. Times are aware UTC datetimes, money
 is `Decimal` with a currency, ids are strings (TikTok ids exceed 2**53 and must never pass through a float).
-Status values keep the platform's vocabulary (e.g. `AWAITING_SHIPMENT`) because the order app maps them per platform.
+Order status, who fulfils an order and where its label comes from are Dropline's own enums below: each adapter's
+translate functions map the platform's words to them, so the core never sees a platform's vocabulary.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
+from enum import StrEnum
 from typing import Generic, TypeVar
 
 T = TypeVar("T")
@@ -68,6 +70,35 @@ class ActiveShop:
 
 
 # --- orders ---------------------------------------------------------------------------------------------------------
+
+
+class OrderStatus(StrEnum):
+    """Where an order is in its life, in Dropline's words (the order app's OrderStatus choices use these values)."""
+
+    UNPAID = "UNPAID"
+    ON_HOLD = "ON_HOLD"  # paid, in the buyer's remorse window; the platform hides the address
+    AWAITING_SHIPMENT = "AWAITING_SHIPMENT"
+    PARTIALLY_SHIPPING = "PARTIALLY_SHIPPING"
+    AWAITING_COLLECTION = "AWAITING_COLLECTION"
+    IN_TRANSIT = "IN_TRANSIT"
+    DELIVERED = "DELIVERED"
+    COMPLETED = "COMPLETED"
+    CANCELLED = "CANCELLED"
+
+
+class FulfilledBy(StrEnum):
+    """Who picks, packs and ships the order."""
+
+    SELLER = "seller"  # the seller (or its supplier): Dropline's whole job
+    PLATFORM = "platform"  # the platform from its own warehouse (TikTok FBT, Amazon FBA): nothing to do here
+
+
+class LabelSource(StrEnum):
+    """Where the order's shipping label comes from."""
+
+    PLATFORM = "platform"  # an official label bought from the sales channel (TikTok Shipping)
+    CARRIER = "carrier"  # bought from a carrier or an aggregator
+    SELLER = "seller"  # the seller's own label; the tracking number is uploaded to the platform
 
 
 @dataclass(frozen=True)
@@ -166,9 +197,9 @@ class OrderTotals:
 class PlatformOrder:
     platform: str
     order_id: str
-    status: str  # UNPAID, ON_HOLD, AWAITING_SHIPMENT, PARTIALLY_SHIPPING, AWAITING_COLLECTION, IN_TRANSIT, ...
-    shipping_type: str  # TIKTOK (platform label) | SELLER (seller ships, uploads tracking: legacy in the US from 2026)
-    fulfillment_type: str  # FULFILLMENT_BY_SELLER | FULFILLMENT_BY_TIKTOK | ...
+    status: OrderStatus
+    label_source: LabelSource | None  # None: the platform did not say
+    fulfilled_by: FulfilledBy
     lines: tuple[PlatformOrderLine, ...]
     address: Address | None  # None while UNPAID / ON_HOLD: the platform hides it
     created_at: datetime | None
@@ -203,11 +234,11 @@ class PlatformOrder:
     @property
     def is_seller_shipping(self) -> bool:
         """Seller Shipping (own label + tracking upload): legacy / whitelisted only under the 2026 US policy."""
-        return self.shipping_type == "SELLER"
+        return self.label_source == LabelSource.SELLER
 
     @property
     def is_fulfilled_by_platform(self) -> bool:
-        return self.fulfillment_type == "FULFILLMENT_BY_TIKTOK"
+        return self.fulfilled_by == FulfilledBy.PLATFORM
 
 
 @dataclass(frozen=True)

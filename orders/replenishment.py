@@ -35,10 +35,11 @@ from erp.cache import memo
 from erp.csv_cells import csv_writer
 from erp.tenancy import current_organization
 from integrations.errors import PlatformError
+from integrations.interface import FulfilledBy
 from integrations.models import Store
 from integrations.services import store_client
 from inventory.models import Listing, Sku, StockLevel, WarehouseKind, WarehouseLink
-from orders.models import FULFILLED_BY_TIKTOK, OrderLine, OrderStatus
+from orders.models import OrderLine, OrderStatus
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +65,7 @@ def sku_sales(*, since: datetime, until: datetime) -> dict[object, SkuSales]:
         .values_list("order__store_id", "sku_id")
         .annotate(
             units=Sum("quantity"),
-            fbt=Coalesce(Sum("quantity", filter=Q(order__fulfillment_type=FULFILLED_BY_TIKTOK)), 0),
+            fbt=Coalesce(Sum("quantity", filter=Q(order__fulfilled_by=FulfilledBy.PLATFORM)), 0),
         )
         .order_by()
     )

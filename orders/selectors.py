@@ -23,12 +23,11 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from erp.models import AuditEntry
+from integrations.interface import FulfilledBy, LabelSource
 from integrations.models import Store
 from orders.models import (
-    FULFILLED_BY_TIKTOK,
     HOLD_FIXES,
     OPEN_STATUSES,
-    SHIPPING_SELLER,
     Order,
     OrderHold,
     OrderLine,
@@ -364,11 +363,11 @@ class OrderDetail:
 
     @property
     def is_fulfilled_by_platform(self) -> bool:
-        return self.order.fulfillment_type == FULFILLED_BY_TIKTOK
+        return self.order.fulfilled_by == FulfilledBy.PLATFORM
 
     @property
     def is_seller_shipping(self) -> bool:
-        return self.order.shipping_type == SHIPPING_SELLER
+        return self.order.label_source == LabelSource.SELLER
 
     @property
     def is_open(self) -> bool:

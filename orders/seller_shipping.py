@@ -32,14 +32,12 @@ from erp.services import audit_record
 from erp.tasks import wake_on_commit
 from erp.tenancy import current_organization
 from integrations.errors import PlatformError, PlatformOutcomeUnknown
-from integrations.interface import ShippingProvider
+from integrations.interface import FulfilledBy, LabelSource, ShippingProvider
 from integrations.logistics_policy import Phase, store_logistics_policy
 from integrations.services import store_client
 from integrations.tiktok.client import TikTokShopClient
 from integrations.tiktok.seller_shipping import ALREADY_SHIPPED_CODES, seller_shipping_fix
 from orders.models import (
-    FULFILLED_BY_TIKTOK,
-    SHIPPING_SELLER,
     Order,
     OrderLine,
     OrderStatus,
@@ -94,7 +92,7 @@ class SellerShippingWindow:
 
 
 def is_seller_shipping(order: Order) -> bool:
-    return order.shipping_type == SHIPPING_SELLER and order.fulfillment_type != FULFILLED_BY_TIKTOK
+    return order.label_source == LabelSource.SELLER and order.fulfilled_by != FulfilledBy.PLATFORM
 
 
 def seller_shipping_window(order: Order, *, at: datetime | None = None) -> SellerShippingWindow:

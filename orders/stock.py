@@ -17,13 +17,12 @@ from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 
 from erp.actors import Actor
-from integrations.interface import PlatformOrder
+from integrations.interface import FulfilledBy, PlatformOrder
 from integrations.models import Store
 from inventory import services as inventory
 from inventory.models import BundleComponent, Listing, Sku
 from inventory.services import Candidate
 from orders.models import (
-    FULFILLED_BY_TIKTOK,
     OPEN_STATUSES,
     HoldReason,
     Order,
@@ -289,7 +288,7 @@ def orders_reallocate(*, order_ids: Sequence[UUID]) -> int:
             Demand(
                 o.pk,
                 o.status,
-                o.fulfillment_type == FULFILLED_BY_TIKTOK,
+                o.fulfilled_by == FulfilledBy.PLATFORM,
                 o.platform_warehouse_id,
                 tuple(lines[o.pk]),
             )

@@ -32,12 +32,12 @@ from erp.storage import StorageUnavailable, storage_errors
 from erp.tasks import wake_on_commit
 from erp.tenancy import current_organization
 from integrations.errors import PlatformError, PlatformOutcomeUnknown
-from integrations.interface import Dimensions, ShipPackageRequest, TimeSlot, Weight
+from integrations.interface import Dimensions, FulfilledBy, LabelSource, ShipPackageRequest, TimeSlot, Weight
 from integrations.models import Store
 from integrations.services import store_client
 from integrations.tiktok.client import TikTokShopClient
 from inventory.models import Reservation, StockLevel, Warehouse
-from orders.models import FULFILLED_BY_TIKTOK, SHIPPING_TIKTOK, Order, OrderLine, OrderStatus
+from orders.models import Order, OrderLine, OrderStatus
 from shipping.documents import BatchOrder, PickLine, picking_order
 from shipping.models import HANDOFF_KINDS, LabelBatch, LabelPurchase, LogisticsRule, PurchaseState
 from shipping.pickup import Handover, handover_for, pickup_slot_for
@@ -554,9 +554,9 @@ def batch_plan(orders: QuerySet[Order]) -> BatchPlan:
             skipped[f"already in batch {where}" if where else "label already requested"] += 1
         elif order.status not in (OrderStatus.AWAITING_SHIPMENT, OrderStatus.PARTIALLY_SHIPPING):
             skipped["not awaiting shipment"] += 1
-        elif order.fulfillment_type == FULFILLED_BY_TIKTOK:
+        elif order.fulfilled_by == FulfilledBy.PLATFORM:
             skipped["fulfilled by TikTok"] += 1
-        elif order.shipping_type != SHIPPING_TIKTOK:
+        elif order.label_source != LabelSource.PLATFORM:
             # Seller shipping has no label to buy: its carrier and tracking are sent from the order's page or a CSV.
             skipped["seller shipping (no label to buy: enter carrier and tracking on the order, or import a CSV)"] += 1
         elif order.is_held:

@@ -25,12 +25,15 @@ from integrations.interface import (
     FbtSkuStock,
     FbtStock,
     FbtWarehouse,
+    FulfilledBy,
     HandoverOptions,
     InventoryLevel,
     InventoryUpdate,
     ItemError,
     ItemResult,
+    LabelSource,
     Money,
+    OrderStatus,
     OrderTotals,
     PlatformOrder,
     PlatformOrderLine,
@@ -269,6 +272,19 @@ def order_lines_from_json(items: Iterable[Json], currency: str) -> tuple[Platfor
     return tuple(replace(line, line_ids=tuple(ids), quantity=len(ids)) for line, ids in grouped.items())
 
 
+# TikTok's `shipping_type`: TIKTOK is a TikTok Shipping label, SELLER the seller's own (tracking uploaded).
+LABEL_SOURCES = {"TIKTOK": LabelSource.PLATFORM, "SELLER": LabelSource.SELLER}
+FBT = "FULFILLMENT_BY_TIKTOK"  # `fulfillment_type` of an order TikTok picks, packs and ships (FULFILLMENT_BY_SELLER)
+
+
+def order_status(value: str) -> OrderStatus:
+    """TikTok's order statuses are Dropline's words already (the webhook's CANCEL is normalised apart)."""
+    try:
+        return OrderStatus(value)
+    except ValueError:
+        raise ValueError(f"TikTok order status {value!r} is not one Dropline knows") from None
+
+
 def order_from_json(data: Json) -> PlatformOrder:
     payment = data.get("payment") or {}
     currency = _s(payment.get("currency"))
@@ -290,9 +306,9 @@ def order_from_json(data: Json) -> PlatformOrder:
     return PlatformOrder(
         platform=PLATFORM,
         order_id=_s(data.get("id")),
-        status=_s(data.get("status")),
-        shipping_type=_s(data.get("shipping_type")),
-        fulfillment_type=_s(data.get("fulfillment_type")),
+        status=order_status(_s(data.get("status"))),
+        label_source=LABEL_SOURCES.get(_s(data.get("shipping_type"))),
+        fulfilled_by=FulfilledBy.PLATFORM if _s(data.get("fulfillment_type")) == FBT else FulfilledBy.SELLER,
         lines=order_lines_from_json(data.get("line_items") or (), currency),
         # Absent (or empty) while UNPAID / ON_HOLD: None, never an empty Address that looks like a real one.
         address=address_from_json(data.get("recipient_address")),

@@ -95,7 +95,7 @@ def test_rule_to_printed_batch_to_scan_and_the_supplier_handoff(
     # --- no routing rule: allocation sends each order where it can ship whole, and says why
     with organization_scope(organization):
         open_orders = Order.objects.filter(
-            status="AWAITING_SHIPMENT", shipping_type="TIKTOK", store__name="Dropline Home US"
+            status="AWAITING_SHIPMENT", label_source="platform", store__name="Dropline Home US"
         )
         skus_of = {
             o.pk: set(OrderLine.objects.filter(order=o, is_cancelled=False).values_list("seller_sku", flat=True))

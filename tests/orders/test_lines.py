@@ -14,7 +14,7 @@ from django.apps import apps
 
 from erp.models import Organization
 from erp.tenancy import organization_scope
-from integrations.interface import PlatformOrder, PlatformOrderLine
+from integrations.interface import FulfilledBy, LabelSource, OrderStatus, PlatformOrder, PlatformOrderLine
 from integrations.models import Store
 from orders.models import Order, OrderLine
 from orders.services import orders_upsert
@@ -48,9 +48,9 @@ def import_order(store: Store, *lines: PlatformOrderLine, minutes: int) -> Order
     order = PlatformOrder(
         platform="tiktok",
         order_id="576461413038785752",
-        status="AWAITING_SHIPMENT",
-        shipping_type="TIKTOK",
-        fulfillment_type="FULFILLMENT_BY_SELLER",
+        status=OrderStatus.AWAITING_SHIPMENT,
+        label_source=LabelSource.PLATFORM,
+        fulfilled_by=FulfilledBy.SELLER,
         lines=lines,
         address=None,
         created_at=PLACED,

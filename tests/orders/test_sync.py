@@ -123,7 +123,7 @@ def test_holds_for_cancel_requests_and_bad_addresses(home_store: Store) -> None:
 
 def test_fulfilled_by_tiktok_orders_carry_no_holds(home_store: Store) -> None:
     sync(home_store)
-    fbt = Order.unscoped.filter(store=home_store, fulfillment_type="FULFILLMENT_BY_TIKTOK")
+    fbt = Order.unscoped.filter(store=home_store, fulfilled_by="platform")
     assert fbt.exists()
     assert not OrderHold.unscoped.filter(order__in=fbt).exists()
 

@@ -50,8 +50,8 @@ def connect_and_import(tenant: Any, harness: Any) -> Store:
 
 def shippable(store: Store, n: int) -> list[Order]:
     return list(
-        Order.unscoped.filter(store=store, status=OrderStatus.AWAITING_SHIPMENT, shipping_type="TIKTOK")
-        .exclude(fulfillment_type="FULFILLMENT_BY_TIKTOK")
+        Order.unscoped.filter(store=store, status=OrderStatus.AWAITING_SHIPMENT, label_source="platform")
+        .exclude(fulfilled_by="platform")
         .exclude(holds__reason__in=[HoldReason.ADDRESS_INVALID, HoldReason.CANCEL_REQUESTED])
         .order_by("external_id")[:n]
     )

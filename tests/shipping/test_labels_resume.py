@@ -179,8 +179,8 @@ def shop(tenant: Any, tiktok: Any) -> Store:
 
 def shippable(store: Store, n: int) -> list[Order]:
     return list(
-        Order.unscoped.filter(store=store, status=OrderStatus.AWAITING_SHIPMENT, shipping_type="TIKTOK")
-        .exclude(fulfillment_type="FULFILLMENT_BY_TIKTOK")
+        Order.unscoped.filter(store=store, status=OrderStatus.AWAITING_SHIPMENT, label_source="platform")
+        .exclude(fulfilled_by="platform")
         .exclude(holds__reason__in=[HoldReason.ADDRESS_INVALID, HoldReason.CANCEL_REQUESTED])
         .order_by("external_id")[:n]
     )
@@ -201,7 +201,7 @@ def test_a_batch_whose_messages_were_all_lost_is_bought_once_and_completed_by_th
         store=shop,
         holds__reason=HoldReason.ADDRESS_INVALID,
         status=OrderStatus.AWAITING_SHIPMENT,
-        shipping_type="TIKTOK",
+        label_source="platform",
     ).first()
     assert refused is not None
     with organization_scope(org), django_capture_on_commit_callbacks(execute=False) as enqueued:

@@ -19,7 +19,7 @@ def test_order_from_the_official_order_list_example() -> None:
 
     assert order.platform == "tiktok"
     assert order.order_id == "576461413038785752"
-    assert (order.status, order.shipping_type) == ("UNPAID", "TIKTOK")
+    assert (order.status, order.label_source, order.fulfilled_by) == ("UNPAID", "platform", "seller")
     assert order.created_at == at(1619611561)
     assert order.deadlines.ship_by == at(1619611688)
     assert order.package_ids == ("1152321127278713123",)

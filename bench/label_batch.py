@@ -112,7 +112,7 @@ def _shop_with_orders(sandbox: SandboxProcess, count: int) -> tuple[Any, list[An
     with organization_scope(organization):
         with orders_imported.muted():  # the bench buys every order itself; no routing or auto-buy on the side
             store_sync(store=store)
-        orders = list(Order.objects.filter(store=store, status="AWAITING_SHIPMENT", shipping_type="TIKTOK"))
+        orders = list(Order.objects.filter(store=store, status="AWAITING_SHIPMENT", label_source="platform"))
     return organization, orders
 
 

@@ -2,7 +2,8 @@
 
 Platform-neutral names; platform JSON never leaves `integrations/<platform>/`. Times are aware UTC datetimes, money
 is `Decimal` with a currency, ids are strings (TikTok ids exceed 2**53 and must never pass through a float).
-Status values keep the platform's vocabulary (e.g. `AWAITING_SHIPMENT`) because the order app maps them per platform.
+Order status, who fulfils an order and where its label comes from are Dropline's own enums below: each adapter's
+translate functions map the platform's words to them, so the core never sees a platform's vocabulary.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
+from enum import StrEnum
 from typing import Generic, TypeVar
 
 T = TypeVar("T")
@@ -70,6 +72,38 @@ class ActiveShop:
 # --- orders ---------------------------------------------------------------------------------------------------------
 
 
+class OrderStatus(StrEnum):
+    """Where an order is in its life, in Dropline's words (the order app's OrderStatus choices use these values)."""
+
+    UNPAID = "UNPAID"
+    ON_HOLD = "ON_HOLD"  # paid, in the buyer's remorse window; the platform hides the address
+    AWAITING_SHIPMENT = "AWAITING_SHIPMENT"
+    PARTIALLY_SHIPPING = "PARTIALLY_SHIPPING"
+    AWAITING_COLLECTION = "AWAITING_COLLECTION"
+    IN_TRANSIT = "IN_TRANSIT"
+    DELIVERED = "DELIVERED"
+    COMPLETED = "COMPLETED"
+    CANCELLED = "CANCELLED"
+    # A status the platform added that Dropline does not know yet: the order is imported and shown, never shipped by
+    # guesswork; the adapter logs it so the mapping gets added.
+    UNKNOWN = "UNKNOWN"
+
+
+class FulfilledBy(StrEnum):
+    """Who picks, packs and ships the order."""
+
+    SELLER = "seller"  # the seller (or its supplier): Dropline's whole job
+    PLATFORM = "platform"  # the platform from its own warehouse (TikTok FBT, Amazon FBA): nothing to do here
+
+
+class LabelSource(StrEnum):
+    """Where the order's shipping label comes from."""
+
+    PLATFORM = "platform"  # an official label bought from the sales channel (TikTok Shipping)
+    CARRIER = "carrier"  # bought from a carrier or an aggregator
+    SELLER = "seller"  # the seller's own label; the tracking number is uploaded to the platform
+
+
 @dataclass(frozen=True)
 class AddressDistrict:
     level: str  # L0 (country) .. L4
@@ -121,9 +155,13 @@ class BundleComponent:
 
 @dataclass(frozen=True)
 class PlatformOrderLine:
-    """One unit of one SKU. The platform has no quantity: two units are two lines with the same sku_id."""
+    """`quantity` units of one SKU in one state (package, status, prices). `line_ids` are the platform's own ids for
+    them: one id for a platform with quantities, one per unit for a platform that repeats a line per unit (TikTok),
+    which its adapter aggregates. Every id is kept: creating a package, buying its label and reporting a seller
+    shipment must name each unit's line."""
 
-    line_id: str
+    line_ids: tuple[str, ...]
+    quantity: int
     sku_id: str
     product_id: str
     seller_sku: str
@@ -162,9 +200,9 @@ class OrderTotals:
 class PlatformOrder:
     platform: str
     order_id: str
-    status: str  # UNPAID, ON_HOLD, AWAITING_SHIPMENT, PARTIALLY_SHIPPING, AWAITING_COLLECTION, IN_TRANSIT, ...
-    shipping_type: str  # TIKTOK (platform label) | SELLER (seller ships, uploads tracking: legacy in the US from 2026)
-    fulfillment_type: str  # FULFILLMENT_BY_SELLER | FULFILLMENT_BY_TIKTOK | ...
+    status: OrderStatus
+    label_source: LabelSource | None  # None: the platform did not say
+    fulfilled_by: FulfilledBy
     lines: tuple[PlatformOrderLine, ...]
     address: Address | None  # None while UNPAID / ON_HOLD: the platform hides it
     created_at: datetime | None
@@ -199,11 +237,11 @@ class PlatformOrder:
     @property
     def is_seller_shipping(self) -> bool:
         """Seller Shipping (own label + tracking upload): legacy / whitelisted only under the 2026 US policy."""
-        return self.shipping_type == "SELLER"
+        return self.label_source == LabelSource.SELLER
 
     @property
     def is_fulfilled_by_platform(self) -> bool:
-        return self.fulfillment_type == "FULFILLMENT_BY_TIKTOK"
+        return self.fulfilled_by == FulfilledBy.PLATFORM
 
 
 @dataclass(frozen=True)
@@ -217,7 +255,8 @@ class SkuQuantity:
 
 
 def aggregate_lines_by_sku(lines: Iterable[PlatformOrderLine]) -> tuple[SkuQuantity, ...]:
-    """Group one-unit lines into SKU x quantity for people (pick lists, packing slips); keeps every line id."""
+    """Group lines into SKU x quantity for people (pick lists, packing slips): a SKU in two states (one unit
+    shipped, one not) is one entry; keeps every line id."""
     grouped: dict[str, list[PlatformOrderLine]] = {}
     for line in lines:
         grouped.setdefault(line.sku_id, []).append(line)
@@ -227,8 +266,8 @@ def aggregate_lines_by_sku(lines: Iterable[PlatformOrderLine]) -> tuple[SkuQuant
             seller_sku=group[0].seller_sku,
             product_id=group[0].product_id,
             product_name=group[0].product_name,
-            quantity=len(group),
-            line_ids=tuple(line.line_id for line in group),
+            quantity=sum(line.quantity for line in group),
+            line_ids=tuple(line_id for line in group for line_id in line.line_ids),
         )
         for sku_id, group in grouped.items()
     )

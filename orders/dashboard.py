@@ -10,14 +10,15 @@ from django.urls import reverse
 from django.utils import timezone
 
 from erp.dashboard import Card
-from orders.models import FULFILLED_BY_TIKTOK, OPEN_STATUSES, Order
+from integrations.interface import FulfilledBy
+from orders.models import OPEN_STATUSES, Order
 
 
 def order_cards(request: HttpRequest) -> list[Card]:
     now = timezone.now()
     figures = (
         Order.objects.filter(status__in=OPEN_STATUSES)
-        .exclude(fulfillment_type=FULFILLED_BY_TIKTOK)
+        .exclude(fulfilled_by=FulfilledBy.PLATFORM)
         .aggregate(
             ready=Count("pk", filter=Q(is_held=False)),
             held=Count("pk", filter=Q(is_held=True)),

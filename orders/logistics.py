@@ -2,9 +2,9 @@
 list's filters and the compliance figures (shipping.compliance) use, so a figure and the list behind its link agree
 by construction.
 
-Official TikTok logistics are TikTok Shipping labels (`shipping_type` TIKTOK), Collections by TikTok (a TikTok
-Shipping order routed to a warehouse TikTok collects from) and Fulfilled by TikTok (`fulfillment_type`
-FULFILLMENT_BY_TIKTOK). Seller shipping (`shipping_type` SELLER: the seller uploads its own tracking) is what the
+Official TikTok logistics are TikTok Shipping labels (`label_source` platform), Collections by TikTok (a TikTok
+Shipping order routed to a warehouse TikTok collects from) and Fulfilled by TikTok (`fulfilled_by` platform).
+Seller shipping (`label_source` seller: the seller uploads its own tracking) is what the
 2026 Logistics Services policy switches off, from each store's date (integrations.logistics_policy).
 """
 
@@ -16,9 +16,10 @@ from datetime import datetime
 from django.db.models import F, Q
 from django.utils import timezone
 
+from integrations.interface import FulfilledBy, LabelSource
 from integrations.logistics_policy import store_logistics_policy
 from integrations.models import Store
-from orders.models import FULFILLED_BY_TIKTOK, SHIPPING_SELLER, SHIPPING_TIKTOK, OrderStatus
+from orders.models import OrderStatus
 
 
 class Logistics:
@@ -45,24 +46,24 @@ class Logistics:
 
 # ---------------------------------------------------------------------------------------------------- logistics
 def fbt_condition() -> Q:
-    return Q(fulfillment_type=FULFILLED_BY_TIKTOK)
+    return Q(fulfilled_by=FulfilledBy.PLATFORM)
 
 
 def cbt_condition() -> Q:
-    return Q(shipping_type=SHIPPING_TIKTOK, warehouse__collections_by_tiktok=True) & ~fbt_condition()
+    return Q(label_source=LabelSource.PLATFORM, warehouse__collections_by_tiktok=True) & ~fbt_condition()
 
 
 def tiktok_shipping_condition() -> Q:
     """A TikTok Shipping label the seller (or its supplier) prints and drops off: not CBT, not FBT."""
-    return Q(shipping_type=SHIPPING_TIKTOK) & ~Q(warehouse__collections_by_tiktok=True) & ~fbt_condition()
+    return Q(label_source=LabelSource.PLATFORM) & ~Q(warehouse__collections_by_tiktok=True) & ~fbt_condition()
 
 
 def official_condition() -> Q:
-    return Q(shipping_type=SHIPPING_TIKTOK) | fbt_condition()
+    return Q(label_source=LabelSource.PLATFORM) | fbt_condition()
 
 
 def seller_shipping_condition() -> Q:
-    return Q(shipping_type=SHIPPING_SELLER) & ~fbt_condition()
+    return Q(label_source=LabelSource.SELLER) & ~fbt_condition()
 
 
 def seller_needs_tracking_condition() -> Q:

@@ -12,27 +12,26 @@ from django.db.models import Q
 from django.utils import timezone
 
 from erp.tenancy import TenantModel
+from integrations import interface
 from integrations.models import Store
 
 
 class OrderStatus(models.TextChoices):
-    UNPAID = "UNPAID", "Unpaid"
-    ON_HOLD = "ON_HOLD", "On hold"
-    AWAITING_SHIPMENT = "AWAITING_SHIPMENT", "To ship"
-    PARTIALLY_SHIPPING = "PARTIALLY_SHIPPING", "Partly shipped"
-    AWAITING_COLLECTION = "AWAITING_COLLECTION", "Awaiting collection"
-    IN_TRANSIT = "IN_TRANSIT", "In transit"
-    DELIVERED = "DELIVERED", "Delivered"
-    COMPLETED = "COMPLETED", "Completed"
-    CANCELLED = "CANCELLED", "Cancelled"
+    """The neutral statuses of integrations.interface.OrderStatus (what adapters hand over), labelled for people."""
+
+    UNPAID = interface.OrderStatus.UNPAID.value, "Unpaid"
+    ON_HOLD = interface.OrderStatus.ON_HOLD.value, "On hold"
+    AWAITING_SHIPMENT = interface.OrderStatus.AWAITING_SHIPMENT.value, "To ship"
+    PARTIALLY_SHIPPING = interface.OrderStatus.PARTIALLY_SHIPPING.value, "Partly shipped"
+    AWAITING_COLLECTION = interface.OrderStatus.AWAITING_COLLECTION.value, "Awaiting collection"
+    IN_TRANSIT = interface.OrderStatus.IN_TRANSIT.value, "In transit"
+    DELIVERED = interface.OrderStatus.DELIVERED.value, "Delivered"
+    COMPLETED = interface.OrderStatus.COMPLETED.value, "Completed"
+    CANCELLED = interface.OrderStatus.CANCELLED.value, "Cancelled"
+    UNKNOWN = interface.OrderStatus.UNKNOWN.value, "Status not known to Dropline"
 
 
 OPEN_STATUSES = (OrderStatus.ON_HOLD, OrderStatus.AWAITING_SHIPMENT, OrderStatus.PARTIALLY_SHIPPING)
-
-# The platform's words for how an order ships (TikTok `fulfillment_type` / `shipping_type`).
-FULFILLED_BY_TIKTOK = "FULFILLMENT_BY_TIKTOK"  # FBT: TikTok picks, packs and ships it; nothing to do here
-SHIPPING_TIKTOK = "TIKTOK"  # an official TikTok Shipping label
-SHIPPING_SELLER = "SELLER"  # seller shipping: the seller's own label and tracking (legacy under the 2026 policy)
 
 
 class WarehouseChoice(models.TextChoices):
@@ -48,8 +47,9 @@ class Order(TenantModel):
     store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="orders")
     external_id = models.CharField(max_length=64)
     status = models.CharField(max_length=24, choices=OrderStatus.choices)
-    shipping_type = models.CharField(max_length=16, blank=True)  # TIKTOK (official label) | SELLER (legacy)
-    fulfillment_type = models.CharField(max_length=40, blank=True)  # FULFILLMENT_BY_TIKTOK: nothing to do
+    # integrations.interface.LabelSource (blank: the platform did not say) and FulfilledBy (platform: nothing to do).
+    label_source = models.CharField(max_length=16, blank=True)
+    fulfilled_by = models.CharField(max_length=16, blank=True)
     delivery_type = models.CharField(max_length=24, blank=True)
     delivery_option_id = models.CharField(max_length=64, blank=True)
     delivery_option_name = models.CharField(max_length=100, blank=True)
@@ -146,10 +146,16 @@ class Order(TenantModel):
 
 
 class OrderLine(TenantModel):
-    """One platform line item. TikTok lines are single units; people see them aggregated by SKU."""
+    """`quantity` units of one SKU in one state (package, status, prices), as the platform adapter aggregated them.
+
+    `platform_line_ids` are the platform's ids of those units (one per unit on TikTok), sent again when a package is
+    created, a label bought or a seller shipment reported. `external_id` is the row's stable key within the order:
+    the smallest of them, so a re-import that splits or merges units keeps updating the same row."""
 
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
     external_id = models.CharField(max_length=64)
+    quantity = models.PositiveIntegerField(default=1, db_default=1)
+    platform_line_ids = models.JSONField(default=list, db_default=[])
     sku_id = models.CharField(max_length=64)
     seller_sku = models.CharField(max_length=100, blank=True)
     product_id = models.CharField(max_length=64, blank=True)

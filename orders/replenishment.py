@@ -27,17 +27,19 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from fractions import Fraction
 
-from django.db.models import Count, Q
+from django.db.models import Q, Sum
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from erp.cache import memo
 from erp.csv_cells import csv_writer
 from erp.tenancy import current_organization
 from integrations.errors import PlatformError
+from integrations.interface import FulfilledBy
 from integrations.models import Store
 from integrations.services import store_client
 from inventory.models import Listing, Sku, StockLevel, WarehouseKind, WarehouseLink
-from orders.models import FULFILLED_BY_TIKTOK, OrderLine, OrderStatus
+from orders.models import OrderLine, OrderStatus
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +63,10 @@ def sku_sales(*, since: datetime, until: datetime) -> dict[object, SkuSales]:
         OrderLine.objects.filter(is_cancelled=False, order__placed_at__gte=since, order__placed_at__lt=until)
         .exclude(order__status__in=(OrderStatus.CANCELLED, OrderStatus.UNPAID))
         .values_list("order__store_id", "sku_id")
-        .annotate(units=Count("pk"), fbt=Count("pk", filter=Q(order__fulfillment_type=FULFILLED_BY_TIKTOK)))
+        .annotate(
+            units=Sum("quantity"),
+            fbt=Coalesce(Sum("quantity", filter=Q(order__fulfilled_by=FulfilledBy.PLATFORM)), 0),
+        )
         .order_by()
     )
     by_listing: dict[tuple[object, str], tuple[int, int]] = {

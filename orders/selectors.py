@@ -23,12 +23,11 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from erp.models import AuditEntry
+from integrations.interface import FulfilledBy, LabelSource
 from integrations.models import Store
 from orders.models import (
-    FULFILLED_BY_TIKTOK,
     HOLD_FIXES,
     OPEN_STATUSES,
-    SHIPPING_SELLER,
     Order,
     OrderHold,
     OrderLine,
@@ -294,7 +293,7 @@ def orders_page(orders: QuerySet[Order], *, ordering: str, cursor: str | None = 
 # ---------------------------------------------------------------------------------------------------- the detail
 @dataclass
 class SkuGroup:
-    """The platform's one-unit lines of one SKU, shown as one row: quantity = number of lines."""
+    """An order's lines of one SKU, shown as one row: their units added up, every platform line id kept."""
 
     seller_sku: str
     sku_id: str
@@ -306,12 +305,9 @@ class SkuGroup:
     line_ids: list[str] = field(default_factory=list)  # the platform's line ids
     package_ids: list[str] = field(default_factory=list)
     tracking_numbers: list[str] = field(default_factory=list)
+    quantity: int = 0
     cancelled: int = 0
     gifts: int = 0
-
-    @property
-    def quantity(self) -> int:
-        return len(self.line_ids)
 
 
 @dataclass(frozen=True)
@@ -367,11 +363,11 @@ class OrderDetail:
 
     @property
     def is_fulfilled_by_platform(self) -> bool:
-        return self.order.fulfillment_type == FULFILLED_BY_TIKTOK
+        return self.order.fulfilled_by == FulfilledBy.PLATFORM
 
     @property
     def is_seller_shipping(self) -> bool:
-        return self.order.shipping_type == SHIPPING_SELLER
+        return self.order.label_source == LabelSource.SELLER
 
     @property
     def is_open(self) -> bool:
@@ -437,7 +433,7 @@ order_detail_sources = OrderDetailSources()
 
 
 def items_by_sku(lines: Iterable[OrderLine]) -> list[SkuGroup]:
-    """Group one-unit lines by seller SKU (what people pick and pack), by platform SKU id when it has none."""
+    """Group lines by seller SKU (what people pick and pack), by platform SKU id when it has none."""
     groups: dict[str, SkuGroup] = {}
     for line in lines:
         key = f"seller:{line.seller_sku}" if line.seller_sku else f"platform:{line.sku_id}"
@@ -452,13 +448,14 @@ def items_by_sku(lines: Iterable[OrderLine]) -> list[SkuGroup]:
                 unit_price=line.unit_price,
                 currency=line.currency,
             )
-        group.line_ids.append(line.external_id)
+        group.line_ids.extend(line.platform_line_ids)
+        group.quantity += line.quantity
         if line.package_id and line.package_id not in group.package_ids:
             group.package_ids.append(line.package_id)
         if line.tracking_number and line.tracking_number not in group.tracking_numbers:
             group.tracking_numbers.append(line.tracking_number)
-        group.cancelled += line.is_cancelled
-        group.gifts += line.is_gift
+        group.cancelled += line.quantity if line.is_cancelled else 0
+        group.gifts += line.quantity if line.is_gift else 0
     return list(groups.values())
 
 

@@ -34,12 +34,10 @@ from erp.tasks import wake_on_commit
 from erp.tenancy import current_organization
 from integrations.base import SalesChannel
 from integrations.errors import ErrorKind, PlatformError, PlatformOutcomeUnknown
-from integrations.interface import ShippingProvider
+from integrations.interface import FulfilledBy, LabelSource, ShippingProvider
 from integrations.logistics_policy import Phase, store_logistics_policy
 from integrations.services import platform_name, store_client
 from orders.models import (
-    FULFILLED_BY_TIKTOK,
-    SHIPPING_SELLER,
     Order,
     OrderLine,
     OrderStatus,
@@ -94,7 +92,7 @@ class SellerShippingWindow:
 
 
 def is_seller_shipping(order: Order) -> bool:
-    return order.shipping_type == SHIPPING_SELLER and order.fulfillment_type != FULFILLED_BY_TIKTOK
+    return order.label_source == LabelSource.SELLER and order.fulfilled_by != FulfilledBy.PLATFORM
 
 
 def seller_shipping_window(order: Order, *, at: datetime | None = None) -> SellerShippingWindow:
@@ -245,10 +243,13 @@ def seller_shipment_request(
 
 
 def _lines_to_ship(order: Order) -> list[str]:
+    """Every unit's platform line id: marking a package shipped names each of them."""
     return sorted(
-        OrderLine.objects.filter(order=order, is_cancelled=False, package_status__in=NOT_ARRANGED).values_list(
-            "external_id", flat=True
-        )
+        line_id
+        for line_ids in OrderLine.objects.filter(
+            order=order, is_cancelled=False, package_status__in=NOT_ARRANGED
+        ).values_list("platform_line_ids", flat=True)
+        for line_id in line_ids
     )
 
 

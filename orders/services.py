@@ -29,6 +29,7 @@ from integrations.errors import PlatformAuthError, PlatformError
 from integrations.interface import (
     Address,
     Deadlines,
+    FulfilledBy,
     Money,
     OrderTotals,
     PlatformOrder,
@@ -78,8 +79,8 @@ def _order_row(store: Store, order: PlatformOrder, holds: dict[str, str], now: d
         "store_id": store.pk,
         "external_id": order.order_id,
         "status": order.status,
-        "shipping_type": order.shipping_type,
-        "fulfillment_type": order.fulfillment_type,
+        "label_source": order.label_source or "",
+        "fulfilled_by": order.fulfilled_by,
         "delivery_type": order.delivery_type,
         "delivery_option_id": order.delivery_option_id,
         "delivery_option_name": order.delivery_option_name,
@@ -131,12 +132,20 @@ def _order_row(store: Store, order: PlatformOrder, holds: dict[str, str], now: d
     }
 
 
+def _line_key(line: PlatformOrderLine) -> str:
+    """The line's row key within its order (OrderLine.external_id): its smallest platform line id, stable while
+    re-imports split a line's units (one shipped, one not) or merge them again."""
+    return min(line.line_ids)
+
+
 def _line_rows(order_pk: object, organization_id: object, order: PlatformOrder) -> list[dict[str, object]]:
     return [
         {
             "organization_id": organization_id,
             "order_id": order_pk,
-            "external_id": line.line_id,
+            "external_id": _line_key(line),
+            "quantity": line.quantity,
+            "platform_line_ids": sorted(line.line_ids),
             "sku_id": line.sku_id,
             "seller_sku": line.seller_sku[:100],
             "product_id": line.product_id,
@@ -222,6 +231,7 @@ def orders_upsert(*, store: Store, orders: Sequence[PlatformOrder]) -> UpsertRes
         for row in _line_rows(pk, store.organization_id, incoming[external_id])
     ]
     upsert(OrderLine, line_rows, conflict_fields=["order", "external_id"], update_fields=LINE_UPDATE_FIELDS)
+    _delete_merged_lines(written, incoming)
     _record_status_changes(store, incoming, existing, written, now)
     stock_holds = allocate(store=store, demands=[Demand.of(pk, incoming[e]) for e, pk in written.items()])
     desired = {pk: {**holds[external_id], **stock_holds.get(pk, {})} for external_id, pk in written.items()}
@@ -232,6 +242,21 @@ def orders_upsert(*, store: Store, orders: Sequence[PlatformOrder]) -> UpsertRes
     orders_imported.send(order_ids=list(written.values()))
     created = sum(1 for e in written if e not in existing)
     return UpsertResult(created, len(written) - created, len(incoming) - len(written), newest)
+
+
+def _delete_merged_lines(written: dict[str, object], incoming: dict[str, PlatformOrder]) -> None:
+    """Rows whose units a re-import merged into another line (a line's units split by state, then alike again) are
+    now counted by that line: delete them so no unit counts twice."""
+    keys = {pk: {_line_key(line) for line in incoming[external_id].lines} for external_id, pk in written.items()}
+    stale = [
+        pk
+        for pk, order_pk, key in OrderLine.objects.filter(order_id__in=list(keys)).values_list(
+            "pk", "order_id", "external_id"
+        )
+        if key not in keys[order_pk]
+    ]
+    if stale:
+        OrderLine.objects.filter(pk__in=stale).delete()
 
 
 def _record_status_changes(
@@ -467,25 +492,28 @@ def order_create_manual(*, actor: Actor, data: ManualOrderInput) -> Order:
         if Order.objects.filter(store=store, external_id=data.reference).exists():
             raise ValidationError({"reference": [f"An order with reference {data.reference} already exists."]})
         now = timezone.now()
-        # One line per unit, like the platforms: the rest of Dropline (picking, labels) sees no difference.
+        # An id per unit ("<reference>-<n>", numbered across the order), as a platform that repeats lines would
+        # give: the rest of Dropline (picking, labels) sees no difference.
+        numbers = iter(range(1, sum(line.quantity for line in data.lines) + 1))
         units = [
             PlatformOrderLine(
-                line_id=f"{data.reference}-{number}",
+                line_ids=tuple(f"{data.reference}-{next(numbers)}" for _ in range(line.quantity)),
+                quantity=line.quantity,
                 sku_id=line.seller_sku,
                 product_id="",
                 seller_sku=line.seller_sku,
                 product_name=line.product_name,
                 sale_price=Money(line.unit_price, data.currency) if line.unit_price is not None else None,
             )
-            for number, line in enumerate((line for line in data.lines for _ in range(line.quantity)), start=1)
+            for line in data.lines
         ]
         subtotal = sum((line.unit_price or Decimal(0)) * line.quantity for line in data.lines)
         platform_order = PlatformOrder(
             platform=Platform.MANUAL,
             order_id=data.reference,
             status=OrderStatus.AWAITING_SHIPMENT,
-            shipping_type="",
-            fulfillment_type="FULFILLMENT_BY_SELLER",
+            label_source=None,
+            fulfilled_by=FulfilledBy.SELLER,
             lines=tuple(units),
             address=data.recipient,
             created_at=now,

@@ -17,13 +17,12 @@ from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 
 from erp.actors import Actor
-from integrations.interface import PlatformOrder
+from integrations.interface import FulfilledBy, PlatformOrder
 from integrations.models import Store
 from inventory import services as inventory
 from inventory.models import BundleComponent, Listing, Sku
 from inventory.services import Candidate
 from orders.models import (
-    FULFILLED_BY_TIKTOK,
     OPEN_STATUSES,
     HoldReason,
     Order,
@@ -45,6 +44,7 @@ class DemandLine:
     product_id: str
     title: str
     cancelled: bool
+    quantity: int
 
 
 @dataclass(frozen=True)
@@ -64,7 +64,12 @@ class Demand:
             platform_warehouse_id=order.warehouse_id,
             lines=tuple(
                 DemandLine(
-                    line.sku_id, line.seller_sku, line.product_id, line.product_name, line.package_status == "CANCELLED"
+                    line.sku_id,
+                    line.seller_sku,
+                    line.product_id,
+                    line.product_name,
+                    line.package_status == "CANCELLED",
+                    line.quantity,
                 )
                 for line in order.lines
             ),
@@ -132,7 +137,9 @@ def allocate(*, store: Store, demands: Sequence[Demand]) -> dict[UUID, dict[str,
                 HoldReason.UNMAPPED_SKU: f"Not mapped to one of your SKUs: {', '.join(unmapped)}."
             }
             continue
-        units = Counter(listings[line.sku_id].sku_id for line in live)
+        units: Counter = Counter()
+        for line in live:
+            units[listings[line.sku_id].sku_id] += line.quantity
         if demand.platform_warehouse_id not in candidates_for:
             candidates_for[demand.platform_warehouse_id] = inventory.store_warehouse_order(
                 store=store, platform_warehouse_id=demand.platform_warehouse_id
@@ -188,7 +195,10 @@ def _order_units(order: Order) -> Counter:
     )
     if any(listings[line.sku_id].sku_id is None for line in live):
         raise RerouteRefused("Not every line is mapped to one of your SKUs yet.")
-    return Counter(listings[line.sku_id].sku_id for line in live)
+    units: Counter = Counter()
+    for line in live:
+        units[listings[line.sku_id].sku_id] += line.quantity
+    return units
 
 
 def order_reroute(
@@ -264,7 +274,9 @@ def orders_reallocate(*, order_ids: Sequence[UUID]) -> int:
     lines = defaultdict(list)
     for line in OrderLine.objects.filter(order__in=orders).order_by("external_id"):
         lines[line.order_id].append(
-            DemandLine(line.sku_id, line.seller_sku, line.product_id, line.product_name, line.is_cancelled)
+            DemandLine(
+                line.sku_id, line.seller_sku, line.product_id, line.product_name, line.is_cancelled, line.quantity
+            )
         )
     released = 0
     now = timezone.now()
@@ -276,7 +288,7 @@ def orders_reallocate(*, order_ids: Sequence[UUID]) -> int:
             Demand(
                 o.pk,
                 o.status,
-                o.fulfillment_type == FULFILLED_BY_TIKTOK,
+                o.fulfilled_by == FulfilledBy.PLATFORM,
                 o.platform_warehouse_id,
                 tuple(lines[o.pk]),
             )

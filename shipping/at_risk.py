@@ -61,13 +61,12 @@ from erp.durations import duration_text, is_now
 from erp.models import Membership, Organization
 from erp.roles import Role
 from erp.tasks import email_send
+from integrations.interface import FulfilledBy, LabelSource
 from inventory.calendar import warehouse_calendar, weekdays
 from inventory.models import Warehouse, WarehouseKind
 from orders.models import (
-    FULFILLED_BY_TIKTOK,
     HOLD_FIXES,
     OPEN_STATUSES,
-    SHIPPING_TIKTOK,
     HoldReason,
     Order,
     OrderHold,
@@ -303,7 +302,7 @@ def _candidates() -> QuerySet[Order]:
     bought = LabelPurchase.objects.filter(order=OuterRef("pk"), state=PurchaseState.PURCHASED)
     return (
         Order.objects.filter(Q(status__in=OPEN_STATUSES) | Q(Exists(bought), status=OrderStatus.AWAITING_COLLECTION))
-        .exclude(fulfillment_type=FULFILLED_BY_TIKTOK)
+        .exclude(fulfilled_by=FulfilledBy.PLATFORM)
         .exclude(warehouse__kind=WarehouseKind.FBT)
         .filter(Q(ship_by__isnull=False) | Q(shipping_due__isnull=False))
         .exclude(Exists(done))
@@ -316,7 +315,7 @@ _ORDER_FIELDS = (
     "store_id",
     "store__name",
     "status",
-    "shipping_type",
+    "label_source",
     "ship_by",
     "shipping_due",
     "warehouse_id",
@@ -570,7 +569,7 @@ def _explain(assessment: Assessment) -> list[Reason]:
                 Fix("See the batch", batch_url or order_url),
             )
         )
-    elif state is None and row["shipping_type"] and row["shipping_type"] != SHIPPING_TIKTOK:
+    elif state is None and row["label_source"] and row["label_source"] != LabelSource.PLATFORM:
         steps.append(
             Reason(
                 "no_label",

@@ -34,10 +34,10 @@ from erp.tasks import wake_on_commit
 from erp.tenancy import current_organization
 from integrations.base import LabelProvider
 from integrations.errors import ErrorKind, NotSupported, PlatformError, PlatformOutcomeUnknown
-from integrations.interface import Dimensions, ShipPackageRequest, TimeSlot, Weight
+from integrations.interface import Dimensions, FulfilledBy, LabelSource, ShipPackageRequest, TimeSlot, Weight
 from integrations.services import platform_name, store_label_provider
 from inventory.models import Reservation, StockLevel, Warehouse
-from orders.models import FULFILLED_BY_TIKTOK, SHIPPING_TIKTOK, Order, OrderLine, OrderStatus
+from orders.models import Order, OrderLine, OrderStatus
 from shipping.documents.batch import BatchOrder, PickLine, picking_order
 from shipping.models import HANDOFF_KINDS, LabelBatch, LabelPurchase, LogisticsRule, PurchaseState
 from shipping.pickup import Handover, handover_for, pickup_slot_for
@@ -68,11 +68,14 @@ class PurchaseOutcome:
 
 # ----------------------------------------------------------------------------------------------- requesting
 def lines_to_ship(order: Order) -> list[str]:
-    """The lines still to ship: a partially shipped order's shipped lines already have their package."""
+    """The platform line ids of every unit still to ship (a package must name each unit's line): a partially
+    shipped order's shipped lines already have their package."""
     return sorted(
-        OrderLine.objects.filter(order=order, is_cancelled=False)
+        line_id
+        for line_ids in OrderLine.objects.filter(order=order, is_cancelled=False)
         .filter(package_status__in=NOT_ARRANGED)
-        .values_list("external_id", flat=True)
+        .values_list("platform_line_ids", flat=True)
+        for line_id in line_ids
     )
 
 
@@ -507,9 +510,9 @@ def batch_plan(orders: QuerySet[Order]) -> BatchPlan:
             skipped[f"already in batch {where}" if where else "label already requested"] += 1
         elif order.status not in (OrderStatus.AWAITING_SHIPMENT, OrderStatus.PARTIALLY_SHIPPING):
             skipped["not awaiting shipment"] += 1
-        elif order.fulfillment_type == FULFILLED_BY_TIKTOK:
+        elif order.fulfilled_by == FulfilledBy.PLATFORM:
             skipped["fulfilled by TikTok"] += 1
-        elif order.shipping_type != SHIPPING_TIKTOK:
+        elif order.label_source != LabelSource.PLATFORM:
             # Seller shipping has no label to buy: its carrier and tracking are sent from the order's page or a CSV.
             skipped["seller shipping (no label to buy: enter carrier and tracking on the order, or import a CSV)"] += 1
         elif order.is_held:
@@ -565,11 +568,11 @@ def purchases_documents_input(purchases: QuerySet[LabelPurchase]) -> list[BatchO
     lines: defaultdict[UUID, Counter[str]] = defaultdict(Counter)
     names: dict[tuple[object, str], str] = {}
     gifts: set[object] = set()
-    for order_id, seller_sku, sku_id, name, is_gift in OrderLine.objects.filter(
+    for order_id, seller_sku, sku_id, name, is_gift, quantity in OrderLine.objects.filter(
         order_id__in=order_ids, is_cancelled=False
-    ).values_list("order_id", "seller_sku", "sku_id", "product_name", "is_gift"):
+    ).values_list("order_id", "seller_sku", "sku_id", "product_name", "is_gift", "quantity"):
         code = seller_sku or sku_id
-        lines[order_id][code] += 1
+        lines[order_id][code] += quantity
         names[(order_id, code)] = name
         if is_gift:
             gifts.add(order_id)

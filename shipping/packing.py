@@ -139,28 +139,30 @@ def _units_expected(purchase: LabelPurchase) -> dict[str, PackUnit]:
     lines still to ship), mapped to our SKUs (through the store's listings, else by seller SKU), bundles replaced by
     their components. A line mapped to no SKU is scanned by its seller SKU."""
     order = purchase.order
-    lines_qs = order.lines.filter(is_cancelled=False)
-    if purchase.line_ids:
-        lines_qs = lines_qs.filter(external_id__in=purchase.line_ids)
-    lines = list(lines_qs.values_list("sku_id", "seller_sku", "product_name"))
+    covered = set(purchase.line_ids)
+    lines = [
+        (sku_id, seller_sku, name, len(covered.intersection(line_ids)) if covered else quantity)
+        for sku_id, seller_sku, name, line_ids, quantity in order.lines.filter(is_cancelled=False).values_list(
+            "sku_id", "seller_sku", "product_name", "platform_line_ids", "quantity"
+        )
+    ]
+    lines = [line for line in lines if line[3]]  # units of the label's lines only
     mapped = dict(
         Listing.objects.filter(
             store_id=order.store_id, platform_sku_id__in=[line[0] for line in lines], sku__isnull=False
         ).values_list("platform_sku_id", "sku_id")
     )
-    by_code = dict(
-        Sku.objects.filter(code__in=[seller_sku for _, seller_sku, _ in lines if seller_sku]).values_list("code", "pk")
-    )
+    by_code = dict(Sku.objects.filter(code__in=[line[1] for line in lines if line[1]]).values_list("code", "pk"))
     demand: Counter = Counter()
     unmapped: dict[str, PackUnit] = {}
-    for sku_id, seller_sku, name in lines:
+    for sku_id, seller_sku, name, units in lines:
         our_sku = mapped.get(sku_id) or by_code.get(seller_sku)
         if our_sku is not None:
-            demand[our_sku] += 1
+            demand[our_sku] += units
             continue
         code = seller_sku or sku_id
         known = unmapped.get(code)
-        unmapped[code] = PackUnit(code, name, "", (known.expected if known else 0) + 1)
+        unmapped[code] = PackUnit(code, name, "", (known.expected if known else 0) + units)
     expanded = expand_bundles(demand)
     skus = Sku.objects.in_bulk(list(expanded))
     units = {skus[pk].code: PackUnit(skus[pk].code, skus[pk].name, skus[pk].barcode, n) for pk, n in expanded.items()}

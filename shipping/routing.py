@@ -24,7 +24,8 @@ from erp.actors import Actor
 from erp.services import audit_record
 from erp.tasks import wake_on_commit
 from erp.tenancy import current_organization
-from orders.models import FULFILLED_BY_TIKTOK, SHIPPING_TIKTOK, Order, OrderStatus, WarehouseChoice
+from integrations.interface import FulfilledBy, LabelSource
+from orders.models import Order, OrderStatus, WarehouseChoice
 from orders.stock import RerouteRefused, order_reroute, orders_held_for_stock, orders_waiting_for_stock
 from shipping.labels import MAX_BATCH, label_batch_create
 from shipping.models import LabelPurchase, LogisticsRule
@@ -49,9 +50,9 @@ class RoutingResult:
 
 def _routing_applies(orders: QuerySet[Order]) -> QuerySet[Order]:
     """Awaiting shipment, not held, on TikTok Shipping and not fulfilled by TikTok."""
-    return orders.filter(status=OrderStatus.AWAITING_SHIPMENT, is_held=False, shipping_type=SHIPPING_TIKTOK).exclude(
-        fulfillment_type=FULFILLED_BY_TIKTOK
-    )
+    return orders.filter(
+        status=OrderStatus.AWAITING_SHIPMENT, is_held=False, label_source=LabelSource.PLATFORM
+    ).exclude(fulfilled_by=FulfilledBy.PLATFORM)
 
 
 def _ready_to_route(orders: QuerySet[Order]) -> QuerySet[Order]:

@@ -193,8 +193,8 @@ class OrderFactory(TenantModelFactory):
     store = factory.SubFactory(StoreFactory, organization=factory.SelfAttribute("..organization"))
     external_id = factory.Sequence(lambda n: f"5764{n:014d}")
     status = OrderStatus.AWAITING_SHIPMENT
-    shipping_type = "TIKTOK"
-    fulfillment_type = "FULFILLMENT_BY_SELLER"
+    label_source = "platform"
+    fulfilled_by = "seller"
     platform_updated_at = factory.LazyFunction(timezone.now)
     placed_at = factory.LazyFunction(timezone.now)
     ship_by = factory.LazyFunction(lambda: timezone.now() + timedelta(hours=30))
@@ -220,6 +220,8 @@ class OrderLineFactory(TenantModelFactory):
 
     order = factory.SubFactory(OrderFactory, organization=factory.SelfAttribute("..organization"))
     external_id = factory.Sequence(lambda n: f"5770{n:014d}")
+    quantity = 1
+    platform_line_ids = factory.LazyAttribute(lambda line: [line.external_id])
     sku_id = factory.Sequence(lambda n: f"2729{n:014d}")
     seller_sku = "RED-TEE-L"
     product_name = "Crew tee"
@@ -407,7 +409,7 @@ class SellerShipmentFactory(TenantModelFactory):
         model = SellerShipment
 
     order = factory.SubFactory(
-        OrderFactory, organization=factory.SelfAttribute("..organization"), shipping_type="SELLER"
+        OrderFactory, organization=factory.SelfAttribute("..organization"), label_source="seller"
     )
     store = factory.SelfAttribute("order.store")
     carrier_id = "7117859084333745966"

@@ -260,7 +260,7 @@ class TikTokShipping:
             {
                 line.package_id
                 for line in orders[0].lines
-                if line.line_id in wanted
+                if wanted.intersection(line.line_ids)
                 and line.package_id
                 and (not arranged or line.package_status not in NOT_ARRANGED)
             }

@@ -6,7 +6,9 @@ becomes "" / None, because TikTok omits fields per market and status (e.g. no re
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import logging
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -24,12 +26,15 @@ from integrations.interface import (
     FbtSkuStock,
     FbtStock,
     FbtWarehouse,
+    FulfilledBy,
     HandoverOptions,
     InventoryLevel,
     InventoryUpdate,
     ItemError,
     ItemResult,
+    LabelSource,
     Money,
+    OrderStatus,
     OrderTotals,
     PlatformOrder,
     PlatformOrderLine,
@@ -53,6 +58,8 @@ from integrations.interface import (
     WebhookSubscription,
     Weight,
 )
+
+log = logging.getLogger(__name__)
 
 PLATFORM = "tiktok"
 Json = Mapping[str, Any]
@@ -220,9 +227,11 @@ def address_from_json(data: Json | None) -> Address | None:
 
 
 def order_line_from_json(data: Json, currency: str) -> PlatformOrderLine:
+    """One TikTok line item: always one unit (TikTok has no quantity)."""
     line_currency = _s(data.get("currency")) or currency
     return PlatformOrderLine(
-        line_id=_s(data.get("id")),
+        line_ids=(_s(data.get("id")),),
+        quantity=1,
         sku_id=_s(data.get("sku_id")),
         product_id=_s(data.get("product_id")),
         seller_sku=_s(data.get("seller_sku")),
@@ -255,6 +264,33 @@ def order_line_from_json(data: Json, currency: str) -> PlatformOrderLine:
     )
 
 
+def order_lines_from_json(items: Iterable[Json], currency: str) -> tuple[PlatformOrderLine, ...]:
+    """TikTok repeats a line per unit; Dropline's lines carry a quantity. Units alike in everything but their id (the
+    same SKU, package, package status, cancellation, prices) become one line with every unit's id, in payload order;
+    units that differ in anything stay apart, so nothing the payload says is lost."""
+    grouped: dict[PlatformOrderLine, list[str]] = {}
+    for item in items:
+        unit = order_line_from_json(item, currency)
+        grouped.setdefault(replace(unit, line_ids=()), []).extend(unit.line_ids)
+    return tuple(replace(line, line_ids=tuple(ids), quantity=len(ids)) for line, ids in grouped.items())
+
+
+# TikTok's `shipping_type`: TIKTOK is a TikTok Shipping label, SELLER the seller's own (tracking uploaded).
+LABEL_SOURCES = {"TIKTOK": LabelSource.PLATFORM, "SELLER": LabelSource.SELLER}
+FBT = "FULFILLMENT_BY_TIKTOK"  # `fulfillment_type` of an order TikTok picks, packs and ships (FULFILLMENT_BY_SELLER)
+
+
+def order_status(value: str) -> OrderStatus:
+    """TikTok's order statuses are Dropline's words already (the webhook's CANCEL is normalised apart). One TikTok
+    adds later is UNKNOWN, logged: the order still imports (one new word must not stop a store's sync), and nothing
+    ships it until the mapping says what it means."""
+    try:
+        return OrderStatus(value)
+    except ValueError:
+        log.warning("TikTok order status %r is not one Dropline knows: imported as UNKNOWN", value[:40])
+        return OrderStatus.UNKNOWN
+
+
 def order_from_json(data: Json) -> PlatformOrder:
     payment = data.get("payment") or {}
     currency = _s(payment.get("currency"))
@@ -276,10 +312,10 @@ def order_from_json(data: Json) -> PlatformOrder:
     return PlatformOrder(
         platform=PLATFORM,
         order_id=_s(data.get("id")),
-        status=_s(data.get("status")),
-        shipping_type=_s(data.get("shipping_type")),
-        fulfillment_type=_s(data.get("fulfillment_type")),
-        lines=tuple(order_line_from_json(li, currency) for li in data.get("line_items") or ()),
+        status=order_status(_s(data.get("status"))),
+        label_source=LABEL_SOURCES.get(_s(data.get("shipping_type"))),
+        fulfilled_by=FulfilledBy.PLATFORM if _s(data.get("fulfillment_type")) == FBT else FulfilledBy.SELLER,
+        lines=order_lines_from_json(data.get("line_items") or (), currency),
         # Absent (or empty) while UNPAID / ON_HOLD: None, never an empty Address that looks like a real one.
         address=address_from_json(data.get("recipient_address")),
         created_at=from_epoch(data.get("create_time")),

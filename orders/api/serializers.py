@@ -7,9 +7,10 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from integrations.interface import FulfilledBy, LabelSource
 from integrations.models import Store
 from orders import selectors
-from orders.models import FULFILLED_BY_TIKTOK, SHIPPING_SELLER, Order, OrderHold, OrderLine, OrderStatusChange
+from orders.models import Order, OrderHold, OrderLine, OrderStatusChange
 
 
 class OrderStoreOutput(serializers.ModelSerializer):
@@ -35,7 +36,14 @@ class OrderListOutput(serializers.ModelSerializer):
         read_only=True, allow_null=True, help_text="The warehouse it ships from (routing); null until routed."
     )
     tags = serializers.ListField(child=serializers.CharField(), read_only=True, help_text="Tags set by rules.")
-    is_fulfilled_by_platform = serializers.SerializerMethodField(help_text="TikTok ships it: nothing to do.")
+    label_source = serializers.CharField(
+        help_text="Where the label comes from: platform (bought from the sales channel), carrier, or seller (the "
+        "seller's own label, tracking uploaded); blank when the platform did not say."
+    )
+    fulfilled_by = serializers.CharField(
+        help_text="Who ships it: seller, or platform (the platform ships it from its own warehouse)."
+    )
+    is_fulfilled_by_platform = serializers.SerializerMethodField(help_text="The platform ships it: nothing to do.")
     is_seller_shipping = serializers.SerializerMethodField(
         help_text="The seller ships on their own label (legacy; not compliant after the 2026 policy)."
     )
@@ -59,8 +67,8 @@ class OrderListOutput(serializers.ModelSerializer):
             "unit_count",
             "currency",
             "total",
-            "shipping_type",
-            "fulfillment_type",
+            "label_source",
+            "fulfilled_by",
             "is_fulfilled_by_platform",
             "is_seller_shipping",
             "platform_warehouse_id",
@@ -80,10 +88,10 @@ class OrderListOutput(serializers.ModelSerializer):
         return OrderHoldOutput(holds, many=True).data
 
     def get_is_fulfilled_by_platform(self, order: Order) -> bool:
-        return order.fulfillment_type == FULFILLED_BY_TIKTOK
+        return order.fulfilled_by == FulfilledBy.PLATFORM
 
     def get_is_seller_shipping(self, order: Order) -> bool:
-        return order.shipping_type == SHIPPING_SELLER
+        return order.label_source == LabelSource.SELLER
 
 
 class OrderLineOutput(serializers.ModelSerializer):
@@ -92,6 +100,8 @@ class OrderLineOutput(serializers.ModelSerializer):
         fields = [
             "id",
             "external_id",
+            "quantity",
+            "platform_line_ids",
             "sku_id",
             "seller_sku",
             "product_id",
@@ -108,19 +118,19 @@ class OrderLineOutput(serializers.ModelSerializer):
 
 
 class OrderItemOutput(serializers.Serializer):
-    """The one-unit platform lines of one SKU, aggregated."""
+    """An order's lines of one SKU, aggregated."""
 
     seller_sku = serializers.CharField()
     sku_id = serializers.CharField()
     product_name = serializers.CharField()
     sku_name = serializers.CharField()
-    quantity = serializers.IntegerField(help_text="Number of one-unit platform lines.")
+    quantity = serializers.IntegerField(help_text="Units of the SKU in the order.")
     unit_price = serializers.DecimalField(max_digits=12, decimal_places=2, allow_null=True)
     currency = serializers.CharField()
     line_ids = serializers.ListField(child=serializers.CharField(), help_text="The platform's line ids.")
     package_ids = serializers.ListField(child=serializers.CharField())
     tracking_numbers = serializers.ListField(child=serializers.CharField())
-    cancelled = serializers.IntegerField(help_text="Lines cancelled.")
+    cancelled = serializers.IntegerField(help_text="Units cancelled.")
 
 
 class OrderStatusChangeOutput(serializers.ModelSerializer):
@@ -131,7 +141,9 @@ class OrderStatusChangeOutput(serializers.ModelSerializer):
 
 class OrderDetailOutput(OrderListOutput):
     items = serializers.SerializerMethodField(help_text="Lines aggregated by SKU.")
-    lines = OrderLineOutput(many=True, help_text="Every platform line (one unit each).")
+    lines = OrderLineOutput(
+        many=True, help_text="Every line: the units of one SKU in one state, with their platform line ids."
+    )
     holds = OrderHoldOutput(many=True, help_text="Every hold, open and released, oldest first.")
     status_history = OrderStatusChangeOutput(many=True, source="status_changes")
 

@@ -38,16 +38,19 @@ class OrderFacts:
     unknown_size_skus: tuple[str, ...] = ()
 
 
+FactLine = tuple[str, str, str, int]  # platform SKU id, seller SKU, product id, quantity
+
+
 def facts_for_orders(orders: Iterable[Order]) -> dict[Any, OrderFacts]:
     """Facts of many orders, keyed by order id, in two queries (lines; listings with their SKUs) whatever their
-    number. Cancelled lines do not count; each line is one unit."""
+    number. Cancelled lines do not count; a line's units count by its quantity (facts are about units)."""
     orders = list(orders)
-    lines_by_order: dict[Any, list[tuple[str, str, str]]] = {o.pk: [] for o in orders}
-    for order_id, sku_id, seller_sku, product_id in OrderLine.objects.filter(
+    lines_by_order: dict[Any, list[FactLine]] = {o.pk: [] for o in orders}
+    for order_id, sku_id, seller_sku, product_id, quantity in OrderLine.objects.filter(
         order_id__in=list(lines_by_order), is_cancelled=False
-    ).values_list("order_id", "sku_id", "seller_sku", "product_id"):
-        lines_by_order[order_id].append((sku_id, seller_sku, product_id))
-    platform_skus = {sku_id for lines in lines_by_order.values() for sku_id, _, _ in lines}
+    ).values_list("order_id", "sku_id", "seller_sku", "product_id", "quantity"):
+        lines_by_order[order_id].append((sku_id, seller_sku, product_id, quantity))
+    platform_skus = {line[0] for lines in lines_by_order.values() for line in lines}
     listings = {
         (listing.store_id, listing.platform_sku_id): listing
         for listing in Listing.objects.filter(
@@ -61,12 +64,12 @@ def facts_for(order: Order) -> OrderFacts:
     return facts_for_orders([order])[order.pk]
 
 
-def _facts(order: Order, lines: list[tuple[str, str, str]], listings: dict[tuple[Any, str], Listing]) -> OrderFacts:
+def _facts(order: Order, lines: list[FactLine], listings: dict[tuple[Any, str], Listing]) -> OrderFacts:
     weight: Decimal | None = Decimal(0)
     side: Decimal | None = Decimal(0)
     unknown_weight: list[str] = []
     unknown_size: list[str] = []
-    for sku_id, seller_sku, _ in lines:
+    for sku_id, seller_sku, _, quantity in lines:
         listing = listings.get((order.store_id, sku_id))
         sku = listing.sku if listing is not None else None
         label = seller_sku or sku_id
@@ -74,7 +77,7 @@ def _facts(order: Order, lines: list[tuple[str, str, str]], listings: dict[tuple
         if grams is None:
             unknown_weight.append(label)
         elif weight is not None:
-            weight += grams
+            weight += grams * quantity
         dims = (sku.length, sku.width, sku.height) if sku is not None else (None,)
         if any(d is None for d in dims):
             unknown_size.append(label)
@@ -88,9 +91,9 @@ def _facts(order: Order, lines: list[tuple[str, str, str]], listings: dict[tuple
         total=order.total,
         weight_grams=None if unknown_weight else weight,
         max_side_cm=None if unknown_size or not lines else side,
-        seller_skus=frozenset(s for _, s, _ in lines if s),
-        product_ids=frozenset(p for _, _, p in lines if p),
-        line_count=len(lines),
+        seller_skus=frozenset(line[1] for line in lines if line[1]),
+        product_ids=frozenset(line[2] for line in lines if line[2]),
+        line_count=sum(line[3] for line in lines),
         delivery_option_name=order.delivery_option_name or "",
         ship_by=order.ship_by,
         has_buyer_message=bool((order.buyer_message or "").strip()),

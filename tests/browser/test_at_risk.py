@@ -84,7 +84,7 @@ def seller(monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
     order("576461413049999", us, ontario, thursday_9am + timedelta(minutes=1), "3 × SOY-CANDLE-8OZ")
     # Fine: time to spare, and an order TikTok fulfils.
     bought(order("576461413050001", us, ontario, NOW + timedelta(days=3), "1 × WICK-TRIMMER"), batch)
-    order("576461413050002", us, None, NOW - timedelta(hours=3), "1 × SOY", fulfillment_type="FULFILLMENT_BY_TIKTOK")
+    order("576461413050002", us, None, NOW - timedelta(hours=3), "1 × SOY", fulfilled_by="platform")
     return {"sun": sun, "handoff": handoff}
 
 

@@ -30,8 +30,8 @@ def _labels_bought_through_dropline(platform: Any, organization: Any) -> None:
     """The month's TikTok Shipping labels, as Dropline would have recorded buying them (price from the platform)."""
     world = platform.world
     with organization_scope(organization):
-        for order in Order.objects.filter(shipping_type="TIKTOK", shipped_at__isnull=False).exclude(
-            fulfillment_type="FULFILLMENT_BY_TIKTOK"
+        for order in Order.objects.filter(label_source="platform", shipped_at__isnull=False).exclude(
+            fulfilled_by="platform"
         ):
             package = next(world.packages[p] for p in world.orders[order.external_id].package_ids)
             price = Decimal(package.service["price"]) if package.service else Decimal("5.10")

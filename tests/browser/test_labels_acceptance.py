@@ -95,7 +95,7 @@ def test_rule_to_printed_batch_to_scan_and_the_supplier_handoff(
     # --- no routing rule: allocation sends each order where it can ship whole, and says why
     with organization_scope(organization):
         open_orders = Order.objects.filter(
-            status="AWAITING_SHIPMENT", shipping_type="TIKTOK", store__name="Dropline Home US"
+            status="AWAITING_SHIPMENT", label_source="platform", store__name="Dropline Home US"
         )
         skus_of = {
             o.pk: set(OrderLine.objects.filter(order=o, is_cancelled=False).values_list("seller_sku", flat=True))
@@ -177,7 +177,13 @@ def test_rule_to_printed_batch_to_scan_and_the_supplier_handoff(
     # --- packing station: scan one of Reno's packages, then each of its units as a scanner types them, then the
     # label again; a supplier's package is refused at the seller's station
     packed = bought.filter(order__warehouse=reno).select_related("order").first()
-    units = list(OrderLine.unscoped.filter(order=packed.order, is_cancelled=False).values_list("seller_sku", flat=True))
+    units = [
+        code
+        for code, quantity in OrderLine.unscoped.filter(order=packed.order, is_cancelled=False).values_list(
+            "seller_sku", "quantity"
+        )
+        for _ in range(quantity)
+    ]
     page.goto("/shipping/scan/")
     result = page.get_by_test_id("scan-result")
     page.keyboard.type(packed.tracking_number + "\n")  # the input has the focus: a USB scanner types and sends Enter

@@ -36,11 +36,14 @@ from integrations.interface import (
     Dimensions,
     FbtStock,
     FbtWarehouse,
+    FulfilledBy,
     HandoverOptions,
     InventoryLevel,
     InventoryUpdate,
     ItemResult,
+    LabelSource,
     Money,
+    OrderStatus,
     Page,
     PlatformOrder,
     PlatformOrderLine,
@@ -89,12 +92,14 @@ class Market:
         self, order_id: str, units: Mapping[str, int], *, buyer: str = "Ada Lovelace", platform_label: bool = False
     ) -> PlatformOrder:
         """A paid order to ship: `units` maps the listing's SKU id (also its seller SKU) to how many were bought.
-        The platform lists each unit as its own line, as TikTok does: the adapter keeps that shape. With
-        `platform_label` the order ships on a label bought from the platform; otherwise on the seller's own."""
+        Like TikTok, the platform gives each unit its own line id; the adapter hands Dropline one line per SKU with
+        its quantity and every unit's id. With `platform_label` the order ships on a label bought from the platform;
+        otherwise on the seller's own."""
         when = self.tick()
         lines = tuple(
             PlatformOrderLine(
-                line_id=f"{order_id}-{sku}-{unit}",
+                line_ids=tuple(f"{order_id}-{sku}-{unit}" for unit in range(count)),
+                quantity=count,
                 sku_id=sku,
                 product_id=f"product-{sku}",
                 seller_sku=sku,
@@ -102,14 +107,13 @@ class Market:
                 sale_price=Money(Decimal("12.50"), "GBP"),
             )
             for sku, count in units.items()
-            for unit in range(count)
         )
         order = PlatformOrder(
             platform=PLATFORM,
             order_id=order_id,
-            status="AWAITING_SHIPMENT",
-            shipping_type="TIKTOK" if platform_label else "SELLER",
-            fulfillment_type="FULFILLMENT_BY_SELLER",
+            status=OrderStatus.AWAITING_SHIPMENT,
+            label_source=LabelSource.PLATFORM if platform_label else LabelSource.SELLER,
+            fulfilled_by=FulfilledBy.SELLER,
             lines=lines,
             address=Address(
                 name=buyer, line1="1 Analytical Row", city="London", postal_code="N1 9GU", region_code="GB"
@@ -217,7 +221,7 @@ class FakeSalesChannel:
         self, order_id: str, *, line_ids: Sequence[str], carrier_id: str, tracking_number: str
     ) -> SellerShipment:
         order = self.market.orders[order_id]
-        if order.status != "AWAITING_SHIPMENT":
+        if order.status != OrderStatus.AWAITING_SHIPMENT:
             raise PlatformError(
                 PLATFORM, "shipped", "order already shipped", kind=ErrorKind.ALREADY_DONE, fix="Nothing to do."
             )
@@ -237,7 +241,7 @@ class FakeSalesChannel:
         when = self.market.tick()
         self.market.orders[order_id] = replace(
             order,
-            status="IN_TRANSIT",
+            status=OrderStatus.IN_TRANSIT,
             lines=shipped_lines,
             tracking_number=tracking_number,
             carrier_name=carrier,
@@ -245,7 +249,7 @@ class FakeSalesChannel:
             updated_at=when,
         )
         return SellerShipment(
-            order_id=order_id, package_id=package_id, line_ids=tuple(line.line_id for line in order.lines)
+            order_id=order_id, package_id=package_id, line_ids=tuple(i for line in order.lines for i in line.line_ids)
         )
 
     def get_tracking(self, order_id: str) -> list[TrackingEvent]:

@@ -45,7 +45,9 @@ def test_orders_are_imported_by_the_same_sync_following_the_channels_cursor(
         orders = {o.external_id: o for o in Order.objects.filter(store=store)}
         assert sorted(orders) == ["F-1", "F-2", "F-3"]
         assert (orders["F-1"].unit_count, orders["F-2"].unit_count, orders["F-3"].unit_count) == (3, 3, 1)
-        assert OrderLine.objects.filter(order__store=store).count() == 7  # every platform line id is kept
+        lines = list(OrderLine.objects.filter(order__store=store).values_list("quantity", "platform_line_ids"))
+        assert sorted(quantity for quantity, _ in lines) == [1, 1, 2, 3]  # one line per SKU, with its quantity
+        assert sum(len(ids) for _, ids in lines) == 7  # and every unit's platform line id, for its package
         listings = set(Listing.objects.filter(store=store).values_list("platform_sku_id", flat=True))
     assert (first.pages, first.created) == (2, 3)  # two per page: the cursor was followed
     assert (again.created, again.updated) == (0, 0)  # the overlap window re-reads, nothing changes twice

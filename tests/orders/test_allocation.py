@@ -88,7 +88,7 @@ def allocate_orders(shop: dict[str, Any], *orders: Order) -> dict[Any, dict[str,
             False,
             order.platform_warehouse_id,
             tuple(
-                DemandLine(line.sku_id, line.seller_sku, line.product_id, line.product_name, False)
+                DemandLine(line.sku_id, line.seller_sku, line.product_id, line.product_name, False, line.quantity)
                 for line in OrderLine.objects.filter(order=order)
             ),
         )

@@ -58,7 +58,7 @@ def test_fbt_orders_are_imported_as_fbt_and_hold_no_stock(tenant: Any, tiktok: A
     expected = platform_fbt_orders(tiktok, synced)
     assert len(expected) >= 10  # the seed sells FBT goods by FBT over the last month
     with organization_scope(tenant.organization):
-        fbt = Order.objects.filter(store=synced, fulfillment_type=FBT)
+        fbt = Order.objects.filter(store=synced, fulfilled_by="platform")
         assert set(fbt.values_list("external_id", flat=True)) == expected
         assert fbt.filter(status__in=OPEN_STATUSES).exists()  # some TikTok still has to ship: nothing to do for us
         ids = list(fbt.values_list("pk", flat=True))
@@ -68,13 +68,15 @@ def test_fbt_orders_are_imported_as_fbt_and_hold_no_stock(tenant: Any, tiktok: A
         assert not OrderHold.objects.filter(order__in=fbt).exists()
         assert not fbt.filter(is_held=True).exists()
         # The control: orders we ship ourselves did reserve, so stock was there to take.
-        ours = Order.objects.filter(store=synced, status__in=OPEN_STATUSES, is_held=False).exclude(fulfillment_type=FBT)
+        ours = Order.objects.filter(store=synced, status__in=OPEN_STATUSES, is_held=False).exclude(
+            fulfilled_by="platform"
+        )
         assert Reservation.objects.filter(order_id__in=list(ours.values_list("pk", flat=True))).exists()
 
 
 def test_the_list_filters_them_and_says_nothing_to_do(tenant: Any, tiktok: Any, synced: Store) -> None:
     with organization_scope(tenant.organization):
-        fbt_ids = set(Order.objects.filter(fulfillment_type=FBT).values_list("external_id", flat=True))
+        fbt_ids = set(Order.objects.filter(fulfilled_by="platform").values_list("external_id", flat=True))
     body = tenant.client.get("/orders/", {"status": "all", "logistics": "fbt"}).content.decode()
     rows = re.findall(r'<tr data-order="[^"]+">(.*?)</tr>', body, flags=re.S)
     shown = {re.search(r'class="mono"[^>]*>(\d+)<', row).group(1) for row in rows}  # type: ignore[union-attr]
@@ -92,7 +94,7 @@ def test_the_list_filters_them_and_says_nothing_to_do(tenant: Any, tiktok: Any, 
 
 def test_the_detail_says_nothing_to_do_and_no_label_is_offered(tenant: Any, tiktok: Any, synced: Store) -> None:
     with organization_scope(tenant.organization):
-        open_fbt = Order.objects.filter(fulfillment_type=FBT, status__in=OPEN_STATUSES)
+        open_fbt = Order.objects.filter(fulfilled_by="platform", status__in=OPEN_STATUSES)
         order = open_fbt.first()
         assert order is not None
         body = tenant.client.get(f"/orders/{order.pk}/").content.decode()

@@ -49,7 +49,11 @@ def test_a_manual_order_is_stored_like_a_platform_order_and_reserves_stock(tenan
     assert order.unit_count == 3
     assert order.sku_summary == "2 × RED-TEE-L, 1 × CAP-1"
     assert order.subtotal == Decimal("25.00")
-    assert OrderLine.unscoped.filter(order=order).count() == 3
+    lines = OrderLine.unscoped.filter(order=order).order_by("external_id")
+    assert [(line.seller_sku, line.quantity, line.platform_line_ids) for line in lines] == [
+        ("RED-TEE-L", 2, [f"{order.external_id}-1", f"{order.external_id}-2"]),
+        ("CAP-1", 1, [f"{order.external_id}-3"]),
+    ]
     assert not order.is_held
     reserved = dict(Reservation.unscoped.filter(order_id=order.pk).values_list("sku__code", "quantity"))
     assert reserved == {"RED-TEE-L": 2, "CAP-1": 1}

@@ -99,7 +99,7 @@ def scenario(tenant: Any) -> dict[str, Any]:
         order = OrderFactory(
             organization=org,
             store=stores[sold.store],
-            fulfillment_type=sold.fulfillment,
+            fulfilled_by="platform" if sold.fulfillment == FBT else "seller",
             status=sold.status,
             placed_at=now - timedelta(days=sold.days_ago),
         )

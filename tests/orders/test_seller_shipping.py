@@ -48,9 +48,9 @@ def shop(connected_store: Store) -> Store:
 def seller_orders(store: Store, n: int = 1) -> list[Order]:
     return list(
         Order.unscoped.filter(
-            store=store, status=OrderStatus.AWAITING_SHIPMENT, shipping_type="SELLER", buyer_requested_cancel=False
+            store=store, status=OrderStatus.AWAITING_SHIPMENT, label_source="seller", buyer_requested_cancel=False
         )
-        .exclude(fulfillment_type="FULFILLMENT_BY_TIKTOK")
+        .exclude(fulfilled_by="platform")
         .order_by("external_id")[:n]
     )
 
@@ -200,7 +200,7 @@ def test_a_csv_is_checked_whole_then_applied_each_order_once(
     shop: Store, tenant: Any, tiktok: Any, django_capture_on_commit_callbacks: Any
 ) -> None:
     first, second = seller_orders(shop, 2)
-    official = Order.unscoped.filter(store=shop, shipping_type="TIKTOK").first()
+    official = Order.unscoped.filter(store=shop, label_source="platform").first()
     bad = (
         "order_id,carrier,tracking_number\n"
         f"{first.external_id},UPS,1Z999AA10123456788\n"
@@ -291,10 +291,10 @@ def test_the_list_filters_them_and_the_dashboard_counts_them(
     before = (
         Order.unscoped.filter(
             store=shop,
-            shipping_type="SELLER",
+            label_source="seller",
             status__in=[OrderStatus.AWAITING_SHIPMENT, OrderStatus.PARTIALLY_SHIPPING],
         )
-        .exclude(fulfillment_type="FULFILLMENT_BY_TIKTOK")
+        .exclude(fulfilled_by="platform")
         .count()
     )
     assert before >= 1

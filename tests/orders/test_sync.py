@@ -55,9 +55,11 @@ def test_backfill_imports_exactly_the_platforms_orders_of_the_window(home_store:
     store = Store.unscoped.get(pk=home_store.pk)
     assert store.last_synced_at is not None
     assert store.orders_imported == len(in_window)
-    lines = OrderLine.unscoped.filter(order__store=home_store).count()
+    lines = OrderLine.unscoped.filter(order__store=home_store).values_list("quantity", "platform_line_ids")
     world = tiktok.sandbox.world
-    assert lines == sum(len(world.orders[order_id].line_items) for order_id in in_window)
+    unit_ids = sorted(line_id for _, line_ids in lines for line_id in line_ids)
+    assert unit_ids == sorted(li.id for order_id in in_window for li in world.orders[order_id].line_items)
+    assert all(quantity == len(line_ids) for quantity, line_ids in lines)
 
 
 def test_a_second_sync_of_unchanged_orders_writes_nothing(home_store: Store) -> None:
@@ -121,7 +123,7 @@ def test_holds_for_cancel_requests_and_bad_addresses(home_store: Store) -> None:
 
 def test_fulfilled_by_tiktok_orders_carry_no_holds(home_store: Store) -> None:
     sync(home_store)
-    fbt = Order.unscoped.filter(store=home_store, fulfillment_type="FULFILLMENT_BY_TIKTOK")
+    fbt = Order.unscoped.filter(store=home_store, fulfilled_by="platform")
     assert fbt.exists()
     assert not OrderHold.unscoped.filter(order__in=fbt).exists()
 

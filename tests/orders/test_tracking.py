@@ -20,8 +20,8 @@ def test_carrier_events_reach_the_order_once(tenant: Any, tiktok: Any, connected
     store = connected_store
     with organization_scope(tenant.organization):
         order = (
-            Order.objects.filter(store=store, status=OrderStatus.AWAITING_SHIPMENT, shipping_type="TIKTOK")
-            .exclude(fulfillment_type="FULFILLMENT_BY_TIKTOK")
+            Order.objects.filter(store=store, status=OrderStatus.AWAITING_SHIPMENT, label_source="platform")
+            .exclude(fulfilled_by="platform")
             .exclude(holds__reason__in=["address_invalid", "cancel_requested"])
             .first()
         )

@@ -40,8 +40,8 @@ def test_a_partner_buys_a_batch_once_and_reads_its_progress(
         store_sync(store=store)
         ids = [
             str(pk)
-            for pk in Order.objects.filter(store=store, status=OrderStatus.AWAITING_SHIPMENT, shipping_type="TIKTOK")
-            .exclude(fulfillment_type="FULFILLMENT_BY_TIKTOK")
+            for pk in Order.objects.filter(store=store, status=OrderStatus.AWAITING_SHIPMENT, label_source="platform")
+            .exclude(fulfilled_by="platform")
             .exclude(holds__reason__in=[HoldReason.ADDRESS_INVALID, HoldReason.CANCEL_REQUESTED])
             .values_list("pk", flat=True)[:2]
         ]

@@ -96,7 +96,7 @@ def world(tenant: Any) -> dict[str, Any]:
     # packed; a cancelled one.
     spare = order(tenant, "SPARE", store, warehouse=ontario, ship_by=la(25, 17))
     bought(tenant, spare)
-    order(tenant, "FBT", store, fulfillment_type="FULFILLMENT_BY_TIKTOK", ship_by=la(24, 9))
+    order(tenant, "FBT", store, fulfilled_by="platform", ship_by=la(24, 9))
     packed = order(tenant, "PACKED", store, warehouse=ontario, ship_by=la(24, 12))
     bought(tenant, packed, packed_at=TUESDAY_1PM - timedelta(hours=2))
     order(tenant, "CANCELLED", store, status=OrderStatus.CANCELLED, ship_by=la(24, 9))

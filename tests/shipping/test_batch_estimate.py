@@ -27,8 +27,8 @@ pytestmark = pytest.mark.django_db
 def ready(store: Store, n: int) -> list[Order]:
     """TikTok-shipping orders that may get a label now (their SKU holds lifted: stock is not what these test)."""
     orders = list(
-        Order.unscoped.filter(store=store, status=OrderStatus.AWAITING_SHIPMENT, shipping_type="TIKTOK")
-        .exclude(fulfillment_type="FULFILLMENT_BY_TIKTOK")
+        Order.unscoped.filter(store=store, status=OrderStatus.AWAITING_SHIPMENT, label_source="platform")
+        .exclude(fulfilled_by="platform")
         .exclude(holds__reason__in=[HoldReason.ADDRESS_INVALID, HoldReason.CANCEL_REQUESTED])
         .order_by("external_id")[:n]
     )

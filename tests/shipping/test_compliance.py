@@ -232,7 +232,7 @@ def test_violations_follow_each_stores_cut_off(tenant: Any) -> None:
             OrderFactory(
                 organization=org,
                 store=store,
-                shipping_type="SELLER",
+                label_source="seller",
                 status=OrderStatus.IN_TRANSIT,
                 shipped_at=shipped,
                 ship_by=shipped + timedelta(hours=3),
@@ -256,8 +256,8 @@ def test_cbt_and_fbt_count_as_official_and_apart(tenant: Any) -> None:
     OrderFactory(**common, warehouse=cbt_dock)
     OrderFactory(**common, warehouse=own)
     OrderFactory(**common, warehouse=None)
-    OrderFactory(**common, fulfillment_type="FULFILLMENT_BY_TIKTOK", warehouse=cbt_dock)
-    OrderFactory(**common, shipping_type="SELLER", tracking_number="")
+    OrderFactory(**common, fulfilled_by="platform", warehouse=cbt_dock)
+    OrderFactory(**common, label_source="seller", tracking_number="")
     with organization_scope(org):
         report = compliance.compliance_report()
     # The day they shipped, in the organization's time zone (five hours ago may be yesterday there).
@@ -333,7 +333,7 @@ def test_the_page_costs_the_same_queries_for_one_store_or_many(tenant: Any) -> N
         store = StoreFactory(organization=org)
         shipped = timezone.now() - timedelta(days=1)
         OrderFactory(organization=org, store=store, shipped_at=shipped, status=OrderStatus.IN_TRANSIT)
-        OrderFactory(organization=org, store=store, shipping_type="SELLER", shipped_at=shipped, tracking_number="")
+        OrderFactory(organization=org, store=store, label_source="seller", shipped_at=shipped, tracking_number="")
 
     a_store_with_orders()
     one = page_queries()
@@ -344,7 +344,7 @@ def test_the_page_costs_the_same_queries_for_one_store_or_many(tenant: Any) -> N
 
 def test_the_violation_list_is_empty_not_broken_where_no_store_has_a_cut_off(tenant: Any) -> None:
     uk = StoreFactory(organization=tenant.organization, region="GB")
-    OrderFactory(organization=tenant.organization, store=uk, shipping_type="SELLER", shipped_at=timezone.now())
+    OrderFactory(organization=tenant.organization, store=uk, label_source="seller", shipped_at=timezone.now())
     response = tenant.client.get("/orders/", {"status": "all", "logistics": "seller_violation"})
     assert response.status_code == 200
     assert response.context["page"].orders == []
@@ -369,9 +369,9 @@ def test_an_order_marked_shipped_through_dropline_counts_as_allowed_seller_shipp
     Store.unscoped.filter(pk=store.pk).update(official_logistics_from=cut_off)
     store.refresh_from_db()
     order = (
-        Order.unscoped.filter(store=store, status=OrderStatus.AWAITING_SHIPMENT, shipping_type="SELLER")
+        Order.unscoped.filter(store=store, status=OrderStatus.AWAITING_SHIPMENT, label_source="seller")
         .filter(buyer_requested_cancel=False)
-        .exclude(fulfillment_type="FULFILLMENT_BY_TIKTOK")
+        .exclude(fulfilled_by="platform")
         .order_by("external_id")
         .first()
     )

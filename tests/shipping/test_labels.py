@@ -24,8 +24,8 @@ CREATE_PACKAGES = "POST /fulfillment/{v}/packages"
 def shippable(store: Store, n: int = 1) -> list[Order]:
     """TikTok-shipping orders ready to ship with a good address and no cancel request."""
     return list(
-        Order.unscoped.filter(store=store, status=OrderStatus.AWAITING_SHIPMENT, shipping_type="TIKTOK")
-        .exclude(fulfillment_type="FULFILLMENT_BY_TIKTOK")
+        Order.unscoped.filter(store=store, status=OrderStatus.AWAITING_SHIPMENT, label_source="platform")
+        .exclude(fulfilled_by="platform")
         .exclude(holds__reason__in=[HoldReason.ADDRESS_INVALID, HoldReason.CANCEL_REQUESTED])
         .order_by("external_id")[:n]
     )
@@ -107,7 +107,7 @@ def test_a_refusal_fails_that_order_only_with_the_platforms_code_and_the_fix(
         store=connected_store,
         holds__reason=HoldReason.ADDRESS_INVALID,
         status=OrderStatus.AWAITING_SHIPMENT,
-        shipping_type="TIKTOK",
+        label_source="platform",
     ).first()
     good = shippable(connected_store)[0]
     purchases = [request(connected_store, bad), request(connected_store, good)]

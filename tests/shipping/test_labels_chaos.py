@@ -29,8 +29,8 @@ def test_a_worker_killed_mid_purchase_leaves_exactly_one_label(
     with organization_scope(tenant.organization):
         store_sync(store=store)
         order = (
-            Order.objects.filter(store=store, status=OrderStatus.AWAITING_SHIPMENT, shipping_type="TIKTOK")
-            .exclude(fulfillment_type="FULFILLMENT_BY_TIKTOK")
+            Order.objects.filter(store=store, status=OrderStatus.AWAITING_SHIPMENT, label_source="platform")
+            .exclude(fulfilled_by="platform")
             .exclude(holds__reason__in=[HoldReason.ADDRESS_INVALID, HoldReason.CANCEL_REQUESTED])
             .first()
         )

@@ -183,7 +183,7 @@ def test_a_batch_whose_messages_were_all_lost_is_bought_once_and_completed_by_th
         store=connected_store,
         holds__reason=HoldReason.ADDRESS_INVALID,
         status=OrderStatus.AWAITING_SHIPMENT,
-        shipping_type="TIKTOK",
+        label_source="platform",
     ).first()
     assert refused is not None
     with organization_scope(org), django_capture_on_commit_callbacks(execute=False) as enqueued:

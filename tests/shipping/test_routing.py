@@ -167,8 +167,8 @@ def test_rules_auto_buy_overrides_the_store_and_review_never_buys(shop: dict[str
 def test_held_fbt_and_seller_shipping_orders_are_not_routed(org: Organization) -> None:
     ready = OrderFactory(organization=org)
     OrderFactory(organization=org, is_held=True)
-    OrderFactory(organization=org, fulfillment_type="FULFILLMENT_BY_TIKTOK")
-    OrderFactory(organization=org, shipping_type="SELLER")
+    OrderFactory(organization=org, fulfilled_by="platform")
+    OrderFactory(organization=org, label_source="seller")
     assert routing.organizations_with_unrouted_orders() == [org.pk]
     assert routing.orders_route().routed == 1
     assert Order.objects.get(routed_at__isnull=False) == ready

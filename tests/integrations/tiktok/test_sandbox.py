@@ -224,7 +224,7 @@ def test_non_us_ship_package_and_seller_shipping(sandbox: SandboxSession) -> Non
     uk = sandbox.client(
         tokens=TikTokAuth(sandbox.config, sandbox.http).exchange_code(code), shop_cipher=uk_seller["shops"][0]["cipher"]
     )
-    orders = [o for o in uk.iter_orders(order_status="AWAITING_SHIPMENT", page_size=50) if o.shipping_type == "TIKTOK"]
+    orders = [o for o in uk.iter_orders(order_status="AWAITING_SHIPMENT", page_size=50) if o.label_source == "platform"]
     order = next(o for o in orders if o.package_ids and not o.is_buyer_request_cancel)
     package_id = order.package_ids[0]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from integrations.interface import Money, aggregate_lines_by_sku
+from integrations.interface import Money, OrderStatus, aggregate_lines_by_sku
 from integrations.tiktok import translate
 from tests.integrations.tiktok.conftest import payload
 
@@ -19,15 +19,16 @@ def test_order_from_the_official_order_list_example() -> None:
 
     assert order.platform == "tiktok"
     assert order.order_id == "576461413038785752"
-    assert (order.status, order.shipping_type) == ("UNPAID", "TIKTOK")
+    assert (order.status, order.label_source, order.fulfilled_by) == ("UNPAID", "platform", "seller")
     assert order.created_at == at(1619611561)
     assert order.deadlines.ship_by == at(1619611688)
     assert order.package_ids == ("1152321127278713123",)
     assert order.totals is not None
     assert order.totals.total == Money(Decimal("5000"), "IDR")
     line = order.lines[0]
-    assert (line.line_id, line.sku_id, line.seller_sku) == (
-        "577086512123755123",
+    assert (line.line_ids, line.quantity, line.sku_id, line.seller_sku) == (
+        ("577086512123755123",),
+        1,
         "2729382476852921560",
         "red_iphone_256",
     )
@@ -55,7 +56,7 @@ def test_on_hold_order_without_address_translates_to_none() -> None:
     assert order.address is None
 
 
-def test_line_items_are_units_and_aggregate_by_sku_keeping_every_line_id() -> None:
+def test_repeated_unit_lines_aggregate_into_a_quantity_keeping_every_line_id() -> None:
     raw = payload("get-order-list")["data"]["orders"][0]
     unit = raw["line_items"][0]
     other = dict(unit, id="577086512123755999", sku_id="111", seller_sku="blue")
@@ -63,11 +64,31 @@ def test_line_items_are_units_and_aggregate_by_sku_keeping_every_line_id() -> No
 
     grouped = aggregate_lines_by_sku(order.lines)
 
-    assert len(order.lines) == 3
+    assert [(line.sku_id, line.quantity, line.line_ids) for line in order.lines] == [
+        ("2729382476852921560", 2, ("577086512123755123", "577086512123755124")),
+        ("111", 1, ("577086512123755999",)),
+    ]
     assert [(g.sku_id, g.quantity, g.line_ids) for g in grouped] == [
         ("2729382476852921560", 2, ("577086512123755123", "577086512123755124")),
         ("111", 1, ("577086512123755999",)),
     ]
+
+
+def test_units_of_one_sku_in_different_states_stay_apart_and_aggregate_by_sku_for_people() -> None:
+    raw = payload("get-order-list")["data"]["orders"][0]
+    unit = dict(raw["line_items"][0], package_id="P1", package_status="TO_FULFILL")
+    shipped = dict(unit, id="577086512123755124", package_id="P2", package_status="COMPLETED")
+    order = translate.order_from_json(dict(raw, line_items=[unit, shipped, dict(unit, id="577086512123755125")]))
+
+    assert [(line.package_id, line.quantity, line.line_ids) for line in order.lines] == [
+        ("P1", 2, ("577086512123755123", "577086512123755125")),
+        ("P2", 1, ("577086512123755124",)),
+    ]
+    (grouped,) = aggregate_lines_by_sku(order.lines)
+    assert (grouped.quantity, grouped.line_ids) == (
+        3,
+        ("577086512123755123", "577086512123755125", "577086512123755124"),
+    )
 
 
 def test_eligible_services_and_created_package() -> None:
@@ -155,3 +176,8 @@ def test_token_expiries_are_absolute_timestamps() -> None:
 
     assert tokens.access_token_expires_at == at(1660556783)
     assert tokens.refresh_token_expires_at == at(1691487031)
+
+
+def test_a_status_tiktok_adds_later_imports_as_unknown_instead_of_stopping_the_sync() -> None:
+    assert translate.order_status("AWAITING_SHIPMENT") == OrderStatus.AWAITING_SHIPMENT
+    assert translate.order_status("AWAITING_RESHIPMENT") == OrderStatus.UNKNOWN

@@ -14,7 +14,7 @@ pytestmark = pytest.mark.django_db
 
 
 def test_list_rows_carry_store_holds_and_flags(tenant: Any, make_order: Any, api: Any) -> None:
-    order = make_order(is_held=True, shipping_type="SELLER")
+    order = make_order(is_held=True, label_source="seller")
     OrderHoldFactory(organization=tenant.organization, order=order, reason=HoldReason.OUT_OF_STOCK)
 
     response = api()

@@ -107,8 +107,8 @@ def test_detail_aggregates_lines_by_sku_and_keeps_their_ids(tenant: Any, make_or
     [
         ({"address_masked": True}, "Masked by TikTok"),
         ({"has_address": False, "status": OrderStatus.ON_HOLD}, "hidden until the remorse window ends"),
-        ({"fulfillment_type": "FULFILLMENT_BY_TIKTOK"}, "Fulfilled by TikTok — nothing to do"),
-        ({"shipping_type": "SELLER"}, "This order ships on <strong>your own carrier's label</strong>"),
+        ({"fulfilled_by": "platform"}, "Fulfilled by TikTok — nothing to do"),
+        ({"label_source": "seller"}, "This order ships on <strong>your own carrier's label</strong>"),
         ({"buyer_message": "Please gift wrap"}, "Please gift wrap"),
         ({"total": "1234.50", "currency": "USD"}, "$1,234.50"),
     ],

@@ -147,12 +147,17 @@ def run(sandbox: SandboxProcess, count: int, workers: int) -> dict:
     from django.db import connection
 
     from erp.tenancy import organization_scope
-    from shipping import labels
+    from shipping.labels.purchase import (
+        PurchaseOutcome,
+        label_document_fetch,
+        label_purchase_execute,
+        label_purchase_request,
+    )
 
     _point_at(sandbox)
     organization, orders = _shop_with_orders(sandbox, count)
     with organization_scope(organization):
-        purchases = [labels.label_purchase_request(order=order).pk for order in orders]
+        purchases = [label_purchase_request(order=order).pk for order in orders]
 
     sandbox.control("PUT", "faults", latency=[{"api": "*", "ms": LATENCY_MS, "jitter_ms": JITTER_MS}])
     sandbox.control("POST", "stats/reset")
@@ -160,9 +165,9 @@ def run(sandbox: SandboxProcess, count: int, workers: int) -> dict:
     def buy(purchase_id: object) -> str:
         try:
             with organization_scope(organization):
-                outcome = labels.label_purchase_execute(purchase_id=purchase_id)
-                if outcome == labels.PurchaseOutcome.BOUGHT:
-                    labels.label_document_fetch(purchase_id=purchase_id)
+                outcome = label_purchase_execute(purchase_id=purchase_id)
+                if outcome == PurchaseOutcome.BOUGHT:
+                    label_document_fetch(purchase_id=purchase_id)
                 return outcome
         finally:
             connection.close()
@@ -189,7 +194,7 @@ def run_embedded(sandbox: SandboxProcess, count: int, var_dir: Path) -> dict:
 
     from erp.actors import Actor
     from erp.tenancy import organization_scope
-    from shipping import labels
+    from shipping.labels.purchase import label_batch_create
     from shipping.models import LabelPurchase, PurchaseState
 
     _point_at(sandbox)
@@ -200,7 +205,7 @@ def run_embedded(sandbox: SandboxProcess, count: int, var_dir: Path) -> dict:
         sandbox.control("POST", "stats/reset")  # the sandbox's default latency: none injected
         started = time.monotonic()
         with organization_scope(organization):
-            batch = labels.label_batch_create(actor=Actor.system(), orders=orders)
+            batch = label_batch_create(actor=Actor.system(), orders=orders)
         purchases = LabelPurchase.unscoped.filter(batch=batch)
         unsettled = Q(state__in=[PurchaseState.PENDING, PurchaseState.SUBMITTING])
         unsettled |= Q(state=PurchaseState.PURCHASED, label_pdf="")

@@ -2,7 +2,7 @@
 
 The first matching rule may send the order to a warehouse (its reservation moves there, all or nothing), tag it,
 and buy its label straight away (the rule's auto-buy, else the store's setting). A rule that holds orders for review
-never auto-buys; the purchase itself then refuses until a person changes the rule (see labels._held_by_rule).
+never auto-buys; the purchase itself then refuses until a person changes the rule (see labels.purchase._held_by_rule).
 The service choice is made later, at purchase time, from the platform's live quotes.
 
 An order is routed once (`Order.routed_at`): a person who later moves it or removes a tag is not overruled. Routing
@@ -27,7 +27,7 @@ from erp.tenancy import current_organization
 from integrations.interface import FulfilledBy, LabelSource
 from orders.models import Order, OrderStatus, WarehouseChoice
 from orders.stock import RerouteRefused, order_reroute, orders_held_for_stock, orders_waiting_for_stock
-from shipping.labels import MAX_BATCH, label_batch_create
+from shipping.labels.purchase import MAX_BATCH, label_batch_create
 from shipping.models import LabelPurchase, LogisticsRule
 from shipping.rules.engine import first_match
 from shipping.rules.facts import facts_for_orders

@@ -9,14 +9,25 @@ from datetime import timedelta
 from erp.models import Organization
 from erp.tasks import task
 from integrations.errors import PlatformError
-from shipping import labels
+from shipping.labels.purchase import (
+    RESUME_AFTER,
+    LostWork,
+    PurchaseOutcome,
+    batch_settled_after,
+    label_document_fetch,
+    label_purchase_execute,
+    label_purchase_reconcile,
+    lost_work_claim,
+    purchases_stuck,
+    work_lost,
+)
 
 log = logging.getLogger(__name__)
 
 
 @task(name="shipping.labels_purchase")
 def labels_purchase(*, organization: Organization, purchase_id: str) -> str:
-    outcome = labels.label_purchase_execute(purchase_id=purchase_id)
+    outcome = label_purchase_execute(purchase_id=purchase_id)
     _after(organization, purchase_id, outcome)
     return outcome
 
@@ -24,15 +35,15 @@ def labels_purchase(*, organization: Organization, purchase_id: str) -> str:
 @task(name="shipping.labels_reconcile")
 def labels_reconcile(*, organization: Organization, purchase_id: str) -> str:
     # Called by the worker that lost the answer (nobody else is buying it) or by beat for a stale row.
-    outcome = labels.label_purchase_reconcile(purchase_id=purchase_id, stale_after=timedelta(0))
+    outcome = label_purchase_reconcile(purchase_id=purchase_id, stale_after=timedelta(0))
     _after(organization, purchase_id, outcome)
     return outcome
 
 
 def _after(organization: Organization, purchase_id: str, outcome: str) -> None:
-    if outcome in (labels.PurchaseOutcome.BOUGHT, labels.PurchaseOutcome.ADOPTED):
+    if outcome in (PurchaseOutcome.BOUGHT, PurchaseOutcome.ADOPTED):
         documents_fetch_label.delay(organization_id=str(organization.pk), purchase_id=purchase_id)
-    elif outcome == labels.PurchaseOutcome.UNKNOWN:
+    elif outcome == PurchaseOutcome.UNKNOWN:
         # A short pause lets a request still in flight at the platform finish before we ask about it.
         labels_reconcile.apply_async(
             kwargs={"organization_id": str(organization.pk), "purchase_id": purchase_id}, countdown=10
@@ -42,7 +53,7 @@ def _after(organization: Organization, purchase_id: str, outcome: str) -> None:
 @task(name="shipping.labels_reconcile_stuck", tenant=False)
 def labels_reconcile_stuck() -> int:
     """Beat: purchases left SUBMITTING by a worker that died are taken over, checked with the platform, finished."""
-    stuck = labels.purchases_stuck()
+    stuck = purchases_stuck()
     for organization_id, purchase_id in stuck:
         labels_reconcile.delay(organization_id=str(organization_id), purchase_id=str(purchase_id))
     return len(stuck)
@@ -68,8 +79,8 @@ def orders_route_pending() -> int:
 
 @task(name="shipping.documents_fetch_label", autoretry_for=(PlatformError,), retry_backoff=15, max_retries=8)
 def documents_fetch_label(*, organization: Organization, purchase_id: str) -> bool:
-    stored = labels.label_document_fetch(purchase_id=purchase_id)
-    batch_id = labels.batch_settled_after(purchase_id=purchase_id)
+    stored = label_document_fetch(purchase_id=purchase_id)
+    batch_id = batch_settled_after(purchase_id=purchase_id)
     if stored and batch_id is not None:  # the batch's last label is in: hand the suppliers theirs
         _log_batch_settled(batch_id)
         handoffs_prepare.delay(organization_id=str(organization.pk), batch_id=str(batch_id))
@@ -107,16 +118,16 @@ def handoffs_alert_unacknowledged() -> int:
 def labels_resume_lost(*, grace_seconds: float | None = None) -> int:
     """Beat: label work whose message was lost (a broker restart loses every queued message) is sent again from the
     rows: purchases still waiting, bought labels without their stored PDF, settled batches without their handoffs.
-    Each resent task is safe to run twice. `grace_seconds` overrides `labels.RESUME_AFTER` (tests)."""
-    grace = labels.RESUME_AFTER if grace_seconds is None else timedelta(seconds=grace_seconds)
+    Each resent task is safe to run twice. `grace_seconds` overrides `shipping.labels.purchase.RESUME_AFTER` (tests)."""
+    grace = RESUME_AFTER if grace_seconds is None else timedelta(seconds=grace_seconds)
     resent: Counter[str] = Counter()
-    for lost in labels.work_lost(grace=grace):
-        if not labels.lost_work_claim(lost=lost):
+    for lost in work_lost(grace=grace):
+        if not lost_work_claim(lost=lost):
             continue  # it moved on since the sweep read it
         ids = {"organization_id": str(lost.organization_id)}
-        if lost.kind in (labels.LostWork.PURCHASE, labels.LostWork.RETRY):
+        if lost.kind in (LostWork.PURCHASE, LostWork.RETRY):
             labels_purchase.delay(**ids, purchase_id=str(lost.target_id))
-        elif lost.kind == labels.LostWork.DOCUMENT:
+        elif lost.kind == LostWork.DOCUMENT:
             documents_fetch_label.delay(**ids, purchase_id=str(lost.target_id))
         else:
             handoffs_prepare.delay(**ids, batch_id=str(lost.target_id))

@@ -20,7 +20,6 @@ from erp.api.idempotency import idempotent
 from erp.api.views import OrganizationGenericAPIView, OrganizationReadOnlyViewSet
 from erp.roles import Perm
 from orders.models import Order
-from shipping import labels
 from shipping.api.serializers import (
     BatchPrintGroupOutput,
     LabelBatchDetailOutput,
@@ -30,6 +29,7 @@ from shipping.api.serializers import (
 )
 from shipping.documents import printing
 from shipping.estimate import batch_estimate
+from shipping.labels.purchase import batch_plan, label_batch_retry_failed
 from shipping.models import LabelBatch
 from shipping.services import label_batch_plan_and_create
 
@@ -98,7 +98,7 @@ class LabelBatchViewSet(OrganizationReadOnlyViewSet):
         `quoted` and `not_quoted`."""
         data = LabelBatchInput(data=request.data)
         data.is_valid(raise_exception=True)
-        plan = labels.batch_plan(Order.objects.filter(pk__in=data.validated_data["orders"]))
+        plan = batch_plan(Order.objects.filter(pk__in=data.validated_data["orders"]))
         return Response(LabelBatchEstimateOutput(batch_estimate(plan)).data)
 
     @extend_schema(request=None, responses=LabelBatchDetailOutput)
@@ -106,7 +106,7 @@ class LabelBatchViewSet(OrganizationReadOnlyViewSet):
     def retry_failed(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         """Run the failed purchases again (after fixing what their `error_fix` says); bought ones are untouched."""
         batch = self.get_object()
-        labels.label_batch_retry_failed(actor=request.actor, batch=batch)
+        label_batch_retry_failed(actor=request.actor, batch=batch)
         return Response(
             LabelBatchDetailOutput(LabelBatch.objects.prefetch_related("purchases__order").get(pk=batch.pk)).data
         )

@@ -17,9 +17,10 @@ from erp.views_base import OrganizationViewMixin
 from orders import selectors as order_selectors
 from orders.filters import OrderFilter
 from orders.models import Order
-from shipping import labels, selectors
+from shipping import selectors
 from shipping.documents import printing
 from shipping.estimate import batch_estimate
+from shipping.labels.purchase import BatchPlan, batch_plan, label_batch_retry_failed
 from shipping.models import LabelBatch
 from shipping.services import label_batch_plan_and_create
 
@@ -53,7 +54,7 @@ class BatchCreateView(OrganizationViewMixin, TemplateView):
     def post(self, request: HttpRequest) -> HttpResponse:
         orders = self._orders(request)
         if request.POST.get("confirmed") != "1":
-            plan = labels.batch_plan(orders)
+            plan = batch_plan(orders)
             if not plan.orders:
                 return _nothing_to_buy(request, plan)
             estimate = batch_estimate(plan)
@@ -81,7 +82,7 @@ class BatchCreateView(OrganizationViewMixin, TemplateView):
         return redirect("shipping_batch", pk=batch.pk)
 
 
-def _nothing_to_buy(request: HttpRequest, plan: labels.BatchPlan) -> HttpResponse:
+def _nothing_to_buy(request: HttpRequest, plan: BatchPlan) -> HttpResponse:
     why = "; ".join(f"{n} {reason}" for reason, n in plan.skipped.items()) or "no order selected"
     messages.warning(request, f"No label to buy: {why}.")
     return redirect("orders_home")
@@ -113,7 +114,7 @@ class BatchRetryView(OrganizationViewMixin, View):
 
     def post(self, request: HttpRequest, pk: str) -> HttpResponse:
         batch = get_object_or_404(LabelBatch.objects, pk=pk)
-        count = labels.label_batch_retry_failed(actor=request.actor, batch=batch)
+        count = label_batch_retry_failed(actor=request.actor, batch=batch)
         messages.info(request, f"Retrying {count} failed label(s). Labels already bought are not touched.")
         return redirect("shipping_batch", pk=batch.pk)
 

@@ -14,7 +14,15 @@ from erp.tenancy import organization_scope
 from integrations.models import Store
 from orders.models import Order
 from orders.services import store_sync
-from shipping import labels
+from shipping.labels.purchase import (
+    RETRY_LATER,
+    PurchaseOutcome,
+    label_document_fetch,
+    label_document_stored,
+    label_purchase_execute,
+    label_purchase_reconcile,
+    label_purchase_request,
+)
 from shipping.models import LabelPurchase, PurchaseState
 from tests.channels.fake import Market
 
@@ -30,12 +38,12 @@ def _order(store: Store, market: Market, order_id: str) -> Order:
 
 def _purchase(store: Store, order: Order) -> LabelPurchase:
     with organization_scope(store.organization):
-        return labels.label_purchase_request(order=order)
+        return label_purchase_request(order=order)
 
 
 def _execute(store: Store, purchase: LabelPurchase) -> str:
     with organization_scope(store.organization):
-        return labels.label_purchase_execute(purchase_id=purchase.pk)
+        return label_purchase_execute(purchase_id=purchase.pk)
 
 
 @pytest.mark.django_db
@@ -45,13 +53,11 @@ def test_a_lost_answer_is_reconciled_by_adopting_never_by_buying_again(
     order = _order(label_store, label_market, "L-1")
     purchase = _purchase(label_store, order)
     label_market.lose_next_answer = True
-    assert _execute(label_store, purchase) == labels.PurchaseOutcome.UNKNOWN
+    assert _execute(label_store, purchase) == PurchaseOutcome.UNKNOWN
     with organization_scope(label_store.organization):
-        assert labels.label_purchase_reconcile(purchase_id=purchase.pk, stale_after=timedelta(0)) == (
-            labels.PurchaseOutcome.ADOPTED
-        )
+        assert label_purchase_reconcile(purchase_id=purchase.pk, stale_after=timedelta(0)) == (PurchaseOutcome.ADOPTED)
         # The same task delivered again afterwards: done, nothing bought.
-        assert labels.label_purchase_execute(purchase_id=purchase.pk) == labels.PurchaseOutcome.DONE
+        assert label_purchase_execute(purchase_id=purchase.pk) == PurchaseOutcome.DONE
         purchase.refresh_from_db()
     assert [(o, p) for o, p, _ in label_market.labels] == [("L-1", "PKG-1")]
     assert (purchase.state, purchase.package_id, purchase.adopted) == (PurchaseState.PURCHASED, "PKG-1", True)
@@ -62,12 +68,12 @@ def test_a_passing_trouble_fails_retryably_and_the_retry_buys_once(label_store: 
     order = _order(label_store, label_market, "L-2")
     purchase = _purchase(label_store, order)
     label_market.fail_next_buy_temporarily = True
-    assert _execute(label_store, purchase) == labels.PurchaseOutcome.FAILED
+    assert _execute(label_store, purchase) == PurchaseOutcome.FAILED
     purchase.refresh_from_db()
     assert purchase.retryable
-    assert purchase.error_fix == labels.RETRY_LATER.format(platform="FakeLabels")
+    assert purchase.error_fix == RETRY_LATER.format(platform="FakeLabels")
     LabelPurchase.unscoped.filter(pk=purchase.pk).update(state=PurchaseState.PENDING)  # what Retry failed does
-    assert _execute(label_store, purchase) == labels.PurchaseOutcome.BOUGHT
+    assert _execute(label_store, purchase) == PurchaseOutcome.BOUGHT
     assert len(label_market.labels) == 1
 
 
@@ -76,7 +82,7 @@ def test_a_label_bought_elsewhere_is_adopted(label_store: Store, label_market: M
     order = _order(label_store, label_market, "L-3")
     purchase = _purchase(label_store, order)
     label_market.labels.append(("L-3", "PKG-ELSEWHERE", tuple(purchase.line_ids)))  # bought on the platform's site
-    assert _execute(label_store, purchase) == labels.PurchaseOutcome.ADOPTED  # its ALREADY_DONE, then find_label
+    assert _execute(label_store, purchase) == PurchaseOutcome.ADOPTED  # its ALREADY_DONE, then find_label
     assert len(label_market.labels) == 1
 
 
@@ -101,7 +107,7 @@ def test_four_deliveries_at_once_buy_one_label(label_store: Store, label_market:
         thread.start()
     for thread in threads:
         thread.join()
-    assert outcomes.count(labels.PurchaseOutcome.BOUGHT) == 1
+    assert outcomes.count(PurchaseOutcome.BOUGHT) == 1
     assert len(label_market.labels) == 1
 
 
@@ -109,11 +115,11 @@ def test_four_deliveries_at_once_buy_one_label(label_store: Store, label_market:
 def test_the_label_document_comes_from_the_provider_and_is_kept(label_store: Store, label_market: Market) -> None:
     order = _order(label_store, label_market, "L-5")
     purchase = _purchase(label_store, order)
-    assert _execute(label_store, purchase) == labels.PurchaseOutcome.BOUGHT
+    assert _execute(label_store, purchase) == PurchaseOutcome.BOUGHT
     with organization_scope(label_store.organization):
-        assert labels.label_document_fetch(purchase_id=purchase.pk)
+        assert label_document_fetch(purchase_id=purchase.pk)
         purchase.refresh_from_db()
-        stored = labels.label_document_stored(purchase=purchase)
+        stored = label_document_stored(purchase=purchase)
     assert stored is not None
     assert stored.startswith(b"%PDF")
     assert purchase.tracking_number == "FPPKG-1"

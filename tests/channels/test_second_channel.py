@@ -23,7 +23,7 @@ from orders import seller_shipping
 from orders.models import Order, OrderLine, SellerShipment, SellerShipmentState
 from orders.services import store_sync
 from orders.tasks import sync_due_stores, tracking_refresh_all
-from shipping import labels
+from shipping.labels.purchase import PurchaseOutcome, label_purchase_execute, label_purchase_request
 from shipping.models import LabelPurchase, PurchaseState
 from tests.channels.fake import PLATFORM, Market
 from tests.factories import WarehouseFactory
@@ -103,10 +103,10 @@ def test_what_the_channel_does_not_declare_is_never_asked_of_it(tenant: Any, mar
         store_sync(store=store)
         order = Order.objects.get(store=store, external_id="F-5")
         assert services.store_platform_warehouses(store) == []  # no locations: none asked for
-        purchase = labels.label_purchase_request(order=order)
+        purchase = label_purchase_request(order=order)
     # No labels: a purchase that somehow reached it fails with the reason instead of crashing a worker.
     with organization_scope(tenant.organization):
-        assert labels.label_purchase_execute(purchase_id=purchase.pk) == labels.PurchaseOutcome.FAILED
+        assert label_purchase_execute(purchase_id=purchase.pk) == PurchaseOutcome.FAILED
         purchase = LabelPurchase.objects.get(pk=purchase.pk)
     assert purchase.state == PurchaseState.FAILED
     assert "does not support labels" in purchase.error_message

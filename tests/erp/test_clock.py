@@ -24,8 +24,9 @@ from erp.actors import Actor
 from erp.tenancy import organization_scope
 from inventory import services as inventory_services
 from inventory.models import Warehouse, WarehouseKind
-from shipping import handoffs, labels
+from shipping import handoffs
 from shipping.documents.pick_list import pick_list_pdf
+from shipping.labels.purchase import batch_documents_input
 from shipping.models import LabelBatch, LabelPurchase, PurchaseState
 from shipping.tasks import handoffs_alert_unacknowledged
 from tests.factories import (
@@ -124,7 +125,7 @@ def test_a_worker_writes_printouts_and_emails_in_the_organization_zone_not_the_a
 ) -> None:
     """A Celery worker has no request: what it writes names the organization's zone, whatever zone is active."""
     with timezone.override(ZoneInfo("UTC")), organization_scope(chicago["org"]):
-        orders = labels.batch_documents_input(chicago["batch"], warehouse=chicago["warehouse"])
+        orders = batch_documents_input(chicago["batch"], warehouse=chicago["warehouse"])
         pdf = pick_list_pdf(orders, batch_ref="B-1", warehouse_name="Dallas DC", printed_at=timezone.now())
         assert f"Earliest ship-by {SHIP_BY_TEXT}" in _pdf_text(pdf)
         assert "UTC" not in _pdf_text(pdf)

@@ -15,7 +15,7 @@ from inventory import services as inventory
 from inventory.models import Reservation, Sku, StockMovement
 from orders.models import OPEN_STATUSES, Order, OrderHold
 from orders.services import store_sync
-from shipping import labels
+from shipping.labels.purchase import batch_plan
 from tests.factories import SkuFactory, WarehouseFactory
 
 pytestmark = pytest.mark.django_db
@@ -100,7 +100,7 @@ def test_the_detail_says_nothing_to_do_and_no_label_is_offered(tenant: Any, tikt
         body = tenant.client.get(f"/orders/{order.pk}/").content.decode()
         assert "Fulfilled by TikTok — nothing to do" in body
         assert "TikTok's to meet" in body  # its deadlines are TikTok's: no countdown for us to chase
-        plan = labels.batch_plan(Order.objects.filter(pk__in=open_fbt.values("pk")))
+        plan = batch_plan(Order.objects.filter(pk__in=open_fbt.values("pk")))
         how_many = open_fbt.count()
     assert plan.orders == []
     assert plan.skipped == {"fulfilled by TikTok": how_many}

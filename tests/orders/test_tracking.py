@@ -11,7 +11,7 @@ from integrations.models import Store
 from orders.models import Order, OrderStatus, TrackingEvent
 from orders.services import store_sync
 from orders.tracking import store_tracking_refresh
-from shipping import labels
+from shipping.labels.purchase import PurchaseOutcome, label_purchase_execute, label_purchase_request
 
 pytestmark = pytest.mark.django_db
 
@@ -25,8 +25,8 @@ def test_carrier_events_reach_the_order_once(tenant: Any, tiktok: Any, connected
             .exclude(holds__reason__in=["address_invalid", "cancel_requested"])
             .first()
         )
-        purchase = labels.label_purchase_request(order=order)
-        assert labels.label_purchase_execute(purchase_id=purchase.pk) == labels.PurchaseOutcome.BOUGHT
+        purchase = label_purchase_request(order=order)
+        assert label_purchase_execute(purchase_id=purchase.pk) == PurchaseOutcome.BOUGHT
         tiktok.control("POST", "clock", advance=13 * 3600)  # the carrier collects the parcel
         store_sync(store=store)
         order.refresh_from_db()

@@ -15,8 +15,8 @@ from erp.tenancy import organization_scope
 from integrations.models import Store
 from inventory.models import WarehouseKind
 from orders.models import HoldReason, Order, OrderStatus
-from shipping import labels
 from shipping.estimate import batch_estimate
+from shipping.labels.purchase import batch_plan, label_batch_create
 from shipping.models import LabelBatch, LabelPurchase, PurchaseState
 from tests.factories import WarehouseFactory, WarehouseLinkFactory
 from tests.tiktok_harness import tiktok_client
@@ -86,7 +86,7 @@ def test_buy_labels_shows_the_count_and_estimated_total_and_buys_only_when_confi
 def test_a_large_selection_says_the_estimate_is_partial_with_the_count(connected_store: Store, tenant: Any) -> None:
     orders = ready(connected_store, 4)
     with organization_scope(tenant.organization):
-        estimate = batch_estimate(labels.batch_plan(Order.objects.filter(pk__in=[o.pk for o in orders])), limit=1)
+        estimate = batch_estimate(batch_plan(Order.objects.filter(pk__in=[o.pk for o in orders])), limit=1)
     assert (estimate.count, estimate.quoted, estimate.complete) == (4, 1, False)
     assert estimate.not_quoted == {
         "not quoted: too many to quote before buying (the batch page shows the real total)": 3
@@ -120,9 +120,9 @@ def test_a_batch_whose_orders_another_batch_took_a_moment_ago_says_where_they_we
 ) -> None:
     [order] = ready(connected_store, 1)
     with organization_scope(tenant.organization):
-        first = labels.label_batch_create(actor=Actor.system("Auto-buy"), orders=[order])
+        first = label_batch_create(actor=Actor.system("Auto-buy"), orders=[order])
         # The second tab chose the same order before the first batch existed (both plans saw it free).
-        second = labels.label_batch_create(actor=Actor.system("Second tab"), orders=[order])
+        second = label_batch_create(actor=Actor.system("Second tab"), orders=[order])
         assert LabelPurchase.objects.filter(order=order).count() == 1
         assert second.left_out == [
             {
@@ -132,7 +132,7 @@ def test_a_batch_whose_orders_another_batch_took_a_moment_ago_says_where_they_we
                 "batch_id": str(first.pk),
             }
         ]
-        later = labels.batch_plan(Order.objects.filter(pk=order.pk))
+        later = batch_plan(Order.objects.filter(pk=order.pk))
     assert later.skipped == {f"already in batch {first.reference}": 1}
     page = tenant.client.get(f"/shipping/batches/{second.pk}/").content.decode()
     assert "Nothing to buy in this batch" in page

@@ -18,7 +18,7 @@ from erp.tenancy import organization_scope
 from integrations.models import Store
 from inventory.models import WarehouseKind
 from orders.models import Order
-from shipping import labels
+from shipping.labels.purchase import label_batch_create
 from shipping.models import LabelBatch, LabelPurchase
 from tests.factories import WarehouseFactory
 from tests.shipping.test_labels import shippable
@@ -39,7 +39,7 @@ def bought(
     reno = WarehouseFactory(organization=tenant.organization, kind=WarehouseKind.OWN, name="Reno")
     Order.unscoped.filter(pk__in=[o.pk for o in orders]).update(warehouse=reno)
     with organization_scope(tenant.organization), django_capture_on_commit_callbacks(execute=True):
-        batch = labels.label_batch_create(actor=Actor.system(), orders=orders)
+        batch = label_batch_create(actor=Actor.system(), orders=orders)
     purchases = list(LabelPurchase.unscoped.filter(batch=batch).select_related("order").order_by("order__external_id"))
     assert all(p.label_pdf and default_storage.exists(p.label_pdf.name) for p in purchases)
     return batch, purchases
@@ -115,7 +115,7 @@ def test_beyond_what_one_print_fetches_inline_the_worker_fetches_it_and_the_next
     batch, purchases = bought
     for purchase in purchases:  # the whole volume was lost
         default_storage.delete(purchase.label_pdf.name)
-    monkeypatch.setattr(labels, "REFETCH_PER_PRINT", 1)
+    monkeypatch.setattr("shipping.labels.purchase.REFETCH_PER_PRINT", 1)
 
     with django_capture_on_commit_callbacks(execute=True) as woken:  # tasks run eagerly here: the worker's fetch
         pages = printed(tenant, batch)
@@ -137,7 +137,7 @@ def test_an_object_deleted_from_the_bucket_is_fetched_again_and_saved_back(
     store = connected_store
     orders = shippable(store, 2)
     with organization_scope(tenant.organization), django_capture_on_commit_callbacks(execute=True):
-        batch = labels.label_batch_create(actor=Actor.system(), orders=orders)
+        batch = label_batch_create(actor=Actor.system(), orders=orders)
     lost = LabelPurchase.unscoped.filter(batch=batch).first()
     assert type(storages["default"]).__name__ == "S3Storage"
     default_storage.delete(lost.label_pdf.name)

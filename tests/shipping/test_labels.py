@@ -15,7 +15,14 @@ from erp.actors import Actor
 from erp.tenancy import organization_scope
 from integrations.models import Store
 from orders.models import HoldReason, Order, OrderLine, OrderStatus
-from shipping import labels
+from shipping.labels.purchase import (
+    PurchaseOutcome,
+    label_batch_create,
+    label_document_fetch,
+    label_purchase_execute,
+    label_purchase_reconcile,
+    label_purchase_request,
+)
 from shipping.models import LabelPurchase, PurchaseState
 
 CREATE_PACKAGES = "POST /fulfillment/{v}/packages"
@@ -37,20 +44,20 @@ def ledger(tiktok: Any, order: Order) -> list[dict]:
 
 def request(store: Store, order: Order) -> LabelPurchase:
     with organization_scope(store.organization):
-        return labels.label_purchase_request(order=order)
+        return label_purchase_request(order=order)
 
 
 def execute(store: Store, purchase: LabelPurchase) -> str:
     with organization_scope(store.organization):
-        return labels.label_purchase_execute(purchase_id=purchase.pk)
+        return label_purchase_execute(purchase_id=purchase.pk)
 
 
 @pytest.mark.django_db
 def test_a_label_is_bought_once_its_pdf_kept_and_a_repeat_buys_nothing(connected_store: Store, tiktok: Any) -> None:
     order = shippable(connected_store)[0]
     purchase = request(connected_store, order)
-    assert execute(connected_store, purchase) == labels.PurchaseOutcome.BOUGHT
-    assert execute(connected_store, purchase) == labels.PurchaseOutcome.DONE
+    assert execute(connected_store, purchase) == PurchaseOutcome.BOUGHT
+    assert execute(connected_store, purchase) == PurchaseOutcome.DONE
     assert request(connected_store, order).pk == purchase.pk  # asking again is the same row
     purchase.refresh_from_db()
     assert purchase.state == PurchaseState.PURCHASED
@@ -60,7 +67,7 @@ def test_a_label_is_bought_once_its_pdf_kept_and_a_repeat_buys_nothing(connected
     assert purchase.decision["chosen"] == purchase.service_id
     assert len(ledger(tiktok, order)) == 1
     with organization_scope(connected_store.organization):
-        assert labels.label_document_fetch(purchase_id=purchase.pk)
+        assert label_document_fetch(purchase_id=purchase.pk)
     purchase.refresh_from_db()
     text = "".join(page.extract_text() for page in PdfReader(purchase.label_pdf.open("rb")).pages)
     assert purchase.tracking_number
@@ -75,13 +82,13 @@ def test_the_platform_commits_then_drops_the_response_and_the_label_is_adopted_n
     order = shippable(connected_store)[0]
     purchase = request(connected_store, order)
     tiktok.control("POST", "faults", drop_response_after_commit=[{"api": CREATE_PACKAGES, "next": 1}])
-    assert execute(connected_store, purchase) == labels.PurchaseOutcome.UNKNOWN
+    assert execute(connected_store, purchase) == PurchaseOutcome.UNKNOWN
     purchase.refresh_from_db()
     assert purchase.state == PurchaseState.SUBMITTING  # not failed, not bought twice: we do not know yet
-    assert execute(connected_store, purchase) == labels.PurchaseOutcome.BUSY  # a redelivered task does not buy blindly
+    assert execute(connected_store, purchase) == PurchaseOutcome.BUSY  # a redelivered task does not buy blindly
     with organization_scope(connected_store.organization):
-        outcome = labels.label_purchase_reconcile(purchase_id=purchase.pk, stale_after=timedelta(0))
-    assert outcome == labels.PurchaseOutcome.ADOPTED
+        outcome = label_purchase_reconcile(purchase_id=purchase.pk, stale_after=timedelta(0))
+    assert outcome == PurchaseOutcome.ADOPTED
     purchase.refresh_from_db()
     assert purchase.state == PurchaseState.PURCHASED
     assert purchase.adopted
@@ -95,7 +102,7 @@ def test_a_429_storm_on_the_purchase_is_waited_out_and_buys_once(connected_store
     order = shippable(connected_store)[0]
     purchase = request(connected_store, order)
     tiktok.control("POST", "faults", errors=[{"api": CREATE_PACKAGES, "next": 3, "http_status": 429, "code": 36009002}])
-    assert execute(connected_store, purchase) == labels.PurchaseOutcome.BOUGHT
+    assert execute(connected_store, purchase) == PurchaseOutcome.BOUGHT
     assert len(ledger(tiktok, order)) == 1
 
 
@@ -112,7 +119,7 @@ def test_a_refusal_fails_that_order_only_with_the_platforms_code_and_the_fix(
     good = shippable(connected_store)[0]
     purchases = [request(connected_store, bad), request(connected_store, good)]
     outcomes = [execute(connected_store, p) for p in purchases]
-    assert outcomes == [labels.PurchaseOutcome.FAILED, labels.PurchaseOutcome.BOUGHT]
+    assert outcomes == [PurchaseOutcome.FAILED, PurchaseOutcome.BOUGHT]
     failed = LabelPurchase.unscoped.get(pk=purchases[0].pk)
     assert failed.error_code == "11021012"
     assert "address" in failed.error_fix.lower()
@@ -126,7 +133,7 @@ def test_a_batch_buys_every_order_and_enqueues_after_commit(
 ) -> None:
     orders = shippable(connected_store, 5)
     with organization_scope(connected_store.organization), django_capture_on_commit_callbacks(execute=True):
-        batch = labels.label_batch_create(actor=Actor.system(), orders=orders)
+        batch = label_batch_create(actor=Actor.system(), orders=orders)
     states = set(LabelPurchase.unscoped.filter(batch=batch).values_list("state", flat=True))
     assert states == {PurchaseState.PURCHASED}
     assert all(len(ledger(tiktok, order)) == 1 for order in orders)
@@ -155,7 +162,7 @@ def test_the_same_task_delivered_twice_at_once_buys_once(connected_store: Store,
         thread.start()
     for thread in threads:
         thread.join()
-    assert sorted(outcomes).count(labels.PurchaseOutcome.BOUGHT) == 1
+    assert sorted(outcomes).count(PurchaseOutcome.BOUGHT) == 1
     assert len(ledger(tiktok, order)) == 1
 
 
@@ -166,10 +173,10 @@ def test_a_rule_chooses_the_service_and_the_decision_log_says_why(connected_stor
     cheap_order, fast_order = shippable(connected_store, 2)
     with organization_scope(connected_store.organization):
         cheap = request(connected_store, cheap_order)
-        assert execute(connected_store, cheap) == labels.PurchaseOutcome.BOUGHT
+        assert execute(connected_store, cheap) == PurchaseOutcome.BOUGHT
         rule_save(actor=Actor.system(), name="Rush orders", conditions={}, actions={"service_strategy": "fastest"})
         fast = request(connected_store, fast_order)
-        assert execute(connected_store, fast) == labels.PurchaseOutcome.BOUGHT
+        assert execute(connected_store, fast) == PurchaseOutcome.BOUGHT
     cheap.refresh_from_db()
     fast.refresh_from_db()
     assert cheap.decision["rule"] is None
@@ -187,7 +194,7 @@ def test_a_hold_for_review_rule_buys_nothing(connected_store: Store, tiktok: Any
     with organization_scope(connected_store.organization):
         rule_save(actor=Actor.system(), name="Check big spenders", conditions={}, actions={"hold_for_review": True})
         purchase = request(connected_store, order)
-        assert execute(connected_store, purchase) == labels.PurchaseOutcome.FAILED
+        assert execute(connected_store, purchase) == PurchaseOutcome.FAILED
     purchase.refresh_from_db()
     assert purchase.error_code == "review"
     assert "Check big spenders" in purchase.error_message
@@ -206,5 +213,5 @@ def test_a_partially_shipped_order_buys_a_label_for_its_remaining_lines_only(
     assert remaining != set(lines.values_list("external_id", flat=True))
     purchase = request(connected_store, order)
     assert set(purchase.line_ids) == remaining
-    assert execute(connected_store, purchase) == labels.PurchaseOutcome.BOUGHT
+    assert execute(connected_store, purchase) == PurchaseOutcome.BOUGHT
     assert len(ledger(tiktok, order)) == 1

@@ -13,7 +13,7 @@ from django.db import connection
 from erp.tenancy import organization_scope
 from orders.models import HoldReason, Order, OrderStatus
 from orders.services import store_sync
-from shipping import labels
+from shipping.labels.purchase import label_purchase_request
 from shipping.models import LabelPurchase, PurchaseState
 from tests.workers import Workers, wait_for
 
@@ -34,7 +34,7 @@ def test_a_worker_killed_mid_purchase_leaves_exactly_one_label(
             .exclude(holds__reason__in=[HoldReason.ADDRESS_INVALID, HoldReason.CANCEL_REQUESTED])
             .first()
         )
-        purchase = labels.label_purchase_request(order=order)
+        purchase = label_purchase_request(order=order)
     # The purchase call hangs at the platform: the kill lands while it is in flight. With `hold`, the platform
     # holds the request and then serves it (the label is bought after our worker died); with latency only on the
     # quote, the worker dies before it ever asks to buy.

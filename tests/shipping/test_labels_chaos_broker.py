@@ -19,8 +19,9 @@ from integrations.models import Store
 from inventory.models import WarehouseKind
 from orders.models import Order
 from orders.services import store_sync
-from shipping import labels, selectors
+from shipping import selectors
 from shipping import tasks as shipping_tasks
+from shipping.labels.purchase import label_batch_create
 from shipping.models import HandoffItem, LabelPurchase, PurchaseState
 from tests.factories import WarehouseFactory
 from tests.shipping.test_labels import shippable
@@ -96,7 +97,7 @@ def test_the_broker_restarted_mid_batch_and_every_order_still_gets_exactly_one_l
         for _ in range(2):
             workers.start()
         with organization_scope(tenant.organization):
-            batch = labels.label_batch_create(actor=Actor.system(), orders=orders)
+            batch = label_batch_create(actor=Actor.system(), orders=orders)
 
         # Mid-batch: some labels bought, most still waiting in the broker.
         wait_for(lambda: states(batch.pk)[PurchaseState.PURCHASED] >= 3, 30, "the batch to be under way")

@@ -12,9 +12,10 @@ import pytest
 from erp.tenancy import organization_scope
 from integrations.interface import ShipPackageRequest
 from integrations.models import Store
+from integrations.services import store_label_provider
 from inventory.models import WarehouseKind
 from orders.models import Order
-from shipping import labels
+from shipping.labels.purchase import PurchaseOutcome
 from shipping.models import LabelPurchase, PurchaseState
 from tests.factories import LogisticsRuleFactory, WarehouseFactory
 from tests.shipping.test_labels import execute, ledger, request, shippable
@@ -35,7 +36,7 @@ def test_outside_the_us_the_package_is_shipped_with_the_rules_pickup_slot(
         organization=tenant.organization, actions={"handover_method": "PICKUP", "pickup_slot": "afternoon"}
     )
     purchase = request(store, order)
-    assert execute(store, purchase) == labels.PurchaseOutcome.BOUGHT
+    assert execute(store, purchase) == PurchaseOutcome.BOUGHT
     purchase.refresh_from_db()
     assert purchase.state == PurchaseState.PURCHASED
     assert purchase.handover_method == "PICKUP"
@@ -53,7 +54,7 @@ def test_outside_the_us_the_package_is_shipped_with_the_rules_pickup_slot(
 
     # Our record is lost after the platform shipped it: the retry looks first and adopts, it never ships again.
     LabelPurchase.unscoped.filter(pk=purchase.pk).update(state=PurchaseState.PENDING, package_id="")
-    assert execute(store, purchase) == labels.PurchaseOutcome.ADOPTED
+    assert execute(store, purchase) == PurchaseOutcome.ADOPTED
     purchase.refresh_from_db()
     assert purchase.package_id == package.package_id
     assert purchase.adopted
@@ -67,16 +68,16 @@ def test_drop_off_books_no_slot_and_a_second_ship_is_taken_as_done(
     first, second = shippable(store, 2)
     LogisticsRuleFactory(organization=tenant.organization, actions={"handover_method": "DROP_OFF"})
     purchase = request(store, first)
-    assert execute(store, purchase) == labels.PurchaseOutcome.BOUGHT
+    assert execute(store, purchase) == PurchaseOutcome.BOUGHT
     purchase.refresh_from_db()
     assert (purchase.handover_method, purchase.pickup_start) == ("DROP_OFF", None)
 
     # Shipped behind our back (in Seller Center) while our row waited: the platform's "already shipped" is adopted.
     other = request(store, second)
     with organization_scope(tenant.organization):
-        package_id = labels.store_label_provider(store).find_package(other.order.external_id, line_ids=other.line_ids)
+        package_id = store_label_provider(store).find_package(other.order.external_id, line_ids=other.line_ids)
         tiktok_client(store).ship_package(ShipPackageRequest(package_id, handover_method="DROP_OFF"))
-    assert execute(store, other) == labels.PurchaseOutcome.ADOPTED
+    assert execute(store, other) == PurchaseOutcome.ADOPTED
 
 
 @pytest.mark.django_db
@@ -95,7 +96,7 @@ def test_a_collections_by_tiktok_warehouse_books_the_trucks_pickup_window(
         )
     Order.unscoped.filter(pk=order.pk).update(warehouse=cbt)
     purchase = request(store, order)
-    assert execute(store, purchase) == labels.PurchaseOutcome.BOUGHT
+    assert execute(store, purchase) == PurchaseOutcome.BOUGHT
     purchase.refresh_from_db()
     assert len(ledger(tiktok, order)) == 1  # the US label is bought once, as always
     assert purchase.handover_method == "PICKUP"

@@ -16,15 +16,28 @@ from integrations.errors import PlatformError
 from integrations.models import Store
 from inventory.models import WarehouseKind
 from orders.models import HoldReason, Order, OrderStatus
-from shipping import handoffs, labels, tasks
-from shipping.labels import LostWork
+from shipping import handoffs, tasks
+from shipping.labels.purchase import (
+    GAVE_UP,
+    MAX_AUTO_ATTEMPTS,
+    RESUME_AFTER,
+    RETRY_LATER,
+    LostWork,
+    PurchaseOutcome,
+    _fail,
+    label_batch_create,
+    label_purchase_execute,
+    label_purchase_request,
+    lost_work_claim,
+    work_lost,
+)
 from shipping.models import HandoffItem, LabelBatch, LabelPurchase, PurchaseState
 from tests.factories import LabelBatchFactory, LabelPurchaseFactory, OrderFactory, WarehouseFactory
 from tests.shipping.test_labels import shippable
 
 pytestmark = pytest.mark.django_db
 
-GRACE = labels.RESUME_AFTER
+GRACE = RESUME_AFTER
 
 
 def ago(delta: timedelta) -> datetime:
@@ -41,7 +54,7 @@ def purchase(organization: Any, *, state: str, age: timedelta, pdf: bool = False
 
 
 def picked(grace: timedelta = GRACE) -> set[tuple[str, object]]:
-    return {(lost.kind, lost.target_id) for lost in labels.work_lost(grace=grace)}
+    return {(lost.kind, lost.target_id) for lost in work_lost(grace=grace)}
 
 
 def test_the_sweep_picks_waiting_purchases_and_missing_pdfs_of_every_tenant_and_nothing_else(
@@ -59,7 +72,7 @@ def test_the_sweep_picks_waiting_purchases_and_missing_pdfs_of_every_tenant_and_
     purchase(acme, state=PurchaseState.PURCHASED, age=timedelta(seconds=5))
     purchase(acme, state=PurchaseState.FAILED, age=GRACE * 2, retryable=False)
 
-    lost = labels.work_lost(grace=GRACE)
+    lost = work_lost(grace=GRACE)
 
     assert {(item.kind, item.target_id) for item in lost} == {
         (LostWork.PURCHASE, waiting.pk),
@@ -73,10 +86,10 @@ def test_the_sweep_picks_waiting_purchases_and_missing_pdfs_of_every_tenant_and_
 
 def test_a_resend_is_claimed_once_and_not_repeated_within_the_grace_period(tenant: Any) -> None:
     waiting = purchase(tenant.organization, state=PurchaseState.PENDING, age=GRACE * 2)
-    [lost] = labels.work_lost(grace=GRACE)
+    [lost] = work_lost(grace=GRACE)
 
-    assert labels.lost_work_claim(lost=lost)
-    assert not labels.lost_work_claim(lost=lost)  # a second sweep that read the same row does not send it again
+    assert lost_work_claim(lost=lost)
+    assert not lost_work_claim(lost=lost)  # a second sweep that read the same row does not send it again
     assert picked() == set()  # and the next sweeps leave it for a grace period
     LabelPurchase.unscoped.filter(pk=waiting.pk).update(updated_at=ago(GRACE * 2))
     assert picked() == {(LostWork.PURCHASE, waiting.pk)}  # still waiting a grace period later: sent again
@@ -85,13 +98,13 @@ def test_a_resend_is_claimed_once_and_not_repeated_within_the_grace_period(tenan
 def test_work_that_moved_on_after_the_sweep_read_it_is_not_resent(tenant: Any) -> None:
     waiting = purchase(tenant.organization, state=PurchaseState.PENDING, age=GRACE * 2)
     no_pdf = purchase(tenant.organization, state=PurchaseState.PURCHASED, age=GRACE * 2)
-    lost = {item.target_id: item for item in labels.work_lost(grace=GRACE)}
+    lost = {item.target_id: item for item in work_lost(grace=GRACE)}
     # Between the sweep's read and its resend, the original message turned up after all.
     LabelPurchase.unscoped.filter(pk=waiting.pk).update(state=PurchaseState.SUBMITTING, submitting_since=ago(GRACE))
     LabelPurchase.unscoped.filter(pk=no_pdf.pk).update(label_pdf="labels/kept.pdf")
 
-    assert not labels.lost_work_claim(lost=lost[waiting.pk])
-    assert not labels.lost_work_claim(lost=lost[no_pdf.pk])
+    assert not lost_work_claim(lost=lost[waiting.pk])
+    assert not lost_work_claim(lost=lost[no_pdf.pk])
 
 
 def test_a_settled_batch_whose_supplier_labels_are_in_no_handoff_is_picked_until_they_are(tenant: Any) -> None:
@@ -114,8 +127,8 @@ def test_a_settled_batch_whose_supplier_labels_are_in_no_handoff_is_picked_until
     bought(own_only, own)
 
     assert picked() == {(LostWork.HANDOFFS, settled.pk)}
-    [lost] = labels.work_lost(grace=GRACE)
-    assert labels.lost_work_claim(lost=lost)
+    [lost] = work_lost(grace=GRACE)
+    assert lost_work_claim(lost=lost)
     assert picked() == set()  # resent: not again within the grace period
 
     LabelPurchase.unscoped.filter(batch=settled).update(updated_at=ago(GRACE * 2))
@@ -187,7 +200,7 @@ def test_a_batch_whose_messages_were_all_lost_is_bought_once_and_completed_by_th
     ).first()
     assert refused is not None
     with organization_scope(org), django_capture_on_commit_callbacks(execute=False) as enqueued:
-        batch = labels.label_batch_create(actor=Actor.system(), orders=[*good, refused])
+        batch = label_batch_create(actor=Actor.system(), orders=[*good, refused])
     assert len(enqueued) == 4  # the batch's messages, never delivered: the broker restarted
 
     # The first sweep (run eagerly here: each resent task runs at once) buys every waiting label once and keeps the
@@ -214,8 +227,8 @@ def test_a_bought_label_whose_pdf_fetch_was_lost_gets_its_pdf_without_being_boug
 ) -> None:
     [order] = shippable(connected_store, 1)
     with organization_scope(connected_store.organization):
-        row = labels.label_purchase_request(order=order)
-        assert labels.label_purchase_execute(purchase_id=row.pk) == labels.PurchaseOutcome.BOUGHT
+        row = label_purchase_request(order=order)
+        assert label_purchase_execute(purchase_id=row.pk) == PurchaseOutcome.BOUGHT
     # The `documents_fetch_label` message was lost with the broker.
     assert tasks.labels_resume_lost(grace_seconds=0) == 1
     row.refresh_from_db()
@@ -228,7 +241,7 @@ def test_a_temporary_failure_is_retried_by_the_sweep_until_its_attempts_run_out(
     org = tenant.organization
     temporary = purchase(org, state=PurchaseState.FAILED, age=GRACE * 2, retryable=True, attempts=2)
     # Left alone: out of attempts (a person retries it), and one that failed a moment ago (waits its grace period).
-    purchase(org, state=PurchaseState.FAILED, age=GRACE * 2, retryable=True, attempts=labels.MAX_AUTO_ATTEMPTS)
+    purchase(org, state=PurchaseState.FAILED, age=GRACE * 2, retryable=True, attempts=MAX_AUTO_ATTEMPTS)
     purchase(org, state=PurchaseState.FAILED, age=timedelta(seconds=5), retryable=True, attempts=1)
     assert picked() == {(LostWork.RETRY, temporary.pk)}
 
@@ -238,11 +251,11 @@ def test_the_fix_says_retrying_while_attempts_remain_then_asks_a_person(tenant: 
     error = PlatformError("tiktok", 36009003, "Internal error", retryable=True)
     with organization_scope(org):
         early = purchase(org, state=PurchaseState.SUBMITTING, age=timedelta(0), attempts=1)
-        labels._fail(early, error)
-        late = purchase(org, state=PurchaseState.SUBMITTING, age=timedelta(0), attempts=labels.MAX_AUTO_ATTEMPTS)
-        labels._fail(late, error)
+        _fail(early, error)
+        late = purchase(org, state=PurchaseState.SUBMITTING, age=timedelta(0), attempts=MAX_AUTO_ATTEMPTS)
+        _fail(late, error)
     early.refresh_from_db()
     late.refresh_from_db()
-    assert early.error_fix == labels.RETRY_LATER.format(platform="TikTok")
-    assert late.error_fix == labels.GAVE_UP.format(platform="TikTok")
+    assert early.error_fix == RETRY_LATER.format(platform="TikTok")
+    assert late.error_fix == GAVE_UP.format(platform="TikTok")
     assert late.retryable  # "Retry failed" still takes it

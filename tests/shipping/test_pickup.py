@@ -394,7 +394,7 @@ def test_without_a_cbt_warehouse_the_page_says_how_to_get_one(tenant: Any) -> No
 def test_a_label_bought_for_a_cbt_order_is_on_the_manifest_of_its_slots_day(
     tenant: Any, tiktok: Any, connected_store: Store
 ) -> None:
-    # Through the real purchase (shipping.labels books the pickup window after buying) and the sandbox's slots.
+    # Through the real purchase (shipping.labels.purchase books the pickup window after buying) and the sandbox's slots.
     store = connected_store
     with organization_scope(tenant.organization):
         cbt = WarehouseFactory(

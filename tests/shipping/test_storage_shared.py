@@ -22,8 +22,9 @@ from erp.roles import Role
 from erp.tenancy import organization_scope
 from inventory.models import WarehouseKind
 from orders.models import Order
-from shipping import handoffs, labels
+from shipping import handoffs
 from shipping import tasks as shipping_tasks
+from shipping.labels.purchase import label_batch_create
 from shipping.models import HandoffItem, LabelBatch, LabelPurchase, PurchaseState
 from tests.factories import WarehouseFactory
 from tests.shipping.test_labels_chaos_broker import connect_and_import, shippable
@@ -90,7 +91,7 @@ def buy_in_a_worker(
     try:
         workers.start()
         with organization_scope(tenant.organization):
-            batch = labels.label_batch_create(actor=Actor.system(), orders=orders)
+            batch = label_batch_create(actor=Actor.system(), orders=orders)
 
         def settled() -> bool:
             rows = LabelPurchase.unscoped.filter(batch=batch)

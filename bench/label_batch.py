@@ -147,12 +147,8 @@ def run(sandbox: SandboxProcess, count: int, workers: int) -> dict:
     from django.db import connection
 
     from erp.tenancy import organization_scope
-    from shipping.labels.purchase import (
-        PurchaseOutcome,
-        label_document_fetch,
-        label_purchase_execute,
-        label_purchase_request,
-    )
+    from shipping.labels.documents import label_document_fetch
+    from shipping.labels.purchase import PurchaseOutcome, label_purchase_execute, label_purchase_request
 
     _point_at(sandbox)
     organization, orders = _shop_with_orders(sandbox, count)
@@ -194,7 +190,7 @@ def run_embedded(sandbox: SandboxProcess, count: int, var_dir: Path) -> dict:
 
     from erp.actors import Actor
     from erp.tenancy import organization_scope
-    from shipping.labels.purchase import label_batch_create
+    from shipping.labels.batches import label_batch_create
     from shipping.models import LabelPurchase, PurchaseState
 
     _point_at(sandbox)

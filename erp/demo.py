@@ -168,7 +168,7 @@ def _release_held_orders() -> None:
 
 def _batch(store: Any, result: DemoResult) -> None:
     from orders.models import Order
-    from shipping.labels.purchase import batch_plan, label_batch_create
+    from shipping.labels.batches import batch_plan, label_batch_create
     from shipping.models import LabelBatch
 
     if LabelBatch.objects.exists():

@@ -7,7 +7,7 @@ carrier's mapper (what it can do) from its proxy (the HTTP):
   exchange), refreshes tokens, verifies inbound notifications, and hands out the two per-store protocols below.
 - `SalesChannel`: one connected store (the installation). Orders in, stock out, shipments reported, locations read.
 - `LabelProvider`: who sells a label for a store's orders. TikTok Shipping is one; Amazon Buy Shipping or a carrier
-  aggregator can be others. The exactly-once money path (shipping/labels.py) talks only to this protocol.
+  aggregator can be others. The exactly-once money path (shipping/labels/purchase.py) talks only to this protocol.
 
 Rules every adapter follows (docs/adding-a-channel.md walks through them):
 - Speak only the dataclasses of `integrations.interface`: platform JSON never leaves the adapter's package. Times are
@@ -163,7 +163,7 @@ class SalesChannel(Protocol):
 
 @runtime_checkable
 class LabelProvider(Protocol):
-    """Who sells the labels for a store's orders. The money path (shipping/labels.py) calls, for one package:
+    """Who sells the labels for a store's orders. The money path (shipping/labels/purchase.py) calls, for one package:
     `find_label` (was it bought already? adopt it), else `quote` then `buy`; later `get_document` for the PDF.
 
     Where the platform creates the package itself at payment (`creates_packages` False, e.g. TikTok outside the US),

@@ -20,7 +20,8 @@ from integrations.errors import ErrorKind, PlatformError
 from integrations.services import platform_name, store_label_provider
 from orders.models import Order
 from orders.selectors import platform_warehouse_mismatches
-from shipping.labels.purchase import BatchPlan, lines_to_ship, package_for
+from shipping.labels.batches import BatchPlan
+from shipping.labels.purchase import lines_to_ship, package_for
 from shipping.models import LogisticsRule
 from shipping.rules.engine import choose_service, first_match
 from shipping.rules.facts import facts_for

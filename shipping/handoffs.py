@@ -31,7 +31,7 @@ from erp.tenancy import organization_scope
 from inventory.models import Warehouse
 from orders.models import Order
 from shipping.documents.batch import BatchOrder
-from shipping.labels.purchase import purchases_documents_input
+from shipping.labels.documents import purchases_documents_input
 from shipping.models import (
     HANDOFF_KINDS,
     Handoff,

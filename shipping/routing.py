@@ -27,7 +27,7 @@ from erp.tenancy import current_organization
 from integrations.interface import FulfilledBy, LabelSource
 from orders.models import Order, OrderStatus, WarehouseChoice
 from orders.stock import RerouteRefused, order_reroute, orders_held_for_stock, orders_waiting_for_stock
-from shipping.labels.purchase import MAX_BATCH, label_batch_create
+from shipping.labels.batches import MAX_BATCH, label_batch_create
 from shipping.models import LabelPurchase, LogisticsRule
 from shipping.rules.engine import first_match
 from shipping.rules.facts import facts_for_orders

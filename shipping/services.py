@@ -6,7 +6,7 @@ from django.db.models import QuerySet
 
 from erp.actors import Actor
 from orders.models import Order
-from shipping.labels.purchase import BatchPlan, batch_plan, label_batch_create
+from shipping.labels.batches import BatchPlan, batch_plan, label_batch_create
 from shipping.models import LabelBatch
 
 

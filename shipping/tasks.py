@@ -9,18 +9,10 @@ from datetime import timedelta
 from erp.models import Organization
 from erp.tasks import task
 from integrations.errors import PlatformError
-from shipping.labels.purchase import (
-    RESUME_AFTER,
-    LostWork,
-    PurchaseOutcome,
-    batch_settled_after,
-    label_document_fetch,
-    label_purchase_execute,
-    label_purchase_reconcile,
-    lost_work_claim,
-    purchases_stuck,
-    work_lost,
-)
+from shipping.labels.batches import batch_settled_after
+from shipping.labels.documents import label_document_fetch
+from shipping.labels.purchase import PurchaseOutcome, label_purchase_execute, label_purchase_reconcile, purchases_stuck
+from shipping.labels.recovery import RESUME_AFTER, LostWork, lost_work_claim, work_lost
 
 log = logging.getLogger(__name__)
 
@@ -118,7 +110,7 @@ def handoffs_alert_unacknowledged() -> int:
 def labels_resume_lost(*, grace_seconds: float | None = None) -> int:
     """Beat: label work whose message was lost (a broker restart loses every queued message) is sent again from the
     rows: purchases still waiting, bought labels without their stored PDF, settled batches without their handoffs.
-    Each resent task is safe to run twice. `grace_seconds` overrides `shipping.labels.purchase.RESUME_AFTER` (tests)."""
+    Each resent task is safe to run twice. `grace_seconds` overrides `shipping.labels.recovery.RESUME_AFTER` (tests)."""
     grace = RESUME_AFTER if grace_seconds is None else timedelta(seconds=grace_seconds)
     resent: Counter[str] = Counter()
     for lost in work_lost(grace=grace):

@@ -29,7 +29,7 @@ from shipping.api.serializers import (
 )
 from shipping.documents import printing
 from shipping.estimate import batch_estimate
-from shipping.labels.purchase import batch_plan, label_batch_retry_failed
+from shipping.labels.batches import batch_plan, label_batch_retry_failed
 from shipping.models import LabelBatch
 from shipping.services import label_batch_plan_and_create
 

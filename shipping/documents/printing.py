@@ -29,7 +29,7 @@ from shipping.documents.batch import BatchOrder
 from shipping.documents.labels import labels_merge, labels_with_slips_pdf
 from shipping.documents.packing_slips import SlipBranding
 from shipping.documents.pick_list import pick_list_pdf
-from shipping.labels.purchase import batch_documents_input
+from shipping.labels.documents import batch_documents_input
 from shipping.models import HANDOFF_KINDS, LabelBatch, PrintEvent, PurchaseState
 
 DocumentKind = Literal["labels", "pick-list", "slips"]

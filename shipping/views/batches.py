@@ -20,7 +20,7 @@ from orders.models import Order
 from shipping import selectors
 from shipping.documents import printing
 from shipping.estimate import batch_estimate
-from shipping.labels.purchase import BatchPlan, batch_plan, label_batch_retry_failed
+from shipping.labels.batches import BatchPlan, batch_plan, label_batch_retry_failed
 from shipping.models import LabelBatch
 from shipping.services import label_batch_plan_and_create
 

@@ -14,11 +14,10 @@ from erp.tenancy import organization_scope
 from integrations.models import Store
 from orders.models import Order
 from orders.services import store_sync
+from shipping.labels.documents import label_document_fetch, label_document_stored
 from shipping.labels.purchase import (
     RETRY_LATER,
     PurchaseOutcome,
-    label_document_fetch,
-    label_document_stored,
     label_purchase_execute,
     label_purchase_reconcile,
     label_purchase_request,

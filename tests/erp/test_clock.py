@@ -26,7 +26,7 @@ from inventory import services as inventory_services
 from inventory.models import Warehouse, WarehouseKind
 from shipping import handoffs
 from shipping.documents.pick_list import pick_list_pdf
-from shipping.labels.purchase import batch_documents_input
+from shipping.labels.documents import batch_documents_input
 from shipping.models import LabelBatch, LabelPurchase, PurchaseState
 from shipping.tasks import handoffs_alert_unacknowledged
 from tests.factories import (

@@ -15,7 +15,7 @@ from inventory import services as inventory
 from inventory.models import Reservation, Sku, StockMovement
 from orders.models import OPEN_STATUSES, Order, OrderHold
 from orders.services import store_sync
-from shipping.labels.purchase import batch_plan
+from shipping.labels.batches import batch_plan
 from tests.factories import SkuFactory, WarehouseFactory
 
 pytestmark = pytest.mark.django_db

@@ -19,7 +19,7 @@ from shipping.documents.batch import BatchOrder, PickLine
 from shipping.documents.labels import labels_merge
 from shipping.documents.packing_slips import SlipBranding, packing_slips_pdf
 from shipping.documents.pick_list import pick_list_pdf
-from shipping.labels.purchase import batch_documents_input
+from shipping.labels.documents import batch_documents_input
 from shipping.models import LabelBatch, LabelPurchase, PrintEvent, PurchaseState
 from tests.factories import (
     LabelBatchFactory,

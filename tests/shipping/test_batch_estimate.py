@@ -16,7 +16,7 @@ from integrations.models import Store
 from inventory.models import WarehouseKind
 from orders.models import HoldReason, Order, OrderStatus
 from shipping.estimate import batch_estimate
-from shipping.labels.purchase import batch_plan, label_batch_create
+from shipping.labels.batches import batch_plan, label_batch_create
 from shipping.models import LabelBatch, LabelPurchase, PurchaseState
 from tests.factories import WarehouseFactory, WarehouseLinkFactory
 from tests.tiktok_harness import tiktok_client

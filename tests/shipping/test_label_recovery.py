@@ -18,7 +18,8 @@ from erp.tenancy import organization_scope
 from integrations.models import Store
 from inventory.models import WarehouseKind
 from orders.models import Order
-from shipping.labels.purchase import label_batch_create
+from shipping.labels import documents
+from shipping.labels.batches import label_batch_create
 from shipping.models import LabelBatch, LabelPurchase
 from tests.factories import WarehouseFactory
 from tests.shipping.test_labels import shippable
@@ -115,7 +116,7 @@ def test_beyond_what_one_print_fetches_inline_the_worker_fetches_it_and_the_next
     batch, purchases = bought
     for purchase in purchases:  # the whole volume was lost
         default_storage.delete(purchase.label_pdf.name)
-    monkeypatch.setattr("shipping.labels.purchase.REFETCH_PER_PRINT", 1)
+    monkeypatch.setattr(documents, "REFETCH_PER_PRINT", 1)
 
     with django_capture_on_commit_callbacks(execute=True) as woken:  # tasks run eagerly here: the worker's fetch
         pages = printed(tenant, batch)

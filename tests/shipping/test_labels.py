@@ -15,10 +15,10 @@ from erp.actors import Actor
 from erp.tenancy import organization_scope
 from integrations.models import Store
 from orders.models import HoldReason, Order, OrderLine, OrderStatus
+from shipping.labels.batches import label_batch_create
+from shipping.labels.documents import label_document_fetch
 from shipping.labels.purchase import (
     PurchaseOutcome,
-    label_batch_create,
-    label_document_fetch,
     label_purchase_execute,
     label_purchase_reconcile,
     label_purchase_request,

@@ -21,7 +21,7 @@ from orders.models import Order
 from orders.services import store_sync
 from shipping import selectors
 from shipping import tasks as shipping_tasks
-from shipping.labels.purchase import label_batch_create
+from shipping.labels.batches import label_batch_create
 from shipping.models import HandoffItem, LabelPurchase, PurchaseState
 from tests.factories import WarehouseFactory
 from tests.shipping.test_labels import shippable

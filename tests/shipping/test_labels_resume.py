@@ -17,20 +17,17 @@ from integrations.models import Store
 from inventory.models import WarehouseKind
 from orders.models import HoldReason, Order, OrderStatus
 from shipping import handoffs, tasks
+from shipping.labels.batches import label_batch_create
 from shipping.labels.purchase import (
     GAVE_UP,
     MAX_AUTO_ATTEMPTS,
-    RESUME_AFTER,
     RETRY_LATER,
-    LostWork,
     PurchaseOutcome,
     _fail,
-    label_batch_create,
     label_purchase_execute,
     label_purchase_request,
-    lost_work_claim,
-    work_lost,
 )
+from shipping.labels.recovery import RESUME_AFTER, LostWork, lost_work_claim, work_lost
 from shipping.models import HandoffItem, LabelBatch, LabelPurchase, PurchaseState
 from tests.factories import LabelBatchFactory, LabelPurchaseFactory, OrderFactory, WarehouseFactory
 from tests.shipping.test_labels import shippable

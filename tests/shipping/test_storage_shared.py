@@ -24,7 +24,7 @@ from inventory.models import WarehouseKind
 from orders.models import Order
 from shipping import handoffs
 from shipping import tasks as shipping_tasks
-from shipping.labels.purchase import label_batch_create
+from shipping.labels.batches import label_batch_create
 from shipping.models import HandoffItem, LabelBatch, LabelPurchase, PurchaseState
 from tests.factories import WarehouseFactory
 from tests.shipping.test_labels_chaos_broker import connect_and_import, shippable

@@ -70,6 +70,18 @@ class Capability(StrEnum):
     LABELS = "labels"  # sells official labels for its orders: `label_provider` returns one
 
 
+@dataclass(frozen=True)
+class FulfilmentProgram:
+    """A platform's own fulfilment (Capability.PLATFORM_FULFILMENT) in the platform's words, for the people who know
+    it by them: TikTok's "Fulfilled by TikTok" (FBT), Amazon's "Fulfillment by Amazon" (FBA)."""
+
+    name: str  # "Fulfilled by TikTok"
+    short: str = ""  # "FBT"; "" when the platform has no short name
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.short})" if self.short else self.name
+
+
 # ------------------------------------------------------------------------------------------------- connecting
 @dataclass(frozen=True)
 class Authorization:
@@ -228,6 +240,7 @@ class ChannelAdapter(Protocol):
     platform: str
     name: str  # as people read it: "TikTok Shop"
     capabilities: frozenset[Capability]
+    fulfilment_program: FulfilmentProgram | None  # its own fulfilment's name; None when it holds no stock
 
     def authorization_url(self, state: str) -> str:
         """Where the seller consents; the platform sends them back with a code and this state."""

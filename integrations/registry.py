@@ -4,7 +4,7 @@ register their own (a fake channel) and remove it again. The rest of Dropline re
 
 from __future__ import annotations
 
-from integrations.base import Capability, ChannelAdapter
+from integrations.base import Capability, ChannelAdapter, FulfilmentProgram
 from integrations.errors import NotSupported
 
 _adapters: dict[str, ChannelAdapter] = {}
@@ -40,3 +40,17 @@ def platforms_with(capability: Capability) -> list[str]:
 
 def registered_platforms() -> list[str]:
     return sorted(_adapters)
+
+
+def platform_name(platform: str) -> str:
+    """The platform as people read it ("TikTok"); the platform value itself when no adapter serves it."""
+    adapter = _adapters.get(platform)
+    return adapter.name if adapter is not None else platform
+
+
+def fulfilment_program(platform: str) -> FulfilmentProgram:
+    """The platform's own fulfilment as its sellers name it ("Fulfilled by TikTok", FBT); "Fulfilled by <platform>"
+    for a platform whose adapter names none or that no adapter serves (a warehouse outlives its adapter)."""
+    adapter = _adapters.get(platform)
+    program = adapter.fulfilment_program if adapter is not None else None
+    return program or FulfilmentProgram(name=f"Fulfilled by {platform_name(platform)}")

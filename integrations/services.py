@@ -106,10 +106,7 @@ def store_label_provider(store: Store) -> LabelProvider:
 
 def platform_name(platform: str) -> str:
     """The platform as people read it in messages ("TikTok"); the platform value itself when no adapter serves it."""
-    try:
-        return registry.adapter_for(platform).name
-    except PlatformError:
-        return platform
+    return registry.platform_name(platform)
 
 
 # ------------------------------------------------------------------------------------------- connecting stores

@@ -261,8 +261,10 @@ def _plan_stock(text: str, report: ImportReport, actor: Actor, reference: str) -
             errors.append(RowError(line, "sku_code", f"no SKU {row['sku_code']}"))
         if warehouse is None:
             errors.append(RowError(line, "warehouse", f"no warehouse named or coded “{row['warehouse']}”"))
-        elif warehouse.is_read_only:
-            errors.append(RowError(line, "warehouse", f"{warehouse.name} is TikTok's (FBT): counts come from TikTok"))
+        elif warehouse.is_platform_fulfilment:
+            errors.append(
+                RowError(line, "warehouse", f"{warehouse.name} is stock held by {warehouse.held_by}: not counted here")
+            )
         counted = _units(row["counted"], line, "counted", errors)
         key = (row["sku_code"], row["warehouse"].lower())
         if key in seen:

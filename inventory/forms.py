@@ -13,6 +13,8 @@ from django.core.exceptions import ValidationError
 from erp.inputs import DayField, validate_units
 from erp.tenancy import organization_in_scope
 from erp.units import units_of
+from integrations import registry
+from integrations.base import Capability
 from integrations.interface import Warehouse as PlatformWarehouse
 from integrations.models import Store
 from integrations.services import platform_address_line
@@ -21,12 +23,14 @@ from inventory.csv_io import COLUMNS
 from inventory.models import (
     SKU_EDITABLE_FIELDS,
     WAREHOUSE_EDITABLE_FIELDS,
+    WAREHOUSE_KIND_ALIASES,
     MovementKind,
     Sku,
     SkuSupplier,
     Warehouse,
     WarehouseKind,
     WarehouseLink,
+    warehouse_kind_read,
 )
 
 TIME_ZONES = sorted(zoneinfo.available_timezones() - {"localtime"})
@@ -113,9 +117,9 @@ class SkuSearchForm(forms.Form):
 
 # ---------------------------------------------------------------------------------------------- stock changes
 def stock_warehouses() -> Any:
-    """Where a person receives, adjusts and counts: active warehouses that track stock, except TikTok's own (FBT),
-    which are read from TikTok."""
-    return Warehouse.objects.filter(is_active=True, tracks_stock=True).exclude(kind=WarehouseKind.FBT)
+    """Where a person receives, adjusts and counts: active warehouses that track stock, except a platform's own
+    (TikTok's FBT), which are read from the platform."""
+    return Warehouse.objects.filter(is_active=True, tracks_stock=True).exclude(kind=WarehouseKind.PLATFORM)
 
 
 class _StockForm(forms.Form):
@@ -214,7 +218,16 @@ class ListingMapForm(forms.Form):
 WEEKDAYS = [("1", "Mon"), ("2", "Tue"), ("3", "Wed"), ("4", "Thu"), ("5", "Fri"), ("6", "Sat"), ("7", "Sun")]
 
 
+class WarehouseKindField(forms.ChoiceField):
+    """A warehouse's kind, a platform's own warehouse being one choice per platform. The aliases of
+    WAREHOUSE_KIND_ALIASES ("fbt") are taken, never offered."""
+
+    def valid_value(self, value: Any) -> bool:
+        return value in WAREHOUSE_KIND_ALIASES or super().valid_value(value)
+
+
 class WarehouseForm(forms.ModelForm):
+    kind = WarehouseKindField(label="Kind")
     time_zone = forms.ChoiceField(
         choices=[("", "From the address"), *((tz, tz) for tz in TIME_ZONES)],
         required=False,
@@ -266,10 +279,28 @@ class WarehouseForm(forms.ModelForm):
     def clean_working_days(self) -> str:
         return "".join(sorted(set(self.cleaned_data["working_days"])))
 
+    def clean(self) -> dict[str, Any]:
+        """`kind` names a platform too ("platform:tiktok", or "fbt" as before): split into kind and platform."""
+        data = super().clean()
+        if data.get("kind"):
+            data["kind"], data["platform"] = warehouse_kind_read(data["kind"])
+        return data
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if self.instance.pk and not self.is_bound:
             self.initial["working_days"] = list(self.instance.working_days)
+        # A platform's own warehouse is one choice per platform that fulfils, in its words ("Fulfilled by TikTok
+        # (FBT)"); "fbt", the value TikTok's had, is still taken.
+        platforms = registry.platforms_with(Capability.PLATFORM_FULFILMENT)
+        if self.instance.is_platform_fulfilment and self.instance.platform not in platforms:
+            platforms.append(self.instance.platform)
+        self.fields["kind"].choices = [
+            *((k.value, k.label) for k in WarehouseKind if k != WarehouseKind.PLATFORM),
+            *((f"{WarehouseKind.PLATFORM}:{p}", str(registry.fulfilment_program(p))) for p in platforms),
+        ]
+        if self.instance.is_platform_fulfilment and not self.is_bound:
+            self.initial["kind"] = f"{WarehouseKind.PLATFORM}:{self.instance.platform}"
 
 
 class WarehouseLinkForm(forms.Form):

@@ -17,14 +17,43 @@ from django.utils import timezone
 
 from erp.inputs import validate_country_code
 from erp.tenancy import TenantModel
-from integrations.models import Store
+from integrations import registry
+from integrations.base import FulfilmentProgram
+from integrations.models import Platform, Store
 
 
 class WarehouseKind(models.TextChoices):
     OWN = "own", "Own warehouse"
     THREE_PL = "3pl", "3PL"
     SUPPLIER = "supplier", "Dropship supplier"
-    FBT = "fbt", "Fulfilled by TikTok"  # stock held by TikTok: read-only, synced, never pushed
+    # Stock held by a platform (`Warehouse.platform`): read-only, synced, never pushed (docs/adr/0017).
+    PLATFORM = "platform", "Fulfilled by the platform"
+
+
+# Kinds that were once stored and may still be sent (by a form left open, a partner's script): what each means now.
+WAREHOUSE_KIND_ALIASES: dict[str, tuple[str, str]] = {"fbt": (WarehouseKind.PLATFORM, Platform.TIKTOK)}
+
+
+def warehouse_kind_read(value: str, *, platform: str = "") -> tuple[str, str]:
+    """(kind, platform) from a kind as a person or a partner gives it: a kind, with `platform` for PLATFORM;
+    `platform:<platform>` (one choice of the dashboard's form); or an alias such as "fbt" (TikTok's, before
+    docs/adr/0017). Any other kind has no platform. Unknown kinds are returned as given, for validation to refuse."""
+    value = value.strip()
+    if value in WAREHOUSE_KIND_ALIASES:
+        return WAREHOUSE_KIND_ALIASES[value]
+    kind, _, named = value.partition(":")
+    if kind == WarehouseKind.PLATFORM:
+        return kind, named or platform
+    return value, ""
+
+
+def warehouse_kind_published(kind: str, platform: str) -> str:
+    """The kind as the API has always given it: a warehouse that an alias names (TikTok's platform warehouse) keeps
+    its alias ("fbt"), so that what partners read does not change; any other keeps its kind."""
+    for alias, meaning in WAREHOUSE_KIND_ALIASES.items():
+        if meaning == (kind, platform):
+            return alias
+    return kind
 
 
 # What a person (form), a partner system (API) and a CSV file may set on a warehouse and on a SKU: one list each.
@@ -71,6 +100,8 @@ SKU_EDITABLE_FIELDS = (
 class Warehouse(TenantModel):
     name = models.CharField(max_length=120)
     kind = models.CharField(max_length=16, choices=WarehouseKind.choices, default=WarehouseKind.OWN)
+    # Whose warehouse it is when the platform fulfils (kind PLATFORM), and only then.
+    platform = models.CharField(max_length=16, choices=Platform.choices, blank=True, default="")
     code = models.CharField(max_length=32, blank=True, help_text="Short code printed on pick lists.")
     is_active = models.BooleanField(default=True)
     tracks_stock = models.BooleanField(
@@ -111,14 +142,43 @@ class Warehouse(TenantModel):
 
     class Meta:
         ordering = ["name"]
-        constraints = [models.UniqueConstraint(fields=["organization", "name"], name="warehouse_unique_name")]
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "name"], name="warehouse_unique_name"),
+            models.CheckConstraint(
+                condition=(Q(kind=WarehouseKind.PLATFORM) & ~Q(platform=""))
+                | (~Q(kind=WarehouseKind.PLATFORM) & Q(platform="")),
+                name="warehouse_platform_iff_platform_kind",
+                violation_error_message="A platform's own warehouse names its platform; no other warehouse does.",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.name
 
     @property
-    def is_read_only(self) -> bool:
-        return self.kind == WarehouseKind.FBT
+    def is_platform_fulfilment(self) -> bool:
+        """Stock the platform holds and ships itself (TikTok's FBT): read from it, never changed here or pushed."""
+        return self.kind == WarehouseKind.PLATFORM
+
+    @property
+    def fulfilment_program(self) -> FulfilmentProgram | None:
+        """The platform's fulfilment in its words (TikTok's "Fulfilled by TikTok", FBT); None for other kinds."""
+        return registry.fulfilment_program(self.platform) if self.is_platform_fulfilment else None
+
+    @property
+    def kind_label(self) -> str:
+        """The kind as people read it; a platform's warehouse in the platform's words ("Fulfilled by TikTok (FBT)")."""
+        program = self.fulfilment_program
+        return str(program) if program is not None else self.get_kind_display()
+
+    @property
+    def held_by(self) -> str:
+        """Who holds a platform warehouse's stock, for messages: "TikTok (FBT)"; "" for any other warehouse."""
+        program = self.fulfilment_program
+        if program is None:
+            return ""
+        name = registry.platform_name(self.platform)
+        return f"{name} ({program.short})" if program.short else name
 
 
 class WarehouseLink(TenantModel):
@@ -311,7 +371,7 @@ class MovementKind(models.TextChoices):
     RELEASE = "release", "Release"
     SHIPMENT = "shipment", "Shipment"
     TRANSFER = "transfer", "Transfer"
-    SYNC = "sync", "Platform sync"  # FBT levels read from TikTok
+    SYNC = "sync", "Platform sync"  # a platform warehouse's levels read from the platform (TikTok's FBT)
 
 
 class StockMovement(TenantModel):

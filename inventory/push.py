@@ -212,7 +212,7 @@ class PushResult:
     unchanged: int = 0  # same quantity as TikTok already has from us: nothing sent
     rejected: int = 0  # per-SKU refusals (by TikTok, or caught before sending), written on the listing
     failed: int = 0  # listings of calls that failed as a whole: still marked, retried
-    skipped: int = 0  # nothing of ours to push: unmapped, or stock held by TikTok (FBT)
+    skipped: int = 0  # nothing of ours to push: unmapped, or stock held by the platform (TikTok's FBT)
     more: bool = False  # the time budget ran out with listings left: continue in a new task
     busy: bool = False  # another worker is pushing this store right now
 
@@ -285,16 +285,16 @@ class _StoreContext:
         return cls(
             store=store,
             policy=PushPolicy.of(store),
-            # FBT links only map TikTok's own stock (synced in, never pushed): they must not switch the store's own
-            # stock to "linked" mode.
+            # Links to a platform's own warehouses (TikTok's FBT) only map the platform's stock (synced in, never
+            # pushed): they must not switch the store's own stock to "linked" mode.
             links=dict(
                 WarehouseLink.objects.filter(store=store)
-                .exclude(warehouse__kind=WarehouseKind.FBT)
+                .exclude(warehouse__kind=WarehouseKind.PLATFORM)
                 .values_list("platform_warehouse_id", "warehouse_id")
             ),
             warehouses=warehouses,
             serving=[
-                w.pk for w in warehouses.values() if w.is_active and w.tracks_stock and w.kind != WarehouseKind.FBT
+                w.pk for w in warehouses.values() if w.is_active and w.tracks_stock and w.kind != WarehouseKind.PLATFORM
             ],
         )
 
@@ -442,8 +442,8 @@ def _plan(
             "warehouses: link it so Dropline can send a quantity for each."
         )
     ours = {w: context.links[w] for w in tiktok_warehouses}
-    if any(_kind(context, d) == WarehouseKind.FBT for d in ours.values()):
-        return None  # stock held by TikTok: read from TikTok, never pushed
+    if any(_kind(context, d) == WarehouseKind.PLATFORM for d in ours.values()):
+        return None  # stock held by the platform (TikTok's FBT): read from it, never pushed
     behind: dict[str, int] = {}
     counted: set[object] = set()
     for tiktok_warehouse, warehouse_id in ours.items():

@@ -39,8 +39,9 @@ def ledger_mismatches() -> list[LedgerMismatch]:
     for level in StockLevel.objects.select_related("sku", "warehouse"):
         key = (level.sku_id, level.warehouse_id)
         on_hand, reserved = ledger.pop(key, (0, 0))
-        # At an FBT warehouse `reserved` is TikTok's own commitment (synced), never a Dropline reservation.
-        reservations_match = level.warehouse.is_read_only or level.reserved == held.get(key, 0)
+        # At a platform's warehouse (TikTok's FBT) `reserved` is the platform's own commitment (synced), never a
+        # Dropline reservation.
+        reservations_match = level.warehouse.is_platform_fulfilment or level.reserved == held.get(key, 0)
         if (level.on_hand, level.reserved) != (on_hand, reserved) or not reservations_match:
             mismatches.append(
                 LedgerMismatch(

@@ -25,6 +25,7 @@ from erp.events import Event
 from erp.inputs import MAX_STOCK, validate_units
 from erp.services import audit_record
 from erp.tenancy import current_organization
+from integrations import registry
 from integrations.models import Store
 from inventory.models import (
     BundleComponent,
@@ -39,6 +40,7 @@ from inventory.models import (
     Warehouse,
     WarehouseKind,
     WarehouseLink,
+    warehouse_kind_read,
 )
 
 
@@ -124,8 +126,11 @@ def _within_range(field: str, units: int) -> None:
 
 
 def _writable(warehouse: Warehouse) -> None:
-    if warehouse.is_read_only:
-        raise StockError(f"{warehouse.name} is stock held by TikTok (FBT): it is read from TikTok, not changed here.")
+    if warehouse.is_platform_fulfilment:
+        raise StockError(
+            f"{warehouse.name} is stock held by {warehouse.held_by}: it is read from "
+            f"{registry.platform_name(warehouse.platform)}, not changed here."
+        )
 
 
 @transaction.atomic
@@ -379,9 +384,9 @@ def store_warehouse_order(*, store: Store, platform_warehouse_id: str = "") -> l
     """Where a store's orders may ship from, best first. Warehouses that hold stock come first: the store's own
     ranking, then the warehouse linked to the order's TikTok warehouse, then every other active one by name. Then,
     in the same order, suppliers that make to order (they take only the SKUs they supply, and only when no
-    stocked warehouse can ship the order). TikTok's own (FBT) warehouses never ship Dropline's orders."""
+    stocked warehouse can ship the order). A platform's own warehouses (TikTok's FBT) never ship Dropline's orders."""
     warehouses = {
-        w.pk: w for w in Warehouse.objects.filter(is_active=True).exclude(kind=WarehouseKind.FBT).order_by("name")
+        w.pk: w for w in Warehouse.objects.filter(is_active=True).exclude(kind=WarehouseKind.PLATFORM).order_by("name")
     }
     why: dict[object, str] = {}
     for warehouse_id in (
@@ -585,9 +590,26 @@ def warehouse_save(*, actor: Actor, fields: Mapping[str, object], warehouse: War
         label="warehouse",
         model=Warehouse,
         unique="name",
-        fields=warehouse_time_zone_default(fields=fields, warehouse=warehouse),
+        fields=warehouse_time_zone_default(
+            fields=warehouse_kind_fields(fields=fields, warehouse=warehouse), warehouse=warehouse
+        ),
         instance=warehouse,
     )
+
+
+def warehouse_kind_fields(*, fields: Mapping[str, object], warehouse: Warehouse | None) -> dict[str, object]:
+    """`fields` with the kind read (`warehouse_kind_read`: "fbt" is TikTok's platform warehouse) and the platform
+    that goes with it: kept for a platform warehouse that stays one, blank for every other kind. A platform kind
+    without a platform is a person's error."""
+    if "kind" not in fields:
+        return dict(fields)
+    stored_platform = warehouse.platform if warehouse is not None else ""
+    kind, platform = warehouse_kind_read(
+        str(fields["kind"] or ""), platform=str(fields.get("platform") or stored_platform)
+    )
+    if kind == WarehouseKind.PLATFORM and not platform:
+        raise ValidationError({"kind": ["Say which platform fulfils from this warehouse."]})
+    return {**fields, "kind": kind, "platform": platform}
 
 
 def _address_zone(country_code: object, state: object) -> str:
@@ -666,16 +688,18 @@ def warehouse_link_remove(*, actor: Actor, link: WarehouseLink) -> None:
     transaction.on_commit(lambda: warehouse_links_changed.send(store))
 
 
-# --------------------------------------------------------------------------------- FBT (stock held by TikTok)
+# ------------------------------------------------------------- platform fulfilment (stock held by the platform)
 @transaction.atomic  # the level is locked (select_for_update): the beat's worker calls this outside any transaction
-def stock_sync_fbt(*, sku: Sku, warehouse: Warehouse, on_hand: int, reserved: int, actor: Actor) -> StockLevel:
-    """Set an FBT stock level to what TikTok reports (on hand = available + reserved; reserved = TikTok's), as one
-    SYNC ledger entry. Only for FBT warehouses: people cannot change them, and only this sync can. Nothing is
-    announced: FBT stock is never pushed and cannot ship Dropline's own orders."""
-    if not warehouse.is_read_only:
-        raise StockError(f"{warehouse.name} is not a TikTok FBT warehouse: its stock is not synced from TikTok.")
+def stock_platform_sync(*, sku: Sku, warehouse: Warehouse, on_hand: int, reserved: int, actor: Actor) -> StockLevel:
+    """Set a platform warehouse's stock level to what its platform reports (on hand = available + reserved;
+    reserved = the platform's), as one SYNC ledger entry. Only for platform warehouses (TikTok's FBT): people cannot
+    change them, and only this sync can. Nothing is announced: their stock is never pushed and cannot ship
+    Dropline's own orders."""
+    if not warehouse.is_platform_fulfilment:
+        raise StockError(f"{warehouse.name} is not a platform's warehouse: its stock is not synced from a platform.")
+    platform = registry.platform_name(warehouse.platform)
     if on_hand < 0 or not 0 <= reserved <= on_hand:
-        raise StockError(f"TikTok reported {on_hand} on hand and {reserved} reserved for {sku.code}: not a level.")
+        raise StockError(f"{platform} reported {on_hand} on hand and {reserved} reserved for {sku.code}: not a level.")
     level = _levels_locked([(sku.pk, warehouse.pk)])[(sku.pk, warehouse.pk)]
     if (level.on_hand, level.reserved) == (on_hand, reserved):
         return level
@@ -685,8 +709,8 @@ def stock_sync_fbt(*, sku: Sku, warehouse: Warehouse, on_hand: int, reserved: in
         actor=actor,
         on_hand=on_hand - level.on_hand,
         reserved=reserved - level.reserved,
-        reason=f"TikTok FBT: {on_hand} on hand, {reserved} reserved",
+        reason=f"{warehouse.held_by}: {on_hand} on hand, {reserved} reserved",
     )
-    # TikTok's reserved units are TikTok's own orders' commitments, not Dropline reservations: no Reservation rows
+    # The platform's reserved units are its own orders' commitments, not Dropline reservations: no Reservation rows
     # (stock_check compares reservations with `reserved` only where Dropline reserves).
     return level

@@ -64,23 +64,27 @@ def low_stock_check() -> int:
     return len(organization_ids)
 
 
-@task(name="inventory.fbt_sync_due_stores", tenant=False)
-def fbt_sync_due_stores() -> int:
-    """Beat, every 15 minutes: one FBT pull per TikTok store with an authorization."""
-    from inventory.fbt import stores_to_sync
+# Named inventory.fbt_* before docs/adr/0017: messages queued under those names at the deploy are dropped, and the
+# next beat run (15 minutes) pulls every store again; the pull sets absolute quantities, so nothing is lost.
+@task(name="inventory.platform_fulfilment_sync_due_stores", tenant=False)
+def platform_fulfilment_sync_due_stores() -> int:
+    """Beat, every 15 minutes: one platform fulfilment pull (TikTok's FBT) per store with an authorization on a
+    platform that fulfils from its own warehouses."""
+    from inventory.platform_fulfilment import stores_to_sync
 
     stores = stores_to_sync()
     for store_id, organization_id in stores:
-        fbt_sync_store.delay(organization_id=str(organization_id), store_id=str(store_id))
+        platform_fulfilment_sync_store.delay(organization_id=str(organization_id), store_id=str(store_id))
     return len(stores)
 
 
-@task(name="inventory.fbt_sync_store")
-def fbt_sync_store(*, organization: Organization, store_id: str) -> str:
-    """Read one store's FBT warehouses and stock from TikTok (absolute quantities: safe to run twice)."""
-    from inventory.fbt import store_fbt_sync
+@task(name="inventory.platform_fulfilment_sync_store")
+def platform_fulfilment_sync_store(*, organization: Organization, store_id: str) -> str:
+    """Read one store's platform warehouses and their stock from the platform (absolute quantities: safe to run
+    twice)."""
+    from inventory.platform_fulfilment import store_platform_fulfilment_sync
 
     store = Store.objects.select_related("authorization").filter(pk=store_id).first()
     if store is None or store.authorization is None:
         return "store gone or not connected"
-    return str(store_fbt_sync(store=store))
+    return str(store_platform_fulfilment_sync(store=store))

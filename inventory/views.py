@@ -148,7 +148,7 @@ class SkuDetailView(InventoryPage):
         sku = kwargs.pop("sku", None) or self.get_sku()
         levels = {level.warehouse_id: level for level in sku.stock_levels.all()}
         warehouses = list(Warehouse.objects.all())
-        stockable = [w for w in warehouses if w.is_active and w.tracks_stock and not w.is_read_only]
+        stockable = [w for w in warehouses if w.is_active and w.tracks_stock and not w.is_platform_fulfilment]
         rows = [
             {"warehouse": w, "level": levels.get(w.pk), "stockable": w in stockable}
             for w in warehouses

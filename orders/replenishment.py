@@ -105,7 +105,7 @@ class InTransit:
 def _fbt_links() -> dict[object, list[str]]:
     """store id → the FBT warehouse ids (TikTok's) linked to it."""
     links: dict[object, list[str]] = defaultdict(list)
-    for store_id, fbt_id in WarehouseLink.objects.filter(warehouse__kind=WarehouseKind.FBT).values_list(
+    for store_id, fbt_id in WarehouseLink.objects.filter(warehouse__kind=WarehouseKind.PLATFORM).values_list(
         "store_id", "platform_warehouse_id"
     ):
         links[store_id].append(fbt_id)
@@ -235,7 +235,7 @@ def fbt_replenishment(
     sales = sku_sales(since=now - timedelta(days=window_days), until=now)
     transit = (in_transit or InTransit()).units
     stock: dict[object, tuple[int, list[str]]] = {}
-    levels = StockLevel.objects.filter(warehouse__kind=WarehouseKind.FBT).select_related("warehouse")
+    levels = StockLevel.objects.filter(warehouse__kind=WarehouseKind.PLATFORM).select_related("warehouse")
     for level in levels.order_by("warehouse__name"):
         available, names = stock.get(level.sku_id, (0, []))
         stock[level.sku_id] = (available + level.available, [*names, level.warehouse.name])

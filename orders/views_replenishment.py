@@ -54,7 +54,7 @@ class ReplenishmentView(OrganizationViewMixin, TemplateView):
         form, rows, in_transit = _suggestion(self.request)
         window, target = form.choices()
         last_sync = (
-            StockMovement.objects.filter(warehouse__kind=WarehouseKind.FBT)
+            StockMovement.objects.filter(warehouse__kind=WarehouseKind.PLATFORM)
             .order_by("-created_at")
             .values_list("created_at", flat=True)
             .first()
@@ -68,7 +68,7 @@ class ReplenishmentView(OrganizationViewMixin, TemplateView):
             rows=rows,
             totals=replenishment.totals(rows),
             in_transit=in_transit,
-            has_fbt=WarehouseLink.objects.filter(warehouse__kind=WarehouseKind.FBT).exists(),
+            has_fbt=WarehouseLink.objects.filter(warehouse__kind=WarehouseKind.PLATFORM).exists(),
             last_fbt_change=last_sync,
             csv_query=f"window={window}&target={target}",
             **kwargs,

@@ -295,7 +295,8 @@ class Assessment:
 # ------------------------------------------------------------------------------------------------ the pass
 def _candidates() -> QuerySet[Order]:
     """Orders that still have to leave a warehouse: open on the platform, or already bought (the platform says
-    "awaiting collection") but not packed or handed over yet. TikTok's own fulfilment (FBT) has nothing to do."""
+    "awaiting collection") but not packed or handed over yet. A platform's own fulfilment (TikTok's FBT) has nothing
+    to do."""
     done = LabelPurchase.objects.filter(order=OuterRef("pk")).filter(
         Q(packed_at__isnull=False) | Q(handoff_item__handed_over_at__isnull=False)
     )
@@ -303,7 +304,7 @@ def _candidates() -> QuerySet[Order]:
     return (
         Order.objects.filter(Q(status__in=OPEN_STATUSES) | Q(Exists(bought), status=OrderStatus.AWAITING_COLLECTION))
         .exclude(fulfilled_by=FulfilledBy.PLATFORM)
-        .exclude(warehouse__kind=WarehouseKind.FBT)
+        .exclude(warehouse__kind=WarehouseKind.PLATFORM)
         .filter(Q(ship_by__isnull=False) | Q(shipping_due__isnull=False))
         .exclude(Exists(done))
     )

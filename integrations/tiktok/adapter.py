@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from integrations.base import (
     Authorization,
     Capability,
+    FulfilmentProgram,
     InboundNotification,
     LabelDocument,
     NotificationRejected,
@@ -87,6 +88,7 @@ class TikTokAdapter:
     platform = PLATFORM
     name = "TikTok"
     capabilities = CAPABILITIES
+    fulfilment_program: FulfilmentProgram | None = FulfilmentProgram(name="Fulfilled by TikTok", short="FBT")
 
     @staticmethod
     def config() -> TikTokConfig:

@@ -6,6 +6,7 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from erp.inputs import validate_units
@@ -22,6 +23,7 @@ from inventory.models import (
     StockMovement,
     Warehouse,
     WarehouseKind,
+    warehouse_kind_published,
 )
 
 
@@ -130,12 +132,33 @@ class SkuInput(serializers.ModelSerializer):
 
 
 # ------------------------------------------------------------------------------------------------- warehouses
+PUBLISHED_KINDS = [
+    *((kind.value, kind.label) for kind in WarehouseKind if kind != WarehouseKind.PLATFORM),
+    ("fbt", "Fulfilled by TikTok (FBT): TikTok's own warehouse, `platform` tiktok"),
+    (WarehouseKind.PLATFORM.value, "Fulfilled by another platform, named by `platform`"),
+]
+
+
 class WarehouseOutput(serializers.ModelSerializer):
-    is_read_only = serializers.BooleanField(read_only=True, help_text="Stock held by TikTok (FBT): read, never set.")
+    kind = serializers.SerializerMethodField(
+        help_text="own | 3pl | supplier | fbt (TikTok's own) | platform (another platform's own, see `platform`)."
+    )
+    is_read_only = serializers.BooleanField(
+        source="is_platform_fulfilment",
+        read_only=True,
+        help_text="Stock held by a platform (TikTok's FBT): read, never set.",
+    )
 
     class Meta:
         model = Warehouse
-        fields = ["id", *WAREHOUSE_EDITABLE_FIELDS, "is_read_only", "created_at"]
+        fields = ["id", *WAREHOUSE_EDITABLE_FIELDS, "platform", "is_read_only", "created_at"]
+        extra_kwargs = {
+            "platform": {"help_text": 'Whose own warehouse it is ("tiktok"); "" unless the platform holds the stock.'}
+        }
+
+    @extend_schema_field(serializers.ChoiceField(choices=PUBLISHED_KINDS))
+    def get_kind(self, warehouse: Warehouse) -> str:
+        return warehouse_kind_published(warehouse.kind, warehouse.platform)
 
 
 # --------------------------------------------------------------------------------------------------- listings

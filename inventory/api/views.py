@@ -76,7 +76,7 @@ class SkuViewSet(OrganizationViewSet):
 
 @extend_schema(tags=["inventory"])
 class WarehouseViewSet(OrganizationReadOnlyViewSet):
-    """Where stock is: own warehouses, 3PLs, dropship suppliers and TikTok's (FBT, read-only)."""
+    """Where stock is: own warehouses, 3PLs, dropship suppliers and the platforms' own (TikTok's FBT, read-only)."""
 
     model = Warehouse
     serializer_class = WarehouseOutput

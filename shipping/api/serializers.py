@@ -112,7 +112,7 @@ class BatchPrintGroupOutput(serializers.Serializer):
         source="key", help_text='The `warehouse` value for the documents: a warehouse id, or "none" (not routed).'
     )
     warehouse_name = serializers.CharField(source="name")
-    warehouse_kind = serializers.CharField(source="kind", help_text='own | 3pl | supplier | fbt; "" when not routed.')
+    warehouse_kind = serializers.CharField(source="kind", help_text='own | 3pl | supplier; "" when not routed.')
     labels = serializers.IntegerField(help_text="Bought labels of the batch for this warehouse.")
     handoff = serializers.UUIDField(
         source="handoff_id", allow_null=True, help_text="The handoff that carries a supplier's or 3PL's labels."

@@ -21,7 +21,7 @@ class AtRiskView(OrganizationViewMixin, TemplateView):
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         stores = list(Store.objects.order_by("name").values("pk", "name"))
         warehouses = list(
-            Warehouse.objects.exclude(kind=WarehouseKind.FBT).order_by("name").values("pk", "name", "kind")
+            Warehouse.objects.exclude(kind=WarehouseKind.PLATFORM).order_by("name").values("pk", "name", "kind")
         )
         # Only ids of this organization's own stores and warehouses filter; anything else is ignored.
         store = next((s for s in stores if str(s["pk"]) == self.request.GET.get("store", "")), None)

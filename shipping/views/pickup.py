@@ -52,7 +52,7 @@ class PickupsView(OrganizationViewMixin, TemplateView):
             day=day,
             # The warehouses' own today when no day is asked for (what their manifests show), not the server's.
             day_value=(day or (rows[0]["manifest"].day if rows else timezone.localdate())).isoformat(),
-            has_warehouses=Warehouse.objects.exclude(kind=WarehouseKind.FBT).exists(),
+            has_warehouses=Warehouse.objects.exclude(kind=WarehouseKind.PLATFORM).exists(),
             **kwargs,
         )
 
@@ -63,8 +63,8 @@ class PickupManifestView(OrganizationViewMixin, View):
     read_permission = Perm.LABELS_PRINT
 
     def get(self, request: HttpRequest, pk: str) -> HttpResponse:
-        # TikTok's own (FBT) warehouses have no pickups: the truck never comes to them.
-        warehouse = get_object_or_404(Warehouse.objects.exclude(kind=WarehouseKind.FBT), pk=pk)
+        # A platform's own warehouses (TikTok's FBT) have no pickups: the truck never comes to them.
+        warehouse = get_object_or_404(Warehouse.objects.exclude(kind=WarehouseKind.PLATFORM), pk=pk)
         day = _day(request) or pickup.warehouse_today(warehouse)
         manifest = pickup.pickup_manifest(warehouse=warehouse, day=day)
         paper = "A4" if request.GET.get("paper") == "A4" else "Letter"

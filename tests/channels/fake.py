@@ -22,6 +22,7 @@ from reportlab.pdfgen import canvas
 from integrations.base import (
     Authorization,
     Capability,
+    FulfilmentProgram,
     InboundNotification,
     LabelDocument,
     LabelProvider,
@@ -131,6 +132,8 @@ class FakeAdapter:
     platform = PLATFORM
     name = "FakeShop"
     capabilities = frozenset({Capability.ORDERS, Capability.STOCK_PUSH, Capability.SHIPMENT_REPORT})
+    # Named although this channel holds no stock, so a test can give a platform warehouse to it.
+    fulfilment_program = FulfilmentProgram(name="Fulfilled by FakeShop", short="FFS")
 
     def __init__(self, market: Market) -> None:
         self.market = market

@@ -151,7 +151,9 @@ def test_refused_changes_use_the_one_error_body_and_change_nothing(tenant: Any, 
         "warehouse",
         "No warehouse named, coded or numbered Mars",
     )
-    fbt = WarehouseFactory(organization=tenant.organization, name="TikTok FBT", kind=WarehouseKind.FBT)
+    fbt = WarehouseFactory(
+        organization=tenant.organization, name="TikTok FBT", kind=WarehouseKind.PLATFORM, platform="tiktok"
+    )
     _assert_refused(
         api.post("stock-movements/", {"kind": "receipt", "sku": "TEE-RED-L", "warehouse": str(fbt.pk), "quantity": 1}),
         "non_field_errors",

@@ -201,7 +201,7 @@ def test_without_warehouse_links_one_quantity_is_pushed_under_the_store_policy(
             WarehouseFactory(organization=tenant.organization),
             WarehouseFactory(organization=tenant.organization),
         )
-        fbt = WarehouseFactory(organization=tenant.organization, kind=WarehouseKind.FBT)
+        fbt = WarehouseFactory(organization=tenant.organization, kind=WarehouseKind.PLATFORM, platform="tiktok")
         bottle = shop.listing("CAST")
         _receive(bottle.sku, one, 60, django_capture_on_commit_callbacks)
         _receive(bottle.sku, two, 40, django_capture_on_commit_callbacks)

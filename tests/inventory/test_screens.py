@@ -221,7 +221,9 @@ def test_counting_fewer_than_are_reserved_is_refused_with_the_services_message(t
 
 
 def test_tiktok_held_stock_cannot_be_chosen_for_a_change(tenant: Any, stock: Stock) -> None:
-    fbt = WarehouseFactory(organization=tenant.organization, name="TikTok FBT", kind=WarehouseKind.FBT)
+    fbt = WarehouseFactory(
+        organization=tenant.organization, name="TikTok FBT", kind=WarehouseKind.PLATFORM, platform="tiktok"
+    )
     response = tenant.client.post(
         f"/inventory/skus/{stock.sku.pk}/receive/", {"receive-warehouse": str(fbt.pk), "receive-quantity": "3"}
     )

@@ -144,7 +144,9 @@ def test_bad_changes_are_refused_with_a_reason_and_change_nothing(stock: Any) ->
             services.stock_adjust(sku=sku, warehouse=warehouse, delta=-5, actor=ACTOR, reason="damaged")
         with pytest.raises(ValidationError, match="Say why"):
             services.stock_adjust(sku=sku, warehouse=warehouse, delta=1, actor=ACTOR, reason=" ")
-        fbt = WarehouseFactory(organization=tenant.organization, kind=WarehouseKind.FBT, name="TikTok FBT")
+        fbt = WarehouseFactory(
+            organization=tenant.organization, kind=WarehouseKind.PLATFORM, platform="tiktok", name="TikTok FBT"
+        )
         with pytest.raises(ValidationError, match="FBT"):
             services.stock_receive(sku=sku, warehouse=fbt, quantity=1, actor=ACTOR)
         assert (level(sku, warehouse).on_hand, level(sku, warehouse).reserved) == (10, 8)

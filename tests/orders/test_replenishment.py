@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from erp.tenancy import organization_scope
 from integrations.models import Store
-from inventory import fbt, services, tasks
+from inventory import platform_fulfilment, services, tasks
 from inventory.models import Sku, StockLevel, WarehouseKind
 from orders import replenishment
 from orders.models import OrderStatus
@@ -85,7 +85,9 @@ def scenario(tenant: Any) -> dict[str, Any]:
         ListingFactory(organization=org, store=stores[store], platform_sku_id=platform_sku, sku=skus[code])
     ListingFactory(organization=org, store=stores["s1"], platform_sku_id="X1", sku=None)
     fbt_warehouses = {
-        key: WarehouseFactory(organization=org, name=f"TikTok FBT — {key}", kind=WarehouseKind.FBT)
+        key: WarehouseFactory(
+            organization=org, name=f"TikTok FBT — {key}", kind=WarehouseKind.PLATFORM, platform="tiktok"
+        )
         for key in ("east", "west")
     }
     own = WarehouseFactory(organization=org, name="Garage")
@@ -240,7 +242,7 @@ def test_from_the_sandbox_velocity_and_in_transit_are_tiktoks(tenant: Any, tikto
     store = _connect_and_map(tenant, tiktok)
     with organization_scope(tenant.organization):
         store_sync(store=store)
-        fbt.store_fbt_sync(store=store)
+        platform_fulfilment.store_platform_fulfilment_sync(store=store)
         read = replenishment.fbt_in_transit()
         rows = {r.sku_code: r for r in replenishment.fbt_replenishment(window_days=30, in_transit=read)}
 
@@ -277,7 +279,7 @@ def test_in_transit_is_kept_for_a_while_and_a_failed_read_is_said(tenant: Any, t
     cache.clear()
     store = _connect_and_map(tenant, tiktok)
     with organization_scope(tenant.organization):
-        fbt.store_fbt_sync(store=store)
+        platform_fulfilment.store_platform_fulfilment_sync(store=store)
         searches = lambda: tiktok.control("GET", "stats")["apis"]["POST /fbt/202408/inventory/search"]["ok"]  # noqa: E731
         first = replenishment.fbt_in_transit()
         before = searches()
@@ -302,7 +304,7 @@ def test_in_transit_is_kept_for_a_while_and_a_failed_read_is_said(tenant: Any, t
 
 
 @pytest.mark.django_db(transaction=True)
-def test_the_scheduled_fbt_sync_sets_levels_outside_any_transaction(tenant: Any, tiktok: Any) -> None:
+def test_the_scheduled_platform_fulfilment_sync_sets_levels_outside_any_transaction(tenant: Any, tiktok: Any) -> None:
     # The worker runs the pull in autocommit, not inside a test's transaction: each level change must open its own
     # (it locks the row). Without that, every change failed with "select_for_update cannot be used outside of a
     # transaction" and the replenishment view had no FBT stock to show.
@@ -313,10 +315,10 @@ def test_the_scheduled_fbt_sync_sets_levels_outside_any_transaction(tenant: Any,
             SkuFactory(organization=tenant.organization, code=sku.seller_sku, name=product.title)
     tiktok.connect(tenant.client)
     store = Store.unscoped.get(name="Dropline Home US")
-    tasks.fbt_sync_due_stores()  # what beat runs every 15 minutes (eager here): each store's pull
+    tasks.platform_fulfilment_sync_due_stores()  # what beat runs every 15 minutes (eager here): each store's pull
     with organization_scope(tenant.organization):
         levels = StockLevel.objects.filter(
-            warehouse__kind=WarehouseKind.FBT, on_hand__gt=0, warehouse__links__store=store
+            warehouse__kind=WarehouseKind.PLATFORM, on_hand__gt=0, warehouse__links__store=store
         )
         assert levels.count() == 3  # the seed's three stocked goods (the fourth has only units in transit)
         stocked = set(levels.values_list("sku_id", flat=True))

@@ -367,7 +367,9 @@ def test_the_warehouse_downloads_the_manifest_of_a_chosen_day(tenant: Any, reno:
     assert f"PM-RNO-{today:%Y%m%d}" in response["Content-Disposition"]
     assert client.get(f"/shipping/pickups/{warehouse.pk}/manifest.pdf", {"day": "tomorrow"}).status_code == 404
     assert tenant.client_as(Role.VIEWER).get(f"/shipping/pickups/{warehouse.pk}/manifest.pdf").status_code == 403
-    fbt = WarehouseFactory(organization=tenant.organization, name="TikTok FBT", kind=WarehouseKind.FBT)
+    fbt = WarehouseFactory(
+        organization=tenant.organization, name="TikTok FBT", kind=WarehouseKind.PLATFORM, platform="tiktok"
+    )
     assert client.get(f"/shipping/pickups/{fbt.pk}/manifest.pdf").status_code == 404
 
 

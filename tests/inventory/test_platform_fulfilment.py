@@ -1,6 +1,7 @@
-"""FBT pull: TikTok's FBT warehouses and stock reach Dropline as read-only warehouses whose levels equal what the
-sandbox holds (its own state, read through its control API), through SYNC ledger entries that keep `stock_check`
-true; people cannot change them and the stock push never sends them."""
+"""Platform fulfilment pull, through TikTok's FBT: TikTok's FBT warehouses and stock reach Dropline as read-only
+platform warehouses (kind PLATFORM, platform tiktok) whose levels equal what the sandbox holds (its own state, read
+through its control API), through SYNC ledger entries that keep `stock_check` true; people cannot change them and the
+stock push never sends them."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from django.utils import timezone
 from erp.actors import Actor
 from erp.tenancy import organization_scope
 from integrations.models import Store
-from inventory import fbt, push, services, tasks
+from inventory import platform_fulfilment, push, services, tasks
 from inventory.models import (
     Listing,
     MovementKind,
@@ -76,12 +77,12 @@ def test_pull_creates_the_fbt_warehouse_and_sets_levels_to_tiktoks_numbers(tenan
         store, listings = _connect(tenant, tiktok)
         (platform_wh,) = _platform(tiktok, store)["warehouses"]
 
-        result = fbt.store_fbt_sync(store=store)
+        result = platform_fulfilment.store_platform_fulfilment_sync(store=store)
 
-        warehouse = Warehouse.objects.get(kind=WarehouseKind.FBT)
+        warehouse = Warehouse.objects.get(kind=WarehouseKind.PLATFORM, platform="tiktok")
         assert warehouse.name == "TikTok FBT — TikTok_Eastvale(CA)"
         assert warehouse.tracks_stock is True
-        assert warehouse.is_read_only
+        assert warehouse.is_platform_fulfilment
         assert (warehouse.city, warehouse.state, warehouse.postal_code) == ("Rialto", "CA", "92376")
         link = WarehouseLink.objects.get(store=store, warehouse=warehouse)
         assert link.platform_warehouse_id == platform_wh["fbt_warehouse_id"]
@@ -102,19 +103,19 @@ def test_pull_creates_the_fbt_warehouse_and_sets_levels_to_tiktoks_numbers(tenan
         _stock_check_passes()
 
         # Again: nothing changed, nothing written.
-        again = fbt.store_fbt_sync(store=store)
+        again = platform_fulfilment.store_platform_fulfilment_sync(store=store)
         assert again.levels_set == 0
         assert again.unchanged == 4  # the three stocked + the one with only units in transit (zero, no row)
         assert StockMovement.objects.filter(warehouse=warehouse).count() == 3
-        assert Warehouse.objects.filter(kind=WarehouseKind.FBT).count() == 1
+        assert Warehouse.objects.filter(kind=WarehouseKind.PLATFORM, platform="tiktok").count() == 1
         assert WarehouseLink.objects.filter(store=store).count() == 1
 
 
 def test_a_change_at_tiktok_is_followed_up_and_down_to_zero(tenant: Any, tiktok: Any) -> None:
     with organization_scope(tenant.organization):
         store, listings = _connect(tenant, tiktok)
-        fbt.store_fbt_sync(store=store)
-        warehouse = Warehouse.objects.get(kind=WarehouseKind.FBT)
+        platform_fulfilment.store_platform_fulfilment_sync(store=store)
+        warehouse = Warehouse.objects.get(kind=WarehouseKind.PLATFORM, platform="tiktok")
         fbt_id = _platform(tiktok, store)["warehouses"][0]["fbt_warehouse_id"]
         stocked = [s for s, q in _expected(tiktok, store).items() if q != (0, 0)]
         sku_id = stocked[0]
@@ -123,7 +124,7 @@ def test_a_change_at_tiktok_is_followed_up_and_down_to_zero(tenant: Any, tiktok:
         tiktok.control(
             "POST", "fbt/inventory", sku_id=sku_id, fbt_warehouse_id=fbt_id, available=7, reserved=2, unfulfillable=5
         )
-        fbt.store_fbt_sync(store=store)
+        platform_fulfilment.store_platform_fulfilment_sync(store=store)
         assert _levels(warehouse)[code] == (9, 2)  # available + reserved; unfulfillable is not on hand
         _stock_check_passes()
 
@@ -138,7 +139,7 @@ def test_a_change_at_tiktok_is_followed_up_and_down_to_zero(tenant: Any, tiktok:
             unfulfillable=0,
             in_transit=0,
         )
-        result = fbt.store_fbt_sync(store=store)
+        result = platform_fulfilment.store_platform_fulfilment_sync(store=store)
         assert result.zeroed == 1
         assert _levels(warehouse)[code] == (0, 0)
         ledger = StockMovement.objects.filter(warehouse=warehouse, sku__code=code).order_by("created_at", "id")
@@ -149,7 +150,7 @@ def test_a_change_at_tiktok_is_followed_up_and_down_to_zero(tenant: Any, tiktok:
         # The goods in transit arrives.
         in_transit = next(s for s, q in _expected(tiktok, store).items() if q == (0, 0) and s != sku_id)
         tiktok.control("POST", "fbt/inventory", sku_id=in_transit, fbt_warehouse_id=fbt_id, available=30)
-        fbt.store_fbt_sync(store=store)
+        platform_fulfilment.store_platform_fulfilment_sync(store=store)
         assert _levels(warehouse)[listings[in_transit].sku.code] == (30, 0)
         _stock_check_passes()
 
@@ -160,9 +161,9 @@ def test_unmapped_listings_get_no_level(tenant: Any, tiktok: Any) -> None:
         stocked = [s for s, q in _expected(tiktok, store).items() if q != (0, 0)]
         Listing.objects.filter(store=store, platform_sku_id=stocked[0]).update(sku=None)
 
-        result = fbt.store_fbt_sync(store=store)
+        result = platform_fulfilment.store_platform_fulfilment_sync(store=store)
 
-        warehouse = Warehouse.objects.get(kind=WarehouseKind.FBT)
+        warehouse = Warehouse.objects.get(kind=WarehouseKind.PLATFORM, platform="tiktok")
         assert listings[stocked[0]].sku.code not in _levels(warehouse)
         assert result.levels_set == 2
         assert result.unmapped == 2
@@ -172,9 +173,11 @@ def test_the_second_shop_gets_its_own_fbt_warehouse_and_the_uk_shop_none(tenant:
     with organization_scope(tenant.organization):
         home, _ = _connect(tenant, tiktok, "Dropline Home US")
         outlet, _ = _connect(tenant, tiktok, "Dropline Outlet US")
-        fbt.store_fbt_sync(store=home)
-        fbt.store_fbt_sync(store=outlet)
-        names = set(Warehouse.objects.filter(kind=WarehouseKind.FBT).values_list("name", flat=True))
+        platform_fulfilment.store_platform_fulfilment_sync(store=home)
+        platform_fulfilment.store_platform_fulfilment_sync(store=outlet)
+        names = set(
+            Warehouse.objects.filter(kind=WarehouseKind.PLATFORM, platform="tiktok").values_list("name", flat=True)
+        )
         assert names == {"TikTok FBT — TikTok_Eastvale(CA)", "TikTok FBT — TikTok_Lakeland(FL)"}
         assert WarehouseLink.objects.get(store=outlet).warehouse.name == "TikTok FBT — TikTok_Lakeland(FL)"
         _stock_check_passes()
@@ -185,11 +188,11 @@ def test_the_beat_task_pulls_every_connected_store(tenant: Any, tiktok: Any) -> 
         _connect(tenant, tiktok)
     tiktok.control("POST", "stats/reset")
 
-    queued = tasks.fbt_sync_due_stores()  # eager in tests: each store's pull runs here
+    queued = tasks.platform_fulfilment_sync_due_stores()  # eager in tests: each store's pull runs here
 
     with organization_scope(tenant.organization):
         assert queued == Store.objects.filter(authorization__isnull=False).count() == 2
-        assert Warehouse.objects.filter(kind=WarehouseKind.FBT).count() == 2
+        assert Warehouse.objects.filter(kind=WarehouseKind.PLATFORM, platform="tiktok").count() == 2
     stats = tiktok.control("GET", "stats")["apis"]
     assert stats["GET /fbt/202408/warehouses"]["requests"] == 2
     assert stats["POST /fbt/202408/inventory/search"]["requests"] == 2
@@ -199,8 +202,8 @@ def test_the_beat_task_pulls_every_connected_store(tenant: Any, tiktok: Any) -> 
 def test_fbt_levels_are_read_only_for_people(tenant: Any, tiktok: Any) -> None:
     with organization_scope(tenant.organization):
         store, _ = _connect(tenant, tiktok)
-        fbt.store_fbt_sync(store=store)
-        warehouse = Warehouse.objects.get(kind=WarehouseKind.FBT)
+        platform_fulfilment.store_platform_fulfilment_sync(store=store)
+        warehouse = Warehouse.objects.get(kind=WarehouseKind.PLATFORM, platform="tiktok")
         level = StockLevel.objects.filter(warehouse=warehouse).select_related("sku").first()
         sku = level.sku
         actor = Actor.system()
@@ -212,10 +215,10 @@ def test_fbt_levels_are_read_only_for_people(tenant: Any, tiktok: Any) -> None:
             services.stock_count(sku=sku, warehouse=warehouse, counted=1, actor=actor)
         # ... and the sync writes only FBT warehouses.
         own = WarehouseFactory(organization=tenant.organization)
-        with pytest.raises(StockError, match="not a TikTok FBT warehouse"):
-            services.stock_sync_fbt(sku=sku, warehouse=own, on_hand=3, reserved=0, actor=actor)
+        with pytest.raises(StockError, match="not a platform's warehouse"):
+            services.stock_platform_sync(sku=sku, warehouse=own, on_hand=3, reserved=0, actor=actor)
         with pytest.raises(StockError):
-            services.stock_sync_fbt(sku=sku, warehouse=warehouse, on_hand=3, reserved=4, actor=actor)
+            services.stock_platform_sync(sku=sku, warehouse=warehouse, on_hand=3, reserved=4, actor=actor)
         # Orders never reserve there: a store's reservation order leaves FBT warehouses out.
         assert warehouse.pk not in services.store_warehouse_order(store=store)
         _stock_check_passes()
@@ -234,10 +237,10 @@ def test_fbt_stock_is_never_pushed(tenant: Any, tiktok: Any) -> None:
             WarehouseLinkFactory(
                 organization=tenant.organization, store=store, warehouse=own, platform_warehouse_id=platform_wh.id
             )
-        fbt.store_fbt_sync(store=store)
+        platform_fulfilment.store_platform_fulfilment_sync(store=store)
         stocked = [s for s, q in _expected(tiktok, store).items() if q[0] > 0]
         listing = listings[stocked[0]]
-        fbt_level = StockLevel.objects.get(sku=listing.sku, warehouse__kind=WarehouseKind.FBT)
+        fbt_level = StockLevel.objects.get(sku=listing.sku, warehouse__kind=WarehouseKind.PLATFORM)
         assert fbt_level.on_hand > 0
         services.stock_receive(sku=listing.sku, warehouse=own, quantity=6, actor=Actor.system())
         _mark(listing)
@@ -249,7 +252,7 @@ def test_fbt_stock_is_never_pushed(tenant: Any, tiktok: Any) -> None:
         assert listing.advertised_quantity == 6  # our own stock only: TikTok's FBT units are not ours to advertise
         pushed = tiktok.control("GET", f"inventory/{store.external_id}")["updates"][-1]
         assert sum(pushed["after"].values()) == 6
-        fbt_wh = Warehouse.objects.get(kind=WarehouseKind.FBT)
+        fbt_wh = Warehouse.objects.get(kind=WarehouseKind.PLATFORM, platform="tiktok")
         assert set(pushed["after"]) <= {w.id for w in shop.warehouses}
         assert WarehouseLink.objects.get(warehouse=fbt_wh).platform_warehouse_id not in pushed["after"]
 
@@ -262,7 +265,7 @@ def test_a_store_without_links_still_pushes_its_own_stock_after_an_fbt_pull(tena
         listing = listings[stocked[0]]
         services.stock_receive(sku=listing.sku, warehouse=own, quantity=6, actor=Actor.system())
         _mark(listing)
-        fbt.store_fbt_sync(store=store)
+        platform_fulfilment.store_platform_fulfilment_sync(store=store)
 
         push.store_push(store=store)
 

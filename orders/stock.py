@@ -97,7 +97,8 @@ def _sources_hold(units: Counter, candidates: Sequence[Candidate]) -> str | None
     if not all(sources.values()):
         return None
     codes = _codes(list(units))
-    parts = [f"{codes.get(sku_id, sku_id)} from {names[where[0]]}" for sku_id, where in sources.items()]
+    # By SKU code: the same order reads the same way every time (sources come keyed by id, in no stable order).
+    parts = sorted(f"{codes.get(sku_id, sku_id)} from {names[where[0]]}" for sku_id, where in sources.items())
     return f"Its SKUs ship from different places: {'; '.join(parts)}."
 
 

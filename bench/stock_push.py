@@ -171,7 +171,7 @@ def _world(sandbox: SandboxProcess, count: int) -> tuple[Any, int]:
     from erp import services as erp_services
     from erp.models import User
     from erp.tenancy import organization_scope
-    from integrations.models import Platform, SellerAuthorization, Store
+    from integrations.models import Platform, SellerAuthorization, Store, TikTokShopSettings
     from integrations.tiktok.client import TikTokShopClient, shared_http_client
     from integrations.tiktok.config import TikTokConfig
     from integrations.tiktok.oauth import TikTokAuth
@@ -185,7 +185,8 @@ def _world(sandbox: SandboxProcess, count: int) -> tuple[Any, int]:
     config = TikTokConfig.from_settings()
     tokens = TikTokAuth(config, shared_http_client(config)).exchange_code(code)
     ciphers = {
-        shop.shop_id: shop.cipher for shop in TikTokShopClient(config=config, tokens=tokens).get_authorized_shops()
+        shop.shop_id: shop.settings["cipher"]
+        for shop in TikTokShopClient(config=config, tokens=tokens).get_authorized_shops()
     }
 
     owner = User.objects.create_user(email="bench@example.com", password="x")
@@ -204,7 +205,7 @@ def _world(sandbox: SandboxProcess, count: int) -> tuple[Any, int]:
         )
         east = Warehouse.objects.create(name="East")
         west = Warehouse.objects.create(name="West")
-        stores, links, skus, listings, levels = [], [], [], [], []
+        stores, tiktok_settings, links, skus, listings, levels = [], [], [], [], [], []
         for view in seller["shops"]:
             store = Store(
                 organization_id=org_id,
@@ -213,9 +214,9 @@ def _world(sandbox: SandboxProcess, count: int) -> tuple[Any, int]:
                 external_id=view["id"],
                 name=view["name"],
                 region="US",
-                cipher=ciphers[view["id"]],
             )
             stores.append(store)
+            tiktok_settings.append(TikTokShopSettings(organization_id=org_id, store=store, cipher=ciphers[view["id"]]))
             for platform_warehouse, ours in zip(view["warehouses"], (east, west), strict=True):
                 links.append(
                     WarehouseLink(
@@ -243,6 +244,7 @@ def _world(sandbox: SandboxProcess, count: int) -> tuple[Any, int]:
                             StockLevel(organization_id=org_id, sku=sku, warehouse=warehouse, on_hand=rng.randrange(200))
                         )
         Store.objects.bulk_create(stores, batch_size=1000)
+        TikTokShopSettings.objects.bulk_create(tiktok_settings, batch_size=1000)
         WarehouseLink.objects.bulk_create(links, batch_size=1000)
         Sku.objects.bulk_create(skus, batch_size=1000)
         Listing.objects.bulk_create(listings, batch_size=1000)

@@ -255,6 +255,12 @@ class ChannelAdapter(Protocol):
         """Fresh tokens before these expire. PlatformAuthError when the seller must consent again."""
         ...
 
+    def store_connected(self, store: Store, shop: AuthorizedShop) -> None:
+        """`store` was saved for `shop` (connected or reconnected): keep what the platform needs back on every call
+        of this store (`shop.settings`) in the adapter's own per-store record, never on `Store`. Runs in the
+        transaction that saves the store, in its organization's scope; a channel with nothing to keep does nothing."""
+        ...
+
     def receive_notification(self, headers: Mapping[str, str], body: bytes) -> InboundNotification:
         """Verify an inbound notification over its raw bytes (headers by lower-case name) and read it. Raises
         NotificationRejected when it is not signed by the platform."""

@@ -8,7 +8,7 @@ translate functions map the platform's words to them, so the core never sees a p
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -55,12 +55,15 @@ class TokenSet:
 
 @dataclass(frozen=True)
 class AuthorizedShop:
+    """A shop a seller's consent covers. `settings` holds what only this platform needs back on every call of the
+    shop (TikTok: its cipher); the core hands the shop to `ChannelAdapter.store_connected` and never reads them."""
+
     shop_id: str
     name: str
     region: str
     seller_type: str  # CROSS_BORDER | LOCAL
-    cipher: str  # the shop selector every shop-scoped call needs
     code: str  # the shop code sellers see in Seller Center
+    settings: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

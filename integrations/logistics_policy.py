@@ -1,10 +1,10 @@
 """TikTok Shop's 2026 Logistics Services policy as data: from when each store must ship every order on official
 TikTok logistics (TikTok Shipping labels, Collections by TikTok, Fulfilled by TikTok) instead of seller shipping.
 
-The published dates live in `PUBLISHED_POLICIES`, once; a store may override them (`Store.logistics_transition_from`,
-`Store.official_logistics_from`) when the platform moves them for that shop, and says when it joined the platform
-(`Store.joined_platform_on`), which decides whether the transition applies at all. See
-docs/adr/0008-logistics-policy-as-data.md.
+The published dates live in `PUBLISHED_POLICIES`, once; a TikTok store may override them in its settings record
+(`TikTokShopSettings.logistics_transition_from`, `.official_logistics_from`) when the platform moves them for that
+shop, and says when it joined the platform (`.joined_platform_on`), which decides whether the transition applies at
+all. A TikTok store without the record follows the published dates. See docs/adr/0008-logistics-policy-as-data.md.
 """
 
 from __future__ import annotations
@@ -14,8 +14,10 @@ from datetime import date, datetime, time
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
+from django.db.models import QuerySet
+
 from erp import clock
-from integrations.models import Platform, Store
+from integrations.models import Platform, Store, TikTokShopSettings
 
 
 @dataclass(frozen=True)
@@ -108,6 +110,11 @@ def published_policy(*, region: str, seller_type: str) -> PublishedPolicy | None
     return next((p for p in PUBLISHED_POLICIES if p.region == region and p.seller_type == kind), None)
 
 
+def with_policy_dates(stores: QuerySet[Store]) -> QuerySet[Store]:
+    """`stores` fetched with the dates their policy is read from, so `store_logistics_policy` asks nothing more."""
+    return stores.select_related("tiktok_settings")
+
+
 def store_logistics_policy(store: Store) -> StorePolicy:
     """The store's own dates where it has them, else the published policy for its region and kind of seller. The
     policy is TikTok Shop's: a store on another channel has none."""
@@ -121,19 +128,22 @@ def store_logistics_policy(store: Store) -> StorePolicy:
         )
     published = published_policy(region=store.region, seller_type=store.seller_type)
     zone = clock.zone_named(published.time_zone if published else None)
-    if store.official_logistics_from is not None:
+    dates = TikTokShopSettings.of(store)
+    official_from = dates.official_logistics_from if dates else None
+    transition_from = dates.logistics_transition_from if dates else None
+    if official_from is not None:
         # Without its own phase-out day, the store keeps the published one (when it falls before its cut-off).
-        start = store.logistics_transition_from or (published.transition_from if published else None)
+        start = transition_from or (published.transition_from if published else None)
         return StorePolicy(
-            transition_from=start if start is not None and start <= store.official_logistics_from else None,
-            required_from=store.official_logistics_from,
+            transition_from=start if start is not None and start <= official_from else None,
+            required_from=official_from,
             required_always=False,
             time_zone=zone,
             basis="Dates set on this store",
         )
     if published is None:
         return StorePolicy(None, None, False, zone, "No published policy for this region yet: set dates on the store")
-    joined = store.joined_platform_on
+    joined = dates.joined_platform_on if dates else None
     if published.required_from is None:
         return StorePolicy(None, None, True, zone, published.source)
     if joined is not None and published.new_sellers_from is not None and joined >= published.new_sellers_from:
@@ -145,7 +155,7 @@ def store_logistics_policy(store: Store) -> StorePolicy:
             basis=f"Joined TikTok Shop on {joined:%-d %b %Y}: official logistics from day one",
         )
     return StorePolicy(
-        transition_from=store.logistics_transition_from or published.transition_from,
+        transition_from=transition_from or published.transition_from,
         required_from=published.required_from,
         required_always=False,
         time_zone=zone,

@@ -61,7 +61,9 @@ class StoreStatus(models.TextChoices):
 
 
 class Store(TenantModel):
-    """One shop on one platform, with its per-store policy and sync state (like a Saleor channel)."""
+    """One shop on one platform, with its per-store policy and sync state (like a Saleor channel). Only what every
+    channel's shop has lives here; what one platform alone keeps per shop lives in that platform's settings record
+    (`TikTokShopSettings`)."""
 
     platform = models.CharField(max_length=16, choices=Platform.choices)
     authorization = models.ForeignKey(
@@ -71,7 +73,6 @@ class Store(TenantModel):
     name = models.CharField(max_length=200)
     region = models.CharField(max_length=8, blank=True)
     seller_type = models.CharField(max_length=16, blank=True)  # LOCAL | CROSS_BORDER
-    cipher = models.CharField(max_length=128, blank=True)  # TikTok shop_cipher: selects the shop on every call
     code = models.CharField(max_length=32, blank=True)
     status = models.CharField(max_length=16, choices=StoreStatus.choices, default=StoreStatus.ACTIVE)
     connected_at = models.DateTimeField(default=timezone.now)
@@ -92,21 +93,6 @@ class Store(TenantModel):
         default=0, help_text="Advertise 0 when fewer than this many units are available."
     )
     backfill_days = models.PositiveIntegerField(default=30, help_text="How far back to import on connect.")
-    # TikTok's 2026 Logistics Services policy (integrations.logistics_policy): blank fields follow the published dates.
-    joined_platform_on = models.DateField(
-        null=True,
-        blank=True,
-        help_text="When the shop opened on TikTok Shop. Shops opened on or after 3 Feb 2026 (US) ship every order "
-        "on official logistics from day one. Blank: an existing shop.",
-    )
-    logistics_transition_from = models.DateField(
-        null=True, blank=True, help_text="Seller shipping still accepted from this day (blank: the published date)."
-    )
-    official_logistics_from = models.DateField(
-        null=True,
-        blank=True,
-        help_text="First day every order must ship on official TikTok logistics (blank: the published date).",
-    )
 
     # Sync state. The cursor is the platform update time up to which every order is committed here; it only moves
     # after a page is committed. A worker holds the lease while it pages, so two never sync one store at once.
@@ -128,6 +114,50 @@ class Store(TenantModel):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.get_platform_display()})"
+
+
+class TikTokShopSettings(TenantModel):
+    """What only a TikTok shop has: the shop cipher TikTok wants on every shop-scoped call, and the shop's own dates
+    under TikTok's 2026 Logistics Services policy (integrations.logistics_policy).
+
+    A Shopify or a manual store has none of these, so they are not columns of every Store. The TikTok adapter writes
+    the cipher when the shop is connected (`TikTokAdapter.store_connected`) and reads it back to build the store's
+    client; the seller sets the dates on the store's page (`store_policy_update`). A TikTok store without a row (one
+    made before connecting) reads as blank values: no cipher, the published dates."""
+
+    store = models.OneToOneField(Store, on_delete=models.CASCADE, related_name="tiktok_settings")
+    cipher = models.CharField(max_length=128, blank=True)  # TikTok shop_cipher: selects the shop on every call
+    # TikTok's 2026 Logistics Services policy: blank fields follow the published dates.
+    joined_platform_on = models.DateField(
+        null=True,
+        blank=True,
+        help_text="When the shop opened on TikTok Shop. Shops opened on or after 3 Feb 2026 (US) ship every order "
+        "on official logistics from day one. Blank: an existing shop.",
+    )
+    logistics_transition_from = models.DateField(
+        null=True, blank=True, help_text="Seller shipping still accepted from this day (blank: the published date)."
+    )
+    official_logistics_from = models.DateField(
+        null=True,
+        blank=True,
+        help_text="First day every order must ship on official TikTok logistics (blank: the published date).",
+    )
+
+    class Meta:
+        verbose_name = "TikTok shop settings"
+        verbose_name_plural = "TikTok shop settings"
+
+    def __str__(self) -> str:
+        return f"TikTok settings of {self.store}"
+
+    @classmethod
+    def of(cls, store: Store) -> TikTokShopSettings | None:
+        """The store's row, or None (a store on another platform; a TikTok store not connected through the adapter).
+        Reads the row `select_related("tiktok_settings")` fetched, else asks once (a missing row is remembered)."""
+        try:
+            return store.tiktok_settings
+        except cls.DoesNotExist:
+            return None
 
 
 class DeliveryState(models.TextChoices):

@@ -36,9 +36,11 @@ from integrations.interface import Warehouse as PlatformWarehouse
 from integrations.models import (
     AuthorizationStatus,
     DeliveryState,
+    Platform,
     SellerAuthorization,
     Store,
     StoreStatus,
+    TikTokShopSettings,
     WebhookDelivery,
 )
 
@@ -207,12 +209,12 @@ def _store_save(
         store.name = shop.name
         store.region = shop.region
         store.seller_type = shop.seller_type
-        store.cipher = shop.cipher
         store.code = shop.code
         store.status = StoreStatus.ACTIVE
         if existing is None:
             store.connected_at = timezone.now()
         store.save()
+        registry.adapter_for(platform).store_connected(store, shop)
     (result.reconnected if existing else result.connected).append(store)
     audit_record(
         organization=organization,
@@ -520,18 +522,28 @@ STORE_POLICY_FIELDS = (
     "stock_push_max_quantity",
     "stock_push_zero_below",
     "backfill_days",
+)
+# A TikTok store's own dates under TikTok's 2026 logistics policy (integrations.logistics_policy): set on its page
+# like the rest, kept in its TikTokShopSettings. Other stores have no such dates.
+TIKTOK_POLICY_FIELDS = (
     "joined_platform_on",
     "logistics_transition_from",
     "official_logistics_from",
 )
 
 
+def store_policy_fields(store: Store) -> tuple[str, ...]:
+    """The policy fields a seller sets on this store: every store's, and a TikTok store's logistics-policy dates."""
+    return STORE_POLICY_FIELDS + (TIKTOK_POLICY_FIELDS if store.platform == Platform.TIKTOK else ())
+
+
 @transaction.atomic
 def store_policy_update(*, store: Store, actor: Actor, changes: Mapping[str, object]) -> Store:
     """Set the store's policy fields in `changes` (validated by the caller: the form), audited as
     `store.policy_changed`; when a stock-push setting changed, `store_policy_changed` tells inventory to re-push
-    what the store advertises. Nothing changed: nothing is written or announced."""
-    unknown = set(changes) - set(STORE_POLICY_FIELDS)
+    what the store advertises. A TikTok store's dates go to its TikTokShopSettings (created if it has none). Nothing
+    changed: nothing is written or announced."""
+    unknown = set(changes) - set(store_policy_fields(store))
     if unknown:
         raise ValueError(f"not a store policy field: {', '.join(sorted(unknown))}")
     if not changes:
@@ -543,9 +555,18 @@ def store_policy_update(*, store: Store, actor: Actor, changes: Mapping[str, obj
         target=store,
         changes={name: value.isoformat() if isinstance(value, date) else value for name, value in changes.items()},
     )
-    for name, value in changes.items():
-        setattr(store, name, value)
-    store.save(update_fields=list(changes))
+    on_store = [name for name in changes if name in STORE_POLICY_FIELDS]
+    for name in on_store:
+        setattr(store, name, changes[name])
+    if on_store:
+        store.save(update_fields=on_store)
+    dates = [name for name in changes if name in TIKTOK_POLICY_FIELDS]
+    if dates:
+        tiktok, _ = TikTokShopSettings.objects.select_for_update().get_or_create(store=store)
+        for name in dates:
+            setattr(tiktok, name, changes[name])
+        tiktok.save(update_fields=dates)
+        store.tiktok_settings = tiktok  # what the caller reads next is what was saved
     if any(name.startswith("stock_push") for name in changes):
         store_policy_changed.send(store)
     return store

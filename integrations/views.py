@@ -93,7 +93,7 @@ class StoreDetailView(OrganizationViewMixin, UpdateView):
     context_object_name = "store"
 
     def get_object(self, queryset: Any = None) -> Store:
-        return get_object_or_404(Store.objects.select_related("authorization"), pk=self.kwargs["pk"])
+        return get_object_or_404(Store.objects.select_related("authorization", "tiktok_settings"), pk=self.kwargs["pk"])
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         return super().get_context_data(notifications=selectors.store_notification_health(store=self.object), **kwargs)

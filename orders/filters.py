@@ -14,6 +14,7 @@ from django.db.models import QuerySet
 
 from erp import clock
 from erp.inputs import DayFilter
+from integrations.logistics_policy import with_policy_dates
 from integrations.models import Store
 from orders import logistics as order_logistics
 from orders import selectors
@@ -165,7 +166,7 @@ class OrderFilter(django_filters.FilterSet):
         return queryset.filter(selectors.search_condition(value))
 
     def filter_logistics(self, queryset: QuerySet[Order], name: str, value: str) -> QuerySet[Order]:
-        stores = Store.objects.all() if value == order_logistics.Logistics.SELLER_VIOLATION else ()
+        stores = with_policy_dates(Store.objects.all()) if value == order_logistics.Logistics.SELLER_VIOLATION else ()
         return queryset.filter(order_logistics.logistics_condition(value, stores=stores))
 
     def filter_shipped_from(self, queryset: QuerySet[Order], name: str, value: date) -> QuerySet[Order]:

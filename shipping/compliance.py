@@ -19,7 +19,7 @@ from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from erp import clock
-from integrations.logistics_policy import Phase, StorePolicy, store_logistics_policy
+from integrations.logistics_policy import Phase, StorePolicy, store_logistics_policy, with_policy_dates
 from integrations.models import AuthorizationStatus, Platform, Store, StoreStatus
 from orders import logistics
 from orders.models import Order, OrderStatus
@@ -186,7 +186,8 @@ class ComplianceReport:
 
 def compliance_stores(*, store: Store | None = None) -> list[Store]:
     """The TikTok stores the report covers (manual orders are not on TikTok's logistics at all)."""
-    stores = Store.objects.filter(platform=Platform.TIKTOK).select_related("authorization").order_by("name")
+    stores = with_policy_dates(Store.objects.filter(platform=Platform.TIKTOK)).select_related("authorization")
+    stores = stores.order_by("name")
     if store is not None:
         stores = stores.filter(pk=store.pk)
     return list(stores)

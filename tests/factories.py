@@ -16,7 +16,7 @@ from erp.ids import uuid7
 from erp.models import APIKey, AuditEntry, IdempotencyKey, Invitation, Membership, Organization, User
 from erp.roles import APIKeyScope, Role
 from erp.tenancy import organization_scope
-from integrations.models import Platform, SellerAuthorization, Store, WebhookDelivery
+from integrations.models import Platform, SellerAuthorization, Store, TikTokShopSettings, WebhookDelivery
 from inventory.models import (
     BundleComponent,
     Listing,
@@ -163,6 +163,7 @@ class SellerAuthorizationFactory(TenantModelFactory):
 class StoreFactory(TenantModelFactory):
     class Meta:
         model = Store
+        skip_postgeneration_save = True
 
     platform = Platform.TIKTOK
     authorization = factory.SubFactory(SellerAuthorizationFactory, organization=factory.SelfAttribute("..organization"))
@@ -170,6 +171,24 @@ class StoreFactory(TenantModelFactory):
     name = factory.Sequence(lambda n: f"Shop {n}")
     region = "US"
     seller_type = "LOCAL"
+    # A TikTok store has its settings record (`StoreFactory(tiktok_settings__official_logistics_from=...)`); other
+    # platforms' stores have none. `tiktok_settings=None` makes a TikTok store without one.
+    tiktok_settings = factory.Maybe(
+        factory.LazyAttribute(lambda store: store.platform == Platform.TIKTOK),
+        yes_declaration=factory.RelatedFactory(
+            "tests.factories.TikTokShopSettingsFactory",
+            factory_related_name="store",
+            organization=factory.SelfAttribute("..organization"),
+        ),
+    )
+
+
+@tenant_factory
+class TikTokShopSettingsFactory(TenantModelFactory):
+    class Meta:
+        model = TikTokShopSettings
+
+    store = factory.SubFactory(StoreFactory, organization=factory.SelfAttribute("..organization"), tiktok_settings=None)
     cipher = factory.Sequence(lambda n: f"GCP_cipher{n}")
 
 

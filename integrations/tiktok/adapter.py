@@ -10,7 +10,6 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 from integrations.base import (
     Authorization,
@@ -23,6 +22,7 @@ from integrations.base import (
 )
 from integrations.errors import PlatformAuthError, PlatformError
 from integrations.interface import (
+    AuthorizedShop,
     Dimensions,
     FbtStock,
     FbtWarehouse,
@@ -44,13 +44,11 @@ from integrations.interface import (
     WebhookEvent,
     Weight,
 )
-from integrations.tiktok import errors, webhooks
+from integrations.models import Store, TikTokShopSettings
+from integrations.tiktok import errors, translate, webhooks
 from integrations.tiktok.client import PLATFORM, TikTokShopClient, shared_http_client
 from integrations.tiktok.config import TikTokConfig
 from integrations.tiktok.oauth import TikTokAuth
-
-if TYPE_CHECKING:
-    from integrations.models import Store
 
 # A page a person is waiting for asks the platform once, briefly: a worker's patience (5 attempts with backoff, 30 s
 # reads) made a warehouse page of a seller with 14 shops take 76 s while TikTok was unreachable.
@@ -77,8 +75,9 @@ CAPABILITIES = frozenset(Capability)  # TikTok Shop offers every part of the con
 
 
 def shop_cipher(store: Store) -> str:
-    """The shop selector every shop-scoped call needs (it is not the shop id)."""
-    return store.cipher
+    """The shop selector every shop-scoped call needs (it is not the shop id), kept by `store_connected`."""
+    settings = TikTokShopSettings.of(store)
+    return settings.cipher if settings is not None else ""
 
 
 class TikTokAdapter:
@@ -111,6 +110,14 @@ class TikTokAdapter:
 
     def refresh(self, tokens: TokenSet) -> TokenSet:
         return self._auth().refresh(tokens.refresh_token)
+
+    def store_connected(self, store: Store, shop: AuthorizedShop) -> None:
+        """Keep the shop's cipher in its TikTokShopSettings (created on first connect; the policy dates a seller set
+        survive a reconnect)."""
+        settings, _ = TikTokShopSettings.objects.update_or_create(
+            store=store, defaults={"cipher": shop.settings.get(translate.CIPHER, "")}
+        )
+        store.tiktok_settings = settings
 
     # --- notifications
     def receive_notification(self, headers: Mapping[str, str], body: bytes) -> InboundNotification:

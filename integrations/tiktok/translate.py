@@ -166,6 +166,10 @@ def token_set_from_json(data: Json) -> TokenSet:
     )
 
 
+# The key of a shop's cipher in `AuthorizedShop.settings`: the selector every shop-scoped call sends (not the shop id).
+CIPHER = "cipher"
+
+
 def authorized_shops_from_json(data: Json) -> list[AuthorizedShop]:
     return [
         AuthorizedShop(
@@ -173,8 +177,8 @@ def authorized_shops_from_json(data: Json) -> list[AuthorizedShop]:
             name=_s(shop.get("name")),
             region=_s(shop.get("region")),
             seller_type=_s(shop.get("seller_type")),
-            cipher=_s(shop.get("cipher")),
             code=_s(shop.get("code")),
+            settings={CIPHER: _s(shop.get("cipher"))},
         )
         for shop in data.get("shops") or ()
     ]

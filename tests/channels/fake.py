@@ -154,12 +154,15 @@ class FakeAdapter:
             seller_name="Fake Seller",
         )
         shop = AuthorizedShop(
-            shop_id=self.market.shop_id, name="Fake Shop UK", region="GB", seller_type="LOCAL", cipher="", code="FK1"
+            shop_id=self.market.shop_id, name="Fake Shop UK", region="GB", seller_type="LOCAL", code="FK1"
         )
         return Authorization(tokens=tokens, shops=(shop,))
 
     def refresh(self, tokens: TokenSet) -> TokenSet:
         return replace(tokens, access_token_expires_at=self.market.now + timedelta(hours=1))
+
+    def store_connected(self, store: Any, shop: AuthorizedShop) -> None:
+        """FakeShop needs nothing back on its calls but the shop id the Store row has already."""
 
     def receive_notification(self, headers: Mapping[str, str], body: bytes) -> InboundNotification:
         raise NotificationRejected("FakeShop sends no notifications")

@@ -15,7 +15,7 @@ import pytest
 from erp.actors import Actor
 from erp.tenancy import organization_scope
 from integrations import services
-from integrations.models import Store
+from integrations.models import Store, TikTokShopSettings
 from inventory import push
 from inventory.models import Listing, StockLevel
 from inventory.services import skus_create_from_listings, stock_receive
@@ -25,7 +25,8 @@ from orders.services import store_sync
 from orders.tasks import sync_due_stores, tracking_refresh_all
 from shipping.labels.purchase import PurchaseOutcome, label_purchase_execute, label_purchase_request
 from shipping.models import LabelPurchase, PurchaseState
-from tests.channels.fake import PLATFORM, Market
+from tests.channels.conftest import connect
+from tests.channels.fake import PLATFORM, FakeAdapter, Market
 from tests.factories import WarehouseFactory
 
 pytestmark = pytest.mark.django_db
@@ -115,3 +116,15 @@ def test_what_the_channel_does_not_declare_is_never_asked_of_it(tenant: Any, mar
     Store.unscoped.filter(pk=store.pk).update(last_sync_started_at=None)
     assert sync_due_stores() == 1  # polled like any store (the task runs at once in tests)
     assert tracking_refresh_all() == 0
+
+
+def test_connecting_hands_the_shop_to_the_adapters_hook_and_keeps_no_tiktok_record(
+    tenant: Any, market: Market, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    heard: list[tuple[str, dict[str, str]]] = []
+    monkeypatch.setattr(
+        FakeAdapter, "store_connected", lambda self, store, shop: heard.append((store.external_id, dict(shop.settings)))
+    )
+    store = connect(tenant.organization, FakeAdapter(market))
+    assert heard == [(market.shop_id, {})]  # the core calls the hook; what to keep is the adapter's business
+    assert not TikTokShopSettings.unscoped.filter(store=store).exists()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import date
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
@@ -13,7 +14,14 @@ from django.test import Client
 from erp.models import AuditEntry
 from erp.roles import Role
 from erp.tenancy import organization_scope
-from integrations.models import AuthorizationStatus, SellerAuthorization, Store, StoreStatus, WebhookDelivery
+from integrations.models import (
+    AuthorizationStatus,
+    SellerAuthorization,
+    Store,
+    StoreStatus,
+    TikTokShopSettings,
+    WebhookDelivery,
+)
 from integrations.tiktok.signing import webhook_signature
 
 pytestmark = pytest.mark.django_db
@@ -26,7 +34,7 @@ def test_connect_creates_one_store_per_shop_and_audits_it(tenant: Any, tiktok: A
     with organization_scope(tenant.organization):
         stores = {s.name: s for s in Store.objects.all()}
         assert set(stores) == {"Dropline Home US", "Dropline Outlet US"}
-        assert {s.cipher[:4] for s in stores.values()} == {"GCP_"}
+        assert {s.tiktok_settings.cipher[:4] for s in stores.values()} == {"GCP_"}  # kept by the TikTok adapter
         actions = list(AuditEntry.objects.values_list("action", flat=True))
     assert actions.count("store.connected") == 2
     page = tenant.client.get("/stores/")
@@ -69,11 +77,18 @@ def test_the_same_shop_cannot_belong_to_two_organizations(tenant: Any, make_tena
 def test_reconnecting_updates_the_same_stores(tenant: Any, tiktok: Any) -> None:
     tiktok.connect(tenant.client)
     first = set(Store.unscoped.values_list("pk", flat=True))
+    ciphers = set(TikTokShopSettings.unscoped.values_list("cipher", flat=True))
     Store.unscoped.update(status=StoreStatus.NEEDS_ATTENTION, name="stale")
+    TikTokShopSettings.unscoped.update(cipher="stale", official_logistics_from=date(2026, 5, 1))
     tiktok.connect(tenant.client)
     assert set(Store.unscoped.values_list("pk", flat=True)) == first
     assert set(Store.unscoped.values_list("status", flat=True)) == {StoreStatus.ACTIVE}
     assert "stale" not in set(Store.unscoped.values_list("name", flat=True))
+    # One settings row per shop still: the cipher is the platform's again, the dates the seller set are kept.
+    kept = list(TikTokShopSettings.unscoped.values_list("store_id", "cipher", "official_logistics_from"))
+    assert {store_id for store_id, _, _ in kept} == first
+    assert {cipher for _, cipher, _ in kept} == ciphers
+    assert {day for _, _, day in kept} == {date(2026, 5, 1)}
 
 
 def test_only_store_managers_connect(tenant: Any) -> None:

@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from erp.actors import Actor
 from erp.tenancy import organization_scope
-from integrations.models import Store
+from integrations.models import Store, TikTokShopSettings
 from orders import seller_shipping
 from orders.models import Order, OrderStatus, SellerShipment, SellerShipmentState
 from tests.tiktok_harness import tiktok_client
@@ -34,7 +34,7 @@ def _fresh_carrier_cache() -> None:
 
 def _set_cut_off(store: Store, *, days_from_now: int) -> None:
     day = (timezone.now() + timedelta(days=days_from_now)).astimezone(PACIFIC).date()
-    Store.unscoped.filter(pk=store.pk).update(official_logistics_from=day, logistics_transition_from=None)
+    TikTokShopSettings.unscoped.filter(store=store).update(official_logistics_from=day, logistics_transition_from=None)
     store.refresh_from_db()
 
 

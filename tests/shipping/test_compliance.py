@@ -16,7 +16,7 @@ from django.utils import timezone
 from erp.roles import Role
 from erp.tenancy import organization_scope
 from integrations.logistics_policy import PUBLISHED_POLICIES, Phase, store_logistics_policy
-from integrations.models import AuthorizationStatus, Store, StoreStatus
+from integrations.models import AuthorizationStatus, Store, StoreStatus, TikTokShopSettings
 from inventory.models import WarehouseKind
 from orders import services
 from orders.filters import OrderFilter
@@ -47,7 +47,7 @@ def month(tenant: Any, tiktok: Any) -> Month:
     store = Store.unscoped.select_related("authorization").get(external_id=seeded["shop_id"])
     zone = ZoneInfo(tenant.organization.time_zone)
     cut_off = datetime.now(tz=zone).date() - timedelta(days=CUT_OFF_DAYS_AGO)
-    Store.unscoped.filter(pk=store.pk).update(
+    TikTokShopSettings.unscoped.filter(store=store).update(
         logistics_transition_from=cut_off - timedelta(days=40), official_logistics_from=cut_off
     )
     store.refresh_from_db()
@@ -194,10 +194,12 @@ def test_a_store_of_another_organization_is_simply_not_found(month: Month, make_
 def test_published_policy_decides_each_stores_dates(tenant: Any) -> None:
     org = tenant.organization
     existing = StoreFactory(organization=org, region="US", seller_type="LOCAL")
-    newcomer = StoreFactory(organization=org, region="US", seller_type="LOCAL", joined_platform_on=date(2026, 2, 10))
+    newcomer = StoreFactory(
+        organization=org, region="US", seller_type="LOCAL", tiktok_settings__joined_platform_on=date(2026, 2, 10)
+    )
     cross_border = StoreFactory(organization=org, region="US", seller_type="CROSS_BORDER")
     uk = StoreFactory(organization=org, region="GB", seller_type="LOCAL")
-    moved = StoreFactory(organization=org, region="US", official_logistics_from=date(2026, 6, 1))
+    moved = StoreFactory(organization=org, region="US", tiktok_settings__official_logistics_from=date(2026, 6, 1))
 
     us = next(p for p in PUBLISHED_POLICIES if p.region == "US" and p.seller_type == "LOCAL")
     policy = store_logistics_policy(existing)
@@ -223,9 +225,11 @@ def test_violations_follow_each_stores_cut_off(tenant: Any) -> None:
     pacific = ZoneInfo("America/Los_Angeles")
     now = timezone.now()
     early = StoreFactory(
-        organization=org, official_logistics_from=(now - timedelta(days=10)).astimezone(pacific).date()
+        organization=org, tiktok_settings__official_logistics_from=(now - timedelta(days=10)).astimezone(pacific).date()
     )
-    later = StoreFactory(organization=org, official_logistics_from=(now + timedelta(days=5)).astimezone(pacific).date())
+    later = StoreFactory(
+        organization=org, tiktok_settings__official_logistics_from=(now + timedelta(days=5)).astimezone(pacific).date()
+    )
     for store in (early, later):
         for days_ago in (15, 2):
             shipped = now - timedelta(days=days_ago)
@@ -304,7 +308,8 @@ def test_store_settings_edit_the_dates_and_audit_them(tenant: Any) -> None:
     response = tenant.client.post(f"/stores/{store.pk}/", data)
     assert response.status_code == 302, response.context["form"].errors if response.context else ""
     store.refresh_from_db()
-    assert (store.joined_platform_on, store.official_logistics_from) == (date(2026, 2, 10), date(2026, 5, 1))
+    dates = store.tiktok_settings
+    assert (dates.joined_platform_on, dates.official_logistics_from) == (date(2026, 2, 10), date(2026, 5, 1))
     assert store_logistics_policy(store).basis == "Dates set on this store"
     from erp.models import AuditEntry
 
@@ -366,7 +371,7 @@ def test_an_order_marked_shipped_through_dropline_counts_as_allowed_seller_shipp
     pacific = ZoneInfo("America/Los_Angeles")
     now = timezone.now()
     cut_off = (now + timedelta(days=3)).astimezone(pacific).date()
-    Store.unscoped.filter(pk=store.pk).update(official_logistics_from=cut_off)
+    TikTokShopSettings.unscoped.filter(store=store).update(official_logistics_from=cut_off)
     store.refresh_from_db()
     order = (
         Order.unscoped.filter(store=store, status=OrderStatus.AWAITING_SHIPMENT, label_source="seller")
@@ -398,7 +403,7 @@ def test_an_order_marked_shipped_through_dropline_counts_as_allowed_seller_shipp
     assert listed_as(tenant, order, "seller") is True
     # Had the store's cut-off been yesterday, the same shipment would be a violation, and listed as one.
     yesterday = (now - timedelta(days=1)).astimezone(pacific).date()
-    Store.unscoped.filter(pk=store.pk).update(official_logistics_from=yesterday)
+    TikTokShopSettings.unscoped.filter(store=store).update(official_logistics_from=yesterday)
     assert listed_as(tenant, order, "seller_violation") is True
 
 

@@ -112,7 +112,7 @@ def test_authorized_shops_never_send_shop_cipher(scripted_client) -> None:
     assert request.url.path == "/authorization/202309/shops"
     assert set(query_of(request)) == {"app_key", "timestamp", "sign"}
     assert_signed(request)
-    assert shops[0].cipher == CIPHER
+    assert shops[0].settings == {"cipher": CIPHER}  # what the adapter keeps in TikTokShopSettings
 
 
 def test_create_package_body_is_the_spec_shape(scripted_client) -> None:

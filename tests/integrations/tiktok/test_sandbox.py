@@ -52,7 +52,7 @@ def test_full_label_flow_over_real_http(live_sandbox: SandboxSession) -> None:
     seller = session.client(tokens=tokens)
     shops = seller.get_authorized_shops()
     home = next(s for s in shops if s.shop_id == session.shops[0]["id"])
-    client = seller.for_shop(home.cipher)
+    client = seller.for_shop(home.settings["cipher"])
 
     # Thousands of orders: page through them by update_time, no gap and no duplicate.
     since = datetime.now(tz=UTC) - timedelta(days=400)

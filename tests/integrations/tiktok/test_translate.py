@@ -154,7 +154,7 @@ def test_shops_and_webhook_subscriptions() -> None:
     (active,) = translate.active_shops_from_json(payload("get-active-shops")["data"])
     (hook,) = translate.webhook_subscriptions_from_json(payload("get-shop-webhooks")["data"])
 
-    assert (shop.shop_id, shop.cipher, shop.seller_type) == (
+    assert (shop.shop_id, shop.settings[translate.CIPHER], shop.seller_type) == (
         "7000714532876273420",
         "GCP_XF90igAAAABh00qsWgtvOiGFNqyubMt3",
         "CROSS_BORDER",

@@ -41,6 +41,13 @@ def test_connect_a_shop_then_browse_its_orders(page: Any, platform: Any) -> None
     expect(page.get_by_role("link", name="Dropline Outlet US")).to_be_visible()
     screenshot(page, "stores-connected")
 
+    # The store's page: every store's policy, and TikTok's own 2026 policy dates (kept in its TikTok settings).
+    page.get_by_role("link", name="Dropline Home US").click()
+    expect(page.get_by_label("Buy labels automatically")).to_be_visible()
+    expect(page.get_by_label("Opened on TikTok Shop")).to_be_visible()
+    screenshot(page, "store-detail")
+    page.get_by_role("link", name="Stores").first.click()
+
     page.get_by_role("link", name="Orders").first.click()
     rows = page.locator("table tbody tr")
     expect(rows.first).to_be_visible()

@@ -1,4 +1,4 @@
-"""Stock push: tell each TikTok store how many units of every mapped listing to advertise.
+"""Stock push: tell each store's sales channel how many units of every mapped listing to advertise.
 
 How a change travels:
 
@@ -8,7 +8,8 @@ How a change travels:
    debounce window and queues one ``inventory.push_store`` per store.
 3. ``store_push`` takes every marked listing of the store, computes what to advertise (store policy applied to the
    available stock of the warehouses that serve the store) and makes one Update Inventory call per product, through
-   the client's Redis rate limiter, so every worker together stays under TikTok's 50 QPS per shop.
+   the client's Redis rate limiter, so every worker together stays under the platform's limit per shop (TikTok:
+   50 QPS).
 
 The marker protocol (why a change is never lost and a busy SKU is never starved):
 
@@ -20,7 +21,7 @@ The marker protocol (why a change is never lost and a busy SKU is never starved)
   the markers that still hold the claimed value (compare-and-clear): a change that happened during the push moved
   the marker, stays marked, and is pushed next time with the stock it produced.
 * A lease per store (in the cache) keeps two workers from pushing one store at once, so an older quantity can never
-  overtake a newer one on its way to TikTok.
+  overtake a newer one on its way to the platform.
 """
 
 from __future__ import annotations
@@ -60,7 +61,7 @@ ERROR_BACKOFF = timedelta(minutes=10)  # a call refused as a whole for a lasting
 TIME_BUDGET_SECONDS = 120.0  # then the task continues in a new one; well under the 240 s soft limit
 LEASE_SECONDS = 360  # longer than the 300 s hard task limit: a live push never loses its lease
 
-_SINGLE_WAREHOUSE = None  # WarehouseQuantity.warehouse_id for a SKU that has one TikTok warehouse
+_SINGLE_WAREHOUSE = None  # WarehouseQuantity.warehouse_id for a SKU that has one platform warehouse
 
 
 # ------------------------------------------------------------------------------------------------ the policy
@@ -115,8 +116,8 @@ def policy_quantity(available: int, policy: PushPolicy) -> int:
 
 
 def split_quantity(total: int, available: Mapping[str, int]) -> dict[str, int]:
-    """Share `total` units among TikTok warehouses in proportion to the stock behind each (largest remainder, ties
-    by warehouse id), never giving a warehouse more than it has. Pure."""
+    """Share `total` units among the platform's warehouses in proportion to the stock behind each (largest remainder,
+    ties by warehouse id), never giving a warehouse more than it has. Pure."""
     have = {warehouse: max(0, units) for warehouse, units in available.items()}
     whole = sum(have.values())
     total = min(max(0, total), whole)
@@ -208,9 +209,9 @@ def _call_error_text(error: PlatformError) -> str:
 class PushResult:
     calls: int = 0  # Update Inventory calls made
     searches: int = 0  # Inventory Search calls made (stores with warehouse links)
-    pushed: int = 0  # listings TikTok took
-    unchanged: int = 0  # same quantity as TikTok already has from us: nothing sent
-    rejected: int = 0  # per-SKU refusals (by TikTok, or caught before sending), written on the listing
+    pushed: int = 0  # listings the platform took
+    unchanged: int = 0  # same quantity as the platform already has from us: nothing sent
+    rejected: int = 0  # per-SKU refusals (by the platform, or caught before sending), written on the listing
     failed: int = 0  # listings of calls that failed as a whole: still marked, retried
     skipped: int = 0  # nothing of ours to push: unmapped, or stock held by the platform (TikTok's FBT)
     more: bool = False  # the time budget ran out with listings left: continue in a new task
@@ -233,7 +234,7 @@ def store_pushable(store: Store) -> bool:
 
 
 def store_push(*, store: Store, time_budget: float = TIME_BUDGET_SECONDS) -> PushResult:
-    """Push every marked listing of `store` to TikTok, one Update Inventory call per product. Safe to run twice:
+    """Push every marked listing of `store` to its channel, one Update Inventory call per product. Safe to run twice:
     quantities are absolute and markers are cleared only for what was actually said."""
     result = PushResult()
     if not store_pushable(store):
@@ -274,7 +275,7 @@ def _lease_release(store: Store, token: str) -> None:
 class _StoreContext:
     store: Store
     policy: PushPolicy
-    links: dict[str, object]  # TikTok warehouse id -> Dropline warehouse id
+    links: dict[str, object]  # the platform's warehouse id -> Dropline warehouse id
     warehouses: dict[object, Warehouse]
     serving: list[object]  # without links: every warehouse that can ship this store's orders and counts its stock
     channel: SalesChannel | None = None  # built on the first call: a store with nothing to say needs no tokens
@@ -338,7 +339,7 @@ class _Claimed:
 class _Outcome:
     """What happened to each claimed listing, written back in a few statements."""
 
-    pushed: dict[object, int] = field(default_factory=dict)  # pk -> quantity TikTok took
+    pushed: dict[object, int] = field(default_factory=dict)  # pk -> quantity the platform took
     unchanged: list[object] = field(default_factory=list)
     rejected: dict[object, str] = field(default_factory=dict)  # pk -> message
     failed: dict[object, tuple[str, bool]] = field(default_factory=dict)  # pk -> (message, retry soon)
@@ -425,39 +426,47 @@ def _plan(
         units = sum(available.get((listing.sku_id, w), 0) for w in context.serving)
         total = policy_quantity(units, context.policy)
         if not listing.product_id:
-            return "Dropline does not know this listing's TikTok product yet: sync the store's listings again."
+            return (
+                f"Dropline does not know this listing's {platform_name(context.store.platform)} product yet: sync "
+                "the store's listings again."
+            )
         update = InventoryUpdate(listing.platform_sku_id, (WarehouseQuantity(_SINGLE_WAREHOUSE, total),))
         return update, total, listing.product_id, False
 
     level = levels.get(listing.platform_sku_id)
     if level is None or not level.by_warehouse:
-        return "TikTok does not list this SKU's inventory any more (deleted or moved): sync the store's listings."
-    tiktok_warehouses = sorted({w.warehouse_id for w in level.by_warehouse})
-    unlinked = [w for w in tiktok_warehouses if w not in context.links]
+        return (
+            f"{platform_name(context.store.platform)} does not list this SKU's inventory any more (deleted or "
+            "moved): sync the store's listings."
+        )
+    platform_warehouses = sorted({w.warehouse_id for w in level.by_warehouse})
+    unlinked = [w for w in platform_warehouses if w not in context.links]
     if unlinked:
-        # TikTok needs a quantity for every warehouse of the SKU; guessing one for a warehouse we know nothing
+        # The platform needs a quantity for every warehouse of the SKU; guessing one for a warehouse we know nothing
         # about would overwrite stock someone else manages.
         return (
-            f"TikTok stocks this SKU in warehouse {', '.join(unlinked)}, which is not linked to one of your "
-            "warehouses: link it so Dropline can send a quantity for each."
+            f"{platform_name(context.store.platform)} stocks this SKU in warehouse {', '.join(unlinked)}, which is "
+            "not linked to one of your warehouses: link it so Dropline can send a quantity for each."
         )
-    ours = {w: context.links[w] for w in tiktok_warehouses}
+    ours = {w: context.links[w] for w in platform_warehouses}
     if any(_kind(context, d) == WarehouseKind.PLATFORM for d in ours.values()):
         return None  # stock held by the platform (TikTok's FBT): read from it, never pushed
     behind: dict[str, int] = {}
     counted: set[object] = set()
-    for tiktok_warehouse, warehouse_id in ours.items():
+    for platform_warehouse, warehouse_id in ours.items():
         warehouse = context.warehouses.get(warehouse_id)
         usable = warehouse is not None and warehouse.is_active and warehouse_id not in counted
-        counted.add(warehouse_id)  # two TikTok warehouses on one of ours: its stock is counted once
-        behind[tiktok_warehouse] = available.get((listing.sku_id, warehouse_id), 0) if usable else 0
+        counted.add(warehouse_id)  # two platform warehouses on one of ours: its stock is counted once
+        behind[platform_warehouse] = available.get((listing.sku_id, warehouse_id), 0) if usable else 0
     total = policy_quantity(sum(behind.values()), context.policy)
     shares = split_quantity(total, behind)
-    update = InventoryUpdate(listing.platform_sku_id, tuple(WarehouseQuantity(w, shares[w]) for w in tiktok_warehouses))
-    # Same total as last time, but stock may have moved between our warehouses: say it again if TikTok shows more
-    # anywhere than our split gives there. (Less is left alone: TikTok sold units we have not imported yet.)
+    update = InventoryUpdate(
+        listing.platform_sku_id, tuple(WarehouseQuantity(w, shares[w]) for w in platform_warehouses)
+    )
+    # Same total as last time, but stock may have moved between our warehouses: say it again if the platform shows more
+    # anywhere than our split gives there. (Less is left alone: the platform sold units we have not imported yet.)
     shown = {w.warehouse_id: w.available for w in level.by_warehouse}
-    moved = any(shown.get(w, 0) > shares[w] for w in tiktok_warehouses)
+    moved = any(shown.get(w, 0) > shares[w] for w in platform_warehouses)
     return update, total, level.product_id or listing.product_id, moved
 
 

@@ -34,25 +34,33 @@ class Hooks:
         return [p for p in self.received if p["type"] == type_code and p["data"].get("order_id") == order_id]
 
 
-def pick(api: Api, *, status: str, shipping_type: str = "TIKTOK", lines: int | None = None, **attrs: Any) -> Order:
-    """The first seller-fulfilled order of the authorized shop in that status, with no after-sale history."""
+def pick(
+    api: Api, *, status: str | tuple[str, ...], shipping_type: str = "TIKTOK", fresh: bool = True, **attrs: Any
+) -> Order:
+    """The first seller-fulfilled order of the authorized shop in that status (or one of those), with no after-sale
+    history unless ``fresh`` is false."""
+    statuses = (status,) if isinstance(status, str) else status
     world = api.sb.world
     shop = world.shops_by_cipher[api.cipher or ""]
     for o in sorted(world.orders.values(), key=lambda o: o.id):
         if (
             o.shop_id == shop.id
-            and o.status == status
+            and o.status in statuses
             and o.shipping_type == shipping_type
             and o.fulfillment_type == "FULFILLMENT_BY_SELLER"
             and not o.is_buyer_request_cancel
             and not o.address.bad_reason
-            and not world.aftersale.by_order.get(o.id)
-            and (lines is None or len(o.line_items) == lines)
+            and not (fresh and world.aftersale.by_order.get(o.id))
             and all(world.skus[li.sku_id].weight_lb < 10 for li in o.line_items)
             and all(getattr(o, k) == v for k, v in attrs.items())
         ):
             return o
     raise LookupError(status)
+
+
+def keep_token_alive(api: Api) -> None:
+    """Tests that move the clock by weeks keep the seller's access token valid (it would expire in sandbox time)."""
+    api.sb.world.tokens[api.token or ""].access_expire += 90 * 86400
 
 
 def event(api: Api, order_id: str, kind: str, **body: Any) -> httpx.Response:

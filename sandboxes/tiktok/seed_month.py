@@ -15,6 +15,7 @@ from typing import Any
 from . import aftersale
 from . import data as ref
 from .seed import ShopSpec, _attach_shipped_package, _buyer_address, create_seller, line_item
+from .seed_month_aftersale import seed_month_aftersale
 from .state import COLLECTION_DELAY, COMPLETE_DELAY, DAY, DELIVERY_DELAY, HOUR, REMORSE_SECONDS, LineItem, Order, World
 
 MONTH_MIX = {"TIKTOK": 0.72, "SELLER": 0.18, "FBT": 0.10}
@@ -161,7 +162,14 @@ def seed_month(
     shop = world.shops[seller.shop_ids[0]]
     rng = random.Random(seed)
     created = [_month_order(world, shop, rng, now, days) for _ in range(orders)]
+    aftersale_summary = seed_month_aftersale(world, shop, created, now, seed)  # cancellations, returns, addresses
     counts: dict[str, int] = {}
     for o in created:
         counts[o.status] = counts.get(o.status, 0) + 1
-    return {"seller_id": seller.id, "shop_id": shop.id, "orders": len(created), "by_status": counts}
+    return {
+        "seller_id": seller.id,
+        "shop_id": shop.id,
+        "orders": len(created),
+        "by_status": counts,
+        "aftersale": aftersale_summary,
+    }

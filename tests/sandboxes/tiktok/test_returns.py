@@ -406,3 +406,29 @@ def test_create_return_by_the_seller(api: Api) -> None:
     ]
     for case, expected in cases:
         assert code(api.call("POST", f"{RR}/returns", {}, case)) == expected, case
+
+
+def test_shipping_info_cannot_change_while_a_refund_request_is_open(api: Api) -> None:
+    o = pick(api, status="AWAITING_SHIPMENT", shipping_type="SELLER")
+    ups = next(pid for pid, name in api.sb.world.delivery_options[o.delivery_option_id].providers if name == "UPS")
+    api.ok(
+        "POST",
+        f"/fulfillment/202309/orders/{o.id}/packages",
+        {},
+        {"tracking_number": "1Z999AA10123456784", "shipping_provider_id": ups},
+    )
+    assert event(api, o.id, "return_request", return_type="REFUND").status_code == 200
+    upd = api.call(
+        "POST",
+        f"/fulfillment/202309/orders/{o.id}/shipping_info/update",
+        {},
+        {"tracking_number": "1Z999AA10123456785", "shipping_provider_id": ups},
+    )
+    assert code(upd) == 21011007
+    event(api, o.id, "return_cancel")
+    api.ok(
+        "POST",
+        f"/fulfillment/202309/orders/{o.id}/shipping_info/update",
+        {},
+        {"tracking_number": "1Z999AA10123456785", "shipping_provider_id": ups},
+    )

@@ -66,7 +66,10 @@ def test_the_same_webhook_five_times_and_the_poller_racing_it_leave_one_correct_
 ) -> None:
     tiktok.sandbox.faults.set_webhook_duplicates(5)
     order = Order.unscoped.filter(store=connected, status=OrderStatus.AWAITING_SHIPMENT).first()
-    tiktok.control("POST", f"orders/{order.external_id}/events", type="buyer_cancel_request", reason="Wrong size")
+    tiktok.order_event(order.external_id, "cancel_request", reason="Wrong size")
+    assert [c["status"] for c in tiktok.aftersale(order.external_id)["cancellations"]] == [
+        "CANCELLATION_REQUEST_PENDING"
+    ]
     deliver(tiktok, django_capture_on_commit_callbacks)
     with organization_scope(connected.organization):
         services.store_sync(store=connected)  # the poller sees the same change

@@ -361,9 +361,10 @@ def order_cancelled(
     b = book(world)
     region = world.shops[o.shop_id].region
     pending = b.pending_cancellation(o.id)
-    for pid in o.package_ids:
+    bought = {pid for pid in o.package_ids if world.packages[pid].service}  # only Create Packages buys labels
+    if bought:
         for label in world.labels:
-            if label.package_id == pid and not label.void_time:
+            if label.package_id in bought and not label.void_time:
                 label.void_time = at
     if pending is not None and initiator == "BUYER":
         pending.decided_by = pending.decided_by or "SYSTEM"

@@ -316,6 +316,8 @@ def _sku_lines(o: Order, skus: Any) -> list[str]:
 
 def _requested_lines(o: Order, body: dict[str, Any]) -> list[str] | None:
     line_ids = _str_list(body, "order_line_item_ids")
+    if line_ids is not None and not line_ids:
+        raise _err(INVALID, "order_line_item_ids must not be empty.")
     if line_ids is not None:
         known = {li.id: li for li in o.line_items}
         if any(lid not in known for lid in line_ids):

@@ -359,3 +359,18 @@ def test_unknown_or_foreign_cancellations_are_refused(api: Api) -> None:
         if c.shop_id != api.sb.world.shops_by_cipher[api.cipher or ""].id
     )
     assert code(api.call("POST", f"{RR}/cancellations/{other_shop.id}/approve", {}, {})) == 25020005
+
+
+def test_a_uk_shop_uses_the_uk_reasons(api: Api) -> None:
+    uk = next(i for i, s in enumerate(api.sb.world.sellers.values()) if s.base_region == "GB")
+    api.authorize(uk)
+    o = pick(api, status="AWAITING_SHIPMENT")
+    event(api, o.id, "cancel_request", reason="ecom_order_to_ship_canceled_reason_no_longer_needed_uk")
+    cancel_id = state(api, o.id)["cancellations"][-1]["id"]
+    names = [r["name"] for r in api.ok("GET", f"{RR}/reject_reasons", {"return_or_cancel_id": cancel_id})["reasons"]]
+    assert "order_manage_list_action_respond_popup_reject_reason_buyer_agree_uk" in names
+    us_reason = {"reject_reason": "order_manage_list_action_respond_popup_reject_reason_buyer_agree"}
+    assert code(api.call("POST", f"{RR}/cancellations/{cancel_id}/reject", {}, us_reason)) == 25001014
+    other = pick(api, status="AWAITING_SHIPMENT")
+    body = {"order_id": other.id, "cancel_reason": "seller_cancel_reason_out_of_stock_uk"}
+    assert api.ok("POST", f"{RR}/cancellations", {}, body)["cancel_status"] == "CANCELLATION_REQUEST_SUCCESS"

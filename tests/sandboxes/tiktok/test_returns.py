@@ -432,3 +432,15 @@ def test_shipping_info_cannot_change_while_a_refund_request_is_open(api: Api) ->
         {},
         {"tracking_number": "1Z999AA10123456785", "shipping_provider_id": ups},
     )
+
+
+def test_a_retried_return_decision_with_its_key_decides_once(api: Api) -> None:
+    hooks = Hooks(api)
+    order_id, return_id = _request(api, "REFUND")
+    key = {"idempotency_key": "approve-return-1"}
+    for _ in range(3):
+        assert api.ok("POST", f"{RR}/returns/{return_id}/approve", key, {"decision": "APPROVE_REFUND"}) == {}
+    statuses = [p["data"]["return_status"] for p in hooks.of(12, order_id)]
+    assert statuses.count("RETURN_OR_REFUND_REQUEST_SUCCESS") == 1
+    reasons = [x["name"] for x in api.ok("GET", f"{RR}/reject_reasons", {"return_or_cancel_id": return_id})["reasons"]]
+    assert "seller_reject_apply_unable_to_change_address" in reasons  # the refund list

@@ -1,0 +1,286 @@
+"""Combined and split packages: Search Combinable Packages, Combine Package, Uncombine Packages, Get Order Split
+Attributes, Split Orders, and what labels, documents, order detail and cancellations do with them."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import httpx
+
+from sandboxes.tiktok.state import Order
+from tests.sandboxes.tiktok.conftest import Api
+
+SEARCH = "/fulfillment/202309/combinable_packages/search"
+COMBINE = "/fulfillment/202309/packages/combine"
+PACKAGES = "/fulfillment/202309/packages"
+SPLIT_ATTRS = "/fulfillment/202309/orders/split_attributes"
+
+
+def _ready(api: Api, *, min_lines: int = 1, exclude: tuple[str, ...] = ()) -> list[Order]:
+    """Awaiting-shipment TikTok Shipping orders of the current shop, nothing pending, light enough to label."""
+    world = api.sb.world
+    shop = world.shops_by_cipher[api.cipher or ""]
+    return [
+        o
+        for o in sorted(world.orders.values(), key=lambda o: o.id)
+        if o.shop_id == shop.id
+        and o.id not in exclude
+        and o.status == "AWAITING_SHIPMENT"
+        and o.shipping_type == "TIKTOK"
+        and o.fulfillment_type == "FULFILLMENT_BY_SELLER"
+        and not o.is_buyer_request_cancel
+        and not o.address.bad_reason
+        and not o.package_ids
+        and len(o.line_items) >= min_lines
+        and sum(world.skus[li.sku_id].weight_lb for li in o.line_items) < 10
+    ]
+
+
+def _same_buyer(api: Api, n: int = 2) -> list[Order]:
+    """n orders made one buyer's: same user, recipient, warehouse and delivery option as the first."""
+    candidates = _ready(api)
+    first = candidates[0]
+    twins = [first]
+    for o in candidates[1:]:
+        if len(twins) == n:
+            break
+        if o.warehouse_id == first.warehouse_id and o.delivery_option_id == first.delivery_option_id:
+            o.user_id = first.user_id
+            o.address = copy.deepcopy(first.address)
+            twins.append(o)
+    assert len(twins) == n
+    return twins
+
+
+def _search_all(api: Api, page_size: int = 50) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    token = ""
+    while True:
+        q = {"page_size": str(page_size)}
+        if token:
+            q["page_token"] = token
+        data = api.ok("GET", SEARCH, q)
+        out += data["combinable_packages"]
+        token = data["next_page_token"]
+        if not token:
+            return out
+
+
+def _pre_package(api: Api, orders: list[Order]) -> dict[str, Any]:
+    wanted = {o.id for o in orders}
+    return next(p for p in _search_all(api) if set(p["order_ids"]) == wanted)
+
+
+def _combine(api: Api, orders: list[Order]) -> dict[str, Any]:
+    pre = _pre_package(api, orders)
+    data = api.ok("POST", COMBINE, {}, {"combinable_packages": [{"id": pre["id"], "order_ids": pre["order_ids"]}]})
+    assert data["errors"] == []
+    return data["packages"][0]
+
+
+def _detail(api: Api, order_id: str) -> dict[str, Any]:
+    return api.ok("GET", "/order/202309/orders", {"ids": order_id})["orders"][0]
+
+
+class Receiver:
+    def __init__(self) -> None:
+        self.received: list[dict[str, Any]] = []
+
+    def handler(self, request: httpx.Request) -> httpx.Response:
+        import json
+
+        self.received.append(json.loads(request.read()))
+        return httpx.Response(200)
+
+
+def _package_updates(api: Api) -> Receiver:
+    rx = Receiver()
+    api.sb.webhook_transport = httpx.MockTransport(rx.handler)
+    api.ok(
+        "PUT", "/event/202309/webhooks", {}, {"address": "http://127.0.0.1:8000/hook/", "event_type": "PACKAGE_UPDATE"}
+    )
+    return rx
+
+
+# ---------------------------------------------------------------------- search
+def test_search_lists_orders_of_one_buyer_and_address_as_one_pre_package(api: Api) -> None:
+    a, b = _same_buyer(api)
+    found = _search_all(api)
+    pre = next(p for p in found if a.id in p["order_ids"])
+    assert sorted(pre["order_ids"]) == sorted([a.id, b.id])
+    assert pre["id"].isdigit()
+    assert len(pre["id"]) >= 18
+    # The same group keeps its pre-generated id across searches.
+    assert _pre_package(api, [a, b])["id"] == pre["id"]
+    # total_count counts orders ("The number of orders that meet the query conditions").
+    data = api.ok("GET", SEARCH, {"page_size": "50"})
+    assert data["total_count"] == sum(len(p["order_ids"]) for p in found)
+
+
+def test_search_leaves_out_orders_that_differ_in_address_warehouse_or_status(api: Api) -> None:
+    a, b, c = _same_buyer(api, 3)
+    c.address.line1 = "1 Other Street"  # same buyer, another address: cannot share a parcel
+    pre = _pre_package(api, [a, b])
+    assert c.id not in pre["order_ids"]
+    b.is_buyer_request_cancel = True  # pending after-sale request: not combinable
+    assert not any(a.id in p["order_ids"] for p in _search_all(api))
+
+
+def test_search_pages_with_opaque_tokens_and_checks_page_size(api: Api) -> None:
+    orders = _ready(api)
+    # Three buyers with two orders each.
+    for i in range(3):
+        x, y = orders[2 * i], orders[2 * i + 1]
+        y.user_id, y.address = x.user_id, copy.deepcopy(x.address)
+        y.warehouse_id, y.delivery_option_id = x.warehouse_id, x.delivery_option_id
+    everything = _search_all(api, page_size=50)
+    paged = _search_all(api, page_size=1)
+    assert [p["id"] for p in paged] == [p["id"] for p in everything]
+    assert len(everything) >= 3
+    for bad in ("0", "51", "x"):
+        assert api.call("GET", SEARCH, {"page_size": bad}).json()["code"] == 21011005
+    assert api.call("GET", SEARCH).json()["code"] == 21011005
+    assert api.call("GET", SEARCH, {"page_size": "5", "page_token": "bogus"}).json()["code"] == 21011005
+
+
+# ---------------------------------------------------------------------- combine / uncombine
+def test_combine_makes_one_package_for_both_orders(api: Api) -> None:
+    rx = _package_updates(api)
+    a, b = _same_buyer(api)
+    pre = _pre_package(api, [a, b])
+    data = api.ok("POST", COMBINE, {}, {"combinable_packages": [{"id": pre["id"], "order_ids": pre["order_ids"]}]})
+    assert data["errors"] == []
+    [pkg] = data["packages"]
+    assert pkg["id"] != pre["id"]  # "The new package ID generated after the package has been successfully combined"
+    assert sorted(pkg["order_ids"]) == sorted([a.id, b.id])
+    for o in (a, b):
+        view = _detail(api, o.id)
+        assert view["packages"] == [{"id": pkg["id"]}]
+        assert view["split_or_combine_tag"] == "COMBINED"
+        assert {li["package_id"] for li in view["line_items"]} == {pkg["id"]}
+        assert {li["package_status"] for li in view["line_items"]} == {"TO_FULFILL"}
+        assert view["status"] == "AWAITING_SHIPMENT"
+    detail = api.ok("GET", f"{PACKAGES}/{pkg['id']}")
+    assert detail["split_and_combine_tag"] == "COMBINE"
+    assert sorted(x["id"] for x in detail["orders"]) == sorted([a.id, b.id])
+    assert sorted(detail["order_line_item_ids"]) == sorted(li.id for o in (a, b) for li in o.line_items)
+    control = api.client.get(f"/sandbox/packages/{pkg['id']}").json()
+    assert sorted(control["order_ids"]) == sorted([a.id, b.id])
+    assert control["shipped"] is False
+    # The pair is no longer offered.
+    assert not any(a.id in p["order_ids"] for p in _search_all(api))
+    api.client.post("/sandbox/webhooks/flush")
+    [event] = [e for e in rx.received if e["type"] == 4]
+    assert event["data"]["sc_type"] == "COMBINE"
+    assert event["data"]["role_type"] == "ROLE_SELLER"
+    assert event["data"]["package_list"] == [{"package_id": pkg["id"], "order_id_list": pkg["order_ids"]}]
+
+
+def test_combining_twice_is_refused_with_order_already_combined(api: Api) -> None:
+    a, b = _same_buyer(api)
+    pre = _pre_package(api, [a, b])
+    api.ok("POST", COMBINE, {}, {"combinable_packages": [{"id": pre["id"]}]})
+    again = api.ok("POST", COMBINE, {}, {"combinable_packages": [{"id": pre["id"]}]})
+    assert again["packages"] == []
+    [err] = again["errors"]
+    assert err["code"] == 21011033
+    assert err["message"].startswith("order already combined")
+    assert err["detail"] == {"package_id": pre["id"]}
+
+
+def test_combine_reports_each_bad_item_and_still_combines_the_good_one(api: Api) -> None:
+    a, b, c, d = _ready(api)[:4]
+    b.user_id, b.address, b.warehouse_id, b.delivery_option_id = (
+        a.user_id,
+        copy.deepcopy(a.address),
+        a.warehouse_id,
+        a.delivery_option_id,
+    )
+    d.user_id, d.address, d.warehouse_id, d.delivery_option_id = (
+        c.user_id,
+        copy.deepcopy(c.address),
+        c.warehouse_id,
+        c.delivery_option_id,
+    )
+    good, other = _pre_package(api, [a, b]), _pre_package(api, [c, d])
+    d.is_buyer_request_cancel = True  # after-sale request arrived after the search
+    data = api.ok(
+        "POST",
+        COMBINE,
+        {},
+        {
+            "combinable_packages": [
+                {"id": good["id"]},
+                {"id": other["id"]},
+                {"id": "1152321000000000001"},
+                {"id": good["id"], "order_ids": [c.id]},
+            ]
+        },
+    )
+    assert [sorted(p["order_ids"]) for p in data["packages"]] == [sorted([a.id, b.id])]
+    codes = [(e["code"], e["detail"]["package_id"]) for e in data["errors"]]
+    assert codes == [(21011007, other["id"]), (21011028, "1152321000000000001"), (21011031, good["id"])]
+
+
+def test_combine_needs_two_orders_and_a_well_formed_body(api: Api) -> None:
+    a, b = _same_buyer(api)
+    pre = _pre_package(api, [a, b])
+    one = api.ok("POST", COMBINE, {}, {"combinable_packages": [{"id": pre["id"], "order_ids": [a.id]}]})
+    assert one["errors"][0]["code"] == 10007014
+    for body in ({}, {"combinable_packages": []}, {"combinable_packages": [{"order_ids": [a.id]}]}):
+        assert api.call("POST", COMBINE, {}, body).json()["code"] == 21011005
+
+
+def test_combine_in_another_shop_is_refused(api: Api) -> None:
+    a, b = _same_buyer(api)
+    pre = _pre_package(api, [a, b])
+    api.authorize(seller_index=1)  # the UK seller's shop
+    data = api.ok("POST", COMBINE, {}, {"combinable_packages": [{"id": pre["id"]}]})
+    assert data["errors"][0]["code"] == 21011028
+
+
+def test_uncombine_restores_one_package_per_order(api: Api) -> None:
+    rx = _package_updates(api)
+    a, b = _same_buyer(api)
+    pkg = _combine(api, [a, b])
+    data = api.ok("POST", f"{PACKAGES}/{pkg['id']}/uncombine", {}, {"order_ids": [a.id]})
+    # Two orders, one removed: the other would be alone, so each order gets its own package.
+    assert sorted(o for p in data["packages"] for o in p["order_ids"]) == sorted([a.id, b.id])
+    assert all(len(p["order_ids"]) == 1 for p in data["packages"])
+    for o in (a, b):
+        view = _detail(api, o.id)
+        [own] = view["packages"]
+        assert own["id"] != pkg["id"]
+        assert "split_or_combine_tag" not in view
+        assert {li["package_id"] for li in view["line_items"]} == {own["id"]}
+    # The old combined package is gone.
+    assert api.call("GET", f"{PACKAGES}/{pkg['id']}").json()["code"] == 21008111
+    # And the orders can be combined again.
+    assert sorted(_pre_package(api, [a, b])["order_ids"]) == sorted([a.id, b.id])
+    api.client.post("/sandbox/webhooks/flush")
+    types = [e["data"]["sc_type"] for e in rx.received if e["type"] == 4]
+    assert types == ["COMBINE", "CANCEL_COMBINE"]
+
+
+def test_uncombine_one_of_three_keeps_the_other_two_combined(api: Api) -> None:
+    a, b, c = _same_buyer(api, 3)
+    pkg = _combine(api, [a, b, c])
+    data = api.ok("POST", f"{PACKAGES}/{pkg['id']}/uncombine", {}, {"order_ids": [c.id]})
+    by_id = {p["id"]: sorted(p["order_ids"]) for p in data["packages"]}
+    assert by_id[pkg["id"]] == sorted([a.id, b.id])
+    assert [c.id] in by_id.values()
+    assert api.ok("GET", f"{PACKAGES}/{pkg['id']}")["split_and_combine_tag"] == "COMBINE"
+
+
+def test_uncombine_refusals(api: Api) -> None:
+    a, b, c = _same_buyer(api, 3)
+    c.address.line1 = "9 Elsewhere Road"  # not in the group
+    pkg = _combine(api, [a, b])
+    url = f"{PACKAGES}/{pkg['id']}/uncombine"
+    assert api.call("POST", url, {}, {"order_ids": [c.id]}).json()["code"] == 21011029
+    assert api.call("POST", url, {}, {"order_ids": "x"}).json()["code"] == 21011005
+    assert api.call("POST", f"{PACKAGES}/1152321000000000001/uncombine", {}, {}).json()["code"] == 21011028
+    # A package that is not combined.
+    single = api.ok("POST", url, {}, {})["packages"][0]["id"]
+    assert api.call("POST", f"{PACKAGES}/{single}/uncombine", {}, {}).json()["code"] == 21011005

@@ -284,3 +284,265 @@ def test_uncombine_refusals(api: Api) -> None:
     # A package that is not combined.
     single = api.ok("POST", url, {}, {})["packages"][0]["id"]
     assert api.call("POST", f"{PACKAGES}/{single}/uncombine", {}, {}).json()["code"] == 21011005
+
+
+# ---------------------------------------------------------------------- labels for combined packages
+def test_a_combined_package_gets_one_label_for_both_orders(api: Api) -> None:
+    a, b = _same_buyer(api)
+    pkg = _combine(api, [a, b])
+    all_lines = sorted(li.id for o in (a, b) for li in o.line_items)
+    quote = api.ok("POST", f"/fulfillment/202309/orders/{a.id}/shipping_services/query", {}, {})
+    assert sorted(quote["order_line_id"]) == all_lines  # the quote is for the whole parcel
+    before = len(api.sb.world.labels)
+    created = api.ok("POST", PACKAGES, {}, {"order_id": a.id})
+    assert created["package_id"] == pkg["id"]
+    assert sorted(created["order_line_item_ids"]) == all_lines
+    assert len(api.sb.world.labels) == before + 1
+    # The ledger shows the one label under either order.
+    for o in (a, b):
+        [label] = api.client.get("/sandbox/labels", params={"order_id": o.id}).json()["labels"]
+        assert label["package_id"] == pkg["id"]
+        assert sorted(label["order_ids"]) == sorted([a.id, b.id])
+    tracking = {li["tracking_number"] for o in (a, b) for li in _detail(api, o.id)["line_items"]}
+    assert len(tracking) == 1
+    assert tracking.pop()
+    assert {_detail(api, o.id)["status"] for o in (a, b)} == {"AWAITING_COLLECTION"}
+    # Buying again through the other order is the documented "already purchased".
+    assert api.call("POST", PACKAGES, {}, {"order_id": b.id}).json()["code"] == 21022025
+    # Too late to uncombine.
+    assert api.call("POST", f"{PACKAGES}/{pkg['id']}/uncombine", {}, {}).json()["code"] == 21022025
+    control = api.client.get(f"/sandbox/packages/{pkg['id']}").json()
+    assert control["shipped"] is True
+    assert len(control["labels"]) == 1
+    doc = api.ok(
+        "GET", f"{PACKAGES}/{pkg['id']}/shipping_documents", {"document_type": "SHIPPING_LABEL_AND_PACKING_SLIP"}
+    )
+    assert doc["tracking_number"] == control["tracking_number"]
+    searched = api.ok("POST", f"{PACKAGES}/search", {"page_size": "50"}, {})["packages"]
+    assert sorted(o["id"] for o in next(p for p in searched if p["id"] == pkg["id"])["orders"]) == sorted([a.id, b.id])
+
+
+def test_part_of_a_combined_order_cannot_be_labelled_alone(api: Api) -> None:
+    a, b = _same_buyer(api)
+    _add_line(api, a)
+    _combine(api, [a, b])
+    code = api.call("POST", PACKAGES, {}, {"order_id": a.id, "order_line_item_ids": [b.line_items[0].id]}).json()
+    assert code["code"] == 21011029  # b's line is not a's
+    part = api.call("POST", PACKAGES, {}, {"order_id": a.id, "order_line_item_ids": [a.line_items[0].id]})
+    assert part.json()["code"] == 21011046
+    b.is_buyer_request_cancel = True  # an after-sale request on any order of the parcel blocks the label
+    assert api.call("POST", PACKAGES, {}, {"order_id": a.id}).json()["code"] == 21011007
+
+
+def test_cancelling_one_order_takes_it_out_of_the_combined_package(api: Api) -> None:
+    rx = _package_updates(api)
+    a, b, c = _same_buyer(api, 3)
+    pkg = _combine(api, [a, b, c])
+    api.client.post(f"/sandbox/orders/{c.id}/events", json={"type": "cancel", "initiator": "BUYER", "reason": "x"})
+    detail = api.ok("GET", f"{PACKAGES}/{pkg['id']}")
+    assert sorted(o["id"] for o in detail["orders"]) == sorted([a.id, b.id])
+    assert detail["split_and_combine_tag"] == "COMBINE"
+    assert detail["package_status"] == "PROCESSING"
+    view = _detail(api, c.id)
+    assert view["status"] == "CANCELLED"
+    assert view["packages"] == []
+    # The label bought now covers the two orders left.
+    created = api.ok("POST", PACKAGES, {}, {"order_id": a.id})
+    assert created["package_id"] == pkg["id"]
+    assert sorted(created["order_line_item_ids"]) == sorted(li.id for o in (a, b) for li in o.line_items)
+    # Cancel one of the last two: the package is a plain one-order package again.
+    api.client.post(f"/sandbox/orders/{b.id}/events", json={"type": "cancel", "initiator": "SELLER"})
+    assert api.ok("GET", f"{PACKAGES}/{pkg['id']}")["split_and_combine_tag"] == "DEFAULT"
+    api.client.post("/sandbox/webhooks/flush")
+    updates = [e["data"] for e in rx.received if e["type"] == 4]
+    assert [(u["sc_type"], u["role_type"]) for u in updates] == [
+        ("COMBINE", "ROLE_SELLER"),
+        ("FULFILL_UNCOMBINE", "ROLE_USER"),
+        ("FULFILL_UNCOMBINE", "ROLE_SELLER"),
+    ]
+    assert sorted(updates[1]["package_list"][0]["order_id_list"]) == sorted([a.id, b.id])
+
+
+def test_uk_combined_package_ships_both_orders_with_ship_package(api: Api) -> None:
+    api.authorize(seller_index=1)
+    world = api.sb.world
+    shop = world.shops_by_cipher[api.cipher or ""]
+    ready = [
+        o
+        for o in sorted(world.orders.values(), key=lambda o: o.id)
+        if o.shop_id == shop.id
+        and o.status == "AWAITING_SHIPMENT"
+        and o.shipping_type == "TIKTOK"
+        and not o.is_buyer_request_cancel
+    ]
+    a = ready[0]
+    b = next(o for o in ready[1:] if o.delivery_option_id == a.delivery_option_id)
+    b.user_id, b.address = a.user_id, copy.deepcopy(a.address)
+    old = [a.package_ids[0], b.package_ids[0]]  # non-US packages exist from payment
+    pkg = _combine(api, [a, b])
+    assert pkg["id"] not in old
+    assert api.call("GET", f"{PACKAGES}/{old[0]}").json()["code"] == 21008111
+    api.ok("POST", f"{PACKAGES}/{pkg['id']}/ship", {}, {"handover_method": "DROP_OFF"})
+    assert a.status == b.status == "AWAITING_COLLECTION"
+    assert {li.tracking_number for o in (a, b) for li in o.line_items} == {world.packages[pkg["id"]].tracking_number}
+
+
+# ---------------------------------------------------------------------- split
+def test_split_attributes_say_which_orders_may_split_and_why_not(api: Api) -> None:
+    world = api.sb.world
+    shop = world.shops_by_cipher[api.cipher or ""]
+    multi = _ready(api, min_lines=2)[0]
+    single = next(o for o in _ready(api) if len(o.line_items) == 1)
+    cancelled = next(o for o in world.orders.values() if o.shop_id == shop.id and o.status == "CANCELLED")
+    shipped = next(o for o in world.orders.values() if o.shop_id == shop.id and o.status == "IN_TRANSIT")
+    ids = [multi.id, single.id, cancelled.id, shipped.id, "576461000000000001"]
+    rows = {r["order_id"]: r for r in api.ok("GET", SPLIT_ATTRS, {"order_ids": ",".join(ids)})["split_attributes"]}
+    assert rows[multi.id] == {"order_id": multi.id, "can_split": True, "must_split": False}
+    assert rows[single.id]["can_split"] is False
+    assert rows[single.id]["reason"] == "Order has only one item"
+    assert rows[cancelled.id]["reason"] == "Order has been canceled"
+    assert rows[shipped.id]["reason"] == "Order has been shipped"
+    assert rows["576461000000000001"]["can_split"] is False
+    assert api.call("GET", SPLIT_ATTRS).json()["code"] == 21011005
+    # JSON-array form of the query parameter is read too.
+    again = api.ok("GET", SPLIT_ATTRS, {"order_ids": f'["{multi.id}"]'})["split_attributes"]
+    assert again[0]["can_split"] is True
+
+
+def test_split_attributes_must_split_an_order_over_the_item_limit(api: Api) -> None:
+    o = _ready(api, min_lines=2)[0]
+    template = o.line_items[0]
+    world = api.sb.world
+    while len(o.line_items) <= 20:
+        li = copy.deepcopy(template)
+        li.id = world.ids.next("line")
+        o.line_items.append(li)
+    [row] = api.ok("GET", SPLIT_ATTRS, {"order_ids": o.id})["split_attributes"]
+    assert row["can_split"] is True
+    assert row["must_split"] is True
+    assert row["must_split_reasons"] == [{"type": "TOTAL_COUNT_LIMITATION", "max_count": "20"}]
+
+
+def _split_in_two(api: Api, o: Order) -> list[dict[str, Any]]:
+    ids = [li.id for li in o.line_items]
+    body = {
+        "splittable_groups": [
+            {"id": "first", "order_line_item_ids": ids[:1]},
+            {"id": "rest", "order_line_item_ids": ids[1:]},
+        ]
+    }
+    return api.ok("POST", f"/fulfillment/202309/orders/{o.id}/split", {}, body)["packages"]
+
+
+def test_split_gives_one_package_per_group_then_one_label_each(api: Api) -> None:
+    rx = _package_updates(api)
+    o = _ready(api, min_lines=2)[0]
+    packages = _split_in_two(api, o)
+    assert [p["splittable_group_id"] for p in packages] == ["first", "rest"]
+    first, rest = packages[0]["id"], packages[1]["id"]
+    view = _detail(api, o.id)
+    assert sorted(p["id"] for p in view["packages"]) == sorted([first, rest])
+    assert view["split_or_combine_tag"] == "SPLIT"
+    assert view["line_items"][0]["package_id"] == first
+    assert api.ok("GET", f"{PACKAGES}/{first}")["split_and_combine_tag"] == "SPLIT"
+    # Which package? The order has two: say which lines.
+    assert api.call("POST", PACKAGES, {}, {"order_id": o.id}).json()["code"] == 21011048
+    crossing = [o.line_items[0].id, o.line_items[1].id]
+    assert (
+        api.call("POST", PACKAGES, {}, {"order_id": o.id, "order_line_item_ids": crossing}).json()["code"] == 21011035
+    )
+    one = api.ok("POST", PACKAGES, {}, {"order_id": o.id, "order_line_item_ids": [o.line_items[0].id]})
+    assert one["package_id"] == first
+    assert _detail(api, o.id)["status"] == "PARTIALLY_SHIPPING"
+    two = api.ok("POST", PACKAGES, {}, {"order_id": o.id, "order_line_item_ids": [li.id for li in o.line_items[1:]]})
+    assert two["package_id"] == rest
+    assert _detail(api, o.id)["status"] == "AWAITING_COLLECTION"
+    labels = api.client.get("/sandbox/labels", params={"order_id": o.id}).json()["labels"]
+    assert sorted(lb["package_id"] for lb in labels) == sorted([first, rest])
+    assert len({lb["tracking_number"] for lb in labels}) == 2
+    api.client.post("/sandbox/webhooks/flush")
+    [event] = [e["data"] for e in rx.received if e["type"] == 4]
+    assert event["sc_type"] == "SPLIT"
+    assert sorted(p["package_id"] for p in event["package_list"]) == sorted([first, rest])
+
+
+def test_splitting_twice_or_a_combined_order_is_refused(api: Api) -> None:
+    o = _ready(api, min_lines=2)[0]
+    _split_in_two(api, o)
+    again = api.call(
+        "POST",
+        f"/fulfillment/202309/orders/{o.id}/split",
+        {},
+        {
+            "splittable_groups": [
+                {"id": "1", "order_line_item_ids": [o.line_items[0].id]},
+                {"id": "2", "order_line_item_ids": [li.id for li in o.line_items[1:]]},
+            ]
+        },
+    ).json()
+    assert again["code"] == 21011035
+    assert again["message"].startswith("split order not allowed")
+    # A combined order: 21011046.
+    a = _ready(api, min_lines=2, exclude=(o.id,))[0]
+    b = next(x for x in _ready(api, exclude=(o.id, a.id)) if x.delivery_option_id == a.delivery_option_id)
+    b.user_id, b.address, b.warehouse_id = a.user_id, copy.deepcopy(a.address), a.warehouse_id
+    _combine(api, [a, b])
+    [row] = api.ok("GET", SPLIT_ATTRS, {"order_ids": a.id})["split_attributes"]
+    assert row["can_split"] is False
+    body = {
+        "splittable_groups": [
+            {"id": "1", "order_line_item_ids": [a.line_items[0].id]},
+            {"id": "2", "order_line_item_ids": [li.id for li in a.line_items[1:]]},
+        ]
+    }
+    assert api.call("POST", f"/fulfillment/202309/orders/{a.id}/split", {}, body).json()["code"] == 21011046
+
+
+def test_split_refusals_for_bad_groups_and_after_sale_requests(api: Api) -> None:
+    o = next(x for x in _ready(api, min_lines=2) if len(x.line_items) == 2)
+    url = f"/fulfillment/202309/orders/{o.id}/split"
+    ids = [li.id for li in o.line_items]
+    bad_bodies = [
+        {},
+        {"splittable_groups": [{"id": "1", "order_line_item_ids": ids}]},  # one group is no split
+        {
+            "splittable_groups": [
+                {"id": "1", "order_line_item_ids": ids[:1]},
+                {"id": "1", "order_line_item_ids": ids[1:]},
+            ]
+        },
+        {
+            "splittable_groups": [
+                {"id": "1", "order_line_item_ids": ids[:1]},
+                {"id": "2", "order_line_item_ids": ids[:1]},
+            ]
+        },
+        {"splittable_groups": [{"id": "1", "order_line_item_ids": ids[:1]}, {"id": "2", "order_line_item_ids": ["9"]}]},
+    ]
+    for body in bad_bodies:
+        assert api.call("POST", url, {}, body).json()["code"] == 21011005, body
+    good = {
+        "splittable_groups": [{"id": "1", "order_line_item_ids": ids[:1]}, {"id": "2", "order_line_item_ids": ids[1:]}]
+    }
+    o.is_buyer_request_cancel = True
+    assert api.call("POST", url, {}, good).json()["code"] == 21011007
+    assert api.call("POST", "/fulfillment/202309/orders/576461000000000001/split", {}, good).json()["code"] == 21011029
+    o.is_buyer_request_cancel = False
+    o.line_items[1].package_status = "CANCELLED"  # one live item left: nothing to split
+    assert api.call("POST", url, {}, good).json()["code"] == 21011035
+
+
+def test_a_split_order_is_not_offered_for_combining(api: Api) -> None:
+    a, b = _same_buyer(api)
+    _add_line(api, a)
+    assert any(a.id in p["order_ids"] for p in _search_all(api))
+    _split_in_two(api, a)
+    found = _search_all(api)
+    assert not any(a.id in p["order_ids"] or b.id in p["order_ids"] for p in found)
+
+
+def _add_line(api: Api, o: Order) -> None:
+    """One more unit of the order's first SKU (line items are single units)."""
+    li = copy.deepcopy(o.line_items[0])
+    li.id = api.sb.world.ids.next("line")
+    o.line_items.append(li)

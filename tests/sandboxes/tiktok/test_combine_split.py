@@ -546,3 +546,25 @@ def _add_line(api: Api, o: Order) -> None:
     li = copy.deepcopy(o.line_items[0])
     li.id = api.sb.world.ids.next("line")
     o.line_items.append(li)
+
+
+# ---------------------------------------------------------------------- month scenario
+def test_month_scenario_has_combinable_buyers_and_splittable_orders(api: Api) -> None:
+    month = api.client.post("/sandbox/scenarios/month", json={"name": "Combine Month", "orders": 120, "seed": 3}).json()
+    assert len(month["combinable_groups"]) >= 2
+    assert len(month["splittable_orders"]) >= 2
+    seller_index = list(api.sb.world.sellers).index(month["seller_id"])
+    api.authorize(seller_index=seller_index)
+    offered = {tuple(sorted(p["order_ids"])) for p in _search_all(api)}
+    for group in month["combinable_groups"]:
+        assert tuple(sorted(group)) in offered
+    rows = api.ok("GET", SPLIT_ATTRS, {"order_ids": ",".join(month["splittable_orders"])})["split_attributes"]
+    assert all(r["can_split"] for r in rows)
+    # One of the buyers ships on one label.
+    group = month["combinable_groups"][0]
+    orders = [api.sb.world.orders[x] for x in group]
+    pkg = _combine(api, orders)
+    created = api.ok("POST", PACKAGES, {}, {"order_id": group[0]})
+    assert created["package_id"] == pkg["id"]
+    labels = api.client.get("/sandbox/labels", params={"shop_id": month["shop_id"]}).json()["labels"]
+    assert [sorted(lb["order_ids"]) for lb in labels] == [sorted(group)]

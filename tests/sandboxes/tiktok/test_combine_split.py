@@ -319,7 +319,8 @@ def test_uncombine_refusals(api: Api) -> None:
 
 
 # ---------------------------------------------------------------------- labels for combined packages
-def test_a_combined_package_gets_one_label_for_both_orders(api: Api) -> None:
+def test_a_combined_package_gets_one_label_for_both_orders(any_api: Api) -> None:
+    api = any_api  # in-process and over a real socket
     a, b = _same_buyer(api)
     pkg = _combine(api, [a, b])
     all_lines = sorted(li.id for o in (a, b) for li in o.line_items)
@@ -600,3 +601,15 @@ def test_month_scenario_has_combinable_buyers_and_splittable_orders(api: Api) ->
     assert created["package_id"] == pkg["id"]
     labels = api.client.get("/sandbox/labels", params={"shop_id": month["shop_id"]}).json()["labels"]
     assert [sorted(lb["order_ids"]) for lb in labels] == [sorted(group)]
+
+
+def test_a_snapshot_keeps_combined_packages_and_their_label(api: Api, tmp_path: Any) -> None:
+    a, b = _same_buyer(api)
+    pkg = _combine(api, [a, b])
+    api.ok("POST", PACKAGES, {}, {"order_id": b.id})
+    path = str(tmp_path / "world.pkl")
+    api.sb.save_snapshot(path)
+    api.sb.load_snapshot(path)
+    control = api.client.get(f"/sandbox/packages/{pkg['id']}").json()
+    assert sorted(control["order_ids"]) == sorted([a.id, b.id])
+    assert [sorted(lb["order_ids"]) for lb in control["labels"]] == [sorted([a.id, b.id])]

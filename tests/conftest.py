@@ -129,7 +129,7 @@ def tiktok_server(settings: Any) -> Any:
     server, base_url = start_in_thread(sandbox, port=0)
     settings.TIKTOK_API_BASE_URL = settings.TIKTOK_AUTH_BASE_URL = base_url
     settings.TIKTOK_AUTHORIZE_URL = f"{base_url}/open/authorize"
-    http = httpx.Client(base_url=base_url)
+    http = httpx.Client(base_url=base_url, timeout=30)  # a loaded CI machine answers slower than httpx's 5 s default
     yield base_url, TikTokHarness(sandbox=sandbox, http=http)
     http.close()
     server.shutdown()

@@ -616,7 +616,9 @@ def update_address(world: World, o: Order, at: int, changes: dict[str, Any], *, 
         "update_time": o.update_time,
         "before": before,
         "after": {k: getattr(a, k) for k in ADDRESS_FIELDS},
-        "labels_with_old_address": [lr.tracking_number for lr in world.labels if lr.order_id == o.id],
+        "labels_with_old_address": [
+            lr.tracking_number for lr in world.labels if o.id in (lr.order_ids or [lr.order_id])
+        ],
     }
     book(world).address_changes.append(entry)
     if emit:

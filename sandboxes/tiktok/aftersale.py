@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from . import reasons
-from .errors import ApiError
 
 if TYPE_CHECKING:
     from .state import LineItem, Order, World
@@ -644,11 +643,6 @@ def _plain(rec: Cancellation | ReturnRequest) -> dict[str, Any]:
     out = dict(rec.__dict__)
     out.pop("version", None)
     return out
-
-
-def require(cond: bool, code: int, message: str) -> None:
-    if not cond:
-        raise ApiError(code, message)
 
 
 def seed_past_cancellation(world: World, o: Order) -> Cancellation:

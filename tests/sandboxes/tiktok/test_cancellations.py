@@ -3,6 +3,8 @@ seller's own cancellation, and webhook 11 with its documented envelope."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from sandboxes.tiktok.aftersale import REFUND_SECONDS, SELLER_RESPONSE_SECONDS
 from tests.sandboxes.tiktok.aftersale_support import RR, Hooks, code, event, pick, state
 from tests.sandboxes.tiktok.conftest import Api
@@ -374,3 +376,16 @@ def test_a_uk_shop_uses_the_uk_reasons(api: Api) -> None:
     other = pick(api, status="AWAITING_SHIPMENT")
     body = {"order_id": other.id, "cancel_reason": "seller_cancel_reason_out_of_stock_uk"}
     assert api.ok("POST", f"{RR}/cancellations", {}, body)["cancel_status"] == "CANCELLATION_REQUEST_SUCCESS"
+
+
+def test_a_pending_request_and_its_deadline_survive_a_snapshot(api: Api, tmp_path: Any) -> None:
+    api.sb.clock.freeze()
+    order_id, cancel_id = _request_cancel(api)
+    path = str(tmp_path / "sandbox.pkl")
+    api.sb.save_snapshot(path)
+    api.sb.load_snapshot(path)
+    assert (
+        _search(api, {"cancel_ids": [cancel_id]})["cancellations"][0]["cancel_status"] == "CANCELLATION_REQUEST_PENDING"
+    )
+    api.sb.clock.advance(SELLER_RESPONSE_SECONDS)
+    assert api.sb.world.orders[order_id].status == "CANCELLED"

@@ -59,7 +59,8 @@ DROPLINE_OWNED_FIELDS = {
     "address_note",
     "label_shows_old_address",
 }
-# What makes two addresses the same place for a parcel (the name and phone on the label count too).
+# What makes two addresses the same for a parcel: the recipient (the first two; compared only when the platform did
+# not mask them) and the place.
 ADDRESS_FIELDS = (
     "recipient_name",
     "recipient_phone",
@@ -216,8 +217,7 @@ def orders_upsert(*, store: Store, orders: Sequence[PlatformOrder]) -> UpsertRes
         else []
     )
     existing = {row[0]: (row[1], row[2], row[3]) for row in locked}
-    # A masked address is not the place the parcel goes: only a clear one before and after can differ.
-    addresses_before = {row[0]: row[6:] for row in locked if row[4] and not row[5]}
+    addresses_before = {row[0]: (row[5], row[6:]) for row in locked if row[4]}
     existing.update(
         {external_id: (None, "", version) for external_id, version in versions.items() if external_id not in existing}
     )
@@ -312,11 +312,11 @@ def _address_of(row: dict[str, object]) -> tuple[object, ...]:
 def _announce_changes(
     incoming: dict[str, PlatformOrder],
     existing: dict[str, tuple[object, str, datetime]],
-    addresses_before: dict[str, tuple[object, ...]],
+    addresses_before: dict[str, tuple[bool, tuple[object, ...]]],
     written: dict[str, object],
     now: datetime,
 ) -> None:
-    """Orders this import moved to CANCELLED, and orders whose (unmasked) address is now another one: each told once,
+    """Orders this import moved to CANCELLED, and orders whose address is now another one: each told once,
     to the apps above (they act inside this transaction, so a failure leaves the import undone and retried)."""
     cancelled = [
         pk
@@ -330,10 +330,13 @@ def _announce_changes(
     moved = []
     for external_id, pk in written.items():
         address, before = incoming[external_id].address, addresses_before.get(external_id)
-        if address is None or before is None or address.is_masked:
+        if address is None or before is None:
             continue
-        row = _order_row_address(address)
-        if _address_of(row) != before:
+        was_masked, old = before
+        new = _address_of(_order_row_address(address))
+        # A masked name or phone ("D**** K***") says nothing of who it is now: then only the place is compared.
+        skip = 2 if was_masked or address.is_masked else 0  # leave out name and phone
+        if new[skip:] != old[skip:]:
             moved.append(pk)
     if moved:
         changed_at = max((incoming[e].updated_at or now for e, pk in written.items() if pk in moved), default=now)

@@ -68,10 +68,12 @@ class ReturnReceiveView(OrganizationViewMixin, TemplateView):
         return self.render_to_response(context, status=400)
 
     def post(self, request: HttpRequest) -> HttpResponse:
-        order = Order.objects.filter(pk=inputs.parse_uuid(request.POST.get("order"))).select_related("store").first()
+        order_id = inputs.parse_uuid(request.POST.get("order"))
+        order = Order.objects.filter(pk=order_id).select_related("store").first() if order_id else None
         if order is None:
             return self._refuse(None, ["No such order: scan the parcel again."])
-        warehouse = receiving_warehouses().filter(pk=inputs.parse_uuid(request.POST.get("warehouse"))).first()
+        warehouse_id = inputs.parse_uuid(request.POST.get("warehouse"))
+        warehouse = receiving_warehouses().filter(pk=warehouse_id).first() if warehouse_id else None
         submission = request.POST.get("submission", "").strip()
         return_id = request.POST.get("return_id", "").strip()
         tracking = request.POST.get("tracking_number", "").strip()
@@ -102,7 +104,7 @@ class ReturnReceiveView(OrganizationViewMixin, TemplateView):
                 warehouse=warehouse,
                 lines=lines,
                 submission=submission,
-                actor=request.actor,
+                actor=request.actor,  # type: ignore[attr-defined]  # set by OrganizationMiddleware
                 return_id=return_id,
                 tracking_number=tracking,
             )

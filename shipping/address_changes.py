@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from uuid import UUID
 
 from django.utils import timezone
 
@@ -43,9 +44,7 @@ def _when(moment: datetime) -> str:
     return clock.format_local(moment, clock.organization_zone())
 
 
-def orders_address_changed_mark(
-    *, order_ids: Sequence[object], changed_at: datetime
-) -> tuple[list[object], list[object]]:
+def orders_address_changed_mark(*, order_ids: Sequence[UUID], changed_at: datetime) -> tuple[list[UUID], list[UUID]]:
     """Note the change on each order at once (no platform call): flagged when its label is bought, "quote being
     refreshed" otherwise. Returns (flagged, to quote)."""
     bought = set(
@@ -79,7 +78,7 @@ def orders_address_changed_mark(
     return flagged, to_quote
 
 
-def order_quote_refresh(*, order_id: object) -> str:
+def order_quote_refresh(*, order_id: UUID | str) -> str:
     """Quote the order again for its new address (no label is bought yet) and say so on the order and in the decision
     log of its label not yet bought. Returns the note written. Running it twice quotes twice and writes the same kind
     of note: it spends nothing."""
@@ -104,7 +103,7 @@ def order_quote_refresh(*, order_id: object) -> str:
     return note
 
 
-def on_orders_address_changed(order_ids: list[object], changed_at: datetime) -> None:
+def on_orders_address_changed(order_ids: list[UUID], changed_at: datetime) -> None:
     """`orders.services.orders_address_changed` receiver: mark now, quote in a worker after the import commits."""
     _, to_quote = orders_address_changed_mark(order_ids=order_ids, changed_at=changed_at)
     if to_quote:

@@ -61,11 +61,10 @@ def _who_cancelled(order: Order) -> str:
 def _printed_before(purchase: LabelPurchase) -> PrintEvent | None:
     if purchase.batch_id is None:
         return None
-    return (
-        PrintEvent.objects.filter(batch_id=purchase.batch_id, warehouse_id=purchase.order.warehouse_id)
-        .order_by("-printed_at")
-        .first()
-    )
+    prints = PrintEvent.objects.filter(batch_id=purchase.batch_id)
+    warehouse_id = purchase.order.warehouse_id
+    prints = prints.filter(warehouse_id=warehouse_id) if warehouse_id else prints.filter(warehouse__isnull=True)
+    return prints.order_by("-printed_at").first()
 
 
 def _notify_supplier(item: HandoffItem, order: Order) -> None:

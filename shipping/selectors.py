@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
+from uuid import UUID
 
 from django.db.models import Count, Q, QuerySet, Sum
 
@@ -121,7 +123,9 @@ def batch_warnings(batch: LabelBatch) -> list[BatchWarning]:
     from shipping.cancelled import CANCELLED_DO_NOT_SHIP
 
     # Each warehouse's first printout (the earliest wins): a label printed before its order was cancelled is in a stack.
-    printed = dict(batch.prints.values_list("warehouse_id", "printed_at").order_by("-printed_at"))
+    printed: dict[UUID | None, datetime] = dict(
+        batch.prints.values_list("warehouse_id", "printed_at").order_by("-printed_at")
+    )
     warnings = []
     for purchase in (
         batch.purchases.filter(state=PurchaseState.PURCHASED)

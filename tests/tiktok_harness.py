@@ -68,6 +68,17 @@ class TikTokHarness:
             )
         return Store.unscoped.select_related("authorization").get(name=store_name)
 
+    # After-sale: what the buyer, the carrier and the platform do to an order (sandboxes/tiktok/control_aftersale.py).
+    def order_event(self, order_id: str, event: str, **body: Any) -> Any:
+        """One event on one order: cancel_request, buyer_cancel_withdraw, return_request, return_shipped,
+        return_received, return_cancel, partial_refund_response, address_update (or pay, cancel, advance)."""
+        return self.control("POST", f"orders/{order_id}/events", type=event, **body)
+
+    def aftersale(self, order_id: str) -> dict[str, Any]:
+        """The platform's own record of the order's cancellations, returns and address changes."""
+        data: dict[str, Any] = self.control("GET", f"orders/{order_id}/aftersale")
+        return data
+
     def platform_orders(self, shop_id: str) -> dict[str, tuple[str, int]]:
         """id → (status, update_time) of every order the platform holds for this shop, read from the sandbox's own
         state: an independent count, not through the client under test."""

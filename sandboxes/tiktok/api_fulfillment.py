@@ -10,6 +10,7 @@ import re
 from bisect import bisect_left, bisect_right
 from typing import TYPE_CHECKING, Any
 
+from . import aftersale
 from . import data as ref
 from .api_orders import decode_token, encode_token, page_size_param, sort_params
 from .documents import DOC_PATH_PREFIX, DOCUMENT_TYPES, SUPPORTED_TYPES
@@ -152,7 +153,7 @@ def _purchasable_lines(
         raise ApiError(21011003, f"fulfill_unit action not allowed: the order is {o.status}.")
     if o.status in ("IN_TRANSIT", "DELIVERED", "COMPLETED"):
         raise ApiError(21011006, "These orders are already shipped.")
-    if o.is_buyer_request_cancel:
+    if aftersale.has_open_request(sb.world, o):
         raise ApiError(21011007, "Package item has after-sale request, please process the after-sale request first.")
     by_id = {li.id: li for li in o.line_items}
     if line_ids is not None:
@@ -375,7 +376,7 @@ def _ship_one(sb: TikTokSandbox, shop: Shop, pkg: Package, spec: dict[str, Any])
         raise ApiError(21011041, "Cannot complete the operation when order is cancelled.")
     if pkg.shipped:
         raise ApiError(11006021, "Package has been shipped. Please not ship the package again.")
-    if o.is_buyer_request_cancel:
+    if aftersale.has_open_request(sb.world, o):
         raise ApiError(21011007, "Package item has after-sale request, please process the after-sale request first.")
     if o.status not in ("AWAITING_SHIPMENT", "PARTIALLY_SHIPPING"):
         raise ApiError(11001002, f"invalid param: the order is {o.status} and cannot be shipped yet.")
@@ -716,7 +717,7 @@ def mark_package_as_shipped(sb: TikTokSandbox, req: Request) -> dict[str, Any]:
         raise ApiError(21011003, f"fulfill_unit action not allowed: the order is {o.status}.")
     if o.status not in ("AWAITING_SHIPMENT", "PARTIALLY_SHIPPING"):
         raise ApiError(21011006, "These orders are already shipped.")
-    if o.is_buyer_request_cancel:
+    if aftersale.has_open_request(sb.world, o):
         raise ApiError(21011007, "Package item has after-sale request, please process the after-sale request first.")
     prov_id, prov = _provider_for_order(world, o, provider_id)
     _validate_tracking(prov, tracking_no)
@@ -772,7 +773,7 @@ def _update_info(sb: TikTokSandbox, o: Order, pkgs: list[Package], body: dict[st
         )
     if o.status == "CANCELLED":
         raise ApiError(21011041, "Cannot complete the operation when order is cancelled.")
-    if o.is_buyer_request_cancel:
+    if aftersale.has_open_request(sb.world, o):
         raise ApiError(21011007, "Package item has after-sale request, please process the after-sale request first.")
     if o.status in ("DELIVERED", "COMPLETED"):
         raise ApiError(

@@ -8,7 +8,7 @@ import time
 from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
-from . import api_auth, api_fbt
+from . import aftersale, api_auth, api_fbt, control_aftersale
 from .api_orders import order_view
 from .errors import ApiError
 from .gateway import Request
@@ -168,6 +168,8 @@ def _world_routes(sb: TikTokSandbox, req: Request, m: str, p: str) -> tuple[int,
         view = order_view(world, o)
         view["recipient_address_unmasked"] = asdict(o.address)
         return 200, view
+    if (mm := re.fullmatch(r"/sandbox/orders/(\d+)/aftersale", p)) and m == "GET":
+        return 200, aftersale.describe_order(world, _order(sb, mm.group(1)))
     if (mm := re.fullmatch(r"/sandbox/orders/(\d+)/events", p)) and m == "POST":
         return 200, order_event(sb, _order(sb, mm.group(1)), _body(req))
     if p == "/sandbox/labels" and m == "GET":
@@ -246,6 +248,12 @@ def order_event(sb: TikTokSandbox, o: Order, body: dict[str, Any]) -> dict[str, 
     world = sb.world
     now = sb.clock.now()
     kind = body.get("type") or body.get("event")
+    if kind in control_aftersale.EVENTS:
+        try:
+            control_aftersale.aftersale_event(sb, o, kind, body)
+        except control_aftersale.Conflict as exc:
+            raise ControlError(409, str(exc)) from exc
+        return order_view(world, o)
     if kind == "pay":
         if o.status != "UNPAID":
             raise ControlError(409, f"order is {o.status}")
@@ -254,65 +262,6 @@ def order_event(sb: TikTokSandbox, o: Order, body: dict[str, Any]) -> dict[str, 
         if o.status not in PRE_SHIPMENT and o.status != "AWAITING_COLLECTION":
             raise ControlError(409, f"order is {o.status}")
         world.cancel(o, now, body.get("initiator", "BUYER"), body.get("reason", "No longer needed"))
-    elif kind == "buyer_cancel_request":
-        if o.status not in PRE_SHIPMENT:
-            raise ControlError(409, f"order is {o.status}")
-        o.is_buyer_request_cancel = True
-        o.request_cancel_time = now
-        o.cancel_reason = body.get("reason", "No longer needed")
-        world.touch(o, now)
-        o.version += 1
-        world._schedule_for_status(o)
-        world.emit(
-            o.shop_id,
-            11,
-            {
-                "order_id": o.id,
-                "cancellations_role": "BUYER",
-                "cancel_status": "CANCELLATION_REQUEST_PENDING",
-                "cancel_id": world.ids.next("cancel"),
-                "create_time": now,
-            },
-        )
-    elif kind == "buyer_cancel_withdraw":
-        o.is_buyer_request_cancel = False
-        world.touch(o, now)
-        world.emit(
-            o.shop_id,
-            11,
-            {
-                "order_id": o.id,
-                "cancellations_role": "BUYER",
-                "cancel_status": "CANCELLATION_REQUEST_CANCELLED",
-                "cancel_id": world.ids.next("cancel"),
-                "create_time": now,
-            },
-        )
-    elif kind == "address_update":
-        a = o.address
-        for key in ("line1", "line2", "city", "state", "state_code", "postal_code", "first_name", "last_name", "phone"):
-            if key in body:
-                setattr(a, key, str(body[key]))
-        a.bad_reason = body.get("bad_reason", "")
-        o.has_updated_recipient_address = True
-        world.touch(o, now)
-        world.emit(o.shop_id, 3, {"order_id": o.id, "update_time": o.update_time})
-    elif kind == "return_request":
-        o.has_after_sale = True
-        world.touch(o, now)
-        world.emit(
-            o.shop_id,
-            12,
-            {
-                "order_id": o.id,
-                "return_role": "BUYER",
-                "return_type": body.get("return_type", "RETURN_AND_REFUND"),
-                "return_status": "RETURN_OR_REFUND_REQUEST_PENDING",
-                "return_id": world.ids.next("cancel"),
-                "create_time": now,
-                "update_time": now,
-            },
-        )
     elif kind == "advance":
         # Move this order to its next state now, whatever its schedule says.
         nxt = {
@@ -335,8 +284,7 @@ def order_event(sb: TikTokSandbox, o: Order, body: dict[str, Any]) -> dict[str, 
     else:
         raise ControlError(
             400,
-            "type must be one of pay, cancel, buyer_cancel_request, buyer_cancel_withdraw, "
-            "address_update, return_request, advance, deauthorize",
+            "type must be one of pay, cancel, advance, deauthorize, " + ", ".join(control_aftersale.EVENTS),
         )
     return order_view(world, o)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from . import api_auth, api_catalog, api_fbt, api_fulfillment, api_orders
+from . import api_aftersale, api_auth, api_catalog, api_fbt, api_fulfillment, api_orders
 from .gateway import Router
 
 V = ("202309",)
@@ -43,4 +43,22 @@ def build_router() -> Router:
     r.add("GET", "/fbt/{v}/warehouses", ("202408",), api_fbt.warehouses)
     r.add("POST", "/fbt/{v}/inventory/search", ("202408",), api_fbt.search_inventory)
     r.add("POST", "/fbt/{v}/goods/search", ("202409",), api_fbt.search_goods)
+    add_aftersale_routes(r)
     return r
+
+
+def add_aftersale_routes(r: Router) -> None:
+    """Return and refund: cancellations, returns, refunds (spec/api-reference/return-and-refund/)."""
+    a = api_aftersale
+    r.add("POST", "/return_refund/{v}/cancellations/search", V, a.search_cancellations)
+    r.add("POST", "/return_refund/{v}/cancellations/{cancel_id}/approve", V, a.approve_cancellation)
+    r.add("POST", "/return_refund/{v}/cancellations/{cancel_id}/reject", V, a.reject_cancellation)
+    r.add("POST", "/return_refund/{v}/cancellations", V, a.cancel_order)
+    r.add("GET", "/return_refund/{v}/reject_reasons", V, a.reject_reasons)
+    r.add("POST", "/return_refund/{v}/returns/search", V, a.search_returns)
+    r.add("GET", "/return_refund/{v}/returns/{return_id}/records", V, a.return_records)
+    r.add("POST", "/return_refund/{v}/returns/{return_id}/approve", V, a.approve_return)
+    r.add("POST", "/return_refund/{v}/returns/{return_id}/reject", V, a.reject_return)
+    r.add("POST", "/return_refund/{v}/returns", V, a.create_return)
+    r.add("POST", "/return_refund/{v}/refunds/calculate", V, a.calculate_refund)
+    r.add("GET", "/return_refund/{v}/orders/{order_id}/aftersale_eligibility", V, a.aftersale_eligibility)

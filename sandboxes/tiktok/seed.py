@@ -6,6 +6,7 @@ import random
 from dataclasses import dataclass, replace
 from typing import Any
 
+from . import aftersale
 from . import data as ref
 from .state import (
     COLLECTION_DELAY,
@@ -346,9 +347,8 @@ def make_order(
         world._set_deadlines(o, paid)
     t = (o.paid_time or create) + REMORSE_SECONDS
     if status in ("AWAITING_SHIPMENT", "PARTIALLY_SHIPPING") and rng.random() < 0.08:
-        o.is_buyer_request_cancel = True
-        o.request_cancel_time = min(now - 60, t + rng.randrange(60, 3 * HOUR))
-        o.cancel_reason = rng.choice(ref.CANCEL_REASONS_BUYER)
+        requested = min(now - 60, t + rng.randrange(60, 3 * HOUR))
+        aftersale.open_buyer_cancel(world, o, requested, rng.choice(ref.CANCEL_REASONS_BUYER), emit=False)
     if status == "CANCELLED":
         initiator = rng.choice(["BUYER", "SELLER", "SYSTEM"])
         reasons = {
@@ -361,6 +361,7 @@ def make_order(
         for li in lines:
             li.package_status, li.cancel_user, li.cancel_reason = "CANCELLED", initiator, o.cancel_reason
         o.update_time = o.cancel_time
+        aftersale.seed_past_cancellation(world, o)
     elif status not in ("UNPAID", "ON_HOLD"):
         o.update_time = min(now - 1, t)
     if status == "ON_HOLD":

@@ -12,8 +12,10 @@ from __future__ import annotations
 import random
 from typing import Any
 
+from . import aftersale
 from . import data as ref
 from .seed import ShopSpec, _attach_shipped_package, _buyer_address, create_seller, line_item
+from .seed_month_aftersale import seed_month_aftersale
 from .state import COLLECTION_DELAY, COMPLETE_DELAY, DAY, DELIVERY_DELAY, HOUR, REMORSE_SECONDS, LineItem, Order, World
 
 MONTH_MIX = {"TIKTOK": 0.72, "SELLER": 0.18, "FBT": 0.10}
@@ -108,6 +110,7 @@ def _month_order(world: World, shop: Any, rng: random.Random, now: int, days: in
         for li in lines:
             li.package_status, li.cancel_user, li.cancel_reason = "CANCELLED", initiator, o.cancel_reason
         o.update_time = o.cancel_time
+        aftersale.seed_past_cancellation(world, o)
         world.add_order(o)
         return o
     if now < released:
@@ -119,9 +122,8 @@ def _month_order(world: World, shop: Any, rng: random.Random, now: int, days: in
     if rts >= now:  # not shipped yet
         o.status, o.update_time = "AWAITING_SHIPMENT", released
         if rng.random() < CANCEL_REQUEST_SHARE:
-            o.is_buyer_request_cancel = True
-            o.request_cancel_time = min(now - 60, released + rng.randrange(60, 3 * HOUR))
-            o.cancel_reason = rng.choice(ref.CANCEL_REASONS_BUYER)
+            requested = min(now - 60, released + rng.randrange(60, 3 * HOUR))
+            aftersale.open_buyer_cancel(world, o, requested, rng.choice(ref.CANCEL_REASONS_BUYER), emit=False)
             o.update_time = o.request_cancel_time
         world.add_order(o)
         return o
@@ -160,7 +162,14 @@ def seed_month(
     shop = world.shops[seller.shop_ids[0]]
     rng = random.Random(seed)
     created = [_month_order(world, shop, rng, now, days) for _ in range(orders)]
+    aftersale_summary = seed_month_aftersale(world, shop, created, now, seed)  # cancellations, returns, addresses
     counts: dict[str, int] = {}
     for o in created:
         counts[o.status] = counts.get(o.status, 0) + 1
-    return {"seller_id": seller.id, "shop_id": shop.id, "orders": len(created), "by_status": counts}
+    return {
+        "seller_id": seller.id,
+        "shop_id": shop.id,
+        "orders": len(created),
+        "by_status": counts,
+        "aftersale": aftersale_summary,
+    }

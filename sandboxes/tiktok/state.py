@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from . import aftersale
 from . import data as ref
 
 HOUR = 3600
@@ -24,7 +25,6 @@ UNPAID_CANCEL_SECONDS = DAY  # guess: unpaid orders auto-cancel after 24 h
 COLLECTION_DELAY = 12 * HOUR  # carrier collects 12 h after the label is bought / package shipped
 DELIVERY_DELAY = 3 * DAY
 COMPLETE_DELAY = 7 * DAY
-BUYER_CANCEL_AUTO_ACCEPT = 48 * HOUR
 
 ORDER_STATUSES = (
     "UNPAID",
@@ -312,6 +312,7 @@ class LabelRecord:
     currency: str
     tracking_number: str
     sandbox_time: int
+    void_time: int = 0  # the order was cancelled after the label was bought: the label is void
 
 
 class IdFactory:
@@ -436,6 +437,8 @@ class World:
         self.fbt_warehouses: dict[str, list[FbtWarehouse]] = {}
         self.fbt_goods: dict[str, FbtGoods] = {}
         self.fbt_stock: dict[tuple[str, str], FbtStock] = {}
+        # Cancellations, returns and address changes (sandboxes/tiktok/aftersale.py).
+        self.aftersale = aftersale.AfterSaleBook()
 
     def __getstate__(self) -> dict[str, Any]:
         # Locks and callbacks do not pickle; snapshots carry data only.
@@ -448,6 +451,7 @@ class World:
         state.setdefault("fbt_warehouses", {})  # snapshots from before FBT
         state.setdefault("fbt_goods", {})
         state.setdefault("fbt_stock", {})
+        state.setdefault("aftersale", aftersale.AfterSaleBook())  # snapshots from before after-sale
         self.__dict__.update(state)
         self.lock = threading.RLock()
 
@@ -461,16 +465,22 @@ class World:
         heapq.heappush(self._heap, (due, self._heap_seq, order.id, order.version, action))
 
     def tick(self, now: int) -> int:
-        """Apply every transition due at or before ``now``. Returns how many were applied."""
+        """Apply every transition due at or before ``now``, order and after-sale ones in time order."""
         applied = 0
-        while self._heap and self._heap[0][0] <= now:
+        while True:
+            order_due = self._heap[0][0] if self._heap else None
+            aftersale_due = self.aftersale.next_due()
+            if aftersale_due is not None and aftersale_due <= now and (order_due is None or aftersale_due < order_due):
+                applied += aftersale.apply_next(self)
+                continue
+            if order_due is None or order_due > now:
+                return applied
             due, _, order_id, version, action = heapq.heappop(self._heap)
             order = self.orders.get(order_id)
             if order is None or order.version != version:
                 continue  # the order moved on since this was scheduled
             self._apply_scheduled(order, action, due)
             applied += 1
-        return applied
 
     def _apply_scheduled(self, o: Order, action: str, at: int) -> None:
         if action == "release_hold" and o.status == "ON_HOLD":
@@ -479,8 +489,6 @@ class World:
             self.cancel(o, at, "SYSTEM", "Payment timeout")
         elif action == "auto_cancel_sla" and o.status in ("AWAITING_SHIPMENT", "PARTIALLY_SHIPPING"):
             self.cancel(o, at, "SYSTEM", "Seller did not ship within the required time")
-        elif action == "buyer_cancel_accept" and o.is_buyer_request_cancel and o.status in PRE_SHIPMENT:
-            self.cancel(o, at, "BUYER", o.cancel_reason or "No longer needed")
         elif action == "collect" and o.status == "AWAITING_COLLECTION":
             o.collection_time = at
             for pid in o.package_ids:
@@ -543,8 +551,7 @@ class World:
             self.schedule(o.paid_time + REMORSE_SECONDS, o, "release_hold")
         elif s in ("AWAITING_SHIPMENT", "PARTIALLY_SHIPPING"):
             self.schedule(o.shipping_due_time, o, "auto_cancel_sla")
-            if o.is_buyer_request_cancel:
-                self.schedule(o.request_cancel_time + BUYER_CANCEL_AUTO_ACCEPT, o, "buyer_cancel_accept")
+            # A buyer's cancel request has its own deadline in the after-sale book.
         elif s == "AWAITING_COLLECTION":
             self.schedule(max(o.rts_time, o.update_time) + COLLECTION_DELAY, o, "collect")
         elif s == "IN_TRANSIT":
@@ -559,10 +566,10 @@ class World:
         self._create_row_packages(o, at)
 
     def cancel(self, o: Order, at: int, initiator: str, reason: str) -> None:
+        prior_status = o.status
         o.cancel_time = at
         o.cancellation_initiator = initiator
         o.cancel_reason = reason
-        was_request = o.is_buyer_request_cancel
         o.is_buyer_request_cancel = False
         for li in o.line_items:
             li.package_status = "CANCELLED"
@@ -573,18 +580,8 @@ class World:
             p.status = "CANCELLED"
             p.update_time = at
         self.set_status(o, "CANCELLED", at)
-        if was_request:
-            self.emit(
-                o.shop_id,
-                11,
-                {
-                    "order_id": o.id,
-                    "cancellations_role": "BUYER",
-                    "cancel_status": "CANCELLATION_REQUEST_COMPLETE",
-                    "cancel_id": self.ids.next("cancel"),
-                    "create_time": at,
-                },
-            )
+        # Every cancellation is recorded (Search Cancellations) and announced by webhook 11.
+        aftersale.order_cancelled(self, o, at, initiator, reason, prior_status)
 
     def _set_deadlines(self, o: Order, paid: int) -> None:
         o.rts_sla_time = paid + 2 * DAY

@@ -54,6 +54,10 @@ EVENT_API_TYPES = (
     "REVERSE_STATUS_UPDATE",
 )
 RETRY_DELAYS = (120, 1800, 3 * 3600, 12 * 3600)  # after each failure; given up after the 4th retry
+# The configuration guide's two acceptable answers: 200 (received) and 401 (the receiver refused the signature).
+# Both end the delivery; anything else (or no answer) is retried on RETRY_DELAYS.
+ACCEPTED = 200
+REFUSED = 401
 
 
 @dataclass
@@ -75,7 +79,7 @@ class Delivery:
     body: str
     created: int
     next_attempt: int
-    state: str = "pending"  # pending | delivered | failed
+    state: str = "pending"  # pending | delivered | refused (answered 401: acknowledged, not retried) | failed
     attempts: list[Attempt] = field(default_factory=list)
 
 
@@ -155,7 +159,7 @@ class WebhookDispatcher:
                         "Content-Type": "application/json",
                         "Authorization": sign_webhook(cfg.app_key, cfg.app_secret, raw),
                     }
-                    ok = False
+                    ok = refused = False
                     for copy in range(copies):
                         status: int | None = None
                         error = ""
@@ -166,13 +170,18 @@ class WebhookDispatcher:
                             error = f"{type(exc).__name__}: {exc}"
                         with self._lock:
                             d.attempts.append(Attempt(now, status, error, copy + 1))
-                        ok = ok or status == 200
-                        if copy == 0 and status != 200:
-                            break  # a failed first copy is a failed attempt; no duplicates of a failure
+                        ok = ok or status == ACCEPTED
+                        refused = refused or status == REFUSED
+                        if copy == 0 and status != ACCEPTED:
+                            break  # no duplicates of a failed or refused first copy
                     with self._lock:
-                        failures = sum(1 for a in d.attempts if a.copy == 1 and a.status_code != 200)
+                        failures = sum(
+                            1 for a in d.attempts if a.copy == 1 and a.status_code not in (ACCEPTED, REFUSED)
+                        )
                         if ok:
                             d.state = "delivered"
+                        elif refused:
+                            d.state = "refused"
                         elif failures > len(RETRY_DELAYS):
                             d.state = "failed"
                         else:

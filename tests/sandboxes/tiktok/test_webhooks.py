@@ -106,3 +106,41 @@ def test_event_api_validation(api: Api) -> None:
     assert hooks["total_count"] == 2
     api.ok("DELETE", "/event/202309/webhooks", {}, {"event_type": "PACKAGE_UPDATE"})
     assert api.ok("GET", "/event/202309/webhooks")["total_count"] == 1
+
+
+def test_a_push_answered_401_is_acknowledged_as_refused_and_not_retried(api: Api) -> None:
+    rx = Receiver(default=401)
+    api.sb.webhook_transport = httpx.MockTransport(rx.handler)
+    api.sb.faults.set_webhook_duplicates(3)
+    _register(api)
+    o = first_order(api.sb, api.cipher or "", status="ON_HOLD")
+    api.client.post(f"/sandbox/orders/{o.id}/events", json={"type": "advance"})
+    api.sb.clock.freeze()
+    api.sb.deliver_due_webhooks()
+    for delay in (120, 1800, 3 * 3600, 12 * 3600):
+        api.sb.clock.advance(delay)
+        api.sb.deliver_due_webhooks()
+    mine = [p for p, _, _ in rx.received if p["data"].get("order_id") == o.id]
+    assert len(mine) == 1  # answered once, never again, and no duplicate copies of a refusal
+    log = api.client.get("/sandbox/webhooks").json()["deliveries"]
+    d = next(d for d in log if d["payload"]["data"].get("order_id") == o.id)
+    assert d["state"] == "refused"
+    assert [a["status_code"] for a in d["attempts"]] == [401]
+
+
+def test_any_other_answer_than_200_or_401_is_retried(api: Api) -> None:
+    for status in (400, 403, 404, 500):
+        rx = Receiver(statuses=[status])
+        api.sb.webhook_transport = httpx.MockTransport(rx.handler)
+        _register(api)
+        o = first_order(api.sb, api.cipher or "", status="ON_HOLD")
+        api.client.post(f"/sandbox/orders/{o.id}/events", json={"type": "advance"})
+        api.sb.clock.freeze()
+        api.sb.deliver_due_webhooks()
+        api.sb.clock.advance(120)
+        api.sb.deliver_due_webhooks()
+        mine = [p for p, _, _ in rx.received if p["data"].get("order_id") == o.id]
+        assert len(mine) == 2, status
+        log = api.client.get("/sandbox/webhooks").json()["deliveries"]
+        d = next(d for d in log if d["payload"]["data"].get("order_id") == o.id)
+        assert d["state"] == "delivered", status

@@ -4,11 +4,13 @@ exactly once whatever is scanned, submitted or retried twice; the ledger check s
 
 from __future__ import annotations
 
+import threading
 import uuid
 from typing import Any
 
 import pytest
 from django.core.management import call_command
+from django.db import connection
 
 from erp.actors import Actor
 from erp.models import AuditEntry
@@ -230,3 +232,40 @@ def test_a_viewer_can_neither_open_the_screen_nor_receive(shop: dict[str, Any], 
     assert viewer.get(URL).status_code == 403
     assert viewer.post(URL, form(shop, mug=(1, "restock", ""))).status_code == 403
     assert ReturnReceipt.unscoped.count() == 0
+
+
+@pytest.mark.postgres
+@pytest.mark.chaos
+@pytest.mark.django_db(transaction=True)
+def test_four_people_receiving_the_same_parcel_at_once_restock_it_once(shop: dict[str, Any]) -> None:
+    start = threading.Barrier(4)
+    news: list[bool] = []
+    errors: list[str] = []
+
+    def receive(n: int) -> None:
+        try:
+            start.wait()
+            with organization_scope(shop["org"]):
+                _, new = order_return_receive(
+                    order=shop["order"],
+                    warehouse=shop["reno"],
+                    lines=[inventory.ReturnLine(shop["mug"].pk, 3, ReturnOutcome.RESTOCK)],
+                    submission=f"station-{n}",  # four forms, one parcel
+                    actor=ACTOR,
+                    tracking_number="RET-SAME",
+                )
+            news.append(new)
+        except inventory.StockError as error:
+            errors.extend(error.messages)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=receive, args=(n,)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(news) == [False, False, False, True]
+    assert errors == []
+    assert state(shop) == (13, 5, 1, 1)
+    call_command("stock_check")

@@ -33,6 +33,7 @@ class Perm(StrEnum):
     PACKING_OVERRIDE = "packing.override"  # mark a parcel packed although its scanned units do not match
     HANDOFF_MANAGE = "handoffs.manage"  # acknowledge supplier handoffs, mark handed to carrier
     HANDOFF_RECEIVE = "handoffs.receive"  # the supplier portal: one's own warehouse's handoffs
+    RETURNS_RECEIVE = "returns.receive"  # receive returned parcels: restock or write off their units
 
 
 PERMISSION_DESCRIPTIONS: dict[Perm, str] = {
@@ -50,6 +51,7 @@ PERMISSION_DESCRIPTIONS: dict[Perm, str] = {
     Perm.PACKING_OVERRIDE: "Mark a parcel packed although its scanned items do not match (with a reason, audited)",
     Perm.HANDOFF_MANAGE: "Acknowledge supplier handoffs and mark packages handed to the carrier",
     Perm.HANDOFF_RECEIVE: "See and work the label handoffs of one's own supplier warehouse",
+    Perm.RETURNS_RECEIVE: "Receive returned parcels at a warehouse: restock or write off their units",
 }
 
 _EVERYTHING = frozenset(Perm)
@@ -57,9 +59,17 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
     Role.OWNER: _EVERYTHING,
     Role.ADMIN: _EVERYTHING - {Perm.ORGANIZATION_MANAGE},
     Role.OPERATOR: frozenset(
-        {Perm.VIEW, Perm.INVENTORY_MANAGE, Perm.ORDERS_MANAGE, Perm.LABELS_BUY, Perm.LABELS_PRINT, Perm.HANDOFF_MANAGE}
+        {
+            Perm.VIEW,
+            Perm.INVENTORY_MANAGE,
+            Perm.ORDERS_MANAGE,
+            Perm.LABELS_BUY,
+            Perm.LABELS_PRINT,
+            Perm.HANDOFF_MANAGE,
+            Perm.RETURNS_RECEIVE,
+        }
     ),
-    Role.WAREHOUSE: frozenset({Perm.VIEW, Perm.LABELS_PRINT, Perm.HANDOFF_MANAGE}),
+    Role.WAREHOUSE: frozenset({Perm.VIEW, Perm.LABELS_PRINT, Perm.HANDOFF_MANAGE, Perm.RETURNS_RECEIVE}),
     Role.VIEWER: frozenset({Perm.VIEW}),
     Role.SUPPLIER: frozenset({Perm.HANDOFF_RECEIVE}),  # the supplier portal and nothing else
 }

@@ -372,6 +372,7 @@ class MovementKind(models.TextChoices):
     SHIPMENT = "shipment", "Shipment"
     TRANSFER = "transfer", "Transfer"
     SYNC = "sync", "Platform sync"  # a platform warehouse's levels read from the platform (TikTok's FBT)
+    RETURN = "return", "Return"  # a returned parcel's units put back on the shelf (ReturnReceipt)
 
 
 class StockMovement(TenantModel):
@@ -435,3 +436,60 @@ class LowStockAlert(TenantModel):
 
     def __str__(self) -> str:
         return f"Low stock: {self.sku} ({self.available} available)"
+
+
+class ReturnOutcome(models.TextChoices):
+    RESTOCK = "restock", "Restock"
+    WRITE_OFF = "write_off", "Write off"
+
+
+class ReturnReceipt(TenantModel):
+    """A returned parcel received at a warehouse, once: what came back of which order, and what became of each unit
+    (back on the shelf through a `return` ledger entry, or written off with a reason).
+
+    Exactly once: the form's one-time `submission` key is unique (a double submit or a retried request finds the
+    first receipt), a platform return id is received once per order, and `orders.returns` never lets more units of
+    an order's SKU come back than it shipped."""
+
+    order_id = models.UUIDField(db_index=True)  # orders sits above inventory: an id, no FK
+    order_reference = models.CharField(max_length=64)  # the order number people read
+    return_id = models.CharField(max_length=64, blank=True)  # the platform's return id, when known
+    tracking_number = models.CharField(max_length=64, blank=True)  # the returned parcel's, as scanned
+    warehouse = models.ForeignKey(Warehouse, on_delete=models.PROTECT, related_name="return_receipts")
+    submission = models.CharField(max_length=64)  # the form's one-time key
+    received_by_label = models.CharField(max_length=200)
+    received_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "submission"], name="returnreceipt_once_per_submission"),
+            models.UniqueConstraint(
+                fields=["organization", "order_id", "return_id"],
+                condition=~Q(return_id=""),
+                name="returnreceipt_once_per_return",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Return of order {self.order_reference} at {self.warehouse}"
+
+
+class ReturnReceiptLine(TenantModel):
+    """Units of one SKU in a returned parcel and their outcome."""
+
+    receipt = models.ForeignKey(ReturnReceipt, on_delete=models.CASCADE, related_name="lines")
+    sku = models.ForeignKey(Sku, on_delete=models.PROTECT, related_name="return_lines")
+    quantity = models.PositiveIntegerField(validators=[MinValueValidator(1)])
+    outcome = models.CharField(max_length=16, choices=ReturnOutcome.choices)
+    reason = models.CharField(max_length=300, blank=True)  # required for a write-off
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=Q(quantity__gte=1), name="returnline_quantity_positive"),
+            models.CheckConstraint(
+                condition=Q(outcome="restock") | ~Q(reason=""), name="returnline_write_off_has_reason"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.quantity} × {self.sku}: {self.outcome}"

@@ -15,7 +15,7 @@ from decimal import Decimal
 from uuid import UUID
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, models, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -32,6 +32,9 @@ from inventory.models import (
     Listing,
     MovementKind,
     Reservation,
+    ReturnOutcome,
+    ReturnReceipt,
+    ReturnReceiptLine,
     Sku,
     SkuSupplier,
     StockLevel,
@@ -714,3 +717,169 @@ def stock_platform_sync(*, sku: Sku, warehouse: Warehouse, on_hand: int, reserve
     # The platform's reserved units are its own orders' commitments, not Dropline reservations: no Reservation rows
     # (stock_check compares reservations with `reserved` only where Dropline reserves).
     return level
+
+
+# ------------------------------------------------------------------------------------------------------ returns
+@dataclass(frozen=True)
+class ReturnLine:
+    """What a person decided for units of one SKU in a returned parcel."""
+
+    sku_id: UUID
+    quantity: int
+    outcome: str  # ReturnOutcome
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class ReturnParcel:
+    """The returned parcel: whose order it is, the platform's return id and its tracking number when known, and the
+    one-time key of the form (or request) that submits it."""
+
+    order_id: UUID
+    order_reference: str
+    submission: str
+    return_id: str = ""
+    tracking_number: str = ""
+
+
+def _lock_order_returns(order_id: UUID) -> None:
+    """One receiving of an order's returns at a time (two people scanning the same parcel queue here)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", [f"return-receipt:{order_id}"])
+
+
+def _already_received(parcel: ReturnParcel) -> ReturnReceipt | None:
+    """The receipt of this same submission, or of this same parcel (its return id, or its tracking number) of the
+    order: a double submit, a retried request or the parcel scanned twice."""
+    same = ReturnReceipt.objects.filter(submission=parcel.submission).first()
+    if same is not None:
+        if same.order_id != parcel.order_id:
+            raise StockError({"submission": ["This form was already used for another order: open it again."]})
+        return same
+    mine = ReturnReceipt.objects.filter(order_id=parcel.order_id)
+    if parcel.return_id:
+        same = mine.filter(return_id=parcel.return_id).first()
+    if same is None and parcel.tracking_number:
+        same = mine.filter(tracking_number=parcel.tracking_number).first()
+    return same
+
+
+def _return_line_errors(
+    lines: Sequence[ReturnLine], returnable: Mapping[UUID, int], received: Mapping[UUID, int]
+) -> list[str]:
+    errors = []
+    codes = dict(Sku.objects.filter(pk__in=[line.sku_id for line in lines]).values_list("pk", "code"))
+    seen: Counter[UUID] = Counter()
+    for line in lines:
+        code = codes.get(line.sku_id, str(line.sku_id))
+        if line.sku_id not in returnable:
+            errors.append(f"{code} is not in this order.")
+            continue
+        if line.outcome not in ReturnOutcome.values:
+            errors.append(f"{code}: choose restock or write off.")
+        if line.outcome == ReturnOutcome.WRITE_OFF and not line.reason.strip():
+            errors.append(f"{code}: say why it is written off (damaged, used, wrong item…).")
+        seen[line.sku_id] += line.quantity
+    for sku_id, units in seen.items():
+        left = returnable[sku_id] - received.get(sku_id, 0)
+        if units > left:
+            errors.append(
+                f"{codes.get(sku_id, sku_id)}: {units} received but only {left} of the order's "
+                f"{returnable[sku_id]} can still come back."
+            )
+    return errors
+
+
+def return_units_received(order_id: UUID) -> dict[UUID, int]:
+    """SKU id → units of this order already received back (restocked or written off)."""
+    rows = (
+        ReturnReceiptLine.objects.filter(receipt__order_id=order_id)
+        .values_list("sku_id")
+        .annotate(units=models.Sum("quantity"))
+    )
+    return {sku_id: int(units) for sku_id, units in rows}
+
+
+@transaction.atomic
+def return_receive(
+    *,
+    parcel: ReturnParcel,
+    warehouse: Warehouse,
+    lines: Sequence[ReturnLine],
+    returnable: Mapping[UUID, int],
+    actor: Actor,
+) -> tuple[ReturnReceipt, bool]:
+    """Receive a returned parcel at `warehouse`, exactly once: each restocked unit goes back on hand through a
+    `return` ledger entry (levels and ledger in one transaction), each written-off unit is recorded with its reason.
+    `returnable` is what the order can give back (SKU id → units it holds); no SKU ever comes back more often than
+    that, however many receipts. Returns (receipt, True) — or (the first receipt, False) when this submission or this
+    parcel was already received: nothing is done twice. Raises StockError (nothing changed) on bad lines."""
+    _writable(warehouse)
+    lines = [line for line in lines if line.quantity]
+    if not lines:
+        raise StockError({"lines": ["Nothing received: give the quantity of at least one line."]})
+    for line in lines:
+        _within_range("quantity", line.quantity)
+        if line.quantity < 0:
+            raise StockError({"lines": ["A quantity cannot be negative."]})
+    if any(line.outcome == ReturnOutcome.RESTOCK for line in lines) and not warehouse.tracks_stock:
+        raise StockError({"warehouse": [f"{warehouse.name} keeps no stock: receive the return where it is shelved."]})
+    _lock_order_returns(parcel.order_id)
+    first = _already_received(parcel)
+    if first is not None:
+        return first, False
+    errors = _return_line_errors(lines, returnable, return_units_received(parcel.order_id))
+    if errors:
+        raise StockError({"lines": errors})
+    receipt = ReturnReceipt.objects.create(
+        order_id=parcel.order_id,
+        order_reference=parcel.order_reference[:64],
+        return_id=parcel.return_id[:64],
+        tracking_number=parcel.tracking_number[:64],
+        warehouse=warehouse,
+        submission=parcel.submission[:64],
+        received_by_label=actor.label[:200],
+    )
+    ReturnReceiptLine.objects.bulk_create(
+        [
+            ReturnReceiptLine(
+                organization_id=receipt.organization_id,
+                receipt=receipt,
+                sku_id=line.sku_id,
+                quantity=line.quantity,
+                outcome=line.outcome,
+                reason=line.reason.strip()[:300],
+            )
+            for line in lines
+        ]
+    )
+    restock = [line for line in lines if line.outcome == ReturnOutcome.RESTOCK]
+    if restock:
+        levels = _levels_locked((line.sku_id, warehouse.pk) for line in restock)
+        reference = parcel.tracking_number or parcel.return_id or parcel.order_reference
+        for line in sorted(restock, key=lambda line: str(line.sku_id)):
+            _move(
+                levels[(line.sku_id, warehouse.pk)],
+                kind=MovementKind.RETURN,
+                actor=actor,
+                on_hand=line.quantity,
+                reason=f"return of order {parcel.order_reference}",
+                order_id=parcel.order_id,
+                reference=reference,
+            )
+        _announce([line.sku_id for line in restock], freed=True)
+    audit_record(
+        organization=current_organization(),
+        actor=actor,
+        action="return.received",
+        target=receipt,
+        changes={
+            "order": parcel.order_reference,
+            "return_id": parcel.return_id or None,
+            "warehouse": warehouse.name,
+            "restocked": sum(line.quantity for line in restock),
+            "written_off": {str(line.sku_id): [line.quantity, line.reason] for line in lines if line not in restock},
+        },
+    )
+    return receipt, True

@@ -68,6 +68,11 @@ class Order(TenantModel):
     buyer_requested_cancel = models.BooleanField(default=False)
     cancel_reason = models.CharField(max_length=200, blank=True)
     cancellation_initiator = models.CharField(max_length=16, blank=True)
+    # Dropline's own notes on an address change seen on import (webhook 3 or a sync): when, and what it means for
+    # the label (quote refreshed before it is bought; after, the label shows the old address and what to do).
+    address_changed_at = models.DateTimeField(null=True, blank=True)
+    address_note = models.CharField(max_length=500, blank=True)
+    label_shows_old_address = models.BooleanField(default=False)
 
     currency = models.CharField(max_length=3, blank=True)
     subtotal = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)

@@ -404,6 +404,8 @@ class ShippingDecision:
     services: list[dict[str, Any]]  # each with "chosen" and "days_label" added
     reason: str
     single_service: bool
+    notices: tuple[str, ...] = ()  # said loudly at the top of the order's page (a label bought, then cancelled)
+    address_changed: str = ""  # "address changed at …; quote refreshed …" (the decision log's own words)
 
 
 class OrderDetailSources:

@@ -44,9 +44,33 @@ from orders.stock import Demand, allocate
 
 # Sent inside the import's transaction with the ids of the orders it wrote; receivers enqueue on commit.
 orders_imported = Event("orders_imported")
+# Sent inside the import's transaction, once per change seen (the version guard means a replayed webhook or a
+# second sync writes nothing and sends nothing): orders that became CANCELLED; orders whose address changed
+# (send(order_ids, changed_at)). Shipping stops what would still ship a cancelled order and checks its labels.
+orders_cancelled = Event("orders_cancelled")
+orders_address_changed = Event("orders_address_changed")
 
 # What Dropline decided about an order (routing, tags) is its own, never overwritten by a re-import.
-DROPLINE_OWNED_FIELDS = {"warehouse", "routed_at", "tags"}
+DROPLINE_OWNED_FIELDS = {
+    "warehouse",
+    "routed_at",
+    "tags",
+    "address_changed_at",
+    "address_note",
+    "label_shows_old_address",
+}
+# What makes two addresses the same for a parcel: the recipient (the first two; compared only when the platform did
+# not mask them) and the place.
+ADDRESS_FIELDS = (
+    "recipient_name",
+    "recipient_phone",
+    "address_line1",
+    "address_line2",
+    "city",
+    "state",
+    "postal_code",
+    "country_code",
+)
 ORDER_UPDATE_FIELDS = [
     f.name
     for f in Order._meta.concrete_fields
@@ -114,14 +138,7 @@ def _order_row(store: Store, order: PlatformOrder, holds: dict[str, str], now: d
         "cancel_unpaid_at": order.deadlines.cancel_unpaid_at,
         "has_address": address is not None,
         "address_masked": bool(address and address.is_masked),
-        "recipient_name": (address.name if address else "")[:200],
-        "recipient_phone": (address.phone if address else "")[:64],
-        "address_line1": (address.line1 if address else "")[:255],
-        "address_line2": (address.line2 if address else "")[:255],
-        "city": (address.city if address else "")[:100],
-        "state": (address.state if address else "")[:100],
-        "postal_code": (address.postal_code if address else "")[:32],
-        "country_code": (address.region_code if address else "")[:2],
+        **_order_row_address(address or Address()),
         "full_address": address.full_address if address else "",
         "line_count": len(order.lines),
         "unit_count": sum(sku.quantity for sku in skus),
@@ -187,17 +204,20 @@ def orders_upsert(*, store: Store, orders: Sequence[PlatformOrder]) -> UpsertRes
         for external_id, order in incoming.items()
         if external_id in versions and (order.updated_at or order.created_at or now) > versions[external_id]
     ]
-    existing = (
-        {
-            external_id: (pk, status, updated)
-            for external_id, pk, status, updated in Order.objects.filter(store=store, external_id__in=newer)
+    locked = (
+        list(
+            Order.objects.filter(store=store, external_id__in=newer)
             .order_by("external_id")
             .select_for_update()
-            .values_list("external_id", "pk", "status", "platform_updated_at")
-        }
+            .values_list(
+                "external_id", "pk", "status", "platform_updated_at", "has_address", "address_masked", *ADDRESS_FIELDS
+            )
+        )
         if newer
-        else {}
+        else []
     )
+    existing = {row[0]: (row[1], row[2], row[3]) for row in locked}
+    addresses_before = {row[0]: (row[5], row[6:]) for row in locked if row[4]}
     existing.update(
         {external_id: (None, "", version) for external_id, version in versions.items() if external_id not in existing}
     )
@@ -233,6 +253,7 @@ def orders_upsert(*, store: Store, orders: Sequence[PlatformOrder]) -> UpsertRes
     upsert(OrderLine, line_rows, conflict_fields=["order", "external_id"], update_fields=LINE_UPDATE_FIELDS)
     _delete_merged_lines(written, incoming)
     _record_status_changes(store, incoming, existing, written, now)
+    _announce_changes(incoming, existing, addresses_before, written, now)
     stock_holds = allocate(store=store, demands=[Demand.of(pk, incoming[e]) for e, pk in written.items()])
     desired = {pk: {**holds[external_id], **stock_holds.get(pk, {})} for external_id, pk in written.items()}
     _sync_holds(store.organization_id, desired, now)
@@ -282,6 +303,58 @@ def _record_status_changes(
                 )
             )
     OrderStatusChange.objects.bulk_create(changes)
+
+
+def _address_of(row: dict[str, object]) -> tuple[object, ...]:
+    return tuple(row[name] for name in ADDRESS_FIELDS)
+
+
+def _announce_changes(
+    incoming: dict[str, PlatformOrder],
+    existing: dict[str, tuple[object, str, datetime]],
+    addresses_before: dict[str, tuple[bool, tuple[object, ...]]],
+    written: dict[str, object],
+    now: datetime,
+) -> None:
+    """Orders this import moved to CANCELLED, and orders whose address is now another one: each told once,
+    to the apps above (they act inside this transaction, so a failure leaves the import undone and retried)."""
+    cancelled = [
+        pk
+        for external_id, pk in written.items()
+        if incoming[external_id].status == OrderStatus.CANCELLED
+        and external_id in existing
+        and existing[external_id][1] not in ("", OrderStatus.CANCELLED)
+    ]
+    if cancelled:
+        orders_cancelled.send(order_ids=cancelled)
+    moved = []
+    for external_id, pk in written.items():
+        address, before = incoming[external_id].address, addresses_before.get(external_id)
+        if address is None or before is None:
+            continue
+        was_masked, old = before
+        new = _address_of(_order_row_address(address))
+        # A masked name or phone ("D**** K***") says nothing of who it is now: then only the place is compared.
+        skip = 2 if was_masked or address.is_masked else 0  # leave out name and phone
+        if new[skip:] != old[skip:]:
+            moved.append(pk)
+    if moved:
+        changed_at = max((incoming[e].updated_at or now for e, pk in written.items() if pk in moved), default=now)
+        orders_address_changed.send(order_ids=moved, changed_at=changed_at)
+
+
+def _order_row_address(address: Address) -> dict[str, object]:
+    """The address columns as `_order_row` writes them (so before and after compare alike)."""
+    return {
+        "recipient_name": address.name[:200],
+        "recipient_phone": address.phone[:64],
+        "address_line1": address.line1[:255],
+        "address_line2": address.line2[:255],
+        "city": address.city[:100],
+        "state": address.state[:100],
+        "postal_code": address.postal_code[:32],
+        "country_code": address.region_code[:2],
+    }
 
 
 def _sync_holds(organization_id: object, desired: dict[object, dict[str, str]], now: datetime) -> None:

@@ -16,6 +16,13 @@ class ShippingConfig(AppConfig):
         from shipping.routing import on_orders_imported, on_stock_freed
 
         orders_imported.connect(on_orders_imported)
+
+        from orders.services import orders_address_changed, orders_cancelled
+        from shipping.address_changes import on_orders_address_changed
+        from shipping.cancelled import on_orders_cancelled
+
+        orders_cancelled.connect(on_orders_cancelled)
+        orders_address_changed.connect(on_orders_address_changed)
         stock_changed.connect(on_stock_freed)
 
         # The order's page shows how its label was chosen and names the rules in its audit trail; orders is below

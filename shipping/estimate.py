@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from integrations.base import LabelProvider
 from integrations.errors import ErrorKind, PlatformError
+from integrations.interface import ShippingServiceQuote
 from integrations.services import platform_name, store_label_provider
 from orders.models import Order
 from orders.selectors import platform_warehouse_mismatches
@@ -79,33 +80,41 @@ def batch_estimate(plan: BatchPlan, *, limit: int = QUOTE_LIMIT, seconds: float 
 def _quote(
     order: Order, rules: list[LogisticsRule], providers: dict[object, LabelProvider], not_quoted: dict[str, int]
 ) -> tuple[Decimal, str] | None:
+    service, why_not = order_quote(order, rules=rules, providers=providers)
+    if service is None or service.price is None:
+        not_quoted[why_not] += 1
+        return None
+    return service.price.amount, service.price.currency
+
+
+def order_quote(
+    order: Order, *, rules: list[LogisticsRule] | None = None, providers: dict[object, LabelProvider] | None = None
+) -> tuple[ShippingServiceQuote | None, str]:
+    """The service (with its price) the purchase would choose for this order now, the way a batch estimate quotes it;
+    (None, why not) when there is none to quote."""
     name = platform_name(order.store.platform)
+    providers = providers if providers is not None else {}
+    rules = rules if rules is not None else list(LogisticsRule.objects.filter(enabled=True))
     try:
         provider = providers.get(order.store_id) or providers.setdefault(
             order.store_id, store_label_provider(order.store)
         )
     except PlatformError:
-        not_quoted[f"not quoted: {name} sells no labels here"] += 1
-        return None
+        return None, f"not quoted: {name} sells no labels here"
     if not provider.creates_packages:
-        not_quoted[f"not quoted: {name} prices the package it already created"] += 1
-        return None
+        return None, f"not quoted: {name} prices the package it already created"
     decision = first_match(rules, facts_for(order), timezone.now())
     actions = decision.actions if decision else None
     if actions is not None and actions.hold_for_review:
-        not_quoted["held for review by a rule: nothing will be bought"] += 1
-        return None
+        return None, "held for review by a rule: nothing will be bought"
     weight, dimensions = package_for(order, actions)
     try:
         options = provider.quote(order.external_id, line_ids=lines_to_ship(order), weight=weight, dimensions=dimensions)
     except PlatformError as error:
         if error.kind == ErrorKind.NO_SERVICE:
-            not_quoted["not quoted: no eligible service with a price"] += 1
-        else:
-            not_quoted[f"not quoted: {name} answered {error.code}"] += 1
-        return None
+            return None, "not quoted: no eligible service with a price"
+        return None, f"not quoted: {name} answered {error.code}"
     service, _ = choose_service(options.services, actions)
     if service is None or service.price is None:
-        not_quoted["not quoted: no eligible service with a price"] += 1
-        return None
-    return service.price.amount, service.price.currency
+        return None, "not quoted: no eligible service with a price"
+    return service, ""

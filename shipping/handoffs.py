@@ -120,6 +120,16 @@ def handoff_scan(*, handoff: Handoff, code: str, actor: Actor) -> tuple[bool, st
         else None
     )
     if item is None:
+        cancelled = (
+            LabelPurchase.objects.filter(batch_id=handoff.batch_id, order_cancelled_at__isnull=False)
+            .filter(Q(tracking_number=code) | Q(package_id=code) | Q(order__external_id=code))
+            .values_list("order__external_id", flat=True)
+            .first()
+            if code
+            else None
+        )
+        if cancelled is not None:
+            return False, f"Order {cancelled} was cancelled: do not ship. Its label was removed from this handoff."
         return False, f"“{code}” is not a package of this handoff. Do not hand it over: check the label."
     if item.handed_over_at is not None:
         return False, f"Order {item.purchase.order.external_id} was already handed over by {item.handed_over_by_label}."

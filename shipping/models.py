@@ -91,6 +91,9 @@ class LabelPurchase(TenantModel):
     packed_by_label = models.CharField(max_length=200, blank=True)
     packed_units = models.JSONField(default=dict, blank=True)  # SKU code → units scanned into the box so far
     pack_override_reason = models.CharField(max_length=300, blank=True)  # a supervisor marked it packed anyway
+    # The order was cancelled after this label was bought: set once (shipping.cancelled), and every place that would
+    # still ship it (print queue, pick list, packing station, handoff) leaves it out or refuses it from then on.
+    order_cancelled_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [

@@ -43,6 +43,7 @@ UNKNOWN, NOT_SHIPPABLE, ALREADY_PACKED, NOT_HERE, CHOOSE_STATION = (
 IN_PROGRESS = frozenset({PACKING, COUNTED, WRONG_ITEM, EXTRA_UNIT, MISSING})
 REFUSED = frozenset({WRONG_ITEM, EXTRA_UNIT, MISSING, UNKNOWN, NOT_SHIPPABLE, NOT_HERE})
 CANCELLED_WHILE_PACKING = "This order was CANCELLED. Do not ship it: unpack it for restocking."
+CANCELLED_AT_SCAN = "This order was CANCELLED. Do not ship it: put it aside for restocking."
 HEADLINES = {
     PACKING: "Scan every item",
     COUNTED: "✔ Counted",
@@ -51,7 +52,7 @@ HEADLINES = {
     EXTRA_UNIT: "✖ Extra unit: take it out",
     MISSING: "✖ Units missing: not packed",
     UNKNOWN: "✖ Unknown label",
-    NOT_SHIPPABLE: "✖ Do not ship",
+    NOT_SHIPPABLE: "✖ Cancelled: do not ship",
     ALREADY_PACKED: "⚠ Already packed",
     NOT_HERE: "✖ Not this warehouse: do not pack here",
     CHOOSE_STATION: "⚠ Choose this station's warehouse",
@@ -95,6 +96,7 @@ class PackResult:
     purchase: LabelPurchase | None = None
     units: tuple[PackUnit, ...] = ()
     notes: PackNotes | None = None
+    alert: str = ""  # said loudly above everything: the label shows an address the buyer changed since
 
     @property
     def headline(self) -> str:
@@ -109,7 +111,7 @@ class PackResult:
     def tone(self) -> str:
         if self.verdict in REFUSED:
             return "bad"
-        return "warn" if self.verdict in (ALREADY_PACKED, CHOOSE_STATION) else "good"
+        return "warn" if self.verdict in (ALREADY_PACKED, CHOOSE_STATION) or self.alert else "good"
 
     @property
     def progress(self) -> tuple[int, int]:
@@ -237,6 +239,11 @@ def _ships_from_elsewhere(purchase: LabelPurchase, station: Warehouse | None) ->
     return None
 
 
+def _is_cancelled(purchase: LabelPurchase) -> bool:
+    """Cancelled after its label was bought (shipping.cancelled stopped it), or cancelled as the order now reads."""
+    return purchase.order_cancelled_at is not None or purchase.order.status == OrderStatus.CANCELLED
+
+
 def _packed_answer(purchase: LabelPurchase) -> PackResult:
     when = clock.format_local(purchase.packed_at, clock.organization_zone())
     how = f" (supervisor override: {purchase.pack_override_reason})" if purchase.pack_override_reason else ""
@@ -248,9 +255,13 @@ def _packed_answer(purchase: LabelPurchase) -> PackResult:
     )
 
 
+def _old_address_alert(order: Order) -> str:
+    return order.address_note if order.label_shows_old_address else ""
+
+
 def _progress(purchase: LabelPurchase, verdict: str, message: str) -> PackResult:
     units = _with_scans(_units_expected(purchase), purchase.packed_units)
-    return PackResult(verdict, message, purchase, units, _notes(purchase.order))
+    return PackResult(verdict, message, purchase, units, _notes(purchase.order), _old_address_alert(purchase.order))
 
 
 def pack_progress(*, purchase_id: object | None) -> PackResult | None:
@@ -264,7 +275,7 @@ def pack_progress(*, purchase_id: object | None) -> PackResult | None:
     )
     if purchase is None:
         return None
-    if purchase.order.status == OrderStatus.CANCELLED:
+    if _is_cancelled(purchase):
         return PackResult(NOT_SHIPPABLE, CANCELLED_WHILE_PACKING, purchase)
     result = _progress(purchase, PACKING, "")
     done, total = result.progress
@@ -281,10 +292,8 @@ def pack_scan_label(*, code: str, station: Warehouse | None) -> PackResult:
     if purchase is None:
         return PackResult(UNKNOWN, f"No bought label matches “{code}”. Do not ship this package: ask a supervisor.")
     order = purchase.order
-    if order.status == OrderStatus.CANCELLED:
-        return PackResult(
-            NOT_SHIPPABLE, "This order was CANCELLED. Do not ship it: put it aside for restocking.", purchase
-        )
+    if _is_cancelled(purchase):
+        return PackResult(NOT_SHIPPABLE, CANCELLED_AT_SCAN, purchase)
     if purchase.packed_at is not None:
         return _packed_answer(purchase)
     elsewhere = _ships_from_elsewhere(purchase, station)
@@ -330,7 +339,7 @@ def _not_packable(purchase: LabelPurchase) -> PackResult | None:
     """Why the parcel being packed can no longer be counted or marked: packed already, or cancelled."""
     if purchase.packed_at is not None:
         return _packed_answer(purchase)
-    if purchase.order.status == OrderStatus.CANCELLED:
+    if _is_cancelled(purchase):
         return PackResult(NOT_SHIPPABLE, CANCELLED_WHILE_PACKING, purchase)
     return None
 

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
+from uuid import UUID
 
 from django.db.models import Count, Q, QuerySet, Sum
 
 from orders.models import Order
 from orders.selectors import ShippingDecision
+from shipping.cancelled import label_cancelled_notice
 from shipping.models import LabelBatch, LabelPurchase, PurchaseState
 
 
@@ -73,7 +76,12 @@ def _days_label(days: Any) -> str:
 def shipping_decision_of(order: Order) -> ShippingDecision | None:
     """The latest label purchase's decision (one query); None when no label was ever tried for the order. The order's
     page reads it through `orders.selectors.order_detail_sources` (registered in ShippingConfig.ready())."""
-    purchase = LabelPurchase.objects.filter(order=order).order_by("-pk").only("state", "decision").first()
+    purchase = (
+        LabelPurchase.objects.filter(order=order)
+        .order_by("-pk")
+        .only("state", "decision", "order_cancelled_at", "price", "currency")
+        .first()
+    )
     if purchase is None:
         return None
     log = purchase.decision or {}
@@ -92,4 +100,52 @@ def shipping_decision_of(order: Order) -> ShippingDecision | None:
         services=services,
         reason=log.get("reason") or "",
         single_service=bool(log.get("single_service")),
+        notices=tuple(notice for notice in [label_cancelled_notice(purchase)] if notice),
+        address_changed=str(log.get("address_changed") or ""),
     )
+
+
+# ------------------------------------------------------------------------------------- a batch's do-not-ship list
+@dataclass(frozen=True)
+class BatchWarning:
+    """A bought label of the batch that must not go out as it is: its order was cancelled, or the buyer changed the
+    address after it was bought."""
+
+    order_id: Any
+    order_ref: str
+    tracking_number: str
+    headline: str
+    detail: str
+
+
+def batch_warnings(batch: LabelBatch) -> list[BatchWarning]:
+    from shipping.address_changes import OLD_ADDRESS
+    from shipping.cancelled import CANCELLED_DO_NOT_SHIP
+
+    # Each warehouse's first printout (the earliest wins): a label printed before its order was cancelled is in a stack.
+    printed: dict[UUID | None, datetime] = dict(
+        batch.prints.values_list("warehouse_id", "printed_at").order_by("-printed_at")
+    )
+    warnings = []
+    for purchase in (
+        batch.purchases.filter(state=PurchaseState.PURCHASED)
+        .filter(Q(order_cancelled_at__isnull=False) | Q(order__label_shows_old_address=True))
+        .select_related("order")
+        .order_by("order__external_id")
+    ):
+        order = purchase.order
+        if purchase.order_cancelled_at is not None:
+            when = printed.get(order.warehouse_id)
+            pull = (
+                "Its label was printed before it was cancelled: take it out of the stack."
+                if when is not None and when < purchase.order_cancelled_at
+                else "Left out of this batch's labels, pick list and slips."
+            )
+            warnings.append(
+                BatchWarning(order.pk, order.external_id, purchase.tracking_number, CANCELLED_DO_NOT_SHIP, pull)
+            )
+        else:
+            warnings.append(
+                BatchWarning(order.pk, order.external_id, purchase.tracking_number, OLD_ADDRESS, order.address_note)
+            )
+    return warnings

@@ -58,6 +58,14 @@ def orders_route_task(*, organization: Organization, order_ids: list[str] | None
     return orders_route(order_ids=order_ids).routed
 
 
+@task(name="shipping.orders_quote_refresh", autoretry_for=(PlatformError,), retry_backoff=15, max_retries=5)
+def orders_quote_refresh(*, organization: Organization, order_ids: list[str]) -> int:
+    """The buyer changed the address before the label was bought: quote each order again (shipping.address_changes)."""
+    from shipping.address_changes import order_quote_refresh
+
+    return sum(bool(order_quote_refresh(order_id=order_id)) for order_id in order_ids)
+
+
 @task(name="shipping.orders_route_pending", tenant=False)
 def orders_route_pending() -> int:
     """Beat: route orders whose routing message was lost or that a released hold made ready."""

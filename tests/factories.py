@@ -4,6 +4,7 @@ isolation test creates one row of every tenant model through this registry and f
 from __future__ import annotations
 
 import hashlib
+import uuid
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
@@ -23,6 +24,9 @@ from inventory.models import (
     LowStockAlert,
     MovementKind,
     Reservation,
+    ReturnOutcome,
+    ReturnReceipt,
+    ReturnReceiptLine,
     Sku,
     SkuSupplier,
     StockLevel,
@@ -369,6 +373,29 @@ class StockMovementFactory(TenantModelFactory):
     kind = MovementKind.RECEIPT
     on_hand_delta = 10
     actor_label = "someone@example.com"
+
+
+@tenant_factory
+class ReturnReceiptFactory(TenantModelFactory):
+    class Meta:
+        model = ReturnReceipt
+
+    order_id = factory.LazyFunction(uuid.uuid4)
+    order_reference = factory.Sequence(lambda n: f"5764{n:014d}")
+    warehouse = factory.SubFactory(WarehouseFactory, organization=factory.SelfAttribute("..organization"))
+    submission = factory.LazyFunction(lambda: uuid.uuid4().hex)
+    received_by_label = "someone@example.com"
+
+
+@tenant_factory
+class ReturnReceiptLineFactory(TenantModelFactory):
+    class Meta:
+        model = ReturnReceiptLine
+
+    receipt = factory.SubFactory(ReturnReceiptFactory, organization=factory.SelfAttribute("..organization"))
+    sku = factory.SubFactory(SkuFactory, organization=factory.SelfAttribute("..organization"))
+    quantity = 1
+    outcome = ReturnOutcome.RESTOCK
 
 
 @tenant_factory

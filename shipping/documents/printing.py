@@ -25,6 +25,7 @@ from erp.actors import Actor
 from erp.clock import organization_zone
 from erp.models import Organization
 from inventory.models import Warehouse
+from orders.models import OrderStatus
 from shipping.documents.batch import BatchOrder
 from shipping.documents.labels import labels_merge, labels_with_slips_pdf
 from shipping.documents.packing_slips import SlipBranding
@@ -73,10 +74,11 @@ class PrintedDocument:
 
 
 def batch_print_groups(batch: LabelBatch) -> list[PrintGroup]:
-    """The batch's bought labels per warehouse: own warehouses first (by name; orders routed nowhere last), then the
-    supplier and 3PL warehouses, whose labels go to their handoffs."""
+    """The batch's bought labels per warehouse (those of cancelled orders left out): own warehouses first (by name;
+    orders routed nowhere last), then the supplier and 3PL warehouses, whose labels go to their handoffs."""
     rows = (
-        batch.purchases.filter(state=PurchaseState.PURCHASED)
+        batch.purchases.filter(state=PurchaseState.PURCHASED, order_cancelled_at__isnull=True)
+        .exclude(order__status=OrderStatus.CANCELLED)
         .values("order__warehouse_id", "order__warehouse__name", "order__warehouse__kind")
         .annotate(labels=Count("pk"))
         .order_by()

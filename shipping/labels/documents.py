@@ -17,7 +17,7 @@ from erp.tasks import wake_on_commit
 from integrations.errors import ErrorKind, PlatformError
 from integrations.services import platform_name, store_label_provider
 from inventory.models import Reservation, StockLevel, Warehouse
-from orders.models import OrderLine
+from orders.models import OrderLine, OrderStatus
 from shipping.documents.batch import BatchOrder, PickLine, picking_order
 from shipping.models import HANDOFF_KINDS, LabelBatch, LabelPurchase, PurchaseState
 
@@ -103,8 +103,13 @@ def purchases_documents_input(purchases: QuerySet[LabelPurchase]) -> list[BatchO
     """Bought labels as the printing functions take them, in picking order: the stored label PDF (never bought again
     for a reprint), lines grouped by SKU with the bin at the warehouse each order is reserved at, the buyer's message
     and whether it is a gift. A label whose file is missing is fetched again from the platform (`REFETCH_PER_PRINT`
-    inline, the rest by the documents worker); one that cannot be had carries why in `missing` (a placeholder page)."""
-    bought = list(purchases.filter(state=PurchaseState.PURCHASED).select_related("order", "store__authorization"))
+    inline, the rest by the documents worker); one that cannot be had carries why in `missing` (a placeholder page).
+    A label whose order was cancelled is left out of every printout (shipping.cancelled)."""
+    bought = list(
+        purchases.filter(state=PurchaseState.PURCHASED, order_cancelled_at__isnull=True)
+        .exclude(order__status=OrderStatus.CANCELLED)  # cancelled after its label was bought: never printed again
+        .select_related("order", "store__authorization")
+    )
     order_ids = [p.order_id for p in bought]
     lines: defaultdict[UUID, Counter[str]] = defaultdict(Counter)
     names: dict[tuple[object, str], str] = {}

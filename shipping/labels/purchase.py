@@ -29,7 +29,8 @@ from integrations.base import LabelProvider
 from integrations.errors import ErrorKind, NotSupported, PlatformError, PlatformOutcomeUnknown
 from integrations.interface import Dimensions, ShipPackageRequest, TimeSlot, Weight
 from integrations.services import platform_name, store_label_provider
-from orders.models import Order, OrderLine
+from orders.models import Order, OrderLine, OrderStatus
+from shipping.cancelled import labels_order_cancelled
 from shipping.models import LabelBatch, LabelPurchase, LogisticsRule, PurchaseState
 from shipping.pickup import Handover, handover_for, pickup_slot_for
 from shipping.rules.engine import Decision, choose_service, decision_record, first_match
@@ -218,6 +219,9 @@ def _record_purchased(
         target=purchase.order,
         changes={"package_id": package_id, "price": str(price) if price is not None else None},
     )
+    # Cancelled while this label was being bought: the cancellation found no bought label to stop then; stop it now.
+    if Order.objects.filter(pk=purchase.order_id, status=OrderStatus.CANCELLED).exists():
+        labels_order_cancelled(order_ids=[purchase.order_id])
 
 
 def _adopt(provider: LabelProvider, purchase: LabelPurchase, package_id: str) -> str:

@@ -103,6 +103,7 @@ class BatchDetailView(OrganizationViewMixin, TemplateView):
             batch=batch,
             progress=selectors.batch_progress(batch),
             purchases=selectors.batch_purchases(batch),
+            warnings=selectors.batch_warnings(batch),
             print_groups=printing.batch_print_groups(batch),
             prints=batch.prints.select_related("warehouse")[:20],
             **kwargs,

@@ -50,6 +50,8 @@ from shipping.models import (
     LabelBatch,
     LabelPurchase,
     LogisticsRule,
+    PackageChange,
+    PackageOrder,
     PrintEvent,
     PurchaseState,
     SupplierAccess,
@@ -416,10 +418,26 @@ class LabelBatchFactory(TenantModelFactory):
 class LabelPurchaseFactory(TenantModelFactory):
     class Meta:
         model = LabelPurchase
+        skip_postgeneration_save = True
 
     order = factory.SubFactory(OrderFactory, organization=factory.SelfAttribute("..organization"))
     store = factory.SelfAttribute("order.store")
     line_ids = factory.LazyFunction(list)
+    # The package carries its order (docs/adr/0019-package-is-the-purchase.md).
+    cover = factory.RelatedFactory(
+        "tests.factories.PackageOrderFactory",
+        factory_related_name="purchase",
+        organization=factory.SelfAttribute("purchase.organization"),
+        order=factory.SelfAttribute("purchase.order"),
+        part=factory.SelfAttribute("purchase.package_key"),
+        line_ids=factory.SelfAttribute("purchase.line_ids"),
+    )
+
+
+@tenant_factory
+class PackageOrderFactory(TenantModelFactory):
+    class Meta:
+        model = PackageOrder
 
 
 @tenant_factory
@@ -523,3 +541,13 @@ class AtRiskAlertFactory(TenantModelFactory):
 
     order = factory.SubFactory(OrderFactory, organization=factory.SelfAttribute("..organization"))
     threshold_hours = 24
+
+
+@tenant_factory
+class PackageChangeFactory(TenantModelFactory):
+    class Meta:
+        model = PackageChange
+
+    store = factory.SubFactory(StoreFactory, organization=factory.SelfAttribute("..organization"))
+    kind = "combine"
+    key = factory.Sequence(lambda n: f"5770000000000{n:05d},5770000000001{n:05d}")

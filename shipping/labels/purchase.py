@@ -16,6 +16,7 @@ from datetime import timedelta
 from decimal import Decimal
 from uuid import UUID
 
+from django.db import IntegrityError, transaction
 from django.db.models import F, Value
 from django.db.models.functions import Concat, Left
 from django.utils import timezone
@@ -30,7 +31,7 @@ from integrations.errors import ErrorKind, NotSupported, PlatformError, Platform
 from integrations.interface import Dimensions, ShipPackageRequest, TimeSlot, Weight
 from integrations.services import platform_name, store_label_provider
 from orders.models import Order, OrderLine
-from shipping.models import LabelBatch, LabelPurchase, LogisticsRule, PurchaseState
+from shipping.models import LabelBatch, LabelPurchase, LogisticsRule, PackageOrder, PurchaseState
 from shipping.pickup import Handover, handover_for, pickup_slot_for
 from shipping.rules.engine import Decision, choose_service, decision_record, first_match
 from shipping.rules.facts import facts_for
@@ -71,15 +72,29 @@ def lines_to_ship(order: Order) -> list[str]:
 
 
 def label_purchase_request(*, order: Order, batch: LabelBatch | None = None) -> LabelPurchase:
-    """The purchase record for this order's package, created (committed by the caller) before any platform call.
-    Asking twice returns the same row: that unique row is what makes the purchase happen once."""
-    purchase, created = LabelPurchase.objects.get_or_create(
-        order=order,
-        package_key="order",
-        defaults={"store_id": order.store_id, "batch": batch, "line_ids": lines_to_ship(order)},
-    )
-    if not created and batch is not None and purchase.batch_id is None:
+    """The purchase record for the package carrying this order, created (committed by the caller) before any
+    platform call. Asking twice returns the same row, and so does asking for an order already in a combined package:
+    the unique (order, part) cover is what makes a package bought once (docs/adr/0019-package-is-the-purchase.md)."""
+    covered = PackageOrder.objects.filter(order=order, part="order").select_related("purchase").first()
+    if covered is not None:
+        purchase = covered.purchase
+    else:
+        try:
+            with transaction.atomic():
+                purchase, created = LabelPurchase.objects.get_or_create(
+                    order=order,
+                    package_key="order",
+                    defaults={"store_id": order.store_id, "batch": batch, "line_ids": lines_to_ship(order)},
+                )
+                if created:
+                    PackageOrder.objects.create(
+                        purchase=purchase, order=order, part="order", line_ids=purchase.line_ids
+                    )
+        except IntegrityError:  # recorded a moment ago by another request: that one is the purchase
+            purchase = PackageOrder.objects.select_related("purchase").get(order=order, part="order").purchase
+    if batch is not None and purchase.batch_id is None:
         LabelPurchase.objects.filter(pk=purchase.pk).update(batch=batch)
+        purchase.batch = batch
     return purchase
 
 

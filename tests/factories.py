@@ -436,8 +436,17 @@ class LabelPurchaseFactory(TenantModelFactory):
 
 @tenant_factory
 class PackageOrderFactory(TenantModelFactory):
+    """Made alone, a second part of an order already bought whole (a LabelPurchase made by its factory carries its
+    own cover)."""
+
     class Meta:
         model = PackageOrder
+
+    purchase = factory.SubFactory(
+        "tests.factories.LabelPurchaseFactory", organization=factory.SelfAttribute("..organization")
+    )
+    order = factory.SelfAttribute("purchase.order")
+    part = factory.Sequence(lambda n: f"split:{n}")
 
 
 @tenant_factory

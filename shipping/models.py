@@ -61,6 +61,11 @@ class LabelPurchase(TenantModel):
     # split group ("split:<group>", some of its lines).
     package_key = models.CharField(max_length=64, default="order")
     line_ids = models.JSONField(default=list)  # the lead order's platform line ids in this package
+    # Where this package ships from when it is not the lead order's warehouse (a split order's package per source);
+    # null: the order's own (`shipping.packages.purchase_warehouse_id`).
+    warehouse = models.ForeignKey(
+        "inventory.Warehouse", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     state = models.CharField(max_length=16, choices=PurchaseState.choices, default=PurchaseState.PENDING)
     attempts = models.PositiveSmallIntegerField(default=0)
     submitting_since = models.DateTimeField(null=True, blank=True)

@@ -126,6 +126,17 @@ def package_for(order: Order, actions: Actions | None) -> tuple[Weight | None, D
     return weight, dimensions
 
 
+def _whole_package_weight(purchase: LabelPurchase, actions: Actions | None) -> Weight | None:
+    """A combined parcel weighs what all its orders weigh (a rule's preset weight still wins)."""
+    if actions and actions.package_weight_grams:
+        return None
+    orders = [cover.order for cover in PackageOrder.objects.filter(purchase=purchase).select_related("order")]
+    if len(orders) < 2:
+        return None
+    grams = sum(facts_for(order).weight_grams or 0 for order in orders)
+    return Weight(value=Decimal(grams).quantize(Decimal(1)), unit="GRAM") if grams else None
+
+
 def _held_by_rule(purchase: LabelPurchase, decision: Decision) -> str:
     LabelPurchase.objects.filter(pk=purchase.pk).update(
         state=PurchaseState.FAILED,
@@ -305,6 +316,7 @@ def _submit(provider: LabelProvider, purchase: LabelPurchase, *, look_first: boo
         if not provider.creates_packages:
             return _ship_package(provider, purchase, decision)
         weight, dimensions = package_for(purchase.order, actions)
+        weight = _whole_package_weight(purchase, actions) or weight
         options = provider.quote(order_id, line_ids=purchase.line_ids, weight=weight, dimensions=dimensions)
         service, reason = choose_service(options.services, actions)
         assert service is not None  # there are services: choose_service always picks one

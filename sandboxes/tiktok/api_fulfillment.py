@@ -10,6 +10,7 @@ import re
 from bisect import bisect_left, bisect_right
 from typing import TYPE_CHECKING, Any
 
+from . import api_combine
 from . import data as ref
 from .api_orders import decode_token, encode_token, page_size_param, sort_params
 from .documents import DOC_PATH_PREFIX, DOCUMENT_TYPES, SUPPORTED_TYPES
@@ -164,12 +165,25 @@ def _purchasable_lines(
         lines = [li for li in o.line_items if li.package_status == "TO_FULFILL"]
         if not lines:
             lines = [li for li in o.line_items if li.package_id]
-    packaged = [li for li in lines if li.package_id]
+    # Lines in a package combine/split made but not yet shipped are purchasable (api_combine.resolve_purchase).
+    packaged = [li for li in lines if li.package_id and api_combine.open_package(sb.world, li) is None]
     if packaged:
         if for_purchase:
             raise ApiError(21022025, "A shipping label has already been purchased.")
         raise ApiError(21011006, "These orders are already shipped.")
     return lines
+
+
+def _open_target(world: World, o: Order, lines: list[LineItem], line_ids_given: bool) -> Package | None:
+    """The open combined/split package these lines belong to (the label covers all of it), or None."""
+    target = api_combine.resolve_purchase(world, o, lines, line_ids_given)
+    if target is not None:
+        for member, _ in world.package_members(target):
+            if member.is_buyer_request_cancel:
+                raise ApiError(
+                    21011007, "Package item has after-sale request, please process the after-sale request first."
+                )
+    return target
 
 
 def quote(
@@ -233,6 +247,9 @@ def eligible_shipping_services(sb: TikTokSandbox, req: Request) -> dict[str, Any
     line_ids = _str_list(body, "order_line_item_ids")
     weight, dims = parse_weight(body), parse_dimension(body)
     lines = _purchasable_lines(sb, o, req.shop, line_ids, for_purchase=False)
+    target = _open_target(sb.world, o, lines, line_ids is not None)
+    if target is not None:
+        lines = [li for _, pl in sb.world.package_members(target) for li in pl]
     w, d, services = quote(sb.world, o, lines, weight, dims)
     return {
         "order_id": o.id,
@@ -256,6 +273,9 @@ def create_packages(sb: TikTokSandbox, req: Request) -> dict[str, Any]:
     if service_id is not None and not isinstance(service_id, str):
         raise ApiError(INVALID, "Invalid parameters: shipping_service_id must be a string.")
     lines = _purchasable_lines(sb, o, req.shop, line_ids, for_purchase=True)
+    target = _open_target(world, o, lines, line_ids is not None)
+    if target is not None:
+        lines = [li for _, pl in world.package_members(target) for li in pl]
     w, d, services = quote(world, o, lines, weight, dims)
     if req.shop.label_allocation or not service_id:
         # Label allocation: shipping_service_id is ignored (README §5.0 changelog 2025-05).
@@ -266,17 +286,21 @@ def create_packages(sb: TikTokSandbox, req: Request) -> dict[str, Any]:
             raise ApiError(21004008, "create label shipping service not found")
         service = found[0]
     now = sb.clock.now()
-    pkg = Package(
-        id=world.ids.next("package"),
-        shop_id=o.shop_id,
-        order_id=o.id,
-        line_item_ids=[li.id for li in lines],
-        shipping_type="TIKTOK",
-        status="PROCESSING",
-        create_time=now,
-        update_time=now,
-        shipped=True,
-    )
+    if target is not None:  # the label is for the combined / split package as it stands
+        pkg = target
+        pkg.shipped, pkg.update_time = True, now
+    else:
+        pkg = Package(
+            id=world.ids.next("package"),
+            shop_id=o.shop_id,
+            order_id=o.id,
+            line_item_ids=[li.id for li in lines],
+            shipping_type="TIKTOK",
+            status="PROCESSING",
+            create_time=now,
+            update_time=now,
+            shipped=True,
+        )
     pkg.tracking_number = world.new_tracking(service["shipping_provider_name"])
     pkg.shipping_provider_id = service["shipping_provider_id"]
     pkg.shipping_provider_name = service["shipping_provider_name"]
@@ -285,7 +309,8 @@ def create_packages(sb: TikTokSandbox, req: Request) -> dict[str, Any]:
     pkg.handover_method, pkg.rts_time = "DROP_OFF", now
     pkg.tracking_events.append((now, "Shipping label created, awaiting item"))
     world.packages[pkg.id] = pkg
-    o.package_ids.append(pkg.id)
+    if pkg.id not in o.package_ids:
+        o.package_ids.append(pkg.id)
     _mark_lines(lines, pkg, now)
     world.labels.append(
         LabelRecord(
@@ -300,9 +325,11 @@ def create_packages(sb: TikTokSandbox, req: Request) -> dict[str, Any]:
             currency="USD",
             tracking_number=pkg.tracking_number,
             sandbox_time=now,
+            order_ids=list(pkg.all_order_ids),
         )
     )
-    _after_shipment(world, o, now)
+    for member, _ in world.package_members(pkg):
+        _after_shipment(world, member, now)
     return {
         "package_id": pkg.id,
         "order_id": o.id,
@@ -375,7 +402,7 @@ def _ship_one(sb: TikTokSandbox, shop: Shop, pkg: Package, spec: dict[str, Any])
         raise ApiError(21011041, "Cannot complete the operation when order is cancelled.")
     if pkg.shipped:
         raise ApiError(11006021, "Package has been shipped. Please not ship the package again.")
-    if o.is_buyer_request_cancel:
+    if any(m.is_buyer_request_cancel for m, _ in world.package_members(pkg)):
         raise ApiError(21011007, "Package item has after-sale request, please process the after-sale request first.")
     if o.status not in ("AWAITING_SHIPMENT", "PARTIALLY_SHIPPING"):
         raise ApiError(11001002, f"invalid param: the order is {o.status} and cannot be shipped yet.")
@@ -423,9 +450,9 @@ def _ship_one(sb: TikTokSandbox, shop: Shop, pkg: Package, spec: dict[str, Any])
     pkg.handover_method = method or "DROP_OFF"
     pkg.shipped, pkg.rts_time, pkg.update_time = True, now, now
     pkg.tracking_events.append((now, "Seller has shipped the package"))
-    lines = [li for li in o.line_items if li.id in pkg.line_item_ids]
-    _mark_lines(lines, pkg, now)
-    _after_shipment(world, o, now)
+    for member, lines in world.package_members(pkg):  # a combined package ships every order in it
+        _mark_lines(lines, pkg, now)
+        _after_shipment(world, member, now)
 
 
 def ship_package(sb: TikTokSandbox, req: Request) -> dict[str, Any]:
@@ -492,7 +519,7 @@ def shipping_document(sb: TikTokSandbox, req: Request) -> dict[str, Any]:
         raise ApiError(INVALID, f"Invalid parameters: the sandbox does not render {doc_type}.")
     wh = world.warehouses[o.warehouse_id]
     s, a = wh.address, o.address
-    lines = [li for li in o.line_items if li.id in pkg.line_item_ids]
+    lines = [li for _, ls in world.package_members(pkg) for li in ls]  # a combined package: every order's lines
     counts: dict[tuple[str, str], int] = {}
     for li in lines:
         counts[(li.seller_sku, f"{li.product_name} ({li.sku_name})")] = (
@@ -503,7 +530,7 @@ def shipping_document(sb: TikTokSandbox, req: Request) -> dict[str, Any]:
     sender_city = f"{s.city}, {s.state_code} {s.postal_code}" if s.region_code == "US" else f"{s.city} {s.postal_code}"
     content = {
         "package_id": pkg.id,
-        "order_id": o.id,
+        "order_id": ", ".join(pkg.all_order_ids),
         "tracking_number": pkg.tracking_number,
         "carrier": pkg.shipping_provider_name or "TikTok Shipping",
         "service": (pkg.service or {}).get("name", "Standard Shipping"),
@@ -541,26 +568,32 @@ def package_detail(sb: TikTokSandbox, req: Request) -> dict[str, Any]:
     o = world.orders[pkg.order_id]
     wh = world.warehouses[o.warehouse_id]
     masked = pkg.shipping_type == "TIKTOK"
-    lines = [li for li in o.line_items if li.id in pkg.line_item_ids]
-    skus: dict[str, dict[str, Any]] = {}
-    for li in lines:
-        entry = skus.setdefault(
-            li.sku_id,
-            {
-                "id": li.sku_id,
-                "name": li.sku_name,
-                "quantity": 0,
-                "image_url": f"https://p16-oec-va.ibyteimg.com/sandbox/{li.sku_id}.jpeg",
-            },
-        )
-        entry["quantity"] += 1
+    orders_view, all_skus = [], set()
+    for member, lines in world.package_members(pkg):  # a combined package lists every order in it
+        skus: dict[str, dict[str, Any]] = {}
+        for li in lines:
+            entry = skus.setdefault(
+                li.sku_id,
+                {
+                    "id": li.sku_id,
+                    "name": li.sku_name,
+                    "quantity": 0,
+                    "image_url": f"https://p16-oec-va.ibyteimg.com/sandbox/{li.sku_id}.jpeg",
+                },
+            )
+            entry["quantity"] += 1
+        all_skus |= set(skus)
+        orders_view.append({"id": member.id, "skus": list(skus.values())})
+    tag = pkg.split_and_combine_tag
+    if tag == "DEFAULT" and len(o.package_ids) > 1:
+        tag = "SPLIT"
     view: dict[str, Any] = {
         "package_id": pkg.id,
-        "orders": [{"id": o.id, "skus": list(skus.values())}],
+        "orders": orders_view,
         "package_status": pkg.status,
-        "split_and_combine_tag": "SPLIT" if len(o.package_ids) > 1 else "DEFAULT",
-        "has_multi_skus": len(skus) > 1,
-        "note_tag": "BUYER_NOTED" if o.buyer_message else "BUYER_UNNOTED",
+        "split_and_combine_tag": tag,
+        "has_multi_skus": len(all_skus) > 1,
+        "note_tag": "BUYER_NOTED" if any(m.buyer_message for m, _ in world.package_members(pkg)) else "BUYER_UNNOTED",
         "shipping_provider_name": pkg.shipping_provider_name,
         "shipping_provider_id": pkg.shipping_provider_id,
         "shipping_type": pkg.shipping_type,
@@ -655,7 +688,7 @@ def search_packages(sb: TikTokSandbox, req: Request) -> dict[str, Any]:
         "packages": [
             {
                 "id": p.id,
-                "orders": [{"id": p.order_id}],
+                "orders": [{"id": oid} for oid in p.all_order_ids],
                 "create_time": p.create_time,
                 "update_time": p.update_time,
                 "status": p.status,

@@ -143,7 +143,9 @@ def order_view(world: World, o: Order) -> dict[str, Any]:
         view["cancel_reason"] = o.cancel_reason
     if o.cancellation_initiator:
         view["cancellation_initiator"] = o.cancellation_initiator
-    if len(pkgs) > 1:
+    if any(p.is_combined for p in pkgs):
+        view["split_or_combine_tag"] = "COMBINED"
+    elif len(pkgs) > 1 or any(p.split_and_combine_tag == "SPLIT" for p in pkgs):
         view["split_or_combine_tag"] = "SPLIT"
     # The address is not available while UNPAID / ON_HOLD (spec: recipient_address).
     if o.status not in ("UNPAID", "ON_HOLD"):

@@ -175,10 +175,13 @@ def _world_routes(sb: TikTokSandbox, req: Request, m: str, p: str) -> tuple[int,
         labels = [
             asdict(lr)
             for lr in world.labels
-            if (not q.get("order_id") or lr.order_id == q["order_id"])
+            # A combined package's one label answers for each of its orders.
+            if (not q.get("order_id") or q["order_id"] in (getattr(lr, "order_ids", None) or [lr.order_id]))
             and (not q.get("shop_id") or lr.shop_id == q["shop_id"])
         ]
         return 200, {"labels": labels, "count": len(labels)}
+    if (mm := re.fullmatch(r"/sandbox/packages/(\d+)", p)) and m == "GET":
+        return 200, package_view(sb, mm.group(1))
     if p == "/sandbox/seller_shipments" and m == "GET":
         q = req.query
         shipments = [
@@ -377,4 +380,26 @@ def describe(sb: TikTokSandbox) -> dict[str, Any]:
         "redirect_uri": sb.config.redirect_uri,
         "clock": sb.clock.describe(),
         "sellers": [seller_view(sb, s) for s in sb.world.sellers],
+    }
+
+
+# ---------------------------------------------------------------------- combined and split packages
+def package_view(sb: TikTokSandbox, package_id: str) -> dict[str, Any]:
+    """A package as the sandbox holds it: its orders, lines, tag, shipping state and the labels bought for it."""
+    world = sb.world
+    pkg = world.packages.get(package_id)
+    if pkg is None:
+        raise ControlError(404, "unknown package")
+    return {
+        "package_id": pkg.id,
+        "shop_id": pkg.shop_id,
+        "order_ids": list(pkg.all_order_ids),
+        "line_item_ids": list(pkg.line_item_ids),
+        "split_and_combine_tag": pkg.split_and_combine_tag,
+        "status": pkg.status,
+        "shipped": pkg.shipped,
+        "shipping_type": pkg.shipping_type,
+        "tracking_number": pkg.tracking_number,
+        "shipping_provider_name": pkg.shipping_provider_name,
+        "labels": [asdict(lr) for lr in world.labels if lr.package_id == pkg.id],
     }

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from . import api_auth, api_catalog, api_fbt, api_fulfillment, api_orders
+from . import api_auth, api_catalog, api_combine, api_fbt, api_fulfillment, api_orders
 from .gateway import Router
 
 V = ("202309",)
@@ -28,6 +28,13 @@ def build_router() -> Router:
     r.add("GET", "/fulfillment/{v}/orders/{order_id}/tracking", V, f.tracking)
     r.add("POST", "/fulfillment/{v}/orders/{order_id}/packages", V, f.mark_package_as_shipped)
     r.add("POST", "/fulfillment/{v}/orders/{order_id}/shipping_info/update", V, f.update_shipping_info)
+    # Combined and split packages (api_combine).
+    cb = api_combine
+    r.add("GET", "/fulfillment/{v}/combinable_packages/search", V, cb.search_combinable_packages)
+    r.add("POST", "/fulfillment/{v}/packages/combine", V, cb.combine_package)
+    r.add("POST", "/fulfillment/{v}/packages/{package_id}/uncombine", V, cb.uncombine_packages)
+    r.add("GET", "/fulfillment/{v}/orders/split_attributes", V, cb.order_split_attributes)
+    r.add("POST", "/fulfillment/{v}/orders/{order_id}/split", V, cb.split_orders)
     c = api_catalog
     r.add("GET", "/logistics/{v}/warehouses", V, c.warehouses)
     r.add("GET", "/logistics/{v}/warehouses/{warehouse_id}/delivery_options", V, c.delivery_options)

@@ -9,6 +9,7 @@ world's scheduled transitions do not rewrite the month on the next tick. Determi
 
 from __future__ import annotations
 
+import copy
 import random
 from typing import Any
 
@@ -160,7 +161,71 @@ def seed_month(
     shop = world.shops[seller.shop_ids[0]]
     rng = random.Random(seed)
     created = [_month_order(world, shop, rng, now, days) for _ in range(orders)]
+    parcels = _month_combine_and_split(world, shop, random.Random(seed * 7919 + 1), now, orders)
+    created += [world.orders[oid] for group in parcels["combinable_groups"] for oid in group]
+    created += [world.orders[oid] for oid in parcels["splittable_orders"]]
     counts: dict[str, int] = {}
     for o in created:
         counts[o.status] = counts.get(o.status, 0) + 1
-    return {"seller_id": seller.id, "shop_id": shop.id, "orders": len(created), "by_status": counts}
+    return {"seller_id": seller.id, "shop_id": shop.id, "orders": len(created), "by_status": counts, **parcels}
+
+
+# ---------------------------------------------------------------------- combined and split parcels
+def _awaiting_order(
+    world: World, shop: Any, rng: random.Random, now: int, user_id: str, address: Any, lines: list[LineItem]
+) -> Order:
+    """A TikTok Shipping order paid today, out of its remorse window, not shipped yet (AWAITING_SHIPMENT)."""
+    wh = shop.warehouses[0]
+    option = next(o for o in shop.delivery_options if o.warehouse_id == wh.id and o.type == "STANDARD")
+    create = now - rng.randrange(3 * HOUR, 30 * HOUR)
+    sub_total = sum(float(li.sale_price) for li in lines)
+    o = Order(
+        id=world.ids.next("order"),
+        shop_id=shop.id,
+        status="AWAITING_SHIPMENT",
+        shipping_type="TIKTOK",
+        fulfillment_type="FULFILLMENT_BY_SELLER",
+        warehouse_id=wh.id,
+        delivery_option_id=option.id,
+        delivery_option_name=option.name,
+        user_id=user_id,
+        buyer_email=f"v{user_id[-10:]}@scs.tiktokw.us",
+        address=address,
+        line_items=lines,
+        create_time=create,
+        update_time=create,
+        currency=shop.currency,
+        shipping_fee="0.00" if sub_total >= 35 else "5.99",
+    )
+    o.cancel_order_sla_time = create + 24 * HOUR
+    o.paid_time = create + rng.randrange(10, 300)
+    world._set_deadlines(o, o.paid_time)
+    o.update_time = o.paid_time + REMORSE_SECONDS
+    world.add_order(o)
+    return o
+
+
+def _month_combine_and_split(
+    world: World, shop: Any, rng: random.Random, now: int, orders: int
+) -> dict[str, list[Any]]:
+    """Buyers with two or three orders to one address awaiting shipment (Search Combinable Packages offers them),
+    and multi-item orders of different SKUs awaiting shipment (Get Order Split Attributes says they can split).
+    Its own RNG, so the rest of the month is the same with or without it."""
+    products = [p for p in shop.products if p.status == "ACTIVATE" and not p.title.startswith("Standing")]
+    groups: list[list[str]] = []
+    for _ in range(max(2, orders // 50)):
+        user_id, address = world.ids.next("buyer"), _buyer_address(rng, shop, allow_bad=False)
+        group = []
+        for _ in range(rng.choice((2, 2, 3))):
+            product = rng.choice(products)
+            lines = [line_item(world, shop, product, rng.choice(product.skus))]
+            group.append(_awaiting_order(world, shop, rng, now, user_id, copy.deepcopy(address), lines).id)
+        groups.append(group)
+    splittable: list[str] = []
+    for _ in range(max(2, orders // 60)):
+        first, second = rng.sample(products, 2)
+        lines = [line_item(world, shop, first, first.skus[0]) for _ in range(2)]
+        lines.append(line_item(world, shop, second, second.skus[0]))
+        address = _buyer_address(rng, shop, allow_bad=False)
+        splittable.append(_awaiting_order(world, shop, rng, now, world.ids.next("buyer"), address, lines).id)
+    return {"combinable_groups": groups, "splittable_orders": splittable}

@@ -236,6 +236,18 @@ class Package:
     rts_time: int = 0
     shipping_info_updated: bool = False
     tracking_events: list[tuple[int, str]] = field(default_factory=list)  # (epoch s, description)
+    # Combined and split packages: every order the package holds lines of (``order_id`` is the first one), and the
+    # Get Package Detail tag (DEFAULT | COMBINE | SPLIT).
+    order_ids: list[str] = field(default_factory=list)
+    split_and_combine_tag: str = "DEFAULT"
+
+    @property
+    def all_order_ids(self) -> list[str]:
+        return getattr(self, "order_ids", None) or [self.order_id]  # getattr: snapshots from before combine
+
+    @property
+    def is_combined(self) -> bool:
+        return len(self.all_order_ids) > 1
 
 
 @dataclass
@@ -312,6 +324,7 @@ class LabelRecord:
     currency: str
     tracking_number: str
     sandbox_time: int
+    order_ids: list[str] = field(default_factory=list)  # every order on the label (a combined package: several)
 
 
 class IdFactory:
@@ -333,6 +346,7 @@ class IdFactory:
         "fbt_warehouse": 7_232_382_000_000_000_000,
         "fbt_shop_warehouse": 7_068_600_000_000_000_000,
         "goods": 1_234_500_000_000_000_000,
+        "pre_package": 1_152_400_000_000_000_000,
     }
 
     def __init__(self, seed: int) -> None:
@@ -436,6 +450,9 @@ class World:
         self.fbt_warehouses: dict[str, list[FbtWarehouse]] = {}
         self.fbt_goods: dict[str, FbtGoods] = {}
         self.fbt_stock: dict[tuple[str, str], FbtStock] = {}
+        # Search Combinable Packages' pre-generated package ids: id -> {"shop_id", "order_ids"}; and the reverse.
+        self.pre_packages: dict[str, dict[str, Any]] = {}
+        self.pre_package_by_key: dict[tuple[str, ...], str] = {}
 
     def __getstate__(self) -> dict[str, Any]:
         # Locks and callbacks do not pickle; snapshots carry data only.
@@ -448,6 +465,8 @@ class World:
         state.setdefault("fbt_warehouses", {})  # snapshots from before FBT
         state.setdefault("fbt_goods", {})
         state.setdefault("fbt_stock", {})
+        state.setdefault("pre_packages", {})  # snapshots from before combine/split
+        state.setdefault("pre_package_by_key", {})
         self.__dict__.update(state)
         self.lock = threading.RLock()
 
@@ -568,10 +587,7 @@ class World:
             li.package_status = "CANCELLED"
             li.cancel_user = initiator
             li.cancel_reason = reason
-        for pid in o.package_ids:
-            p = self.packages[pid]
-            p.status = "CANCELLED"
-            p.update_time = at
+        self.cancel_order_packages(o, at, initiator)
         self.set_status(o, "CANCELLED", at)
         if was_request:
             self.emit(
@@ -640,3 +656,56 @@ class World:
         if index:
             self.index[o.shop_id].add(o)
         self._schedule_for_status(o)
+
+    # ------------------------------------------------------------------ combined and split packages
+    def package_members(self, p: Package) -> list[tuple[Order, list[LineItem]]]:
+        """Each order of a package with its lines in the package (one entry unless combined)."""
+        ids = set(p.line_item_ids)
+        out = []
+        for oid in p.all_order_ids:
+            o = self.orders[oid]
+            out.append((o, [li for li in o.line_items if li.id in ids]))
+        return out
+
+    def cancel_order_packages(self, o: Order, at: int, initiator: str) -> None:
+        """The order is cancelled: its own packages are cancelled; a combined package loses only this order.
+
+        Guess (the docs name the PACKAGE_UPDATE ``sc_type`` FULFILL_UNCOMBINE but say nothing more): the cancelled
+        order leaves the combined package, which keeps its id, its label (if bought) and the other orders; left with
+        one order it is tagged DEFAULT again. Webhook 4 tells the seller.
+        """
+        for pid in list(o.package_ids):
+            p = self.packages[pid]
+            if not p.is_combined:
+                p.status = "CANCELLED"
+                p.update_time = at
+                continue
+            mine = {li.id for li in o.line_items}
+            p.order_ids = [x for x in p.all_order_ids if x != o.id]
+            p.order_id = p.order_ids[0]
+            p.line_item_ids = [x for x in p.line_item_ids if x not in mine]
+            if len(p.order_ids) == 1:
+                p.split_and_combine_tag = "DEFAULT"
+            p.update_time = at
+            o.package_ids.remove(pid)
+            for li in o.line_items:
+                if li.package_id == pid:
+                    li.package_id = ""
+            role = {"BUYER": "ROLE_USER", "SELLER": "ROLE_SELLER", "SYSTEM": "ROLE_SYSTEM"}.get(
+                initiator, "ROLE_OPERATOR"
+            )
+            self.emit_package_update("FULFILL_UNCOMBINE", role, [p], at)
+
+    def emit_package_update(self, sc_type: str, role: str, pkgs: list[Package], at: int) -> None:
+        if not pkgs:
+            return
+        self.emit(
+            pkgs[0].shop_id,
+            4,
+            {
+                "sc_type": sc_type,
+                "role_type": role,
+                "package_list": [{"package_id": p.id, "order_id_list": list(p.all_order_ids)} for p in pkgs],
+                "update_time": at,
+            },
+        )

@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import copy
 import io
+import time
 from datetime import timedelta
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
+from django.db import connection
 from pypdf import PdfReader
 
 from erp.actors import Actor
@@ -20,6 +23,7 @@ from integrations.models import Store
 from integrations.services import store_client
 from integrations.tiktok import errors, translate
 from orders.models import Order, OrderStatus
+from orders.services import store_sync
 from shipping.combine import (
     ChangeOutcome,
     combinable_refresh,
@@ -33,6 +37,7 @@ from shipping.documents.packing_slips import SlipBranding, packing_slips_pdf
 from shipping.labels.documents import label_document_fetch, purchases_documents_input
 from shipping.labels.purchase import PurchaseOutcome, label_purchase_execute, label_purchase_request
 from shipping.models import LabelPurchase, PackageChange, PackageOrder, PurchaseState
+from tests.workers import Workers, wait_for
 
 COMBINE_API = "POST /fulfillment/{v}/packages/combine"
 ACTOR = Actor.system("test")
@@ -242,3 +247,70 @@ def test_only_a_channel_that_combines_is_asked(connected_store: Store, tiktok: A
 
     with organization_scope(connected_store.organization):
         assert Capability.COMBINE_PACKAGES in store_client(connected_store).capabilities
+
+
+@pytest.mark.chaos
+@pytest.mark.postgres
+@pytest.mark.redis
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_killed_after_combine_package_was_sent_combines_once_and_one_label_is_bought(
+    tenant: Any, tiktok_server: Any, settings: Any, tmp_path: Path
+) -> None:
+    base_url, harness = tiktok_server
+    store = harness.connect_store(tenant.organization)
+    with organization_scope(tenant.organization):
+        store_sync(store=store)
+    first, second = one_buyer(harness, store)
+    group = group_of(store, [first, second])
+    with organization_scope(tenant.organization):
+        change = package_combine_request(store=store, group=group, actor=ACTOR)  # committed before any call
+    # The platform holds Combine Package, then serves it after our worker is dead: combined, answer never recorded.
+    harness.control("PUT", "faults", timeouts=[{"api": COMBINE_API, "hold_ms": 2500, "next": 1}])
+    workers = Workers(
+        tmp_path,
+        env={
+            "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{connection.settings_dict['NAME']}",
+            "FIELD_ENCRYPTION_KEY": settings.FIELD_ENCRYPTION_KEY,
+            "TIKTOK_API_BASE_URL": base_url,
+            "TIKTOK_AUTH_BASE_URL": base_url,
+        },
+    )
+    task = {"organization_id": str(tenant.organization.pk), "change_id": str(change.pk)}
+    try:
+        killed = workers.start()
+        workers.send("shipping.labels_package_change", **task)
+        wait_for(
+            lambda: PackageChange.unscoped.get(pk=change.pk).state == PurchaseState.SUBMITTING,
+            30,
+            "the combine to be under way",
+        )
+        time.sleep(0.5)
+        workers.kill(killed)
+        time.sleep(3.0)  # the held request is served after the worker is gone
+        workers.start()  # the redelivered task finds the change SUBMITTING and does not combine blindly
+        workers.send("shipping.labels_package_change_reconcile", **task)  # what beat does for a stale change
+        wait_for(
+            lambda: PackageChange.unscoped.get(pk=change.pk).state == PurchaseState.PURCHASED,
+            60,
+            "the restarted worker to read the combine back",
+        )
+        with organization_scope(tenant.organization):
+            purchase = label_purchase_request(order=second)
+        workers.send(
+            "shipping.labels_purchase", organization_id=str(tenant.organization.pk), purchase_id=str(purchase.pk)
+        )
+        wait_for(
+            lambda: LabelPurchase.unscoped.get(pk=purchase.pk).state == PurchaseState.PURCHASED,
+            60,
+            "the combined package's label",
+        )
+    finally:
+        workers.stop_all()
+    change.refresh_from_db()
+    assert change.adopted  # found combined on the platform, not combined a second time
+    package_id = change.result["packages"][0]["package_id"]
+    platform = harness.control("GET", f"packages/{package_id}")
+    assert sorted(platform["order_ids"]) == sorted([first.external_id, second.external_id])
+    assert len(platform["labels"]) == 1
+    assert labels_for(harness, first) == labels_for(harness, second)
+    assert len(labels_for(harness, first)) == 1

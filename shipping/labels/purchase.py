@@ -98,6 +98,21 @@ def label_purchase_request(*, order: Order, batch: LabelBatch | None = None) -> 
     return purchase
 
 
+def label_purchases_request(*, order: Order, batch: LabelBatch | None = None) -> list[LabelPurchase]:
+    """Every package's purchase for this order: one per package of a split order (recorded when it was split), else
+    the one package carrying it (`label_purchase_request`)."""
+    parts = list(
+        LabelPurchase.objects.filter(covers__order=order, covers__part__startswith="split:").order_by("package_key")
+    )
+    if not parts:
+        return [label_purchase_request(order=order, batch=batch)]
+    if batch is not None:
+        LabelPurchase.objects.filter(pk__in=[p.pk for p in parts], batch__isnull=True).update(batch=batch)
+        for part in parts:
+            part.batch_id = part.batch_id or batch.pk
+    return parts
+
+
 # -------------------------------------------------------------------------------------------------- buying
 def _claim(purchase_id: UUID | str) -> bool:
     return side_effect_claim(LabelPurchase.objects.filter(pk=purchase_id))

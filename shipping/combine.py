@@ -21,7 +21,6 @@ from datetime import timedelta
 from decimal import Decimal
 from uuid import UUID
 
-from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -34,14 +33,23 @@ from integrations.errors import ErrorKind, PlatformError, PlatformOutcomeUnknown
 from integrations.interface import PackageOrders
 from integrations.models import Store
 from integrations.services import platform_name, store_client
+from orders.combinable import CombinableGroup, combinable_groups, combinable_remember
 from orders.models import Order
 from shipping.labels.purchase import lines_to_ship
-from shipping.models import LabelPurchase, PackageChange, PackageChangeKind, PackageOrder, PurchaseState
+from shipping.models import (
+    LabelPurchase,
+    LogisticsRule,
+    PackageChange,
+    PackageChangeKind,
+    PackageOrder,
+    PurchaseState,
+)
+from shipping.rules.engine import first_match
+from shipping.rules.facts import facts_for
 
 log = logging.getLogger(__name__)
 
 STALE_AFTER = timedelta(seconds=90)  # a SUBMITTING change untouched this long belongs to a worker that died
-COMBINABLE_CACHE_SECONDS = 15 * 60
 COMBINED = "combined"  # the package_key of a combined package's purchase
 
 
@@ -58,23 +66,6 @@ class CombineRefused(Exception):
 
 
 # ------------------------------------------------------------------------------------------ what may combine
-@dataclass(frozen=True)
-class CombinableGroup:
-    """Orders of one buyer the platform allows to ship as one package, as Dropline has them."""
-
-    store_id: UUID
-    package_id: str  # the id the platform pre-generated for the group
-    order_ids: tuple[str, ...]  # platform order ids, as the platform listed them
-
-    @property
-    def parcels_saved(self) -> int:
-        return len(self.order_ids) - 1
-
-
-def _cache_key(store: Store) -> str:
-    return f"combinable:{store.organization_id}:{store.pk}"
-
-
 def _unbought(store: Store, order_ids: Sequence[str]) -> set[str]:
     """Of these platform orders, those Dropline has for the store with no label purchase covering them yet."""
     have = set(Order.objects.filter(store=store, external_id__in=order_ids).values_list("external_id", flat=True))
@@ -89,31 +80,51 @@ def _unbought(store: Store, order_ids: Sequence[str]) -> set[str]:
 def combinable_refresh(*, store: Store) -> list[CombinableGroup]:
     """Ask the platform which of the store's orders may ship together now; keep the groups whose orders Dropline
     has and has bought nothing for. Remembered for the order list and the buy confirmation (`combinable_for`)."""
-    if Capability.COMBINE_PACKAGES not in store_client(store).capabilities:
+    channel = store_client(store)
+    if Capability.COMBINE_PACKAGES not in channel.capabilities:
         return []
     groups = []
-    for group in store_client(store).list_combinable():
+    for group in channel.list_combinable():
         usable = _unbought(store, group.order_ids)
         if len(group.order_ids) > 1 and usable.issuperset(group.order_ids):
             groups.append(CombinableGroup(store.pk, group.package_id, tuple(group.order_ids)))
-    cache.set(_cache_key(store), groups, COMBINABLE_CACHE_SECONDS)
+    combinable_remember(organization_id=store.organization_id, store_id=store.pk, groups=groups)
     return groups
 
 
 def combinable_for(orders: Sequence[Order]) -> list[CombinableGroup]:
     """The remembered combinable groups (from the last `combinable_refresh` of each store) that hold two or more of
     these orders and whose orders are all still without a label."""
-    by_store: dict[UUID, set[str]] = {}
-    for order in orders:
-        by_store.setdefault(order.store_id, set()).add(order.external_id)
+    wanted = {(o.store_id, o.external_id) for o in orders}
     found = []
-    for store in Store.objects.filter(pk__in=list(by_store)):
-        for group in cache.get(_cache_key(store)) or ():
-            if len(by_store[store.pk].intersection(group.order_ids)) > 1 and _unbought(
-                store, group.order_ids
-            ).issuperset(group.order_ids):
-                found.append(group)
+    stores = {s.pk: s for s in Store.objects.filter(pk__in={o.store_id for o in orders})}
+    for group in combinable_groups(organization_id=current_organization().pk, store_ids=list(stores)):
+        if sum((group.store_id, o) in wanted for o in group.order_ids) > 1 and _unbought(
+            stores[group.store_id], group.order_ids
+        ).issuperset(group.order_ids):
+            found.append(group)
     return found
+
+
+def combine_as_rules_say(*, orders: Sequence[Order], actor: Actor) -> list[PackageChange]:
+    """Before a batch buys: combine every remembered group among these orders whose orders all match a rule saying
+    "combine when possible" (shipping.rules). A refusal leaves the orders to ship on their own."""
+    rules = list(LogisticsRule.objects.filter(enabled=True))
+    now = timezone.now()
+    by_id = {(o.store_id, o.external_id): o for o in orders}
+    made = []
+    for group in combinable_for(orders):
+        members = [by_id.get((group.store_id, order_id)) for order_id in group.order_ids]
+        decisions = [first_match(rules, facts_for(o), now) if o is not None else None for o in members]
+        if all(d is not None and d.actions.combine_when_possible for d in decisions):
+            store = Store.objects.get(pk=group.store_id)
+            try:
+                made.append(
+                    package_combine(store=store, group=PackageOrders(group.package_id, group.order_ids), actor=actor)
+                )
+            except CombineRefused as refused:
+                log.info("combine %s by rule: %s", group.order_ids, refused)
+    return made
 
 
 @dataclass(frozen=True)
@@ -219,6 +230,8 @@ def package_changes_stuck(*, stale_after: timedelta = STALE_AFTER) -> list[tuple
 
 
 def _submit(change: PackageChange, *, look_first: bool) -> str:
+    if change.kind == PackageChangeKind.UNCOMBINE:
+        return _uncombine_submit(change, look_first=look_first)
     if change.kind == PackageChangeKind.SPLIT:
         from shipping.split import split_submit  # split lives beside; imported here to keep one claim path
 
@@ -342,6 +355,131 @@ def package_combine(*, store: Store, group: PackageOrders, actor: Actor) -> Pack
     """Record and make one combine now (for a person pressing "Combine", or a rule): the record is committed before
     the platform is called, whatever happens after."""
     change = package_combine_request(store=store, group=group, actor=actor)
+    package_change_execute(change_id=change.pk)
+    change.refresh_from_db()
+    return change
+
+
+@dataclass(frozen=True)
+class CombineSummary:
+    combined: int  # packages made (or found made)
+    orders: int  # orders now in them
+    refused: tuple[str, ...]  # why a group was not combined, in words
+
+
+def orders_combine(*, orders: Sequence[Order], actor: Actor) -> CombineSummary:
+    """Combine every group the platform allows among these orders (a person's "Combine" on the order list or the
+    buy confirmation): the stores' groups are read again first, then each group's selected orders are combined."""
+    stores = Store.objects.filter(pk__in={o.store_id for o in orders})
+    for store in stores:
+        combinable_refresh(store=store)
+    wanted = {(o.store_id, o.external_id) for o in orders}
+    combined = merged = 0
+    refused: list[str] = []
+    for group in combinable_for(orders):
+        members = tuple(order_id for order_id in group.order_ids if (group.store_id, order_id) in wanted)
+        try:
+            change = package_combine(
+                store=stores.get(pk=group.store_id), group=PackageOrders(group.package_id, members), actor=actor
+            )
+        except CombineRefused as error:
+            refused.append(str(error))
+            continue
+        if change.state == PurchaseState.PURCHASED:
+            combined, merged = combined + 1, merged + len(members)
+        else:
+            refused.append(f"{', '.join(members)}: {change.error_fix or change.error_message}")
+    return CombineSummary(combined=combined, orders=merged, refused=tuple(refused))
+
+
+def combinable_refresh_all() -> int:
+    """Read the combinable groups of every store whose channel combines (the order list's "Find orders to
+    combine"). Returns how many groups there are."""
+    return sum(
+        len(combinable_refresh(store=store))
+        for store in Store.objects.exclude(authorization__isnull=True)
+        if _combines(store)
+    )
+
+
+def _combines(store: Store) -> bool:
+    try:
+        return Capability.COMBINE_PACKAGES in store_client(store).capabilities
+    except PlatformError:  # NotSupported: a store with no channel (manual orders)
+        return False
+
+
+# ------------------------------------------------------------------------------------------- uncombining
+def package_uncombine_request(*, purchase: LabelPurchase, actor: Actor) -> PackageChange:
+    """Record taking a combined package apart again (before its label is bought), committed before Uncombine
+    Packages. CombineRefused when the package is not combined, or its label is bought or being bought."""
+    combine = PackageChange.objects.filter(
+        store=purchase.store, kind=PackageChangeKind.COMBINE, result__purchase=str(purchase.pk)
+    ).first()
+    if purchase.package_key != COMBINED or combine is None:
+        raise CombineRefused("This parcel is not a combined package.")
+    if purchase.state not in (PurchaseState.PENDING, PurchaseState.FAILED):
+        raise CombineRefused("Its label is bought or being bought: it ships as one parcel.")
+    package_id = combine.result["packages"][0]["package_id"]
+    order_ids = list(combine.order_ids)
+    change, _ = PackageChange.objects.get_or_create(
+        store=purchase.store,
+        kind=PackageChangeKind.UNCOMBINE,
+        key=f"{package_id}:{_key(order_ids)}",
+        defaults={
+            "order_ids": order_ids,
+            "request": {"package_id": package_id, "purchase": str(purchase.pk), "combine": str(combine.pk)},
+            "created_by_label": actor.label[:200],
+        },
+    )
+    return change
+
+
+def _uncombine_submit(change: PackageChange, *, look_first: bool) -> str:
+    channel = store_client(change.store)
+    package_id = change.request["package_id"]
+    try:
+        if look_first and combined_package_on_platform(channel, change.order_ids) != package_id:
+            return _uncombined(change, adopted=True)
+        channel.uncombine_package(package_id, order_ids=change.order_ids[1:])  # the lead keeps the package
+    except PlatformOutcomeUnknown as error:
+        _note(change, str(error.code), f"No answer from {platform_name(error.platform)}: checking the package.")
+        return ChangeOutcome.UNKNOWN
+    except PlatformError as error:
+        return _failed(change, str(error.code), error.message, error.fix, error.retryable)
+    return _uncombined(change, adopted=False)
+
+
+@transaction.atomic
+def _uncombined(change: PackageChange, *, adopted: bool) -> str:
+    """The orders are apart on the platform: their combined purchase (never bought) goes, each order gets its own
+    purchase when it is next asked for, and the combine's key is freed so the group may be combined again."""
+    purchase_id = change.request["purchase"]
+    PackageOrder.objects.filter(purchase_id=purchase_id).delete()
+    LabelPurchase.objects.filter(pk=purchase_id, state__in=[PurchaseState.PENDING, PurchaseState.FAILED]).delete()
+    combine = PackageChange.objects.get(pk=change.request["combine"])
+    PackageChange.objects.filter(pk=combine.pk).update(key=f"{combine.key}#undone:{change.pk}"[:400])
+    now = timezone.now()
+    PackageChange.objects.filter(pk=change.pk).update(
+        state=PurchaseState.PURCHASED,
+        submitting_since=None,
+        adopted=adopted,
+        key=f"{change.key}#{change.pk}"[:400],  # done: the same package may be combined and uncombined again
+        result={"order_ids": change.order_ids},
+        updated_at=now,
+    )
+    audit_record(
+        organization=current_organization(),
+        actor=Actor.system("Combine"),
+        action="package.uncombine_adopted" if adopted else "package.uncombined",
+        target=change,
+        changes={"package_id": change.request["package_id"], "orders": change.order_ids},
+    )
+    return ChangeOutcome.ADOPTED if adopted else ChangeOutcome.DONE
+
+
+def package_uncombine(*, purchase: LabelPurchase, actor: Actor) -> PackageChange:
+    change = package_uncombine_request(purchase=purchase, actor=actor)
     package_change_execute(change_id=change.pk)
     change.refresh_from_db()
     return change

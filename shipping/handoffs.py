@@ -41,7 +41,6 @@ from shipping.models import (
     PurchaseState,
     SupplierAccess,
 )
-from shipping.packages import with_ship_from
 
 _LINK_SALT = "shipping.handoff-link"
 
@@ -62,16 +61,19 @@ def handoffs_for_batch(*, batch: LabelBatch) -> list[Handoff]:
     # Where each package ships from: its own source (a split order's package), else where its order was routed
     # (reserved there, or a make-to-order supplier that reserves nothing). Each handoff holds its own parcels only.
     purchases = list(
-        with_ship_from(batch.purchases.filter(state=PurchaseState.PURCHASED).exclude(handoff_item__isnull=False))
+        batch.purchases.filter(state=PurchaseState.PURCHASED)
+        .exclude(handoff_item__isnull=False)
+        .select_related("order")
     )
+    ship_from = {p.pk: p.warehouse_id or p.order.warehouse_id for p in purchases}
     handoff_warehouses = set(
-        Warehouse.objects.filter(
-            pk__in={p.ship_from_id for p in purchases if p.ship_from_id}, kind__in=HANDOFF_KINDS
-        ).values_list("pk", flat=True)
+        Warehouse.objects.filter(pk__in={w for w in ship_from.values() if w}, kind__in=HANDOFF_KINDS).values_list(
+            "pk", flat=True
+        )
     )
     handoffs: dict[object, Handoff] = {}
     for purchase in purchases:
-        warehouse_id = purchase.ship_from_id
+        warehouse_id = ship_from[purchase.pk]
         if warehouse_id not in handoff_warehouses:
             continue
         if warehouse_id not in handoffs:

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from uuid import UUID
 
-from django.db.models import F, QuerySet
-from django.db.models.functions import Coalesce
+from django.db.models import Q, QuerySet
 
 from orders.models import Order
 from shipping.models import LabelPurchase, PackageOrder
@@ -60,9 +60,21 @@ def units_in(line_ids: Iterable[str], covered: tuple[str, ...], quantity: int) -
     return len(set(covered).intersection(line_ids)) if covered else quantity
 
 
-def with_ship_from(purchases: QuerySet[LabelPurchase]) -> QuerySet[LabelPurchase]:
-    """Annotate `ship_from_id`: the package's own warehouse (a split order's source), else its lead order's."""
-    return purchases.annotate(ship_from_id=Coalesce(F("warehouse_id"), F("order__warehouse_id")))
+def shipping_from(purchases: QuerySet[LabelPurchase], warehouse_id: object | None) -> QuerySet[LabelPurchase]:
+    """The purchases whose package ships from this warehouse (None: from no warehouse): its own source (a split
+    order's package), else its lead order's warehouse."""
+    if warehouse_id is None:
+        return purchases.filter(warehouse__isnull=True, order__warehouse__isnull=True)
+    return purchases.filter(Q(warehouse_id=warehouse_id) | Q(warehouse__isnull=True, order__warehouse_id=warehouse_id))
+
+
+def ship_from_counts(purchases: QuerySet[LabelPurchase]) -> dict[UUID | None, int]:
+    """Warehouse id (None: none) → how many of these purchases' packages ship from it."""
+    counts: dict[UUID | None, int] = {}
+    for own, of_order in purchases.values_list("warehouse_id", "order__warehouse_id"):
+        where = own or of_order
+        counts[where] = counts.get(where, 0) + 1
+    return counts
 
 
 def purchase_warehouse_id(purchase: LabelPurchase) -> object | None:

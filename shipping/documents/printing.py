@@ -18,7 +18,6 @@ import uuid
 from dataclasses import dataclass
 from typing import Literal
 
-from django.db.models import Count
 from django.utils import timezone
 
 from erp.actors import Actor
@@ -31,7 +30,7 @@ from shipping.documents.packing_slips import SlipBranding
 from shipping.documents.pick_list import pick_list_pdf
 from shipping.labels.documents import batch_documents_input
 from shipping.models import HANDOFF_KINDS, LabelBatch, PrintEvent, PurchaseState
-from shipping.packages import with_ship_from
+from shipping.packages import ship_from_counts
 
 DocumentKind = Literal["labels", "pick-list", "slips"]
 DOCUMENT_KINDS: tuple[DocumentKind, ...] = ("labels", "pick-list", "slips")
@@ -76,13 +75,7 @@ class PrintedDocument:
 def batch_print_groups(batch: LabelBatch) -> list[PrintGroup]:
     """The batch's bought labels per warehouse: own warehouses first (by name; orders routed nowhere last), then the
     supplier and 3PL warehouses, whose labels go to their handoffs."""
-    counts = (
-        with_ship_from(batch.purchases.filter(state=PurchaseState.PURCHASED))  # a split package: its own source
-        .values("ship_from_id")
-        .annotate(labels=Count("pk"))
-        .order_by()
-    )
-    rows = {row["ship_from_id"]: row["labels"] for row in counts}
+    rows = ship_from_counts(batch.purchases.filter(state=PurchaseState.PURCHASED))  # a split package: its source
     warehouses = Warehouse.objects.in_bulk([pk for pk in rows if pk is not None])
     handoff_ids = dict(batch.handoffs.values_list("warehouse_id", "pk"))
     groups = [
@@ -91,7 +84,7 @@ def batch_print_groups(batch: LabelBatch) -> list[PrintGroup]:
             name=warehouses[warehouse_id].name if warehouse_id is not None else NO_WAREHOUSE_NAME,
             kind=warehouses[warehouse_id].kind if warehouse_id is not None else "",
             labels=labels,
-            handoff_id=handoff_ids.get(warehouse_id),
+            handoff_id=handoff_ids.get(warehouse_id) if warehouse_id is not None else None,
         )
         for warehouse_id, labels in rows.items()
     ]

@@ -20,7 +20,7 @@ from inventory.models import Reservation, StockLevel, Warehouse
 from orders.models import OrderLine
 from shipping.documents.batch import BatchOrder, PickLine, picking_order
 from shipping.models import HANDOFF_KINDS, LabelBatch, LabelPurchase, PurchaseState
-from shipping.packages import contents_by_purchase, units_in, with_ship_from
+from shipping.packages import contents_by_purchase, shipping_from, units_in
 
 log = logging.getLogger(__name__)
 
@@ -96,9 +96,7 @@ def batch_documents_input(batch: LabelBatch, *, warehouse: Warehouse | None) -> 
     if warehouse is not None and warehouse.kind in HANDOFF_KINDS:
         raise ValueError(f"{warehouse.name} works through handoffs: its labels print from its handoff only")
     # Each package where it ships from: a split order's package in its source's documents only.
-    return purchases_documents_input(
-        with_ship_from(batch.purchases.all()).filter(ship_from_id=warehouse.pk if warehouse is not None else None)
-    )
+    return purchases_documents_input(shipping_from(batch.purchases.all(), warehouse.pk if warehouse else None))
 
 
 def purchases_documents_input(purchases: QuerySet[LabelPurchase]) -> list[BatchOrder]:

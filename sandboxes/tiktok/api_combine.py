@@ -58,6 +58,11 @@ def combine_key(o: Order) -> tuple[str, ...]:
     return (o.shop_id, o.user_id, *_recipient_key(o), o.warehouse_id, o.delivery_option_id, o.shipping_type)
 
 
+def _us_seller_shipping(world: World, o: Order) -> bool:
+    """US seller-shipping orders split and consolidate "in shipping" (Mark Package As Shipped per order and lines)."""
+    return o.shipping_type == "SELLER" and world.shops[o.shop_id].is_us
+
+
 def combine_refusal(world: World, o: Order) -> tuple[int, str] | None:
     """Why this order cannot go into a combined package now (code, message), or None."""
     if o.is_buyer_request_cancel:
@@ -68,6 +73,8 @@ def combine_refusal(world: World, o: Order) -> tuple[int, str] | None:
             return 21011033, "order already combined"
     if o.fulfillment_type == "FULFILLMENT_BY_TIKTOK":
         return 21008025, "Seller cannot operate orders which are fulfilled by platform"
+    if _us_seller_shipping(world, o):
+        return 10007014, f"{MSG_NOT_ALLOWED}: US seller shipping consolidates with Mark Package As Shipped"
     if o.status != "AWAITING_SHIPMENT":
         return 10007014, f"{MSG_NOT_ALLOWED}: the order is {o.status}"
     live = [world.packages[p] for p in o.package_ids if world.packages[p].status != "CANCELLED"]
@@ -84,6 +91,8 @@ def split_refusal(world: World, o: Order) -> tuple[int, str] | None:
         return 21011035, "Order has been canceled"
     if o.fulfillment_type == "FULFILLMENT_BY_TIKTOK":
         return 21011035, "Order is fulfilled by TikTok"
+    if _us_seller_shipping(world, o):
+        return 21011035, "US seller shipping splits with Mark Package As Shipped"
     if o.status in ("UNPAID", "ON_HOLD"):
         return 21011035, f"Order is {o.status} and cannot be fulfilled yet"
     if o.status != "AWAITING_SHIPMENT":

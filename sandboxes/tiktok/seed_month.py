@@ -1,7 +1,8 @@
 """A realistic month for one US shop, for compliance reports: a few hundred orders over the last 30 days, most on
 TikTok Shipping labels, some Fulfilled by TikTok, some still on seller shipping (a few without tracking), some
 dispatched after their ship-by deadline (`rts_sla_time`), some cancelled by the seller, buyer or system, and the
-newest ones on hold or awaiting shipment. Control API: ``POST /sandbox/scenarios/month``.
+newest ones on hold or awaiting shipment, plus buyers whose orders can ship combined and multi-SKU orders that can split
+(``_month_combine_and_split``). Control API: ``POST /sandbox/scenarios/month``.
 
 Every order is coherent with the state machine at ``now`` (its status follows from the times drawn for it), so the
 world's scheduled transitions do not rewrite the month on the next tick. Deterministic for a given ``seed``.

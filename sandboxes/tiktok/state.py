@@ -469,6 +469,9 @@ class World:
         state.setdefault("pre_package_by_key", {})
         self.__dict__.update(state)
         self.lock = threading.RLock()
+        for lr in self.labels:  # snapshots from before combined packages: a label is for its one order
+            if not hasattr(lr, "order_ids"):
+                lr.order_ids = [lr.order_id]
 
     # ------------------------------------------------------------------ events and scheduling
     def emit(self, shop_id: str, type_code: int, payload: dict[str, Any]) -> None:

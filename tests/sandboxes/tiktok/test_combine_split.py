@@ -254,13 +254,45 @@ def test_uncombine_restores_one_package_per_order(api: Api) -> None:
         assert own["id"] != pkg["id"]
         assert "split_or_combine_tag" not in view
         assert {li["package_id"] for li in view["line_items"]} == {own["id"]}
+    # A label for one of them is for its own package now.
+    own_a = _detail(api, a.id)["packages"][0]["id"]
+    assert api.ok("POST", PACKAGES, {}, {"order_id": a.id})["package_id"] == own_a
     # The old combined package is gone.
     assert api.call("GET", f"{PACKAGES}/{pkg['id']}").json()["code"] == 21008111
-    # And the orders can be combined again.
-    assert sorted(_pre_package(api, [a, b])["order_ids"]) == sorted([a.id, b.id])
     api.client.post("/sandbox/webhooks/flush")
     types = [e["data"]["sc_type"] for e in rx.received if e["type"] == 4]
     assert types == ["COMBINE", "CANCEL_COMBINE"]
+
+
+def test_uncombined_orders_can_be_combined_again(api: Api) -> None:
+    a, b = _same_buyer(api)
+    pkg = _combine(api, [a, b])
+    api.ok("POST", f"{PACKAGES}/{pkg['id']}/uncombine", {}, {})
+    again = _combine(api, [a, b])
+    assert sorted(again["order_ids"]) == sorted([a.id, b.id])
+
+
+def test_us_seller_shipping_orders_are_neither_combined_nor_split(api: Api) -> None:
+    world = api.sb.world
+    shop = world.shops_by_cipher[api.cipher or ""]
+    seller = [
+        o
+        for o in sorted(world.orders.values(), key=lambda o: o.id)
+        if o.shop_id == shop.id and o.status == "AWAITING_SHIPMENT" and o.shipping_type == "SELLER"
+    ]
+    a = seller[0]
+    b = next(o for o in seller[1:] if o.delivery_option_id == a.delivery_option_id)
+    b.user_id, b.address, b.is_buyer_request_cancel, a.is_buyer_request_cancel = (
+        a.user_id,
+        copy.deepcopy(a.address),
+        False,
+        False,
+    )
+    assert not any(a.id in p["order_ids"] for p in _search_all(api))
+    _add_line(api, a)
+    [row] = api.ok("GET", SPLIT_ATTRS, {"order_ids": a.id})["split_attributes"]
+    assert row["can_split"] is False
+    assert "Mark Package As Shipped" in row["reason"]
 
 
 def test_uncombine_one_of_three_keeps_the_other_two_combined(api: Api) -> None:
@@ -287,7 +319,8 @@ def test_uncombine_refusals(api: Api) -> None:
 
 
 # ---------------------------------------------------------------------- labels for combined packages
-def test_a_combined_package_gets_one_label_for_both_orders(api: Api) -> None:
+def test_a_combined_package_gets_one_label_for_both_orders(any_api: Api) -> None:
+    api = any_api  # in-process and over a real socket
     a, b = _same_buyer(api)
     pkg = _combine(api, [a, b])
     all_lines = sorted(li.id for o in (a, b) for li in o.line_items)
@@ -568,3 +601,15 @@ def test_month_scenario_has_combinable_buyers_and_splittable_orders(api: Api) ->
     assert created["package_id"] == pkg["id"]
     labels = api.client.get("/sandbox/labels", params={"shop_id": month["shop_id"]}).json()["labels"]
     assert [sorted(lb["order_ids"]) for lb in labels] == [sorted(group)]
+
+
+def test_a_snapshot_keeps_combined_packages_and_their_label(api: Api, tmp_path: Any) -> None:
+    a, b = _same_buyer(api)
+    pkg = _combine(api, [a, b])
+    api.ok("POST", PACKAGES, {}, {"order_id": b.id})
+    path = str(tmp_path / "world.pkl")
+    api.sb.save_snapshot(path)
+    api.sb.load_snapshot(path)
+    control = api.client.get(f"/sandbox/packages/{pkg['id']}").json()
+    assert sorted(control["order_ids"]) == sorted([a.id, b.id])
+    assert [sorted(lb["order_ids"]) for lb in control["labels"]] == [sorted([a.id, b.id])]

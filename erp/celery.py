@@ -57,6 +57,7 @@ app.conf.update(
         "heartbeat": {"task": "erp.heartbeat", "schedule": 30.0},
         "invitations-expire": {"task": "erp.invitations_expire", "schedule": crontab(minute=17)},
         "shipping-labels-reconcile-stuck": {"task": "shipping.labels_reconcile_stuck", "schedule": 30.0},
+        "shipping-labels-package-changes-stuck": {"task": "shipping.labels_package_changes_stuck", "schedule": 30.0},
         "shipping-labels-resume-lost": {"task": "shipping.labels_resume_lost", "schedule": 60.0},
         "shipping-orders-route-pending": {"task": "shipping.orders_route_pending", "schedule": 60.0},
         "shipping-handoffs-alert-unacknowledged": {"task": "shipping.handoffs_alert_unacknowledged", "schedule": 900.0},

@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from integrations.interface import (
     AuthorizedShop,
+    CombineResult,
     Dimensions,
     FbtStock,
     FbtWarehouse,
@@ -38,6 +39,7 @@ from integrations.interface import (
     InventoryLevel,
     InventoryUpdate,
     ItemResult,
+    PackageOrders,
     Page,
     PlatformOrder,
     PlatformPackage,
@@ -46,6 +48,9 @@ from integrations.interface import (
     ShipPackageRequest,
     ShippingProvider,
     ShippingServiceOptions,
+    SplitAttributes,
+    SplitGroup,
+    SplitPackage,
     TokenSet,
     TrackingEvent,
     Warehouse,
@@ -68,6 +73,10 @@ class Capability(StrEnum):
     LOCATIONS = "locations"  # the channel's own warehouses/locations (the sender address it prints)
     PLATFORM_FULFILMENT = "platform_fulfilment"  # the platform holds and ships stock itself (TikTok FBT, Amazon FBA)
     LABELS = "labels"  # sells official labels for its orders: `label_provider` returns one
+    # TikTok's: one buyer's orders shipped as one platform package (Search Combinable Packages, Combine, Uncombine).
+    COMBINE_PACKAGES = "combine_packages"
+    # TikTok's: one order's lines shipped as several platform packages (Get Order Split Attributes, Split Orders).
+    SPLIT_ORDERS = "split_orders"
 
 
 @dataclass(frozen=True)
@@ -170,6 +179,31 @@ class SalesChannel(Protocol):
     # notifications (Capability.NOTIFICATIONS)
     def subscribe_notifications(self, address: str) -> list[str]:
         """Point this store's notifications at `address`; returns the topics subscribed."""
+        ...
+
+    # one buyer's orders in one package (Capability.COMBINE_PACKAGES)
+    def list_combinable(self) -> list[PackageOrders]:
+        """Every group of orders the platform allows to ship as one package now, each with the package id it
+        pre-generated for the group."""
+        ...
+
+    def combine_packages(self, groups: Sequence[PackageOrders]) -> CombineResult:
+        """UNSAFE: combine each group into one package. Per-group refusals come back in `errors`; a lost answer
+        raises PlatformOutcomeUnknown (read the orders' packages with `get_orders` before combining again)."""
+        ...
+
+    def uncombine_package(self, package_id: str, *, order_ids: Sequence[str]) -> list[PackageOrders]:
+        """UNSAFE: take these orders out of a combined package; returns the packages left."""
+        ...
+
+    # one order's lines in several packages (Capability.SPLIT_ORDERS)
+    def split_attributes(self, order_ids: Sequence[str]) -> list[SplitAttributes]:
+        """Whether each order may (or must) be split into several packages."""
+        ...
+
+    def split_order(self, order_id: str, groups: Sequence[SplitGroup]) -> list[SplitPackage]:
+        """UNSAFE: split the order into one package per group. A lost answer raises PlatformOutcomeUnknown (read the
+        order's lines' packages with `get_orders` before splitting again)."""
         ...
 
 

@@ -15,6 +15,8 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Generic, TypeVar
 
+from integrations.errors import ErrorKind
+
 T = TypeVar("T")
 
 
@@ -601,3 +603,64 @@ class FbtStock:
     unfulfillable: int
     in_transit: int
     skus: tuple[FbtSkuStock, ...] = ()
+
+
+# ------------------------------------------------------------------------- combined and split packages (TikTok)
+@dataclass(frozen=True)
+class PackageOrders:
+    """A platform package and the orders it carries: a combinable group (before combining, `package_id` is the id
+    the platform pre-generated for it), a combined package, or what an uncombine left."""
+
+    package_id: str
+    order_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class PackageRefusal:
+    """One group a batch call refused, with what it means (the adapter fills `kind` and `fix`)."""
+
+    package_id: str
+    code: str
+    message: str
+    kind: ErrorKind = ErrorKind.REFUSED
+    fix: str = ""
+
+
+@dataclass(frozen=True)
+class CombineResult:
+    """Combine Package's answer: the packages made, and per-package refusals (the call as a whole succeeded)."""
+
+    packages: tuple[PackageOrders, ...]
+    refused: tuple[PackageRefusal, ...] = ()
+
+
+@dataclass(frozen=True)
+class SplitLimit:
+    """Why an order must be split: too many units of one category (`category_id`) or in total, per package."""
+
+    kind: str  # CATEGORY_ITEM_LIMITATION | TOTAL_COUNT_LIMITATION
+    category_id: str = ""
+    max_count: int | None = None
+
+
+@dataclass(frozen=True)
+class SplitAttributes:
+    order_id: str
+    can_split: bool
+    reason: str = ""  # why it cannot (only when can_split is False)
+    must_split: bool = False
+    must_split_reasons: tuple[SplitLimit, ...] = ()
+
+
+@dataclass(frozen=True)
+class SplitGroup:
+    """One package to be made from an order's lines: `group_id` is ours (the platform echoes it back)."""
+
+    group_id: str
+    line_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class SplitPackage:
+    group_id: str
+    package_id: str

@@ -37,6 +37,10 @@ class OrderFilter(django_filters.FilterSet):
         "any open hold, `delivered` = DELIVERED + COMPLETED, `all`...) or one platform status.",
     )
     store = django_filters.UUIDFilter(field_name="store_id", help_text="Store id.")
+    can_combine = django_filters.BooleanFilter(
+        method="filter_can_combine",
+        help_text="Orders the platform allows to ship with the buyer's other orders in one parcel (as last read).",
+    )
     hold = django_filters.ChoiceFilter(
         choices=HoldReason.choices, method="filter_hold", help_text="Orders with an open hold for this reason."
     )
@@ -149,6 +153,12 @@ class OrderFilter(django_filters.FilterSet):
     def filter_hold(self, queryset: QuerySet[Order], name: str, value: str) -> QuerySet[Order]:
         held_already = self.form.cleaned_data.get("status") == "held"  # the tab already says is_held
         return queryset.filter(selectors.hold_reason_condition(value, held_already=held_already))
+
+    def filter_can_combine(self, queryset: QuerySet[Order], name: str, value: bool | None) -> QuerySet[Order]:
+        if value is None:
+            return queryset
+        ids = selectors.combinable_order_ids()
+        return queryset.filter(external_id__in=ids) if value else queryset.exclude(external_id__in=ids)
 
     def filter_sku(self, queryset: QuerySet[Order], name: str, value: str) -> QuerySet[Order]:
         return queryset.filter(selectors.sku_condition(value.strip()))

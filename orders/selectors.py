@@ -23,8 +23,10 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from erp.models import AuditEntry
+from erp.tenancy import current_organization
 from integrations.interface import FulfilledBy, LabelSource
 from integrations.models import Store
+from orders import combinable
 from orders.models import (
     HOLD_FIXES,
     OPEN_STATUSES,
@@ -636,3 +638,11 @@ def platform_warehouse_mismatches(orders: Sequence[Order]) -> list[str]:
             f"to {theirs}, or link {here} to {theirs} under Inventory → Warehouses."
         )
     return messages
+
+
+def combinable_order_ids() -> set[str]:
+    """Platform order ids the platform allows to ship with the buyer's other orders in one parcel, as last read
+    (orders.combinable): the order list's "Can combine" badge and filter."""
+    return combinable.combinable_order_ids(
+        organization_id=current_organization().pk, store_ids=Store.objects.values_list("pk", flat=True)
+    )

@@ -88,6 +88,7 @@ class OrderListView(OrganizationViewMixin, TemplateView):
             hold_reasons=HoldReason.choices,
             ship_within_choices=[("6", "6 hours"), ("24", "24 hours"), ("48", "48 hours"), ("72", "3 days")],
             filter_query=filter_query,
+            combinable=selectors.combinable_order_ids(),
             has_orders=bool(page.orders) or Order.objects.exists(),
             next_query=_query(params, cursor=page.next_cursor) if page.next_cursor else None,
             previous_query=_query(params, cursor=page.previous_cursor) if page.previous_cursor else None,

@@ -39,6 +39,7 @@ class Estimate:
     totals: dict[str, Decimal] = field(default_factory=dict)  # currency → sum of the quoted prices
     not_quoted: dict[str, int] = field(default_factory=dict)  # why → how many orders have no price here
     warnings: dict[str, str] = field(default_factory=dict)  # order number → what is wrong before buying
+    prices: dict[str, tuple[Decimal, str]] = field(default_factory=dict)  # order number → its label's quote
 
     @property
     def complete(self) -> bool:
@@ -71,6 +72,7 @@ def batch_estimate(plan: BatchPlan, *, limit: int = QUOTE_LIMIT, seconds: float 
         price = _quote(order, rules, providers, not_quoted)
         if price is not None:
             amount, currency = price
+            estimate.prices[order.external_id] = price
             estimate.totals[currency] = estimate.totals.get(currency, Decimal(0)) + amount
             estimate.quoted += 1
     estimate.not_quoted = dict(not_quoted)

@@ -32,7 +32,15 @@ INTEGER_CONDITIONS = ("line_count_min", "line_count_max", "ship_within_hours")
 FORM_CONDITIONS = ("store_ids", *LIST_CONDITIONS, *DECIMAL_CONDITIONS, *INTEGER_CONDITIONS, "has_buyer_message")
 DECIMAL_ACTIONS = ("package_length_cm", "package_width_cm", "package_height_cm", "package_weight_grams")
 TEXT_ACTIONS = ("warehouse_id", "provider_name", "handover_method", "pickup_slot", "tag")
-FORM_ACTIONS = (*DECIMAL_ACTIONS, *TEXT_ACTIONS, "service_strategy", "within_days", "auto_buy", "hold_for_review")
+FORM_ACTIONS = (
+    *DECIMAL_ACTIONS,
+    *TEXT_ACTIONS,
+    "service_strategy",
+    "within_days",
+    "auto_buy",
+    "hold_for_review",
+    "combine_when_possible",
+)
 # Stored in grams and centimetres (the JSON keys say so); typed and shown in the organization's units.
 WEIGHT_FIELDS = ("weight_min_grams", "weight_max_grams", "package_weight_grams")
 LENGTH_FIELDS = ("max_side_cm", "package_length_cm", "package_width_cm", "package_height_cm")
@@ -97,6 +105,11 @@ class RuleForm(forms.Form):
     pickup_slot = _text("Pickup slot", "With pickup: morning, 14:00-17:00...")
     auto_buy = forms.ChoiceField(label="Buy the label automatically", required=False, choices=AUTO_BUY_CHOICES)
     hold_for_review = forms.BooleanField(label="Hold for review", required=False)
+    combine_when_possible = forms.BooleanField(
+        label="Combine when possible",
+        required=False,
+        help_text="Ship it with the buyer's other orders in one parcel (one label) when the platform allows it.",
+    )
     tag = _text("Tag the order")
 
     def __init__(self, *args: Any, units: Units = CANONICAL, **kwargs: Any) -> None:
@@ -166,6 +179,8 @@ class RuleForm(forms.Form):
             result["auto_buy"] = auto_buy
         if data.get("hold_for_review"):
             result["hold_for_review"] = True
+        if data.get("combine_when_possible"):
+            result["combine_when_possible"] = True
         return result
 
     def _stored(self, key: str, value: Decimal) -> Decimal:

@@ -29,7 +29,6 @@ from erp.services import audit_record
 from erp.tasks import email_send
 from erp.tenancy import organization_scope
 from inventory.models import Warehouse
-from orders.models import Order
 from shipping.documents.batch import BatchOrder
 from shipping.labels.documents import purchases_documents_input
 from shipping.models import (
@@ -59,17 +58,23 @@ def ack_alert_after() -> timedelta:
 def handoffs_for_batch(*, batch: LabelBatch) -> list[Handoff]:
     """Put every bought label of the batch whose order is routed to a supplier or 3PL warehouse into that
     warehouse's handoff. Idempotent: run it again after more labels are bought and only the new ones are added."""
-    purchases = list(batch.purchases.filter(state=PurchaseState.PURCHASED).exclude(handoff_item__isnull=False))
-    # Where each order was routed (reserved there, or a make-to-order supplier that reserves nothing).
-    reserved_at = dict(
-        Order.objects.filter(pk__in=[p.order_id for p in purchases], warehouse__kind__in=HANDOFF_KINDS).values_list(
-            "pk", "warehouse_id"
+    # Where each package ships from: its own source (a split order's package), else where its order was routed
+    # (reserved there, or a make-to-order supplier that reserves nothing). Each handoff holds its own parcels only.
+    purchases = list(
+        batch.purchases.filter(state=PurchaseState.PURCHASED)
+        .exclude(handoff_item__isnull=False)
+        .select_related("order")
+    )
+    ship_from = {p.pk: p.warehouse_id or p.order.warehouse_id for p in purchases}
+    handoff_warehouses = set(
+        Warehouse.objects.filter(pk__in={w for w in ship_from.values() if w}, kind__in=HANDOFF_KINDS).values_list(
+            "pk", flat=True
         )
     )
     handoffs: dict[object, Handoff] = {}
     for purchase in purchases:
-        warehouse_id = reserved_at.get(purchase.order_id)
-        if warehouse_id is None:
+        warehouse_id = ship_from[purchase.pk]
+        if warehouse_id not in handoff_warehouses:
             continue
         if warehouse_id not in handoffs:
             handoffs[warehouse_id], _ = Handoff.objects.get_or_create(batch=batch, warehouse_id=warehouse_id)

@@ -47,13 +47,25 @@ class PurchaseState(models.TextChoices):
 
 
 class LabelPurchase(TenantModel):
-    """One official label for one package of one order. Unique: an order's package is bought once, ever."""
+    """One official label for one platform package (docs/adr/0019-package-is-the-purchase.md).
+
+    A package may carry one order (the usual case), several orders of one buyer (combined) or part of an order
+    (split). `order` is the package's lead order (the one the platform is asked about); every order the package
+    carries, with its lines, is a `PackageOrder` row, and those rows are what make a package bought once: an order's
+    part is in one purchase, ever."""
 
     order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="label_purchases")
     store = models.ForeignKey(Store, on_delete=models.PROTECT, related_name="+")
     batch = models.ForeignKey(LabelBatch, on_delete=models.SET_NULL, null=True, blank=True, related_name="purchases")
-    package_key = models.CharField(max_length=64, default="order")  # which lines: the whole order, for now
-    line_ids = models.JSONField(default=list)
+    # Which package of the lead order: "order" (all its lines), "combined" (it and other orders of its buyer) or a
+    # split group ("split:<group>", some of its lines).
+    package_key = models.CharField(max_length=64, default="order")
+    line_ids = models.JSONField(default=list)  # the lead order's platform line ids in this package
+    # Where this package ships from when it is not the lead order's warehouse (a split order's package per source);
+    # null: the order's own (`shipping.packages.purchase_warehouse_id`).
+    warehouse = models.ForeignKey(
+        "inventory.Warehouse", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     state = models.CharField(max_length=16, choices=PurchaseState.choices, default=PurchaseState.PENDING)
     attempts = models.PositiveSmallIntegerField(default=0)
     submitting_since = models.DateTimeField(null=True, blank=True)
@@ -112,6 +124,64 @@ class LabelPurchase(TenantModel):
     def service_display_name(self) -> str:
         """`USPS Ground Advantage`: the carrier and service as people read them (never the carrier twice)."""
         return service_display_name(self.carrier_name, self.service_name)
+
+
+class PackageOrder(TenantModel):
+    """One order carried by a purchase's package, with its lines. Unique per (order, part): an order's lines ("order"
+    for all of them, or one split group's) belong to one package, ever, so a second purchase for an order already in
+    a combined package cannot be recorded."""
+
+    purchase = models.ForeignKey(LabelPurchase, on_delete=models.CASCADE, related_name="covers")
+    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="package_covers")
+    part = models.CharField(max_length=64, default="order")
+    line_ids = models.JSONField(default=list)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["order", "part"], name="packageorder_once_per_part")]
+
+    def __str__(self) -> str:
+        return f"{self.order} in {self.purchase}"
+
+
+class PackageChangeKind(models.TextChoices):
+    COMBINE = "combine", "Combine"
+    UNCOMBINE = "uncombine", "Uncombine"
+    SPLIT = "split", "Split"
+
+
+class PackageChange(TenantModel):
+    """A write that changes which packages exist on the platform (combine, uncombine, split), recorded before the
+    call and made once, like a label purchase (erp.claims): PENDING → SUBMITTING → PURCHASED (done) or FAILED. A
+    SUBMITTING row whose answer was lost is settled by reading the orders' packages on the platform first."""
+
+    store = models.ForeignKey(Store, on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(max_length=16, choices=PackageChangeKind.choices)
+    key = models.CharField(
+        max_length=400
+    )  # what it changes: the sorted platform order ids (combine), the order (split)
+    order_ids = models.JSONField(default=list)  # platform order ids, lead first
+    request = models.JSONField(default=dict, blank=True)  # combine: {"package_id"}; split: {"groups": {id: [lines]}}
+    result = models.JSONField(default=dict, blank=True)  # {"packages": [{"package_id", "order_ids"|"group_id"}]}
+    state = models.CharField(max_length=16, choices=PurchaseState.choices, default=PurchaseState.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    submitting_since = models.DateTimeField(null=True, blank=True)
+    adopted = models.BooleanField(default=False)  # found done on the platform, not done by this attempt
+    error_code = models.CharField(max_length=32, blank=True)
+    error_message = models.CharField(max_length=500, blank=True)
+    error_fix = models.CharField(max_length=300, blank=True)
+    retryable = models.BooleanField(default=False)
+    created_by_label = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["store", "kind", "key"], name="packagechange_once_per_key"),
+        ]
+        indexes = [models.Index(fields=["state", "updated_at"], name="packagechange_state_age")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.key} ({self.get_state_display()})"
 
 
 class LogisticsRule(TenantModel):

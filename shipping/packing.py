@@ -29,6 +29,7 @@ from inventory.models import Listing, Sku, Warehouse, WarehouseKind
 from inventory.services import expand_bundles
 from orders.models import Order, OrderStatus
 from shipping.models import HANDOFF_KINDS, HandoffItem, LabelPurchase, PurchaseState
+from shipping.packages import package_contents, units_in
 
 # Verdicts the station answers with. The parcel stays "being packed" after the ones in IN_PROGRESS.
 PACKING, COUNTED, PACKED = "packing", "counted", "packed"
@@ -137,14 +138,15 @@ def packing_station(warehouse_id: object | None) -> Warehouse | None:
 
 
 def _units_expected(purchase: LabelPurchase) -> dict[str, PackUnit]:
-    """SKU code → the units of it to pack: the label's live lines (a partially shipped order's label covers only the
-    lines still to ship), mapped to our SKUs (through the store's listings, else by seller SKU), bundles replaced by
-    their components. A line mapped to no SKU is scanned by its seller SKU."""
+    """SKU code → the units of it to pack: the label's live lines, of every order its package carries (a combined
+    parcel expects all its orders' units; a partially shipped order's label covers only the lines still to ship),
+    mapped to our SKUs (through the store's listings, else by seller SKU), bundles replaced by their components. A
+    line mapped to no SKU is scanned by its seller SKU."""
     order = purchase.order
-    covered = set(purchase.line_ids)
     lines = [
-        (sku_id, seller_sku, name, len(covered.intersection(line_ids)) if covered else quantity)
-        for sku_id, seller_sku, name, line_ids, quantity in order.lines.filter(is_cancelled=False).values_list(
+        (sku_id, seller_sku, name, units_in(line_ids, carried.line_ids, quantity))
+        for carried in package_contents(purchase)  # a combined parcel: every order in it
+        for sku_id, seller_sku, name, line_ids, quantity in carried.order.lines.filter(is_cancelled=False).values_list(
             "sku_id", "seller_sku", "product_name", "platform_line_ids", "quantity"
         )
     ]
@@ -218,9 +220,15 @@ def _label_for(code: str) -> LabelPurchase | None:
     if not code:
         return None
     return (
-        LabelPurchase.objects.select_related("order", "order__warehouse")
-        .filter(Q(tracking_number=code) | Q(package_id=code) | Q(order__external_id=code))
+        LabelPurchase.objects.select_related("order", "order__warehouse", "warehouse")
+        .filter(
+            Q(tracking_number=code)
+            | Q(package_id=code)
+            | Q(order__external_id=code)
+            | Q(covers__order__external_id=code)  # any order of a combined parcel finds its package
+        )
         .filter(state=PurchaseState.PURCHASED)
+        .order_by("purchased_at", "pk")
         .first()
     )
 
@@ -231,7 +239,7 @@ def _ships_from_elsewhere(purchase: LabelPurchase, station: Warehouse | None) ->
     item = HandoffItem.objects.filter(purchase=purchase).select_related("handoff__warehouse").first()
     if item is not None:
         return item.handoff.warehouse
-    warehouse = purchase.order.warehouse
+    warehouse = purchase.warehouse or purchase.order.warehouse  # a split order's package ships from its source
     if warehouse is None:
         return None  # not routed anywhere: any station of the seller's may pack it
     if warehouse.kind in HANDOFF_KINDS or (station is not None and warehouse.pk != station.pk):

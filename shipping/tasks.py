@@ -9,6 +9,7 @@ from datetime import timedelta
 from erp.models import Organization
 from erp.tasks import task
 from integrations.errors import PlatformError
+from shipping.combine import ChangeOutcome, package_change_execute, package_change_reconcile, package_changes_stuck
 from shipping.labels.batches import batch_settled_after
 from shipping.labels.documents import label_document_fetch
 from shipping.labels.purchase import PurchaseOutcome, label_purchase_execute, label_purchase_reconcile, purchases_stuck
@@ -48,6 +49,32 @@ def labels_reconcile_stuck() -> int:
     stuck = purchases_stuck()
     for organization_id, purchase_id in stuck:
         labels_reconcile.delay(organization_id=str(organization_id), purchase_id=str(purchase_id))
+    return len(stuck)
+
+
+# Combine / uncombine / split on the platform (shipping.combine): the same once-only claim as a label, on `labels`.
+@task(name="shipping.labels_package_change")
+def labels_package_change(*, organization: Organization, change_id: str) -> str:
+    outcome = package_change_execute(change_id=change_id)
+    if outcome == ChangeOutcome.UNKNOWN:
+        labels_package_change_reconcile.apply_async(
+            kwargs={"organization_id": str(organization.pk), "change_id": change_id}, countdown=10
+        )
+    return outcome
+
+
+@task(name="shipping.labels_package_change_reconcile")
+def labels_package_change_reconcile(*, organization: Organization, change_id: str) -> str:
+    # By the worker that lost the answer, or by beat for a change whose worker died: read the platform first.
+    return package_change_reconcile(change_id=change_id, stale_after=timedelta(0))
+
+
+@task(name="shipping.labels_package_changes_stuck", tenant=False)
+def labels_package_changes_stuck() -> int:
+    """Beat: combines and splits left SUBMITTING by a worker that died are read back from the platform, finished."""
+    stuck = package_changes_stuck()
+    for organization_id, change_id in stuck:
+        labels_package_change_reconcile.delay(organization_id=str(organization_id), change_id=str(change_id))
     return len(stuck)
 
 

@@ -8,6 +8,8 @@ urlpatterns = [
     path("scan/override/", packing.ScanOverrideView.as_view(), name="shipping_scan_override"),
     path("scan/station/", packing.ScanStationView.as_view(), name="shipping_scan_station"),
     path("batches/new/", batches.BatchCreateView.as_view(), name="shipping_batch_create"),
+    path("combine/", batches.CombineView.as_view(), name="shipping_combine"),
+    path("combine/refresh/", batches.CombinableRefreshView.as_view(), name="shipping_combinable_refresh"),
     path("batches/<uuid:pk>/", batches.BatchDetailView.as_view(), name="shipping_batch"),
     path("batches/<uuid:pk>/retry/", batches.BatchRetryView.as_view(), name="shipping_batch_retry"),
     path(

@@ -54,6 +54,8 @@ from shipping.models import (
     LabelBatch,
     LabelPurchase,
     LogisticsRule,
+    PackageChange,
+    PackageOrder,
     PrintEvent,
     PurchaseState,
     SupplierAccess,
@@ -443,10 +445,35 @@ class LabelBatchFactory(TenantModelFactory):
 class LabelPurchaseFactory(TenantModelFactory):
     class Meta:
         model = LabelPurchase
+        skip_postgeneration_save = True
 
     order = factory.SubFactory(OrderFactory, organization=factory.SelfAttribute("..organization"))
     store = factory.SelfAttribute("order.store")
     line_ids = factory.LazyFunction(list)
+    # The package carries its order (docs/adr/0019-package-is-the-purchase.md).
+    cover = factory.RelatedFactory(
+        "tests.factories.PackageOrderFactory",
+        factory_related_name="purchase",
+        organization=factory.SelfAttribute("purchase.organization"),
+        order=factory.SelfAttribute("purchase.order"),
+        part=factory.SelfAttribute("purchase.package_key"),
+        line_ids=factory.SelfAttribute("purchase.line_ids"),
+    )
+
+
+@tenant_factory
+class PackageOrderFactory(TenantModelFactory):
+    """Made alone, a second part of an order already bought whole (a LabelPurchase made by its factory carries its
+    own cover)."""
+
+    class Meta:
+        model = PackageOrder
+
+    purchase = factory.SubFactory(
+        "tests.factories.LabelPurchaseFactory", organization=factory.SelfAttribute("..organization")
+    )
+    order = factory.SelfAttribute("purchase.order")
+    part = factory.Sequence(lambda n: f"split:{n}")
 
 
 @tenant_factory
@@ -550,3 +577,13 @@ class AtRiskAlertFactory(TenantModelFactory):
 
     order = factory.SubFactory(OrderFactory, organization=factory.SelfAttribute("..organization"))
     threshold_hours = 24
+
+
+@tenant_factory
+class PackageChangeFactory(TenantModelFactory):
+    class Meta:
+        model = PackageChange
+
+    store = factory.SubFactory(StoreFactory, organization=factory.SelfAttribute("..organization"))
+    kind = "combine"
+    key = factory.Sequence(lambda n: f"5770000000000{n:05d},5770000000001{n:05d}")

@@ -23,6 +23,7 @@ from integrations.base import (
 from integrations.errors import PlatformAuthError, PlatformError
 from integrations.interface import (
     AuthorizedShop,
+    CombineResult,
     Dimensions,
     FbtStock,
     FbtWarehouse,
@@ -30,6 +31,7 @@ from integrations.interface import (
     InventoryLevel,
     InventoryUpdate,
     ItemResult,
+    PackageOrders,
     Page,
     PlatformOrder,
     PlatformPackage,
@@ -38,6 +40,9 @@ from integrations.interface import (
     ShipPackageRequest,
     ShippingProvider,
     ShippingServiceOptions,
+    SplitAttributes,
+    SplitGroup,
+    SplitPackage,
     TokenSet,
     TrackingEvent,
     Warehouse,
@@ -222,6 +227,29 @@ class TikTokSalesChannel:
         for topic in NOTIFICATION_TOPICS:
             self.client.set_webhook(topic, address)
         return list(NOTIFICATION_TOPICS)
+
+    def list_combinable(self) -> list[PackageOrders]:
+        with errors.explained(errors.PACKAGE_COMBINE):
+            return list(self.client.iter_combinable_packages())
+
+    def combine_packages(self, groups: Sequence[PackageOrders]) -> CombineResult:
+        with errors.explained(errors.PACKAGE_COMBINE):
+            result = self.client.combine_package(groups)
+        return dataclasses.replace(
+            result, refused=tuple(errors.refusal_explained(r, errors.PACKAGE_COMBINE) for r in result.refused)
+        )
+
+    def uncombine_package(self, package_id: str, *, order_ids: Sequence[str]) -> list[PackageOrders]:
+        with errors.explained(errors.PACKAGE_UNCOMBINE):
+            return self.client.uncombine_packages(package_id, order_ids=order_ids)
+
+    def split_attributes(self, order_ids: Sequence[str]) -> list[SplitAttributes]:
+        with errors.explained(errors.ORDER_SPLIT):
+            return self.client.get_order_split_attributes(order_ids)
+
+    def split_order(self, order_id: str, groups: Sequence[SplitGroup]) -> list[SplitPackage]:
+        with errors.explained(errors.ORDER_SPLIT):
+            return self.client.split_orders(order_id, groups)
 
 
 class TikTokShipping:

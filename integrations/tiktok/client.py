@@ -31,6 +31,7 @@ from integrations.errors import PlatformAuthError, PlatformError, PlatformOutcom
 from integrations.interface import (
     ActiveShop,
     AuthorizedShop,
+    CombineResult,
     DeliveryOption,
     Dimensions,
     FbtStock,
@@ -39,6 +40,7 @@ from integrations.interface import (
     InventoryLevel,
     InventoryUpdate,
     ItemResult,
+    PackageOrders,
     Page,
     PlatformOrder,
     PlatformPackage,
@@ -49,6 +51,9 @@ from integrations.interface import (
     ShippingDocument,
     ShippingProvider,
     ShippingServiceOptions,
+    SplitAttributes,
+    SplitGroup,
+    SplitPackage,
     TimeSlot,
     TokenSet,
     TrackingEvent,
@@ -68,6 +73,7 @@ log = logging.getLogger(__name__)
 
 PLATFORM = "tiktok"
 ORDER_DETAIL_MAX_IDS = 50  # Get Order Detail: ids max 50 per call (spec)
+COMBINABLE_PAGE_MAX = 50  # Search Combinable Packages: page_size 1-50 (spec)
 FBT_PAGE_SIZE = 100  # Search FBT Inventory: page_size 1-100 (spec)
 FBT_MAX_IDS = 100  # Search FBT Inventory: sku_ids / goods_ids at most 100 (spec)
 
@@ -393,6 +399,49 @@ class TikTokShopClient:
     def get_tracking(self, order_id: str) -> list[TrackingEvent]:
         envelope = self._call(ep.GET_TRACKING, path_params={"order_id": order_id})
         return translate.tracking_from_json(envelope.data)
+
+    # --- fulfillment: combined and split packages -------------------------------------------------------------------
+
+    def search_combinable_packages(
+        self, *, page_size: int = COMBINABLE_PAGE_MAX, page_token: str | None = None
+    ) -> Page[PackageOrders]:
+        envelope = self._call(ep.SEARCH_COMBINABLE_PACKAGES, query={"page_size": page_size, "page_token": page_token})
+        return Page(
+            items=tuple(translate.combinable_packages_from_json(envelope.data)),
+            next_cursor=envelope.data.get("next_page_token") or None,
+            total_count=envelope.data.get("total_count"),
+        )
+
+    def iter_combinable_packages(self) -> Iterator[PackageOrders]:
+        token: str | None = None
+        while True:
+            page = self.search_combinable_packages(page_token=token)
+            yield from page.items
+            if not page.next_cursor:
+                return
+            token = page.next_cursor
+
+    def combine_package(self, groups: Sequence[PackageOrders]) -> CombineResult:
+        """Combine Package. UNSAFE: may raise PlatformOutcomeUnknown — read the orders' packages before repeating."""
+        envelope = self._call(ep.COMBINE_PACKAGE, body=translate.combine_body(groups))
+        return translate.combine_result_from_json(envelope.data)
+
+    def uncombine_packages(self, package_id: str, *, order_ids: Sequence[str]) -> list[PackageOrders]:
+        """Uncombine Packages. UNSAFE."""
+        envelope = self._call(
+            ep.UNCOMBINE_PACKAGES, path_params={"package_id": package_id}, body={"order_ids": list(order_ids)}
+        )
+        return translate.uncombine_result_from_json(envelope.data)
+
+    def get_order_split_attributes(self, order_ids: Sequence[str]) -> list[SplitAttributes]:
+        # []string in the query: sent comma-separated, as Get Order Detail's ids (docs/platforms/tiktok.md, guesses).
+        envelope = self._call(ep.GET_ORDER_SPLIT_ATTRIBUTES, query={"order_ids": ",".join(order_ids)})
+        return translate.split_attributes_from_json(envelope.data)
+
+    def split_orders(self, order_id: str, groups: Sequence[SplitGroup]) -> list[SplitPackage]:
+        """Split Orders. UNSAFE: may raise PlatformOutcomeUnknown — read the order's packages before repeating."""
+        envelope = self._call(ep.SPLIT_ORDERS, path_params={"order_id": order_id}, body=translate.split_body(groups))
+        return translate.split_result_from_json(envelope.data)
 
     # --- fulfillment: seller shipping (legacy / whitelisted) --------------------------------------------------------
 

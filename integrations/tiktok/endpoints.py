@@ -74,6 +74,20 @@ UPDATE_PACKAGE_SHIPPING_INFO = Endpoint(
     retry=_UNSAFE,
 )
 
+# Combined and split packages (scope seller.fulfillment.package.write). Combine, Uncombine and Split change which
+# packages exist: UNSAFE (a lost answer is resolved by reading the orders' packages, never by repeating blindly).
+SEARCH_COMBINABLE_PACKAGES = Endpoint(
+    "Search Combinable Packages", "GET", "/fulfillment/202309/combinable_packages/search"
+)
+COMBINE_PACKAGE = Endpoint("Combine Package", "POST", "/fulfillment/202309/packages/combine", retry=_UNSAFE)
+UNCOMBINE_PACKAGES = Endpoint(
+    "Uncombine Packages", "POST", "/fulfillment/202309/packages/{package_id}/uncombine", retry=_UNSAFE
+)
+GET_ORDER_SPLIT_ATTRIBUTES = Endpoint(
+    "Get Order Split Attributes", "GET", "/fulfillment/202309/orders/split_attributes"
+)
+SPLIT_ORDERS = Endpoint("Split Orders", "POST", "/fulfillment/202309/orders/{order_id}/split", retry=_UNSAFE)
+
 GET_WAREHOUSE_LIST = Endpoint("Get Warehouse List", "GET", "/logistics/202309/warehouses")
 GET_WAREHOUSE_DELIVERY_OPTIONS = Endpoint(
     "Get Warehouse Delivery Options", "GET", "/logistics/202309/warehouses/{warehouse_id}/delivery_options"

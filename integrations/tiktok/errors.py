@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from integrations.errors import ErrorKind, PlatformError
-from integrations.interface import ItemError
+from integrations.interface import ItemError, PackageRefusal
 
 
 @dataclass(frozen=True)
@@ -83,6 +83,59 @@ NO_PACKAGE_YET = Meaning(
     ErrorKind.NOT_READY,
     "TikTok has not created this order's package yet: it does so at payment. Dropline retries; if it stays like "
     "this, check the order in TikTok Seller Center.",
+)
+
+# --------------------------------------------------------------- combining and splitting packages (TikTok only)
+_AFTER_SALE = Meaning(
+    ErrorKind.NOT_SHIPPABLE_YET,
+    "The buyer has an open cancellation or return request on this order: approve or reject it (Dropline's "
+    "cancellations, or TikTok Seller Center), then try again.",
+)
+PACKAGE_COMBINE = OperationErrors(
+    meanings={
+        21011033: Meaning(
+            ErrorKind.ALREADY_DONE,
+            "These orders are already combined into one package on TikTok: Dropline reads the package and uses it.",
+        ),
+        21011046: _refused(
+            "One of these orders is already combined with another: uncombine it first, or ship it in that package."
+        ),
+        21011007: _AFTER_SALE,
+        21011028: _refused("The package belongs to another shop: refresh the combinable orders and try again."),
+        21011031: _refused(
+            "TikTok no longer groups these orders together (one was shipped, cancelled or changed): refresh the "
+            "combinable orders and try again."
+        ),
+        10007014: _refused(
+            "TikTok does not allow these orders to ship together any more: ship them as separate parcels."
+        ),
+    },
+    otherwise="TikTok refused to combine these orders: ship them as separate parcels, or check them in Seller Center.",
+    temporary="Temporary problem at TikTok: combining is tried again shortly.",
+)
+PACKAGE_UNCOMBINE = OperationErrors(
+    meanings={
+        21011029: _refused("That order is not in this package any more: refresh the order and look again."),
+        21011028: PACKAGE_COMBINE.meanings[21011028],
+        21011007: _AFTER_SALE,
+    },
+    otherwise="TikTok refused to uncombine the package: check it in TikTok Seller Center.",
+    temporary=PACKAGE_COMBINE.temporary,
+)
+ORDER_SPLIT = OperationErrors(
+    meanings={
+        21011035: _refused(
+            "TikTok does not allow splitting this order (its region or its state): ship it as one parcel from one "
+            "warehouse, e.g. move the stock or pick another supplier."
+        ),
+        21011036: _refused(
+            "TikTok does not allow the same SKU in several packages here: keep each SKU's units in one group."
+        ),
+        21011046: _refused("The order is combined with another buyer's order: uncombine it first, then split it."),
+        21011007: _AFTER_SALE,
+    },
+    otherwise="TikTok refused to split the order: ship it as one parcel, or check it in TikTok Seller Center.",
+    temporary="Temporary problem at TikTok: splitting is tried again shortly.",
 )
 
 # ------------------------------------------------------------------------------ a bought label's document, again
@@ -247,6 +300,14 @@ def explain(error: PlatformError, operation: OperationErrors) -> PlatformError:
     else:
         error.fix = error.fix or operation.otherwise
     return error
+
+
+def refusal_explained(refusal: PackageRefusal, operation: OperationErrors) -> PackageRefusal:
+    """A per-package refusal of a batch call, with its kind and fix for this operation."""
+    meaning = operation.meanings.get(int(refusal.code)) if refusal.code.isdigit() else None
+    if meaning is None:
+        return replace(refusal, fix=refusal.fix or operation.otherwise)
+    return replace(refusal, kind=meaning.kind, fix=meaning.fix)
 
 
 @contextmanager

@@ -20,6 +20,7 @@ from integrations.interface import (
     AddressDistrict,
     AuthorizedShop,
     BundleComponent,
+    CombineResult,
     Deadlines,
     DeliveryOption,
     Dimensions,
@@ -36,6 +37,8 @@ from integrations.interface import (
     Money,
     OrderStatus,
     OrderTotals,
+    PackageOrders,
+    PackageRefusal,
     PlatformOrder,
     PlatformOrderLine,
     PlatformPackage,
@@ -48,6 +51,10 @@ from integrations.interface import (
     ShippingProvider,
     ShippingServiceOptions,
     ShippingServiceQuote,
+    SplitAttributes,
+    SplitGroup,
+    SplitLimit,
+    SplitPackage,
     TimeSlot,
     TokenSet,
     TrackingEvent,
@@ -923,3 +930,75 @@ def fbt_inventory_from_json(data: Json) -> list[FbtStock]:
             )
         )
     return out
+
+
+# ------------------------------------------------------------------------- combined and split packages
+def _package_orders(item: Mapping[str, Any]) -> PackageOrders:
+    return PackageOrders(
+        package_id=str(item.get("id") or ""), order_ids=tuple(str(o) for o in item.get("order_ids") or ())
+    )
+
+
+def combinable_packages_from_json(data: Mapping[str, Any]) -> list[PackageOrders]:
+    """Search Combinable Packages' `combinable_packages`: each pre-generated package id and its orders."""
+    return [_package_orders(item) for item in data.get("combinable_packages") or ()]
+
+
+def combine_body(groups: Sequence[PackageOrders]) -> dict[str, Any]:
+    return {"combinable_packages": [{"id": g.package_id, "order_ids": list(g.order_ids)} for g in groups]}
+
+
+def combine_result_from_json(data: Mapping[str, Any]) -> CombineResult:
+    """Combine Package: the packages made, and per-package errors (code, message, detail.package_id)."""
+    refused = tuple(
+        PackageRefusal(
+            package_id=str((error.get("detail") or {}).get("package_id") or ""),
+            code=str(error.get("code") or ""),
+            message=str(error.get("message") or ""),
+        )
+        for error in data.get("errors") or ()
+    )
+    return CombineResult(packages=tuple(_package_orders(p) for p in data.get("packages") or ()), refused=refused)
+
+
+def uncombine_result_from_json(data: Mapping[str, Any]) -> list[PackageOrders]:
+    return [_package_orders(p) for p in data.get("packages") or ()]
+
+
+def _int_or_none(value: Any) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def split_attributes_from_json(data: Mapping[str, Any]) -> list[SplitAttributes]:
+    """Get Order Split Attributes. `max_count` is a string in the spec; read as a number (None when unreadable)."""
+    return [
+        SplitAttributes(
+            order_id=str(item.get("order_id") or ""),
+            can_split=bool(item.get("can_split")),
+            reason=str(item.get("reason") or ""),
+            must_split=bool(item.get("must_split")),
+            must_split_reasons=tuple(
+                SplitLimit(
+                    kind=str(reason.get("type") or ""),
+                    category_id=str(reason.get("category_id") or ""),
+                    max_count=_int_or_none(reason.get("max_count")),
+                )
+                for reason in item.get("must_split_reasons") or ()
+            ),
+        )
+        for item in data.get("split_attributes") or ()
+    ]
+
+
+def split_body(groups: Sequence[SplitGroup]) -> dict[str, Any]:
+    return {"splittable_groups": [{"id": g.group_id, "order_line_item_ids": list(g.line_ids)} for g in groups]}
+
+
+def split_result_from_json(data: Mapping[str, Any]) -> list[SplitPackage]:
+    return [
+        SplitPackage(group_id=str(p.get("splittable_group_id") or ""), package_id=str(p.get("id") or ""))
+        for p in data.get("packages") or ()
+    ]

@@ -37,6 +37,7 @@ class BatchOrder:
     buyer_message: str = ""  # what the buyer wrote at checkout: printed on the slip and flagged on the pick list
     is_gift: bool = False  # a line of the order is a gift
     missing: str = ""  # why there is no label to print, and what to do (a placeholder page says it); "" when there is
+    combined_with: tuple[str, ...] = ()  # the other orders in this parcel (a combined package): the slip lists them
 
 
 def natural_key(text: str) -> tuple[tuple[str | int, ...], str]:

@@ -154,6 +154,12 @@ def _order_draw(pdf: Canvas, slip: _Slip, order: BatchOrder, y: float, position:
         pdf, order.order_ref, left=margin, right=slip.width - margin, bottom=y - 36, height=34, align="centre"
     ):
         y -= 40
+    if order.combined_with:  # one parcel, several orders of one buyer: the slip names every one
+        pdf.setFont(BOLD, 10)
+        others = printable("Also in this parcel: " + ", ".join(order.combined_with))
+        for i, text in enumerate(wrap(others, BOLD, 10, usable, 3)):
+            pdf.drawString(margin, y - 12 - i * 12, text)
+        y -= 4 + 12 * len(wrap(others, BOLD, 10, usable, 3))
     pdf.setFont(ROW_FONT, 9)
     pdf.drawString(margin, y - 12, "Ship to")
     pdf.setFont(BOLD, 12)

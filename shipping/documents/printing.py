@@ -18,7 +18,6 @@ import uuid
 from dataclasses import dataclass
 from typing import Literal
 
-from django.db.models import Count
 from django.utils import timezone
 
 from erp.actors import Actor
@@ -32,6 +31,7 @@ from shipping.documents.packing_slips import SlipBranding
 from shipping.documents.pick_list import pick_list_pdf
 from shipping.labels.documents import batch_documents_input
 from shipping.models import HANDOFF_KINDS, LabelBatch, PrintEvent, PurchaseState
+from shipping.packages import ship_from_counts
 
 DocumentKind = Literal["labels", "pick-list", "slips"]
 DOCUMENT_KINDS: tuple[DocumentKind, ...] = ("labels", "pick-list", "slips")
@@ -76,23 +76,21 @@ class PrintedDocument:
 def batch_print_groups(batch: LabelBatch) -> list[PrintGroup]:
     """The batch's bought labels per warehouse (those of cancelled orders left out): own warehouses first (by name;
     orders routed nowhere last), then the supplier and 3PL warehouses, whose labels go to their handoffs."""
-    rows = (
-        batch.purchases.filter(state=PurchaseState.PURCHASED, order_cancelled_at__isnull=True)
-        .exclude(order__status=OrderStatus.CANCELLED)
-        .values("order__warehouse_id", "order__warehouse__name", "order__warehouse__kind")
-        .annotate(labels=Count("pk"))
-        .order_by()
+    bought = batch.purchases.filter(state=PurchaseState.PURCHASED, order_cancelled_at__isnull=True).exclude(
+        order__status=OrderStatus.CANCELLED
     )
+    rows = ship_from_counts(bought)  # a split package: its source
+    warehouses = Warehouse.objects.in_bulk([pk for pk in rows if pk is not None])
     handoff_ids = dict(batch.handoffs.values_list("warehouse_id", "pk"))
     groups = [
         PrintGroup(
-            warehouse_id=row["order__warehouse_id"],
-            name=row["order__warehouse__name"] or NO_WAREHOUSE_NAME,
-            kind=row["order__warehouse__kind"] or "",
-            labels=row["labels"],
-            handoff_id=handoff_ids.get(row["order__warehouse_id"]),
+            warehouse_id=warehouse_id,
+            name=warehouses[warehouse_id].name if warehouse_id is not None else NO_WAREHOUSE_NAME,
+            kind=warehouses[warehouse_id].kind if warehouse_id is not None else "",
+            labels=labels,
+            handoff_id=handoff_ids.get(warehouse_id) if warehouse_id is not None else None,
         )
-        for row in rows
+        for warehouse_id, labels in rows.items()
     ]
     return sorted(groups, key=lambda g: (g.is_handoff, g.warehouse_id is None, g.name.casefold()))
 

@@ -19,8 +19,8 @@ from erp.tasks import wake_on_commit
 from erp.tenancy import current_organization
 from integrations.interface import FulfilledBy, LabelSource
 from orders.models import Order, OrderStatus
-from shipping.labels.purchase import label_purchase_request
-from shipping.models import LabelBatch, LabelPurchase, PurchaseState
+from shipping.labels.purchase import label_purchases_request
+from shipping.models import LabelBatch, LabelPurchase, PackageOrder, PurchaseState
 
 
 @transaction.atomic
@@ -37,7 +37,9 @@ def label_batch_create(*, actor: Actor, orders: list[Order], estimate: dict[str,
     )
     left_out = []
     for order in orders:
-        purchase = label_purchase_request(order=order, batch=batch)
+        # A split order's packages each get their label; a combined parcel's orders share one.
+        purchases = label_purchases_request(order=order, batch=batch)
+        purchase = next((p for p in purchases if p.batch_id != batch.pk), purchases[0])
         if purchase.batch_id != batch.pk:
             other = (
                 LabelBatch.objects.filter(pk=purchase.batch_id).values_list("reference", flat=True).first()
@@ -84,8 +86,12 @@ def batch_plan(orders: QuerySet[Order]) -> BatchPlan:
     skipped: Counter[str] = Counter()
     chosen: list[Order] = []
     candidates = list(orders.select_related("store")[: MAX_BATCH * 2])
+    # Requested: a package carrying the order is in a batch, or being bought. A combined or split package recorded
+    # when the orders were combined or split waits, unbatched, for this batch to buy it.
     requested = dict(
-        LabelPurchase.objects.filter(order__in=[o.pk for o in candidates]).values_list("order_id", "batch__reference")
+        PackageOrder.objects.filter(order__in=[o.pk for o in candidates])
+        .exclude(purchase__batch__isnull=True, purchase__state=PurchaseState.PENDING)
+        .values_list("order_id", "purchase__batch__reference")
     )
     for order in candidates:
         if order.pk in requested:

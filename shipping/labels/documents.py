@@ -20,6 +20,7 @@ from inventory.models import Reservation, StockLevel, Warehouse
 from orders.models import OrderLine, OrderStatus
 from shipping.documents.batch import BatchOrder, PickLine, picking_order
 from shipping.models import HANDOFF_KINDS, LabelBatch, LabelPurchase, PurchaseState
+from shipping.packages import contents_by_purchase, shipping_from, units_in
 
 log = logging.getLogger(__name__)
 
@@ -94,9 +95,8 @@ def batch_documents_input(batch: LabelBatch, *, warehouse: Warehouse | None) -> 
     asking for them here is a programming error, so no seller-side printout can ever hold them."""
     if warehouse is not None and warehouse.kind in HANDOFF_KINDS:
         raise ValueError(f"{warehouse.name} works through handoffs: its labels print from its handoff only")
-    return purchases_documents_input(
-        batch.purchases.filter(order__warehouse=warehouse).exclude(order__warehouse__kind__in=HANDOFF_KINDS)
-    )
+    # Each package where it ships from: a split order's package in its source's documents only.
+    return purchases_documents_input(shipping_from(batch.purchases.all(), warehouse.pk if warehouse else None))
 
 
 def purchases_documents_input(purchases: QuerySet[LabelPurchase]) -> list[BatchOrder]:
@@ -110,23 +110,18 @@ def purchases_documents_input(purchases: QuerySet[LabelPurchase]) -> list[BatchO
         .exclude(order__status=OrderStatus.CANCELLED)  # cancelled after its label was bought: never printed again
         .select_related("order", "store__authorization")
     )
-    order_ids = [p.order_id for p in bought]
-    lines: defaultdict[UUID, Counter[str]] = defaultdict(Counter)
-    names: dict[tuple[object, str], str] = {}
-    gifts: set[object] = set()
-    for order_id, seller_sku, sku_id, name, is_gift, quantity in OrderLine.objects.filter(
+    contents = contents_by_purchase(bought)  # a combined parcel carries several orders, a split one some lines
+    order_ids = {carried.order.pk for carried_list in contents.values() for carried in carried_list}
+    order_lines: defaultdict[UUID, list[tuple[str, str, str, bool, list[str], int]]] = defaultdict(list)
+    for order_id, seller_sku, sku_id, name, is_gift, line_ids, quantity in OrderLine.objects.filter(
         order_id__in=order_ids, is_cancelled=False
-    ).values_list("order_id", "seller_sku", "sku_id", "product_name", "is_gift", "quantity"):
-        code = seller_sku or sku_id
-        lines[order_id][code] += quantity
-        names[(order_id, code)] = name
-        if is_gift:
-            gifts.add(order_id)
+    ).values_list("order_id", "seller_sku", "sku_id", "product_name", "is_gift", "platform_line_ids", "quantity"):
+        order_lines[order_id].append((seller_sku or sku_id, name, sku_id, is_gift, line_ids, quantity))
     reserved_at = dict(Reservation.objects.filter(order_id__in=order_ids).values_list("order_id", "warehouse_id"))
     bins: dict[tuple[UUID | None, str], str] = {
         (warehouse_id, code): bin_location
         for warehouse_id, code, bin_location in StockLevel.objects.filter(
-            warehouse_id__in=set(reserved_at.values())
+            warehouse_id__in={*reserved_at.values(), *(p.warehouse_id for p in bought if p.warehouse_id)}
         ).values_list("warehouse_id", "sku__code", "bin_location")
     }
     result = []
@@ -137,26 +132,44 @@ def purchases_documents_input(purchases: QuerySet[LabelPurchase]) -> list[BatchO
         if pdf is None:  # one missing file never stops the print: fetched again, or a placeholder page says why
             pdf, missing = label_document_recover(purchase=purchase, now=recovered < REFETCH_PER_PRINT)
             recovered += 1
+        picks: list[PickLine] = []
+        gift = False
+        for carried in contents[purchase.pk]:
+            units: Counter[str] = Counter()
+            names: dict[str, str] = {}
+            for code, name, _sku_id, is_gift, line_ids, quantity in order_lines[carried.order.pk]:
+                count = units_in(line_ids, carried.line_ids, quantity)
+                if count:
+                    units[code] += count
+                    names[code] = name
+                    gift = gift or is_gift
+            source = purchase.warehouse_id or reserved_at.get(carried.order.pk)
+            picks.extend(
+                PickLine(
+                    order_ref=carried.order.external_id,
+                    seller_sku=code,
+                    name=names[code],
+                    quantity=quantity,
+                    bin_location=bins.get((source, code), ""),
+                )
+                for code, quantity in sorted(units.items())
+            )
         result.append(
             BatchOrder(
                 order_ref=order.external_id,
                 label_pdf=pdf,
                 missing=missing,
-                lines=tuple(
-                    PickLine(
-                        order_ref=order.external_id,
-                        seller_sku=code,
-                        name=names[(order.pk, code)],
-                        quantity=quantity,
-                        bin_location=bins.get((reserved_at.get(order.pk), code), ""),
-                    )
-                    for code, quantity in sorted(lines[order.pk].items())
-                ),
+                lines=tuple(picks),
                 recipient_name=order.recipient_name,
-                ship_by=order.ship_by,
+                ship_by=min((c.order.ship_by for c in contents[purchase.pk] if c.order.ship_by), default=None),
                 tracking_number=purchase.tracking_number,
-                buyer_message=order.buyer_message.strip(),
-                is_gift=order.pk in gifts,
+                buyer_message="\n".join(
+                    dict.fromkeys(
+                        c.order.buyer_message.strip() for c in contents[purchase.pk] if c.order.buyer_message.strip()
+                    )
+                ),
+                is_gift=gift,
+                combined_with=tuple(c.order.external_id for c in contents[purchase.pk][1:] if c.order.pk != order.pk),
             )
         )
     return picking_order(result, sort="bin")

@@ -16,6 +16,7 @@ from datetime import timedelta
 from decimal import Decimal
 from uuid import UUID
 
+from django.db import IntegrityError, transaction
 from django.db.models import F, Value
 from django.db.models.functions import Concat, Left
 from django.utils import timezone
@@ -31,7 +32,7 @@ from integrations.interface import Dimensions, ShipPackageRequest, TimeSlot, Wei
 from integrations.services import platform_name, store_label_provider
 from orders.models import Order, OrderLine, OrderStatus
 from shipping.cancelled import labels_order_cancelled
-from shipping.models import LabelBatch, LabelPurchase, LogisticsRule, PurchaseState
+from shipping.models import LabelBatch, LabelPurchase, LogisticsRule, PackageOrder, PurchaseState
 from shipping.pickup import Handover, handover_for, pickup_slot_for
 from shipping.rules.engine import Decision, choose_service, decision_record, first_match
 from shipping.rules.facts import facts_for
@@ -72,16 +73,45 @@ def lines_to_ship(order: Order) -> list[str]:
 
 
 def label_purchase_request(*, order: Order, batch: LabelBatch | None = None) -> LabelPurchase:
-    """The purchase record for this order's package, created (committed by the caller) before any platform call.
-    Asking twice returns the same row: that unique row is what makes the purchase happen once."""
-    purchase, created = LabelPurchase.objects.get_or_create(
-        order=order,
-        package_key="order",
-        defaults={"store_id": order.store_id, "batch": batch, "line_ids": lines_to_ship(order)},
-    )
-    if not created and batch is not None and purchase.batch_id is None:
+    """The purchase record for the package carrying this order, created (committed by the caller) before any
+    platform call. Asking twice returns the same row, and so does asking for an order already in a combined package:
+    the unique (order, part) cover is what makes a package bought once (docs/adr/0019-package-is-the-purchase.md)."""
+    covered = PackageOrder.objects.filter(order=order, part="order").select_related("purchase").first()
+    if covered is not None:
+        purchase = covered.purchase
+    else:
+        try:
+            with transaction.atomic():
+                purchase, created = LabelPurchase.objects.get_or_create(
+                    order=order,
+                    package_key="order",
+                    defaults={"store_id": order.store_id, "batch": batch, "line_ids": lines_to_ship(order)},
+                )
+                if created:
+                    PackageOrder.objects.create(
+                        purchase=purchase, order=order, part="order", line_ids=purchase.line_ids
+                    )
+        except IntegrityError:  # recorded a moment ago by another request: that one is the purchase
+            purchase = PackageOrder.objects.select_related("purchase").get(order=order, part="order").purchase
+    if batch is not None and purchase.batch_id is None:
         LabelPurchase.objects.filter(pk=purchase.pk).update(batch=batch)
+        purchase.batch = batch
     return purchase
+
+
+def label_purchases_request(*, order: Order, batch: LabelBatch | None = None) -> list[LabelPurchase]:
+    """Every package's purchase for this order: one per package of a split order (recorded when it was split), else
+    the one package carrying it (`label_purchase_request`)."""
+    parts = list(
+        LabelPurchase.objects.filter(covers__order=order, covers__part__startswith="split:").order_by("package_key")
+    )
+    if not parts:
+        return [label_purchase_request(order=order, batch=batch)]
+    if batch is not None:
+        LabelPurchase.objects.filter(pk__in=[p.pk for p in parts], batch__isnull=True).update(batch=batch)
+        for part in parts:
+            part.batch_id = part.batch_id or batch.pk
+    return parts
 
 
 # -------------------------------------------------------------------------------------------------- buying
@@ -110,6 +140,17 @@ def package_for(order: Order, actions: Actions | None) -> tuple[Weight | None, D
             unit="CM",
         )
     return weight, dimensions
+
+
+def _whole_package_weight(purchase: LabelPurchase, actions: Actions | None) -> Weight | None:
+    """A combined parcel weighs what all its orders weigh (a rule's preset weight still wins)."""
+    if actions and actions.package_weight_grams:
+        return None
+    orders = [cover.order for cover in PackageOrder.objects.filter(purchase=purchase).select_related("order")]
+    if len(orders) < 2:
+        return None
+    grams = sum(facts_for(order).weight_grams or 0 for order in orders)
+    return Weight(value=Decimal(grams).quantize(Decimal(1)), unit="GRAM") if grams else None
 
 
 def _held_by_rule(purchase: LabelPurchase, decision: Decision) -> str:
@@ -294,6 +335,7 @@ def _submit(provider: LabelProvider, purchase: LabelPurchase, *, look_first: boo
         if not provider.creates_packages:
             return _ship_package(provider, purchase, decision)
         weight, dimensions = package_for(purchase.order, actions)
+        weight = _whole_package_weight(purchase, actions) or weight
         options = provider.quote(order_id, line_ids=purchase.line_ids, weight=weight, dimensions=dimensions)
         service, reason = choose_service(options.services, actions)
         assert service is not None  # there are services: choose_service always picks one

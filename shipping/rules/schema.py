@@ -204,6 +204,8 @@ class Actions:
     auto_buy: bool | None = None  # None: the store's setting decides
     hold_for_review: bool = False
     tag: str | None = None
+    # Ship the order with the buyer's other orders in one parcel when the platform allows it (shipping.combine).
+    combine_when_possible: bool = False
 
     @classmethod
     def from_json(cls, data: object) -> Actions:
@@ -229,6 +231,7 @@ class Actions:
             auto_buy=r.boolean("auto_buy"),
             hold_for_review=bool(r.boolean("hold_for_review")),
             tag=r.text("tag", max_length=40),
+            combine_when_possible=bool(r.boolean("combine_when_possible")),
         )
         sides = (actions.package_length_cm, actions.package_width_cm, actions.package_height_cm)
         if any(s is not None for s in sides) and any(s is None for s in sides):
@@ -252,4 +255,6 @@ class Actions:
         data = _to_json(self)
         if not self.hold_for_review:
             data.pop("hold_for_review")
+        if not self.combine_when_possible:
+            data.pop("combine_when_possible")
         return data

@@ -8,6 +8,7 @@ from django.contrib import messages
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect
+from django.urls import reverse
 from django.views import View
 from django.views.generic import TemplateView
 
@@ -18,6 +19,7 @@ from orders import selectors as order_selectors
 from orders.filters import OrderFilter
 from orders.models import Order
 from shipping import selectors
+from shipping.combine import combinable_refresh_all, combine_offer, orders_combine
 from shipping.documents import printing
 from shipping.estimate import batch_estimate
 from shipping.labels.batches import BatchPlan, batch_plan, label_batch_retry_failed
@@ -62,6 +64,7 @@ class BatchCreateView(OrganizationViewMixin, TemplateView):
             return self.render_to_response(
                 self.get_context_data(
                     estimate=estimate,
+                    offer=combine_offer(plan.orders, estimate.prices),
                     orders=plan.orders,
                     all_matching=request.POST.get("all_matching") == "1",
                     filter_query=request.POST.get("filter", ""),
@@ -80,6 +83,39 @@ class BatchCreateView(OrganizationViewMixin, TemplateView):
             + (f" Left out: {left_out}." if left_out else ""),
         )
         return redirect("shipping_batch", pk=batch.pk)
+
+
+class CombineView(BatchCreateView):
+    """POST from the order list or the buy confirmation (the ticked orders, or every order matching the filter):
+    combine the orders the platform allows to ship together, one buyer's orders into one parcel, then go back to
+    the orders that can still combine."""
+
+    write_permission = Perm.LABELS_BUY
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        summary = orders_combine(orders=list(self._orders(request)), actor=request.actor)
+        if summary.combined:
+            messages.success(
+                request,
+                f"Combined {summary.orders} orders into {summary.combined} parcel{'s' if summary.combined != 1 else ''}"
+                ": each ships on one label.",
+            )
+        for why in summary.refused:
+            messages.warning(request, f"Not combined: {why}")
+        if not summary.combined and not summary.refused:
+            messages.info(request, "None of these orders can ship together now.")
+        return redirect("orders_home")
+
+
+class CombinableRefreshView(OrganizationViewMixin, View):
+    """Ask the platform which orders can ship together now, then list them."""
+
+    write_permission = Perm.LABELS_BUY
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        groups = combinable_refresh_all()
+        messages.info(request, f"{groups} group{'s' if groups != 1 else ''} of orders can ship as one parcel.")
+        return redirect(f"{reverse('orders_home')}?can_combine=true")
 
 
 def _nothing_to_buy(request: HttpRequest, plan: BatchPlan) -> HttpResponse:

@@ -33,6 +33,7 @@ from integrations.errors import ErrorKind, NotSupported, PlatformAuthError, Plat
 from integrations.interface import (
     Address,
     AuthorizedShop,
+    CombineResult,
     Deadlines,
     Dimensions,
     FbtStock,
@@ -45,6 +46,7 @@ from integrations.interface import (
     LabelSource,
     Money,
     OrderStatus,
+    PackageOrders,
     Page,
     PlatformOrder,
     PlatformOrderLine,
@@ -55,6 +57,9 @@ from integrations.interface import (
     ShippingProvider,
     ShippingServiceOptions,
     ShippingServiceQuote,
+    SplitAttributes,
+    SplitGroup,
+    SplitPackage,
     TokenSet,
     TrackingEvent,
     Warehouse,
@@ -272,6 +277,21 @@ class FakeSalesChannel:
 
     def subscribe_notifications(self, address: str) -> list[str]:
         raise NotSupported(PLATFORM, "notifications")
+
+    def list_combinable(self) -> list[PackageOrders]:
+        raise NotSupported(PLATFORM, "combining packages")
+
+    def combine_packages(self, groups: Sequence[PackageOrders]) -> CombineResult:
+        raise NotSupported(PLATFORM, "combining packages")
+
+    def uncombine_package(self, package_id: str, *, order_ids: Sequence[str]) -> list[PackageOrders]:
+        raise NotSupported(PLATFORM, "combining packages")
+
+    def split_attributes(self, order_ids: Sequence[str]) -> list[SplitAttributes]:
+        raise NotSupported(PLATFORM, "splitting orders")
+
+    def split_order(self, order_id: str, groups: Sequence[SplitGroup]) -> list[SplitPackage]:
+        raise NotSupported(PLATFORM, "splitting orders")
 
 
 # ------------------------------------------------------------------------------------------------------ labels

@@ -30,6 +30,7 @@ from tests.factories import (
     LabelPurchaseFactory,
     OrderFactory,
     OrderLineFactory,
+    PackageOrderFactory,
     SkuFactory,
     WarehouseFactory,
 )
@@ -417,3 +418,23 @@ def test_every_print_is_recorded_and_shown(tenant: Any, bought: LabelPurchase, s
     page = packer.get(f"/shipping/batches/{bought.batch_id}/").content.decode()
     assert "Print history" in page
     assert page.count("labels</td>") == 2
+
+
+def test_scanning_a_combined_parcels_label_expects_every_orders_units(
+    tenant: Any, reno: Warehouse, bought: LabelPurchase
+) -> None:
+    """Order 778 of the same buyer travels in 777's parcel (one label): the box holds both orders' units."""
+    organization = tenant.organization
+    other = OrderFactory(organization=organization, external_id="576400000000000778", warehouse=reno)
+    OrderLineFactory(organization=organization, order=other, seller_sku="TEAPOT", product_name="Blue teapot")
+    LabelPurchase.unscoped.filter(pk=bought.pk).update(package_key="combined")
+    PackageOrderFactory(organization=organization, purchase=bought, order=other, part="order")
+    packer = tenant.client_as(Role.WAREHOUSE)
+    started = scan(packer, "576400000000000778")  # either order's number finds the parcel
+    assert "0 of 4 unit(s) scanned" in started
+    assert "TEAPOT" in started
+    for code in (MUG_BARCODE, MUG_BARCODE, "coaster"):
+        assert verdict(scan(packer, code)) == "counted"
+    assert verdict(scan(packer, "0099999999999")) == "packed"
+    bought.refresh_from_db()
+    assert bought.packed_units == {"MUG-RED": 2, "COASTER": 1, "TEAPOT": 1}

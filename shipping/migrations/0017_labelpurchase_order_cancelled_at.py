@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('shipping', '0014_handofflink_existing'),
+        ('shipping', '0016_package_orders_existing'),
     ]
 
     operations = [

@@ -24,11 +24,14 @@ def upsert(
     conflict_fields: Sequence[str],
     update_fields: Iterable[str],
     newer_than: str | None = None,
+    same_version_too: bool = False,
     returning: Sequence[str] = ("id",),
 ) -> list[tuple[Any, ...]]:
     """Insert `rows` (dicts of field name → Python value; missing fields take their defaults) or update the
     existing rows on `conflict_fields`. With `newer_than`, a row is only updated when the incoming value of that
-    field is strictly greater. Returns `returning` for every row inserted or updated (skipped rows are absent)."""
+    field is strictly greater (or equal too, with `same_version_too`: the caller knows the row changed within the
+    version's resolution, e.g. a platform's update time in whole seconds). Returns `returning` for every row
+    inserted or updated (skipped rows are absent)."""
     if not rows:
         return []
     meta = model._meta
@@ -56,7 +59,7 @@ def upsert(
     sql += f"ON CONFLICT ({conflict}) DO UPDATE SET {assignments}"
     if newer_than:
         column = quote(by_name[newer_than].column)
-        sql += f" WHERE {table}.{column} < excluded.{column}"
+        sql += f" WHERE {table}.{column} {'<=' if same_version_too else '<'} excluded.{column}"
     sql += " RETURNING " + ", ".join(quote(by_name[name].column) for name in returning)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)

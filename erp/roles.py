@@ -34,6 +34,7 @@ class Perm(StrEnum):
     HANDOFF_MANAGE = "handoffs.manage"  # acknowledge supplier handoffs, mark handed to carrier
     HANDOFF_RECEIVE = "handoffs.receive"  # the supplier portal: one's own warehouse's handoffs
     RETURNS_RECEIVE = "returns.receive"  # receive returned parcels: restock or write off their units
+    AFTERSALES_DECIDE = "aftersales.decide"  # approve or reject cancellations and returns; cancel an order
 
 
 PERMISSION_DESCRIPTIONS: dict[Perm, str] = {
@@ -52,6 +53,7 @@ PERMISSION_DESCRIPTIONS: dict[Perm, str] = {
     Perm.HANDOFF_MANAGE: "Acknowledge supplier handoffs and mark packages handed to the carrier",
     Perm.HANDOFF_RECEIVE: "See and work the label handoffs of one's own supplier warehouse",
     Perm.RETURNS_RECEIVE: "Receive returned parcels at a warehouse: restock or write off their units",
+    Perm.AFTERSALES_DECIDE: "Approve or reject buyers' cancellation and return requests; cancel an order (refunds)",
 }
 
 _EVERYTHING = frozenset(Perm)
@@ -67,6 +69,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
             Perm.LABELS_PRINT,
             Perm.HANDOFF_MANAGE,
             Perm.RETURNS_RECEIVE,
+            Perm.AFTERSALES_DECIDE,
         }
     ),
     Role.WAREHOUSE: frozenset({Perm.VIEW, Perm.LABELS_PRINT, Perm.HANDOFF_MANAGE, Perm.RETURNS_RECEIVE}),

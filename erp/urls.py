@@ -64,6 +64,7 @@ urlpatterns = [
     path("inventory/replenishment.csv", ReplenishmentCsvView.as_view(), name="inventory_replenishment_csv"),
     path("inventory/", include("inventory.urls")),
     path("shipping/", include("shipping.urls")),
+    path("aftersales/", include("aftersales.urls")),
     path("supplier/", include("shipping.urls_supplier")),
     path("handoffs/link/<str:token>/", HandoffLinkView.as_view(), name="handoff_link"),
     path("stores/", include("integrations.urls")),

@@ -30,6 +30,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from integrations.interface import (
+    AfterSaleStatus,
     AuthorizedShop,
     CombineResult,
     Dimensions,
@@ -39,11 +40,17 @@ from integrations.interface import (
     InventoryLevel,
     InventoryUpdate,
     ItemResult,
+    Money,
     PackageOrders,
     Page,
+    PlatformCancellation,
     PlatformOrder,
     PlatformPackage,
+    PlatformReturn,
     PurchasedLabel,
+    Reason,
+    ReturnDecision,
+    ReturnEvent,
     SellerShipment,
     ShipPackageRequest,
     ShippingProvider,
@@ -77,6 +84,11 @@ class Capability(StrEnum):
     COMBINE_PACKAGES = "combine_packages"
     # TikTok's: one order's lines shipped as several platform packages (Get Order Split Attributes, Split Orders).
     SPLIT_ORDERS = "split_orders"
+    # Buyers ask to cancel; the seller approves or rejects, and may cancel an order itself (with the platform's
+    # reasons).
+    CANCELLATIONS = "cancellations"
+    # Buyers ask for a refund, a return or a replacement; the seller approves or rejects (with reasons).
+    RETURNS = "returns"
 
 
 @dataclass(frozen=True)
@@ -204,6 +216,56 @@ class SalesChannel(Protocol):
     def split_order(self, order_id: str, groups: Sequence[SplitGroup]) -> list[SplitPackage]:
         """UNSAFE: split the order into one package per group. A lost answer raises PlatformOutcomeUnknown (read the
         order's lines' packages with `get_orders` before splitting again)."""
+        ...
+
+    # after-sales (Capability.CANCELLATIONS)
+    def cancellations(
+        self, *, updated_since: datetime | None = None, order_ids: Sequence[str] = ()
+    ) -> Iterator[PlatformCancellation]:
+        """Cancellation requests changed since `updated_since` (every one when None), or those of `order_ids`."""
+        ...
+
+    def cancellation_decide(
+        self, request_id: str, *, approve: bool, key: str, reason_code: str = "", comment: str = ""
+    ) -> None:
+        """Approve or reject a buyer's cancellation request (a rejection takes a `reject_reasons` code). Keyed: the
+        same `key` again answers the first decision's result and decides nothing twice, so a lost answer is resolved
+        by repeating with the same key."""
+        ...
+
+    def reject_reasons(self, request_id: str) -> list[Reason]:
+        """The reasons the platform accepts to reject this cancellation or return request, as it stands now."""
+        ...
+
+    def seller_cancel_reasons(self, status: str) -> list[Reason]:
+        """The reasons a seller may give to cancel an order in this (Dropline) order status; empty: it cannot."""
+        ...
+
+    def order_cancel(self, order_id: str, *, reason_code: str) -> tuple[str, AfterSaleStatus]:
+        """UNSAFE: the seller cancels the whole order. Returns the platform's request id and its status. A lost
+        answer raises PlatformOutcomeUnknown: read `cancellations(order_ids=...)` before cancelling again."""
+        ...
+
+    def refund_estimate(self, order_id: str, *, reason_code: str) -> Money | None:
+        """What the buyer would be refunded if the seller cancelled the order now; None when the platform cannot say."""
+        ...
+
+    # after-sales (Capability.RETURNS)
+    def returns(
+        self, *, updated_since: datetime | None = None, order_ids: Sequence[str] = ()
+    ) -> Iterator[PlatformReturn]:
+        """Return, refund and replacement requests changed since `updated_since`, or those of `order_ids`."""
+        ...
+
+    def return_decide(
+        self, request_id: str, decision: ReturnDecision, *, key: str, reason_code: str = "", comment: str = ""
+    ) -> None:
+        """Answer a return request at the step it is at (a rejection takes a `reject_reasons` code). Keyed like
+        `cancellation_decide`."""
+        ...
+
+    def return_history(self, request_id: str) -> list[ReturnEvent]:
+        """The request's steps so far, oldest first."""
         ...
 
 

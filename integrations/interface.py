@@ -664,3 +664,109 @@ class SplitGroup:
 class SplitPackage:
     group_id: str
     package_id: str
+
+
+# ------------------------------------------------------------------------------ after-sales: cancellations, returns
+class AfterSaleStatus(StrEnum):
+    """Where a buyer's (or the platform's) after-sale request stands, whatever the platform calls it."""
+
+    PENDING = "pending"  # waiting for the seller's decision
+    IN_PROGRESS = "in_progress"  # accepted; waiting for a step (the buyer ships the return, the refund is issued)
+    PARCEL_RECEIVED = "parcel_received"  # the returned parcel arrived: the seller confirms (or disputes) receipt
+    APPROVED = "approved"  # accepted and done: cancelled, refunded, replaced
+    REJECTED = "rejected"  # the seller (or the platform) refused it
+    WITHDRAWN = "withdrawn"  # closed by the buyer or the platform without effect
+    UNKNOWN = "unknown"  # a status the platform added later: shown as the platform's word, never decided on
+
+
+class AfterSaleInitiator(StrEnum):
+    BUYER = "buyer"
+    SELLER = "seller"
+    PLATFORM = "platform"
+
+
+class ReturnKind(StrEnum):
+    REFUND_ONLY = "refund_only"  # the buyer keeps the item (or never got it)
+    RETURN_AND_REFUND = "return_and_refund"
+    REPLACEMENT = "replacement"
+
+
+class ReturnDecision(StrEnum):
+    """A seller's answer to a return request, at the step it is at (the platform checks it matches)."""
+
+    APPROVE_REFUND = "approve_refund"  # a refund-only request
+    APPROVE_RETURN = "approve_return"  # let the buyer send it back
+    APPROVE_RECEIVED = "approve_received"  # the returned parcel arrived as expected: refund
+    APPROVE_REPLACEMENT = "approve_replacement"
+    REJECT_REFUND = "reject_refund"
+    REJECT_RETURN = "reject_return"
+    REJECT_RECEIVED = "reject_received"  # the parcel that came back is not what was promised
+    REJECT_REPLACEMENT = "reject_replacement"
+
+    @property
+    def approves(self) -> bool:
+        return self.value.startswith("approve_")
+
+
+@dataclass(frozen=True)
+class Reason:
+    """A reason from the platform's own table: `code` is what the platform takes, `text` what a person reads."""
+
+    code: str
+    text: str
+
+
+@dataclass(frozen=True)
+class AfterSaleLine:
+    """One order line (all its units in this request) a cancellation or return covers."""
+
+    order_line_id: str  # the platform's line id (for TikTok, the first unit's line item id)
+    seller_sku: str
+    platform_sku_id: str
+    quantity: int
+    refund: Money | None = None
+
+
+@dataclass(frozen=True)
+class PlatformCancellation:
+    request_id: str
+    order_id: str
+    initiator: AfterSaleInitiator
+    status: AfterSaleStatus
+    platform_status: str  # the platform's own word, shown beside ours
+    reason: Reason
+    needs_decision: bool  # the seller must approve or reject, by `respond_by`
+    respond_by: datetime | None
+    refund: Money | None
+    lines: tuple[AfterSaleLine, ...]
+    created_at: datetime | None
+    updated_at: datetime | None
+
+
+@dataclass(frozen=True)
+class PlatformReturn:
+    request_id: str
+    order_id: str
+    kind: ReturnKind
+    initiator: AfterSaleInitiator
+    status: AfterSaleStatus
+    platform_status: str
+    reason: Reason
+    decisions: tuple[ReturnDecision, ...]  # what the seller may answer now (empty: nothing to decide)
+    respond_by: datetime | None
+    refund: Money | None
+    lines: tuple[AfterSaleLine, ...]
+    return_tracking_number: str
+    return_carrier: str
+    created_at: datetime | None
+    updated_at: datetime | None
+
+
+@dataclass(frozen=True)
+class ReturnEvent:
+    """One step of a return's history (Get Return Records)."""
+
+    at: datetime | None
+    event: str
+    description: str
+    note: str = ""

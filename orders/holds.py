@@ -43,5 +43,5 @@ def holds_for(order: PlatformOrder) -> dict[str, str]:
         if problems:
             holds[HoldReason.ADDRESS_INVALID] = "; ".join(problems).capitalize() + "."
     if order.is_buyer_request_cancel:
-        holds[HoldReason.CANCEL_REQUESTED] = "Pending in TikTok Seller Center."
+        holds[HoldReason.CANCEL_REQUESTED] = "Waiting for your answer under Cancellations."
     return holds

@@ -214,9 +214,9 @@ HOLD_FIXES: dict[str, str] = {
     HoldReason.ADDRESS_MISSING: "Wait for the platform to release the address; if it does not, contact the buyer "
     "through TikTok.",
     HoldReason.ADDRESS_INVALID: "Ask the buyer to correct the address in TikTok (the order updates here by itself), "
-    "or cancel the order in Seller Center.",
-    HoldReason.CANCEL_REQUESTED: "Accept or reject the buyer's cancellation request in TikTok Seller Center before "
-    "shipping.",
+    "or cancel the order from its page (Cancel order…, reason: unable to deliver to the buyer's address).",
+    HoldReason.CANCEL_REQUESTED: "Approve or reject the buyer's request under Cancellations (it ships as normal once "
+    "rejected).",
     HoldReason.UNMAPPED_SKU: "Map the platform SKU to one of your SKUs under Inventory → Listings.",
     HoldReason.OUT_OF_STOCK: "Receive stock or move it from another warehouse.",
     HoldReason.MIXED_SOURCES: "Receive stock of all its SKUs in one warehouse, or link one supplier to every SKU in "

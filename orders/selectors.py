@@ -383,6 +383,9 @@ class OrderDetail:
     def shipping_decision(self) -> ShippingDecision | None:
         return order_detail_sources.shipping_decision(self.order)
 
+    def panels(self, permissions: frozenset[Any]) -> list[Panel]:
+        return order_detail_sources.panels(self.order, permissions)
+
     @property
     def packages(self) -> list[dict[str, str]]:
         """Each platform package once, with its tracking number and status."""
@@ -410,6 +413,14 @@ class ShippingDecision:
     address_changed: str = ""  # "address changed at …; quote refreshed …" (the decision log's own words)
 
 
+@dataclass(frozen=True)
+class Panel:
+    """A section an app above orders adds to the order's page: its template and that template's context."""
+
+    template: str
+    context: dict[str, Any]
+
+
 class OrderDetailSources:
     """What apps above orders add to an order's detail, registered from their AppConfig.ready() so this layer never
     imports them (dependencies run one way, erp/events.py; the way `integrations.services.webhook_topics` works):
@@ -418,12 +429,20 @@ class OrderDetailSources:
     def __init__(self) -> None:
         self._shipping_decision: Callable[[Order], ShippingDecision | None] | None = None
         self._names: dict[str, Callable[[], tuple[QuerySet[Any], str]]] = {}
+        self._panels: list[Callable[[Order, frozenset[Any]], Panel | None]] = []
 
     def provide_shipping_decision(self, reader: Callable[[Order], ShippingDecision | None]) -> None:
         self._shipping_decision = reader
 
     def shipping_decision(self, order: Order) -> ShippingDecision | None:
         return self._shipping_decision(order) if self._shipping_decision is not None else None
+
+    def provide_panel(self, reader: Callable[[Order, frozenset[Any]], Panel | None]) -> None:
+        """`reader(order, the person's permissions)` returns a section for the order's page, or None."""
+        self._panels.append(reader)
+
+    def panels(self, order: Order, permissions: frozenset[Any]) -> list[Panel]:
+        return [panel for reader in self._panels if (panel := reader(order, permissions)) is not None]
 
     def provide_names(self, kind: str, source: Callable[[], tuple[QuerySet[Any], str]]) -> None:
         """Rows of `kind` (an audit change's `<kind>_id`) are named by `source()`: (their queryset, the name field)."""

@@ -182,8 +182,12 @@ def _line_rows(order_pk: object, organization_id: object, order: PlatformOrder) 
 
 
 @transaction.atomic
-def orders_upsert(*, store: Store, orders: Sequence[PlatformOrder]) -> UpsertResult:
-    """Import one page of platform orders for `store` (the organization in scope must be the store's)."""
+def orders_upsert(*, store: Store, orders: Sequence[PlatformOrder], changed: bool = False) -> UpsertResult:
+    """Import one page of platform orders for `store` (the organization in scope must be the store's).
+
+    `changed`: these orders were fetched by id because they are known to have changed (a notification, Dropline's own
+    write). A platform's update time has whole-second resolution, so a change in the same second as the copy we hold
+    carries the same version: such orders are written when their version is equal too, not only when newer."""
     if current_organization().pk != store.organization_id:
         raise CrossTenantWrite(f"orders of store {store.pk} imported in the scope of another organization")
     now = timezone.now()
@@ -202,7 +206,11 @@ def orders_upsert(*, store: Store, orders: Sequence[PlatformOrder]) -> UpsertRes
     newer = [
         external_id
         for external_id, order in incoming.items()
-        if external_id in versions and (order.updated_at or order.created_at or now) > versions[external_id]
+        if external_id in versions
+        and (
+            (order.updated_at or order.created_at or now) > versions[external_id]
+            or (changed and (order.updated_at or order.created_at or now) == versions[external_id])
+        )
     ]
     locked = (
         list(
@@ -226,7 +234,7 @@ def orders_upsert(*, store: Store, orders: Sequence[PlatformOrder]) -> UpsertRes
     for external_id, order in incoming.items():
         row_version = order.updated_at or order.created_at or now
         known = existing.get(external_id)
-        if known is not None and row_version <= known[2]:
+        if known is not None and (row_version < known[2] or (row_version == known[2] and not changed)):
             continue  # unchanged (or older than what we have): nothing to write
         holds[external_id] = holds_for(order)
         rows.append(_order_row(store, order, holds[external_id], now))
@@ -242,6 +250,7 @@ def orders_upsert(*, store: Store, orders: Sequence[PlatformOrder]) -> UpsertRes
             conflict_fields=["store", "external_id"],
             update_fields=ORDER_UPDATE_FIELDS,
             newer_than="platform_updated_at",
+            same_version_too=changed,
             returning=("id", "external_id"),
         )
     }
@@ -489,7 +498,7 @@ def _commit_page(store: Store, orders: Sequence[PlatformOrder]) -> UpsertResult:
 def orders_fetch(*, store: Store, order_ids: Sequence[str]) -> UpsertResult:
     """Fetch these orders now (a webhook said they changed) and import them; racing the poller is harmless."""
     orders = store_client(store).get_orders(list(order_ids))
-    return orders_upsert(store=store, orders=orders)
+    return orders_upsert(store=store, orders=orders, changed=True)
 
 
 # ------------------------------------------------------------------------------------------- manual orders

@@ -116,6 +116,7 @@ class OrderDetailView(OrganizationViewMixin, TemplateView):
             seller_shipping=panel,
             seller_shipment_form=form,
             warehouse_warning=selectors.platform_warehouse_mismatches([detail.order])[0],
+            panels=detail.panels(frozenset(self.request.permissions)),  # type: ignore[attr-defined]
             **kwargs,
         )
 

@@ -44,6 +44,7 @@ from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from functools import cached_property
@@ -782,3 +783,32 @@ def organizations_to_check() -> list[Any]:
     from integrations.models import Store
 
     return sorted(set(Store.unscoped.values_list("organization_id", flat=True)), key=str)
+
+
+# --------------------------------------------------------------------------- what apps above shipping add
+@dataclass(frozen=True)
+class AtRiskRequest:
+    """Something other than a parcel whose deadline is near (an after-sale request the seller must answer): shown in
+    "At risk" beside the orders. Apps above shipping provide them (aftersales), so this module never imports them."""
+
+    order_ref: str
+    order_id: object | None
+    what: str  # "Cancellation request: Need to change payment method"
+    due_at: datetime
+    fix_url: str
+    fix_label: str
+
+
+class AtRiskSources:
+    def __init__(self) -> None:
+        self._readers: list[Callable[[], list[AtRiskRequest]]] = []
+
+    def provide(self, reader: Callable[[], list[AtRiskRequest]]) -> None:
+        self._readers.append(reader)
+
+    def requests(self) -> list[AtRiskRequest]:
+        found = [item for reader in self._readers for item in reader()]
+        return sorted(found, key=lambda item: item.due_at)
+
+
+at_risk_sources = AtRiskSources()

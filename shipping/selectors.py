@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -10,10 +11,11 @@ from uuid import UUID
 
 from django.db.models import Count, Q, QuerySet, Sum
 
+from inventory.models import Reservation
 from orders.models import Order
 from orders.selectors import ShippingDecision
 from shipping.cancelled import label_cancelled_notice
-from shipping.models import LabelBatch, LabelPurchase, PurchaseState
+from shipping.models import LabelBatch, LabelPurchase, PackageOrder, PrintEvent, PurchaseState
 
 
 def batches_list() -> QuerySet[LabelBatch]:
@@ -149,3 +151,73 @@ def batch_warnings(batch: LabelBatch) -> list[BatchWarning]:
                 BatchWarning(order.pk, order.external_id, purchase.tracking_number, OLD_ADDRESS, order.address_note)
             )
     return warnings
+
+
+# --------------------------------------------------------------------------- what a cancellation would stop
+@dataclass(frozen=True)
+class Stake:
+    """One thing already done for an order that a cancellation would waste or has to stop (shown in the after-sales
+    inbox before the seller decides). `kind`: reserved | label | printed | packed | handoff | handed_over."""
+
+    kind: str
+    text: str
+
+
+def order_stakes(order_ids: Sequence[UUID]) -> dict[UUID, list[Stake]]:
+    """What is at stake for each order: its bought label (and price), whether the label was printed, packed, put in a
+    supplier's handoff or already handed to the carrier; stock reserved for it. Five queries whatever the number of
+    orders."""
+    stakes: dict[UUID, list[Stake]] = {}
+    if not order_ids:
+        return stakes
+    reserved = (
+        Reservation.objects.filter(order_id__in=order_ids)
+        .values("order_id", "warehouse__name")
+        .annotate(units=Sum("quantity"))
+        .order_by("order_id", "warehouse__name")
+    )
+    for row in reserved:
+        stakes.setdefault(row["order_id"], []).append(
+            Stake(
+                "reserved",
+                f"{row['units']} unit{'s' if row['units'] != 1 else ''} reserved at {row['warehouse__name']}",
+            )
+        )
+    purchases = list(
+        LabelPurchase.objects.filter(
+            Q(order_id__in=order_ids) | Q(covers__order_id__in=order_ids),
+            state=PurchaseState.PURCHASED,
+            order_cancelled_at__isnull=True,
+        )
+        .select_related("handoff_item__handoff__warehouse")
+        .distinct()
+    )
+    carried: dict[UUID, set[UUID]] = {}
+    for purchase_id, order_id in PackageOrder.objects.filter(purchase__in=purchases).values_list(
+        "purchase_id", "order_id"
+    ):
+        carried.setdefault(purchase_id, set()).add(order_id)
+    printed = set(
+        PrintEvent.objects.filter(batch_id__in={p.batch_id for p in purchases if p.batch_id}).values_list(
+            "batch_id", flat=True
+        )
+    )
+    wanted = set(order_ids)
+    for purchase in purchases:
+        found: list[Stake] = []
+        price = f" ({purchase.price} {purchase.currency})" if purchase.price is not None else ""
+        found.append(Stake("label", f"Label bought{price}, {purchase.tracking_number or 'no tracking yet'}"))
+        if purchase.batch_id in printed:
+            found.append(Stake("printed", "Printed: pull the label from the stack"))
+        if purchase.packed_at:
+            found.append(Stake("packed", "Packed: take it off the outgoing pile"))
+        item = getattr(purchase, "handoff_item", None)
+        if item is not None:
+            supplier = item.handoff.warehouse.name
+            if item.handed_over_at:
+                found.append(Stake("handed_over", f"Already handed to the carrier by {supplier}"))
+            else:
+                found.append(Stake("handoff", f"In {supplier}'s handoff: removed and {supplier} told"))
+        for order_id in (carried.get(purchase.pk, set()) | {purchase.order_id}) & wanted:
+            stakes.setdefault(order_id, []).extend(found)
+    return stakes

@@ -8,7 +8,7 @@ blank when the seller's own warehouse printed them. Totals are per currency: a U
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -20,6 +20,7 @@ from django.db.models.functions import Coalesce, TruncDate
 from erp import clock
 from integrations.models import Store
 from orders.models import Order
+from orders.selectors import Panel
 from shipping.models import HandoffItem, LabelPurchase, PurchaseState
 
 ZERO = Decimal("0.00")
@@ -243,3 +244,20 @@ def spend_overall(*, period: SpendPeriod, store: Store | None = None) -> list[Sp
         .order_by("currency")
     )
     return [SpendTotal("All", r["currency"], r["orders"], r["label_count"] or 0, r["cost"], r["fees"]) for r in rows]
+
+
+class SpendSources:
+    """Sections apps above shipping add to the spend page for the period and store shown (aftersales: returns and
+    refunds), so this module never imports them."""
+
+    def __init__(self) -> None:
+        self._readers: list[Callable[[datetime, datetime, Store | None], Panel]] = []
+
+    def provide(self, reader: Callable[[datetime, datetime, Store | None], Panel]) -> None:
+        self._readers.append(reader)
+
+    def sections(self, period: SpendPeriod, store: Store | None) -> list[Panel]:
+        return [reader(period.start, period.end, store) for reader in self._readers]
+
+
+spend_sources = SpendSources()

@@ -13,6 +13,7 @@ import factory
 from django.db import models
 from django.utils import timezone
 
+from aftersales.models import CancellationRequest, Decision, ReturnRequest, SellerCancellation
 from erp.ids import uuid7
 from erp.models import APIKey, AuditEntry, IdempotencyKey, Invitation, Membership, Organization, User
 from erp.roles import APIKeyScope, Role
@@ -587,3 +588,68 @@ class PackageChangeFactory(TenantModelFactory):
     store = factory.SubFactory(StoreFactory, organization=factory.SelfAttribute("..organization"))
     kind = "combine"
     key = factory.Sequence(lambda n: f"5770000000000{n:05d},5770000000001{n:05d}")
+
+
+@tenant_factory
+class CancellationRequestFactory(TenantModelFactory):
+    class Meta:
+        model = CancellationRequest
+
+    store = factory.SubFactory(StoreFactory, organization=factory.SelfAttribute("..organization"))
+    order = factory.SubFactory(
+        OrderFactory, organization=factory.SelfAttribute("..organization"), store=factory.SelfAttribute("..store")
+    )
+    order_external_id = factory.SelfAttribute("order.external_id")
+    external_id = factory.Sequence(lambda n: f"4035{n:015d}")
+    initiator = "buyer"
+    status = "pending"
+    platform_status = "CANCELLATION_REQUEST_PENDING"
+    reason_text = "No longer needed"
+    needs_decision = True
+    respond_by = factory.LazyFunction(lambda: timezone.now() + timedelta(hours=40))
+
+
+@tenant_factory
+class ReturnRequestFactory(TenantModelFactory):
+    class Meta:
+        model = ReturnRequest
+
+    store = factory.SubFactory(StoreFactory, organization=factory.SelfAttribute("..organization"))
+    order = factory.SubFactory(
+        OrderFactory, organization=factory.SelfAttribute("..organization"), store=factory.SelfAttribute("..store")
+    )
+    order_external_id = factory.SelfAttribute("order.external_id")
+    external_id = factory.Sequence(lambda n: f"4036{n:015d}")
+    kind = "refund_only"
+    initiator = "buyer"
+    status = "pending"
+    platform_status = "RETURN_OR_REFUND_REQUEST_PENDING"
+    reason_text = "Package lost"
+    decisions_open = ["approve_refund", "reject_refund"]
+    refund_amount = Decimal("24.90")
+    currency = "USD"
+    lines = factory.LazyFunction(lambda: [{"seller_sku": "MUG-1", "platform_sku_id": "1729", "quantity": 1}])
+
+
+@tenant_factory
+class DecisionFactory(TenantModelFactory):
+    class Meta:
+        model = Decision
+
+    cancellation = factory.SubFactory(CancellationRequestFactory, organization=factory.SelfAttribute("..organization"))
+    step = "CANCELLATION_REQUEST_PENDING"
+    approve = True
+    decided_by_label = "Pat (owner)"
+
+
+@tenant_factory
+class SellerCancellationFactory(TenantModelFactory):
+    class Meta:
+        model = SellerCancellation
+
+    store = factory.SubFactory(StoreFactory, organization=factory.SelfAttribute("..organization"))
+    order = factory.SubFactory(
+        OrderFactory, organization=factory.SelfAttribute("..organization"), store=factory.SelfAttribute("..store")
+    )
+    reason_code = "seller_cancel_reason_out_of_stock"
+    reason_text = "Out of stock"

@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "inventory",
     "orders",
     "shipping",
+    "aftersales",
     "sandboxes",
 ]
 
@@ -89,6 +90,7 @@ TEMPLATES = [
                 "csp.context_processors.nonce",  # {{ CSP_NONCE }} for the few inline <script>/<style> blocks
                 "erp.context_processors.organization",
                 "integrations.context_processors.store_health",
+                "aftersales.context_processors.to_decide",
             ],
         },
     },

@@ -22,6 +22,7 @@ from integrations.base import (
 )
 from integrations.errors import PlatformAuthError, PlatformError
 from integrations.interface import (
+    AfterSaleStatus,
     AuthorizedShop,
     CombineResult,
     Dimensions,
@@ -31,11 +32,17 @@ from integrations.interface import (
     InventoryLevel,
     InventoryUpdate,
     ItemResult,
+    Money,
     PackageOrders,
     Page,
+    PlatformCancellation,
     PlatformOrder,
     PlatformPackage,
+    PlatformReturn,
     PurchasedLabel,
+    Reason,
+    ReturnDecision,
+    ReturnEvent,
     SellerShipment,
     ShipPackageRequest,
     ShippingProvider,
@@ -50,7 +57,7 @@ from integrations.interface import (
     Weight,
 )
 from integrations.models import Store, TikTokShopSettings
-from integrations.tiktok import errors, translate, webhooks
+from integrations.tiktok import errors, reasons, translate, webhooks
 from integrations.tiktok.client import PLATFORM, TikTokShopClient, shared_http_client
 from integrations.tiktok.config import TikTokConfig
 from integrations.tiktok.oauth import TikTokAuth
@@ -250,6 +257,69 @@ class TikTokSalesChannel:
     def split_order(self, order_id: str, groups: Sequence[SplitGroup]) -> list[SplitPackage]:
         with errors.explained(errors.ORDER_SPLIT):
             return self.client.split_orders(order_id, groups)
+
+    # --- after-sales (Return & Refund API)
+    def cancellations(
+        self, *, updated_since: datetime | None = None, order_ids: Sequence[str] = ()
+    ) -> Iterator[PlatformCancellation]:
+        with errors.explained(errors.AFTER_SALE_READ):
+            yield from self.client.iter_cancellations(order_ids=list(order_ids), update_time_ge=updated_since)
+
+    def cancellation_decide(
+        self, request_id: str, *, approve: bool, key: str, reason_code: str = "", comment: str = ""
+    ) -> None:
+        with errors.explained(errors.CANCELLATION_DECIDE):
+            if approve:
+                self.client.approve_cancellation(request_id, idempotency_key=key)
+                return
+            _require_reason(reason_code)
+            self.client.reject_cancellation(request_id, reject_reason=reason_code, comment=comment, idempotency_key=key)
+
+    def reject_reasons(self, request_id: str) -> list[Reason]:
+        with errors.explained(errors.AFTER_SALE_READ):
+            return self.client.get_reject_reasons(request_id)
+
+    def seller_cancel_reasons(self, status: str) -> list[Reason]:
+        return reasons.seller_cancel_reasons(status)
+
+    def order_cancel(self, order_id: str, *, reason_code: str) -> tuple[str, AfterSaleStatus]:
+        with errors.explained(errors.ORDER_CANCEL):
+            _require_reason(reason_code)
+            return self.client.cancel_order(order_id, cancel_reason=reason_code)
+
+    def refund_estimate(self, order_id: str, *, reason_code: str) -> Money | None:
+        with errors.explained(errors.REFUND_ESTIMATE):
+            _require_reason(reason_code)
+            return self.client.calculate_refund(order_id, request_type="CANCEL", reason_name=reason_code)
+
+    def returns(
+        self, *, updated_since: datetime | None = None, order_ids: Sequence[str] = ()
+    ) -> Iterator[PlatformReturn]:
+        with errors.explained(errors.AFTER_SALE_READ):
+            yield from self.client.iter_returns(order_ids=list(order_ids), update_time_ge=updated_since)
+
+    def return_decide(
+        self, request_id: str, decision: ReturnDecision, *, key: str, reason_code: str = "", comment: str = ""
+    ) -> None:
+        with errors.explained(errors.RETURN_DECIDE):
+            if decision.approves:
+                self.client.approve_return(request_id, decision, idempotency_key=key)
+                return
+            _require_reason(reason_code)
+            self.client.reject_return(
+                request_id, decision, reject_reason=reason_code, comment=comment, idempotency_key=key
+            )
+
+    def return_history(self, request_id: str) -> list[ReturnEvent]:
+        with errors.explained(errors.AFTER_SALE_READ):
+            return self.client.get_return_records(request_id)
+
+
+def _require_reason(reason_code: str) -> None:
+    """TikTok refuses a rejection or a cancellation without a reason (25001014): said here, before asking it."""
+    if not reason_code:
+        meaning = errors.NO_REASON
+        raise PlatformError(PLATFORM, "no_reason", "no reason given", kind=meaning.kind, fix=meaning.fix)
 
 
 class TikTokShipping:

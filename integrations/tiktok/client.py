@@ -23,13 +23,14 @@ import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 
 from integrations.errors import PlatformAuthError, PlatformError, PlatformOutcomeUnknown
 from integrations.interface import (
     ActiveShop,
+    AfterSaleStatus,
     AuthorizedShop,
     CombineResult,
     DeliveryOption,
@@ -40,12 +41,18 @@ from integrations.interface import (
     InventoryLevel,
     InventoryUpdate,
     ItemResult,
+    Money,
     PackageOrders,
     Page,
+    PlatformCancellation,
     PlatformOrder,
     PlatformPackage,
+    PlatformReturn,
     Product,
     PurchasedLabel,
+    Reason,
+    ReturnDecision,
+    ReturnEvent,
     SellerShipment,
     ShipPackageRequest,
     ShippingDocument,
@@ -76,6 +83,9 @@ ORDER_DETAIL_MAX_IDS = 50  # Get Order Detail: ids max 50 per call (spec)
 COMBINABLE_PAGE_MAX = 50  # Search Combinable Packages: page_size 1-50 (spec)
 FBT_PAGE_SIZE = 100  # Search FBT Inventory: page_size 1-100 (spec)
 FBT_MAX_IDS = 100  # Search FBT Inventory: sku_ids / goods_ids at most 100 (spec)
+CANCELLATIONS_PAGE_RANGE = (1, 50)  # Search Cancellations: page_size 1-50 (spec)
+RETURNS_PAGE_RANGE = (10, 50)  # Search Returns: page_size 10-50 (spec)
+AFTERSALE_MAX_IDS = 50  # order ids per Search Cancellations / Returns call: the spec sets no limit (guess, as ids)
 
 CODE_OK = 0
 CODE_ACCESS_TOKEN_EXPIRED = 105002
@@ -87,6 +97,7 @@ CODE_GATEWAY_TIMEOUT = 36009007
 _RETRY_LATER_CODES = frozenset({10002014, 10002015, 10037002, 10037003, 10037004, 11034037, 11034023, 21023022})
 
 TokensCallback = Callable[[TokenSet], None]
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -442,6 +453,177 @@ class TikTokShopClient:
         """Split Orders. UNSAFE: may raise PlatformOutcomeUnknown — read the order's packages before repeating."""
         envelope = self._call(ep.SPLIT_ORDERS, path_params={"order_id": order_id}, body=translate.split_body(groups))
         return translate.split_result_from_json(envelope.data)
+
+    # --- after-sales: cancellations (Return & Refund API) -----------------------------------------------------------
+
+    def search_cancellations(
+        self,
+        *,
+        order_ids: Sequence[str] | None = None,
+        cancel_ids: Sequence[str] | None = None,
+        update_time_ge: datetime | None = None,
+        update_time_lt: datetime | None = None,
+        page_size: int = CANCELLATIONS_PAGE_RANGE[1],
+        page_token: str | None = None,
+        sort_field: str | None = "update_time",
+        sort_order: str | None = "ASC",
+    ) -> Page[PlatformCancellation]:
+        """One page of Search Cancellations. Paging/sorting in the query, filters in the JSON body (spec)."""
+        _check_page_size(page_size, CANCELLATIONS_PAGE_RANGE)
+        envelope = self._call(
+            ep.SEARCH_CANCELLATIONS,
+            query={
+                "page_size": page_size,
+                "page_token": page_token,
+                "sort_field": sort_field,
+                "sort_order": sort_order,
+            },
+            body=translate.aftersale_search_body(
+                order_ids=order_ids, cancel_ids=cancel_ids, update_time_ge=update_time_ge, update_time_lt=update_time_lt
+            ),
+        )
+        return Page(
+            items=tuple(translate.cancellations_from_json(envelope.data)),
+            next_cursor=envelope.data.get("next_page_token") or None,
+            total_count=envelope.data.get("total_count"),
+        )
+
+    def iter_cancellations(self, **filters: Any) -> Iterator[PlatformCancellation]:
+        """Every cancellation matching `filters` (search_cancellations' keywords), to the last page; order_ids are
+        asked AFTERSALE_MAX_IDS at a time."""
+        yield from self._iter_by_orders(self.search_cancellations, filters)
+
+    def approve_cancellation(self, cancel_id: str, *, idempotency_key: str) -> None:
+        """Approve Cancellation. Keyed: the same key again answers the first answer and approves nothing twice."""
+        self._call(
+            ep.APPROVE_CANCELLATION,
+            path_params={"cancel_id": cancel_id},
+            query={"idempotency_key": _key(idempotency_key)},
+            body={},
+        )
+
+    def reject_cancellation(
+        self, cancel_id: str, *, reject_reason: str, idempotency_key: str, comment: str = ""
+    ) -> None:
+        """Reject Cancellation with a reason name from Get Reject Reasons. Keyed like approve_cancellation."""
+        self._call(
+            ep.REJECT_CANCELLATION,
+            path_params={"cancel_id": cancel_id},
+            query={"idempotency_key": _key(idempotency_key)},
+            body=translate.reject_body(reject_reason, comment),
+        )
+
+    def cancel_order(
+        self, order_id: str, *, cancel_reason: str, line_ids: Sequence[str] | None = None
+    ) -> tuple[str, AfterSaleStatus]:
+        """Cancel Order: the seller cancels the order (or, US/UK out of stock, some lines). UNSAFE, no key: may raise
+        PlatformOutcomeUnknown — read the order's cancellations before cancelling again. Returns (cancel_id, status)."""
+        body: dict[str, Any] = {"order_id": order_id, "cancel_reason": cancel_reason}
+        if line_ids:
+            body["order_line_item_ids"] = list(line_ids)
+        envelope = self._call(ep.CANCEL_ORDER, body=body)
+        return translate.cancel_order_result_from_json(envelope.data)
+
+    def get_reject_reasons(self, return_or_cancel_id: str, *, locale: str | None = None) -> list[Reason]:
+        """The reasons TikTok takes to reject this cancellation or return request now."""
+        envelope = self._call(
+            ep.GET_REJECT_REASONS, query={"return_or_cancel_id": return_or_cancel_id, "locale": locale}
+        )
+        return translate.reasons_from_json(envelope.data)
+
+    def calculate_refund(
+        self, order_id: str, *, request_type: str, reason_name: str, line_ids: Sequence[str] | None = None
+    ) -> Money | None:
+        """Calculate Refund (request_type CANCEL, REFUND or RETURN_AND_REFUND): what the buyer would get back."""
+        body: dict[str, Any] = {"order_id": order_id, "request_type": request_type, "reason_name": reason_name}
+        if line_ids:
+            body["order_line_item_ids"] = list(line_ids)
+        envelope = self._call(ep.CALCULATE_REFUND, body=body)
+        return translate.refund_calculation_from_json(envelope.data)
+
+    # --- after-sales: returns, refunds, replacements ----------------------------------------------------------------
+
+    def search_returns(
+        self,
+        *,
+        order_ids: Sequence[str] | None = None,
+        return_ids: Sequence[str] | None = None,
+        update_time_ge: datetime | None = None,
+        update_time_lt: datetime | None = None,
+        page_size: int = RETURNS_PAGE_RANGE[1],
+        page_token: str | None = None,
+        sort_field: str | None = "update_time",
+        sort_order: str | None = "ASC",
+    ) -> Page[PlatformReturn]:
+        """One page of Search Returns (page_size 10-50). Paging/sorting in the query, filters in the body (spec)."""
+        _check_page_size(page_size, RETURNS_PAGE_RANGE)
+        envelope = self._call(
+            ep.SEARCH_RETURNS,
+            query={
+                "page_size": page_size,
+                "page_token": page_token,
+                "sort_field": sort_field,
+                "sort_order": sort_order,
+            },
+            body=translate.aftersale_search_body(
+                order_ids=order_ids, return_ids=return_ids, update_time_ge=update_time_ge, update_time_lt=update_time_lt
+            ),
+        )
+        return Page(
+            items=tuple(translate.returns_from_json(envelope.data)),
+            next_cursor=envelope.data.get("next_page_token") or None,
+            total_count=envelope.data.get("total_count"),
+        )
+
+    def iter_returns(self, **filters: Any) -> Iterator[PlatformReturn]:
+        """Every return matching `filters` (search_returns' keywords), to the last page."""
+        yield from self._iter_by_orders(self.search_returns, filters)
+
+    def get_return_records(self, return_id: str, *, locale: str | None = None) -> list[ReturnEvent]:
+        envelope = self._call(ep.GET_RETURN_RECORDS, path_params={"return_id": return_id}, query={"locale": locale})
+        return translate.return_records_from_json(envelope.data)
+
+    def approve_return(self, return_id: str, decision: ReturnDecision, *, idempotency_key: str) -> None:
+        """Approve Return at the step it is at (APPROVE_REFUND, _RETURN, _RECEIVED, _REPLACEMENT). Keyed."""
+        if not decision.approves:
+            raise ValueError(f"{decision} is a rejection: use reject_return")
+        self._call(
+            ep.APPROVE_RETURN,
+            path_params={"return_id": return_id},
+            query={"idempotency_key": _key(idempotency_key)},
+            body={"decision": translate.RETURN_DECISIONS[decision]},
+        )
+
+    def reject_return(
+        self, return_id: str, decision: ReturnDecision, *, reject_reason: str, idempotency_key: str, comment: str = ""
+    ) -> None:
+        """Reject Return at the step it is at, with a reason name from Get Reject Reasons. Keyed."""
+        if decision.approves:
+            raise ValueError(f"{decision} is an approval: use approve_return")
+        self._call(
+            ep.REJECT_RETURN,
+            path_params={"return_id": return_id},
+            query={"idempotency_key": _key(idempotency_key)},
+            body=translate.reject_body(reject_reason, comment, decision=translate.RETURN_DECISIONS[decision]),
+        )
+
+    def _iter_by_orders(self, search: Callable[..., Page[T]], filters: dict[str, Any]) -> Iterator[T]:
+        """Follow next_page_token to the end, once per batch of order ids (or once, without order ids)."""
+        filters = dict(filters)
+        order_ids = list(dict.fromkeys(filters.pop("order_ids", None) or ()))
+        batches: list[list[str] | None] = (
+            [order_ids[i : i + AFTERSALE_MAX_IDS] for i in range(0, len(order_ids), AFTERSALE_MAX_IDS)]
+            if order_ids
+            else [None]
+        )
+        token: str | None = filters.pop("page_token", None)  # continues the first batch only
+        for batch in batches:
+            while True:
+                page = search(order_ids=batch, page_token=token, **filters)
+                yield from page.items
+                token = page.next_cursor
+                if not token:
+                    break
 
     # --- fulfillment: seller shipping (legacy / whitelisted) --------------------------------------------------------
 
@@ -805,6 +987,18 @@ class TikTokShopClient:
     @staticmethod
     def first_available_slot(options: HandoverOptions) -> TimeSlot | None:
         return next((slot for slot in options.pickup_slots if slot.available is not False), None)
+
+
+def _key(idempotency_key: str) -> str:
+    """The decisions' idempotency key: required, since their SAFE retry policy rests on it (at most 255 characters)."""
+    if not idempotency_key or len(idempotency_key) > 255:
+        raise ValueError("a decision needs an idempotency key of 1 to 255 characters")
+    return idempotency_key
+
+
+def _check_page_size(page_size: int, allowed: tuple[int, int]) -> None:
+    if not allowed[0] <= page_size <= allowed[1]:
+        raise ValueError(f"page_size must be in {allowed[0]}-{allowed[1]}")
 
 
 def _retry_after(response: httpx.Response) -> float | None:

@@ -13,7 +13,8 @@ from urllib.parse import quote
 
 class RetryPolicy(enum.Enum):
     # Reads, and writes that set absolute state (Update Inventory, Event API PUT/DELETE): repeating is harmless, so
-    # retry on 429, 5xx, 36009002, 36009003 and any transport error.
+    # retry on 429, 5xx, 36009002, 36009003 and any transport error. Also writes TikTok de-duplicates by a key the
+    # client sends on every attempt (the Return & Refund decisions' idempotency_key).
     SAFE = "safe"
     # Calls that buy or ship something: retry only when the request provably was not processed (HTTP 429 / 36009002
     # from the gateway, a connection that never opened). Anything after the request left -> PlatformOutcomeUnknown.
@@ -111,5 +112,25 @@ GET_FBT_ONBOARDED_REGIONS = Endpoint(
 )
 GET_FBT_WAREHOUSE_LIST = Endpoint("Get FBT Warehouse List", "GET", "/fbt/202408/warehouses")
 SEARCH_FBT_INVENTORY = Endpoint("Search FBT Inventory", "POST", "/fbt/202408/inventory/search")
+
+# Return & Refund (scope "Return & Refund Basic"), all at 202309. Reads are SAFE. The four decisions take the
+# documented `idempotency_key` query parameter and the client always sends one (the caller's key, the same on every
+# attempt): TikTok answers a repeated key with the first call's result and decides nothing twice, so repeating one
+# after a lost answer is harmless: SAFE. Cancel Order has no key and cancels the order: UNSAFE (a lost answer is
+# resolved by reading the order's cancellations, never by cancelling again).
+SEARCH_CANCELLATIONS = Endpoint("Search Cancellations", "POST", "/return_refund/202309/cancellations/search")
+APPROVE_CANCELLATION = Endpoint(
+    "Approve Cancellation", "POST", "/return_refund/202309/cancellations/{cancel_id}/approve"
+)  # keyed: SAFE
+REJECT_CANCELLATION = Endpoint(
+    "Reject Cancellation", "POST", "/return_refund/202309/cancellations/{cancel_id}/reject"
+)  # keyed: SAFE
+CANCEL_ORDER = Endpoint("Cancel Order", "POST", "/return_refund/202309/cancellations", retry=_UNSAFE)
+GET_REJECT_REASONS = Endpoint("Get Reject Reasons", "GET", "/return_refund/202309/reject_reasons")
+SEARCH_RETURNS = Endpoint("Search Returns", "POST", "/return_refund/202309/returns/search")
+GET_RETURN_RECORDS = Endpoint("Get Return Records", "GET", "/return_refund/202309/returns/{return_id}/records")
+APPROVE_RETURN = Endpoint("Approve Return", "POST", "/return_refund/202309/returns/{return_id}/approve")  # keyed: SAFE
+REJECT_RETURN = Endpoint("Reject Return", "POST", "/return_refund/202309/returns/{return_id}/reject")  # keyed: SAFE
+CALCULATE_REFUND = Endpoint("Calculate Refund", "POST", "/return_refund/202309/refunds/calculate")  # a quote: SAFE
 
 ALL: tuple[Endpoint, ...] = tuple(value for value in globals().values() if isinstance(value, Endpoint))

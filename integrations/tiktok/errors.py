@@ -283,6 +283,194 @@ def stock_refusal_text(code: int | str | None, message: str, details: Sequence[I
     return (text + suffix)[:500]
 
 
+# --------------------------------------------------------------- after-sales (Return & Refund API, TikTok only)
+# Codes from return-and-refund/*.spec.json. A decision refused because the request is no longer at that step (TikTok
+# or the seller in Seller Center decided it, the deadline passed, the buyer withdrew it) means it was decided
+# elsewhere: ALREADY_DONE (or NOT_FOUND when it is closed without effect), and the caller reads the request again.
+_RE_READ = " Dropline reads the request again and shows where it stands."
+_DECIDED = Meaning(
+    ErrorKind.ALREADY_DONE,
+    "This request was answered already (in TikTok Seller Center, or by TikTok when the time to answer ran out)."
+    + _RE_READ,
+)
+_WITHDRAWN = Meaning(
+    ErrorKind.NOT_FOUND, "The buyer withdrew this request, or TikTok closed it: there is nothing to answer." + _RE_READ
+)
+_NOT_THIS_SHOP = Meaning(
+    ErrorKind.NOT_FOUND, "TikTok says this order is not in this shop: check which store the order belongs to."
+)
+_ORDER_NOT_FOUND = Meaning(ErrorKind.NOT_FOUND, "TikTok has no such order in this shop.")
+_INVALID_REQUEST = Meaning(
+    ErrorKind.INVALID, "TikTok refused the request as malformed: report it to Dropline support with TikTok's code."
+)
+_BUSY = Meaning(ErrorKind.TEMPORARY, "TikTok is updating this request at the same moment: try again in a minute.")
+_UNKNOWN_REASON = Meaning(
+    ErrorKind.INVALID, "TikTok does not know this reason any more: reload the list of reasons and choose again."
+)
+_REASON_OFFLINE = Meaning(
+    ErrorKind.INVALID, "TikTok has withdrawn this reason: reload the list of reasons and choose another."
+)
+_REASON_NOT_FOR_THIS = Meaning(
+    ErrorKind.INVALID,
+    "This reason is not one TikTok takes for this answer: reload the list of reasons and choose again.",
+)
+_OPERATOR = Meaning(
+    ErrorKind.REFUSED,
+    "TikTok's customer service handles this request now (the buyer or the seller asked them to): follow it in "
+    "TikTok Seller Center.",
+)
+_DECISION_TYPE = Meaning(
+    ErrorKind.INVALID, "That answer does not fit this kind of request (refund, return or replacement)." + _RE_READ
+)
+_AFTER_SALE_COMMON: dict[int, Meaning] = {
+    25001001: _INVALID_REQUEST,
+    11050001: _INVALID_REQUEST,
+    25020005: _NOT_THIS_SHOP,
+    25007006: _ORDER_NOT_FOUND,
+    25001028: _BUSY,  # "reverse lock failed"
+    25001058: _BUSY,  # "reverse downstream data load error"
+    25007002: _BUSY,  # "db access error"
+}
+
+# Search Cancellations / Search Returns / Get Reject Reasons / Get Return Records.
+AFTER_SALE_READ = OperationErrors(
+    meanings=_AFTER_SALE_COMMON,
+    otherwise="TikTok would not list this store's after-sale requests now: try again later.",
+    temporary="Temporary problem at TikTok: the after-sale requests are read again shortly.",
+)
+
+# Approve Cancellation / Reject Cancellation.
+CANCELLATION_DECIDE = OperationErrors(
+    meanings={
+        **_AFTER_SALE_COMMON,
+        25011012: _DECIDED,  # "reverse status cannot approve application"
+        25011011: _DECIDED,  # "reverse status cannot reject application"
+        25020010: _DECIDED,  # "Aftersales has been approved and cannot be rejected."
+        25020003: _DECIDED,  # "decision not match reverse status"
+        25020009: _WITHDRAWN,  # "reverse already cancelled"
+        25020004: Meaning(
+            ErrorKind.INVALID, "This cancellation was not asked by the buyer: there is nothing to approve or reject."
+        ),
+        25001003: Meaning(
+            ErrorKind.REFUSED, "The order is no longer in a state TikTok lets the seller answer in." + _RE_READ
+        ),
+        25001045: Meaning(
+            ErrorKind.REFUSED,
+            "The order has shipped: TikTok cannot call the parcel back from the carrier, so the cancellation cannot "
+            "be approved. Reject it (reason: the product is on its way), and the buyer may ask for a return.",
+        ),
+        25001014: _UNKNOWN_REASON,
+        25001020: _REASON_OFFLINE,
+        25001016: _REASON_NOT_FOR_THIS,
+        25001057: _REASON_NOT_FOR_THIS,
+    },
+    otherwise="TikTok refused the answer to this cancellation request: answer it in TikTok Seller Center.",
+    temporary="Temporary problem at TikTok: answer again in a few minutes (the same answer is never taken twice).",
+)
+
+# Approve Return / Reject Return.
+RETURN_DECIDE = OperationErrors(
+    meanings={
+        **_AFTER_SALE_COMMON,
+        25011012: _DECIDED,  # "reverse status cannot approve application"
+        25011011: _DECIDED,  # "reverse status cannot reject application"
+        25020010: _DECIDED,  # "Aftersales has been approved and cannot be rejected."
+        25011013: Meaning(  # "reverse status cannot approve receive"
+            ErrorKind.ALREADY_DONE,
+            "TikTok is not waiting for the parcel to be confirmed: it has not arrived yet, or the request was "
+            "answered already." + _RE_READ,
+        ),
+        25020011: Meaning(
+            ErrorKind.ALREADY_DONE,
+            "The returned parcel has arrived: answer the request at that step (accept or dispute the parcel)."
+            + _RE_READ,
+        ),
+        25020012: _DECIDED,  # "status can't reject receive"
+        25020003: _DECIDED,
+        25020009: _WITHDRAWN,
+        25020004: _DECISION_TYPE,
+        25011035: Meaning(
+            ErrorKind.NOT_READY,
+            "The returned parcel has not arrived yet: dispute it once it has arrived and been inspected.",
+        ),
+        25001044: Meaning(
+            ErrorKind.REFUSED, "TikTok does not let this return request be approved: see it in Seller Center."
+        ),
+        25001003: Meaning(
+            ErrorKind.REFUSED, "The order is no longer in a state TikTok lets the seller answer in." + _RE_READ
+        ),
+        25007007: Meaning(
+            ErrorKind.REFUSED,
+            "A negotiation with the buyer is open on this request: finish it in TikTok Seller Center.",
+        ),
+        25011010: _OPERATOR,
+        25011023: Meaning(
+            ErrorKind.REFUSED, "TikTok handles returns of authenticity-guaranteed orders itself: nothing to answer."
+        ),
+        25011025: Meaning(
+            ErrorKind.REFUSED, "The buyer was refunded at once (quick refund): the returned parcel cannot be disputed."
+        ),
+        25011026: Meaning(
+            ErrorKind.REFUSED, "TikTok's warehouse receives returns of orders it fulfils (FBT): nothing to answer here."
+        ),
+        25011032: Meaning(ErrorKind.REFUSED, "A partial refund cannot be offered at this step." + _RE_READ),
+        25001014: _UNKNOWN_REASON,
+        25001020: _REASON_OFFLINE,
+        25001016: _REASON_NOT_FOR_THIS,
+        25001057: _REASON_NOT_FOR_THIS,
+    },
+    otherwise="TikTok refused the answer to this return request: answer it in TikTok Seller Center.",
+    temporary="Temporary problem at TikTok: answer again in a few minutes (the same answer is never taken twice).",
+)
+
+# Cancel Order (the seller cancels) and Calculate Refund (what that would refund).
+_SHIPPED = Meaning(
+    ErrorKind.REFUSED,
+    "The order has shipped: TikTok cannot call the parcel back from the carrier, so it can no longer be cancelled. "
+    "The buyer may ask for a refund or a return once it arrives.",
+)
+ORDER_CANCEL = OperationErrors(
+    meanings={
+        **_AFTER_SALE_COMMON,
+        25001011: Meaning(
+            ErrorKind.REFUSED,
+            "The order already has an open cancellation or return request, or is cancelled: answer that request "
+            "instead (Dropline reads the order's requests again).",
+        ),
+        25001051: Meaning(ErrorKind.REFUSED, "The order is completed or cancelled: it cannot be cancelled now."),
+        25001045: _SHIPPED,
+        25001014: _UNKNOWN_REASON,
+        25001015: Meaning(
+            ErrorKind.INVALID, "This is not a reason a seller may give: choose one of the seller's reasons."
+        ),
+        25001020: _REASON_OFFLINE,
+        25001021: Meaning(
+            ErrorKind.INVALID,
+            "This reason does not fit the order's status on TikTok (unpaid and paid orders take different reasons): "
+            "refresh the order and choose a reason again.",
+        ),
+        25001046: Meaning(
+            ErrorKind.REFUSED, "TikTok's risk control blocked this cancellation: cancel it in TikTok Seller Center."
+        ),
+        25005010: Meaning(
+            ErrorKind.INVALID,
+            "TikTok cancels only whole orders for this reason: cancel every line, or choose out of stock.",
+        ),
+        25005011: Meaning(
+            ErrorKind.INVALID, "Some of these lines are cancelled or returned already: refresh the order and try again."
+        ),
+    },
+    otherwise="TikTok refused to cancel the order: cancel it in TikTok Seller Center.",
+    temporary="TikTok did not answer: Dropline checks whether the order was cancelled before trying again.",
+)
+NO_REASON = Meaning(ErrorKind.INVALID, "Choose a reason: TikTok needs one from its list.")
+REFUND_ESTIMATE = OperationErrors(
+    meanings={**_AFTER_SALE_COMMON, **{code: ORDER_CANCEL.meanings[code] for code in (25001014, 25001015, 25001021)}},
+    otherwise="TikTok could not work out the refund for this order now.",
+    temporary="TikTok did not answer: the refund is worked out again shortly.",
+)
+
+
 # ------------------------------------------------------------------------------------------------- applying them
 def explain(error: PlatformError, operation: OperationErrors) -> PlatformError:
     """Give `error` its meaning for this operation (kind and fix), in place; returns it for `raise explain(...)`."""

@@ -18,6 +18,9 @@ from integrations.interface import (
     ActiveShop,
     Address,
     AddressDistrict,
+    AfterSaleInitiator,
+    AfterSaleLine,
+    AfterSaleStatus,
     AuthorizedShop,
     BundleComponent,
     CombineResult,
@@ -39,12 +42,18 @@ from integrations.interface import (
     OrderTotals,
     PackageOrders,
     PackageRefusal,
+    PlatformCancellation,
     PlatformOrder,
     PlatformOrderLine,
     PlatformPackage,
+    PlatformReturn,
     Product,
     ProductSku,
     PurchasedLabel,
+    Reason,
+    ReturnDecision,
+    ReturnEvent,
+    ReturnKind,
     SellerShipment,
     ShipPackageRequest,
     ShippingDocument,
@@ -1002,3 +1011,275 @@ def split_result_from_json(data: Mapping[str, Any]) -> list[SplitPackage]:
         SplitPackage(group_id=str(p.get("splittable_group_id") or ""), package_id=str(p.get("id") or ""))
         for p in data.get("packages") or ()
     ]
+
+
+# ------------------------------------------------------------------------- after-sales: cancellations and returns
+# Search Cancellations' `cancel_status`. The request filter and Cancel Order's answer spell the closed state
+# CANCELLATION_REQUEST_CANCEL, the search answer CANCELLATION_REQUEST_CANCELLED: both are read. A request the seller
+# rejected closes as CANCELLED too (TikTok has no "rejected" cancellation status), so it reads WITHDRAWN.
+CANCELLATION_STATUSES: dict[str, AfterSaleStatus] = {
+    "CANCELLATION_REQUEST_PENDING": AfterSaleStatus.PENDING,
+    # Accepted, the refund on its way; COMPLETE once refunded. Either way the order is cancelled: nothing is left to do.
+    "CANCELLATION_REQUEST_SUCCESS": AfterSaleStatus.APPROVED,
+    "CANCELLATION_REQUEST_CANCELLED": AfterSaleStatus.WITHDRAWN,
+    "CANCELLATION_REQUEST_CANCEL": AfterSaleStatus.WITHDRAWN,
+    "CANCELLATION_REQUEST_COMPLETE": AfterSaleStatus.APPROVED,
+}
+# Search Returns' `return_status` (its enum, and the overview's RETURN_OR_REFUND_CANCEL spelling). BUYER_SHIPPED_ITEM
+# becomes PARCEL_RECEIVED once TikTok asks the seller to confirm the parcel (`return_status`).
+RETURN_STATUSES: dict[str, AfterSaleStatus] = {
+    "RETURN_OR_REFUND_REQUEST_PENDING": AfterSaleStatus.PENDING,
+    "REFUND_OR_RETURN_REQUEST_REJECT": AfterSaleStatus.REJECTED,
+    "AWAITING_BUYER_SHIP": AfterSaleStatus.IN_PROGRESS,
+    "BUYER_SHIPPED_ITEM": AfterSaleStatus.IN_PROGRESS,
+    "REJECT_RECEIVE_PACKAGE": AfterSaleStatus.REJECTED,
+    "RETURN_OR_REFUND_REQUEST_SUCCESS": AfterSaleStatus.APPROVED,  # accepted; the refund follows (then COMPLETE)
+    "RETURN_OR_REFUND_REQUEST_CANCEL": AfterSaleStatus.WITHDRAWN,
+    "RETURN_OR_REFUND_CANCEL": AfterSaleStatus.WITHDRAWN,
+    "RETURN_OR_REFUND_REQUEST_COMPLETE": AfterSaleStatus.APPROVED,
+    "AWAITING_BUYER_RESPONSE": AfterSaleStatus.IN_PROGRESS,  # the seller offered a partial refund; the buyer answers
+    "REPLACEMENT_REQUEST_PENDING": AfterSaleStatus.PENDING,
+    "REPLACEMENT_REQUEST_REJECT": AfterSaleStatus.REJECTED,
+    "REPLACEMENT_REQUEST_REFUND_SUCCESS": AfterSaleStatus.APPROVED,  # resolved by a refund instead
+    "REPLACEMENT_REQUEST_CANCEL": AfterSaleStatus.WITHDRAWN,
+    "REPLACEMENT_REQUEST_COMPLETE": AfterSaleStatus.APPROVED,
+}
+RETURN_KINDS = {
+    "REFUND": ReturnKind.REFUND_ONLY,
+    "RETURN_AND_REFUND": ReturnKind.RETURN_AND_REFUND,
+    "REPLACEMENT": ReturnKind.REPLACEMENT,
+}
+# `role`: OPERATOR (TikTok's customer service) and SYSTEM are the platform. Get Return Records' example writes "Buyer".
+INITIATORS = {
+    "BUYER": AfterSaleInitiator.BUYER,
+    "SELLER": AfterSaleInitiator.SELLER,
+    "SYSTEM": AfterSaleInitiator.PLATFORM,
+    "OPERATOR": AfterSaleInitiator.PLATFORM,
+}
+SELLER_RESPOND_CANCEL = "SELLER_RESPOND_CANCEL"
+SELLER_RESPOND_RECEIVE_PACKAGE = "SELLER_RESPOND_RECEIVE_PACKAGE"
+# `seller_next_action_response[].action` of a return -> what the seller may answer (Approve / Reject Return).
+RETURN_ACTIONS: dict[str, tuple[ReturnDecision, ...]] = {
+    "SELLER_RESPOND_REFUND": (ReturnDecision.APPROVE_REFUND, ReturnDecision.REJECT_REFUND),
+    "SELLER_RESPOND_RETURN": (ReturnDecision.APPROVE_RETURN, ReturnDecision.REJECT_RETURN),
+    "SELLER_RESPOND_REPLACEMENT": (ReturnDecision.APPROVE_REPLACEMENT, ReturnDecision.REJECT_REPLACEMENT),
+    SELLER_RESPOND_RECEIVE_PACKAGE: (ReturnDecision.APPROVE_RECEIVED, ReturnDecision.REJECT_RECEIVED),
+}
+# The return type each decision answers (Approve / Reject Return refuse another one with 25020004).
+_DECISION_TYPES: dict[ReturnDecision, str] = {
+    ReturnDecision.APPROVE_REFUND: "REFUND",
+    ReturnDecision.REJECT_REFUND: "REFUND",
+    ReturnDecision.APPROVE_RETURN: "RETURN_AND_REFUND",
+    ReturnDecision.REJECT_RETURN: "RETURN_AND_REFUND",
+    ReturnDecision.APPROVE_RECEIVED: "RETURN_AND_REFUND",
+    ReturnDecision.REJECT_RECEIVED: "RETURN_AND_REFUND",
+    ReturnDecision.APPROVE_REPLACEMENT: "REPLACEMENT",
+    ReturnDecision.REJECT_REPLACEMENT: "REPLACEMENT",
+}
+# Dropline's decision -> Approve Return / Reject Return `decision`.
+RETURN_DECISIONS: dict[ReturnDecision, str] = {
+    ReturnDecision.APPROVE_REFUND: "APPROVE_REFUND",
+    ReturnDecision.APPROVE_RETURN: "APPROVE_RETURN",
+    ReturnDecision.APPROVE_RECEIVED: "APPROVE_RECEIVED_PACKAGE",
+    ReturnDecision.APPROVE_REPLACEMENT: "APPROVE_REPLACEMENT",
+    ReturnDecision.REJECT_REFUND: "REJECT_REFUND",
+    ReturnDecision.REJECT_RETURN: "REJECT_RETURN",
+    ReturnDecision.REJECT_RECEIVED: "REJECT_RECEIVED_PACKAGE",
+    ReturnDecision.REJECT_REPLACEMENT: "REJECT_REPLACEMENT",
+}
+
+
+def _known(table: Mapping[str, AfterSaleStatus], value: str, what: str) -> AfterSaleStatus:
+    status = table.get(value)
+    if status is None:
+        # Shown as TikTok's word (platform_status), never decided on; logged so the mapping gets added.
+        log.warning("TikTok %s status %r is not one Dropline knows: read as UNKNOWN", what, value[:60])
+        return AfterSaleStatus.UNKNOWN
+    return status
+
+
+def cancellation_status(value: str) -> AfterSaleStatus:
+    return _known(CANCELLATION_STATUSES, value, "cancellation")
+
+
+def return_status(value: str, next_action: str = "") -> AfterSaleStatus:
+    if value == "BUYER_SHIPPED_ITEM" and next_action == SELLER_RESPOND_RECEIVE_PACKAGE:
+        return AfterSaleStatus.PARCEL_RECEIVED
+    return _known(RETURN_STATUSES, value, "return")
+
+
+def initiator(role: Any) -> AfterSaleInitiator:
+    # An unknown role is taken for the platform's: never the buyer's or the seller's word without TikTok saying so.
+    return INITIATORS.get(_s(role).upper(), AfterSaleInitiator.PLATFORM)
+
+
+def _refund(amount: Any) -> Money | None:
+    """`refund_amount` / `order_refund_amount`: refund_total in its currency; None when TikTok gives no total."""
+    if not isinstance(amount, Mapping):
+        return None
+    return money(amount.get("refund_total"), _s(amount.get("currency")))
+
+
+def _next_action(data: Json) -> tuple[str, datetime | None]:
+    """The first of `seller_next_action_response`: the action TikTok waits for, and its deadline."""
+    for item in data.get("seller_next_action_response") or ():
+        if isinstance(item, Mapping) and item.get("action"):
+            return _s(item.get("action")), from_epoch(item.get("deadline"))
+    return "", None
+
+
+def aftersale_lines(items: Iterable[Json]) -> tuple[AfterSaleLine, ...]:
+    """TikTok lists a request's items one per unit (each unit its own order line item). Units of the same SKU (sku_id
+    and seller_sku) become one line: the first unit's order line id, as many as there are units, their refunds
+    summed (None when no unit says)."""
+    grouped: dict[tuple[str, str], list[Json]] = {}
+    for item in items:
+        grouped.setdefault((_s(item.get("sku_id")), _s(item.get("seller_sku"))), []).append(item)
+    lines = []
+    for (sku_id, seller_sku), units in grouped.items():
+        refunds = [r for r in (_refund(unit.get("refund_amount")) for unit in units) if r is not None]
+        refund = (
+            Money(amount=sum((r.amount for r in refunds), Decimal(0)), currency=refunds[0].currency)
+            if refunds
+            else None
+        )
+        lines.append(
+            AfterSaleLine(
+                order_line_id=_s(units[0].get("order_line_item_id")),
+                seller_sku=seller_sku,
+                platform_sku_id=sku_id,
+                quantity=len(units),
+                refund=refund,
+            )
+        )
+    return tuple(lines)
+
+
+def _reason(code: Any, text: Any) -> Reason:
+    return Reason(code=_s(code), text=_s(text) or _s(code))
+
+
+def cancellation_from_json(data: Json) -> PlatformCancellation:
+    platform_status = _s(data.get("cancel_status"))
+    action, deadline = _next_action(data)
+    needs_decision = action == SELLER_RESPOND_CANCEL
+    return PlatformCancellation(
+        request_id=_s(data.get("cancel_id")),
+        order_id=_s(data.get("order_id")),
+        initiator=initiator(data.get("role")),
+        status=cancellation_status(platform_status),
+        platform_status=platform_status,
+        reason=_reason(data.get("cancel_reason"), data.get("cancel_reason_text")),
+        needs_decision=needs_decision,
+        respond_by=deadline if needs_decision else None,
+        refund=_refund(data.get("refund_amount")),
+        lines=aftersale_lines(data.get("cancel_line_items") or ()),
+        created_at=from_epoch(data.get("create_time")),
+        updated_at=from_epoch(data.get("update_time")),
+    )
+
+
+def cancellations_from_json(data: Json) -> list[PlatformCancellation]:
+    return [cancellation_from_json(c) for c in data.get("cancellations") or ()]
+
+
+def return_decisions(next_action: str, return_type: str) -> tuple[ReturnDecision, ...]:
+    """What the seller may answer now: the pair for TikTok's next action, kept only when it answers this return type
+    (a mismatch TikTok would refuse with 25020004, so none is offered)."""
+    decisions = RETURN_ACTIONS.get(next_action, ())
+    if return_type and any(_DECISION_TYPES[d] != return_type for d in decisions):
+        log.warning("TikTok asks %s of a %s return: no decision offered", next_action[:40], return_type[:40])
+        return ()
+    return decisions
+
+
+def return_from_json(data: Json) -> PlatformReturn:
+    platform_status = _s(data.get("return_status"))
+    return_type = _s(data.get("return_type"))
+    action, deadline = _next_action(data)
+    decisions = return_decisions(action, return_type)
+    return PlatformReturn(
+        request_id=_s(data.get("return_id")),
+        order_id=_s(data.get("order_id")),
+        # An unknown return type is taken for the one that asks the most of the seller (the goods come back).
+        kind=RETURN_KINDS.get(return_type, ReturnKind.RETURN_AND_REFUND),
+        initiator=initiator(data.get("role")),
+        status=return_status(platform_status, action),
+        platform_status=platform_status,
+        reason=_reason(data.get("return_reason"), data.get("return_reason_text")),
+        decisions=decisions,
+        respond_by=deadline if decisions else None,
+        refund=_refund(data.get("refund_amount")),
+        lines=aftersale_lines(data.get("return_line_items") or ()),
+        return_tracking_number=_s(data.get("return_tracking_number")),
+        return_carrier=_s(data.get("return_provider_name")),
+        created_at=from_epoch(data.get("create_time")),
+        updated_at=from_epoch(data.get("update_time")),
+    )
+
+
+def returns_from_json(data: Json) -> list[PlatformReturn]:
+    return [return_from_json(r) for r in data.get("return_orders") or ()]
+
+
+def aftersale_search_body(
+    *,
+    order_ids: Sequence[str] | None = None,
+    cancel_ids: Sequence[str] | None = None,
+    return_ids: Sequence[str] | None = None,
+    update_time_ge: datetime | None = None,
+    update_time_lt: datetime | None = None,
+) -> dict[str, Any]:
+    """Search Cancellations' / Search Returns' filters: the same names, but for the request ids (cancel_ids in one,
+    return_ids in the other)."""
+    body: dict[str, Any] = {}
+    for name, ids in (("order_ids", order_ids), ("cancel_ids", cancel_ids), ("return_ids", return_ids)):
+        if ids:
+            body[name] = [str(i) for i in ids]
+    if update_time_ge is not None:
+        body["update_time_ge"] = to_epoch(update_time_ge)
+    if update_time_lt is not None:
+        body["update_time_lt"] = to_epoch(update_time_lt)
+    return body
+
+
+def cancel_order_result_from_json(data: Json) -> tuple[str, AfterSaleStatus]:
+    return _s(data.get("cancel_id")), cancellation_status(_s(data.get("cancel_status")))
+
+
+def reject_body(reason_code: str, comment: str, decision: str = "") -> dict[str, Any]:
+    """Reject Cancellation / Reject Return: the reason name (from Get Reject Reasons), a comment when there is one."""
+    body: dict[str, Any] = {"decision": decision} if decision else {}
+    body["reject_reason"] = reason_code
+    if comment:
+        body["comment"] = comment
+    return body
+
+
+def reasons_from_json(data: Json) -> list[Reason]:
+    """Get Reject Reasons: `name` is what Reject Cancellation / Reject Return take, `text` what a person reads."""
+    return [_reason(r.get("name"), r.get("text")) for r in data.get("reasons") or () if r.get("name")]
+
+
+def return_records_from_json(data: Json) -> list[ReturnEvent]:
+    """Get Return Records, oldest first. The record's reason (reason_text) follows its description."""
+    events = []
+    for record in data.get("records") or ():
+        description = _s(record.get("description"))
+        reason_text = _s(record.get("reason_text"))
+        events.append(
+            ReturnEvent(
+                at=from_epoch(record.get("create_time")),
+                event=_s(record.get("event")),
+                description=f"{description}: {reason_text}"
+                if description and reason_text
+                else description or reason_text,
+                note=_s(record.get("note")),
+            )
+        )
+    return sorted(events, key=lambda e: e.at or datetime.min.replace(tzinfo=UTC))
+
+
+def refund_calculation_from_json(data: Json) -> Money | None:
+    """Calculate Refund's `order_refund_amount`."""
+    return _refund(data.get("order_refund_amount"))

@@ -32,6 +32,7 @@ from integrations.base import (
 from integrations.errors import ErrorKind, NotSupported, PlatformAuthError, PlatformError, PlatformOutcomeUnknown
 from integrations.interface import (
     Address,
+    AfterSaleStatus,
     AuthorizedShop,
     CombineResult,
     Deadlines,
@@ -48,10 +49,15 @@ from integrations.interface import (
     OrderStatus,
     PackageOrders,
     Page,
+    PlatformCancellation,
     PlatformOrder,
     PlatformOrderLine,
     PlatformPackage,
+    PlatformReturn,
     PurchasedLabel,
+    Reason,
+    ReturnDecision,
+    ReturnEvent,
     SellerShipment,
     ShipPackageRequest,
     ShippingProvider,
@@ -292,6 +298,41 @@ class FakeSalesChannel:
 
     def split_order(self, order_id: str, groups: Sequence[SplitGroup]) -> list[SplitPackage]:
         raise NotSupported(PLATFORM, "splitting orders")
+
+    def cancellations(
+        self, *, updated_since: datetime | None = None, order_ids: Sequence[str] = ()
+    ) -> Iterator[PlatformCancellation]:
+        raise NotSupported(PLATFORM, "cancellation requests")
+
+    def cancellation_decide(
+        self, request_id: str, *, approve: bool, key: str, reason_code: str = "", comment: str = ""
+    ) -> None:
+        raise NotSupported(PLATFORM, "cancellation requests")
+
+    def reject_reasons(self, request_id: str) -> list[Reason]:
+        raise NotSupported(PLATFORM, "after-sale requests")
+
+    def seller_cancel_reasons(self, status: str) -> list[Reason]:
+        raise NotSupported(PLATFORM, "cancellation requests")
+
+    def order_cancel(self, order_id: str, *, reason_code: str) -> tuple[str, AfterSaleStatus]:
+        raise NotSupported(PLATFORM, "cancellation requests")
+
+    def refund_estimate(self, order_id: str, *, reason_code: str) -> Money | None:
+        raise NotSupported(PLATFORM, "cancellation requests")
+
+    def returns(
+        self, *, updated_since: datetime | None = None, order_ids: Sequence[str] = ()
+    ) -> Iterator[PlatformReturn]:
+        raise NotSupported(PLATFORM, "return requests")
+
+    def return_decide(
+        self, request_id: str, decision: ReturnDecision, *, key: str, reason_code: str = "", comment: str = ""
+    ) -> None:
+        raise NotSupported(PLATFORM, "return requests")
+
+    def return_history(self, request_id: str) -> list[ReturnEvent]:
+        raise NotSupported(PLATFORM, "return requests")
 
 
 # ------------------------------------------------------------------------------------------------------ labels

@@ -14,10 +14,12 @@ from tests.factories import OrderHoldFactory, OrderLineFactory, StoreFactory
 pytestmark = pytest.mark.django_db
 
 # The dashboard shell costs a few queries of its own (session, user, memberships, store health); a little slack for it.
-PAGE_QUERIES = 10  # shell; tab counts (2); stores; the page; its open holds
+PAGE_QUERIES = 11  # shell (+ the after-sales inbox counts); tab counts (2); stores; the page; its open holds
 API_LIST_QUERIES = 4  # API key; the page; its open holds (+1 when the key's last use is recorded)
 API_DETAIL_QUERIES = 7  # API key; order and store; lines; holds; status history; carrier tracking events
-DETAIL_PAGE_QUERIES = 12  # shell; order and store; lines; holds; status history; tracking events; audit entries
+# shell; order and store; lines; holds; status history; tracking events; audit entries; the after-sales panel (its
+# cancellation and return requests, the seller's own cancellation)
+DETAIL_PAGE_QUERIES = 16
 
 
 def seed(tenant: Any, make_order: Any, n: int) -> list[Any]:

@@ -3,6 +3,7 @@ POST records decisions through aftersales.services and queues them; the worker s
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from django.contrib import messages
@@ -41,7 +42,7 @@ def _queue(decisions: list[Any]) -> None:
 
 def _record(
     request: HttpRequest,
-    targets: list[CancellationRequest] | list[ReturnRequest],
+    targets: Sequence[CancellationRequest | ReturnRequest],
     *,
     approve: bool,
     reason: Reason | None = None,
@@ -80,33 +81,54 @@ def _say(request: HttpRequest, verb: str, count: int, refused: list[str]) -> Non
         messages.info(request, "Already decided: nothing was sent twice.")
 
 
-class CancellationInboxView(OrganizationViewMixin, TemplateView):
-    """Buyers' cancellation requests waiting for the seller, soonest deadline first, with what each would stop."""
+class InboxView(OrganizationViewMixin, TemplateView):
+    """An inbox of requests waiting for the seller, soonest deadline first: approve the ticked ones (or one row's),
+    or go to the reject page with them."""
 
-    template_name = "aftersales/cancellations.html"
     write_permission = Perm.AFTERSALES_DECIDE
+    model: type[CancellationRequest] | type[ReturnRequest] = CancellationRequest
+    url_name = "aftersales_cancellations"
+    reject_url_name = "aftersales_cancellations_reject"
+    to_decide: Callable[[], list[selectors.InboxRow]] = staticmethod(selectors.cancellations_to_decide)
+    recent: Callable[[], Any] = staticmethod(selectors.cancellations_recent)
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         return super().get_context_data(
-            section="aftersales_cancellations",
-            rows=selectors.cancellations_to_decide(),
-            recent=selectors.cancellations_recent(),
+            section=self.url_name,
+            rows=self.to_decide(),
+            recent=self.recent(),
             can_decide=Perm.AFTERSALES_DECIDE in self.request.permissions,  # type: ignore[attr-defined]
             **kwargs,
         )
 
     def post(self, request: HttpRequest) -> HttpResponse:
-        ids = _chosen(request)
-        targets = list(CancellationRequest.objects.filter(pk__in=ids).select_related("store"))
+        targets: list[Any] = list(self.model.objects.filter(pk__in=_chosen(request)).select_related("store"))
         if not targets:
             messages.error(request, "Select at least one request.")
-            return redirect("aftersales_cancellations")
+            return redirect(self.url_name)
         if request.POST.get("action") == "reject":
             query = "&".join(f"request={t.pk}" for t in targets)
-            return redirect(f"{reverse('aftersales_cancellations_reject')}?{query}")
+            return redirect(f"{reverse(self.reject_url_name)}?{query}")
         count, refused = _record(request, targets, approve=True)
         _say(request, "Approved", count, refused)
-        return redirect("aftersales_cancellations")
+        return redirect(self.url_name)
+
+
+class CancellationInboxView(InboxView):
+    """Buyers' cancellation requests, with what each would stop."""
+
+    template_name = "aftersales/cancellations.html"
+
+
+class ReturnInboxView(InboxView):
+    """Refund, return and replacement requests (each approved at the step it is at)."""
+
+    template_name = "aftersales/returns.html"
+    model = ReturnRequest
+    url_name = "aftersales_returns"
+    reject_url_name = "aftersales_returns_reject"
+    to_decide = staticmethod(selectors.returns_to_decide)
+    recent = staticmethod(selectors.returns_recent)
 
 
 class RejectView(OrganizationViewMixin, TemplateView):
@@ -161,35 +183,6 @@ class RejectView(OrganizationViewMixin, TemplateView):
 
     def _record(self, request: HttpRequest, targets: list[Any], reason: Reason, comment: str) -> tuple[int, list[str]]:
         return _record(request, targets, approve=False, reason=reason, comment=comment)
-
-
-class ReturnInboxView(OrganizationViewMixin, TemplateView):
-    """Refund, return and replacement requests waiting for the seller."""
-
-    template_name = "aftersales/returns.html"
-    write_permission = Perm.AFTERSALES_DECIDE
-
-    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
-        return super().get_context_data(
-            section="aftersales_returns",
-            rows=selectors.returns_to_decide(),
-            recent=selectors.returns_recent(),
-            can_decide=Perm.AFTERSALES_DECIDE in self.request.permissions,  # type: ignore[attr-defined]
-            **kwargs,
-        )
-
-    def post(self, request: HttpRequest) -> HttpResponse:
-        ids = _chosen(request)
-        targets = list(ReturnRequest.objects.filter(pk__in=ids).select_related("store"))
-        if not targets:
-            messages.error(request, "Select at least one request.")
-            return redirect("aftersales_returns")
-        if request.POST.get("action") == "reject":
-            query = "&".join(f"request={t.pk}" for t in targets)
-            return redirect(f"{reverse('aftersales_returns_reject')}?{query}")
-        count, refused = _record(request, targets, approve=True)
-        _say(request, "Approved", count, refused)
-        return redirect("aftersales_returns")
 
 
 class ReturnRejectView(RejectView):

@@ -239,6 +239,8 @@ def decision_request(
     """Record one decision (the caller commits it before anything is sent). Deciding again what is already decided,
     or being decided, returns that decision and False: nothing is sent twice."""
     existing = _live_decision(request)
+    if existing is None and not request.needs_decision:
+        existing = _same_decision_done(request, approve, return_decision)
     if existing is not None:
         return existing, False
     if isinstance(request, CancellationRequest):
@@ -289,6 +291,15 @@ def decision_request(
         changes={"order": request.order_external_id, "reason": decision.reason_code, "comment": comment[:200]},
     )
     return decision, True
+
+
+def _same_decision_done(request: AfterSale, approve: bool, return_decision: ReturnDecision | None) -> Decision | None:
+    """The same answer, already sent, to a request that waits for nothing now: a retried request finds it."""
+    field = "cancellation" if isinstance(request, CancellationRequest) else "return_request"
+    done = Decision.objects.filter(**{field: request}, state=DecisionState.DONE, approve=approve)
+    if return_decision is not None:
+        done = done.filter(return_decision=return_decision.value)
+    return done.order_by("-created_at").first()
 
 
 def _live_decision(request: AfterSale) -> Decision | None:

@@ -100,7 +100,15 @@ class APIKeyScope(models.TextChoices):
 API_KEY_PERMISSIONS: dict[APIKeyScope, frozenset[Perm]] = {
     APIKeyScope.READ: frozenset({Perm.VIEW}),
     APIKeyScope.WRITE: frozenset(
-        {Perm.VIEW, Perm.INVENTORY_MANAGE, Perm.ORDERS_MANAGE, Perm.LABELS_BUY, Perm.LABELS_PRINT, Perm.HANDOFF_MANAGE}
+        {
+            Perm.VIEW,
+            Perm.INVENTORY_MANAGE,
+            Perm.ORDERS_MANAGE,
+            Perm.LABELS_BUY,
+            Perm.LABELS_PRINT,
+            Perm.HANDOFF_MANAGE,
+            Perm.AFTERSALES_DECIDE,  # a helpdesk or returns portal answers buyers' requests
+        }
     ),
 }
 

@@ -17,5 +17,6 @@ urlpatterns = [
     path("", include("inventory.api.urls")),
     path("", include("orders.api.urls")),
     path("", include("shipping.api.urls")),
+    path("", include("aftersales.api.urls")),
     path("", include(router.urls)),
 ]

@@ -78,6 +78,11 @@ def test_a_worker_killed_while_approving_leaves_one_decision(
             60,
             "the restarted worker to settle the decision",
         )
+        wait_for(  # after the decision, the worker reads the order again: it is cancelled
+            lambda: Order.unscoped.get(pk=order.pk).status == OrderStatus.CANCELLED,
+            30,
+            "the order to be read again",
+        )
     finally:
         workers.stop_all()
     decided = harness.control("GET", f"orders/{order.external_id}/aftersale")["cancellations"]

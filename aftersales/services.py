@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from uuid import UUID
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Max, Q
 from django.utils import timezone
@@ -266,11 +267,11 @@ def decision_request(
     comment = comment.strip()
     if len(comment) > 500:
         raise DecisionRefused("A comment is at most 500 characters.")
-    target = {"cancellation": request} if isinstance(request, CancellationRequest) else {"return_request": request}
+    of = "cancellation" if isinstance(request, CancellationRequest) else "return_request"
     try:
         with transaction.atomic():
             decision = Decision.objects.create(
-                **target,
+                **{of: request},
                 step=_step(request)[:64],
                 approve=approve,
                 return_decision=return_decision.value if return_decision else "",
@@ -295,17 +296,15 @@ def decision_request(
 
 def _same_decision_done(request: AfterSale, approve: bool, return_decision: ReturnDecision | None) -> Decision | None:
     """The same answer, already sent, to a request that waits for nothing now: a retried request finds it."""
-    field = "cancellation" if isinstance(request, CancellationRequest) else "return_request"
-    done = Decision.objects.filter(**{field: request}, state=DecisionState.DONE, approve=approve)
+    done = request.decisions.filter(state=DecisionState.DONE, approve=approve)
     if return_decision is not None:
         done = done.filter(return_decision=return_decision.value)
     return done.order_by("-created_at").first()
 
 
 def _live_decision(request: AfterSale) -> Decision | None:
-    field = "cancellation" if isinstance(request, CancellationRequest) else "return_request"
     return (
-        Decision.objects.filter(**{field: request}, step=_step(request)[:64])
+        request.decisions.filter(step=_step(request)[:64])
         .filter(~Q(state=DecisionState.FAILED) | Q(retryable=True))
         .first()
     )
@@ -520,8 +519,6 @@ class CancelImpact:
 def seller_cancel_impact(order: Order, *, days: int = 30) -> CancelImpact:
     """The store's seller-caused cancellations over the last `days` against its orders in that time (the window the
     compliance view uses), and the rate after cancelling this order too."""
-    from django.conf import settings
-
     since = timezone.now() - timedelta(days=days)
     window = Order.objects.filter(store=order.store, placed_at__gte=since)
     return CancelImpact(

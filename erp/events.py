@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, Generic, TypeVar
+
+R = TypeVar("R")
 
 
 class Event:
@@ -39,3 +41,24 @@ class Event:
             yield
         finally:
             self._receivers = saved
+
+
+class Contributions(Generic[R]):
+    """What apps above contribute to a page of a lower layer (a section of the order page, rows of "At risk"): readers
+    registered in their AppConfig.ready(), asked in order when the page is built. A reader answering None adds
+    nothing. The read-side twin of Event."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self._readers: list[Callable[..., R | None]] = []
+
+    def __repr__(self) -> str:
+        return f"<Contributions {self.name}: {len(self._readers)} reader(s)>"
+
+    def provide(self, reader: Callable[..., R | None]) -> Callable[..., R | None]:
+        if reader not in self._readers:  # ready() may run twice in some test set-ups
+            self._readers.append(reader)
+        return reader
+
+    def gather(self, *args: Any, **kwargs: Any) -> list[R]:
+        return [answer for reader in self._readers if (answer := reader(*args, **kwargs)) is not None]

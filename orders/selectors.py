@@ -22,6 +22,7 @@ from django.db.models import F, Prefetch, Q, QuerySet, Value
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
+from erp.events import Contributions
 from erp.models import AuditEntry
 from erp.tenancy import current_organization
 from integrations.interface import FulfilledBy, LabelSource
@@ -429,7 +430,7 @@ class OrderDetailSources:
     def __init__(self) -> None:
         self._shipping_decision: Callable[[Order], ShippingDecision | None] | None = None
         self._names: dict[str, Callable[[], tuple[QuerySet[Any], str]]] = {}
-        self._panels: list[Callable[[Order, frozenset[Any]], Panel | None]] = []
+        self._panels: Contributions[Panel] = Contributions("order page sections")
 
     def provide_shipping_decision(self, reader: Callable[[Order], ShippingDecision | None]) -> None:
         self._shipping_decision = reader
@@ -439,10 +440,10 @@ class OrderDetailSources:
 
     def provide_panel(self, reader: Callable[[Order, frozenset[Any]], Panel | None]) -> None:
         """`reader(order, the person's permissions)` returns a section for the order's page, or None."""
-        self._panels.append(reader)
+        self._panels.provide(reader)
 
     def panels(self, order: Order, permissions: frozenset[Any]) -> list[Panel]:
-        return [panel for reader in self._panels if (panel := reader(order, permissions)) is not None]
+        return self._panels.gather(order, permissions)
 
     def provide_names(self, kind: str, source: Callable[[], tuple[QuerySet[Any], str]]) -> None:
         """Rows of `kind` (an audit change's `<kind>_id`) are named by `source()`: (their queryset, the name field)."""

@@ -44,7 +44,6 @@ from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
 from collections import defaultdict
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from functools import cached_property
@@ -59,6 +58,7 @@ from django.utils import timezone
 
 from erp import clock as erp_clock
 from erp.durations import duration_text, is_now
+from erp.events import Contributions
 from erp.models import Membership, Organization
 from erp.roles import Role
 from erp.tasks import email_send
@@ -799,16 +799,10 @@ class AtRiskRequest:
     fix_label: str
 
 
-class AtRiskSources:
-    def __init__(self) -> None:
-        self._readers: list[Callable[[], list[AtRiskRequest]]] = []
-
-    def provide(self, reader: Callable[[], list[AtRiskRequest]]) -> None:
-        self._readers.append(reader)
-
-    def requests(self) -> list[AtRiskRequest]:
-        found = [item for reader in self._readers for item in reader()]
-        return sorted(found, key=lambda item: item.due_at)
+# Readers that return the requests to list; apps above shipping provide them in ready() (aftersales).
+at_risk_sources: Contributions[list[AtRiskRequest]] = Contributions("at-risk requests")
 
 
-at_risk_sources = AtRiskSources()
+def at_risk_requests() -> list[AtRiskRequest]:
+    """Every contributed request, soonest deadline first."""
+    return sorted((item for items in at_risk_sources.gather() for item in items), key=lambda item: item.due_at)

@@ -8,7 +8,7 @@ blank when the seller's own warehouse printed them. Totals are per currency: a U
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -18,6 +18,7 @@ from django.db.models import Count, DecimalField, F, Min, OuterRef, QuerySet, Su
 from django.db.models.functions import Coalesce, TruncDate
 
 from erp import clock
+from erp.events import Contributions
 from integrations.models import Store
 from orders.models import Order
 from orders.selectors import Panel
@@ -246,18 +247,6 @@ def spend_overall(*, period: SpendPeriod, store: Store | None = None) -> list[Sp
     return [SpendTotal("All", r["currency"], r["orders"], r["label_count"] or 0, r["cost"], r["fees"]) for r in rows]
 
 
-class SpendSources:
-    """Sections apps above shipping add to the spend page for the period and store shown (aftersales: returns and
-    refunds), so this module never imports them."""
-
-    def __init__(self) -> None:
-        self._readers: list[Callable[[datetime, datetime, Store | None], Panel]] = []
-
-    def provide(self, reader: Callable[[datetime, datetime, Store | None], Panel]) -> None:
-        self._readers.append(reader)
-
-    def sections(self, period: SpendPeriod, store: Store | None) -> list[Panel]:
-        return [reader(period.start, period.end, store) for reader in self._readers]
-
-
-spend_sources = SpendSources()
+# Sections for the period and store shown, `reader(start, end, store) -> Panel`; apps above shipping provide them in
+# ready() (aftersales: returns and refunds), so this module never imports them.
+spend_sources: Contributions[Panel] = Contributions("spend page sections")

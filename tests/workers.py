@@ -105,6 +105,18 @@ class Workers:
         return "\n".join(path.read_text() for path in sorted(self.tmp_path.glob("worker-*.log")))
 
 
+def sandbox_env(base_url: str) -> dict[str, str]:
+    """What a worker process needs to share this test's database and reach the TikTok sandbox at `base_url`."""
+    from django.db import connection
+
+    return {
+        "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{connection.settings_dict['NAME']}",
+        "FIELD_ENCRYPTION_KEY": settings.FIELD_ENCRYPTION_KEY,
+        "TIKTOK_API_BASE_URL": base_url,
+        "TIKTOK_AUTH_BASE_URL": base_url,
+    }
+
+
 def wait_for(predicate: Any, timeout: float, what: str) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

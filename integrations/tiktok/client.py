@@ -20,7 +20,7 @@ import logging
 import random
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -469,23 +469,17 @@ class TikTokShopClient:
         sort_order: str | None = "ASC",
     ) -> Page[PlatformCancellation]:
         """One page of Search Cancellations. Paging/sorting in the query, filters in the JSON body (spec)."""
-        _check_page_size(page_size, CANCELLATIONS_PAGE_RANGE)
-        envelope = self._call(
+        return self._search_aftersale(
             ep.SEARCH_CANCELLATIONS,
-            query={
-                "page_size": page_size,
-                "page_token": page_token,
-                "sort_field": sort_field,
-                "sort_order": sort_order,
-            },
+            CANCELLATIONS_PAGE_RANGE,
+            translate.cancellations_from_json,
             body=translate.aftersale_search_body(
                 order_ids=order_ids, cancel_ids=cancel_ids, update_time_ge=update_time_ge, update_time_lt=update_time_lt
             ),
-        )
-        return Page(
-            items=tuple(translate.cancellations_from_json(envelope.data)),
-            next_cursor=envelope.data.get("next_page_token") or None,
-            total_count=envelope.data.get("total_count"),
+            page_size=page_size,
+            page_token=page_token,
+            sort_field=sort_field,
+            sort_order=sort_order,
         )
 
     def iter_cancellations(self, **filters: Any) -> Iterator[PlatformCancellation]:
@@ -556,23 +550,17 @@ class TikTokShopClient:
         sort_order: str | None = "ASC",
     ) -> Page[PlatformReturn]:
         """One page of Search Returns (page_size 10-50). Paging/sorting in the query, filters in the body (spec)."""
-        _check_page_size(page_size, RETURNS_PAGE_RANGE)
-        envelope = self._call(
+        return self._search_aftersale(
             ep.SEARCH_RETURNS,
-            query={
-                "page_size": page_size,
-                "page_token": page_token,
-                "sort_field": sort_field,
-                "sort_order": sort_order,
-            },
+            RETURNS_PAGE_RANGE,
+            translate.returns_from_json,
             body=translate.aftersale_search_body(
                 order_ids=order_ids, return_ids=return_ids, update_time_ge=update_time_ge, update_time_lt=update_time_lt
             ),
-        )
-        return Page(
-            items=tuple(translate.returns_from_json(envelope.data)),
-            next_cursor=envelope.data.get("next_page_token") or None,
-            total_count=envelope.data.get("total_count"),
+            page_size=page_size,
+            page_token=page_token,
+            sort_field=sort_field,
+            sort_order=sort_order,
         )
 
     def iter_returns(self, **filters: Any) -> Iterator[PlatformReturn]:
@@ -605,6 +593,28 @@ class TikTokShopClient:
             path_params={"return_id": return_id},
             query={"idempotency_key": _key(idempotency_key)},
             body=translate.reject_body(reject_reason, comment, decision=translate.RETURN_DECISIONS[decision]),
+        )
+
+    def _search_aftersale(
+        self,
+        endpoint: Endpoint,
+        page_range: tuple[int, int],
+        read: Callable[[Any], Iterable[T]],
+        *,
+        body: dict[str, Any],
+        page_size: int,
+        page_token: str | None,
+        sort_field: str | None,
+        sort_order: str | None,
+    ) -> Page[T]:
+        """Search Cancellations and Search Returns page alike: paging and sorting in the query, filters in the body."""
+        _check_page_size(page_size, page_range)
+        query = {"page_size": page_size, "page_token": page_token, "sort_field": sort_field, "sort_order": sort_order}
+        envelope = self._call(endpoint, query=query, body=body)
+        return Page(
+            items=tuple(read(envelope.data)),
+            next_cursor=envelope.data.get("next_page_token") or None,
+            total_count=envelope.data.get("total_count"),
         )
 
     def _iter_by_orders(self, search: Callable[..., Page[T]], filters: dict[str, Any]) -> Iterator[T]:

@@ -28,8 +28,9 @@ from graphql import (
 )
 from graphql.language import Visitor, visit
 
+from sandboxes.clock import SandboxClock
+
 from . import oauth, seed
-from .clock import SandboxClock
 from .config import ShopifyConfig
 from .cost import CostLimiter, query_cost
 from .schema import ROOT_VALUE, SCHEMA, Context, render_order

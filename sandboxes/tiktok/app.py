@@ -14,8 +14,9 @@ from urllib.parse import parse_qsl
 
 import httpx
 
+from sandboxes.clock import SandboxClock
+
 from . import api_auth, documents
-from .clock import SandboxClock
 from .config import SandboxConfig
 from .errors import MSG_INTERNAL, MSG_RATE, ApiError, DropConnection
 from .faults import Faults

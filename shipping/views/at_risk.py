@@ -10,7 +10,7 @@ from django.views.generic import TemplateView
 from erp.views_base import OrganizationViewMixin
 from integrations.models import Store
 from inventory.models import Warehouse, WarehouseKind
-from shipping.at_risk import alert_thresholds, at_risk_sources, orders_at_risk
+from shipping.at_risk import alert_thresholds, at_risk_requests, orders_at_risk
 
 PAGE_SIZE = 200
 
@@ -45,6 +45,6 @@ class AtRiskView(OrganizationViewMixin, TemplateView):
             store=store,
             warehouse=warehouse,
             thresholds=alert_thresholds(),
-            requests=at_risk_sources.requests(),
+            requests=at_risk_requests(),
             **kwargs,
         )

@@ -130,7 +130,7 @@ class SpendView(OrganizationViewMixin, TemplateView):
             totals=spend.spend_totals(period=period, group=group, store=store),
             overall=spend.spend_overall(period=period, store=store),
             chart=spend_chart(days),
-            sections=spend.spend_sources.sections(period, store),
+            sections=spend.spend_sources.gather(period.start, period.end, store),
             query=query.urlencode(),
             **kwargs,
         )

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from django.db import connection, transaction
+from django.db import transaction
 
 from aftersales.models import CancellationRequest, Decision, DecisionState
 from aftersales.services import decision_request, requests_refresh
@@ -16,7 +16,7 @@ from erp.actors import Actor
 from erp.tenancy import organization_scope
 from orders.models import HoldReason, Order, OrderStatus
 from orders.services import store_sync
-from tests.workers import Workers, wait_for
+from tests.workers import Workers, sandbox_env, wait_for
 
 pytestmark = [pytest.mark.chaos, pytest.mark.postgres, pytest.mark.redis, pytest.mark.django_db(transaction=True)]
 APPROVE = "POST /return_refund/{v}/cancellations/{cancel_id}/approve"
@@ -50,12 +50,7 @@ def test_a_worker_killed_while_approving_leaves_one_decision(
         harness.control("PUT", "faults", latency=[{"api": APPROVE, "ms": 5000}])
     workers = Workers(
         tmp_path,
-        env={
-            "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{connection.settings_dict['NAME']}",
-            "FIELD_ENCRYPTION_KEY": settings.FIELD_ENCRYPTION_KEY,
-            "TIKTOK_API_BASE_URL": base_url,
-            "TIKTOK_AUTH_BASE_URL": base_url,
-        },
+        env=sandbox_env(base_url),
     )
     task = {"organization_id": str(tenant.organization.pk), "decision_id": str(decision.pk)}
     try:

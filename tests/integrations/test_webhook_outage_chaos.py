@@ -12,7 +12,6 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
-from django.db import connection
 from django.test import Client
 
 from erp.tenancy import organization_scope
@@ -23,7 +22,7 @@ from orders.models import Order, OrderStatus
 from orders.services import store_sync
 from shipping.models import LabelBatch
 from tests.tiktok_harness import into_dropline
-from tests.workers import RedisServer, Workers, wait_for
+from tests.workers import RedisServer, Workers, sandbox_env, wait_for
 
 pytestmark = [pytest.mark.chaos, pytest.mark.postgres, pytest.mark.redis, pytest.mark.django_db(transaction=True)]
 
@@ -69,12 +68,7 @@ def test_webhooks_answered_while_redis_is_down_are_all_processed_once_it_is_back
     }
     workers = Workers(
         tmp_path,
-        env={
-            "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{connection.settings_dict['NAME']}",
-            "FIELD_ENCRYPTION_KEY": settings.FIELD_ENCRYPTION_KEY,
-            "TIKTOK_API_BASE_URL": base_url,
-            "TIKTOK_AUTH_BASE_URL": base_url,
-        },
+        env=sandbox_env(base_url),
         broker_url=private_redis.url,
     )
 

@@ -7,13 +7,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from django.db import connection
 
 from erp.tenancy import organization_scope
 from integrations.models import Store
 from orders.models import Order
 from tests.tiktok_harness import TikTokHarness
-from tests.workers import Workers, wait_for
+from tests.workers import Workers, sandbox_env, wait_for
 
 pytestmark = [pytest.mark.chaos, pytest.mark.postgres, pytest.mark.redis, pytest.mark.django_db(transaction=True)]
 
@@ -28,10 +27,7 @@ def test_an_import_killed_midway_completes_after_restart_with_no_gap_or_duplicat
     workers = Workers(
         tmp_path,
         env={
-            "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{connection.settings_dict['NAME']}",
-            "FIELD_ENCRYPTION_KEY": settings.FIELD_ENCRYPTION_KEY,
-            "TIKTOK_API_BASE_URL": base_url,
-            "TIKTOK_AUTH_BASE_URL": base_url,
+            **sandbox_env(base_url),
             "ORDER_SYNC_LEASE_SECONDS": "3",
         },
     )

@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 from pypdf import PdfReader
@@ -44,7 +43,7 @@ from shipping.labels.purchase import PurchaseOutcome, label_purchase_execute, la
 from shipping.models import LabelPurchase, PackageChange, PackageOrder, PurchaseState
 from shipping.services import label_batch_plan_and_create
 from tests.factories import LogisticsRuleFactory
-from tests.workers import Workers, wait_for
+from tests.workers import Workers, sandbox_env, wait_for
 
 COMBINE_API = "POST /fulfillment/{v}/packages/combine"
 ACTOR = Actor.system("test")
@@ -283,12 +282,7 @@ def test_a_worker_killed_after_combine_package_was_sent_combines_once_and_one_la
     harness.control("PUT", "faults", timeouts=[{"api": COMBINE_API, "hold_ms": 2500, "next": 1}])
     workers = Workers(
         tmp_path,
-        env={
-            "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{connection.settings_dict['NAME']}",
-            "FIELD_ENCRYPTION_KEY": settings.FIELD_ENCRYPTION_KEY,
-            "TIKTOK_API_BASE_URL": base_url,
-            "TIKTOK_AUTH_BASE_URL": base_url,
-        },
+        env=sandbox_env(base_url),
     )
     task = {"organization_id": str(tenant.organization.pk), "change_id": str(change.pk)}
     try:

@@ -8,14 +8,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from django.db import connection
 
 from erp.tenancy import organization_scope
 from orders.models import HoldReason, Order, OrderStatus
 from orders.services import store_sync
 from shipping.labels.purchase import label_purchase_request
 from shipping.models import LabelPurchase, PurchaseState
-from tests.workers import Workers, wait_for
+from tests.workers import Workers, sandbox_env, wait_for
 
 pytestmark = [pytest.mark.chaos, pytest.mark.postgres, pytest.mark.redis, pytest.mark.django_db(transaction=True)]
 
@@ -50,12 +49,7 @@ def test_a_worker_killed_mid_purchase_leaves_exactly_one_label(
         )
     workers = Workers(
         tmp_path,
-        env={
-            "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{connection.settings_dict['NAME']}",
-            "FIELD_ENCRYPTION_KEY": settings.FIELD_ENCRYPTION_KEY,
-            "TIKTOK_API_BASE_URL": base_url,
-            "TIKTOK_AUTH_BASE_URL": base_url,
-        },
+        env=sandbox_env(base_url),
     )
     task = {"organization_id": str(tenant.organization.pk), "purchase_id": str(purchase.pk)}
     try:

@@ -11,7 +11,6 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
-from django.db import connection
 
 from erp.actors import Actor
 from erp.tenancy import organization_scope
@@ -25,7 +24,7 @@ from shipping.labels.batches import label_batch_create
 from shipping.models import HandoffItem, LabelPurchase, PurchaseState
 from tests.factories import WarehouseFactory
 from tests.shipping.test_labels import shippable
-from tests.workers import RedisServer, Workers, wait_for
+from tests.workers import RedisServer, Workers, sandbox_env, wait_for
 
 pytestmark = [pytest.mark.chaos, pytest.mark.postgres, pytest.mark.redis, pytest.mark.django_db(transaction=True)]
 
@@ -76,10 +75,7 @@ def test_the_broker_restarted_mid_batch_and_every_order_still_gets_exactly_one_l
     workers = Workers(
         tmp_path,
         env={
-            "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{connection.settings_dict['NAME']}",
-            "FIELD_ENCRYPTION_KEY": settings.FIELD_ENCRYPTION_KEY,
-            "TIKTOK_API_BASE_URL": base_url,
-            "TIKTOK_AUTH_BASE_URL": base_url,
+            **sandbox_env(base_url),
             "MEDIA_ROOT": str(media),
         },
         broker_url=private_redis.url,

@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from django.db import connection
 from pypdf import PdfReader
 
 from erp.actors import Actor
@@ -31,7 +30,7 @@ from shipping.labels.purchase import PurchaseOutcome, label_purchase_execute, la
 from shipping.models import LabelPurchase, PackageChange, PurchaseState
 from shipping.split import SplitRefused, order_split, order_split_request
 from tests.factories import StockLevelFactory, WarehouseFactory
-from tests.workers import Workers, wait_for
+from tests.workers import Workers, sandbox_env, wait_for
 
 SPLIT_API = "POST /fulfillment/{v}/orders/{order_id}/split"
 ACTOR = Actor.system("test")
@@ -190,12 +189,7 @@ def test_a_worker_killed_after_split_orders_was_sent_splits_once_and_two_labels_
     harness.control("PUT", "faults", timeouts=[{"api": SPLIT_API, "hold_ms": 2500, "next": 1}])
     workers = Workers(
         tmp_path,
-        env={
-            "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{connection.settings_dict['NAME']}",
-            "FIELD_ENCRYPTION_KEY": settings.FIELD_ENCRYPTION_KEY,
-            "TIKTOK_API_BASE_URL": base_url,
-            "TIKTOK_AUTH_BASE_URL": base_url,
-        },
+        env=sandbox_env(base_url),
     )
     task = {"organization_id": str(tenant.organization.pk), "change_id": str(change.pk)}
     try:

@@ -13,7 +13,6 @@ from typing import Any
 import boto3
 import pytest
 from django.conf import settings as django_settings
-from django.db import connection
 from django.test import Client
 from pypdf import PdfReader
 
@@ -28,7 +27,7 @@ from shipping.labels.batches import label_batch_create
 from shipping.models import HandoffItem, LabelBatch, LabelPurchase, PurchaseState
 from tests.factories import WarehouseFactory
 from tests.shipping.test_labels_chaos_broker import connect_and_import, shippable
-from tests.workers import RedisServer, S3Server, Workers, wait_for
+from tests.workers import RedisServer, S3Server, Workers, sandbox_env, wait_for
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.django_db(transaction=True)]
 
@@ -70,10 +69,7 @@ def buy_in_a_worker(
     workers = Workers(
         tmp_path,
         env={
-            "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{connection.settings_dict['NAME']}",
-            "FIELD_ENCRYPTION_KEY": settings.FIELD_ENCRYPTION_KEY,
-            "TIKTOK_API_BASE_URL": base_url,
-            "TIKTOK_AUTH_BASE_URL": base_url,
+            **sandbox_env(base_url),
             "MEDIA_ROOT": str(worker_media),
             **storage_env,
         },

@@ -26,7 +26,7 @@ class SandboxClock:
             return time.time() + self._offset
 
     def now(self) -> int:
-        """Sandbox time in whole Unix seconds (Shopify serialises whole seconds)."""
+        """Sandbox time in whole Unix seconds (both TikTok and Shopify serialise whole seconds)."""
         return int(self.now_float())
 
     def advance(self, seconds: float) -> int:

@@ -72,6 +72,7 @@ app.conf.update(
         "orders-tracking-refresh": {"task": "orders.tracking_refresh_all", "schedule": 1800.0},
         "orders-seller-shipments-resume": {"task": "orders.seller_shipments_resume", "schedule": 60.0},
         "inventory-push-due-listings": {"task": "inventory.push_due_listings", "schedule": 5.0},
+        "inventory-catalog-sync-all": {"task": "inventory.catalog_sync_all", "schedule": crontab(minute=41)},
         "inventory-platform-fulfilment-sync-due-stores": {
             "task": "inventory.platform_fulfilment_sync_due_stores",
             "schedule": 900.0,

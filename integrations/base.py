@@ -24,7 +24,7 @@ Rules every adapter follows (docs/adding-a-channel.md walks through them):
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
@@ -47,6 +47,7 @@ from integrations.interface import (
     PlatformOrder,
     PlatformPackage,
     PlatformReturn,
+    Product,
     PurchasedLabel,
     Reason,
     ReturnDecision,
@@ -89,6 +90,8 @@ class Capability(StrEnum):
     CANCELLATIONS = "cancellations"
     # Buyers ask for a refund, a return or a replacement; the seller approves or rejects (with reasons).
     RETURNS = "returns"
+    # The store's catalogue: every product and its variants (the listings mapped to SKUs), not only those sold.
+    CATALOG = "catalog"
 
 
 @dataclass(frozen=True)
@@ -129,6 +132,9 @@ class InboundNotification:
     shop_id: str
     seller_id: str
     unreadable: str = ""
+    # Headers the adapter needs back to read the notification later (Shopify names the topic, the shop and the event
+    # in headers, not in the body): kept with the body and handed to `parse_notification`.
+    headers: Mapping[str, str] = field(default_factory=dict)
 
 
 # ------------------------------------------------------------------------------------------------- protocols
@@ -146,6 +152,11 @@ class SalesChannel(Protocol):
 
     def get_orders(self, order_ids: Sequence[str]) -> list[PlatformOrder]:
         """These orders as the platform has them now (any number of ids; unknown ids are left out)."""
+        ...
+
+    # catalogue (Capability.CATALOG)
+    def list_products(self, *, cursor: str | None = None) -> Page[Product]:
+        """One page of the store's products with their variants (SKUs); `Page.next_cursor` continues."""
         ...
 
     # stock (Capability.STOCK_PUSH)
@@ -337,14 +348,20 @@ class ChannelAdapter(Protocol):
     name: str  # as people read it: "TikTok Shop"
     capabilities: frozenset[Capability]
     fulfilment_program: FulfilmentProgram | None  # its own fulfilment's name; None when it holds no stock
+    # Whether a connection starts from the shop's own address, typed by the seller (Shopify: every shop is its own
+    # host, "your-store.myshopify.com"); the connect form then asks for it and hands it to `authorization_url`.
+    connect_asks_for_shop: bool
 
-    def authorization_url(self, state: str) -> str:
-        """Where the seller consents; the platform sends them back with a code and this state."""
+    def authorization_url(self, state: str, *, shop: str = "") -> str:
+        """Where the seller consents; the platform sends them back with a code and this state. `shop` is what the
+        seller typed when `connect_asks_for_shop`: PlatformError kind INVALID (with a fix) when it names no shop."""
         ...
 
-    def authorize(self, code: str) -> Authorization:
-        """Exchange the consent code for tokens and the shops they cover. Not retried after the request left:
-        codes are single use."""
+    def authorize(self, code: str, *, callback: Mapping[str, str], shop: str = "") -> Authorization:
+        """Exchange the consent code for tokens and the shops they cover. `callback` is every query parameter the
+        platform sent the seller back with: a platform that signs its redirect is verified here (PlatformError kind
+        INVALID when it does not verify). `shop` is the shop the connection was started for, when the adapter asks
+        for one: a callback for another shop is refused. Not retried after the request left: codes are single use."""
         ...
 
     def refresh(self, tokens: TokenSet) -> TokenSet:
@@ -362,7 +379,7 @@ class ChannelAdapter(Protocol):
         NotificationRejected when it is not signed by the platform."""
         ...
 
-    def parse_notification(self, body: bytes) -> WebhookEvent:
+    def parse_notification(self, body: bytes, headers: Mapping[str, str]) -> WebhookEvent:
         """Read a notification recorded earlier (already verified). PlatformError kind INVALID when unreadable."""
         ...
 

@@ -27,6 +27,7 @@ class StorePolicyForm(forms.ModelForm):
             "stock_push_max_quantity": "Advertise at most",
             "stock_push_zero_below": "Advertise 0 below",
             "backfill_days": "Import orders from the last N days when connecting",
+            "handling_days": "Handling time (days to ship an order whose channel sets no ship-by)",
         }
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

@@ -515,6 +515,7 @@ class ProductSku:
     seller_sku: str
     price: Money | None
     quantities: tuple[WarehouseQuantity, ...] = ()
+    name: str = ""  # the variant's own name ("Red / M"); the product's title is on Product
 
 
 @dataclass(frozen=True)
@@ -550,6 +551,12 @@ class WebhookEvent:
     status: str = ""  # topic-specific status (cancel_status, return_status, product status ...)
     message: str = ""
     updated_at: datetime | None = None
+    # Privacy requests (CUSTOMER_DATA_REQUEST, CUSTOMER_REDACT, SHOP_REDACT): the orders they name and the customer
+    # they are about (the platform's customer id and e-mail, as the request gives them), and the request's own id.
+    order_ids: tuple[str, ...] = ()
+    customer_id: str = ""
+    customer_email: str = ""
+    request_id: str = ""
 
 
 @dataclass(frozen=True)

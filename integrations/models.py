@@ -18,6 +18,7 @@ from erp.tenancy import TenantModel
 
 class Platform(models.TextChoices):
     TIKTOK = "tiktok", "TikTok Shop"
+    SHOPIFY = "shopify", "Shopify"
     MANUAL = "manual", "Manual"  # orders created by hand or by partners through the API
 
 
@@ -93,6 +94,11 @@ class Store(TenantModel):
         default=0, help_text="Advertise 0 when fewer than this many units are available."
     )
     backfill_days = models.PositiveIntegerField(default=30, help_text="How far back to import on connect.")
+    handling_days = models.PositiveSmallIntegerField(
+        default=2,
+        validators=[MaxValueValidator(30)],
+        help_text="Days after payment an order must ship by when its channel sets no ship-by date (Shopify).",
+    )
 
     # Sync state. The cursor is the platform update time up to which every order is committed here; it only moves
     # after a page is committed. A worker holds the lease while it pages, so two never sync one store at once.
@@ -160,6 +166,33 @@ class TikTokShopSettings(TenantModel):
             return None
 
 
+class ShopifyStoreSettings(TenantModel):
+    """What only a Shopify store has: the scopes the merchant granted (an order older than 60 days is invisible
+    without `read_all_orders`, and the shipping address is redacted without protected customer data access), and
+    whether Shopify emails the buyer when Dropline reports a shipment. The store's myshopify.com address is its
+    `external_id`."""
+
+    store = models.OneToOneField(Store, on_delete=models.CASCADE, related_name="shopify_settings")
+    granted_scopes = models.TextField(blank=True)  # comma-separated, as the token response gave them
+    notify_customer = models.BooleanField(
+        default=True, help_text="Shopify emails the buyer the tracking number when Dropline reports a shipment."
+    )
+
+    class Meta:
+        verbose_name = "Shopify store settings"
+        verbose_name_plural = "Shopify store settings"
+
+    def __str__(self) -> str:
+        return f"Shopify settings of {self.store}"
+
+    @classmethod
+    def of(cls, store: Store) -> ShopifyStoreSettings | None:
+        try:
+            return store.shopify_settings
+        except cls.DoesNotExist:
+            return None
+
+
 class DeliveryState(models.TextChoices):
     PENDING = "pending", "Waiting to be processed"
     PROCESSING = "processing", "Being processed"
@@ -182,6 +215,7 @@ class WebhookDelivery(TenantModel):
     store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="webhook_deliveries")
     payload = models.JSONField()  # what the notification said, translated (for people; `body` is what is processed)
     body = models.TextField(blank=True)  # the verified request body, as received
+    headers = models.JSONField(default=dict, blank=True)  # what the adapter needs back to read it (InboundNotification)
     state = models.CharField(max_length=16, choices=DeliveryState.choices, default=DeliveryState.PENDING)
     attempts = models.PositiveIntegerField(default=0)
     last_error = models.TextField(blank=True)

@@ -6,6 +6,7 @@ from datetime import timedelta
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
+from integrations import registry
 from integrations.models import (
     AuthorizationStatus,
     DeliveryState,
@@ -16,6 +17,29 @@ from integrations.models import (
 )
 
 NOTIFICATION_WINDOW = timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class ConnectableChannel:
+    """A sales channel a seller can connect from the Stores page."""
+
+    platform: str
+    name: str  # as its sellers call it: "TikTok Shop", "Shopify"
+    asks_for_shop: bool  # the form asks for the shop's own address first (Shopify)
+
+
+def connectable_channels() -> list[ConnectableChannel]:
+    """Every channel an adapter serves, in the order of the platform choices (TikTok Shop first)."""
+    served = set(registry.registered_platforms())
+    return [
+        ConnectableChannel(
+            platform=platform,
+            name=str(label),
+            asks_for_shop=registry.adapter_for(platform).connect_asks_for_shop,
+        )
+        for platform, label in Platform.choices
+        if platform in served
+    ]
 
 
 def stores_list() -> QuerySet[Store]:

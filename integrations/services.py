@@ -112,20 +112,23 @@ def platform_name(platform: str) -> str:
 
 
 # ------------------------------------------------------------------------------------------- connecting stores
-def store_connect_start(*, session: SessionBase, organization: Organization, platform: str) -> str:
-    """The URL of the platform's consent page. `state` is single-use and bound to this session, organization and
-    platform."""
+def store_connect_start(*, session: SessionBase, organization: Organization, platform: str, shop: str = "") -> str:
+    """The URL of the platform's consent page. `state` is single-use and bound to this session, organization,
+    platform and (for a platform connected shop by shop) the shop the seller typed. PlatformError kind INVALID when
+    that shop is not one."""
     adapter = registry.adapter_for(platform)
     state = secrets.token_urlsafe(24)
+    consent_url = adapter.authorization_url(state, shop=shop.strip())
     now = time.time()
     states = {k: v for k, v in session.get(OAUTH_SESSION_KEY, {}).items() if v["expires"] > now}
     states[state] = {
         "organization": str(organization.pk),
         "platform": platform,
+        "shop": shop.strip(),
         "expires": now + OAUTH_STATE_TTL.total_seconds(),
     }
     session[OAUTH_SESSION_KEY] = states
-    return adapter.authorization_url(state)
+    return consent_url
 
 
 @dataclass
@@ -135,7 +138,8 @@ class ConnectResult:
     refused: list[str] = field(default_factory=list)  # shops that belong to another organization
 
 
-def _consume_state(session: SessionBase, state: str, organization: Organization, platform: str) -> None:
+def _consume_state(session: SessionBase, state: str, organization: Organization, platform: str) -> str:
+    """Use up `state`; returns the shop the connection was started for ("" when the platform asked for none)."""
     states = session.get(OAUTH_SESSION_KEY, {})
     entry = states.pop(state, None)
     session[OAUTH_SESSION_KEY] = states  # popped whatever happens next: a state works once
@@ -143,14 +147,23 @@ def _consume_state(session: SessionBase, state: str, organization: Organization,
         raise ValidationError("This connection attempt is unknown, expired or already used. Start again from Stores.")
     if entry["organization"] != str(organization.pk):
         raise ValidationError("This connection was started in another organization. Switch to it and start again.")
+    return str(entry.get("shop", ""))
 
 
 def store_connect_complete(
-    *, session: SessionBase, organization: Organization, actor: Actor, platform: str, code: str, state: str
+    *,
+    session: SessionBase,
+    organization: Organization,
+    actor: Actor,
+    platform: str,
+    code: str,
+    state: str,
+    callback: Mapping[str, str] | None = None,
 ) -> ConnectResult:
-    """Finish the OAuth flow: exchange the code, list the seller's shops, create or update one Store per shop."""
-    _consume_state(session, state, organization, platform)
-    authorized = registry.adapter_for(platform).authorize(code)
+    """Finish the OAuth flow: verify the callback (`callback`: every query parameter the platform sent back), exchange
+    the code, list the seller's shops, create or update one Store per shop."""
+    started_for = _consume_state(session, state, organization, platform)
+    authorized = registry.adapter_for(platform).authorize(code, callback=callback or {}, shop=started_for)
     with transaction.atomic():
         authorization = _authorization_save(organization, platform, authorized.tokens)
         result = ConnectResult()
@@ -359,6 +372,7 @@ def webhook_receive(*, platform: str, raw_body: bytes, headers: Mapping[str, str
                     store=store,
                     payload=_delivery_summary(event),
                     body=raw_body.decode("utf-8", errors="replace").replace("\x00", "\ufffd"),
+                    headers=dict(notification.headers),
                     state=DeliveryState.INVALID if invalid else DeliveryState.PENDING,
                     last_error=invalid,
                 )
@@ -405,7 +419,7 @@ def webhook_process(*, delivery_id: UUID | str) -> str:
         return "not due, or taken by another worker"
     delivery = WebhookDelivery.objects.select_related("store__organization", "store__authorization").get(pk=delivery_id)
     try:
-        event = registry.adapter_for(delivery.platform).parse_notification(delivery.body.encode())
+        event = registry.adapter_for(delivery.platform).parse_notification(delivery.body.encode(), delivery.headers)
     except PlatformError as error:
         _webhook_settle(delivery, state=DeliveryState.INVALID, error=error.message)
         return "invalid"
@@ -467,7 +481,8 @@ def _handle_authorization_topics(store: Store, event: WebhookEvent) -> None:
         authorization_mark(
             authorization=authorization,
             status=AuthorizationStatus.REVOKED,
-            detail="The seller removed Dropline's access in TikTok Seller Center. Reconnect the store to resume.",
+            detail=f"The seller removed Dropline's access in {platform_name(store.platform)} (uninstalled the app or "
+            "revoked its authorization). Reconnect the store to resume.",
         )
     elif event.topic == "UPCOMING_AUTHORIZATION_EXPIRATION":
         SellerAuthorization.objects.filter(pk=authorization.pk).update(
@@ -522,6 +537,7 @@ STORE_POLICY_FIELDS = (
     "stock_push_max_quantity",
     "stock_push_zero_below",
     "backfill_days",
+    "handling_days",
 )
 # A TikTok store's own dates under TikTok's 2026 logistics policy (integrations.logistics_policy): set on its page
 # like the rest, kept in its TikTokShopSettings. Other stores have no such dates.

@@ -18,7 +18,7 @@ from django.views.generic import TemplateView, UpdateView
 from erp.roles import Perm
 from erp.views_base import OrganizationViewMixin
 from integrations import selectors, services
-from integrations.errors import PlatformError
+from integrations.errors import NotSupported, PlatformError
 from integrations.forms import StorePolicyForm
 from integrations.models import Store
 
@@ -32,6 +32,7 @@ class StoresView(OrganizationViewMixin, TemplateView):
         return super().get_context_data(
             stores=selectors.stores_list(),
             attention=selectors.authorizations_needing_attention(),
+            channels=selectors.connectable_channels(),
             **kwargs,
         )
 
@@ -44,10 +45,16 @@ class StoreConnectView(OrganizationViewMixin, View):
     def post(self, request: HttpRequest, platform: str) -> HttpResponse:
         try:
             consent_url = services.store_connect_start(
-                session=request.session, organization=request.organization, platform=platform
+                session=request.session,
+                organization=request.organization,
+                platform=platform,
+                shop=request.POST.get("shop", ""),
             )
-        except PlatformError as error:  # no adapter serves this platform
+        except NotSupported as error:  # no adapter serves this platform
             raise Http404(error.message) from error
+        except PlatformError as error:  # the shop address typed is not one
+            messages.error(request, error.fix or error.message)
+            return redirect("stores_home")
         return redirect(consent_url)
 
 
@@ -69,6 +76,7 @@ class StoreCallbackView(OrganizationViewMixin, View):
                 platform=platform,
                 code=request.GET["code"],
                 state=request.GET.get("state", ""),
+                callback={key: ",".join(request.GET.getlist(key)) for key in request.GET},
             )
         except ValidationError as error:
             messages.error(request, " ".join(error.messages))

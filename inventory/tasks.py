@@ -88,3 +88,34 @@ def platform_fulfilment_sync_store(*, organization: Organization, store_id: str)
     if store is None or store.authorization is None:
         return "store gone or not connected"
     return str(store_platform_fulfilment_sync(store=store))
+
+
+@task(name="inventory.catalog_sync_store")
+def catalog_sync_store(*, organization: Organization, store_id: str, cursor: str | None = None) -> str:
+    """Make a listing of every variant of one store's catalogue; a big catalogue goes on in a fresh task."""
+    from inventory.catalog import store_catalog_sync
+
+    store = Store.objects.select_related("authorization").filter(pk=store_id, authorization__isnull=False).first()
+    if store is None:
+        return "store gone or not connected"
+    result = store_catalog_sync(store=store, cursor=cursor)
+    if result.next_cursor:
+        catalog_sync_store.delay(organization_id=str(organization.pk), store_id=store_id, cursor=result.next_cursor)
+    return str(result)
+
+
+@task(name="inventory.catalog_sync_all", tenant=False)
+def catalog_sync_all() -> int:
+    """Beat, hourly: read every connected catalogue store's catalogue (new variants become listings)."""
+    from integrations import registry
+    from integrations.base import Capability
+    from integrations.models import StoreStatus
+
+    stores = Store.unscoped.filter(  # the scheduler serves every organization: ids only
+        status=StoreStatus.ACTIVE,
+        authorization__isnull=False,
+        platform__in=registry.platforms_with(Capability.CATALOG),
+    ).values_list("pk", "organization_id")
+    for store_id, organization_id in stores:
+        catalog_sync_store.delay(organization_id=str(organization_id), store_id=str(store_id))
+    return len(stores)

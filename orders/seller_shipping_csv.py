@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from django.db import transaction
+from django.db.models import QuerySet
 
 from erp.actors import Actor
 from integrations.errors import PlatformError
@@ -35,7 +36,9 @@ def _carriers_for(order: Order, known: dict[tuple[object, str], list[ShippingPro
     return known[key]
 
 
-def _plan(text: str, report: ImportReport, actor: Actor) -> list[Callable[[], None]]:
+def _plan(
+    text: str, report: ImportReport, actor: Actor, orders: QuerySet[Order], source: str
+) -> list[Callable[[], None]]:
     plan: list[Callable[[], None]] = []
     seen_orders: dict[str, int] = {}
     seen_tracking: dict[str, int] = {}
@@ -47,7 +50,7 @@ def _plan(text: str, report: ImportReport, actor: Actor) -> list[Callable[[], No
             report.errors.append(RowError(line, "order_id", f"{external_id} already appears on line {first}"))
             continue
         seen_orders[external_id] = line
-        matches = list(Order.objects.select_related("store__authorization").filter(external_id=external_id)[:2])
+        matches = list(orders.select_related("store__authorization").filter(external_id=external_id)[:2])
         if not matches:
             report.errors.append(RowError(line, "order_id", f"no order {external_id or '(blank)'}"))
             continue
@@ -58,7 +61,8 @@ def _plan(text: str, report: ImportReport, actor: Actor) -> list[Callable[[], No
         sent = SellerShipment.objects.filter(order=order).exclude(state=SellerShipmentState.FAILED).first()
         if sent is not None:
             report.changes.append(
-                f"line {line}: order {external_id} already sent to TikTok ({sent.get_state_display()}, "
+                f"line {line}: order {external_id} already sent to {platform_name(order.store.platform)} "
+                f"({sent.get_state_display()}, "
                 f"{sent.carrier_name} {sent.tracking_number}): left as it is"
             )
             continue
@@ -72,7 +76,8 @@ def _plan(text: str, report: ImportReport, actor: Actor) -> list[Callable[[], No
             report.errors.append(RowError(line, refusal.field or "order_id", str(refusal)))
             continue
         except PlatformError as error:
-            report.errors.append(RowError(line, "carrier", f"TikTok did not list the carriers ({error.code})"))
+            channel = platform_name(order.store.platform)
+            report.errors.append(RowError(line, "carrier", f"{channel} did not list the carriers ({error.code})"))
             continue
         if tracking in seen_tracking:
             report.errors.append(
@@ -80,7 +85,10 @@ def _plan(text: str, report: ImportReport, actor: Actor) -> list[Callable[[], No
             )
             continue
         seen_tracking[tracking] = line
-        report.changes.append(f"line {line}: order {external_id} → {carrier.name} {tracking}: mark shipped on TikTok")
+        report.changes.append(
+            f"line {line}: order {external_id} → {carrier.name} {tracking}: mark shipped on "
+            f"{platform_name(order.store.platform)}"
+        )
 
         def apply(order: Order = order, carrier: ShippingProvider = carrier, tracking: str = tracking) -> None:
             seller_shipment_request(
@@ -88,7 +96,7 @@ def _plan(text: str, report: ImportReport, actor: Actor) -> list[Callable[[], No
                 carrier=carrier.provider_id,
                 tracking_number=tracking,
                 actor=actor,
-                source="csv",
+                source=source,
                 carriers=[carrier],
             )
 
@@ -96,12 +104,15 @@ def _plan(text: str, report: ImportReport, actor: Actor) -> list[Callable[[], No
     return plan
 
 
-def seller_shipments_import(*, text: str, actor: Actor, dry_run: bool) -> ImportReport:
+def seller_shipments_import(
+    *, text: str, actor: Actor, dry_run: bool, orders: QuerySet[Order] | None = None, source: str = "csv"
+) -> ImportReport:
     """Validate the whole file; unless `dry_run`, and only if every row is valid, record every row (each is sent to
-    TikTok in the background, once)."""
+    its channel in the background, once). `orders` limits the rows to the orders the uploader may ship (a supplier's
+    own): any other order id reads as unknown."""
     report = ImportReport(kind=KIND)
     with transaction.atomic():
-        plan = _plan(text, report, actor)
+        plan = _plan(text, report, actor, Order.objects.all() if orders is None else orders, source)
         if report.rows == 0 and not report.errors:
             report.errors.append(RowError(1, "", "the file has no rows"))
         if dry_run or not report.ok:

@@ -93,6 +93,21 @@ def _money(value: object) -> object:
     return getattr(value, "amount", None)
 
 
+def handling_ship_by(store: Store, order: PlatformOrder) -> datetime | None:
+    """The ship-by of an order whose channel sets none (Shopify): the store's handling time, in days Monday to
+    Friday after payment, so At risk and the order list treat it like a platform deadline. None when the channel
+    sets its own deadlines, or while the order is unpaid."""
+    deadlines = order.deadlines
+    if deadlines.ship_by or deadlines.shipping_due or order.paid_at is None:
+        return None
+    moment, days = order.paid_at, store.handling_days
+    while days > 0:
+        moment += timedelta(days=1)
+        if moment.isoweekday() <= 5:
+            days -= 1
+    return moment
+
+
 def _order_row(store: Store, order: PlatformOrder, holds: dict[str, str], now: datetime) -> dict[str, object]:
     address = order.address
     totals = order.totals
@@ -129,7 +144,7 @@ def _order_row(store: Store, order: PlatformOrder, holds: dict[str, str], now: d
         "shipped_at": order.shipped_at,
         "collected_at": order.collected_at,
         "delivered_at": order.delivered_at,
-        "ship_by": order.deadlines.ship_by,
+        "ship_by": order.deadlines.ship_by or handling_ship_by(store, order),
         "collect_by": order.deadlines.collect_by,
         "shipping_due": order.deadlines.shipping_due,
         "collection_due": order.deadlines.collection_due,
@@ -138,7 +153,7 @@ def _order_row(store: Store, order: PlatformOrder, holds: dict[str, str], now: d
         "cancel_unpaid_at": order.deadlines.cancel_unpaid_at,
         "has_address": address is not None,
         "address_masked": bool(address and address.is_masked),
-        **_order_row_address(address or Address()),
+        **order_address_columns(address or Address()),
         "full_address": address.full_address if address else "",
         "line_count": len(order.lines),
         "unit_count": sum(sku.quantity for sku in skus),
@@ -342,7 +357,7 @@ def _announce_changes(
         if address is None or before is None:
             continue
         was_masked, old = before
-        new = _address_of(_order_row_address(address))
+        new = _address_of(order_address_columns(address))
         # A masked name or phone ("D**** K***") says nothing of who it is now: then only the place is compared.
         skip = 2 if was_masked or address.is_masked else 0  # leave out name and phone
         if new[skip:] != old[skip:]:
@@ -352,7 +367,7 @@ def _announce_changes(
         orders_address_changed.send(order_ids=moved, changed_at=changed_at)
 
 
-def _order_row_address(address: Address) -> dict[str, object]:
+def order_address_columns(address: Address) -> dict[str, object]:
     """The address columns as `_order_row` writes them (so before and after compare alike)."""
     return {
         "recipient_name": address.name[:200],

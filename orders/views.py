@@ -14,6 +14,7 @@ from django.views.generic import TemplateView, View
 from erp.roles import Perm
 from erp.views_base import OrganizationViewMixin
 from integrations.errors import PlatformError
+from integrations.services import platform_name
 from orders import selectors, seller_shipping
 from orders.filters import OrderFilter
 from orders.forms import SellerShipmentCsvForm, SellerShipmentForm
@@ -133,7 +134,8 @@ class OrderMarkShippedView(OrganizationViewMixin, View):
         try:
             carriers = seller_shipping.seller_shipping_carriers(order=order)
         except PlatformError as error:
-            messages.error(request, f"TikTok did not list the carriers ({error.code}: {error.message}). Try again.")
+            channel = platform_name(order.store.platform)
+            messages.error(request, f"{channel} did not list the carriers ({error.code}: {error.message}). Try again.")
             return back
         form = SellerShipmentForm(request.POST, carriers=carriers)
         if not form.is_valid():
@@ -151,7 +153,9 @@ class OrderMarkShippedView(OrganizationViewMixin, View):
             messages.error(request, str(refusal))
             return back
         messages.success(
-            request, f"Sending {shipment.carrier_name} {shipment.tracking_number} to TikTok: the answer shows below."
+            request,
+            f"Sending {shipment.carrier_name} {shipment.tracking_number} to {platform_name(order.store.platform)}: the "
+            "answer shows below.",
         )
         return back
 

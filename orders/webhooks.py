@@ -43,8 +43,18 @@ def retry_orders_of_listing(listing: Listing) -> None:
         reallocate.delay_on_commit(organization_id=str(listing.organization_id), order_ids=[str(pk) for pk in held])
 
 
+def privacy_request(store: Store, event: WebhookEvent) -> None:
+    from orders.privacy import privacy_request_handle
+
+    privacy_request_handle(store, event)
+
+
 def subscribe() -> None:
+    from orders.privacy import PRIVACY_TOPICS
+
     for topic in ORDER_TOPICS:
         webhook_topics.subscribe(topic, fetch_order)
+    for topic in PRIVACY_TOPICS:
+        webhook_topics.subscribe(topic, privacy_request)
     store_sync_requested.connect(sync_store_now)
     listing_mapped.connect(retry_orders_of_listing)

@@ -18,7 +18,14 @@ from erp.ids import uuid7
 from erp.models import APIKey, AuditEntry, IdempotencyKey, Invitation, Membership, Organization, User
 from erp.roles import APIKeyScope, Role
 from erp.tenancy import organization_scope
-from integrations.models import Platform, SellerAuthorization, Store, TikTokShopSettings, WebhookDelivery
+from integrations.models import (
+    Platform,
+    SellerAuthorization,
+    ShopifyStoreSettings,
+    Store,
+    TikTokShopSettings,
+    WebhookDelivery,
+)
 from inventory.models import (
     BundleComponent,
     Listing,
@@ -197,6 +204,20 @@ class TikTokShopSettingsFactory(TenantModelFactory):
 
     store = factory.SubFactory(StoreFactory, organization=factory.SelfAttribute("..organization"), tiktok_settings=None)
     cipher = factory.Sequence(lambda n: f"GCP_cipher{n}")
+
+
+@tenant_factory
+class ShopifyStoreSettingsFactory(TenantModelFactory):
+    class Meta:
+        model = ShopifyStoreSettings
+
+    store = factory.SubFactory(
+        StoreFactory,
+        organization=factory.SelfAttribute("..organization"),
+        platform=Platform.SHOPIFY,
+        external_id=factory.Sequence(lambda n: f"shop-{n}.myshopify.com"),
+    )
+    granted_scopes = "read_orders,read_all_orders,write_merchant_managed_fulfillment_orders,write_inventory"
 
 
 @tenant_factory

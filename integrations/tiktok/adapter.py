@@ -39,6 +39,7 @@ from integrations.interface import (
     PlatformOrder,
     PlatformPackage,
     PlatformReturn,
+    Product,
     PurchasedLabel,
     Reason,
     ReturnDecision,
@@ -83,6 +84,7 @@ NOTIFICATION_TOPICS = (
 # A line's package status before its label is bought / its package shipped.
 NOT_ARRANGED = ("", "TO_FULFILL", "CANCELLED")
 ORDERS_PAGE_SIZE = 100
+PRODUCTS_PAGE_SIZE = 100  # Search Products: at most 100 a page
 CAPABILITIES = frozenset(Capability)  # TikTok Shop offers every part of the contract
 
 
@@ -100,6 +102,7 @@ class TikTokAdapter:
     name = "TikTok"
     capabilities = CAPABILITIES
     fulfilment_program: FulfilmentProgram | None = FulfilmentProgram(name="Fulfilled by TikTok", short="FBT")
+    connect_asks_for_shop = False  # one consent covers every shop of the seller
 
     @staticmethod
     def config() -> TikTokConfig:
@@ -110,10 +113,12 @@ class TikTokAdapter:
         return TikTokAuth(config, shared_http_client(config))
 
     # --- connecting
-    def authorization_url(self, state: str) -> str:
+    def authorization_url(self, state: str, *, shop: str = "") -> str:
         return self._auth().authorization_url(state)
 
-    def authorize(self, code: str) -> Authorization:
+    def authorize(self, code: str, *, callback: Mapping[str, str], shop: str = "") -> Authorization:
+        """TikTok's redirect is not signed: the single-use state bound to the session (checked by the caller) and the
+        code exchange, signed with the app secret, are what prove it."""
         tokens = self._auth().exchange_code(code)
         if not tokens.open_id:
             raise PlatformError(PLATFORM, "no_open_id", "the token response names no seller (open_id)")
@@ -148,7 +153,7 @@ class TikTokAdapter:
             return InboundNotification(event=None, shop_id=shop_id, seller_id=seller_id, unreadable=error.message)
         return InboundNotification(event=event, shop_id=event.shop_id, seller_id=event.seller_open_id)
 
-    def parse_notification(self, body: bytes) -> WebhookEvent:
+    def parse_notification(self, body: bytes, headers: Mapping[str, str]) -> WebhookEvent:
         return webhooks.parse_event(body)
 
     # --- a connected store
@@ -189,6 +194,9 @@ class TikTokSalesChannel:
 
     def get_orders(self, order_ids: Sequence[str]) -> list[PlatformOrder]:
         return self.client.get_orders(order_ids)
+
+    def list_products(self, *, cursor: str | None = None) -> Page[Product]:
+        return self.client.search_products(page_token=cursor, page_size=PRODUCTS_PAGE_SIZE)
 
     def read_stock(self, sku_ids: Sequence[str]) -> list[InventoryLevel]:
         with errors.explained(errors.STOCK_PUSH):

@@ -24,8 +24,15 @@ from erp.roles import Perm, Role
 from erp.selectors import audit_entries
 from erp.tenancy import organization_scope
 from erp.views_base import OrganizationViewMixin
+from integrations.errors import PlatformError
+from integrations.interface import ShippingProvider
+from integrations.services import platform_name
 from inventory.models import Warehouse
-from shipping import handoffs
+from orders import seller_shipping
+from orders.forms import SellerShipmentCsvForm
+from orders.seller_shipping_csv import COLUMNS as SELLER_SHIPPING_COLUMNS
+from orders.seller_shipping_csv import seller_shipments_import
+from shipping import handoffs, own_label
 from shipping.documents.printing import DOCUMENT_KINDS, FILE_SUFFIX, document_render
 from shipping.models import Handoff, HandoffLink, SupplierAccess
 
@@ -86,6 +93,7 @@ class SupplierHomeView(OrganizationViewMixin, TemplateView):
             access=access,
             sees_all=access is None and Perm.HANDOFF_MANAGE in membership.permissions,
             handoffs=handoffs.handoffs_for_supplier(membership)[:200],
+            own_label_count=own_label.own_label_to_ship(membership).count(),
             **kwargs,
         )
 
@@ -230,3 +238,81 @@ def _uuid_or_404(value: str) -> uuid.UUID:
         return uuid.UUID(value)
     except ValueError:
         raise Http404("No such link.") from None
+
+
+class SupplierOwnLabelView(OrganizationViewMixin, TemplateView):
+    """Orders the supplier ships on its own label (channels without official labels): carrier and tracking entered
+    or scanned per order, or a CSV; each is told to the channel once (docs/adr/0020)."""
+
+    template_name = "supplier/own_label.html"
+    read_permission = Perm.HANDOFF_RECEIVE
+    write_permission = Perm.HANDOFF_RECEIVE
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        membership = self.request.membership
+        rows, unavailable = [], []
+        known: dict[tuple[object, str], list[ShippingProvider]] = {}
+        for order in own_label.own_label_to_ship(membership)[:200]:
+            key = (order.store_id, order.delivery_option_id)
+            if key not in known:
+                try:
+                    known[key] = seller_shipping.seller_shipping_carriers(order=order)
+                except PlatformError:  # the channel cannot list them now: typed carriers are checked on submit
+                    known[key] = []
+                    unavailable.append(order.store.name)
+            rows.append((order, known[key]))
+        kwargs.setdefault("form", SellerShipmentCsvForm())
+        return super().get_context_data(
+            rows=rows,
+            carriers_unavailable=sorted(set(unavailable)),
+            sent=own_label.own_label_sent(membership),
+            columns=SELLER_SHIPPING_COLUMNS,
+            **kwargs,
+        )
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        action = request.POST.get("action")
+        if action in ("check", "apply"):
+            return self._import(request, apply=action == "apply")
+        order = object_or_404(
+            own_label.own_label_orders(request.membership).select_related("store__authorization"),
+            request.POST.get("order"),
+        )
+        channel = platform_name(order.store.platform)
+        try:
+            shipment = seller_shipping.seller_shipment_request(
+                order=order,
+                carrier=request.POST.get("carrier", ""),
+                tracking_number=request.POST.get("tracking_number", ""),
+                actor=request.actor,
+                source=own_label.SOURCE,
+            )
+        except seller_shipping.SellerShippingRefused as refusal:
+            messages.error(request, f"Order {order.external_id}: {refusal}")
+        except PlatformError as error:
+            messages.error(request, f"{channel} did not list its carriers ({error.message}). Try again in a minute.")
+        else:
+            messages.success(
+                request,
+                f"Order {order.external_id}: {shipment.carrier_name} {shipment.tracking_number} recorded. "
+                f"Dropline tells {channel} once; the answer shows under Sent.",
+            )
+        return redirect("supplier_own_label")
+
+    def _import(self, request: HttpRequest, *, apply: bool) -> HttpResponse:
+        form = SellerShipmentCsvForm(request.POST, request.FILES)
+        if not form.is_valid():
+            return self.render_to_response(self.get_context_data(form=form))
+        text = form.cleaned_data["text"]
+        report = seller_shipments_import(
+            text=text,
+            actor=request.actor,
+            dry_run=not apply,
+            orders=own_label.own_label_orders(request.membership),
+            source=own_label.SOURCE,
+        )
+        if report.applied:
+            messages.success(request, f"{report.rows} tracking number{'s' if report.rows != 1 else ''} recorded.")
+            return redirect("supplier_own_label")
+        context = {"report": report, "text": text, "filename": form.cleaned_data["filename"]}
+        return self.render_to_response(self.get_context_data(**context))

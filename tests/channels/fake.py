@@ -54,6 +54,7 @@ from integrations.interface import (
     PlatformOrderLine,
     PlatformPackage,
     PlatformReturn,
+    Product,
     PurchasedLabel,
     Reason,
     ReturnDecision,
@@ -145,14 +146,15 @@ class FakeAdapter:
     capabilities = frozenset({Capability.ORDERS, Capability.STOCK_PUSH, Capability.SHIPMENT_REPORT})
     # Named although this channel holds no stock, so a test can give a platform warehouse to it.
     fulfilment_program = FulfilmentProgram(name="Fulfilled by FakeShop", short="FFS")
+    connect_asks_for_shop = False
 
     def __init__(self, market: Market) -> None:
         self.market = market
 
-    def authorization_url(self, state: str) -> str:
+    def authorization_url(self, state: str, *, shop: str = "") -> str:
         return f"https://fakeshop.invalid/consent?state={state}"
 
-    def authorize(self, code: str) -> Authorization:
+    def authorize(self, code: str, *, callback: Mapping[str, str], shop: str = "") -> Authorization:
         if code not in self.market.codes:
             raise PlatformAuthError(PLATFORM, "bad_code", "unknown or used consent code")
         self.market.codes.discard(code)
@@ -178,7 +180,7 @@ class FakeAdapter:
     def receive_notification(self, headers: Mapping[str, str], body: bytes) -> InboundNotification:
         raise NotificationRejected("FakeShop sends no notifications")
 
-    def parse_notification(self, body: bytes) -> WebhookEvent:
+    def parse_notification(self, body: bytes, headers: Mapping[str, str]) -> WebhookEvent:
         raise NotSupported(PLATFORM, "notifications")
 
     def sales_channel(
@@ -211,6 +213,9 @@ class FakeSalesChannel:
 
     def get_orders(self, order_ids: Sequence[str]) -> list[PlatformOrder]:
         return [self.market.orders[i] for i in order_ids if i in self.market.orders]
+
+    def list_products(self, *, cursor: str | None = None) -> Page[Product]:
+        raise NotSupported(PLATFORM, "a catalogue")
 
     def read_stock(self, sku_ids: Sequence[str]) -> list[InventoryLevel]:
         return [

@@ -85,7 +85,13 @@ def test_the_store_page_shows_and_saves_the_dates_only_for_a_tiktok_store(tenant
     page = tenant.client.get(f"/stores/{manual.pk}/")
     assert not set(page.context["form"].fields) & {"joined_platform_on", "official_logistics_from"}
     assert b"Opened on TikTok Shop" not in page.content
-    data = {"backfill_days": 10, "stock_push_percentage": 100, "stock_push_buffer": 0, "stock_push_zero_below": 0}
+    data = {
+        "backfill_days": 10,
+        "handling_days": 2,
+        "stock_push_percentage": 100,
+        "stock_push_buffer": 0,
+        "stock_push_zero_below": 0,
+    }
     saved = tenant.client.post(f"/stores/{manual.pk}/", {**data, "official_logistics_from": "2026-05-01"})
     assert saved.status_code == 302
     manual.refresh_from_db()

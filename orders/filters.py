@@ -15,7 +15,7 @@ from django.db.models import QuerySet
 from erp import clock
 from erp.inputs import DayFilter
 from integrations.logistics_policy import with_policy_dates
-from integrations.models import Store
+from integrations.models import Platform, Store
 from orders import logistics as order_logistics
 from orders import selectors
 from orders.models import HoldReason, Order, OrderStatus
@@ -37,6 +37,11 @@ class OrderFilter(django_filters.FilterSet):
         "any open hold, `delivered` = DELIVERED + COMPLETED, `all`...) or one platform status.",
     )
     store = django_filters.UUIDFilter(field_name="store_id", help_text="Store id.")
+    channel = django_filters.ChoiceFilter(
+        field_name="store__platform",
+        choices=Platform.choices,
+        help_text="Orders of one sales channel (`tiktok`, `shopify`, `manual`).",
+    )
     can_combine = django_filters.BooleanFilter(
         method="filter_can_combine",
         help_text="Orders the platform allows to ship with the buyer's other orders in one parcel (as last read).",
@@ -123,6 +128,7 @@ class OrderFilter(django_filters.FilterSet):
         fields = [
             "status",
             "store",
+            "channel",
             "hold",
             "warehouse",
             "sku",

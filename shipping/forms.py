@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 
 from erp.inputs import DayField
 from erp.units import CANONICAL, Units
-from integrations.models import Store
+from integrations.models import Platform, Store
 from inventory.models import Warehouse
 from shipping import spend
 from shipping.models import LogisticsRule
@@ -29,7 +29,14 @@ AUTO_BUY_CHOICES = [("", "Store default"), ("yes", "Yes: buy the label at once")
 LIST_CONDITIONS = ("countries", "states", "postal_prefixes", "seller_skus_any", "tags_any", "delivery_option_names")
 DECIMAL_CONDITIONS = ("total_min", "total_max", "weight_min_grams", "weight_max_grams", "max_side_cm")
 INTEGER_CONDITIONS = ("line_count_min", "line_count_max", "ship_within_hours")
-FORM_CONDITIONS = ("store_ids", *LIST_CONDITIONS, *DECIMAL_CONDITIONS, *INTEGER_CONDITIONS, "has_buyer_message")
+FORM_CONDITIONS = (
+    "store_ids",
+    "channels",
+    *LIST_CONDITIONS,
+    *DECIMAL_CONDITIONS,
+    *INTEGER_CONDITIONS,
+    "has_buyer_message",
+)
 DECIMAL_ACTIONS = ("package_length_cm", "package_width_cm", "package_height_cm", "package_weight_grams")
 TEXT_ACTIONS = ("warehouse_id", "provider_name", "handover_method", "pickup_slot", "tag")
 FORM_ACTIONS = (
@@ -74,6 +81,13 @@ class RuleForm(forms.Form):
     # Conditions
     store_ids = forms.MultipleChoiceField(
         label="Stores", required=False, help_text="None selected: every store.", widget=forms.SelectMultiple
+    )
+    channels = forms.MultipleChoiceField(
+        label="Sales channels",
+        required=False,
+        choices=Platform.choices,
+        help_text="None selected: every channel.",
+        widget=forms.SelectMultiple,
     )
     countries = _text("Countries", "Two-letter codes, comma-separated: US, CA.")
     states = _text("States", "As the platform writes them, comma-separated: TX, OK, California.")
@@ -151,6 +165,8 @@ class RuleForm(forms.Form):
         result: dict[str, Any] = {}
         if data.get("store_ids"):
             result["store_ids"] = list(data["store_ids"])
+        if data.get("channels"):
+            result["channels"] = list(data["channels"])
         for key in LIST_CONDITIONS:
             if items := _split(data.get(key) or ""):
                 result[key] = items

@@ -20,6 +20,7 @@ from django.utils import timezone
 from erp.tenancy import organization_in_scope
 from erp.units import CANONICAL, Units, units_of
 from integrations.interface import ShippingServiceQuote
+from integrations.models import Platform
 from orders.models import OPEN_STATUSES, Order
 from shipping.models import LogisticsRule
 from shipping.rules.facts import OrderFacts, facts_for_orders
@@ -74,6 +75,11 @@ def _checks(c: Conditions, f: OrderFacts, now: datetime, units: Units) -> Iterab
         ok = f.store_id in c.store_ids
         store = f"store {f.store_name}" if f.store_name else "the order's store"
         yield ok, f"{store} is {'' if ok else 'not '}one of the rule's stores"
+    if c.channels is not None:
+        names = [str(Platform(channel).label) for channel in c.channels]
+        ok = f.channel in c.channels
+        channel = Platform(f.channel).label if f.channel in Platform.values else "the order's channel"
+        yield ok, f"{channel} is {'' if ok else 'not '}one of the rule's channels ({', '.join(names)})"
     if c.countries is not None:
         yield _in("destination country", f.country, c.countries)
     if c.states is not None:
@@ -315,6 +321,8 @@ def rule_test(
     # What SQL can decide exactly, it decides: fewer orders to compute facts for.
     if conditions.store_ids is not None:
         orders = orders.filter(store_id__in=conditions.store_ids)
+    if conditions.channels is not None:
+        orders = orders.filter(store__platform__in=conditions.channels)
     if conditions.total_min is not None:
         orders = orders.filter(total__gte=conditions.total_min)
     if conditions.total_max is not None:

@@ -8,6 +8,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from integrations.models import Store
 from inventory.models import Listing
 from orders.models import Order, OrderLine
 
@@ -34,6 +35,7 @@ class OrderFacts:
     has_buyer_message: bool
     tags: frozenset[str] = frozenset()
     store_name: str = ""  # for the reasons a person reads (empty when the order's store was not loaded with it)
+    channel: str = ""  # the store's platform
     unknown_weight_skus: tuple[str, ...] = ()
     unknown_size_skus: tuple[str, ...] = ()
 
@@ -57,14 +59,21 @@ def facts_for_orders(orders: Iterable[Order]) -> dict[Any, OrderFacts]:
             store_id__in={o.store_id for o in orders}, platform_sku_id__in=platform_skus
         ).select_related("sku")
     }
-    return {order.pk: _facts(order, lines_by_order[order.pk], listings) for order in orders}
+    # The channel decides rules with a channel condition: read from the loaded store, else asked once for all.
+    channels = {o.store_id: o.store.platform for o in orders if Order.store.is_cached(o)}
+    if missing := {o.store_id for o in orders} - set(channels):
+        channels.update(Store.objects.filter(pk__in=missing).values_list("pk", "platform"))
+    return {
+        order.pk: _facts(order, lines_by_order[order.pk], listings, channels.get(order.store_id, ""))
+        for order in orders
+    }
 
 
 def facts_for(order: Order) -> OrderFacts:
     return facts_for_orders([order])[order.pk]
 
 
-def _facts(order: Order, lines: list[FactLine], listings: dict[tuple[Any, str], Listing]) -> OrderFacts:
+def _facts(order: Order, lines: list[FactLine], listings: dict[tuple[Any, str], Listing], channel: str) -> OrderFacts:
     weight: Decimal | None = Decimal(0)
     side: Decimal | None = Decimal(0)
     unknown_weight: list[str] = []
@@ -99,6 +108,7 @@ def _facts(order: Order, lines: list[FactLine], listings: dict[tuple[Any, str], 
         has_buyer_message=bool((order.buyer_message or "").strip()),
         tags=frozenset(tag.casefold() for tag in order.tags or ()),
         store_name=order.store.name if Order.store.is_cached(order) else "",
+        channel=channel,
         unknown_weight_skus=tuple(sorted(set(unknown_weight))),
         unknown_size_skus=tuple(sorted(set(unknown_size))),
     )

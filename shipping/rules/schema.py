@@ -14,6 +14,8 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 
+from integrations.models import Platform
+
 STRATEGIES = ("cheapest", "fastest", "cheapest_within_days", "provider")
 HANDOVER_METHODS = ("PICKUP", "DROP_OFF")
 
@@ -136,6 +138,7 @@ class Conditions:
     """All optional; a rule matches when every condition given holds. Lists match when any item matches."""
 
     store_ids: tuple[str, ...] | None = None
+    channels: tuple[str, ...] | None = None  # sales channels (Platform values: "tiktok", "shopify", "manual")
     countries: tuple[str, ...] | None = None  # ISO 3166-1 alpha-2
     states: tuple[str, ...] | None = None  # as the platform writes them ("TX", "California"); case ignored
     postal_prefixes: tuple[str, ...] | None = None
@@ -158,6 +161,7 @@ class Conditions:
         r = _Reader(data, {f.name for f in fields(cls)}, "conditions")
         conditions = cls(
             store_ids=r.strings("store_ids", uuids=True),
+            channels=r.strings("channels"),
             countries=r.strings("countries", upper=True),
             states=r.strings("states"),
             postal_prefixes=r.strings("postal_prefixes", upper=True),
@@ -175,6 +179,9 @@ class Conditions:
             ship_within_hours=r.integer("ship_within_hours", minimum=1),
             has_buyer_message=r.boolean("has_buyer_message"),
         )
+        for channel in conditions.channels or ():
+            if channel not in Platform.values:
+                r.error("channels", f"“{channel}” is not a sales channel ({', '.join(Platform.values)}).")
         for country in conditions.countries or ():
             if len(country) != 2 or not country.isalpha():
                 r.error("countries", f"“{country}” is not a two-letter country code (US, GB, ...).")

@@ -18,7 +18,7 @@ from django.views.generic import TemplateView
 from erp.roles import Perm
 from erp.units import CANONICAL, Units, units_of
 from erp.views_base import OrganizationViewMixin
-from integrations.models import Store
+from integrations.models import Platform, Store
 from inventory.models import Warehouse
 from shipping import routing
 from shipping.forms import FORM_ACTIONS, FORM_CONDITIONS, RuleForm, kept_outside_form
@@ -52,6 +52,9 @@ def rule_summary(
     when: list[str] = []
     if c.get("store_ids"):
         when.append("store " + ", ".join(stores.get(s, "(removed store)") for s in c["store_ids"]))
+    if c.get("channels"):
+        labels = dict(Platform.choices)
+        when.append("channel " + ", ".join(str(labels.get(channel, channel)) for channel in c["channels"]))
     for key, label in (
         ("countries", "country"),
         ("states", "state"),

@@ -19,7 +19,7 @@ from erp.actors import Actor
 from erp.models import AuditEntry, Organization
 from erp.tenancy import organization_scope
 from integrations.interface import Money, ShippingServiceQuote
-from orders.models import OrderStatus
+from orders.models import Order, OrderStatus
 from shipping.models import LogisticsRule
 from shipping.rules import engine, services
 from shipping.rules.facts import OrderFacts, facts_for, facts_for_orders
@@ -68,6 +68,7 @@ def _check(conditions: dict[str, Any], **facts: Any) -> tuple[bool, list[str]]:
     ("conditions", "facts", "reason"),
     [
         ({"store_ids": [STORE]}, {"store_name": "Glow US"}, "store Glow US is one of the rule's stores"),
+        ({"channels": ["shopify", "tiktok"]}, {"channel": "shopify"}, "Shopify is one of the rule's channels"),
         ({"countries": ["us", "CA"]}, {}, "destination country US is in [US, CA]"),
         ({"states": ["TX", "OK"]}, {}, "destination state TX is in [TX, OK]"),
         ({"states": ["tx"]}, {"state": "TX"}, "destination state TX is in [tx]"),
@@ -96,6 +97,7 @@ def test_each_condition_matches_and_says_why(conditions: dict, facts: dict, reas
     ("conditions", "facts", "reason"),
     [
         ({"store_ids": ["0191e3a0-0000-7000-8000-000000000002"]}, {}, "the order's store is not one of the rule's"),
+        ({"channels": ["shopify"]}, {"channel": "tiktok"}, "TikTok Shop is not one of the rule's channels (Shopify)"),
         ({"countries": ["CA"]}, {}, "destination country US is not in [CA]"),
         ({"states": ["CA", "OK"]}, {}, "destination state TX is not in [CA, OK]"),
         ({"postal_prefixes": ["90"]}, {}, "postal code 75001 starts with none of [90]"),
@@ -151,6 +153,7 @@ def test_unknown_weight_does_not_match_and_names_the_sku() -> None:
         ({"ship_within_hours": 0}, "ship_within_hours", "whole number of 1 or more"),
         ({"has_buyer_message": "yes"}, "has_buyer_message", "true or false"),
         ({"store_ids": ["shop-1"]}, "store_ids", "is not an id"),
+        ({"channels": ["etsy"]}, "channels", "“etsy” is not a sales channel"),
         ({"colour": ["red"]}, "colour", "not a condition Dropline knows"),
     ],
 )
@@ -566,3 +569,15 @@ def test_the_choice_reason_names_a_service_that_starts_with_its_carrier_once() -
     chosen, reason = _choose("cheapest", quotes)
     assert chosen.service_id == "g"
     assert reason == "cheapest of 2 eligible services: USPS Ground Advantage (4.50 USD, 2–5 days)"
+
+
+def test_a_channel_condition_picks_the_orders_of_that_channel_whether_or_not_the_store_was_loaded(tenant: Any) -> None:
+    org = tenant.organization
+    shopify = OrderFactory(organization=org, store=StoreFactory(organization=org, platform="shopify"))
+    OrderFactory(organization=org)  # a TikTok order
+    with organization_scope(org):
+        matched = engine.rule_test(rule_or_conditions={"channels": ["shopify"]})
+        bare = Order.objects.get(pk=shopify.pk)  # its store not loaded
+        facts = facts_for_orders([bare])[bare.pk]
+    assert [order.pk for order, _ in matched] == [shopify.pk]
+    assert facts.channel == "shopify"

@@ -164,3 +164,15 @@ def test_keyset_pages_walk_every_order_once_forward_and_back(make_order: Any, ap
         response = api(response.json()["previous"])
         back.insert(0, ids(response))
     assert back == pages[:-1]
+
+
+def test_one_list_holds_every_channels_orders_and_filters_by_channel(tenant: Any, make_order: Any, api: Any) -> None:
+    shopify = StoreFactory(organization=tenant.organization, platform="shopify", name="Glow Shopify")
+    make_order(external_id="T1")
+    make_order(external_id="S1", store=shopify)
+    assert sorted(ids(api())) == ["S1", "T1"]
+    assert ids(api(channel="shopify")) == ["S1"]
+    assert ids(api(channel="tiktok")) == ["T1"]
+    assert api(channel="etsy").status_code == 400
+    page = tenant.client.get("/orders/", {"status": "all"})
+    assert "Shopify · Glow Shopify" in page.content.decode()

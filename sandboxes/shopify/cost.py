@@ -1,7 +1,8 @@
 """§6: calculated query cost and the per (app, shop) leaky bucket.
 
 Cost model (the notes' rough rule, see docs): scalars and enums 0, objects 1, a connection 2 plus
-`first` x the cost of one node. The requested cost uses `first`; the actual cost counts what came back.
+`first` x the cost of one node, a plain list with `first` (Order.fulfillments) `first` x the cost of one item, and
+each mutation root field 10 instead of 1. The requested cost uses `first`; the actual cost counts what came back.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from graphql import (
     SelectionSetNode,
     value_from_ast_untyped,
 )
+
+MUTATION_COST = 10
 
 
 def _fields(sel: SelectionSetNode | None, fragments: dict[str, FragmentDefinitionNode]) -> list[FieldNode]:
@@ -60,8 +63,15 @@ def _cost(
         first = _arg(f, "first", variables)
         if first is None:
             first = _arg(f, "last", variables)
-        if isinstance(first, int):
+        if isinstance(first, int) and _is_connection(f, fragments):
             total += 2 + _connection(f, value, first, actual, fragments, variables)
+        elif isinstance(first, int):
+            # A plain list that takes `first`: each item is an object.
+            if actual:
+                items = value if isinstance(value, list) else []
+                total += sum(1 + _cost(f.selection_set, v, True, fragments, variables) for v in items)
+            else:
+                total += first * (1 + _cost(f.selection_set, None, False, fragments, variables))
         elif f.name.value == "pageInfo":
             continue
         elif isinstance(value, list):
@@ -69,6 +79,10 @@ def _cost(
         else:
             total += 1 + _cost(f.selection_set, value, actual, fragments, variables)
     return total
+
+
+def _is_connection(f: FieldNode, fragments: dict[str, FragmentDefinitionNode]) -> bool:
+    return any(c.name.value in ("edges", "nodes", "pageInfo") for c in _fields(f.selection_set, fragments))
 
 
 def _connection(
@@ -110,9 +124,15 @@ def query_cost(
     data: Any = None,
     actual: bool = False,
 ) -> int:
-    # A mutation root costs 10 in Shopify's model; this slice serves queries only.
-    base = 10 if operation.operation.value == "mutation" else 0
-    return base + _cost(operation.selection_set, data, actual, fragments, variables)
+    if operation.operation.value != "mutation":
+        return _cost(operation.selection_set, data, actual, fragments, variables)
+    # A mutation root field costs 10 in Shopify's model (charged even when it answers null), plus its payload.
+    total = 0
+    for f in _fields(operation.selection_set, fragments):
+        key = f.alias.value if f.alias else f.name.value
+        value = data.get(key) if isinstance(data, dict) else None
+        total += MUTATION_COST + _cost(f.selection_set, value, actual, fragments, variables)
+    return total
 
 
 class Bucket:
@@ -167,6 +187,13 @@ class CostLimiter:
                 return False, b.status()
             b.available -= requested
             return True, b.status()
+
+    def drain(self, key: tuple[str, int], available: float = 0.0) -> dict[str, float]:
+        """Empty a bucket (a THROTTLED storm on demand); it refills at the restore rate from now."""
+        with self._lock:
+            b = self._bucket(key)
+            b.available = max(0.0, min(b.maximum, available))
+            return b.status()
 
     def refund(self, key: tuple[str, int], amount: int) -> dict[str, float]:
         with self._lock:

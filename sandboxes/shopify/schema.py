@@ -1,29 +1,47 @@
-"""The GraphQL Admin API subset (SDL) and its resolvers over the sandbox world.
+"""The GraphQL Admin API subset (SDL), one schema per rule set, and the root query resolvers.
 
-Nodes are plain dicts; graphql-core's default resolver calls a callable value with the field arguments,
-which is how connections (`lineItems(first:)`) take their arguments.
+Two schemas differ only in the inventory inputs: from 2026-04 `InventoryQuantityInput` has no `compareQuantity` and
+`InventorySetQuantitiesInput` no `ignoreCompareQuantity` (§5.1: removed), so a client still sending them gets the
+validation error Shopify gives for an unknown field; versions before 2026-04 keep them.
 """
 
 from __future__ import annotations
 
-import base64
-import json
-import re
-from datetime import UTC, datetime
-from decimal import Decimal
 from typing import Any
 
-from graphql import GraphQLError, GraphQLResolveInfo, build_schema
+from graphql import GraphQLResolveInfo, build_schema
 
-from .state import Address, Location, Order, Shop, World, gid, iso
+from .graph import (
+    FO_READ_SCOPES,
+    Context,
+    compare,
+    connection,
+    id_key,
+    node_id,
+    page_size,
+    parse_time,
+    require,
+    search_groups,
+    search_terms,
+    text_match,
+    version_at_least,
+)
+from .mutations import MUTATIONS
+from .render import render_fo, render_item, render_location, render_order, render_subscription, render_variant
+from .state import FulfillmentOrder, InventoryItem, Order, Shop, Variant, World, gid
+from .topics import ENUM_TO_TOPIC, enum_name
 
 SDL = """
 scalar DateTime
 scalar Decimal
 scalar URL
 
+"Shopify's idempotency directive (§5.3): the same key answers the first result again."
+directive @idempotent(key: String!) on FIELD
+
 enum CurrencyCode { USD GBP CAD EUR }
 enum OrderSortKeys { CREATED_AT UPDATED_AT ID PROCESSED_AT ORDER_NUMBER }
+enum ProductVariantSortKeys { ID SKU TITLE }
 enum OrderDisplayFulfillmentStatus {
   FULFILLED IN_PROGRESS ON_HOLD OPEN PARTIALLY_FULFILLED PENDING_FULFILLMENT RESTOCKED SCHEDULED UNFULFILLED
 }
@@ -35,13 +53,57 @@ enum FulfillmentOrderStatus { CANCELLED CLOSED IN_PROGRESS INCOMPLETE ON_HOLD OP
 enum FulfillmentOrderRequestStatus {
   ACCEPTED CANCELLATION_ACCEPTED CANCELLATION_REJECTED CANCELLATION_REQUESTED CLOSED REJECTED SUBMITTED UNSUBMITTED
 }
-enum FulfillmentOrderAction { CREATE_FULFILLMENT HOLD MOVE CANCEL_FULFILLMENT_ORDER REQUEST_FULFILLMENT }
+enum FulfillmentOrderAction {
+  CANCEL_FULFILLMENT_ORDER CREATE_FULFILLMENT EXTERNAL HOLD MARK_AS_OPEN MERGE MOVE RELEASE_HOLD
+  REQUEST_CANCELLATION REQUEST_FULFILLMENT SPLIT
+}
+enum FulfillmentHoldReason {
+  AWAITING_PAYMENT AWAITING_RETURN_ITEMS HIGH_RISK_OF_FRAUD INCORRECT_ADDRESS INVENTORY_OUT_OF_STOCK OTHER
+  UNKNOWN_DELIVERY_DATE
+}
+enum FulfillmentStatus { CANCELLED ERROR FAILURE SUCCESS OPEN PENDING }
+enum InventorySetQuantitiesUserErrorCode {
+  CHANGE_FROM_QUANTITY_STALE COMPARE_QUANTITY_REQUIRED COMPARE_QUANTITY_STALE IDEMPOTENCY_CONCURRENT_REQUEST
+  IDEMPOTENCY_KEY_PARAMETER_MISMATCH IDEMPOTENCY_PREVIOUS_ATTEMPT_FAILED INVALID_INVENTORY_ITEM INVALID_LOCATION
+  INVALID_NAME INVALID_QUANTITY_NEGATIVE INVALID_QUANTITY_TOO_HIGH INVALID_QUANTITY_TOO_LOW INVALID_REASON
+  INVALID_REFERENCE_DOCUMENT ITEM_NOT_STOCKED_AT_LOCATION NO_DUPLICATE_INVENTORY_ITEM_ID_GROUP_ID_PAIR
+  NON_MUTABLE_INVENTORY_ITEM
+}
+enum InventoryAdjustQuantitiesUserErrorCode {
+  ADJUST_QUANTITIES_FAILED CHANGE_FROM_QUANTITY_STALE IDEMPOTENCY_CONCURRENT_REQUEST
+  IDEMPOTENCY_KEY_PARAMETER_MISMATCH INTERNAL_LEDGER_DOCUMENT INVALID_AVAILABLE_DOCUMENT INVALID_INVENTORY_ITEM
+  INVALID_LEDGER_DOCUMENT INVALID_LOCATION INVALID_QUANTITY_DOCUMENT INVALID_QUANTITY_NAME INVALID_QUANTITY_NEGATIVE
+  INVALID_QUANTITY_TOO_HIGH INVALID_REASON INVALID_REFERENCE_DOCUMENT ITEM_NOT_STOCKED_AT_LOCATION
+  MAX_ONE_LEDGER_DOCUMENT NON_MUTABLE_INVENTORY_ITEM
+}
+enum WebhookSubscriptionTopic { %(topics)s }
+enum WebhookSubscriptionFormat { JSON XML }
 
 type Query {
   shop: Shop!
   locations(first: Int, after: String): LocationConnection!
   orders(first: Int, after: String, query: String, sortKey: OrderSortKeys, reverse: Boolean): OrderConnection!
   order(id: ID!): Order
+  productVariants(
+    first: Int, after: String, query: String, sortKey: ProductVariantSortKeys, reverse: Boolean
+  ): ProductVariantConnection!
+  productVariant(id: ID!): ProductVariant
+  inventoryItems(first: Int, after: String, query: String): InventoryItemConnection!
+  inventoryItem(id: ID!): InventoryItem
+  fulfillmentOrder(id: ID!): FulfillmentOrder
+  fulfillmentOrders(first: Int, after: String, includeClosed: Boolean, query: String): FulfillmentOrderConnection!
+  webhookSubscriptions(first: Int, after: String, topics: [WebhookSubscriptionTopic!]): WebhookSubscriptionConnection!
+  webhookSubscription(id: ID!): WebhookSubscription
+}
+
+type Mutation {
+  fulfillmentCreate(fulfillment: FulfillmentInput!, message: String): FulfillmentCreatePayload
+  inventorySetQuantities(input: InventorySetQuantitiesInput!): InventorySetQuantitiesPayload
+  inventoryAdjustQuantities(input: InventoryAdjustQuantitiesInput!): InventoryAdjustQuantitiesPayload
+  webhookSubscriptionCreate(
+    topic: WebhookSubscriptionTopic!, webhookSubscription: WebhookSubscriptionInput!
+  ): WebhookSubscriptionCreatePayload
+  webhookSubscriptionDelete(id: ID!): WebhookSubscriptionDeletePayload
 }
 
 type PageInfo { hasNextPage: Boolean! hasPreviousPage: Boolean! startCursor: String endCursor: String }
@@ -82,14 +144,61 @@ type MailingAddress {
 }
 
 type Product { id: ID! title: String! handle: String! }
-type InventoryItem { id: ID! sku: String tracked: Boolean! }
 type ProductVariant {
   id: ID!
+  legacyResourceId: String!
   title: String!
+  displayName: String!
   sku: String
   price: Decimal!
+  inventoryQuantity: Int
+  createdAt: DateTime!
+  updatedAt: DateTime!
   product: Product!
   inventoryItem: InventoryItem!
+}
+type ProductVariantEdge { cursor: String! node: ProductVariant! }
+type ProductVariantConnection { edges: [ProductVariantEdge!]! nodes: [ProductVariant!]! pageInfo: PageInfo! }
+
+type InventoryQuantity { id: ID! name: String! quantity: Int! updatedAt: DateTime }
+type InventoryLevel {
+  id: ID!
+  createdAt: DateTime!
+  updatedAt: DateTime!
+  location: Location!
+  item: InventoryItem!
+  quantities(names: [String!]!): [InventoryQuantity!]!
+}
+type InventoryLevelEdge { cursor: String! node: InventoryLevel! }
+type InventoryLevelConnection { edges: [InventoryLevelEdge!]! nodes: [InventoryLevel!]! pageInfo: PageInfo! }
+type InventoryItem {
+  id: ID!
+  legacyResourceId: String!
+  sku: String
+  tracked: Boolean!
+  createdAt: DateTime!
+  updatedAt: DateTime!
+  variant: ProductVariant!
+  inventoryLevels(first: Int, after: String): InventoryLevelConnection!
+  inventoryLevel(locationId: ID!): InventoryLevel
+}
+type InventoryItemEdge { cursor: String! node: InventoryItem! }
+type InventoryItemConnection { edges: [InventoryItemEdge!]! nodes: [InventoryItem!]! pageInfo: PageInfo! }
+
+type InventoryChange {
+  name: String!
+  delta: Int!
+  quantityAfterChange: Int
+  item: InventoryItem
+  location: Location
+  ledgerDocumentUri: String
+}
+type InventoryAdjustmentGroup {
+  id: ID!
+  createdAt: DateTime!
+  reason: String!
+  referenceDocumentUri: String
+  changes(inventoryItemIds: [ID!], locationIds: [ID!], quantityNames: [String!]): [InventoryChange!]!
 }
 
 type LineItem {
@@ -106,9 +215,25 @@ type LineItem {
 type LineItemEdge { cursor: String! node: LineItem! }
 type LineItemConnection { edges: [LineItemEdge!]! nodes: [LineItem!]! pageInfo: PageInfo! }
 
-type FulfillmentOrderLocation { location: Location }
+type FulfillmentOrderLocation {
+  location: Location
+  name: String!
+  address1: String
+  city: String
+  provinceCode: String
+  zip: String
+  countryCode: String!
+}
 type FulfillmentOrderSupportedAction { action: FulfillmentOrderAction! }
-type FulfillmentOrderLineItem { id: ID! totalQuantity: Int! remainingQuantity: Int! lineItem: LineItem! }
+type FulfillmentHold { id: ID! reason: FulfillmentHoldReason! reasonNotes: String }
+type FulfillmentOrderLineItem {
+  id: ID!
+  totalQuantity: Int!
+  remainingQuantity: Int!
+  sku: String
+  inventoryItemId: ID
+  lineItem: LineItem!
+}
 type FulfillmentOrderLineItemEdge { cursor: String! node: FulfillmentOrderLineItem! }
 type FulfillmentOrderLineItemConnection {
   edges: [FulfillmentOrderLineItemEdge!]!
@@ -119,12 +244,41 @@ type FulfillmentOrder {
   id: ID!
   status: FulfillmentOrderStatus!
   requestStatus: FulfillmentOrderRequestStatus!
+  createdAt: DateTime!
+  updatedAt: DateTime!
+  fulfillAt: DateTime
+  orderId: ID!
+  orderName: String!
+  order: Order!
   assignedLocation: FulfillmentOrderLocation!
   supportedActions: [FulfillmentOrderSupportedAction!]!
+  fulfillmentHolds: [FulfillmentHold!]!
   lineItems(first: Int, after: String): FulfillmentOrderLineItemConnection!
 }
 type FulfillmentOrderEdge { cursor: String! node: FulfillmentOrder! }
 type FulfillmentOrderConnection { edges: [FulfillmentOrderEdge!]! nodes: [FulfillmentOrder!]! pageInfo: PageInfo! }
+
+type FulfillmentTrackingInfo { company: String number: String url: URL }
+type FulfillmentLineItem { id: ID! quantity: Int lineItem: LineItem! }
+type FulfillmentLineItemEdge { cursor: String! node: FulfillmentLineItem! }
+type FulfillmentLineItemConnection {
+  edges: [FulfillmentLineItemEdge!]!
+  nodes: [FulfillmentLineItem!]!
+  pageInfo: PageInfo!
+}
+type Fulfillment {
+  id: ID!
+  legacyResourceId: String!
+  name: String!
+  status: FulfillmentStatus!
+  createdAt: DateTime!
+  updatedAt: DateTime!
+  totalQuantity: Int!
+  trackingInfo(first: Int): [FulfillmentTrackingInfo!]!
+  fulfillmentLineItems(first: Int, after: String): FulfillmentLineItemConnection!
+  location: Location
+  order: Order!
+}
 
 type Order {
   id: ID!
@@ -148,144 +302,156 @@ type Order {
   shippingAddress: MailingAddress
   lineItems(first: Int, after: String): LineItemConnection!
   fulfillmentOrders(first: Int, after: String): FulfillmentOrderConnection!
+  fulfillments(first: Int): [Fulfillment!]!
 }
 type OrderEdge { cursor: String! node: Order! }
 type OrderConnection { edges: [OrderEdge!]! nodes: [Order!]! pageInfo: PageInfo! }
+
+type ApiVersion { handle: String! displayName: String! supported: Boolean! }
+type WebhookSubscription {
+  id: ID!
+  legacyResourceId: String!
+  topic: WebhookSubscriptionTopic!
+  uri: String!
+  format: WebhookSubscriptionFormat!
+  includeFields: [String!]!
+  filter: String
+  apiVersion: ApiVersion!
+  createdAt: DateTime!
+  updatedAt: DateTime!
+}
+type WebhookSubscriptionEdge { cursor: String! node: WebhookSubscription! }
+type WebhookSubscriptionConnection {
+  edges: [WebhookSubscriptionEdge!]!
+  nodes: [WebhookSubscription!]!
+  pageInfo: PageInfo!
+}
+
+type UserError { field: [String!] message: String! }
+type InventorySetQuantitiesUserError { code: InventorySetQuantitiesUserErrorCode field: [String!] message: String! }
+type InventoryAdjustQuantitiesUserError {
+  code: InventoryAdjustQuantitiesUserErrorCode
+  field: [String!]
+  message: String!
+}
+type FulfillmentCreatePayload { fulfillment: Fulfillment userErrors: [UserError!]! }
+type InventorySetQuantitiesPayload {
+  inventoryAdjustmentGroup: InventoryAdjustmentGroup
+  userErrors: [InventorySetQuantitiesUserError!]!
+}
+type InventoryAdjustQuantitiesPayload {
+  inventoryAdjustmentGroup: InventoryAdjustmentGroup
+  userErrors: [InventoryAdjustQuantitiesUserError!]!
+}
+type WebhookSubscriptionCreatePayload { webhookSubscription: WebhookSubscription userErrors: [UserError!]! }
+type WebhookSubscriptionDeletePayload { deletedWebhookSubscriptionId: ID userErrors: [UserError!]! }
+
+input FulfillmentOrderLineItemInput { id: ID! quantity: Int! }
+input FulfillmentOrderLineItemsInput {
+  fulfillmentOrderId: ID!
+  fulfillmentOrderLineItems: [FulfillmentOrderLineItemInput!]
+}
+input FulfillmentTrackingInput { company: String number: String numbers: [String!] url: URL urls: [URL!] }
+input FulfillmentOriginAddressInput {
+  address1: String
+  address2: String
+  city: String
+  countryCode: String!
+  provinceCode: String
+  zip: String
+}
+input FulfillmentInput {
+  lineItemsByFulfillmentOrder: [FulfillmentOrderLineItemsInput!]!
+  notifyCustomer: Boolean = false
+  originAddress: FulfillmentOriginAddressInput
+  trackingInfo: FulfillmentTrackingInput
+}
+input InventoryChangeInput {
+  delta: Int!
+  inventoryItemId: ID!
+  locationId: ID!
+  ledgerDocumentUri: String
+  changeFromQuantity: Int
+}
+input InventoryAdjustQuantitiesInput {
+  name: String!
+  reason: String!
+  referenceDocumentUri: String
+  changes: [InventoryChangeInput!]!
+}
+input WebhookSubscriptionInput {
+  uri: String
+  callbackUrl: URL
+  format: WebhookSubscriptionFormat
+  includeFields: [String!]
+  filter: String
+  metafieldNamespaces: [String!]
+}
 """
 
-SCHEMA = build_schema(SDL)
+# §5.1, 2026-04 and later: compare-and-swap through changeFromQuantity only.
+SET_INPUTS_2026_04 = """
+input InventoryQuantityInput { inventoryItemId: ID! locationId: ID! quantity: Int! changeFromQuantity: Int }
+input InventorySetQuantitiesInput {
+  name: String!
+  reason: String!
+  referenceDocumentUri: String
+  quantities: [InventoryQuantityInput!]!
+}
+"""
+
+# Before 2026-04: compareQuantity / ignoreCompareQuantity, with changeFromQuantity added in 2026-01.
+SET_INPUTS_LEGACY = """
+input InventoryQuantityInput {
+  inventoryItemId: ID!
+  locationId: ID!
+  quantity: Int!
+  compareQuantity: Int
+  changeFromQuantity: Int
+}
+input InventorySetQuantitiesInput {
+  name: String!
+  reason: String!
+  referenceDocumentUri: String
+  quantities: [InventoryQuantityInput!]!
+  ignoreCompareQuantity: Boolean = false
+}
+"""
+
+_BASE = SDL % {"topics": " ".join(sorted(ENUM_TO_TOPIC))}
+SCHEMA = build_schema(_BASE + SET_INPUTS_2026_04)
+SCHEMA_LEGACY = build_schema(_BASE + SET_INPUTS_LEGACY)
+
+
+def schema_for(version: str) -> Any:
+    return SCHEMA if version_at_least(version, "2026-04") else SCHEMA_LEGACY
+
 
 # Scope needed per root field (§2.6); `shop` needs none.
-ROOT_SCOPES = {"orders": "read_orders", "order": "read_orders", "locations": "read_locations"}
+ORDER_SCOPE = "read_orders"
 
 
-class Context:
-    def __init__(self, world: World, shop: Shop, scopes: list[str], now: float, cfg: Any) -> None:
-        self.world = world
-        self.shop = shop
-        self.scopes = scopes
-        self.now = now
-        self.cfg = cfg
-
-
-def access_denied(field: str, scope: str) -> GraphQLError:
-    return GraphQLError(
-        f"Access denied for {field} field. Required access: `{scope}` access scope.",
-        extensions={
-            "code": "ACCESS_DENIED",
-            "documentation": "https://shopify.dev/api/usage/access-scopes",
-            "requiredAccess": f"`{scope}` access scope.",
-        },
-    )
-
-
-def _check_scope(info: GraphQLResolveInfo, field: str) -> Context:
-    ctx: Context = info.context
-    scope = ROOT_SCOPES.get(field)
-    # write_X implies read_X in Shopify's scope model.
-    if scope and scope not in ctx.scopes and scope.replace("read_", "write_") not in ctx.scopes:
-        raise access_denied(field, scope)
-    return ctx
-
-
-def _page_size(first: int | None, field: str, cfg: Any) -> int:
-    if first is None:
-        raise GraphQLError("you must provide one of first or last", extensions={"code": "BAD_REQUEST", "field": field})
-    if first < 0 or first > cfg.max_page_size:
-        raise GraphQLError(
-            f"The maximum number of items in a single page is {cfg.max_page_size}; `first` was {first}.",
-            extensions={"code": "MAX_PAGE_SIZE_EXCEEDED", "argumentName": "first", "maximum": cfg.max_page_size},
-        )
-    return first
-
-
-def encode_cursor(payload: dict[str, Any]) -> str:
-    return base64.b64encode(json.dumps(payload, separators=(",", ":")).encode()).decode()
-
-
-def decode_cursor(cursor: str) -> dict[str, Any]:
-    try:
-        data = json.loads(base64.b64decode(cursor.encode(), validate=True))
-        if not isinstance(data, dict) or "last_id" not in data:
-            raise ValueError(cursor)
-        return data
-    except ValueError as exc:
-        raise GraphQLError("Invalid cursor for current pagination sort.", extensions={"code": "BAD_REQUEST"}) from exc
-
-
-def connection(
-    items: list[Any], key: Any, first: int, after: str | None, render: Any, reverse: bool = False
-) -> dict[str, Any]:
-    """Relay connection over `items` ordered by key(item) -> (sort value, id)."""
-    ordered = sorted(items, key=key, reverse=reverse)
-    if after:
-        c = decode_cursor(after)
-        mark = (c.get("last_value"), c["last_id"])
-        ordered = [i for i in ordered if (key(i) < mark if reverse else key(i) > mark)]
-    page = ordered[:first]
-    edges = []
-    for item in page:
-        value, ident = key(item)
-        edges.append({"cursor": encode_cursor({"last_id": ident, "last_value": value}), "node": render(item)})
-    return {
-        "edges": edges,
-        "nodes": [e["node"] for e in edges],
-        "pageInfo": {
-            "hasNextPage": len(ordered) > first,
-            "hasPreviousPage": bool(after),
-            "startCursor": edges[0]["cursor"] if edges else None,
-            "endCursor": edges[-1]["cursor"] if edges else None,
-        },
-    }
-
-
-# ---------------------------------------------------------------------------------------------- search syntax
-TERM_RE = re.compile(r"""(?P<neg>-)?(?P<field>[a-z_]+):(?P<op>>=|<=|>|<)?(?P<value>'[^']*'|"[^"]*"|\S+)""")
-
-
-def parse_time(value: str) -> float:
-    value = value.strip()
-    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
-        value += "T00:00:00Z"
-    try:
-        return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(UTC).timestamp()
-    except ValueError as exc:
-        raise GraphQLError(f"Invalid date in search query: {value!r}", extensions={"code": "BAD_REQUEST"}) from exc
-
-
-def _compare(left: float, op: str, right: float) -> bool:
-    return {
-        ">=": left >= right,
-        "<=": left <= right,
-        ">": left > right,
-        "<": left < right,
-        "": left == right,
-    }[op]
-
-
-def order_filter(query: str | None) -> Any:
+# ---------------------------------------------------------------------------------------------- orders
+def order_filter(world: World, query: str | None) -> Any:
     """Shopify search syntax, the part an importer uses: created_at/updated_at ranges, status, id, name,
     fulfillment_status. Terms are ANDed; unknown fields are ignored (see docs)."""
-    terms = []
-    for m in TERM_RE.finditer(query or ""):
-        value = m["value"].strip("'\"")
-        terms.append((m["neg"] == "-", m["field"], m["op"] or "", value))
+    terms = search_terms(query)
 
     def keep(order: Order) -> bool:
         for neg, field, op, value in terms:
             if field in ("updated_at", "created_at", "processed_at"):
                 stamp = order.updated_at if field == "updated_at" else order.created_at
-                ok = _compare(int(stamp), op, parse_time(value))
+                ok = compare(int(stamp), op, parse_time(value))
             elif field == "id":
-                ok = _compare(order.id, op, float(value.rsplit("/", 1)[-1]))
+                ok = compare(order.id, op, float(value.rsplit("/", 1)[-1]))
             elif field == "name":
                 ok = order.name == (value if value.startswith("#") else f"#{value}")
             elif field == "status":
-                closed = order.display_fulfillment_status() == "FULFILLED"
+                closed = world.order_status(order) == "FULFILLED"
                 state = "cancelled" if order.cancelled_at is not None else ("closed" if closed else "open")
                 ok = value == "any" or value == state
             elif field == "fulfillment_status":
-                fs = order.display_fulfillment_status()
+                fs = world.order_status(order)
                 ok = value == "any" or {
                     "unshipped": fs == "UNFULFILLED",
                     "unfulfilled": fs in ("UNFULFILLED", "PARTIALLY_FULFILLED"),
@@ -300,149 +466,6 @@ def order_filter(query: str | None) -> Any:
         return True
 
     return keep
-
-
-# ---------------------------------------------------------------------------------------------- renderers
-def money(amount: Decimal, currency: str) -> dict[str, Any]:
-    m = {"amount": f"{amount:.2f}", "currencyCode": currency}
-    return {"shopMoney": m, "presentmentMoney": dict(m)}
-
-
-def mailing(addr: Address | None) -> dict[str, Any] | None:
-    if addr is None:
-        return None
-    return {
-        "name": addr.name,
-        "company": addr.company,
-        "address1": addr.address1,
-        "address2": addr.address2,
-        "city": addr.city,
-        "provinceCode": addr.province_code,
-        "zip": addr.zip,
-        "countryCodeV2": addr.country_code,
-        "phone": addr.phone,
-    }
-
-
-def render_location(loc: Location) -> dict[str, Any]:
-    a = loc.address
-    return {
-        "id": gid("Location", loc.id),
-        "name": loc.name,
-        "isActive": loc.is_active,
-        "address": {
-            "address1": a.address1,
-            "city": a.city,
-            "provinceCode": a.province_code,
-            "zip": a.zip,
-            "countryCode": a.country_code,
-        },
-    }
-
-
-def _id_key(item: Any) -> tuple[int, int]:
-    return (item.id, item.id)
-
-
-def render_order(world: World, order: Order, cfg: Any) -> dict[str, Any]:
-    cur = order.currency
-
-    def line(li: Any) -> dict[str, Any]:
-        variant = world.variants[li.variant_id]
-        product = world.products[variant.product_id]
-        return {
-            "id": gid("LineItem", li.id),
-            "name": f"{li.title} - {variant.title}",
-            "title": li.title,
-            "sku": li.sku,
-            "quantity": li.quantity,
-            "currentQuantity": li.current_quantity,
-            "unfulfilledQuantity": max(0, li.current_quantity - li.fulfilled_quantity)
-            if order.cancelled_at is None
-            else 0,
-            "originalUnitPriceSet": money(li.unit_price, cur),
-            "variant": {
-                "id": gid("ProductVariant", variant.id),
-                "title": variant.title,
-                "sku": variant.sku,
-                "price": f"{variant.price:.2f}",
-                "product": {"id": gid("Product", product.id), "title": product.title, "handle": product.handle},
-                "inventoryItem": {
-                    "id": gid("InventoryItem", variant.inventory_item_id),
-                    "sku": variant.sku,
-                    "tracked": True,
-                },
-            },
-        }
-
-    def line_items(info: GraphQLResolveInfo, first: int | None = None, after: str | None = None) -> dict[str, Any]:
-        return connection(order.line_items, _id_key, _page_size(first, "lineItems", cfg), after, line)
-
-    def fo_line(li: Any) -> dict[str, Any]:
-        remaining = 0 if order.cancelled_at is not None else max(0, li.current_quantity - li.fulfilled_quantity)
-        return {
-            "id": gid("FulfillmentOrderLineItem", li.fulfillment_order_line_item_id),
-            "totalQuantity": li.current_quantity,
-            "remainingQuantity": remaining,
-            "lineItem": line(li),
-        }
-
-    def fulfillment_orders(
-        info: GraphQLResolveInfo, first: int | None = None, after: str | None = None
-    ) -> dict[str, Any]:
-        status = order.fulfillment_order_status()
-        actions = ["CREATE_FULFILLMENT", "HOLD", "MOVE"] if status in ("OPEN", "IN_PROGRESS") else []
-        fo = {
-            "id": gid("FulfillmentOrder", order.fulfillment_order_id),
-            "status": status,
-            "requestStatus": "UNSUBMITTED",
-            "assignedLocation": {"location": render_location(world.locations[order.location_id])},
-            "supportedActions": [{"action": a} for a in actions],
-            "lineItems": lambda info, first=None, after=None: connection(
-                order.line_items,
-                _id_key,
-                _page_size(first, "lineItems", cfg),
-                after,
-                fo_line,
-            ),
-        }
-        page = _page_size(first, "fulfillmentOrders", cfg)
-        edges = [{"cursor": encode_cursor({"last_id": order.fulfillment_order_id}), "node": fo}][:page]
-        return {
-            "edges": edges,
-            "nodes": [e["node"] for e in edges],
-            "pageInfo": {
-                "hasNextPage": False,
-                "hasPreviousPage": bool(after),
-                "startCursor": edges[0]["cursor"] if edges else None,
-                "endCursor": edges[-1]["cursor"] if edges else None,
-            },
-        }
-
-    status = order.display_fulfillment_status()
-    return {
-        "id": gid("Order", order.id),
-        "legacyResourceId": str(order.id),
-        "name": order.name,
-        "email": order.email,
-        "createdAt": iso(order.created_at),
-        "updatedAt": iso(order.updated_at),
-        "processedAt": iso(order.created_at),
-        "cancelledAt": iso(order.cancelled_at),
-        "cancelReason": order.cancel_reason,
-        "closed": order.cancelled_at is not None or status == "FULFILLED",
-        "edited": order.edited,
-        "displayFulfillmentStatus": status,
-        "displayFinancialStatus": order.financial_status,
-        "currencyCode": cur,
-        "subtotalPriceSet": money(order.subtotal(), cur),
-        "totalShippingPriceSet": money(order.shipping_price, cur),
-        "totalPriceSet": money(order.total(), cur),
-        "currentTotalPriceSet": money(Decimal("0.00") if order.cancelled_at else order.total(), cur),
-        "shippingAddress": mailing(order.shipping_address),
-        "lineItems": line_items,
-        "fulfillmentOrders": fulfillment_orders,
-    }
 
 
 SORT_FIELDS = {
@@ -471,9 +494,9 @@ def resolve_orders(
     sortKey: str | None = None,
     reverse: bool | None = False,
 ) -> dict[str, Any]:
-    ctx = _check_scope(info, "orders")
-    size = _page_size(first, "orders", ctx.cfg)
-    keep = order_filter(query)
+    ctx = require(info, "orders", ORDER_SCOPE)
+    size = page_size(first, "orders", ctx.cfg)
+    keep = order_filter(ctx.world, query)
     sort = SORT_FIELDS[sortKey or "ID"]
     orders = [o for o in visible_orders(ctx) if keep(o)]
     return connection(
@@ -487,20 +510,18 @@ def resolve_orders(
 
 
 def resolve_order(info: GraphQLResolveInfo, id: str) -> dict[str, Any] | None:
-    ctx = _check_scope(info, "order")
-    m = re.fullmatch(r"gid://shopify/Order/(\d+)", id)
-    if not m:
-        raise GraphQLError(f"Invalid global id '{id}'", extensions={"code": "BAD_REQUEST"})
+    ctx = require(info, "order", ORDER_SCOPE)
+    number = node_id(id, "Order")
     for o in visible_orders(ctx):
-        if o.id == int(m.group(1)):
+        if o.id == number:
             return render_order(ctx.world, o, ctx.cfg)
     return None
 
 
 def resolve_locations(info: GraphQLResolveInfo, first: int | None = None, after: str | None = None) -> dict[str, Any]:
-    ctx = _check_scope(info, "locations")
+    ctx = require(info, "locations", "read_locations")
     locs = [ctx.world.locations[i] for i in ctx.shop.location_ids]
-    return connection(locs, _id_key, _page_size(first, "locations", ctx.cfg), after, render_location)
+    return connection(locs, id_key, page_size(first, "locations", ctx.cfg), after, render_location)
 
 
 def resolve_shop(info: GraphQLResolveInfo) -> dict[str, Any]:
@@ -515,9 +536,192 @@ def resolve_shop(info: GraphQLResolveInfo) -> dict[str, Any]:
     }
 
 
-ROOT_VALUE = {
+# ---------------------------------------------------------------------------------------------- catalogue (§5)
+def _variant_matches(world: World, variant: Variant, query: str | None) -> bool:
+    """productVariants(query:): `sku:` (exact, case-insensitive, `*` suffix for a prefix), `id:`, `product_id:`,
+    `title:`; bare words match the SKU or title. Terms ANDed, `OR` between groups."""
+    groups = search_groups(query)
+    if not groups:
+        return True
+    product = world.products[variant.product_id]
+    for terms, words in groups:
+        ok = True
+        for neg, field, _op, value in terms:
+            if field == "sku":
+                hit = text_match(variant.sku, value)
+            elif field == "id":
+                hit = str(variant.id) == value.rsplit("/", 1)[-1]
+            elif field == "product_id":
+                hit = str(product.id) == value.rsplit("/", 1)[-1]
+            elif field == "title":
+                hit = text_match(variant.title, value) or text_match(product.title, value)
+            else:
+                continue
+            if hit == neg:
+                ok = False
+        for w in words:
+            if w.lower() not in f"{variant.sku} {product.title} {variant.title}".lower():
+                ok = False
+        if ok:
+            return True
+    return False
+
+
+def _item_matches(item: InventoryItem, query: str | None) -> bool:
+    groups = search_groups(query)
+    if not groups:
+        return True
+    for terms, words in groups:
+        ok = not words or all(w.lower() in item.sku.lower() for w in words)
+        for neg, field, _op, value in terms:
+            if field == "sku":
+                hit = text_match(item.sku, value)
+            elif field == "id":
+                hit = str(item.id) == value.rsplit("/", 1)[-1]
+            else:
+                continue
+            if hit == neg:
+                ok = False
+        if ok:
+            return True
+    return False
+
+
+VARIANT_SORT = {
+    "ID": lambda v: (v.id, v.id),
+    "SKU": lambda v: (v.sku, v.id),
+    "TITLE": lambda v: (v.title, v.id),
+}
+
+
+def resolve_product_variants(
+    info: GraphQLResolveInfo,
+    first: int | None = None,
+    after: str | None = None,
+    query: str | None = None,
+    sortKey: str | None = None,
+    reverse: bool | None = False,
+) -> dict[str, Any]:
+    ctx = require(info, "productVariants", "read_products")
+    size = page_size(first, "productVariants", ctx.cfg)
+    variants = [v for v in ctx.world.shop_variants(ctx.shop.id) if _variant_matches(ctx.world, v, query)]
+    return connection(
+        variants,
+        VARIANT_SORT[sortKey or "ID"],
+        size,
+        after,
+        lambda v: render_variant(ctx.world, v),
+        reverse=bool(reverse),
+    )
+
+
+def resolve_product_variant(info: GraphQLResolveInfo, id: str) -> dict[str, Any] | None:
+    ctx = require(info, "productVariant", "read_products")
+    number = node_id(id, "ProductVariant")
+    variant = ctx.world.variants.get(number) if number is not None else None
+    if variant is None or ctx.world.products[variant.product_id].shop_id != ctx.shop.id:
+        return None
+    return render_variant(ctx.world, variant)
+
+
+def _shop_items(ctx: Context) -> list[InventoryItem]:
+    return [ctx.world.inventory_items[v.inventory_item_id] for v in ctx.world.shop_variants(ctx.shop.id)]
+
+
+def resolve_inventory_items(
+    info: GraphQLResolveInfo, first: int | None = None, after: str | None = None, query: str | None = None
+) -> dict[str, Any]:
+    ctx = require(info, "inventoryItems", "read_inventory")
+    size = page_size(first, "inventoryItems", ctx.cfg)
+    items = [i for i in _shop_items(ctx) if _item_matches(i, query)]
+    return connection(items, id_key, size, after, lambda i: render_item(ctx.world, i))
+
+
+def resolve_inventory_item(info: GraphQLResolveInfo, id: str) -> dict[str, Any] | None:
+    ctx = require(info, "inventoryItem", "read_inventory")
+    number = node_id(id, "InventoryItem")
+    item = ctx.world.inventory_items.get(number) if number is not None else None
+    if item is None or ctx.world.item_shop(item) != ctx.shop.id:
+        return None
+    return render_item(ctx.world, item)
+
+
+# ---------------------------------------------------------------------------------------------- fulfillment orders (§4)
+def resolve_fulfillment_order(info: GraphQLResolveInfo, id: str) -> dict[str, Any] | None:
+    ctx = require(info, "fulfillmentOrder", *FO_READ_SCOPES)
+    number = node_id(id, "FulfillmentOrder")
+    fo = ctx.world.fulfillment_orders.get(number) if number is not None else None
+    if fo is None or fo.shop_id != ctx.shop.id:
+        return None
+    return render_fo(ctx.world, fo, ctx.cfg)
+
+
+def resolve_fulfillment_orders(
+    info: GraphQLResolveInfo,
+    first: int | None = None,
+    after: str | None = None,
+    includeClosed: bool | None = False,
+    query: str | None = None,
+) -> dict[str, Any]:
+    """The shop's fulfillment orders, open ones only unless includeClosed; `status:` and `location_id:` filters."""
+    ctx = require(info, "fulfillmentOrders", *FO_READ_SCOPES)
+    size = page_size(first, "fulfillmentOrders", ctx.cfg)
+    terms = search_terms(query)
+
+    def keep(fo: FulfillmentOrder) -> bool:
+        status = ctx.world.fo_status(fo)
+        if not includeClosed and status in ("CLOSED", "CANCELLED"):
+            return False
+        for neg, field, _op, value in terms:
+            if field == "status":
+                hit = status.lower() == value.lower()
+            elif field == "location_id":
+                hit = str(fo.location_id) == value.rsplit("/", 1)[-1]
+            else:
+                continue
+            if hit == neg:
+                return False
+        return True
+
+    fos = [fo for fo in ctx.world.fulfillment_orders.values() if fo.shop_id == ctx.shop.id and keep(fo)]
+    return connection(fos, id_key, size, after, lambda fo: render_fo(ctx.world, fo, ctx.cfg))
+
+
+# ---------------------------------------------------------------------------------------------- webhooks (§7.4)
+def resolve_webhook_subscriptions(
+    info: GraphQLResolveInfo, first: int | None = None, after: str | None = None, topics: list[str] | None = None
+) -> dict[str, Any]:
+    ctx = require(info, "webhookSubscriptions")
+    size = page_size(first, "webhookSubscriptions", ctx.cfg)
+    subs = [
+        s
+        for s in ctx.world.subscriptions.values()
+        if s.client_id == ctx.client_id and s.shop_id == ctx.shop.id and (not topics or enum_name(s.topic) in topics)
+    ]
+    return connection(subs, id_key, size, after, lambda s: render_subscription(s, ctx.supported))
+
+
+def resolve_webhook_subscription(info: GraphQLResolveInfo, id: str) -> dict[str, Any] | None:
+    ctx = require(info, "webhookSubscription")
+    number = node_id(id, "WebhookSubscription")
+    sub = ctx.world.subscriptions.get(number) if number is not None else None
+    if sub is None or sub.client_id != ctx.client_id or sub.shop_id != ctx.shop.id:
+        return None
+    return render_subscription(sub, ctx.supported)
+
+
+ROOT_VALUE: dict[str, Any] = {
     "shop": resolve_shop,
     "locations": resolve_locations,
     "orders": resolve_orders,
     "order": resolve_order,
+    "productVariants": resolve_product_variants,
+    "productVariant": resolve_product_variant,
+    "inventoryItems": resolve_inventory_items,
+    "inventoryItem": resolve_inventory_item,
+    "fulfillmentOrder": resolve_fulfillment_order,
+    "fulfillmentOrders": resolve_fulfillment_orders,
+    "webhookSubscriptions": resolve_webhook_subscriptions,
+    "webhookSubscription": resolve_webhook_subscription,
+    **MUTATIONS,
 }

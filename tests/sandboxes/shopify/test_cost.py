@@ -71,3 +71,23 @@ def test_buckets_are_per_app_and_shop(api: Shopify) -> None:
         headers={"X-Shopify-Access-Token": token},
     )
     assert "errors" not in other.json()
+
+
+def test_a_mutation_costs_ten_plus_its_payload(api: Shopify) -> None:
+    order = api.order([("LED-WHT", 1)])
+    query = (
+        "mutation($f: FulfillmentInput!) { fulfillmentCreate(fulfillment: $f) "
+        "{ fulfillment { id } userErrors { field message } } }"
+    )
+    fo = order["fulfillment_orders"][0]["id"]
+    body = api.gql(query, {"f": {"lineItemsByFulfillmentOrder": [{"fulfillmentOrderId": fo}]}}).json()
+    assert body["data"]["fulfillmentCreate"]["userErrors"] == []
+    cost = body["extensions"]["cost"]
+    assert (cost["requestedQueryCost"], cost["actualQueryCost"]) == (10 + 1 + 1, 10 + 1)
+    refused = api.gql(query, {"f": {"lineItemsByFulfillmentOrder": [{"fulfillmentOrderId": fo}]}}).json()
+    assert refused["extensions"]["cost"]["actualQueryCost"] == 10 + 1  # one userError, no fulfillment
+
+
+def test_a_plain_list_with_first_costs_per_item(api: Shopify) -> None:
+    body = api.gql("{ orders(first: 1) { nodes { fulfillments(first: 5) { id } } } }").json()
+    assert body["extensions"]["cost"]["requestedQueryCost"] == 2 + 1 * (1 + 5 * 1)

@@ -175,10 +175,10 @@ def test_control_api_edits_move_updated_at_into_the_sync_window(api: Shopify) ->
 
 def test_orders_older_than_60_days_need_read_all_orders(api: Shopify) -> None:
     api.client.post("/sandbox/clock", json={"advance": 30 * 86_400})
-    api.install("read_orders")
+    api.install("read_orders,read_merchant_managed_fulfillment_orders")
     recent = all_orders(api)
     assert 0 < len(recent) < 24
-    api.install("read_orders,read_all_orders")
+    api.install("read_orders,read_all_orders,read_merchant_managed_fulfillment_orders")
     assert len(all_orders(api)) == 24
 
 

@@ -12,6 +12,8 @@ class IntegrationsConfig(AppConfig):
         dashboard.register_setup(setup_steps)
 
         from integrations import registry
+        from integrations.shopify.adapter import ShopifyAdapter
         from integrations.tiktok.adapter import TikTokAdapter
 
         registry.register(TikTokAdapter())
+        registry.register(ShopifyAdapter())

@@ -351,6 +351,27 @@ TIKTOK_SANDBOX_PORT = env.int("TIKTOK_SANDBOX_PORT", default=8765)
 TIKTOK_API_BASE_URL = env("TIKTOK_API_BASE_URL", default=f"http://127.0.0.1:{TIKTOK_SANDBOX_PORT}")
 TIKTOK_AUTH_BASE_URL = env("TIKTOK_AUTH_BASE_URL", default=f"http://127.0.0.1:{TIKTOK_SANDBOX_PORT}")
 TIKTOK_AUTHORIZE_URL = env("TIKTOK_AUTHORIZE_URL", default=f"http://127.0.0.1:{TIKTOK_SANDBOX_PORT}/open/authorize")
+# Shopify: every shop is its own host, so the base URL is a template with {shop} ("dropline-demo.myshopify.com").
+# The sandbox takes the shop as a path prefix; production is "https://{shop}".
+SHOPIFY_CLIENT_ID = env("SHOPIFY_CLIENT_ID", default="dropline-shopify-sandbox")
+SHOPIFY_CLIENT_SECRET = env("SHOPIFY_CLIENT_SECRET", default="dropline-shopify-sandbox-secret")
+SHOPIFY_API_VERSION = env("SHOPIFY_API_VERSION", default="2026-10")
+SHOPIFY_SANDBOX_PORT = env.int("SHOPIFY_SANDBOX_PORT", default=8766)
+SHOPIFY_SHOP_URL = env("SHOPIFY_SHOP_URL", default=f"http://127.0.0.1:{SHOPIFY_SANDBOX_PORT}/{{shop}}")
+SHOPIFY_SCOPES = env.list(
+    "SHOPIFY_SCOPES",
+    default=[
+        "read_orders",
+        "write_orders",
+        "read_all_orders",
+        "read_merchant_managed_fulfillment_orders",
+        "write_merchant_managed_fulfillment_orders",
+        "read_inventory",
+        "write_inventory",
+        "read_locations",
+        "read_products",
+    ],
+)
 
 # Content-Security-Policy (docs/adr/0013-security-hardening.md). Scripts only from our own static files or an inline
 # block carrying this response's nonce: no inline event handlers, no eval (htmx runs with allowEval off, see

@@ -37,7 +37,7 @@ def beat_command(python: str) -> list[str]:
 
 
 class Command(BaseCommand):
-    help = "Run Dropline for development: web on :8000, a Celery worker, beat, and the TikTok Shop sandbox."
+    help = "Run Dropline for development: web on :8000, a Celery worker, beat, and the platform sandboxes."
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--port", type=int, default=8000)
@@ -54,6 +54,18 @@ class Command(BaseCommand):
         }
         if not no_sandbox and importlib.util.find_spec("sandboxes.tiktok.app") is not None:
             processes["tiktok"] = [python, "manage.py", "tiktok_sandbox", "--port", str(settings.TIKTOK_SANDBOX_PORT)]
+        if not no_sandbox and importlib.util.find_spec("sandboxes.shopify.app") is not None:
+            # The app's configured subscriptions (shopify.app.toml at Shopify: the privacy topics among them) point
+            # at this deployment's webhook address, as the Partner Dashboard would.
+            processes["shopify"] = [
+                python,
+                "manage.py",
+                "shopify_sandbox",
+                "--port",
+                str(settings.SHOPIFY_SANDBOX_PORT),
+                "--webhook-url",
+                f"{settings.DROPLINE_PUBLIC_URL}/webhooks/shopify/",
+            ]
         ready: dict[str, Callable[[], None]] = {}
         endpoint = storage_local_s3_endpoint()
         if endpoint is not None:

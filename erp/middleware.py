@@ -1,11 +1,7 @@
 import logging
 from collections.abc import Callable
-from urllib.parse import urlsplit
 
-from csp.middleware import CSPMiddleware, PolicyParts
-from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.http.response import HttpResponseBase
 from django.shortcuts import render
 from django.utils import timezone
 
@@ -139,20 +135,3 @@ class DependencyOutageMiddleware:
             response = render(request, "503-storage.html", status=503)
         response["Retry-After"] = str(OUTAGE_RETRY_AFTER)
         return response
-
-
-class ContentSecurityPolicyMiddleware(CSPMiddleware):
-    """django-csp's middleware (policy in settings.CONTENT_SECURITY_POLICY, docs/adr/0013-security-hardening.md).
-    "Connect TikTok Shop" is a form whose answer redirects to the platform's consent page, and browsers hold a form's
-    redirects to form-action too: that origin is added here, read per response so it follows the setting."""
-
-    def get_policy_parts(
-        self, request: HttpRequest, response: HttpResponseBase, report_only: bool = False
-    ) -> PolicyParts:
-        parts = super().get_policy_parts(request, response, report_only)
-        consent = urlsplit(settings.TIKTOK_AUTHORIZE_URL)
-        if not report_only and consent.scheme and consent.netloc:
-            update = dict(parts.update or {})
-            update["form-action"] = [*(update.get("form-action") or []), f"{consent.scheme}://{consent.netloc}"]
-            parts.update = update
-        return parts

@@ -352,6 +352,12 @@ class ChannelAdapter(Protocol):
     # host, "your-store.myshopify.com"); the connect form then asks for it and hands it to `authorization_url`.
     connect_asks_for_shop: bool
 
+    def consent_origins(self) -> list[str]:
+        """The origins a seller's browser is sent to when connecting (the consent page): the Stores page lets its
+        connect forms go there (a form's redirects are held to the page's CSP form-action). Wildcard hosts are CSP
+        sources ("https://*.myshopify.com")."""
+        ...
+
     def authorization_url(self, state: str, *, shop: str = "") -> str:
         """Where the seller consents; the platform sends them back with a code and this state. `shop` is what the
         seller typed when `connect_asks_for_shop`: PlatformError kind INVALID (with a fix) when it names no shop."""

@@ -42,6 +42,13 @@ def connectable_channels() -> list[ConnectableChannel]:
     ]
 
 
+def consent_origins() -> list[str]:
+    """Where the Stores page's connect forms may send the seller (every registered channel's consent page)."""
+    return sorted(
+        {origin for p in registry.registered_platforms() for origin in registry.adapter_for(p).consent_origins()}
+    )
+
+
 def stores_list() -> QuerySet[Store]:
     return Store.objects.exclude(platform=Platform.MANUAL).select_related("authorization").order_by("name")
 

@@ -28,6 +28,13 @@ log = logging.getLogger(__name__)
 class StoresView(OrganizationViewMixin, TemplateView):
     template_name = "stores/home.html"
 
+    def render_to_response(self, context: dict[str, Any], **kwargs: Any) -> HttpResponse:
+        """The connect forms' answers redirect to each platform's consent page, and browsers hold a form's redirects
+        to the page's CSP form-action: allow exactly those origins (django-csp merges `_csp_update`)."""
+        response = super().render_to_response(context, **kwargs)
+        response._csp_update = {"form-action": selectors.consent_origins()}  # type: ignore[attr-defined]
+        return response
+
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         return super().get_context_data(
             stores=selectors.stores_list(),

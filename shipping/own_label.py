@@ -32,14 +32,19 @@ def _warehouse_orders(membership: Membership) -> QuerySet[Order]:
     return Order.objects.none()
 
 
+def own_label_channels() -> list[str]:
+    """Channels whose orders a supplier may ship on its own label: they take tracking back and sell no official
+    label. A channel that sells one (TikTok) is not among them even for its legacy seller-shipping orders: a supplier
+    buying its own label for those is the flow TikTok's policy ends, so they stay with the seller (order page, CSV)."""
+    official = set(registry.platforms_with(Capability.LABELS))
+    return [p for p in registry.platforms_with(Capability.SHIPMENT_REPORT) if p not in official]
+
+
 def own_label_orders(membership: Membership) -> QuerySet[Order]:
-    """Orders of the member's warehouse that ship on the seller's own label and whose channel takes tracking back."""
+    """Orders of the member's warehouse that ship on the seller's own label, of the channels above."""
     return (
         _warehouse_orders(membership)
-        .filter(
-            label_source=LabelSource.SELLER,
-            store__platform__in=registry.platforms_with(Capability.SHIPMENT_REPORT),
-        )
+        .filter(label_source=LabelSource.SELLER, store__platform__in=own_label_channels())
         .exclude(fulfilled_by=FulfilledBy.PLATFORM)
     )
 

@@ -49,9 +49,12 @@ class RoutingResult:
 
 
 def _routing_applies(orders: QuerySet[Order]) -> QuerySet[Order]:
-    """Awaiting shipment, not held, on TikTok Shipping and not fulfilled by TikTok."""
+    """Awaiting shipment, not held, not fulfilled by the platform: on an official label (TikTok Shipping) or on the
+    seller's own (a Shopify order), which rules send to a warehouse and tag alike. Only the first kind is bought."""
     return orders.filter(
-        status=OrderStatus.AWAITING_SHIPMENT, is_held=False, label_source=LabelSource.PLATFORM
+        status=OrderStatus.AWAITING_SHIPMENT,
+        is_held=False,
+        label_source__in=[LabelSource.PLATFORM, LabelSource.SELLER],
     ).exclude(fulfilled_by=FulfilledBy.PLATFORM)
 
 
@@ -111,7 +114,8 @@ def _route_chunk(orders: list[Order], rules: list[LogisticsRule], now: datetime,
             done["tag"] = actions.tag
             result.tagged += 1
         wants_auto_buy = actions.auto_buy if actions and actions.auto_buy is not None else order.store.auto_buy_labels
-        if wants_auto_buy and not (actions and actions.hold_for_review):
+        official = order.label_source == LabelSource.PLATFORM  # an own-label order has no label to buy here
+        if official and wants_auto_buy and not (actions and actions.hold_for_review):
             to_buy.append(order)
             done["auto_buy"] = True
         if "tag" in done:

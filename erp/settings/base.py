@@ -53,7 +53,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    "erp.middleware.ContentSecurityPolicyMiddleware",  # django-csp's, plus the platform's origin in form-action
+    "csp.middleware.CSPMiddleware",  # the Stores page adds the platforms' consent origins to form-action
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -389,7 +389,7 @@ CONTENT_SECURITY_POLICY = {
         "object-src": [NONE],
         "base-uri": [SELF],
         "frame-ancestors": [NONE],
-        "form-action": [SELF],  # and the platform's consent page (erp.middleware.ContentSecurityPolicyMiddleware)
+        "form-action": [SELF],  # and, on the Stores page, each platform's consent page (integrations.views)
     },
 }
 

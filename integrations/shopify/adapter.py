@@ -108,6 +108,9 @@ class ShopifyAdapter:
         return ShopifyAuth(config, shared_http_client(config))
 
     # --- connecting
+    def consent_origins(self) -> list[str]:
+        return [self.config().consent_origin()]
+
     def authorization_url(self, state: str, *, shop: str = "") -> str:
         return self._auth().authorization_url(normalise_shop(shop), state)
 

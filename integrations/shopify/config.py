@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,14 @@ class ShopifyConfig:
     def shop_url(self, shop: str) -> str:
         """The base URL of one shop ("https://dropline-demo.myshopify.com")."""
         return self.shop_url_template.format(shop=shop).rstrip("/")
+
+    def consent_origin(self) -> str:
+        """Where every shop's consent page lives, as a CSP source: "https://*.myshopify.com" for the real hosts (the
+        template's host is the shop itself), the sandbox's origin when the shop is a path under it."""
+        parts = urlsplit(self.shop_url_template)
+        if "{shop}" in parts.netloc:
+            return f"{parts.scheme}://*.myshopify.com"
+        return f"{parts.scheme}://{parts.netloc}"
 
     def graphql_url(self, shop: str) -> str:
         return f"{self.shop_url(shop)}/admin/api/{self.api_version}/graphql.json"

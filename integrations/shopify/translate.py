@@ -38,16 +38,18 @@ log = logging.getLogger(__name__)
 PLATFORM = "shopify"
 _GID = re.compile(r"^gid://shopify/([A-Za-z]+)/(\d+)(?:\?.*)?$")
 
-# OrderDisplayFulfillmentStatus (§3.2) -> Dropline. ON_HOLD is the merchant's own hold on the fulfillment order: the
-# order is still to ship (report_shipment says NOT_SHIPPABLE_YET while it lasts). RESTOCKED: every unit was refunded
-# and restocked, nothing is left to ship, so Dropline releases it like a cancelled order.
+# OrderDisplayFulfillmentStatus (§3.2) -> Dropline. ON_HOLD (the merchant's hold on its fulfillment orders) and
+# SCHEDULED (a prepaid order fulfilled later) are not to ship yet: Dropline's ON_HOLD keeps them off the to-ship list,
+# the routing and the supplier's page until Shopify releases them (report_shipment says NOT_SHIPPABLE_YET meanwhile;
+# found in Chromium, where a supplier's tracking for a held order was refused). RESTOCKED: every unit was refunded and
+# restocked, nothing is left to ship, so Dropline releases it like a cancelled order.
 FULFILLMENT_STATUSES = {
     "UNFULFILLED": OrderStatus.AWAITING_SHIPMENT,
     "OPEN": OrderStatus.AWAITING_SHIPMENT,  # "replaced by UNFULFILLED"
     "IN_PROGRESS": OrderStatus.AWAITING_SHIPMENT,
-    "SCHEDULED": OrderStatus.AWAITING_SHIPMENT,
+    "SCHEDULED": OrderStatus.ON_HOLD,
     "PENDING_FULFILLMENT": OrderStatus.AWAITING_SHIPMENT,
-    "ON_HOLD": OrderStatus.AWAITING_SHIPMENT,
+    "ON_HOLD": OrderStatus.ON_HOLD,
     "REQUEST_DECLINED": OrderStatus.AWAITING_SHIPMENT,  # a fulfillment service declined: the merchant ships it
     "PARTIALLY_FULFILLED": OrderStatus.PARTIALLY_SHIPPING,
     "FULFILLED": OrderStatus.IN_TRANSIT,

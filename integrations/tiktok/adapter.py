@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
+from urllib.parse import urlsplit
 
 from integrations.base import (
     Authorization,
@@ -113,6 +114,10 @@ class TikTokAdapter:
         return TikTokAuth(config, shared_http_client(config))
 
     # --- connecting
+    def consent_origins(self) -> list[str]:
+        consent = urlsplit(self.config().authorize_url)
+        return [f"{consent.scheme}://{consent.netloc}"] if consent.scheme and consent.netloc else []
+
     def authorization_url(self, state: str, *, shop: str = "") -> str:
         return self._auth().authorization_url(state)
 

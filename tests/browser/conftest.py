@@ -85,3 +85,28 @@ def platform(live_server: Any, settings: Any) -> Iterator[TikTokSandbox]:
     settings.TIKTOK_AUTHORIZE_URL = f"{base_url}/open/authorize"
     yield sandbox
     server.shutdown()
+
+
+@pytest.fixture
+def shopify_platform(live_server: Any, settings: Any) -> Iterator[tuple[Any, str]]:
+    """The Shopify sandbox as a real server that knows Dropline's app, with the live server as its redirect and
+    Dropline's shop URLs pointed at it. Yields (sandbox, base URL)."""
+    from django.core.cache import caches
+
+    from sandboxes.shopify.app import ShopifySandbox
+    from sandboxes.shopify.config import ShopifyConfig
+    from sandboxes.shopify.server import start_in_thread as start_shopify
+
+    settings.DROPLINE_PUBLIC_URL = live_server.url
+    sandbox = ShopifySandbox(
+        ShopifyConfig(
+            client_id=settings.SHOPIFY_CLIENT_ID,
+            client_secret=settings.SHOPIFY_CLIENT_SECRET,
+            redirect_uris=[f"{live_server.url}/stores/shopify/callback/"],
+        )
+    )
+    server, base_url = start_shopify(sandbox, port=0, deliver_webhooks=False)
+    settings.SHOPIFY_SHOP_URL = base_url + "/{shop}"
+    caches["default"].clear()  # no cost-bucket state of another test's sandbox
+    yield sandbox, base_url
+    server.shutdown()

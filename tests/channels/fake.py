@@ -151,6 +151,9 @@ class FakeAdapter:
     def __init__(self, market: Market) -> None:
         self.market = market
 
+    def consent_origins(self) -> list[str]:
+        return ["https://fakeshop.invalid"]
+
     def authorization_url(self, state: str, *, shop: str = "") -> str:
         return f"https://fakeshop.invalid/consent?state={state}"
 

@@ -100,3 +100,19 @@ def test_the_sellers_staff_preview_every_suppliers_own_label_orders(tenant: Any,
     _world(tenant, market, store)
     owner = tenant.client.get(PAGE)  # the seller's staff preview every supplier's own-label orders
     assert sorted(order.external_id for order, _ in owner.context["rows"]) == ["F-1", "F-2"]
+
+
+def test_a_channel_that_sells_official_labels_never_has_its_orders_shipped_on_a_suppliers_label(
+    tenant: Any, market: Market, store: Store, label_market: Market, label_store: Store
+) -> None:
+    world = _world(tenant, market, store)
+    label_market.add_order("L-1", {"MUG": 1}, platform_label=False)  # a legacy seller-shipping order
+    with organization_scope(tenant.organization):
+        store_sync(store=label_store)
+        legacy = Order.objects.get(store=label_store, external_id="L-1")
+        Order.objects.filter(pk=legacy.pk).update(warehouse=world["ours"])
+    assert legacy.label_source == "seller"
+    supplier = supplier_of(tenant, world["ours"])
+    assert [order.external_id for order, _ in supplier.get(PAGE).context["rows"]] == ["F-1"]
+    refused = supplier.post(PAGE, {"order": str(legacy.pk), "carrier": "fp", "tracking_number": "FP123456789GB"})
+    assert refused.status_code == 404

@@ -164,14 +164,20 @@ def test_rules_auto_buy_overrides_the_store_and_review_never_buys(shop: dict[str
 
 
 @pytest.mark.django_db
-def test_held_fbt_and_seller_shipping_orders_are_not_routed(org: Organization) -> None:
-    ready = OrderFactory(organization=org)
+def test_held_and_fbt_orders_are_not_routed_and_own_label_orders_are_routed_but_never_bought(
+    org: Organization,
+) -> None:
+    ready = OrderFactory(organization=org, store=StoreFactory(organization=org, auto_buy_labels=True))
     OrderFactory(organization=org, is_held=True)
     OrderFactory(organization=org, fulfilled_by="platform")
-    OrderFactory(organization=org, label_source="seller")
+    own_label = OrderFactory(
+        organization=org, label_source="seller", store=StoreFactory(organization=org, auto_buy_labels=True)
+    )
     assert routing.organizations_with_unrouted_orders() == [org.pk]
-    assert routing.orders_route().routed == 1
-    assert Order.objects.get(routed_at__isnull=False) == ready
+    result = routing.orders_route()
+    assert result.routed == 2
+    assert set(Order.objects.filter(routed_at__isnull=False).values_list("pk", flat=True)) == {ready.pk, own_label.pk}
+    assert set(LabelPurchase.objects.values_list("order_id", flat=True)) == {ready.pk}  # the store's auto-buy
     assert routing.organizations_with_unrouted_orders() == []
 
 

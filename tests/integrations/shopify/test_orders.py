@@ -18,8 +18,8 @@ EXPECTED_STATUS = {
     "UNFULFILLED": OrderStatus.AWAITING_SHIPMENT,
     "PARTIALLY_FULFILLED": OrderStatus.PARTIALLY_SHIPPING,
     "FULFILLED": OrderStatus.IN_TRANSIT,
-    "ON_HOLD": OrderStatus.AWAITING_SHIPMENT,
-    "SCHEDULED": OrderStatus.AWAITING_SHIPMENT,
+    "ON_HOLD": OrderStatus.ON_HOLD,  # not to ship until Shopify releases it
+    "SCHEDULED": OrderStatus.ON_HOLD,
 }
 
 

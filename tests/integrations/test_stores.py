@@ -194,3 +194,27 @@ def test_tokens_and_the_app_secret_never_reach_the_logs(tenant: Any, tiktok: Any
     assert logged, "nothing was logged at all: the check would be vacuous"
     for secret in (settings.TIKTOK_APP_SECRET, authorization.access_token, authorization.refresh_token):
         assert secret not in logged
+
+
+def test_the_stores_page_lets_each_connect_form_reach_its_platforms_consent_page_and_no_other_page_does(
+    tenant: Any, settings: Any
+) -> None:
+    settings.TIKTOK_AUTHORIZE_URL = "https://services.us.tiktokshop.com/open/authorize"
+    settings.SHOPIFY_SHOP_URL = "https://{shop}"
+    stores = tenant.client.get("/stores/")
+    form_action = next(
+        part for part in stores["Content-Security-Policy"].split(";") if part.strip().startswith("form-action")
+    ).split()
+    assert form_action == ["form-action", "'self'", "https://*.myshopify.com", "https://services.us.tiktokshop.com"]
+    assert "Connect TikTok Shop" in stores.content.decode()
+    assert 'name="shop"' in stores.content.decode()  # Shopify asks for the store's address first
+    orders = tenant.client.get("/orders/")
+    assert "myshopify" not in orders["Content-Security-Policy"]
+    assert "tiktokshop" not in orders["Content-Security-Policy"]
+
+
+def test_a_shop_address_that_names_no_shop_is_refused_with_the_fix(tenant: Any) -> None:
+    answer = tenant.client.post("/stores/shopify/connect/", {"shop": "not a shop!"}, follow=True)
+    assert answer.redirect_chain[-1][0] == "/stores/"
+    assert "myshopify.com" in answer.content.decode()
+    assert tenant.client.session.get("dropline_oauth_states", {}) == {}  # no state kept for it

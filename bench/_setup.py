@@ -1,5 +1,5 @@
-"""Shared by the bench scripts: a private PostgreSQL database (or the embedded stack of `make run`), a TikTok sandbox
-server in its own process, and a Celery worker process as `make run` starts it."""
+"""Shared by the bench scripts: a private PostgreSQL database (or the embedded stack of `make run`), a TikTok or Shopify
+sandbox server in its own process, and a Celery worker process as `make run` starts it."""
 
 from __future__ import annotations
 
@@ -60,14 +60,17 @@ def free_port() -> int:
 
 
 class SandboxProcess:
-    """`manage.py tiktok_sandbox` on a spare port, in its own process (its own CPU, its own GIL)."""
+    """`manage.py tiktok_sandbox` on a spare port, in its own process (its own CPU, its own GIL). `options` are passed
+    on to the command (subclasses run another sandbox's command)."""
 
-    def __init__(self) -> None:
+    command = "tiktok_sandbox"
+
+    def __init__(self, *options: str) -> None:
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
         env = {**os.environ, "DJANGO_SETTINGS_MODULE": "erp.settings.local", "DATABASE_URL": "sqlite:///:memory:"}
         self.process = subprocess.Popen(
-            [sys.executable, "manage.py", "tiktok_sandbox", "--port", str(self.port)],
+            [sys.executable, "manage.py", self.command, "--port", str(self.port), *options],
             cwd=ROOT,
             env=env,
             stdout=subprocess.DEVNULL,
@@ -81,6 +84,7 @@ class SandboxProcess:
                 return
             except httpx.TransportError:
                 time.sleep(0.2)
+        self.stop()  # not left running behind the error
         raise RuntimeError("the sandbox did not start")
 
     def control(self, method: str, path: str, **json: object) -> dict:
@@ -92,6 +96,18 @@ class SandboxProcess:
         self.http.close()
         self.process.terminate()
         self.process.wait(timeout=10)
+
+
+class ShopifySandboxProcess(SandboxProcess):
+    """`manage.py shopify_sandbox` on a spare port, in its own process. It serves every shop on that port with the
+    shop as a path prefix, so Dropline's SHOPIFY_SHOP_URL is `shop_url` (`{base_url}/{shop}`). Options as the
+    command's (`--webhook-url`, `--seed`...)."""
+
+    command = "shopify_sandbox"
+
+    @property
+    def shop_url(self) -> str:
+        return f"{self.base_url}/{{shop}}"
 
 
 class WorkerProcess:

@@ -116,6 +116,10 @@ class Authorization:
 
 
 TokensSaver = Callable[[TokenSet], None]
+# Refreshes a seller's tokens once across every worker: called with the tokens the caller holds and the adapter's own
+# refresh; returns the current tokens (refreshed by this call, or by another worker meanwhile) after saving them.
+# Platforms that rotate refresh tokens (Shopify) would otherwise see two workers refresh with the same one.
+TokensRefresher = Callable[[TokenSet, Callable[[TokenSet], TokenSet]], TokenSet]
 
 
 class NotificationRejected(Exception):
@@ -390,12 +394,26 @@ class ChannelAdapter(Protocol):
         ...
 
     def sales_channel(
-        self, store: Store, *, tokens: TokenSet | None, save_tokens: TokensSaver, while_a_person_waits: bool = False
+        self,
+        store: Store,
+        *,
+        tokens: TokenSet | None,
+        save_tokens: TokensSaver,
+        refresh_tokens: TokensRefresher | None = None,
+        while_a_person_waits: bool = False,
     ) -> SalesChannel:
-        """A channel for one connected store. `save_tokens` is called with tokens refreshed along the way;
-        `while_a_person_waits` asks once and briefly instead of with a worker's patience."""
+        """A channel for one connected store. Tokens are refreshed through `refresh_tokens` when given (one refresh
+        across every worker), else refreshed here and handed to `save_tokens`; `while_a_person_waits` asks once and
+        briefly instead of with a worker's patience."""
         ...
 
-    def label_provider(self, store: Store, *, tokens: TokenSet | None, save_tokens: TokensSaver) -> LabelProvider:
+    def label_provider(
+        self,
+        store: Store,
+        *,
+        tokens: TokenSet | None,
+        save_tokens: TokensSaver,
+        refresh_tokens: TokensRefresher | None = None,
+    ) -> LabelProvider:
         """The label seller for this store's orders; NotSupported when the channel has none (Capability.LABELS)."""
         ...

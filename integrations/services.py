@@ -29,7 +29,7 @@ from erp.models import Organization
 from erp.services import audit_record
 from erp.tenancy import organization_scope
 from integrations import registry
-from integrations.base import Capability, LabelProvider, NotificationRejected, SalesChannel
+from integrations.base import Capability, LabelProvider, NotificationRejected, SalesChannel, TokensRefresher
 from integrations.errors import PlatformError
 from integrations.interface import Address, AuthorizedShop, TokenSet, WebhookEvent
 from integrations.interface import Warehouse as PlatformWarehouse
@@ -85,6 +85,33 @@ def _tokens_saver(store: Store) -> Callable[[TokenSet], None]:
     return save
 
 
+def authorization_tokens_refresh(
+    *, authorization_id: UUID | str, stale: TokenSet, refresh: Callable[[TokenSet], TokenSet]
+) -> TokenSet:
+    """Refresh a seller's tokens once across every worker (`integrations.base.TokensRefresher`): the row is locked,
+    and when its access token is no longer the stale one another worker refreshed while this one waited, so its
+    tokens are returned instead of refreshing again with a refresh token that may have rotated away. Saved at once.
+    The lock is held over the platform's answer (a second or so, once an hour at most per seller)."""
+    with transaction.atomic():
+        row = SellerAuthorization.unscoped.select_for_update().filter(pk=authorization_id).first()
+        if row is not None and row.access_token != stale.access_token:
+            return _tokens_of(row)
+        fresh = refresh(stale)
+        authorization_tokens_save(authorization_id=authorization_id, tokens=fresh)
+    return fresh
+
+
+def _tokens_refresher(store: Store) -> TokensRefresher | None:
+    authorization_id = store.authorization_id
+    if authorization_id is None:
+        return None
+
+    def refresh(stale: TokenSet, platform_refresh: Callable[[TokenSet], TokenSet]) -> TokenSet:
+        return authorization_tokens_refresh(authorization_id=authorization_id, stale=stale, refresh=platform_refresh)
+
+    return refresh
+
+
 def store_client(store: Store, *, while_a_person_waits: bool = False) -> SalesChannel:
     """This store's sales channel, with the seller's current tokens; refreshed tokens are saved as they arrive.
     `while_a_person_waits`: for reads inside a web request, one short attempt instead of a worker's retries.
@@ -93,6 +120,7 @@ def store_client(store: Store, *, while_a_person_waits: bool = False) -> SalesCh
         store,
         tokens=_tokens_of(store.authorization) if store.authorization else None,
         save_tokens=_tokens_saver(store),
+        refresh_tokens=_tokens_refresher(store),
         while_a_person_waits=while_a_person_waits,
     )
 
@@ -103,6 +131,7 @@ def store_label_provider(store: Store) -> LabelProvider:
         store,
         tokens=_tokens_of(store.authorization) if store.authorization else None,
         save_tokens=_tokens_saver(store),
+        refresh_tokens=_tokens_refresher(store),
     )
 
 
@@ -251,13 +280,15 @@ def store_webhooks_register(*, store: Store) -> list[str]:
 def authorization_refresh(*, authorization: SellerAuthorization) -> None:
     """Refresh before expiry (beat). A failure marks the seller's stores so the dashboard shows how to fix it."""
     try:
-        tokens = registry.adapter_for(authorization.platform).refresh(_tokens_of(authorization))
+        authorization_tokens_refresh(
+            authorization_id=authorization.pk,
+            stale=_tokens_of(authorization),
+            refresh=registry.adapter_for(authorization.platform).refresh,
+        )
     except PlatformError as error:
         if error.retryable:
             raise
         authorization_mark(authorization=authorization, status=AuthorizationStatus.FAILED, detail=error.message)
-        return
-    authorization_tokens_save(authorization_id=authorization.pk, tokens=tokens)
 
 
 def authorization_mark(*, authorization: SellerAuthorization, status: str, detail: str) -> None:

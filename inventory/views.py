@@ -31,7 +31,7 @@ from integrations.base import Capability
 from integrations.errors import PlatformError
 from integrations.interface import Warehouse as PlatformWarehouse
 from integrations.models import Store
-from integrations.services import store_platform_warehouses
+from integrations.services import platform_name, store_platform_warehouses
 from inventory import csv_io, selectors, services
 from inventory.forms import (
     AdjustForm,
@@ -501,7 +501,8 @@ class WarehouseLinkAddView(WarehouseDetailView):
             return self.render_to_response(self.get_context_data(warehouse=warehouse, link_form=form))
         messages.success(
             request,
-            f"{link.store.name}'s TikTok warehouse {link.platform_name or link.platform_warehouse_id} "
+            f"{link.store.name}'s {platform_name(link.store.platform)} warehouse "
+            f"{link.platform_name or link.platform_warehouse_id} "
             f"is {warehouse.name}.",
         )
         return redirect(f"{warehouse_url(warehouse)}#links")

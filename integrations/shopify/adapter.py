@@ -21,6 +21,7 @@ from integrations.base import (
     InboundNotification,
     LabelProvider,
     NotificationRejected,
+    TokensRefresher,
     TokensSaver,
 )
 from integrations.errors import NotSupported, PlatformAuthError, PlatformError
@@ -167,23 +168,54 @@ class ShopifyAdapter:
 
     # --- a connected store
     def client(
-        self, store: Store, *, tokens: TokenSet | None, save_tokens: TokensSaver, while_a_person_waits: bool = False
+        self,
+        store: Store,
+        *,
+        tokens: TokenSet | None,
+        save_tokens: TokensSaver,
+        refresh_tokens: TokensRefresher | None = None,
+        while_a_person_waits: bool = False,
     ) -> ShopifyClient:
         if tokens is None:
             raise PlatformAuthError(PLATFORM, "not_connected", f"{store} has no authorization", fix=errors.RECONNECT)
         config = self.config()
         if while_a_person_waits:
             config = dataclasses.replace(config, **WHILE_A_PERSON_WAITS)  # type: ignore[arg-type]
-        return ShopifyClient(config=config, shop=store.external_id, tokens=tokens, on_tokens_refreshed=save_tokens)
+        return ShopifyClient(
+            config=config,
+            shop=store.external_id,
+            tokens=tokens,
+            on_tokens_refreshed=save_tokens,
+            refresh_tokens=refresh_tokens,
+        )
 
     def sales_channel(
-        self, store: Store, *, tokens: TokenSet | None, save_tokens: TokensSaver, while_a_person_waits: bool = False
+        self,
+        store: Store,
+        *,
+        tokens: TokenSet | None,
+        save_tokens: TokensSaver,
+        refresh_tokens: TokensRefresher | None = None,
+        while_a_person_waits: bool = False,
     ) -> ShopifySalesChannel:
-        client = self.client(store, tokens=tokens, save_tokens=save_tokens, while_a_person_waits=while_a_person_waits)
+        client = self.client(
+            store,
+            tokens=tokens,
+            save_tokens=save_tokens,
+            refresh_tokens=refresh_tokens,
+            while_a_person_waits=while_a_person_waits,
+        )
         settings = ShopifyStoreSettings.of(store)
         return ShopifySalesChannel(client, notify_customer=settings.notify_customer if settings else True)
 
-    def label_provider(self, store: Store, *, tokens: TokenSet | None, save_tokens: TokensSaver) -> LabelProvider:
+    def label_provider(
+        self,
+        store: Store,
+        *,
+        tokens: TokenSet | None,
+        save_tokens: TokensSaver,
+        refresh_tokens: TokensRefresher | None = None,
+    ) -> LabelProvider:
         raise NotSupported(PLATFORM, "labels")
 
 

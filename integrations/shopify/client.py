@@ -30,6 +30,7 @@ from typing import Any, TypeVar
 import httpx
 from django.core.cache import caches
 
+from integrations.base import TokensRefresher
 from integrations.errors import ErrorKind, PlatformAuthError, PlatformError, PlatformOutcomeUnknown
 from integrations.interface import Page, PlatformOrder, Product, TokenSet, Warehouse
 from integrations.shopify import translate
@@ -294,6 +295,7 @@ class ShopifyClient:
         shop: str,
         tokens: TokenSet,
         on_tokens_refreshed: TokensCallback | None = None,
+        refresh_tokens: TokensRefresher | None = None,
         http: httpx.Client | None = None,
         bucket: CostBucket | None = None,
         sleep: Callable[[float], None] = time.sleep,
@@ -304,6 +306,7 @@ class ShopifyClient:
         self.shop = shop
         self._tokens = tokens
         self._on_tokens_refreshed = on_tokens_refreshed
+        self._refresh_tokens = refresh_tokens
         self._http = http or shared_http_client(config)
         self._bucket = bucket or CostBucket()
         self._bucket_key = f"shopify:bucket:{config.client_id}:{shop}"
@@ -690,6 +693,11 @@ class ShopifyClient:
         with self._refresh_lock:
             if self._tokens.access_token != stale_access_token:
                 return  # another thread of this client refreshed meanwhile
+            if self._refresh_tokens is not None:
+                # One refresh across every worker (the core locks the seller's row, refreshes only if nobody did
+                # meanwhile, and saves at once): a rotated refresh token is never used twice.
+                self._tokens = self._refresh_tokens(self._tokens, self._auth.refresh)
+                return
             new_tokens = self._auth.refresh(self._tokens)
             self._tokens = new_tokens
         log.info("shopify access token refreshed for %s", self.shop)

@@ -19,6 +19,7 @@ from integrations.base import (
     InboundNotification,
     LabelDocument,
     NotificationRejected,
+    TokensRefresher,
     TokensSaver,
 )
 from integrations.errors import PlatformAuthError, PlatformError
@@ -163,7 +164,13 @@ class TikTokAdapter:
 
     # --- a connected store
     def client(
-        self, store: Store, *, tokens: TokenSet | None, save_tokens: TokensSaver, while_a_person_waits: bool = False
+        self,
+        store: Store,
+        *,
+        tokens: TokenSet | None,
+        save_tokens: TokensSaver,
+        refresh_tokens: TokensRefresher | None = None,
+        while_a_person_waits: bool = False,
     ) -> TikTokShopClient:
         if tokens is None:
             raise PlatformAuthError(PLATFORM, "not_connected", f"{store} has no authorization: reconnect it")
@@ -171,17 +178,40 @@ class TikTokAdapter:
         if while_a_person_waits:
             config = dataclasses.replace(config, **WHILE_A_PERSON_WAITS)  # type: ignore[arg-type]
         return TikTokShopClient(
-            config=config, tokens=tokens, shop_cipher=shop_cipher(store), on_tokens_refreshed=save_tokens
+            config=config,
+            tokens=tokens,
+            shop_cipher=shop_cipher(store),
+            on_tokens_refreshed=save_tokens,
+            refresh_tokens=refresh_tokens,
         )
 
     def sales_channel(
-        self, store: Store, *, tokens: TokenSet | None, save_tokens: TokensSaver, while_a_person_waits: bool = False
+        self,
+        store: Store,
+        *,
+        tokens: TokenSet | None,
+        save_tokens: TokensSaver,
+        refresh_tokens: TokensRefresher | None = None,
+        while_a_person_waits: bool = False,
     ) -> TikTokSalesChannel:
-        client = self.client(store, tokens=tokens, save_tokens=save_tokens, while_a_person_waits=while_a_person_waits)
+        client = self.client(
+            store,
+            tokens=tokens,
+            save_tokens=save_tokens,
+            refresh_tokens=refresh_tokens,
+            while_a_person_waits=while_a_person_waits,
+        )
         return TikTokSalesChannel(client)
 
-    def label_provider(self, store: Store, *, tokens: TokenSet | None, save_tokens: TokensSaver) -> TikTokShipping:
-        client = self.client(store, tokens=tokens, save_tokens=save_tokens)
+    def label_provider(
+        self,
+        store: Store,
+        *,
+        tokens: TokenSet | None,
+        save_tokens: TokensSaver,
+        refresh_tokens: TokensRefresher | None = None,
+    ) -> TikTokShipping:
+        client = self.client(store, tokens=tokens, save_tokens=save_tokens, refresh_tokens=refresh_tokens)
         return TikTokShipping(client, region=store.region)
 
 

@@ -27,6 +27,7 @@ from typing import Any, TypeVar
 
 import httpx
 
+from integrations.base import TokensRefresher
 from integrations.errors import PlatformAuthError, PlatformError, PlatformOutcomeUnknown
 from integrations.interface import (
     ActiveShop,
@@ -153,6 +154,7 @@ class TikTokShopClient:
         tokens: TokenSet,
         shop_cipher: str | None = None,
         on_tokens_refreshed: TokensCallback | None = None,
+        refresh_tokens: TokensRefresher | None = None,
         http: httpx.Client | None = None,
         limiter: RateLimiter | None = None,
         sleep: Callable[[float], None] = time.sleep,
@@ -163,6 +165,7 @@ class TikTokShopClient:
         self.shop_cipher = shop_cipher
         self._tokens = tokens
         self._on_tokens_refreshed = on_tokens_refreshed
+        self._refresh_tokens = refresh_tokens
         self._http = http or shared_http_client(config)
         self._limiter = limiter or shared_limiter(config)
         self._sleep = sleep
@@ -182,6 +185,7 @@ class TikTokShopClient:
             tokens=self._tokens,
             shop_cipher=shop_cipher,
             on_tokens_refreshed=self._on_tokens_refreshed,
+            refresh_tokens=self._refresh_tokens,
             http=self._http,
             limiter=self._limiter,
             sleep=self._sleep,
@@ -987,6 +991,9 @@ class TikTokShopClient:
         with self._refresh_lock:
             if self._tokens.access_token != stale_access_token:
                 return  # another thread of this client refreshed meanwhile
+            if self._refresh_tokens is not None:  # one refresh across every worker, saved by the caller's keeper
+                self._tokens = self._refresh_tokens(self._tokens, lambda stale: self._auth.refresh(stale.refresh_token))
+                return
             new_tokens = self._auth.refresh(self._tokens.refresh_token)
             self._tokens = new_tokens
         log.info("tiktok access token refreshed for open_id=%s", new_tokens.open_id or "?")

@@ -187,13 +187,21 @@ class FakeAdapter:
         raise NotSupported(PLATFORM, "notifications")
 
     def sales_channel(
-        self, store: Any, *, tokens: TokenSet | None, save_tokens: TokensSaver, while_a_person_waits: bool = False
+        self,
+        store: Any,
+        *,
+        tokens: TokenSet | None,
+        save_tokens: TokensSaver,
+        refresh_tokens: Any = None,
+        while_a_person_waits: bool = False,
     ) -> FakeSalesChannel:
         if tokens is None:
             raise PlatformAuthError(PLATFORM, "not_connected", "reconnect the store")
         return FakeSalesChannel(self.market)
 
-    def label_provider(self, store: Any, *, tokens: TokenSet | None, save_tokens: TokensSaver) -> LabelProvider:
+    def label_provider(
+        self, store: Any, *, tokens: TokenSet | None, save_tokens: TokensSaver, refresh_tokens: Any = None
+    ) -> LabelProvider:
         raise NotSupported(PLATFORM, "labels")
 
 
@@ -364,7 +372,9 @@ class FakeLabelAdapter(FakeAdapter):
     name = "FakeLabels"
     capabilities = FakeAdapter.capabilities | {Capability.LABELS}
 
-    def label_provider(self, store: Any, *, tokens: TokenSet | None, save_tokens: TokensSaver) -> LabelProvider:
+    def label_provider(
+        self, store: Any, *, tokens: TokenSet | None, save_tokens: TokensSaver, refresh_tokens: Any = None
+    ) -> LabelProvider:
         return FakeLabelProvider(self.market)
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import random
 import re
+import zoneinfo
 from typing import TYPE_CHECKING, Any
 
 from . import oauth, ops, payloads, seed
@@ -36,6 +37,9 @@ if TYPE_CHECKING:
 
 SETTABLE_NAMES = tuple(n for n in QUANTITY_NAMES if n != "on_hand")
 DAY = 86_400
+# A shop the control API may add: a handle of letters, digits and hyphens (one DNS label) under myshopify.com.
+MYSHOPIFY_DOMAIN = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.myshopify\.com")
+MAX_SEEDED_ORDERS = 1000
 
 
 class ControlError(Exception):
@@ -154,6 +158,11 @@ def _world_route(sb: ShopifySandbox, m: str, p: str, query: dict[str, Any], body
         return 200, describe(sb)
     if p == "/sandbox/state" and m == "GET":
         return 200, {"shops": [shop_summary(sb, s) for s in w.shops.values()]}
+    if p == "/sandbox/shops":
+        if m == "GET":
+            return 200, {"shops": [shop_summary(sb, s) for s in w.shops.values()]}
+        if m == "POST":
+            return 201, shop_summary(sb, create_shop(sb, body))
     if p == "/sandbox/rate-limit/drain" and m == "POST":
         shop = _shop(sb, body.get("shop"))
         client_id = str(body.get("client_id") or sb.config.client_id)
@@ -306,6 +315,41 @@ def _item(sb: ShopifySandbox, shop: Shop, sku_or_gid: str) -> InventoryItem:
         ):
             return item
     raise ControlError(404, f"unknown SKU {sku_or_gid!r} in {shop.myshopify_domain}")
+
+
+# -------------------------------------------------------------------------------------------------- shops
+def create_shop(sb: ShopifySandbox, body: dict[str, Any]) -> Shop:
+    """POST /sandbox/shops: a shop of its own for a test or a demo, seeded like the default shops (seed.add_shop)."""
+    name = str(body.get("name") or "").strip()
+    if not name:
+        raise ControlError(400, "name is required")
+    domain = str(body.get("domain") or "").strip().lower()
+    if not MYSHOPIFY_DOMAIN.fullmatch(domain):
+        raise ControlError(400, f"domain {domain!r} is not a myshopify domain like my-store.myshopify.com")
+    if sb.world.shop_by_domain(domain) is not None:
+        raise ControlError(409, f"{domain} is taken")
+    currency = str(body.get("currency") or "USD").strip().upper()
+    if not re.fullmatch(r"[A-Z]{3}", currency):
+        raise ControlError(400, f"currency {currency!r} is not an ISO 4217 code")
+    timezone = str(body.get("timezone") or "America/New_York").strip()
+    try:
+        zoneinfo.ZoneInfo(timezone)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
+        raise ControlError(400, f"timezone {timezone!r} is not an IANA time zone") from exc
+    orders = int(body.get("orders", sb.config.orders_per_shop))
+    if not 0 <= orders <= MAX_SEEDED_ORDERS:
+        raise ControlError(400, f"orders must be between 0 and {MAX_SEEDED_ORDERS}")
+    seed_value = body.get("seed")
+    return seed.add_shop(
+        sb.world,
+        sb.clock.now(),
+        name=name,
+        domain=domain,
+        currency=currency,
+        timezone=timezone,
+        orders=orders,
+        seed=None if seed_value is None else int(seed_value),
+    )
 
 
 # -------------------------------------------------------------------------------------------------- orders
@@ -512,7 +556,9 @@ def shop_summary(sb: ShopifySandbox, shop: Shop) -> dict[str, Any]:
         "myshopify_domain": shop.myshopify_domain,
         "name": shop.name,
         "currency": shop.currency,
+        "timezone": shop.timezone,
         "installed": w.installed(sb.config.client_id, shop.id),
+        "order_count": sum(1 for o in w.orders.values() if o.shop_id == shop.id),
         "locations": [{"id": gid("Location", i), "name": w.locations[i].name} for i in shop.location_ids],
         "skus": [v.sku for v in w.shop_variants(shop.id)],
     }

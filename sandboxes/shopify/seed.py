@@ -7,6 +7,7 @@ connect both sandboxes and see the same SKUs on both channels.
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 from decimal import Decimal
 
 from . import ops
@@ -80,6 +81,9 @@ SHOPS: list[tuple[str, str, str, str, list[tuple[str, Address]]]] = [
     ),
 ]
 
+# Where a shop added through POST /sandbox/shops keeps its stock: the default US shop's two locations (copied).
+NEW_SHOP_LOCATIONS = SHOPS[0][4]
+
 BUYERS = [
     ("Jane Doe", "1 Main St", "Ottawa", "ON", "K1A 0B1", "CA"),
     ("Carlos Muñoz", "742 Evergreen Terrace", "Springfield", "IL", "62704", "US"),
@@ -100,68 +104,128 @@ def seed_default_world(world: World, now: float, orders_per_shop: int = 24) -> N
     """Shops, locations, catalogue and orders; no webhooks (world.on_event is None while seeding)."""
     rng = random.Random(world.seed)
     for shop_name, domain, currency, tz, locations in SHOPS:
-        shop = Shop(
-            id=world.ids.next("shop"),
+        seed_shop(
+            world,
+            now,
+            rng,
             name=shop_name,
-            myshopify_domain=domain,
+            domain=domain,
             currency=currency,
-            email=f"owner@{domain.split('.')[0]}.example",
             timezone=tz,
+            locations=locations,
+            orders=orders_per_shop,
         )
-        world.shops[shop.id] = shop
-        for loc_name, addr in locations:
-            loc = Location(id=world.ids.next("location"), shop_id=shop.id, name=loc_name, address=addr)
-            world.locations[loc.id] = loc
-            shop.location_ids.append(loc.id)
-        catalogue_created = now - 90 * DAY
-        for title, handle, variants in CATALOGUE:
-            product = Product(id=world.ids.next("product"), shop_id=shop.id, title=title, handle=handle)
-            for vtitle, sku, price in variants:
-                levels = {
-                    lid: Level(
-                        available=rng.randrange(5, 400), created_at=catalogue_created, updated_at=catalogue_created
-                    )
-                    for lid in shop.location_ids
-                }
-                if sku in NOT_STOCKED_AT_SECOND_LOCATION and len(shop.location_ids) > 1:
-                    del levels[shop.location_ids[1]]
-                item = InventoryItem(
-                    id=world.ids.next("inventory_item"),
-                    sku=sku,
-                    levels=levels,
-                    created_at=catalogue_created,
-                    updated_at=catalogue_created,
-                )
-                world.inventory_items[item.id] = item
-                amount = (
-                    Decimal(price) if currency == "USD" else (Decimal(price) * Decimal("0.8")).quantize(Decimal("0.01"))
-                )
-                variant = Variant(
-                    id=world.ids.next("variant"),
-                    product_id=product.id,
-                    title=vtitle,
-                    sku=sku,
-                    price=amount,
-                    inventory_item_id=item.id,
-                    created_at=catalogue_created,
-                    updated_at=catalogue_created,
-                )
-                item.variant_id = variant.id
-                world.variants[variant.id] = variant
-                product.variant_ids.append(variant.id)
-            world.products[product.id] = product
-            shop.product_ids.append(product.id)
-        for n in range(orders_per_shop):
-            # Spread creation over the last 50 days, oldest first, so ids and created_at grow together.
-            created = now - (50 * DAY) + n * (50 * DAY // orders_per_shop) + rng.randrange(0, 3600)
-            create_order(world, shop, created, rng, state=STATES[n % len(STATES)], now=now)
+
+
+def add_shop(
+    world: World,
+    now: float,
+    *,
+    name: str,
+    domain: str,
+    currency: str = "USD",
+    timezone: str = "America/New_York",
+    orders: int = 24,
+    seed: int | str | None = None,
+) -> Shop:
+    """A shop added to a running world (POST /sandbox/shops), seeded like the default shops: the default US shop's two
+    locations, the same catalogue and `orders` orders in the STATES mix. Its draws come from a generator of its own
+    (`seed`, else the world's seed and the domain), so the same request gives the same shop whatever else the world
+    holds. Seeding fires no webhooks, as at start."""
+    rng = random.Random(seed if seed is not None else f"{world.seed}:{domain}")
+    sink, world.on_event = world.on_event, None
+    try:
+        return seed_shop(
+            world,
+            now,
+            rng,
+            name=name,
+            domain=domain,
+            currency=currency,
+            timezone=timezone,
+            locations=[(loc_name, replace(addr)) for loc_name, addr in NEW_SHOP_LOCATIONS],
+            orders=orders,
+        )
+    finally:
+        world.on_event = sink
+
+
+def seed_shop(
+    world: World,
+    now: float,
+    rng: random.Random,
+    *,
+    name: str,
+    domain: str,
+    currency: str,
+    timezone: str,
+    locations: list[tuple[str, Address]],
+    orders: int,
+) -> Shop:
+    """One shop: its locations, the catalogue (levels drawn from `rng`) and `orders` orders spread over the last 50
+    days in the STATES mix, their unshipped units committed. Inventory and webhooks are not touched otherwise."""
+    shop = Shop(
+        id=world.ids.next("shop"),
+        name=name,
+        myshopify_domain=domain,
+        currency=currency,
+        email=f"owner@{domain.split('.')[0]}.example",
+        timezone=timezone,
+    )
+    world.shops[shop.id] = shop
+    for loc_name, addr in locations:
+        loc = Location(id=world.ids.next("location"), shop_id=shop.id, name=loc_name, address=addr)
+        world.locations[loc.id] = loc
+        shop.location_ids.append(loc.id)
+    catalogue_created = now - 90 * DAY
+    for title, handle, variants in CATALOGUE:
+        product = Product(id=world.ids.next("product"), shop_id=shop.id, title=title, handle=handle)
+        for vtitle, sku, price in variants:
+            levels = {
+                lid: Level(available=rng.randrange(5, 400), created_at=catalogue_created, updated_at=catalogue_created)
+                for lid in shop.location_ids
+            }
+            if sku in NOT_STOCKED_AT_SECOND_LOCATION and len(shop.location_ids) > 1:
+                del levels[shop.location_ids[1]]
+            item = InventoryItem(
+                id=world.ids.next("inventory_item"),
+                sku=sku,
+                levels=levels,
+                created_at=catalogue_created,
+                updated_at=catalogue_created,
+            )
+            world.inventory_items[item.id] = item
+            amount = (
+                Decimal(price) if currency == "USD" else (Decimal(price) * Decimal("0.8")).quantize(Decimal("0.01"))
+            )
+            variant = Variant(
+                id=world.ids.next("variant"),
+                product_id=product.id,
+                title=vtitle,
+                sku=sku,
+                price=amount,
+                inventory_item_id=item.id,
+                created_at=catalogue_created,
+                updated_at=catalogue_created,
+            )
+            item.variant_id = variant.id
+            world.variants[variant.id] = variant
+            product.variant_ids.append(variant.id)
+        world.products[product.id] = product
+        shop.product_ids.append(product.id)
+    seeded = []
+    for n in range(orders):
+        # Spread creation over the last 50 days, oldest first, so ids and created_at grow together.
+        created = now - (50 * DAY) + n * (50 * DAY // orders) + rng.randrange(0, 3600)
+        seeded.append(create_order(world, shop, created, rng, state=STATES[n % len(STATES)], now=now))
     # The seeded orders' unshipped units are committed stock (the drawn levels stay what is available).
-    for order in world.orders.values():
+    for order in seeded:
         for li in order.line_items:
             item = world.inventory_items[world.variants[li.variant_id].inventory_item_id]
             level = item.levels.get(world.fulfillment_orders[li.fulfillment_order_id].location_id)
             if level is not None:
                 level.committed += order.remaining(li)
+    return shop
 
 
 def pick_location(world: World, shop: Shop, sku: str, quantity: int) -> int:

@@ -393,7 +393,9 @@ def _refresh_order(client: SalesChannel, order: Order) -> None:
     from orders.services import orders_upsert  # services imports the routing that imports this module's callers
 
     try:
-        orders_upsert(store=order.store, orders=client.get_orders([order.external_id]))
+        # Fetched by id because our own write changed it: a version equal to the copy we hold (an update in the same
+        # second, whole-second update times) is still the newer one (orders_upsert's `changed`).
+        orders_upsert(store=order.store, orders=client.get_orders([order.external_id]), changed=True)
     except PlatformError as error:  # the next sync or webhook brings it
         log.info("order %s not refreshed after shipping: %s", order.external_id, error.code)
 

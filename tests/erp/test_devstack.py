@@ -45,12 +45,14 @@ def alive(pid: int) -> bool:
 @pytest.mark.skipif(not Path("/proc").exists(), reason="reads /proc to find the supervised processes")
 @pytest.mark.parametrize("storage", ["local", pytest.param("s3", marks=pytest.mark.s3)])
 def test_the_stack_starts_and_a_sigterm_stops_every_process(tmp_path: Path, storage: str) -> None:
-    web, sandbox, s3 = free_port(), free_port(), free_port()
+    web, sandbox, shopify, s3 = free_port(), free_port(), free_port(), free_port()
     env = {
         **{k: v for k, v in os.environ.items() if k not in ("DJANGO_SETTINGS_MODULE", "DATABASE_URL", "REDIS_URL")},
         "DJANGO_ENV": "local",
         "DATABASE_URL": f"sqlite:///{tmp_path / 'dev.sqlite3'}",
         "TIKTOK_SANDBOX_PORT": str(sandbox),
+        "SHOPIFY_SANDBOX_PORT": str(shopify),
+        "DROPLINE_PUBLIC_URL": f"http://127.0.0.1:{web}",
     }
     if storage == "s3":  # `make run` starts the local S3-compatible server itself and makes the bucket
         env |= {
@@ -68,7 +70,11 @@ def test_the_stack_starts_and_a_sigterm_stops_every_process(tmp_path: Path, stor
         stderr=subprocess.DEVNULL,
     )
     try:
-        urls = [f"http://127.0.0.1:{web}/healthz", f"http://127.0.0.1:{sandbox}/sandbox/stats"]
+        urls = [
+            f"http://127.0.0.1:{web}/healthz",
+            f"http://127.0.0.1:{sandbox}/sandbox/stats",
+            f"http://127.0.0.1:{shopify}/sandbox/stats",
+        ]
         deadline = time.monotonic() + 60
         while urls and time.monotonic() < deadline:
             try:
@@ -78,7 +84,8 @@ def test_the_stack_starts_and_a_sigterm_stops_every_process(tmp_path: Path, stor
                 time.sleep(0.3)
         assert not urls, f"not up within 60 s: {urls}"
         children = children_of(supervisor.pid)
-        assert len(children) == (5 if storage == "s3" else 4)  # web, worker, beat, TikTok sandbox (, S3 server)
+        # web, worker, beat, the TikTok and Shopify sandboxes (, the S3 server)
+        assert len(children) == (6 if storage == "s3" else 5)
         if storage == "s3":
             ready = httpx.get(f"http://127.0.0.1:{web}/readyz", timeout=10).json()
             assert ready["checks"]["storage"]["ok"], ready["checks"]["storage"]

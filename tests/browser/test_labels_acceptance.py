@@ -186,6 +186,7 @@ def test_rule_to_printed_batch_to_scan_and_the_supplier_handoff(
     ]
     page.goto("/shipping/scan/")
     result = page.get_by_test_id("scan-result")
+    expect(page.locator("#scan-code")).to_be_focused()  # a loaded machine renders late: type once it has the focus
     page.keyboard.type(packed.tracking_number + "\n")  # the input has the focus: a USB scanner types and sends Enter
     expect(result).to_have_attribute("data-verdict", "packing")
     scanned: Counter[str] = Counter()

@@ -26,11 +26,14 @@ from typing import Any
 if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
     os.makedirs(os.environ["PROMETHEUS_MULTIPROC_DIR"], exist_ok=True)
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import CollectorRegistry, Counter, Histogram, disable_created_metrics, generate_latest
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 log = logging.getLogger(__name__)
+# A `_created` series beside every counter and histogram doubles the series for a timestamp nobody graphs (and
+# multiprocess mode cannot export it): off, so a single process and a fleet expose the same names.
+disable_created_metrics()
 
 # Buckets in seconds. HTTP and platform calls: from a cache hit to the 30 s read timeout. Tasks: up to the 300 s
 # hard time limit (CELERY_TASK_TIME_LIMIT). Waits: the rate limiter's queue is bounded by its max wait.

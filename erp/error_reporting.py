@@ -8,9 +8,12 @@ leads to its log lines.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
+
+if TYPE_CHECKING:
+    from sentry_sdk.types import Event
 
 
 def error_reporting_init() -> bool:
@@ -34,11 +37,11 @@ def error_reporting_init() -> bool:
     return True
 
 
-def _before_send(event: dict[str, Any], hint: dict[str, Any]) -> dict[str, Any]:
+def _before_send(event: Event, hint: dict[str, Any]) -> Event:
     """Tag the event with what the logs know (request id, organization, task, store, order) and redact it."""
     from erp.log import log_context_get, redact
 
-    tags = event.setdefault("tags", {})
+    tags: dict[str, Any] = dict(event.get("tags") or {})
     tags.update(log_context_get())
     try:
         from erp.tenancy import organization_in_scope
@@ -48,6 +51,7 @@ def _before_send(event: dict[str, Any], hint: dict[str, Any]) -> dict[str, Any]:
         organization = None
     if organization is not None:
         tags["organization"] = str(organization.pk)
+    event["tags"] = tags
     logentry = event.get("logentry")
     if isinstance(logentry, dict):
         for key in ("message", "formatted"):

@@ -254,7 +254,7 @@ class QueueCollector(Collector):
         yield age
 
     @staticmethod
-    def _sent_at(raw: bytes | None) -> float | None:
+    def _sent_at(raw: bytes | str | None) -> float | None:
         if raw is None:
             return None
         try:
@@ -298,7 +298,7 @@ class _Default(Collector):
     def __init__(self, registry: CollectorRegistry) -> None:
         self._registry = registry
 
-    def collect(self) -> Iterator[Metric]:
+    def collect(self) -> Iterable[Metric]:
         return self._registry.collect()
 
 

@@ -7,11 +7,20 @@ long countdown/ETA, which a Redis broker may deliver twice or lose.
 """
 
 import os
+import time
 from typing import Any
 
 from celery import Celery
+from celery.beat import PersistentScheduler
 from celery.schedules import crontab
-from celery.signals import worker_ready
+from celery.signals import (
+    before_task_publish,
+    heartbeat_sent,
+    task_postrun,
+    task_prerun,
+    worker_process_shutdown,
+    worker_ready,
+)
 from kombu import Queue
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", f"erp.settings.{os.environ.get('DJANGO_ENV', 'local')}")
@@ -57,6 +66,8 @@ app.conf.update(
     worker_cancel_long_running_tasks_on_connection_loss=False,
     worker_hijack_root_logger=False,
     timezone="UTC",
+    # Beat touches its liveness file on every tick (erp/liveness.py); `celery beat -S ...` would replace it.
+    beat_scheduler="erp.celery:LivenessScheduler",
     beat_schedule={
         "heartbeat": {"task": "erp.heartbeat", "schedule": 30.0},
         "invitations-expire": {"task": "erp.invitations_expire", "schedule": crontab(minute=17)},
@@ -90,6 +101,71 @@ app.autodiscover_tasks()
 def _announce_worker(**kwargs: Any) -> None:
     """A worker that has just started counts as a heartbeat, so the dashboard is green from the first minute; beat's
     30-second heartbeat task keeps it fresh after that."""
+    from django.conf import settings
+
+    from erp.liveness import liveness_touch
     from erp.services import heartbeat_record
 
+    liveness_touch("worker")  # first: neither needs the database the heartbeat row is written to
+    if settings.WORKER_METRICS_PORT:
+        from erp.metrics import worker_metrics_serve
+
+        worker_metrics_serve(settings.WORKER_METRICS_PORT)
     heartbeat_record(name="background")
+
+
+# --------------------------------------------------------------------------------------------- operations
+# Liveness, metrics and queue age (docs/operations.md, docs/adr/0022-metrics-and-logs.md).
+@heartbeat_sent.connect
+def _worker_alive(**kwargs: Any) -> None:
+    """Every event heartbeat (2 s) of a worker's consumer: it is alive for `background_alive --worker`."""
+    from erp.liveness import liveness_touch
+
+    liveness_touch("worker")
+
+
+class LivenessScheduler(PersistentScheduler):
+    """Celery's default scheduler, touching beat's liveness file on every tick."""
+
+    def tick(self, *args: Any, **kwargs: Any) -> float:
+        from erp.liveness import liveness_touch
+
+        liveness_touch("beat")
+        return super().tick(*args, **kwargs)
+
+
+@before_task_publish.connect
+def _stamp_sent_at(headers: dict[str, Any] | None = None, **kwargs: Any) -> None:
+    """The publish time rides in the message, so the queue collector can tell how long the oldest one waited."""
+    from erp.metrics import SENT_AT_HEADER
+
+    if headers is not None:
+        headers[SENT_AT_HEADER] = time.time()
+
+
+_task_started: dict[str, float] = {}
+
+
+@task_prerun.connect
+def _task_started_at(task_id: str | None = None, **kwargs: Any) -> None:
+    if task_id:
+        _task_started[task_id] = time.monotonic()
+
+
+@task_postrun.connect
+def _task_finished(task_id: str | None = None, task: Any = None, state: str | None = None, **kwargs: Any) -> None:
+    from erp.metrics import task_observe
+
+    started = _task_started.pop(task_id, None) if task_id else None
+    task_observe(
+        task=getattr(task, "name", None) or "other",
+        outcome=(state or "unknown").lower(),
+        seconds=None if started is None else time.monotonic() - started,
+    )
+
+
+@worker_process_shutdown.connect
+def _pool_child_exited(pid: int | None = None, **kwargs: Any) -> None:
+    from erp.metrics import process_dead
+
+    process_dead(pid or os.getpid())

@@ -3,8 +3,11 @@
 - `/healthz` (liveness): this process answers. It touches no dependency: restarting a web process does not fix a
   database outage, so liveness must not fail with one.
 - `/readyz` (readiness): each dependency checked with a short timeout, 503 when a required one is down. PostgreSQL
-  is required for everything; Redis (cache and broker) for writes and background work; shared storage for
-  printing. Background workers are reported (their heartbeat) but do not make a web process unready.
+  is required for everything (on a connection of its own, so a dead server fails the probe in
+  READYZ_DATABASE_TIMEOUT seconds instead of hanging it); every migration applied (a process started before
+  `migrate` ran would serve code the schema does not have yet); Redis (cache and broker) for writes and background
+  work; shared storage for printing. Background workers are reported (their heartbeat) but do not make a web
+  process unready: their own liveness is erp/liveness.py (docs/operations.md).
 """
 
 from __future__ import annotations
@@ -40,9 +43,37 @@ def _timed(name: str, probe: Callable[[], str], *, required: bool) -> Check:
 
 
 def _database() -> str:
-    with connection.cursor() as cursor:
+    """A fresh connection with a short connect timeout: the request's own connection may be a pooled one that was
+    fine a minute ago, and libpq's default is to wait as long as the network does."""
+    params = connection.get_connection_params()
+    if connection.vendor == "postgresql":
+        params["connect_timeout"] = settings.READYZ_DATABASE_TIMEOUT
+    raw = connection.get_new_connection(params)
+    try:
+        cursor = raw.cursor()
         cursor.execute("SELECT 1")
+        cursor.close()
+    finally:
+        raw.close()
     return connection.vendor
+
+
+_migrations_applied = False  # once every migration is applied, a process need not read the graph again
+
+
+def _migrations() -> str:
+    global _migrations_applied
+    if _migrations_applied:
+        return "all applied"
+    from django.db.migrations.executor import MigrationExecutor
+
+    executor = MigrationExecutor(connection)
+    plan = executor.migration_plan(executor.loader.graph.leaf_nodes())
+    if plan:
+        names = ", ".join(f"{migration.app_label}.{migration.name}" for migration, _ in plan[:5])
+        raise RuntimeError(f"{len(plan)} migration(s) not applied: {names}{', ...' if len(plan) > 5 else ''}")
+    _migrations_applied = True
+    return "all applied"
 
 
 def _cache() -> str:
@@ -55,7 +86,8 @@ def _cache() -> str:
 def _broker() -> str:
     from erp.celery import app
 
-    with app.connection_for_write() as conn:
+    # The settings' URL, read at each probe (the same as the app's in production; a test can point it elsewhere).
+    with app.connection_for_write(url=settings.CELERY_BROKER_URL) as conn:
         conn.ensure_connection(max_retries=1, timeout=2)
         return conn.transport.driver_name
 
@@ -83,6 +115,7 @@ def background_problem() -> str | None:
 def readiness() -> list[Check]:
     return [
         _timed("database", _database, required=True),
+        _timed("migrations", _migrations, required=True),
         _timed("cache", _cache, required=True),
         _timed("broker", _broker, required=True),
         _timed("storage", _storage, required=True),

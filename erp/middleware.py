@@ -1,4 +1,7 @@
 import logging
+import re
+import time
+import uuid
 from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -7,11 +10,44 @@ from django.utils import timezone
 
 from erp import clock
 from erp.actors import Actor
+from erp.log import log_context
+from erp.metrics import http_request_observe
 from erp.selectors import memberships_of_user
 from erp.tenancy import organization_scope
 
 SESSION_KEY = "dropline_organization_id"
 log = logging.getLogger(__name__)
+
+REQUEST_ID_HEADER = "X-Request-ID"
+# A request id a proxy or a partner sent is kept when it is plainly an id (a UUID, a trace id); anything else (too
+# long, spaces, control characters that could forge log lines) is replaced by one of ours.
+SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,127}")
+
+
+class RequestIdMiddleware:
+    """First of all: gives the request an id (the caller's X-Request-ID when sane, else a new one), tags every log
+    line written while it runs (erp/log.py), echoes it in the response's X-Request-ID, and counts the request by
+    view and status with its latency (erp.metrics)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        given = request.headers.get(REQUEST_ID_HEADER, "")
+        request_id = given if SANE_REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
+        request.request_id = request_id
+        started = time.monotonic()
+        with log_context(request_id=request_id):
+            response = self.get_response(request)
+        response[REQUEST_ID_HEADER] = request_id
+        match = getattr(request, "resolver_match", None)
+        http_request_observe(
+            view=(match.view_name if match is not None else "") or "unmatched",  # a route name: a closed set
+            method=request.method or "",
+            status=response.status_code,
+            seconds=time.monotonic() - started,
+        )
+        return response
 
 
 class OrganizationMiddleware:

@@ -2,7 +2,8 @@
 
 `@task(...)` is the only way Dropline declares a Celery task. For a tenant task (the default) the caller passes
 `organization_id`; the decorator loads the organization, opens its tenant scope for the task's body and tags the
-log lines. Tasks are thin: load by id, call a service. Enqueue after commit with `.delay_on_commit(...)`.
+log lines (with the task's name and id, and its `store_id` / `order_id` argument when it has one: erp/log.py).
+Tasks are thin: load by id, call a service. Enqueue after commit with `.delay_on_commit(...)`.
 """
 
 from __future__ import annotations
@@ -19,27 +20,48 @@ from django.utils import timezone
 from kombu.exceptions import OperationalError as KombuOperationalError
 from redis.exceptions import RedisError
 
+from erp.log import log_context
 from erp.tenancy import organization_scope
 
 logger = logging.getLogger(__name__)
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+def _task_log_context(name: str, kwargs: dict[str, Any]) -> Any:
+    """Log lines of a task carry its name and id, and the store and order it is about when its arguments say."""
+    from celery import current_task
+
+    request = getattr(current_task, "request", None)
+    return log_context(
+        task=name,
+        task_id=getattr(request, "id", None),
+        store=kwargs.get("store_id"),
+        order=kwargs.get("order_id"),
+    )
+
+
 def task(*, name: str, tenant: bool = True, **celery_options: Any) -> Callable[[F], Any]:
     def decorate(func: F) -> Any:
         if not tenant:
-            return shared_task(name=name, **celery_options)(func)
+
+            @functools.wraps(func)
+            def run_in_context(*args: Any, **kwargs: Any) -> Any:
+                with _task_log_context(name, kwargs):
+                    return func(*args, **kwargs)
+
+            return shared_task(name=name, **celery_options)(run_in_context)
 
         @functools.wraps(func)
         def run_in_scope(*args: Any, organization_id: str, **kwargs: Any) -> Any:
             from erp.models import Organization
 
-            organization = Organization.objects.filter(pk=organization_id).first()
-            if organization is None:  # deleted since the task was queued: nothing left to do
-                logger.info("task %s skipped: organization %s no longer exists", name, organization_id)
-                return None
-            with organization_scope(organization):
-                return func(*args, organization=organization, **kwargs)
+            with _task_log_context(name, kwargs):
+                organization = Organization.objects.filter(pk=organization_id).first()
+                if organization is None:  # deleted since the task was queued: nothing left to do
+                    logger.info("task %s skipped: organization %s no longer exists", name, organization_id)
+                    return None
+                with organization_scope(organization):
+                    return func(*args, organization=organization, **kwargs)
 
         return shared_task(name=name, **celery_options)(run_in_scope)
 

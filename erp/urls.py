@@ -52,6 +52,7 @@ urlpatterns = [
     path("", views.DashboardView.as_view(), name="dashboard"),
     path("healthz", views.healthz, name="healthz"),
     path("readyz", views.readyz, name="readyz"),
+    path("metrics", views.metrics, name="metrics"),  # Prometheus, behind METRICS_TOKEN (docs/operations.md)
     path("favicon.ico", views.favicon, name="favicon"),
     path("accounts/", include(account_patterns)),
     path("invitations/<str:token>/", views.InvitationView.as_view(), name="invitation"),

@@ -1,5 +1,6 @@
 """Dashboard views of the core: sign-up, organizations, members, API keys, audit log. Thin: forms in, services out."""
 
+import hmac
 from datetime import datetime, time
 from typing import Any
 
@@ -63,6 +64,26 @@ def readyz(request: HttpRequest) -> JsonResponse:
         },
     }
     return JsonResponse(body, status=200 if ready else 503)
+
+
+def metrics(request: HttpRequest) -> HttpResponse:
+    """Prometheus scrape: `Authorization: Bearer <METRICS_TOKEN>`. Without a token configured it is open only in
+    development (DEBUG) and absent otherwise: operational figures are not for the public internet."""
+    from prometheus_client import CONTENT_TYPE_LATEST
+
+    from erp.metrics import exposition
+
+    token = settings.METRICS_TOKEN
+    if not token:
+        if not settings.DEBUG:
+            raise Http404("metrics are off: set METRICS_TOKEN")
+    else:
+        scheme, _, given = request.headers.get("Authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), token.encode()):
+            response = HttpResponse("a bearer token is required\n", status=401, content_type="text/plain")
+            response["WWW-Authenticate"] = 'Bearer realm="metrics"'
+            return response
+    return HttpResponse(exposition(), content_type=CONTENT_TYPE_LATEST)
 
 
 # --------------------------------------------------------------------------------------------------- accounts

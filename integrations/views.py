@@ -15,9 +15,10 @@ from django.views import View
 from django.views.decorators.csrf import csrf_exempt
 from django.views.generic import TemplateView, UpdateView
 
+from erp.metrics import webhook_in_observe
 from erp.roles import Perm
 from erp.views_base import OrganizationViewMixin
-from integrations import selectors, services
+from integrations import registry, selectors, services
 from integrations.errors import NotSupported, PlatformError
 from integrations.forms import StorePolicyForm
 from integrations.models import Store
@@ -138,13 +139,25 @@ class PlatformWebhookView(View):
     """Platforms POST notifications here. 401 unless signed; otherwise 200 quickly (the work is recorded)."""
 
     def post(self, request: HttpRequest, platform: str) -> HttpResponse:
+        # The URL segment is the caller's: only a registered platform becomes a metric label.
+        label = platform if platform in registry.registered_platforms() else "other"
         try:
             outcome = services.webhook_receive(
                 platform=platform, raw_body=request.body, headers={k.lower(): v for k, v in request.headers.items()}
             )
         except services.WebhookRejected as error:
             log.warning("webhook refused (%s) from %s", error, request.META.get("REMOTE_ADDR"))
+            webhook_in_observe(platform=label, outcome="rejected")
             return HttpResponse(status=401)
         ignored = outcome in (services.WEBHOOK_UNKNOWN_SHOP, services.WEBHOOK_DUPLICATE)  # logged where decided
         log.log(logging.DEBUG if ignored else logging.INFO, "webhook %s", outcome)
+        webhook_in_observe(platform=label, outcome=WEBHOOK_OUTCOMES.get(outcome, "recorded"))
         return HttpResponse(status=200)
+
+
+# What webhook_receive said, as a metric's outcome; anything else is "<topic> recorded".
+WEBHOOK_OUTCOMES = {
+    services.WEBHOOK_UNKNOWN_SHOP: "unknown_shop",
+    services.WEBHOOK_DUPLICATE: "duplicate",
+    services.WEBHOOK_INVALID: "invalid",
+}

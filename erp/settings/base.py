@@ -4,6 +4,7 @@ Everything that differs between machines comes from the environment (or an optio
 single `env` reader below. local.py, test.py and production.py only choose defaults and switch things on.
 """
 
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +53,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: the request id every log line carries, echoed in X-Request-ID; requests counted by view (erp/metrics.py).
+    "erp.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",  # the Stores page adds the platforms' consent origins to form-action
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -419,20 +422,31 @@ COMPLIANCE_SELLER_CANCELLATION_THRESHOLD = env.float("COMPLIANCE_SELLER_CANCELLA
 STOCK_PUSH_DEBOUNCE_SECONDS = env.int("STOCK_PUSH_DEBOUNCE_SECONDS", default=5)
 
 # ---------------------------------------------------------------------------------------------------------------
-# Logging: one line per event, tagged with the organization in scope so a tenant's trail can be grepped.
+# Logging: one line per event, tagged with the organization in scope, the request id, the task and the store and
+# order where known (erp/log.py), so a tenant's or a request's trail can be grepped. LOG_FORMAT=json (production's
+# default) writes one JSON object per line for a log pipeline; `text` reads better on a terminal.
 LOG_LEVEL = env("LOG_LEVEL", default="INFO")
+LOG_FORMAT = env("LOG_FORMAT", default="json" if DJANGO_ENV == "production" else "text")
+if LOG_FORMAT not in ("text", "json"):
+    raise ImproperlyConfigured(f"LOG_FORMAT={LOG_FORMAT!r}: use 'text' or 'json'")
 LOGGING: dict[str, Any] = {
     "version": 1,
     "disable_existing_loggers": False,
     "filters": {
-        "organization": {"()": "erp.log.OrganizationLogFilter"},
+        "organization": {"()": "erp.log.OrganizationLogFilter"},  # and request, task, store, order
         "routine": {"()": "erp.log.RoutineToDebugFilter"},  # beat's schedule, task received/succeeded: DEBUG
+        "redact": {"()": "erp.log.SecretRedactingFilter"},  # the second wall: secrets are never passed to a logger
     },
     "formatters": {
-        "line": {"format": "%(asctime)s %(levelname)s %(name)s org=%(organization)s %(message)s"},
+        "line": {"format": "%(asctime)s %(levelname)s %(name)s org=%(organization)s%(context)s %(message)s"},
+        "json": {"()": "erp.log.JsonFormatter"},
     },
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": "line", "filters": ["routine", "organization"]},
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "json" if LOG_FORMAT == "json" else "line",
+            "filters": ["routine", "organization", "redact"],
+        },
     },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
@@ -442,3 +456,21 @@ LOGGING: dict[str, Any] = {
         "httpx": {"level": "WARNING"},
     },
 }
+
+# ---------------------------------------------------------------------------------------------------------------
+# Operations (docs/operations.md, docs/adr/0022-metrics-and-logs.md).
+# /metrics answers a Prometheus scrape carrying `Authorization: Bearer <METRICS_TOKEN>`; unset, it is open only
+# with DEBUG on (development) and answers 404 otherwise. For multiprocess metrics (gunicorn workers, Celery's pool)
+# set PROMETHEUS_MULTIPROC_DIR in the process environment (prometheus_client reads it at import, not from here).
+METRICS_TOKEN = env("METRICS_TOKEN", default="")
+# A Celery worker serves its pool's metrics on this port (0: not served; scrape each worker container there).
+WORKER_METRICS_PORT = env.int("WORKER_METRICS_PORT", default=0)
+# Liveness for Kubernetes exec probes: a worker touches `worker` on every event heartbeat, beat touches `beat` on
+# every tick, in this folder (per container); `manage.py background_alive --worker|--beat` reads their age.
+LIVENESS_DIR = env.path("LIVENESS_DIR", default=str(Path(tempfile.gettempdir()) / "dropline-liveness"))
+# /readyz: how long to wait for PostgreSQL to accept a connection before calling it unreachable.
+READYZ_DATABASE_TIMEOUT = env.int("READYZ_DATABASE_TIMEOUT", default=2)
+# Error reporting to Sentry (or a compatible service): off unless a DSN is set. No personal data is sent.
+SENTRY_DSN = env("SENTRY_DSN", default="")
+SENTRY_ENVIRONMENT = env("SENTRY_ENVIRONMENT", default=DJANGO_ENV)
+SENTRY_TRACES_SAMPLE_RATE = env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0)

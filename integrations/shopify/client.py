@@ -30,6 +30,7 @@ from typing import Any, TypeVar
 import httpx
 from django.core.cache import caches
 
+from erp.metrics import limiter_wait_observe, platform_call_timer
 from integrations.base import TokensRefresher
 from integrations.errors import ErrorKind, PlatformAuthError, PlatformError, PlatformOutcomeUnknown
 from integrations.interface import Page, PlatformOrder, Product, TokenSet, Warehouse
@@ -510,15 +511,18 @@ class ShopifyClient:
             self._wait_for_bucket(operation, deadline)
             used_token = self._tokens.access_token
             try:
-                response = self._http.post(
-                    self.config.graphql_url(self.shop),
-                    content=body,
-                    headers={
-                        "X-Shopify-Access-Token": used_token,
-                        "Content-Type": "application/json",
-                        "Accept": "application/json",
-                    },
-                )
+                with platform_call_timer(platform=PLATFORM, api=operation.name) as call:
+                    response = self._http.post(
+                        self.config.graphql_url(self.shop),
+                        content=body,
+                        headers={
+                            "X-Shopify-Access-Token": used_token,
+                            "Content-Type": "application/json",
+                            "Accept": "application/json",
+                        },
+                    )
+                    answer = self._interpret(operation, response)  # raises PlatformOutcomeUnknown: timed, then raised
+                    call.outcome = _outcome(answer)
             except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
                 # The connection never opened: nothing reached Shopify, so even a fulfillment may be sent again.
                 failure: PlatformError = PlatformError(
@@ -536,7 +540,6 @@ class ShopifyClient:
                     PLATFORM, "transport", f"{operation.name}: {type(exc).__name__}", retryable=True
                 )
             else:
-                answer = self._interpret(operation, response)
                 if isinstance(answer, Mapping):
                     return answer
                 if isinstance(answer, _Throttled):
@@ -667,7 +670,9 @@ class ShopifyClient:
                 retryable=True,
             )
         # A little jitter so waiting workers do not all ask in the same millisecond.
-        self._sleep(seconds + self._rng() * 0.01)
+        pause = seconds + self._rng() * 0.01
+        limiter_wait_observe(platform=PLATFORM, seconds=pause)
+        self._sleep(pause)
 
     def _backoff(self, attempt: int) -> float:
         # Exponential with "equal jitter": at least half the step.
@@ -704,6 +709,13 @@ class ShopifyClient:
         if self._on_tokens_refreshed is not None:
             # The refresh token rotated: the old one dies once the new access token is used, so persist first.
             self._on_tokens_refreshed(new_tokens)
+
+
+def _outcome(answer: Mapping[str, Any] | _Throttled | PlatformError) -> object:
+    """An attempt's outcome for erp.metrics: ok, THROTTLED, or the error's code."""
+    if isinstance(answer, Mapping):
+        return "ok"
+    return "THROTTLED" if isinstance(answer, _Throttled) else answer.code
 
 
 def user_errors(payload: Any) -> list[Mapping[str, Any]]:

@@ -27,6 +27,7 @@ from typing import Any, TypeVar
 
 import httpx
 
+from erp.metrics import limiter_wait_observe, platform_call_timer
 from integrations.base import TokensRefresher
 from integrations.errors import PlatformAuthError, PlatformError, PlatformOutcomeUnknown
 from integrations.interface import (
@@ -350,7 +351,9 @@ class TikTokShopClient:
         for attempt in range(1, self.config.max_attempts + 1):
             try:
                 # Object storage may redirect; the API client itself never follows redirects.
-                response = self._http.get(doc_url, follow_redirects=True)
+                with platform_call_timer(platform=PLATFORM, api="Download Document") as call:
+                    response = self._http.get(doc_url, follow_redirects=True)
+                    call.outcome = "ok" if response.status_code == 200 else f"http_{response.status_code}"
             except httpx.TransportError as exc:
                 last = PlatformError(PLATFORM, "transport", f"document download: {type(exc).__name__}", retryable=True)
             else:
@@ -809,7 +812,10 @@ class TikTokShopClient:
             request = self._build_request(endpoint, path, query, body_bytes, used_token)
             started = time.monotonic()
             try:
-                response = self._http.send(request)
+                with platform_call_timer(platform=PLATFORM, api=endpoint.name) as call:
+                    response = self._http.send(request)
+                    result = self._interpret(endpoint, response)  # raises PlatformOutcomeUnknown: timed, then raised
+                    call.outcome = "ok" if isinstance(result, _Envelope) else result.code
             except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
                 # The connection never opened: nothing reached TikTok, safe to retry even a purchase.
                 failure: PlatformError = PlatformError(
@@ -828,7 +834,6 @@ class TikTokShopClient:
                 retry_after = None
             else:
                 elapsed_ms = (time.monotonic() - started) * 1000
-                result = self._interpret(endpoint, response)
                 if isinstance(result, _Envelope):
                     log.debug("tiktok %s ok request_id=%s %.0f ms", endpoint.key, result.request_id, elapsed_ms)
                     return result
@@ -969,7 +974,9 @@ class TikTokShopClient:
                     retryable=True,
                 )
             # A little jitter so waiting workers do not all retry in the same millisecond.
-            self._sleep(wait + self._rng() * 0.005)
+            pause = wait + self._rng() * 0.005
+            limiter_wait_observe(platform=PLATFORM, seconds=pause)
+            self._sleep(pause)
 
     def _refresh_if_expiring(self) -> None:
         now = datetime.fromtimestamp(self._clock(), tz=UTC)

@@ -24,6 +24,8 @@ from django.utils import timezone
 from erp import clock
 from erp.actors import Actor
 from erp.claims import side_effect_claim, side_effect_take_over
+from erp.log import log_context
+from erp.metrics import label_purchase_observe
 from erp.services import audit_record
 from erp.tenancy import current_organization
 from integrations.base import LabelProvider
@@ -313,11 +315,17 @@ def label_purchase_execute(*, purchase_id: UUID | str) -> str:
 
 
 def _submit_through_provider(purchase: LabelPurchase, *, look_first: bool) -> str:
-    try:
-        provider = store_label_provider(purchase.store)
-    except NotSupported as error:  # the store's channel sells no labels: say so on the order, do not crash a worker
-        return _fail(purchase, error)
-    return _submit(provider, purchase, look_first=look_first)
+    """Every attempt that may reach the platform comes through here: counted by outcome (erp.metrics) and logged
+    with its store and order."""
+    with log_context(store=purchase.store_id, order=purchase.order_id):
+        try:
+            provider = store_label_provider(purchase.store)
+        except NotSupported as error:  # the channel sells no labels: say so on the order, do not crash a worker
+            outcome = _fail(purchase, error)
+        else:
+            outcome = _submit(provider, purchase, look_first=look_first)
+    label_purchase_observe(outcome=outcome)
+    return outcome
 
 
 def _submit(provider: LabelProvider, purchase: LabelPurchase, *, look_first: bool) -> str:

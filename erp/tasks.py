@@ -3,6 +3,10 @@
 `@task(...)` is the only way Dropline declares a Celery task. For a tenant task (the default) the caller passes
 `organization_id`; the decorator loads the organization, opens its tenant scope for the task's body and tags the
 log lines. Tasks are thin: load by id, call a service. Enqueue after commit with `.delay_on_commit(...)`.
+
+A task declared `tenant=False` serves every organization (beat's sweepers): its body runs in `cross_tenant()`, the
+deliberate bypass of the database wall (docs/adr/0023-row-level-security.md), and handles each organization's rows
+in that organization's scope, which narrows it again.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from django.utils import timezone
 from kombu.exceptions import OperationalError as KombuOperationalError
 from redis.exceptions import RedisError
 
-from erp.tenancy import organization_scope
+from erp.tenancy import cross_tenant, organization_scope
 
 logger = logging.getLogger(__name__)
 F = TypeVar("F", bound=Callable[..., Any])
@@ -28,7 +32,13 @@ F = TypeVar("F", bound=Callable[..., Any])
 def task(*, name: str, tenant: bool = True, **celery_options: Any) -> Callable[[F], Any]:
     def decorate(func: F) -> Any:
         if not tenant:
-            return shared_task(name=name, **celery_options)(func)
+
+            @functools.wraps(func)
+            def run_across_tenants(*args: Any, **kwargs: Any) -> Any:
+                with cross_tenant(reason=f"task {name} serves every organization"):
+                    return func(*args, **kwargs)
+
+            return shared_task(name=name, **celery_options)(run_across_tenants)
 
         @functools.wraps(func)
         def run_in_scope(*args: Any, organization_id: str, **kwargs: Any) -> Any:

@@ -22,9 +22,11 @@ from erp.tenancy import TenantModel
 # The version is in the name: when the expression changes, the new policy replaces every older one on migrate.
 POLICY_NAME = "dropline_tenant_v1"
 POLICY_PREFIX = "dropline_tenant_"
+# Each setting is read in a scalar subquery: PostgreSQL evaluates it once per statement (an InitPlan) instead of once
+# per row, which a bare current_setting() in a policy costs (bench/rls_cost.py measured +67% on a count of 5,000 rows).
 POLICY_EXPRESSION = (
-    "organization_id = NULLIF(current_setting('dropline.organization_id', true), '')::uuid"
-    " OR current_setting('dropline.cross_tenant', true) = 'on'"
+    "organization_id = (SELECT NULLIF(current_setting('dropline.organization_id', true), '')::uuid)"
+    " OR (SELECT current_setting('dropline.cross_tenant', true) = 'on')"
 )
 
 

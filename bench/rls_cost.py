@@ -158,17 +158,13 @@ def kinds(tenants: list[dict[str, Any]], rng: random.Random) -> dict[str, Any]:
         tenant = rng.choice(tenants)
         demand = {sku: rng.randint(1, 3) for sku in rng.sample(tenant["sku_ids"], 2)}
         with organization_scope(tenant["organization"]):
-            result = order_reserve(
-                order_id=uuid7(), demand=demand, warehouse_ids=[tenant["warehouse_id"]], actor=actor
-            )
+            result = order_reserve(order_id=uuid7(), demand=demand, warehouse_ids=[tenant["warehouse_id"]], actor=actor)
         assert result.warehouse_id is not None
 
     def order_count_sql() -> None:
         tenant = rng.choice(tenants)
         with organization_scope(tenant["organization"]), connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT count(*) FROM orders_order WHERE organization_id = %s", [tenant["organization"].pk]
-            )
+            cursor.execute("SELECT count(*) FROM orders_order WHERE organization_id = %s", [tenant["organization"].pk])
             assert cursor.fetchone()[0] > 0
 
     return {

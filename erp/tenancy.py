@@ -184,10 +184,6 @@ class UnscopedQuerySet(models.QuerySet):
         with self._lifted():
             return super().update(**kwargs)
 
-    def _update(self, values: Any) -> Any:
-        with self._lifted():
-            return super()._update(values)
-
     def delete(self) -> tuple[int, dict[str, int]]:
         with self._lifted():
             return super().delete()

@@ -25,7 +25,8 @@ class Command(migrate.Command):
         connection = connections[options["database"]]
         if not owner_url or connection.vendor != "postgresql":
             with cross_tenant(reason="migrations change every organization's rows"):
-                return super().handle(*args, **options)
+                super().handle(*args, **options)
+            return
         from erp.settings.base import database_from_url
 
         owner = database_from_url(owner_url)  # its credentials only: the database migrated is the one configured
@@ -34,7 +35,7 @@ class Command(migrate.Command):
         connection.settings_dict.update({key: owner.get(key) for key in OWNER_KEYS})
         try:
             with cross_tenant(reason="migrations change every organization's rows"):
-                return super().handle(*args, **options)
+                super().handle(*args, **options)
         finally:
             connection.close()
             connection.settings_dict.update(application)

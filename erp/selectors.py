@@ -8,12 +8,14 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from erp.models import AuditEntry, Heartbeat, Invitation, Membership, User
+from erp.tenancy import cross_tenant
 
 
 def memberships_of_user(*, user: User) -> list[Membership]:
     """All of a user's memberships, across organizations: how the current organization is resolved, so it is a
     deliberate cross-tenant read keyed by the signed-in user."""
-    return list(Membership.unscoped.filter(user=user).select_related("organization").order_by("organization__name"))
+    with cross_tenant(reason="a user's memberships span organizations"):
+        return list(Membership.unscoped.filter(user=user).select_related("organization").order_by("organization__name"))
 
 
 def members_list() -> QuerySet[Membership]:

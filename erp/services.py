@@ -23,7 +23,7 @@ from erp.actors import Actor
 from erp.models import APIKey, AuditEntry, Heartbeat, Invitation, Membership, Organization, User
 from erp.roles import ROLE_RANK, APIKeyScope, Role
 from erp.tasks import email_send
-from erp.tenancy import organization_scope
+from erp.tenancy import cross_tenant, organization_scope
 from erp.units import UnitSystem
 
 API_KEY_TAG = "dl"
@@ -277,7 +277,8 @@ def member_invite(
 
 def invitation_find(*, token: str) -> Invitation | None:
     """The invitation behind a link, whatever organization it belongs to (the invitee is not a member yet)."""
-    return Invitation.unscoped.select_related("organization").filter(token_hash=_sha256(token)).first()
+    with cross_tenant(reason="an invitation's token names its organization, not the one the reader has open"):
+        return Invitation.unscoped.select_related("organization").filter(token_hash=_sha256(token)).first()
 
 
 @transaction.atomic
@@ -390,13 +391,14 @@ def api_key_authenticate(*, raw_key: str) -> APIKey | None:
     prefix, _, secret = rest.partition("_")
     if tag != API_KEY_TAG or not prefix or not secret:
         return None
-    api_key = APIKey.unscoped.select_related("organization").filter(prefix=prefix, revoked_at__isnull=True).first()
-    if api_key is None or not secrets.compare_digest(api_key.secret_hash, _sha256(secret)):
-        return None
-    now = timezone.now()
-    if api_key.last_used_at is None or now - api_key.last_used_at > API_KEY_LAST_USED_RESOLUTION:
-        APIKey.unscoped.filter(pk=api_key.pk).update(last_used_at=now)
-        api_key.last_used_at = now
+    with cross_tenant(reason="an API key is what names its organization"):
+        api_key = APIKey.unscoped.select_related("organization").filter(prefix=prefix, revoked_at__isnull=True).first()
+        if api_key is None or not secrets.compare_digest(api_key.secret_hash, _sha256(secret)):
+            return None
+        now = timezone.now()
+        if api_key.last_used_at is None or now - api_key.last_used_at > API_KEY_LAST_USED_RESOLUTION:
+            APIKey.unscoped.filter(pk=api_key.pk).update(last_used_at=now)
+            api_key.last_used_at = now
     return api_key
 
 

@@ -4,6 +4,10 @@
 `organization_id`; the decorator loads the organization, opens its tenant scope for the task's body and tags the
 log lines (with the task's name and id, and its `store_id` / `order_id` argument when it has one: erp/log.py).
 Tasks are thin: load by id, call a service. Enqueue after commit with `.delay_on_commit(...)`.
+
+A task declared `tenant=False` serves every organization (beat's sweepers): its body runs in `cross_tenant()`, the
+deliberate bypass of the database wall (docs/adr/0023-row-level-security.md), and handles each organization's rows
+in that organization's scope, which narrows it again.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ from kombu.exceptions import OperationalError as KombuOperationalError
 from redis.exceptions import RedisError
 
 from erp.log import log_context
-from erp.tenancy import organization_scope
+from erp.tenancy import cross_tenant, organization_scope
 
 logger = logging.getLogger(__name__)
 F = TypeVar("F", bound=Callable[..., Any])
@@ -45,11 +49,11 @@ def task(*, name: str, tenant: bool = True, **celery_options: Any) -> Callable[[
         if not tenant:
 
             @functools.wraps(func)
-            def run_in_context(*args: Any, **kwargs: Any) -> Any:
-                with _task_log_context(name, kwargs):
+            def run_across_tenants(*args: Any, **kwargs: Any) -> Any:
+                with _task_log_context(name, kwargs), cross_tenant(reason=f"task {name} serves every organization"):
                     return func(*args, **kwargs)
 
-            return shared_task(name=name, **celery_options)(run_in_context)
+            return shared_task(name=name, **celery_options)(run_across_tenants)
 
         @functools.wraps(func)
         def run_in_scope(*args: Any, organization_id: str, **kwargs: Any) -> Any:

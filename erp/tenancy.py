@@ -11,12 +11,18 @@ every seller's rows (fail closed). The scope is a context variable opened by exa
 and by `organization_scope()` in management commands and tests. A deliberate cross-tenant read uses the
 `unscoped` manager, whose name makes it stand out in review (resolving a membership, authenticating an API key,
 a platform webhook that names a shop). See docs/adr/0001-tenancy.md.
+
+On PostgreSQL the same scope is the second wall (docs/adr/0023-row-level-security.md): every tenant table has a
+FORCEd row-level security policy, and the database backend (erp.db_backends.postgresql) copies the organization in
+scope onto the connection before each query. A query that forgets the scope then sees nothing of another tenant.
+Work that reaches across tenants on purpose says so with `cross_tenant(reason=...)`, which the policy accepts;
+the `unscoped` manager enters it for each query it runs, and so do the sweeper tasks (`@task(tenant=False)`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from contextvars import ContextVar, Token
 from typing import TYPE_CHECKING, Any
 
@@ -28,6 +34,9 @@ if TYPE_CHECKING:
     from erp.models import Organization
 
 _current_organization: ContextVar[Organization | None] = ContextVar("dropline_organization", default=None)
+# Why the code in this context reads or writes every organization's rows (None: it does not). Only the database wall
+# reads it: the application-level manager is unaffected (`objects` still needs an organization in scope).
+_cross_tenant_reason: ContextVar[str | None] = ContextVar("dropline_cross_tenant", default=None)
 
 
 class NoOrganizationInScope(RuntimeError):
@@ -40,11 +49,45 @@ class CrossTenantWrite(RuntimeError):
 
 @contextmanager
 def organization_scope(organization: Organization | None) -> Iterator[Organization | None]:
+    """Tenant data of `organization` only, inside the block. It also narrows an enclosing `cross_tenant()`: a
+    sweeper that serves every organization handles each one inside its scope, behind both walls."""
     token = _current_organization.set(organization)
+    cross_token = _cross_tenant_reason.set(None)
     try:
         yield organization
     finally:
+        _cross_tenant_reason.reset(cross_token)
         _current_organization.reset(token)
+
+
+@contextmanager
+def cross_tenant(*, reason: str) -> Iterator[None]:
+    """Lift the database wall (row-level security) inside the block, for work that reaches across tenants on purpose:
+    a sweeper iterating over every organization, authenticating an API key by its prefix, a platform webhook naming
+    a shop, exporting or deleting an organization. `reason` says why, for the reader (and the query log).
+
+    The application-level wall is untouched: `Model.objects` still needs an organization in scope, so inside the
+    block cross-tenant reads are `Model.unscoped` (which enters this by itself), raw SQL, or related rows of a row
+    already in hand. Keep the block as small as the work that needs it."""
+    if not reason.strip():
+        raise ValueError("cross_tenant() needs a reason")
+    token = _cross_tenant_reason.set(reason)
+    try:
+        yield
+    finally:
+        _cross_tenant_reason.reset(token)
+
+
+def cross_tenant_reason() -> str | None:
+    """Why the current context reaches across tenants, or None when it does not."""
+    return _cross_tenant_reason.get()
+
+
+def database_scope() -> tuple[str, bool]:
+    """What the database backend sets on the connection before a query: the organization id in scope ('' for none)
+    and whether the row-level security policies let every organization's rows through."""
+    organization = _current_organization.get()
+    return ("" if organization is None else str(organization.pk), _cross_tenant_reason.get() is not None)
 
 
 def activate_organization(organization: Organization | None) -> Token:
@@ -90,7 +133,91 @@ class TenantManager(_TenantManagerBase):
         return TenantQuerySet(model=self.model, using=self._db).none()
 
 
-class UnscopedManager(models.Manager):
+class UnscopedQuerySet(models.QuerySet):
+    """Every organization's rows, as far as the application wall goes. The database wall decides by the scope:
+
+    * outside any organization's scope (authenticating an API key, a platform webhook, a sweeper, a test's
+      assertion), each statement it runs is a deliberate cross-tenant read and runs inside `cross_tenant()`;
+    * inside an organization's scope (a dashboard request, an API call, a tenant task), row-level security still
+      confines it to that organization, so an `unscoped` slipped into a view by mistake shows nothing foreign.
+      Code that must see other organizations from there (is this seller account connected elsewhere?) says so
+      with `with cross_tenant(reason=...)` around the query.
+
+    Only the statement itself is lifted: a related row reached later from a row it returned (a foreign key not in
+    `select_related`) is read under the caller's scope. Used as a subquery, it runs under the outer query's."""
+
+    def _lifted(self) -> Any:
+        if organization_in_scope() is not None:
+            return nullcontext()
+        return cross_tenant(reason=f"{self.model.__name__}.unscoped outside any organization's scope")
+
+    def _fetch_all(self) -> None:
+        with self._lifted():
+            super()._fetch_all()
+
+    def iterator(self, chunk_size: int | None = None) -> Iterator[Any]:
+        rows = super().iterator(chunk_size)
+        while True:  # lifted only while fetching, not while the caller handles each row between fetches
+            with self._lifted():
+                row = next(rows, _EXHAUSTED)
+            if row is _EXHAUSTED:
+                return
+            yield row
+
+    def count(self) -> int:
+        with self._lifted():
+            return super().count()
+
+    def exists(self) -> bool:
+        with self._lifted():
+            return super().exists()
+
+    def contains(self, obj: Any) -> bool:
+        with self._lifted():
+            return super().contains(obj)
+
+    def aggregate(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        with self._lifted():
+            return super().aggregate(*args, **kwargs)
+
+    def update(self, **kwargs: Any) -> int:
+        with self._lifted():
+            return super().update(**kwargs)
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        with self._lifted():
+            return super().delete()
+
+    def create(self, **kwargs: Any) -> Any:
+        with self._lifted():
+            return super().create(**kwargs)
+
+    def bulk_create(self, *args: Any, **kwargs: Any) -> list[Any]:
+        with self._lifted():
+            return super().bulk_create(*args, **kwargs)
+
+    def bulk_update(self, *args: Any, **kwargs: Any) -> int:
+        with self._lifted():
+            return super().bulk_update(*args, **kwargs)
+
+    def get_or_create(self, *args: Any, **kwargs: Any) -> tuple[Any, bool]:
+        with self._lifted():
+            return super().get_or_create(*args, **kwargs)
+
+    def update_or_create(self, *args: Any, **kwargs: Any) -> tuple[Any, bool]:
+        with self._lifted():
+            return super().update_or_create(*args, **kwargs)
+
+    def explain(self, **options: Any) -> str:
+        with self._lifted():
+            return super().explain(**options)
+
+
+_EXHAUSTED = object()
+_UnscopedManagerBase = models.Manager.from_queryset(UnscopedQuerySet)
+
+
+class UnscopedManager(_UnscopedManagerBase):
     """Every organization's rows. Each use is a deliberate cross-tenant read; keep them few and obvious."""
 
 
@@ -119,4 +246,18 @@ class TenantModel(models.Model):
             raise CrossTenantWrite(
                 f"{type(self).__name__} of organization {self.organization_id} saved in the scope of {in_scope.pk}"
             )
+        elif in_scope is None:
+            # A row in hand saved outside any scope (a platform webhook, a sweeper): written in its own
+            # organization's scope, so the database wall accepts it and it can touch nothing of another tenant.
+            with organization_scope(self.organization):
+                super().save(*args, **kwargs)
+            return
         super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> Any:
+        if organization_in_scope() is None:  # as save(): the row and its cascade, in the row's own organization
+            with organization_scope(self.organization):
+                return super().delete(*args, **kwargs)
+        return super().delete(*args, **kwargs)
+
+    delete.alters_data = True  # type: ignore[attr-defined]

@@ -27,7 +27,7 @@ from erp.cache import memo
 from erp.events import Event
 from erp.models import Organization
 from erp.services import audit_record
-from erp.tenancy import organization_scope
+from erp.tenancy import cross_tenant, organization_scope
 from integrations import registry
 from integrations.base import Capability, LabelProvider, NotificationRejected, SalesChannel, TokensRefresher
 from integrations.errors import PlatformError
@@ -210,9 +210,10 @@ def store_connect_complete(
 
 def _authorization_save(organization: Organization, platform: str, tokens: TokenSet) -> SellerAuthorization:
     # A cross-tenant read on purpose: the seller account may already be connected, here or elsewhere.
-    existing = (
-        SellerAuthorization.unscoped.select_for_update().filter(platform=platform, seller_id=tokens.open_id).first()
-    )
+    with cross_tenant(reason="a seller account is connected to one organization at most"):
+        existing = (
+            SellerAuthorization.unscoped.select_for_update().filter(platform=platform, seller_id=tokens.open_id).first()
+        )
     if existing is not None and existing.organization_id != organization.pk:
         raise ValidationError(
             f"This {platform_name(platform)} seller account is already connected to another Dropline organization. "
@@ -241,7 +242,8 @@ def _store_save(
     result: ConnectResult,
 ) -> None:
     platform = authorization.platform
-    existing = Store.unscoped.select_for_update().filter(platform=platform, external_id=shop.shop_id).first()
+    with cross_tenant(reason="a shop is connected to one organization at most"):
+        existing = Store.unscoped.select_for_update().filter(platform=platform, external_id=shop.shop_id).first()
     if existing is not None and existing.organization_id != organization.pk:
         result.refused.append(shop.name)
         return

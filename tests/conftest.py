@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +21,34 @@ from integrations.models import Store
 from tests.factories import MembershipFactory, UserFactory
 
 _skipped_for_backend: list[str] = []
+
+# DROPLINE_RLS=1: the tests connect as the application role (no superuser, no BYPASSRLS, owns nothing), so the
+# row-level security policies bind them as they bind production (docs/adr/0023-row-level-security.md). The test
+# database is still created and migrated as DATABASE_URL's user (a superuser, whom RLS never binds).
+RLS_ROLE = "dropline_app_test" if os.environ.get("DROPLINE_RLS") == "1" else ""
+RLS_PASSWORD = "dropline-app-test-only"  # a throwaway role of the test database's cluster
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup: None, django_db_blocker: Any) -> Iterator[None]:
+    if not RLS_ROLE:
+        yield
+        return
+    from django.core.management import call_command
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        raise RuntimeError("DROPLINE_RLS=1 needs PostgreSQL: SQLite has no row-level security")
+    owner = {key: connection.settings_dict[key] for key in ("USER", "PASSWORD")}
+    with django_db_blocker.unblock(), pytest.MonkeyPatch.context() as patch:
+        patch.setenv("DROPLINE_RLS_TEST_PASSWORD", RLS_PASSWORD)
+        call_command("rls_setup", role=RLS_ROLE, password_env="DROPLINE_RLS_TEST_PASSWORD", test_database=True)
+        connection.close()
+        connection.settings_dict.update(USER=RLS_ROLE, PASSWORD=RLS_PASSWORD)
+    yield
+    with django_db_blocker.unblock():
+        connection.close()
+        connection.settings_dict.update(owner)  # the owner drops the test database
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -43,6 +72,8 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
             tr.write_line(f"  SKIPPED {nodeid}", red=True)
     else:
         terminalreporter.write_line(f"Database: {settings.DATABASES['default']['ENGINE']}; backends: {backends}")
+    if RLS_ROLE:
+        terminalreporter.write_line(f"Row-level security on: the tests connected as {RLS_ROLE}")
 
 
 @dataclass

@@ -115,6 +115,8 @@ def database_from_url(url: str) -> dict:
     if config["ENGINE"] == "django.db.backends.sqlite3":
         config["OPTIONS"] = {**SQLITE_OPTIONS, **config.get("OPTIONS", {})}
     else:
+        # Django's backend plus the tenant scope copied onto the connection for row-level security (ADR 0023).
+        config["ENGINE"] = "erp.db_backends.postgresql"
         config.setdefault("CONN_MAX_AGE", env.int("DATABASE_CONN_MAX_AGE", default=60))
         config.setdefault("CONN_HEALTH_CHECKS", True)
         # PostgreSQL's default random_page_cost (4) models spinning disks; on SSD storage it makes the planner scan
@@ -123,6 +125,10 @@ def database_from_url(url: str) -> dict:
         options = config.setdefault("OPTIONS", {})
         options["options"] = f"{options.get('options', '')} -c random_page_cost={page_cost}".strip()
     return config
+
+
+# The tables' owner, for `migrate` only, when DATABASE_URL is the application role that owns nothing (ADR 0023).
+DATABASE_OWNER_URL = env("DATABASE_OWNER_URL", default="")
 
 
 # ---------------------------------------------------------------------------------------------------------------

@@ -91,7 +91,7 @@ def organization_delete(*, organization: Organization, actor: Actor, confirmatio
                 rows[model._meta.label] = count
         Organization.objects.filter(pk=organization_id).delete()
         record = OrganizationDeletion.objects.create(
-            organization_id=organization_id,
+            deleted_organization_id=organization_id,
             deleted_by_user_id=actor.user.pk if actor.user else None,
             rows_deleted=rows,
             files_deleted=len(files),

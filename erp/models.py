@@ -262,7 +262,7 @@ class OrganizationDeletion(models.Model):
     goes with it). No personal data: ids, when, and how many rows and files went (erp.deletion)."""
 
     id = models.UUIDField(primary_key=True, default=uuid7, editable=False)
-    organization_id = models.UUIDField(db_index=True)  # the deleted organization's id; no foreign key: it is gone
+    deleted_organization_id = models.UUIDField(db_index=True)  # no foreign key: the organization is gone
     deleted_by_user_id = models.BigIntegerField(null=True, blank=True)  # no foreign key: a user may be deleted too
     deleted_at = models.DateTimeField(default=timezone.now)
     rows_deleted = models.JSONField(default=dict)  # {"app_label.Model": count}
@@ -272,4 +272,4 @@ class OrganizationDeletion(models.Model):
         ordering = ["-deleted_at"]
 
     def __str__(self) -> str:
-        return f"Organization {self.organization_id} deleted {self.deleted_at:%Y-%m-%d %H:%M}"
+        return f"Organization {self.deleted_organization_id} deleted {self.deleted_at:%Y-%m-%d %H:%M}"

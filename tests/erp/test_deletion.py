@@ -24,7 +24,8 @@ from erp.roles import Role
 from erp.tenancy import TenantModel, organization_scope
 from shipping.models import LabelPurchase
 from tests.conftest import Tenant
-from tests.tenantdata import populate
+from tests.tenantdata import populate, tables_by_tenancy
+from tests.tenantdata import row_counts as tenant_row_counts
 
 # Tables that hold no organization's rows: accounts (a person may belong to several organizations), Django's own,
 # sign-in protection (per email/address), heartbeats, and the record of deletions itself.
@@ -49,28 +50,13 @@ GLOBAL_TABLES = {
 
 
 def _tables() -> tuple[list[str], list[str]]:
-    """(tables with an organization_id column, tables without one), from the catalogue."""
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT table_name, bool_or(column_name = 'organization_id') FROM information_schema.columns "
-            "WHERE table_schema = current_schema() GROUP BY table_name ORDER BY table_name"
-        )
-        found = cursor.fetchall()
-    return [name for name, tenant in found if tenant], [name for name, tenant in found if not tenant]
+        return tables_by_tenancy(cursor)
 
 
 def row_counts(organization_id: Any) -> dict[str, int]:
-    tenant_tables, _ = _tables()
-    counts = {}
     with connection.cursor() as cursor:
-        for table in tenant_tables:
-            cursor.execute(
-                f"SELECT count(*) FROM {connection.ops.quote_name(table)} WHERE organization_id = %s", [organization_id]
-            )  # noqa: S608
-            counts[table] = cursor.fetchone()[0]
-        cursor.execute("SELECT count(*) FROM erp_organization WHERE id = %s", [organization_id])
-        counts["erp_organization"] = cursor.fetchone()[0]
-    return counts
+        return tenant_row_counts(cursor, organization_id)
 
 
 def _with_files(tenant: Tenant) -> list[str]:
@@ -80,8 +66,7 @@ def _with_files(tenant: Tenant) -> list[str]:
     with organization_scope(organization):
         for purchase in LabelPurchase.objects.all():
             purchase.label_pdf.save(f"{purchase.pk}.pdf", ContentFile(b"%PDF-1.4 label"), save=True)
-        files = sorted(organization_files(organization))
-    return files
+        return sorted(organization_files(organization))
 
 
 @pytest.mark.postgres
@@ -135,7 +120,8 @@ def test_deleting_an_organization_removes_every_row_and_file_and_nothing_else(ma
     record = OrganizationDeletion.objects.get(deleted_organization_id=alpha_id)
     assert record.files_deleted == len(alpha_files)
     assert sum(record.rows_deleted.values()) == sum(before_alpha.values()) - 1  # the organization row itself
-    assert alpha.owner.email not in str(record.rows_deleted) and "Alpha" not in str(record.rows_deleted)
+    assert alpha.owner.email not in str(record.rows_deleted)
+    assert "Alpha" not in str(record.rows_deleted)
     # and the former owner lands on "create an organization", their account intact
     assert alpha.client.get(reverse("dashboard")).url == reverse("organization_create")
 

@@ -79,6 +79,7 @@ app.conf.update(
         "shipping-at-risk-check": {"task": "shipping.at_risk_check", "schedule": 300.0},
         "inventory-low-stock-check": {"task": "inventory.low_stock_check", "schedule": 600.0},
         "idempotency-keys-expire": {"task": "erp.idempotency_keys_expire", "schedule": crontab(minute=23)},
+        "organization-exports-expire": {"task": "erp.organization_exports_expire", "schedule": crontab(minute=29)},
         "orders-sync-due-stores": {"task": "orders.sync_due_stores", "schedule": 15.0},
         "orders-tracking-refresh": {"task": "orders.tracking_refresh_all", "schedule": 1800.0},
         "orders-seller-shipments-resume": {"task": "orders.seller_shipments_resume", "schedule": 60.0},

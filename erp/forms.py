@@ -146,3 +146,11 @@ class AuditFilterForm(forms.Form):
     target_type = forms.CharField(required=False)
     since = DayField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
     until = DayField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+
+
+class OrganizationDeleteForm(forms.Form):
+    confirmation = forms.CharField(
+        max_length=120,
+        label="Type the organization's name to confirm",
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+    )

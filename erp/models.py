@@ -218,3 +218,58 @@ class IdempotencyKey(TenantModel):
 
     def __str__(self) -> str:
         return f"Idempotency-Key {self.key}"
+
+
+class ExportState(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    READY = "ready", "Ready"
+    FAILED = "failed", "Failed"
+    EXPIRED = "expired", "Expired"  # the zip was deleted from storage; ask for a new export
+
+
+class OrganizationExport(TenantModel):
+    """One "Export all data": a zip of CSV + the organization's files, built by a worker (erp.exports) and
+    downloadable until `expires_at` by members who may export (docs/adr/0025-export-and-deletion.md)."""
+
+    requested_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    requested_by_label = models.CharField(max_length=200)
+    state = models.CharField(max_length=8, choices=ExportState.choices, default=ExportState.QUEUED)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    file = models.FileField(upload_to="exports/%Y/%m/", blank=True)
+    size_bytes = models.PositiveBigIntegerField(null=True, blank=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"Export of {self.created_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def is_downloadable(self) -> bool:
+        return (
+            self.state == ExportState.READY
+            and bool(self.file)
+            and self.expires_at is not None
+            and self.expires_at > timezone.now()
+        )
+
+
+class OrganizationDeletion(models.Model):
+    """A platform-level record that an organization was deleted, kept after every row of it is gone (its audit log
+    goes with it). No personal data: ids, when, and how many rows and files went (erp.deletion)."""
+
+    id = models.UUIDField(primary_key=True, default=uuid7, editable=False)
+    deleted_organization_id = models.UUIDField(db_index=True)  # no foreign key: the organization is gone
+    deleted_by_user_id = models.BigIntegerField(null=True, blank=True)  # no foreign key: a user may be deleted too
+    deleted_at = models.DateTimeField(default=timezone.now)
+    rows_deleted = models.JSONField(default=dict)  # {"app_label.Model": count}
+    files_deleted = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-deleted_at"]
+
+    def __str__(self) -> str:
+        return f"Organization {self.deleted_organization_id} deleted {self.deleted_at:%Y-%m-%d %H:%M}"

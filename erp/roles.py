@@ -21,6 +21,7 @@ class Role(models.TextChoices):
 class Perm(StrEnum):
     VIEW = "view"  # read anything in the organization
     ORGANIZATION_MANAGE = "organization.manage"  # rename, time zone, delete
+    ORGANIZATION_EXPORT = "organization.export"  # export all data (every buyer's address in one zip)
     MEMBERS_MANAGE = "members.manage"  # invite, remove, change roles
     API_KEYS_MANAGE = "api_keys.manage"
     AUDIT_VIEW = "audit.view"
@@ -39,7 +40,8 @@ class Perm(StrEnum):
 
 PERMISSION_DESCRIPTIONS: dict[Perm, str] = {
     Perm.VIEW: "See orders, inventory, shipping, stores and settings",
-    Perm.ORGANIZATION_MANAGE: "Rename the organization, change its time zone",
+    Perm.ORGANIZATION_MANAGE: "Rename the organization, change its time zone, delete it",
+    Perm.ORGANIZATION_EXPORT: "Export all of the organization's data (a zip of CSV files and PDFs)",
     Perm.MEMBERS_MANAGE: "Invite and remove members, change roles",
     Perm.API_KEYS_MANAGE: "Create and revoke API keys",
     Perm.AUDIT_VIEW: "Read the audit log",

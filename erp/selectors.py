@@ -7,7 +7,7 @@ from datetime import timedelta
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from erp.models import AuditEntry, Heartbeat, Invitation, Membership, User
+from erp.models import AuditEntry, Heartbeat, Invitation, Membership, OrganizationExport, User
 from erp.tenancy import cross_tenant
 
 
@@ -26,6 +26,10 @@ def invitations_open() -> QuerySet[Invitation]:
     return Invitation.objects.filter(
         accepted_at__isnull=True, revoked_at__isnull=True, expires_at__gt=timezone.now()
     ).select_related("invited_by")
+
+
+def organization_exports_recent(*, limit: int = 5) -> list[OrganizationExport]:
+    return list(OrganizationExport.objects.order_by("-created_at")[:limit])
 
 
 def audit_entries() -> QuerySet[AuditEntry]:

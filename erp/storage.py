@@ -103,3 +103,27 @@ def storage_bucket_ensure() -> bool:
         client.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
         return True
     return False
+
+
+def storage_delete_everywhere(name: str) -> None:
+    """Delete a stored file for good: on a versioned bucket every version and delete marker of its key too (a plain
+    delete only hides it behind a marker), so an organization's deletion leaves nothing to restore. A file already
+    gone is no error: deletion may be run again after a failure."""
+    storage = storages["default"]
+    if not storage_is_s3():
+        storage.delete(name)
+        return
+    from storages.utils import clean_name
+
+    client = storage.connection.meta.client
+    key = storage._normalize_name(clean_name(name))  # the object key, with AWS_LOCATION's prefix
+    paginator = client.get_paginator("list_object_versions")
+    for page in paginator.paginate(Bucket=storage.bucket_name, Prefix=key):
+        versions = [
+            {"Key": entry["Key"], "VersionId": entry["VersionId"]}
+            for entry in page.get("Versions", []) + page.get("DeleteMarkers", [])
+            if entry["Key"] == key  # the prefix also matches longer keys: labels/a.pdf and labels/a.pdf.bak
+        ]
+        if versions:
+            client.delete_objects(Bucket=storage.bucket_name, Delete={"Objects": versions, "Quiet": True})
+    storage.delete(name)  # an unversioned bucket lists no versions

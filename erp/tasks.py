@@ -16,7 +16,7 @@ import functools
 import logging
 from collections.abc import Callable
 from datetime import timedelta
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from celery import shared_task
 from django.db import transaction
@@ -26,6 +26,9 @@ from redis.exceptions import RedisError
 
 from erp.log import log_context
 from erp.tenancy import cross_tenant, organization_scope
+
+if TYPE_CHECKING:
+    from erp.models import Organization
 
 logger = logging.getLogger(__name__)
 F = TypeVar("F", bound=Callable[..., Any])
@@ -128,6 +131,21 @@ def idempotency_keys_expire() -> int:
 
     deleted, _ = IdempotencyKey.unscoped.filter(created_at__lt=timezone.now() - timedelta(days=1)).delete()
     return deleted
+
+
+# An export of a large organization takes minutes: its own time limits instead of the project's 4/5 minutes.
+@task(name="erp.organization_export_build", soft_time_limit=3300, time_limit=3600)
+def organization_export_build(*, organization: Organization, export_id: str) -> str:
+    from erp.exports import organization_export_build as build
+
+    return build(organization=organization, export_id=export_id)
+
+
+@task(name="erp.organization_exports_expire", tenant=False)
+def organization_exports_expire() -> int:
+    from erp.exports import organization_exports_expire as expire
+
+    return expire()
 
 
 class SandboxUnavailable(Exception):

@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import include, path, re_path
 
-from erp import views
+from erp import views, views_data
 from erp.api.exceptions import api_not_found
 from integrations.views import PlatformWebhookView
 from orders.views_replenishment import ReplenishmentCsvView, ReplenishmentView
@@ -10,6 +10,13 @@ from shipping.views.handoffs import HandoffLinkView
 settings_patterns = [
     path("", views.OrganizationSettingsView.as_view(), name="settings_organization"),
     path("slip-logo/", views.SlipLogoView.as_view(), name="settings_slip_logo"),
+    path("export/", views_data.OrganizationExportView.as_view(), name="settings_export"),
+    path(
+        "export/<uuid:pk>/download/",
+        views_data.OrganizationExportDownloadView.as_view(),
+        name="settings_export_download",
+    ),
+    path("delete/", views_data.OrganizationDeleteView.as_view(), name="settings_organization_delete"),
     path("members/", views.MembersView.as_view(), name="settings_members"),
     path("members/<uuid:pk>/role/", views.MemberRoleView.as_view(), name="settings_member_role"),
     path("members/<uuid:pk>/remove/", views.MemberRemoveView.as_view(), name="settings_member_remove"),

@@ -274,6 +274,12 @@ class OrganizationSettingsView(OrganizationViewMixin, FormView):
         instance = Organization.objects.get(pk=self.request.organization.pk)
         return {**super().get_form_kwargs(), "instance": instance}
 
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        recent = selectors.organization_exports_recent() if Perm.ORGANIZATION_EXPORT in self.request.permissions else []
+        return super().get_context_data(
+            exports=recent, export_valid_days=settings.ORGANIZATION_EXPORT_VALID_DAYS, **kwargs
+        )
+
     def form_valid(self, form: OrganizationSettingsForm) -> HttpResponse:
         services.organization_update(
             organization=self.request.organization,

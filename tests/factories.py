@@ -15,7 +15,16 @@ from django.utils import timezone
 
 from aftersales.models import CancellationRequest, Decision, ReturnRequest, SellerCancellation
 from erp.ids import uuid7
-from erp.models import APIKey, AuditEntry, IdempotencyKey, Invitation, Membership, Organization, User
+from erp.models import (
+    APIKey,
+    AuditEntry,
+    IdempotencyKey,
+    Invitation,
+    Membership,
+    Organization,
+    OrganizationExport,
+    User,
+)
 from erp.roles import APIKeyScope, Role
 from erp.tenancy import organization_scope
 from integrations.models import (
@@ -442,6 +451,14 @@ class IdempotencyKeyFactory(TenantModelFactory):
     fingerprint = "0" * 64
     response_status = 201
     response_body = factory.LazyFunction(dict)
+
+
+@tenant_factory
+class OrganizationExportFactory(TenantModelFactory):
+    class Meta:
+        model = OrganizationExport
+
+    requested_by_label = "someone@example.com"
 
 
 @tenant_factory

@@ -48,3 +48,27 @@ def one_per_model(objects: list[TenantModel]) -> list[TenantModel]:
     for obj in objects:
         seen.setdefault(type(obj), obj)
     return list(seen.values())
+
+
+def tables_by_tenancy(cursor: Any) -> tuple[list[str], list[str]]:
+    """(tables with an organization_id column, tables without one), from the database's own catalogue."""
+    cursor.execute(
+        "SELECT table_name, bool_or(column_name = 'organization_id') FROM information_schema.columns "
+        "WHERE table_schema = current_schema() GROUP BY table_name ORDER BY table_name"
+    )
+    found = cursor.fetchall()
+    return [name for name, tenant in found if tenant], [name for name, tenant in found if not tenant]
+
+
+def row_counts(cursor: Any, organization_id: Any) -> dict[str, int]:
+    """The organization's rows in every table that has an organization_id column, and its own row: counted with
+    SQL, so a table no model knows about counts too."""
+    tenant_tables, _ = tables_by_tenancy(cursor)
+    counts = {}
+    for table in tenant_tables:
+        quoted = '"' + table.replace('"', '""') + '"'  # a name from the catalogue, quoted
+        cursor.execute(f"SELECT count(*) FROM {quoted} WHERE organization_id = %s", [str(organization_id)])  # noqa: S608
+        counts[table] = cursor.fetchone()[0]
+    cursor.execute("SELECT count(*) FROM erp_organization WHERE id = %s", [str(organization_id)])
+    counts["erp_organization"] = cursor.fetchone()[0]
+    return counts

@@ -1,6 +1,7 @@
+from django.urls import reverse
 from rest_framework import serializers
 
-from erp.models import APIKey, AuditEntry, Membership, Organization
+from erp.models import APIKey, AuditEntry, Membership, Organization, OrganizationExport
 
 
 class OrganizationOutput(serializers.ModelSerializer):
@@ -40,3 +41,30 @@ class APIKeyOutput(serializers.ModelSerializer):
     class Meta:
         model = APIKey
         fields = ["id", "name", "prefix", "scope", "created_at", "last_used_at", "revoked_at"]
+
+
+class OrganizationExportOutput(serializers.ModelSerializer):
+    download_url = serializers.SerializerMethodField(
+        help_text="Where to download the zip while `state` is `ready` and before `expires_at`; null otherwise."
+    )
+
+    class Meta:
+        model = OrganizationExport
+        fields = [
+            "id",
+            "state",
+            "created_at",
+            "requested_by_label",
+            "finished_at",
+            "expires_at",
+            "size_bytes",
+            "error",
+            "download_url",
+        ]
+
+    def get_download_url(self, export: OrganizationExport) -> str | None:
+        if not export.is_downloadable:
+            return None
+        path = reverse("api-organization-export-download", args=[export.pk])
+        request = self.context.get("request")
+        return request.build_absolute_uri(path) if request is not None else path

@@ -145,6 +145,8 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "dashboard"
 LOGOUT_REDIRECT_URL = "login"
 INVITATION_VALID_DAYS = env.int("INVITATION_VALID_DAYS", default=7)
+# How long an organization export (a zip of all its data) can be downloaded before beat deletes it.
+ORGANIZATION_EXPORT_VALID_DAYS = env.int("ORGANIZATION_EXPORT_VALID_DAYS", default=7)
 
 # Sign-in protection (docs/adr/0013-security-hardening.md). Failures are counted per account (the email typed) and
 # per client address, each against its own limit, in a window of AXES_COOLOFF_TIME after the latest failure.

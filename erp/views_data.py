@@ -1,0 +1,64 @@
+"""Settings → Organization: "Export all data" and "Delete organization" (erp.exports, erp.deletion). Thin."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import FileResponse, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views import View
+from django.views.generic import FormView
+
+from erp import deletion, exports
+from erp.forms import OrganizationDeleteForm
+from erp.models import OrganizationExport
+from erp.roles import Perm
+from erp.views_base import OrganizationViewMixin
+
+
+class OrganizationExportView(OrganizationViewMixin, View):
+    read_permission = Perm.ORGANIZATION_EXPORT
+    write_permission = Perm.ORGANIZATION_EXPORT
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        exports.organization_export_request(
+            organization=request.organization, actor=request.actor, permissions=request.permissions
+        )
+        messages.success(
+            request, "Export started. We will email you a download link when it is ready; it also appears below."
+        )
+        return redirect("settings_organization")
+
+
+class OrganizationExportDownloadView(OrganizationViewMixin, View):
+    read_permission = Perm.ORGANIZATION_EXPORT
+
+    def get(self, request: HttpRequest, pk: str) -> HttpResponse:
+        export = get_object_or_404(OrganizationExport.objects, pk=pk)
+        if not export.is_downloadable:
+            return render(request, "settings/export_gone.html", {"export": export}, status=410)
+        exports.organization_export_downloaded(organization=request.organization, actor=request.actor, export=export)
+        return FileResponse(
+            export.file.open("rb"), as_attachment=True, filename=f"dropline-export-{export.created_at:%Y-%m-%d}.zip"
+        )
+
+
+class OrganizationDeleteView(OrganizationViewMixin, FormView):
+    template_name = "settings/organization_delete.html"
+    form_class = OrganizationDeleteForm
+    read_permission = Perm.ORGANIZATION_MANAGE
+    write_permission = Perm.ORGANIZATION_MANAGE
+
+    def form_valid(self, form: OrganizationDeleteForm) -> HttpResponse:
+        name = self.request.organization.name
+        try:
+            deletion.organization_delete(
+                organization=self.request.organization,
+                actor=self.request.actor,
+                confirmation=form.cleaned_data["confirmation"],
+            )
+        except ValidationError as error:
+            form.add_error("confirmation", error.message_dict.get("confirmation", error.messages))
+            return self.form_invalid(form)
+        messages.success(self.request, f"{name} and all of its data were deleted.")
+        return redirect("dashboard")

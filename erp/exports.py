@@ -185,7 +185,7 @@ def _file_names(table: ExportTable) -> Iterator[str]:
 def organization_files(organization: Organization) -> Iterator[str]:
     """The storage key of every file the organization owns (its logo, label PDFs, any model's FileField), the
     exports' own zips included. Call inside the organization's scope."""
-    if organization.slip_logo:
+    if organization.slip_logo.name:
         yield organization.slip_logo.name
     for model in tenant_models():
         columns = tuple(f.attname for f in model._meta.concrete_fields if isinstance(f, models.FileField))
@@ -219,7 +219,7 @@ def export_write(*, organization: Organization, out: IO[bytes]) -> ExportSummary
     )
     for table in export_tables():
         summary.rows[table.path] = writer.csv(table.path, table.columns, _rows(table.model, table.columns))
-    if organization.slip_logo:
+    if organization.slip_logo.name:
         _copy_file(writer, organization.slip_logo.name, summary)
     for table in export_tables():
         for name in _file_names(table):

@@ -238,3 +238,41 @@ def test_export_memory_stays_flat_however_many_rows(tenant: Tenant, tmp_path: An
         csv_size = archive.getinfo("erp/auditentry.csv").file_size
     assert csv_size > 12_000_000
     assert peak < csv_size / 3, f"peak {peak} bytes for a {csv_size}-byte CSV"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_second_delivery_of_the_build_changes_nothing(tenant: Tenant) -> None:
+    from erp.exports import organization_export_build
+
+    tenant.client.post(reverse("settings_export"))
+    with organization_scope(tenant.organization):
+        export = OrganizationExport.objects.get()
+        assert export.state == ExportState.READY
+        mails = len(mail.outbox)
+
+        assert organization_export_build(organization=tenant.organization, export_id=export.pk) == ExportState.READY
+
+        again = OrganizationExport.objects.get()
+    assert (again.file.name, again.finished_at) == (export.file.name, export.finished_at)
+    assert len(mail.outbox) == mails
+
+
+@pytest.mark.chaos
+@pytest.mark.django_db(transaction=True)
+def test_storage_failure_fails_the_export_with_a_reason_and_no_mail(
+    tenant: Tenant, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def unreachable(*args: Any, **kwargs: Any) -> None:
+        raise ConnectionRefusedError("storage down")
+
+    monkeypatch.setattr("erp.exports.export_write", unreachable)
+    tenant.client.post(reverse("settings_export"))
+    with organization_scope(tenant.organization):
+        export = OrganizationExport.objects.get()
+    assert export.state == ExportState.FAILED
+    assert "storage" in export.error
+    assert not [message for message in mail.outbox if "export" in message.subject]
+    page = tenant.client.get(reverse("settings_organization")).content.decode()
+    assert "Failed" in page
+    api = tenant.client.get(f"/api/v1/organization/exports/{export.pk}/download/")
+    assert api.status_code == 409

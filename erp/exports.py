@@ -160,9 +160,10 @@ class _ZipWriter:
             text.detach()
         return count
 
-    def file(self, path: str, source: IO[bytes]) -> None:
+    def file(self, path: str, head: bytes, rest: IO[bytes]) -> None:
         with self.zip.open(path, "w", force_zip64=True) as target:
-            shutil.copyfileobj(source, target, COPY_BUFFER)
+            target.write(head)
+            shutil.copyfileobj(rest, target, COPY_BUFFER)
 
     def text(self, path: str, content: str) -> None:
         self.zip.writestr(path, content)
@@ -198,7 +199,9 @@ def _copy_file(writer: _ZipWriter, name: str, summary: ExportSummary) -> None:
 
     try:
         with default_storage.open(name, "rb") as source:
-            writer.file(f"files/{name}", source)
+            # A bucket opens lazily: a missing object raises on this first read, before the zip has an entry for it.
+            head = source.read(COPY_BUFFER)
+            writer.file(f"files/{name}", head, source)
         summary.files += 1
     except FileNotFoundError:
         summary.files_missing.append(name)

@@ -276,3 +276,16 @@ def test_storage_failure_fails_the_export_with_a_reason_and_no_mail(
     assert "Failed" in page
     api = tenant.client.get(f"/api/v1/organization/exports/{export.pk}/download/")
     assert api.status_code == 409
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_file_missing_from_storage_is_listed_not_fatal(tenant: Tenant) -> None:
+    purchase = _seed(tenant)
+    purchase.label_pdf.storage.delete(purchase.label_pdf.name)
+    tenant.client.post(reverse("settings_export"))
+    with organization_scope(tenant.organization):
+        export = OrganizationExport.objects.get(requested_by=tenant.owner)
+    assert export.state == ExportState.READY
+    archive = _read_zip(_download(tenant.client, export))
+    assert [row["storage_key"] for row in _csv(archive, "files_missing.csv")] == [purchase.label_pdf.name]
+    assert f"files/{purchase.label_pdf.name}" not in archive.namelist()

@@ -53,11 +53,12 @@ def deletion_order(models_: Iterable[type[TenantModel]]) -> list[type[TenantMode
 
 
 def _parents(model: type[TenantModel]) -> set[type[models.Model]]:
-    return {
-        field.related_model
-        for field in model._meta.concrete_fields
-        if field.is_relation and field.related_model is not model and issubclass(field.related_model, TenantModel)
-    }
+    parents: set[type[models.Model]] = set()
+    for field in model._meta.concrete_fields:
+        parent = field.related_model
+        if isinstance(parent, type) and parent is not model and issubclass(parent, TenantModel):
+            parents.add(parent)
+    return parents
 
 
 def _confirm(*, organization: Organization, actor: Actor, confirmation: str) -> None:

@@ -160,9 +160,10 @@ class _ZipWriter:
             text.detach()
         return count
 
-    def file(self, path: str, source: IO[bytes]) -> None:
+    def file(self, path: str, head: bytes, rest: IO[bytes]) -> None:
         with self.zip.open(path, "w", force_zip64=True) as target:
-            shutil.copyfileobj(source, target, COPY_BUFFER)
+            target.write(head)
+            shutil.copyfileobj(rest, target, COPY_BUFFER)
 
     def text(self, path: str, content: str) -> None:
         self.zip.writestr(path, content)
@@ -185,7 +186,7 @@ def _file_names(table: ExportTable) -> Iterator[str]:
 def organization_files(organization: Organization) -> Iterator[str]:
     """The storage key of every file the organization owns (its logo, label PDFs, any model's FileField), the
     exports' own zips included. Call inside the organization's scope."""
-    if organization.slip_logo:
+    if organization.slip_logo.name:
         yield organization.slip_logo.name
     for model in tenant_models():
         columns = tuple(f.attname for f in model._meta.concrete_fields if isinstance(f, models.FileField))
@@ -198,7 +199,9 @@ def _copy_file(writer: _ZipWriter, name: str, summary: ExportSummary) -> None:
 
     try:
         with default_storage.open(name, "rb") as source:
-            writer.file(f"files/{name}", source)
+            # A bucket opens lazily: a missing object raises on this first read, before the zip has an entry for it.
+            head = source.read(COPY_BUFFER)
+            writer.file(f"files/{name}", head, source)
         summary.files += 1
     except FileNotFoundError:
         summary.files_missing.append(name)
@@ -219,7 +222,7 @@ def export_write(*, organization: Organization, out: IO[bytes]) -> ExportSummary
     )
     for table in export_tables():
         summary.rows[table.path] = writer.csv(table.path, table.columns, _rows(table.model, table.columns))
-    if organization.slip_logo:
+    if organization.slip_logo.name:
         _copy_file(writer, organization.slip_logo.name, summary)
     for table in export_tables():
         for name in _file_names(table):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views import View
 from django.views.generic import FormView
@@ -13,7 +13,7 @@ from erp import deletion, exports
 from erp.forms import OrganizationDeleteForm
 from erp.models import OrganizationExport
 from erp.roles import Perm
-from erp.views_base import OrganizationViewMixin
+from erp.views_base import OrganizationViewMixin, request_caller
 
 
 class OrganizationExportView(OrganizationViewMixin, View):
@@ -21,8 +21,9 @@ class OrganizationExportView(OrganizationViewMixin, View):
     write_permission = Perm.ORGANIZATION_EXPORT
 
     def post(self, request: HttpRequest) -> HttpResponse:
+        caller = request_caller(request)
         exports.organization_export_request(
-            organization=request.organization, actor=request.actor, permissions=request.permissions
+            organization=caller.organization, actor=caller.actor, permissions=caller.permissions
         )
         messages.success(
             request, "Export started. We will email you a download link when it is ready; it also appears below."
@@ -33,14 +34,17 @@ class OrganizationExportView(OrganizationViewMixin, View):
 class OrganizationExportDownloadView(OrganizationViewMixin, View):
     read_permission = Perm.ORGANIZATION_EXPORT
 
-    def get(self, request: HttpRequest, pk: str) -> HttpResponse:
+    def get(self, request: HttpRequest, pk: str) -> HttpResponseBase:
         export = get_object_or_404(OrganizationExport.objects, pk=pk)
         if not export.is_downloadable:
             return render(request, "settings/export_gone.html", {"export": export}, status=410)
-        exports.organization_export_downloaded(organization=request.organization, actor=request.actor, export=export)
-        return FileResponse(
-            export.file.open("rb"), as_attachment=True, filename=f"dropline-export-{export.created_at:%Y-%m-%d}.zip"
-        )
+        try:
+            zipped = export.file.open("rb")
+        except FileNotFoundError:  # removed from storage by hand: same as expired
+            return render(request, "settings/export_gone.html", {"export": export}, status=410)
+        caller = request_caller(request)
+        exports.organization_export_downloaded(organization=caller.organization, actor=caller.actor, export=export)
+        return FileResponse(zipped, as_attachment=True, filename=f"dropline-export-{export.created_at:%Y-%m-%d}.zip")
 
 
 class OrganizationDeleteView(OrganizationViewMixin, FormView):
@@ -50,11 +54,12 @@ class OrganizationDeleteView(OrganizationViewMixin, FormView):
     write_permission = Perm.ORGANIZATION_MANAGE
 
     def form_valid(self, form: OrganizationDeleteForm) -> HttpResponse:
-        name = self.request.organization.name
+        caller = request_caller(self.request)
+        name = caller.organization.name
         try:
             deletion.organization_delete(
-                organization=self.request.organization,
-                actor=self.request.actor,
+                organization=caller.organization,
+                actor=caller.actor,
                 confirmation=form.cleaned_data["confirmation"],
             )
         except ValidationError as error:

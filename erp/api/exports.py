@@ -17,6 +17,7 @@ from erp.api.serializers import OrganizationExportOutput
 from erp.api.views import OrganizationGenericAPIView, OrganizationViewSet
 from erp.models import ExportState, OrganizationExport
 from erp.roles import Perm
+from erp.views_base import request_caller
 
 
 class ExportGone(exceptions.APIException):
@@ -58,8 +59,9 @@ class OrganizationExportViewSet(mixins.CreateModelMixin, OrganizationViewSet):
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         """Start an export. Answers 202 with the export in state `queued`; the requester is emailed when it is
         ready."""
+        caller = request_caller(request)
         export = exports.organization_export_request(
-            organization=request.organization, actor=request.actor, permissions=request.permissions
+            organization=caller.organization, actor=caller.actor, permissions=caller.permissions
         )
         export.refresh_from_db()  # a worker may have finished it already (eager in development)
         return Response(OrganizationExportOutput(export, context={"request": request}).data, status=202)
@@ -96,9 +98,14 @@ class OrganizationExportDownloadView(OrganizationGenericAPIView):
             raise ExportNotReady(f"This export failed ({export.error}): ask for a new one.")
         if not export.is_downloadable:
             raise ExportNotReady()
-        exports.organization_export_downloaded(organization=request.organization, actor=request.actor, export=export)
+        try:
+            zipped = export.file.open("rb")
+        except FileNotFoundError as missing:  # removed from storage by hand: same as expired
+            raise ExportGone() from missing
+        caller = request_caller(request)
+        exports.organization_export_downloaded(organization=caller.organization, actor=caller.actor, export=export)
         return FileResponse(
-            export.file.open("rb"),
+            zipped,
             as_attachment=True,
             filename=f"dropline-export-{export.created_at:%Y-%m-%d}.zip",
             content_type="application/zip",

@@ -16,7 +16,8 @@ On PostgreSQL the same scope is the second wall (docs/adr/0023-row-level-securit
 FORCEd row-level security policy, and the database backend (erp.db_backends.postgresql) copies the organization in
 scope onto the connection before each query. A query that forgets the scope then sees nothing of another tenant.
 Work that reaches across tenants on purpose says so with `cross_tenant(reason=...)`, which the policy accepts;
-the `unscoped` manager enters it for each query it runs, and so do the sweeper tasks (`@task(tenant=False)`).
+the `unscoped` manager enters it by itself outside any organization's scope (inside one, RLS still confines it),
+and the sweeper tasks (`@task(tenant=False)`) run in it.
 """
 
 from __future__ import annotations
@@ -76,11 +77,6 @@ def cross_tenant(*, reason: str) -> Iterator[None]:
         yield
     finally:
         _cross_tenant_reason.reset(token)
-
-
-def cross_tenant_reason() -> str | None:
-    """Why the current context reaches across tenants, or None when it does not."""
-    return _cross_tenant_reason.get()
 
 
 def database_scope() -> tuple[str, bool]:

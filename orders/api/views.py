@@ -13,9 +13,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
 
-from erp.api.idempotency import idempotent
 from erp.api.views import OrganizationReadOnlyViewSet
-from erp.roles import Perm
+from erp.roles import Perm, ResourceFamily
 from integrations.interface import Address
 from orders import selectors, services
 from orders.api.pagination import OrderKeysetPagination
@@ -39,6 +38,7 @@ class OrderViewSet(OrganizationReadOnlyViewSet):
     `ordering` says."""
 
     model = Order
+    resource_family = ResourceFamily.ORDERS
     filterset_class = OrderFilter
     pagination_class = OrderKeysetPagination
     lookup_value_regex = "[0-9a-fA-F-]{32,36}"
@@ -80,9 +80,6 @@ class OrderViewSet(OrganizationReadOnlyViewSet):
         """Create a manual order (channel "manual"). It is validated (address, SKUs, quantities), reserved like
         any order, and held with the reason when it cannot ship. Send an `Idempotency-Key` header: a retry with the
         same key returns the first answer instead of a conflict."""
-        return idempotent(request, lambda: self._create(request))
-
-    def _create(self, request: Request) -> Response:
         data = ManualOrderInput(data=request.data)
         data.is_valid(raise_exception=True)
         values = data.validated_data

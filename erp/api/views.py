@@ -133,9 +133,9 @@ class OrganizationAPIMixin:
             return
         if method == "get":
             setattr(self, method, self._shaped_get(handler))
-        elif method == "post" and request.headers.get(idempotency.HEADER):
+        elif method == "post" and request.headers.get(idempotency.HEADER, "").strip():
             setattr(self, method, self._idempotent(handler))
-        elif method in ("patch", "put") and request.headers.get("If-Match"):
+        elif method in ("patch", "put") and request.headers.get("If-Match", "").strip():
             setattr(self, method, self._if_match(handler))
 
     def _shaped_get(self, handler: Handler) -> Handler:

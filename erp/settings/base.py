@@ -302,7 +302,10 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["erp.api.permissions.HasOrganizationPermission"],
     "DEFAULT_PAGINATION_CLASS": "erp.api.pagination.CursorPagination",
     "PAGE_SIZE": 50,
-    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_FILTER_BACKENDS": [
+        "django_filters.rest_framework.DjangoFilterBackend",
+        "erp.api.filters.UpdatedSinceFilter",  # ?updated_since= on lists of models with an update time
+    ],
     "DEFAULT_THROTTLE_CLASSES": ["erp.api.throttling.ClientRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {"client": env("API_THROTTLE_RATE", default="1200/min")},
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",

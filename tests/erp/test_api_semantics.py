@@ -217,3 +217,41 @@ def test_fields_selects_what_each_object_carries(tenant: Any) -> None:
     unknown = _get(tenant, "/api/v1/orders/?fields=id,colour")
     assert unknown.status_code == 400
     assert "colour" in unknown.json()["error"]["fields"]["fields"][0]
+
+
+# ------------------------------------------------------------------------------------ updated_since and expand
+@pytest.mark.django_db
+def test_updated_since_lists_only_what_changed(tenant: Any) -> None:
+    old = OrderFactory(organization=tenant.organization)
+    new = OrderFactory(organization=tenant.organization)
+    type(old).unscoped.filter(pk=old.pk).update(updated_at=timezone.now() - timedelta(hours=2))
+    since = (timezone.now() - timedelta(hours=1)).isoformat().replace("+00:00", "Z")
+    page = _get(tenant, f"/api/v1/orders/?updated_since={since}").json()
+    assert [order["id"] for order in page["results"]] == [str(new.pk)]
+    bad = _get(tenant, "/api/v1/orders/?updated_since=yesterday")
+    assert bad.status_code == 400
+    assert "updated_since" in bad.json()["error"]["fields"]
+
+
+@pytest.mark.django_db
+def test_expand_inlines_lines_holds_and_history_in_a_bounded_number_of_queries(
+    tenant: Any, django_assert_max_num_queries: Any
+) -> None:
+    from tests.factories import OrderHoldFactory, OrderLineFactory, OrderStatusChangeFactory
+
+    for _ in range(15):
+        order = OrderFactory(organization=tenant.organization)
+        OrderLineFactory.create_batch(2, organization=tenant.organization, order=order)
+        OrderHoldFactory(organization=tenant.organization, order=order)
+        OrderStatusChangeFactory(organization=tenant.organization, order=order)
+    with django_assert_max_num_queries(14):
+        response = _get(tenant, "/api/v1/orders/?expand=lines,holds,status_history")
+    results = response.json()["results"]
+    assert len(results) == 15
+    assert all(len(order["lines"]) == 2 and len(order["holds"]) == 1 for order in results)
+    assert all(len(order["status_history"]) == 1 for order in results)
+    plain = _get(tenant, "/api/v1/orders/").json()["results"][0]
+    assert "lines" not in plain
+    unknown = _get(tenant, "/api/v1/orders/?expand=lines,parcels")
+    assert unknown.status_code == 400
+    assert "parcels" in unknown.json()["error"]["fields"]["expand"][0]

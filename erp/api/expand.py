@@ -38,7 +38,7 @@ def requested(request: Request, expansions: dict[str, Expansion]) -> tuple[str, 
 
 
 @cache
-def expanded(base: type[serializers.Serializer], expansions: tuple[tuple[str, Expansion], ...]) -> type:
+def expanded(base: Any, expansions: tuple[tuple[str, Expansion], ...]) -> type:
     """`base` plus the expansions' fields (a subclass made once per combination)."""
     declared = {name: expansion.source._declared_fields[expansion.field] for name, expansion in expansions}
     meta = type("Meta", (base.Meta,), {"fields": [*base.Meta.fields, *declared]})  # type: ignore[attr-defined]

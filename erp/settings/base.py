@@ -320,9 +320,12 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "Dropline API",
     "DESCRIPTION": (
         "REST API for partner systems (WMS, 3PL, BI). Authenticate with an organization API key: "
-        "`Authorization: Api-Key <key>`. Keys are created under Settings → API keys and are scoped read or "
-        "read/write. Lists use cursor pagination (`next`/`previous` links). Every error has the same body: "
-        '`{"error": {"type", "code", "message", "fields"}}`.'
+        "`Authorization: Api-Key <key>`. Keys are created under Settings → API keys with scopes (read or "
+        "read/write per resource family; a supplier's or 3PL's key can be bound to its warehouse). Lists use "
+        "cursor pagination (`next`/`previous` links), `updated_since` and `fields`; GETs carry a weak ETag "
+        "(If-None-Match → 304). Send `Idempotency-Key` on POSTs you may retry. Every answer carries RateLimit-* "
+        'headers. Every error has the same body: `{"error": {"type", "code", "message", "fields"}}`, its `code` '
+        "listed per operation. Quick start: docs/api.md."
     ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,

@@ -255,3 +255,57 @@ def test_expand_inlines_lines_holds_and_history_in_a_bounded_number_of_queries(
     unknown = _get(tenant, "/api/v1/orders/?expand=lines,parcels")
     assert unknown.status_code == 400
     assert "parcels" in unknown.json()["error"]["fields"]["expand"][0]
+
+
+@pytest.mark.chaos
+@pytest.mark.django_db(transaction=True)
+def test_a_broker_lost_after_the_commit_is_a_503_whose_retry_replays_the_saved_answer(
+    tenant: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The change and its key committed; only the work handed to Redis on commit failed (docs/adr/0011): the
+    retry with the same key must say what was saved, not do it again."""
+    from django.db import transaction
+    from kombu.exceptions import OperationalError
+
+    from inventory import services
+
+    receive = services.stock_receive
+
+    def receive_then_lose_the_broker(**kwargs: Any) -> Any:
+        def broker_gone() -> None:
+            raise OperationalError("Error 111 connecting to redis:6379. Connection refused.")
+
+        transaction.on_commit(broker_gone)
+        return receive(**kwargs)
+
+    monkeypatch.setattr(services, "stock_receive", receive_then_lose_the_broker)
+    body = _receipt(tenant)
+    lost = _post(tenant, "/api/v1/stock-movements/", body, key="asn-9")
+    assert lost.status_code == 503
+    assert lost.json()["error"]["code"] == "service_unavailable"
+    monkeypatch.setattr(services, "stock_receive", receive)
+    retry = _post(tenant, "/api/v1/stock-movements/", body, key="asn-9")
+    assert (retry.status_code, retry["Idempotent-Replayed"]) == (201, "true")
+    assert StockMovement.unscoped.count() == 1
+
+
+@pytest.mark.django_db
+def test_every_refusal_has_a_machine_readable_code(tenant: Any) -> None:
+    auth = {"HTTP_AUTHORIZATION": f"Api-Key {tenant.api_key}"}
+    answers = {
+        "not_found": Client().get("/api/v1/orders/00000000-0000-0000-0000-000000000000/", **auth),
+        "no_route": Client().get("/api/v1/parcels/", **auth),
+        "method_not_allowed": Client().delete("/api/v1/orders/", **auth),
+        "unsupported_media_type": Client().post("/api/v1/skus/", "code=A", content_type="text/plain", **auth),
+        "not_acceptable": Client().get("/api/v1/orders/", HTTP_ACCEPT="image/png", **auth),
+        "not_authenticated": Client().get("/api/v1/orders/"),
+    }
+    codes = {name: (response.status_code, response.json()["error"]["code"]) for name, response in answers.items()}
+    assert codes == {
+        "not_found": (404, "not_found"),
+        "no_route": (404, "not_found"),
+        "method_not_allowed": (405, "method_not_allowed"),
+        "unsupported_media_type": (415, "unsupported_media_type"),
+        "not_acceptable": (406, "not_acceptable"),
+        "not_authenticated": (401, "not_authenticated"),
+    }

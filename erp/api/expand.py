@@ -56,7 +56,7 @@ def parameter(expansions: dict[str, Expansion]) -> OpenApiParameter:
     )
 
 
-def serializer_for(base: type[Any], request: Request, expansions: dict[str, Expansion]) -> type[Any]:
+def serializer_for(base: Any, request: Request, expansions: dict[str, Expansion]) -> Any:
     names = requested(request, expansions)
     return expanded(base, tuple((name, expansions[name]) for name in names)) if names else base
 

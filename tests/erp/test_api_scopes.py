@@ -160,3 +160,29 @@ def test_the_migration_gave_old_keys_what_the_presets_give_today() -> None:
     migration = importlib.import_module("erp.migrations.0008_api_key_scopes_from_scope")
     assert {preset.value: list(API_KEY_PRESETS[preset]) for preset in APIKeyScope} == migration.SCOPES
     assert set(migration.SCOPES["write"]) <= set(KEY_SCOPES)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_migration_converts_old_keys_without_widening_them() -> None:
+    """Back to the single `scope`, a read and a write key, then forward: each gets its preset's scopes."""
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    before, after = [("erp", "0007_api_key_scopes_and_warehouse")], [("erp", "0009_remove_apikey_scope")]
+    executor = MigrationExecutor(connection)
+    executor.migrate(before)
+    old = executor.loader.project_state(before).apps
+    organization = old.get_model("erp", "Organization").objects.create(name="Before scopes")
+    OldKey = old.get_model("erp", "APIKey")
+    for scope in ("read", "write"):
+        OldKey._base_manager.create(
+            organization=organization, name=scope, prefix=f"old{scope}", secret_hash="0" * 64, scope=scope
+        )
+    executor = MigrationExecutor(connection)
+    executor.loader.build_graph()
+    executor.migrate(after)
+    converted = dict(APIKey.unscoped.filter(organization_id=organization.pk).values_list("name", "scopes"))
+    assert converted == {preset.value: list(API_KEY_PRESETS[preset]) for preset in APIKeyScope}
+    assert "audit:read" not in converted["read"]
+    assert "rules:write" not in converted["write"]
+    assert "labels:write" in converted["write"]

@@ -7,8 +7,8 @@ from django.core.exceptions import ValidationError
 from django.template import loader
 
 from erp.inputs import DayField
-from erp.models import TIME_ZONE_CHOICES, Organization
-from erp.roles import ROLE_RANK, APIKeyScope, Role
+from erp.models import TIME_ZONE_CHOICES, APIKey, Organization
+from erp.roles import ROLE_RANK, SCOPE_PERMISSIONS, Access, APIKeyScope, ResourceFamily, Role, scope_name
 from erp.units import UnitSystem
 
 
@@ -135,9 +135,54 @@ class RoleForm(forms.Form):
     role = forms.ChoiceField(choices=Role.choices)
 
 
+_FAMILY_LABELS = {
+    ResourceFamily.ORGANIZATION: "Organization and members",
+    ResourceFamily.AUDIT: "Audit log",
+    ResourceFamily.STORES: "Stores",
+    ResourceFamily.ORDERS: "Orders",
+    ResourceFamily.CATALOG: "SKUs, listings and mapping",
+    ResourceFamily.INVENTORY: "Warehouses, stock, receipts and the ledger",
+    ResourceFamily.RULES: "Logistics rules",
+    ResourceFamily.LABELS: "Quotes, label batches and documents",
+    ResourceFamily.HANDOFFS: "Supplier handoffs",
+    ResourceFamily.AFTERSALES: "Cancellations and returns",
+    ResourceFamily.REPORTS: "Compliance and at-risk reports",
+    ResourceFamily.WEBHOOKS: "Webhook subscriptions",
+}
+
+
 class APIKeyForm(forms.Form):
+    """A name, then read / read and write / nothing per resource family (erp.roles.SCOPE_PERMISSIONS), and for a
+    supplier's or 3PL's system the one warehouse it serves."""
+
     name = forms.CharField(max_length=80, help_text="Which system uses it, e.g. “ShipHero WMS”.")
-    scope = forms.ChoiceField(choices=APIKeyScope.choices, initial=APIKeyScope.READ, widget=forms.RadioSelect)
+    scope = forms.ChoiceField(
+        label="Quick choice",
+        choices=[("", "Choose per area below"), *APIKeyScope.choices],
+        required=False,
+        help_text="Adds to what is chosen below. The audit log and writing rules or webhooks are always chosen below.",
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for family, grants in SCOPE_PERMISSIONS.items():
+            choices = [("", "No access"), (scope_name(family, Access.READ), "Read")]
+            if Access.WRITE in grants:
+                choices.append((scope_name(family, Access.WRITE), "Read and write"))
+            self.fields[f"scope_{family.value}"] = forms.ChoiceField(
+                label=_FAMILY_LABELS[family], choices=choices, required=False
+            )
+        # The warehouse model is reached through the key's own field: erp imports nothing from inventory.
+        warehouses = APIKey._meta.get_field("warehouse").related_model._default_manager  # type: ignore[union-attr]
+        self.fields["warehouse"] = forms.ModelChoiceField(
+            queryset=warehouses.filter(kind__in=("3pl", "supplier")).order_by("name"),
+            required=False,
+            empty_label="Any (the seller's own system)",
+            help_text="A supplier's or 3PL's system: the key sees only this warehouse's handoffs and their orders.",
+        )
+
+    def scopes(self) -> list[str]:
+        return [value for name, value in self.cleaned_data.items() if name.startswith("scope_") and value]
 
 
 class AuditFilterForm(forms.Form):

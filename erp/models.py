@@ -10,7 +10,7 @@ from django.db import models
 from django.utils import timezone
 
 from erp.ids import uuid7
-from erp.roles import API_KEY_PERMISSIONS, ROLE_PERMISSIONS, APIKeyScope, Perm, Role
+from erp.roles import ROLE_PERMISSIONS, Perm, ResourceFamily, Role, scope_permissions
 from erp.tenancy import TenantManager, TenantModel, TenantQuerySet
 from erp.units import UnitSystem
 
@@ -116,12 +116,20 @@ class Invitation(TenantModel):
 
 
 class APIKey(TenantModel):
-    """A partner system's key. The caller sends `dl_<prefix>_<secret>`; we keep the prefix and SHA-256(secret)."""
+    """A partner system's key. The caller sends `dl_<prefix>_<secret>`; we keep the prefix and SHA-256(secret).
+
+    `scopes` say what it may do, read or write per resource family (erp.roles.SCOPE_PERMISSIONS); a key bound to a
+    `warehouse` (a supplier's or 3PL's system) may use only the endpoints that serve one warehouse's work, and sees
+    only that warehouse's rows there (docs/adr/0021-partner-api-semantics.md)."""
 
     name = models.CharField(max_length=80)
     prefix = models.CharField(max_length=16, unique=True, editable=False)
     secret_hash = models.CharField(max_length=64, editable=False)
-    scope = models.CharField(max_length=8, choices=APIKeyScope.choices, default=APIKeyScope.READ)
+    scopes = models.JSONField(default=list)  # e.g. ["orders:read", "labels:write"]; erp.roles.KEY_SCOPES
+    # Named by string: erp sits below inventory and imports nothing from it (the layer contract in pyproject.toml).
+    warehouse = models.ForeignKey(
+        "inventory.Warehouse", on_delete=models.CASCADE, null=True, blank=True, related_name="api_keys"
+    )
     created_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, related_name="+")
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     last_used_at = models.DateTimeField(null=True, blank=True)
@@ -134,9 +142,9 @@ class APIKey(TenantModel):
     def __str__(self) -> str:
         return f"API key “{self.name}”"
 
-    @property
-    def permissions(self) -> frozenset[Perm]:
-        return API_KEY_PERMISSIONS[APIKeyScope(self.scope)]
+    def permissions_for(self, family: ResourceFamily) -> frozenset[Perm]:
+        """What this key may do on `family`'s endpoints (nothing on a family its scopes do not name)."""
+        return scope_permissions(self.scopes, family)
 
     @property
     def is_active(self) -> bool:
@@ -202,19 +210,25 @@ class Heartbeat(models.Model):
 
 
 class IdempotencyKey(TenantModel):
-    """A partner's `Idempotency-Key` and the answer it got: a retried request gets the same answer and changes
-    nothing a second time. Written in the same transaction as the change itself."""
+    """A client's `Idempotency-Key` and the answer its request got (docs/adr/0021-partner-api-semantics.md).
 
+    Inserted *before* the request's change, in the same transaction: while that transaction runs, a second request
+    with the key waits on the unique index; once it commits, the key and the change exist together, and a retry
+    replays `response_*` instead of changing anything a second time. A refused request rolls back and leaves no row.
+    Keys belong to their owner (an API key, or a member) and expire after `IDEMPOTENCY_TTL`."""
+
+    owner = models.CharField(max_length=64)  # "key:<api key id>" or "user:<user id>"
     key = models.CharField(max_length=255)
-    fingerprint = models.CharField(
-        max_length=64
-    )  # SHA-256 of method, path and body: a key reused for another request is an error
-    response_status = models.PositiveSmallIntegerField()
-    response_body = models.JSONField()
+    # SHA-256 of method, path and body (JSON canonicalised): a key reused for another request is an error
+    fingerprint = models.CharField(max_length=64)
+    response_status = models.PositiveSmallIntegerField(null=True)
+    response_body = models.JSONField(null=True)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["organization", "key"], name="idempotency_unique_key")]
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "owner", "key"], name="idempotency_unique_owner_key")
+        ]
 
     def __str__(self) -> str:
         return f"Idempotency-Key {self.key}"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Iterable
 from datetime import timedelta
 from typing import Any
 
@@ -21,7 +22,7 @@ from django.utils import timezone
 from erp import clock
 from erp.actors import Actor
 from erp.models import APIKey, AuditEntry, Heartbeat, Invitation, Membership, Organization, User
-from erp.roles import ROLE_RANK, APIKeyScope, Role
+from erp.roles import API_KEY_PRESETS, KEY_SCOPES, ROLE_RANK, APIKeyScope, Role
 from erp.tasks import email_send
 from erp.tenancy import cross_tenant, organization_scope
 from erp.units import UnitSystem
@@ -351,9 +352,49 @@ def member_change_role(*, organization: Organization, actor: Actor, membership: 
 
 
 # ------------------------------------------------------------------------------------------------- API keys
+class APIKeyRefused(ValueError):
+    """What a key asked for cannot be granted (an unknown scope, a warehouse of the wrong kind)."""
+
+
+# Kinds of warehouse a bound key may serve: another company's systems. Own and platform warehouses are the seller's
+# or the platform's, so an unbound key with the right scopes serves them.
+BINDABLE_WAREHOUSE_KINDS = ("3pl", "supplier")
+
+
+def api_key_scopes_resolve(*, scopes: Iterable[str] | None = None, preset: str | None = None) -> list[str]:
+    """The key's scopes from an explicit list and/or a preset (erp.roles.API_KEY_PRESETS), deduplicated, in
+    erp.roles.KEY_SCOPES order; a write scope also stands for its read. Raises APIKeyRefused on an unknown one."""
+    wanted = set(scopes or ())
+    if preset:
+        wanted |= set(API_KEY_PRESETS[APIKeyScope(preset)])
+    unknown = sorted(wanted - set(KEY_SCOPES))
+    if unknown:
+        raise APIKeyRefused(f"Unknown scope(s): {', '.join(unknown)}.")
+    writes = {name.rsplit(":", 1)[0] for name in wanted if name.endswith(":write")}
+    wanted -= {f"{family}:read" for family in writes}  # "write" implies read: keep the list short
+    if not wanted:
+        raise APIKeyRefused("Give the key at least one scope.")
+    return [name for name in KEY_SCOPES if name in wanted]
+
+
 @transaction.atomic
-def api_key_create(*, organization: Organization, actor: Actor, name: str, scope: str) -> tuple[APIKey, str]:
-    """Returns the key row and the full key, which is shown once and never stored."""
+def api_key_create(
+    *,
+    organization: Organization,
+    actor: Actor,
+    name: str,
+    scopes: Iterable[str] | None = None,
+    scope: str | None = None,
+    warehouse: Any = None,
+) -> tuple[APIKey, str]:
+    """Returns the key row and the full key, which is shown once and never stored. `scopes` lists what it may do
+    (erp.roles.KEY_SCOPES); `scope` adds a preset ("read" / "write", erp.roles.API_KEY_PRESETS). `warehouse`
+    (a 3PL's or supplier's, of this organization) binds the key to it."""
+    resolved = api_key_scopes_resolve(scopes=scopes, preset=scope)
+    if warehouse is not None and (
+        warehouse.organization_id != organization.pk or warehouse.kind not in BINDABLE_WAREHOUSE_KINDS
+    ):
+        raise APIKeyRefused("A key can be bound only to a 3PL's or a dropship supplier's warehouse.")
     prefix = secrets.token_hex(4)
     secret = secrets.token_urlsafe(32)
     with organization_scope(organization):
@@ -361,16 +402,14 @@ def api_key_create(*, organization: Organization, actor: Actor, name: str, scope
             name=name.strip(),
             prefix=prefix,
             secret_hash=_sha256(secret),
-            scope=APIKeyScope(scope),
+            scopes=resolved,
+            warehouse=warehouse,
             created_by=actor.user,
         )
-    audit_record(
-        organization=organization,
-        actor=actor,
-        action="api_key.created",
-        target=api_key,
-        changes={"name": api_key.name, "scope": api_key.scope},
-    )
+    changes: dict[str, Any] = {"name": api_key.name, "scopes": resolved}
+    if warehouse is not None:
+        changes["warehouse"] = str(warehouse)
+    audit_record(organization=organization, actor=actor, action="api_key.created", target=api_key, changes=changes)
     return api_key, f"{API_KEY_TAG}_{prefix}_{secret}"
 
 
@@ -392,7 +431,11 @@ def api_key_authenticate(*, raw_key: str) -> APIKey | None:
     if tag != API_KEY_TAG or not prefix or not secret:
         return None
     with cross_tenant(reason="an API key is what names its organization"):
-        api_key = APIKey.unscoped.select_related("organization").filter(prefix=prefix, revoked_at__isnull=True).first()
+        api_key = (
+            APIKey.unscoped.select_related("organization", "warehouse")
+            .filter(prefix=prefix, revoked_at__isnull=True)
+            .first()
+        )
         if api_key is None or not secrets.compare_digest(api_key.secret_hash, _sha256(secret)):
             return None
         now = timezone.now()

@@ -391,15 +391,21 @@ class APIKeysView(OrganizationViewMixin, FormView):
     write_permission = Perm.API_KEYS_MANAGE
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
-        return super().get_context_data(api_keys=APIKey.objects.select_related("created_by"), **kwargs)
+        return super().get_context_data(api_keys=APIKey.objects.select_related("created_by", "warehouse"), **kwargs)
 
     def form_valid(self, form: APIKeyForm) -> HttpResponse:
-        api_key, raw_key = services.api_key_create(
-            organization=self.request.organization,
-            actor=self.request.actor,
-            name=form.cleaned_data["name"],
-            scope=form.cleaned_data["scope"],
-        )
+        try:
+            api_key, raw_key = services.api_key_create(
+                organization=self.request.organization,
+                actor=self.request.actor,
+                name=form.cleaned_data["name"],
+                scopes=form.scopes(),
+                scope=form.cleaned_data["scope"] or None,
+                warehouse=form.cleaned_data["warehouse"],
+            )
+        except services.APIKeyRefused as refused:
+            form.add_error(None, str(refused))
+            return self.form_invalid(form)
         # Shown once, in this response only: never stored, never put in the session or a redirect.
         return self.render_to_response(self.get_context_data(form=APIKeyForm(), new_key=raw_key, new_key_row=api_key))
 

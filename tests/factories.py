@@ -25,7 +25,7 @@ from erp.models import (
     OrganizationExport,
     User,
 )
-from erp.roles import APIKeyScope, Role
+from erp.roles import API_KEY_PRESETS, APIKeyScope, Role
 from erp.tenancy import organization_scope
 from integrations.models import (
     Platform,
@@ -151,7 +151,7 @@ class APIKeyFactory(TenantModelFactory):
     name = factory.Sequence(lambda n: f"WMS {n}")
     prefix = factory.Sequence(lambda n: f"{n:08x}")
     secret_hash = factory.Sequence(lambda n: hashlib.sha256(f"secret-{n}".encode()).hexdigest())
-    scope = APIKeyScope.READ
+    scopes = factory.LazyFunction(lambda: list(API_KEY_PRESETS[APIKeyScope.READ]))
 
 
 @tenant_factory
@@ -447,6 +447,7 @@ class IdempotencyKeyFactory(TenantModelFactory):
     class Meta:
         model = IdempotencyKey
 
+    owner = "key:factory"
     key = factory.Sequence(lambda n: f"key-{n}")
     fingerprint = "0" * 64
     response_status = 201

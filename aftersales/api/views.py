@@ -28,7 +28,7 @@ from aftersales.api.serializers import (
 from aftersales.models import CancellationRequest, Decision, ReturnRequest
 from aftersales.tasks import decision_send
 from erp.api.views import OrganizationReadOnlyViewSet
-from erp.roles import Perm
+from erp.roles import Perm, ResourceFamily
 from integrations.errors import ErrorKind, NotSupported, PlatformError
 from integrations.interface import Reason, ReturnDecision
 
@@ -94,6 +94,7 @@ def _decide(
 
 
 class _RequestViewSet(OrganizationReadOnlyViewSet):
+    resource_family = ResourceFamily.AFTERSALES
     write_permission = Perm.AFTERSALES_DECIDE
     model = CancellationRequest
 

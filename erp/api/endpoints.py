@@ -8,12 +8,13 @@ from erp.api.filters import AuditEntryFilter
 from erp.api.serializers import APIKeyOutput, AuditEntryOutput, MemberOutput, OrganizationOutput
 from erp.api.views import OrganizationGenericAPIView, OrganizationReadOnlyViewSet
 from erp.models import APIKey, AuditEntry, Membership
-from erp.roles import Perm
+from erp.roles import Perm, ResourceFamily
 
 
 class CurrentOrganizationView(OrganizationGenericAPIView):
     """The organization the caller acts for (the API key's, or the dashboard's current one)."""
 
+    resource_family = ResourceFamily.ORGANIZATION
     model = Membership  # nothing is listed; the organization comes from the request
     serializer_class = OrganizationOutput
 
@@ -23,6 +24,7 @@ class CurrentOrganizationView(OrganizationGenericAPIView):
 
 @extend_schema(tags=["organization"])
 class MemberViewSet(OrganizationReadOnlyViewSet):
+    resource_family = ResourceFamily.ORGANIZATION
     model = Membership
     serializer_class = MemberOutput
 
@@ -34,6 +36,8 @@ class MemberViewSet(OrganizationReadOnlyViewSet):
 class AuditEntryViewSet(OrganizationReadOnlyViewSet):
     """The organization's audit log, newest first."""
 
+    resource_family = ResourceFamily.AUDIT
+
     model = AuditEntry
     serializer_class = AuditEntryOutput
     filterset_class = AuditEntryFilter
@@ -44,6 +48,7 @@ class AuditEntryViewSet(OrganizationReadOnlyViewSet):
 class APIKeyViewSet(OrganizationReadOnlyViewSet):
     """The organization's API keys (never their secrets). Keys are created and revoked in the dashboard."""
 
+    resource_family = ResourceFamily.ORGANIZATION
     model = APIKey
     serializer_class = APIKeyOutput
     read_permission = Perm.API_KEYS_MANAGE

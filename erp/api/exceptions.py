@@ -15,7 +15,22 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from erp.api.errors import (
+    IdempotencyKeyInFlight,
+    IdempotencyKeyReused,
+    InsufficientScope,
+    PreconditionFailed,
+    WarehouseBound,
+)
 from erp.tasks import BROKER_ERRORS
+
+__all__ = [
+    "IdempotencyKeyInFlight",
+    "IdempotencyKeyReused",
+    "InsufficientScope",
+    "PreconditionFailed",
+    "WarehouseBound",
+]
 
 OUTAGE_RETRY_AFTER = 30  # seconds: long enough for a Redis restart or failover
 
@@ -44,6 +59,9 @@ _TYPES = {
     exceptions.UnsupportedMediaType: "unsupported_media_type",
     exceptions.Throttled: "rate_limited",
     ServiceUnavailable: "service_unavailable",
+    PreconditionFailed: "precondition_failed",
+    IdempotencyKeyReused: "idempotency_error",
+    IdempotencyKeyInFlight: "idempotency_error",
 }
 
 

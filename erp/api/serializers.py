@@ -2,6 +2,7 @@ from django.urls import reverse
 from rest_framework import serializers
 
 from erp.models import APIKey, AuditEntry, Membership, Organization, OrganizationExport
+from erp.roles import KEY_SCOPES
 
 
 class OrganizationOutput(serializers.ModelSerializer):
@@ -38,9 +39,11 @@ class AuditEntryOutput(serializers.ModelSerializer):
 
 
 class APIKeyOutput(serializers.ModelSerializer):
+    scopes = serializers.ListField(child=serializers.ChoiceField(choices=KEY_SCOPES))
+
     class Meta:
         model = APIKey
-        fields = ["id", "name", "prefix", "scope", "created_at", "last_used_at", "revoked_at"]
+        fields = ["id", "name", "prefix", "scopes", "warehouse", "created_at", "last_used_at", "revoked_at"]
 
 
 class OrganizationExportOutput(serializers.ModelSerializer):

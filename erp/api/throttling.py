@@ -10,6 +10,7 @@ When Redis cannot be reached (docs/adr/0011-dependency-outages.md):
 from __future__ import annotations
 
 import logging
+import math
 from typing import Any
 
 from django.core.cache.backends.locmem import LocMemCache
@@ -51,3 +52,24 @@ class ClientRateThrottle(SimpleRateThrottle):
             log.warning("Redis unreachable (%s): the rate limit of reads is counted per process", error)
             self.cache = _process_cache
             return super().allow_request(request, view)
+
+
+def rate_limit_headers(throttle: Any) -> dict[str, str]:
+    """The IETF draft's headers (draft-ietf-httpapi-ratelimit-headers) for a throttle that has counted this request:
+    `RateLimit-Limit` (requests per window), `RateLimit-Remaining` (left in the window now) and `RateLimit-Reset`
+    (seconds until a request is freed), plus `RateLimit-Policy` (`<limit>;w=<window seconds>`). A 429's
+    `Retry-After` is set by DRF from the same throttle."""
+    limit = getattr(throttle, "num_requests", None)
+    window = getattr(throttle, "duration", None)
+    history = getattr(throttle, "history", None)
+    if limit is None or window is None or history is None:
+        return {}  # the rate is off (None), or the throttle never counted this request
+    now = getattr(throttle, "now", None) or throttle.timer()
+    remaining = max(0, limit - len(history))
+    reset = max(0, math.ceil(history[-1] + window - now)) if history else 0
+    return {
+        "RateLimit-Limit": str(limit),
+        "RateLimit-Remaining": str(remaining),
+        "RateLimit-Reset": str(reset),
+        "RateLimit-Policy": f"{limit};w={window}",
+    }

@@ -313,7 +313,10 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["erp.api.permissions.HasOrganizationPermission"],
     "DEFAULT_PAGINATION_CLASS": "erp.api.pagination.CursorPagination",
     "PAGE_SIZE": 50,
-    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_FILTER_BACKENDS": [
+        "django_filters.rest_framework.DjangoFilterBackend",
+        "erp.api.filters.UpdatedSinceFilter",  # ?updated_since= on lists of models with an update time
+    ],
     "DEFAULT_THROTTLE_CLASSES": ["erp.api.throttling.ClientRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {"client": env("API_THROTTLE_RATE", default="1200/min")},
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
@@ -328,9 +331,12 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "Dropline API",
     "DESCRIPTION": (
         "REST API for partner systems (WMS, 3PL, BI). Authenticate with an organization API key: "
-        "`Authorization: Api-Key <key>`. Keys are created under Settings → API keys and are scoped read or "
-        "read/write. Lists use cursor pagination (`next`/`previous` links). Every error has the same body: "
-        '`{"error": {"type", "code", "message", "fields"}}`.'
+        "`Authorization: Api-Key <key>`. Keys are created under Settings → API keys with scopes (read or "
+        "read/write per resource family; a supplier's or 3PL's key can be bound to its warehouse). Lists use "
+        "cursor pagination (`next`/`previous` links), `updated_since` and `fields`; GETs carry a weak ETag "
+        "(If-None-Match → 304). Send `Idempotency-Key` on POSTs you may retry. Every answer carries RateLimit-* "
+        'headers. Every error has the same body: `{"error": {"type", "code", "message", "fields"}}`, its `code` '
+        "listed per operation. Quick start: docs/api.md."
     ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,

@@ -116,7 +116,13 @@ class SkuInput(serializers.ModelSerializer):
 
     def supplier_links(self) -> dict[Warehouse, Decimal | None] | None:
         links = self.validated_data.get("suppliers")
-        return None if links is None else {link["warehouse"]: link["cost"] for link in links}
+        return None if links is None else {link["warehouse"]: link.get("cost") for link in links}
+
+    def validate_suppliers(self, links: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        # A PATCH is partial and DRF lets that reach each nested link; a link is still whole or refused.
+        if any("warehouse" not in link for link in links):
+            raise serializers.ValidationError("Each supplier needs its `warehouse`.")
+        return links
 
     def model_fields(self) -> dict[str, Any]:
         return {name: value for name, value in self.validated_data.items() if name != "suppliers"}

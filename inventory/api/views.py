@@ -16,9 +16,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
 
-from erp.api.idempotency import idempotent
 from erp.api.views import OrganizationAPIMixin, OrganizationReadOnlyViewSet, OrganizationViewSet
-from erp.roles import Perm
+from erp.roles import Perm, ResourceFamily
 from inventory import selectors, services
 from inventory.api.filters import ListingFilter, SkuFilter, StockLevelFilter, StockMovementFilter
 from inventory.api.serializers import (
@@ -45,6 +44,7 @@ class SkuViewSet(OrganizationViewSet):
     """Our SKUs with their stock summed over every warehouse, newest first."""
 
     model = Sku
+    resource_family = ResourceFamily.CATALOG
     filterset_class = SkuFilter
     write_permission = Perm.INVENTORY_MANAGE
     lookup_value_regex = UUID_REGEX
@@ -79,6 +79,7 @@ class WarehouseViewSet(OrganizationReadOnlyViewSet):
     """Where stock is: own warehouses, 3PLs, dropship suppliers and the platforms' own (TikTok's FBT, read-only)."""
 
     model = Warehouse
+    resource_family = ResourceFamily.INVENTORY
     serializer_class = WarehouseOutput
     lookup_value_regex = UUID_REGEX
 
@@ -88,6 +89,7 @@ class ListingViewSet(OrganizationReadOnlyViewSet):
     """Platform SKUs of each store and the SKU of ours each one sells. Orders of an unmapped listing are held."""
 
     model = Listing
+    resource_family = ResourceFamily.CATALOG
     serializer_class = ListingOutput
     filterset_class = ListingFilter
     write_permission = Perm.INVENTORY_MANAGE
@@ -115,6 +117,7 @@ class StockLevelViewSet(OrganizationAPIMixin, mixins.ListModelMixin, viewsets.Ge
     """Stock of each SKU in each warehouse."""
 
     model = StockLevel
+    resource_family = ResourceFamily.INVENTORY
     serializer_class = StockLevelOutput
     filterset_class = StockLevelFilter
 
@@ -137,6 +140,7 @@ class StockMovementViewSet(OrganizationAPIMixin, mixins.ListModelMixin, viewsets
     """The stock ledger (newest first), and where a WMS posts receipts, counts and adjustments."""
 
     model = StockMovement
+    resource_family = ResourceFamily.INVENTORY
     filterset_class = StockMovementFilter
     write_permission = Perm.INVENTORY_MANAGE
 
@@ -149,9 +153,6 @@ class StockMovementViewSet(OrganizationAPIMixin, mixins.ListModelMixin, viewsets
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         """Post a receipt, a count or an adjustment. Send an `Idempotency-Key` header so that a retry after a
         timeout replays the first answer instead of receiving the units twice."""
-        return idempotent(request, lambda: self._create(request))
-
-    def _create(self, request: Request) -> Response:
         data = StockMovementInput(data=request.data)
         data.is_valid(raise_exception=True)
         change = data.validated_data

@@ -78,6 +78,7 @@ class OrderListOutput(serializers.ModelSerializer):
             "tags",
             "carrier_name",
             "tracking_number",
+            "updated_at",  # when Dropline last changed the order: poll with `updated_since`
         ]
 
     @extend_schema_field(OrderHoldOutput(many=True))
@@ -218,7 +219,8 @@ class ManualRecipientInput(serializers.Serializer):
 
 
 class ManualLineInput(serializers.Serializer):
-    seller_sku = serializers.CharField(max_length=100)
+    # A manual line's SKU is also its platform SKU id (OrderLine.sku_id, 64 characters).
+    seller_sku = serializers.CharField(max_length=64)
     quantity = serializers.IntegerField(min_value=1, max_value=999)
     product_name = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
     unit_price = serializers.DecimalField(
@@ -229,7 +231,8 @@ class ManualLineInput(serializers.Serializer):
 class ManualOrderInput(serializers.Serializer):
     """An order from a partner system (channel "manual"): validated, then imported like any platform order."""
 
-    reference = serializers.CharField(max_length=64, help_text="Your order number; unique in the organization.")
+    # 48: each unit's line id is "<reference>-<n>" (OrderLine.external_id, 64 characters).
+    reference = serializers.CharField(max_length=48, help_text="Your order number; unique in the organization.")
     recipient = ManualRecipientInput()
     lines = ManualLineInput(many=True, allow_empty=False)
     currency = serializers.CharField(max_length=3, default="USD")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import QuerySet
-from drf_spectacular.utils import extend_schema
+from django.db.models import Prefetch, QuerySet
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import status
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, ValidationError
@@ -13,9 +13,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
 
-from erp.api.idempotency import idempotent
+from erp.api import expand
 from erp.api.views import OrganizationReadOnlyViewSet
-from erp.roles import Perm
+from erp.roles import Perm, ResourceFamily
 from integrations.interface import Address
 from orders import selectors, services
 from orders.api.pagination import OrderKeysetPagination
@@ -28,17 +28,34 @@ from orders.api.serializers import (
     SellerShipmentOutput,
 )
 from orders.filters import OrderFilter
-from orders.models import Order, SellerShipment
+from orders.models import Order, OrderHold, OrderLine, OrderStatusChange, SellerShipment
 from orders.seller_shipping import SellerShippingRefused, seller_shipment_request
+
+# `?expand=` on the order list: what the detail carries, one query per page each (erp/api/expand.py).
+ORDER_EXPANSIONS = {
+    "lines": expand.Expansion(
+        OrderDetailOutput, "lines", lambda: Prefetch("lines", OrderLine.objects.order_by("seller_sku", "external_id"))
+    ),
+    "holds": expand.Expansion(
+        OrderDetailOutput, "holds", lambda: Prefetch("holds", OrderHold.objects.order_by("created_at"))
+    ),
+    "status_history": expand.Expansion(
+        OrderDetailOutput,
+        "status_history",
+        lambda: Prefetch("status_changes", OrderStatusChange.objects.order_by("changed_at", "recorded_at")),
+    ),
+}
 
 
 @extend_schema(tags=["orders"])
+@extend_schema_view(list=extend_schema(parameters=[expand.parameter(ORDER_EXPANSIONS)]))
 class OrderViewSet(OrganizationReadOnlyViewSet):
     """The organization's orders; partners may also create manual ones. Lists are keyset pages (`next`/`previous`
     links), sorted by the ship-by deadline (soonest first) for open orders and newest first otherwise, unless
     `ordering` says."""
 
     model = Order
+    resource_family = ResourceFamily.ORDERS
     filterset_class = OrderFilter
     pagination_class = OrderKeysetPagination
     lookup_value_regex = "[0-9a-fA-F-]{32,36}"
@@ -48,7 +65,7 @@ class OrderViewSet(OrganizationReadOnlyViewSet):
             return selectors.order_detail_queryset()
         if self.action in ("counts", "seller_shipment"):
             return Order.objects.select_related("store__authorization")
-        return selectors.orders_list()
+        return selectors.orders_list().prefetch_related(*expand.prefetches(self.request, ORDER_EXPANSIONS))
 
     write_permission = Perm.ORDERS_MANAGE
 
@@ -61,6 +78,8 @@ class OrderViewSet(OrganizationReadOnlyViewSet):
             return OrderCountsOutput
         if self.action == "seller_shipment":
             return SellerShipmentInput
+        if self.action == "list":
+            return expand.serializer_for(OrderListOutput, self.request, ORDER_EXPANSIONS)
         return OrderListOutput
 
     @extend_schema(filters=True, responses=OrderCountsOutput)
@@ -80,9 +99,6 @@ class OrderViewSet(OrganizationReadOnlyViewSet):
         """Create a manual order (channel "manual"). It is validated (address, SKUs, quantities), reserved like
         any order, and held with the reason when it cannot ship. Send an `Idempotency-Key` header: a retry with the
         same key returns the first answer instead of a conflict."""
-        return idempotent(request, lambda: self._create(request))
-
-    def _create(self, request: Request) -> Response:
         data = ManualOrderInput(data=request.data)
         data.is_valid(raise_exception=True)
         values = data.validated_data

@@ -16,9 +16,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
 
-from erp.api.idempotency import idempotent
 from erp.api.views import OrganizationGenericAPIView, OrganizationReadOnlyViewSet
-from erp.roles import Perm
+from erp.roles import Perm, ResourceFamily
 from orders.models import Order
 from shipping.api.serializers import (
     BatchPrintGroupOutput,
@@ -62,6 +61,7 @@ class LabelBatchViewSet(OrganizationReadOnlyViewSet):
     so that a retried request returns the first batch instead of starting another."""
 
     model = LabelBatch
+    resource_family = ResourceFamily.LABELS
     write_permission = Perm.LABELS_BUY
 
     def get_scoped_queryset(self) -> QuerySet[LabelBatch]:
@@ -76,9 +76,6 @@ class LabelBatchViewSet(OrganizationReadOnlyViewSet):
 
     @extend_schema(request=LabelBatchInput, responses={201: LabelBatchDetailOutput})
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        return idempotent(request, lambda: self._create(request))
-
-    def _create(self, request: Request) -> Response:
         data = LabelBatchInput(data=request.data)
         data.is_valid(raise_exception=True)
         plan, batch = label_batch_plan_and_create(
@@ -117,6 +114,7 @@ class LabelBatchDocumentsView(OrganizationGenericAPIView):
     """A batch's printouts, one warehouse at a time (printing never buys; every print is in the print history)."""
 
     model = LabelBatch
+    resource_family = ResourceFamily.LABELS
     read_permission = Perm.LABELS_PRINT
     serializer_class = BatchPrintGroupOutput
     pagination_class = None
@@ -136,6 +134,7 @@ class LabelBatchDocumentView(OrganizationGenericAPIView):
     """One own warehouse's printout of a batch, as a PDF."""
 
     model = LabelBatch
+    resource_family = ResourceFamily.LABELS
     read_permission = Perm.LABELS_PRINT
     renderer_classes = [JSONRenderer, PdfRenderer]
 

@@ -126,3 +126,34 @@ def test_a_newline_in_an_api_path_is_the_json_404(path: str) -> None:
     assert response.status_code == 404
     assert response["Content-Type"] == "application/json"
     assert response.json()["error"]["type"] == "not_found"
+
+
+def test_every_operation_documents_its_error_codes_examples_and_shared_headers(openapi: dict[str, Any]) -> None:
+    """docs/adr/0021: codes per status as named examples, an example of every JSON success answer, and the headers
+    and parameters the base view gives every operation of a kind."""
+    for method, path, operation in _operations(openapi):
+        name = f"{method.upper()} {path}"
+        responses = operation["responses"]
+        codes = set(responses["403"]["content"]["application/json"]["examples"])
+        assert {"insufficient_scope", "warehouse_scope_required"} <= codes, name
+        assert "throttled" in responses["429"]["content"]["application/json"]["examples"], name
+        parameters = {p["name"] for p in operation.get("parameters", [])}
+        for status, response in responses.items():
+            if status.startswith("2"):
+                assert "RateLimit-Remaining" in response["headers"], name
+                json_body = response.get("content", {}).get("application/json")
+                if json_body is not None:
+                    assert json_body.get("examples"), f"{name} {status} has no example"
+        if method == "post":
+            assert "Idempotency-Key" in parameters, name
+            assert "idempotency_key_reused" in responses["422"]["content"]["application/json"]["examples"], name
+        if method == "get":
+            assert {"If-None-Match", "fields"} <= parameters, name
+            assert "304" in responses, name
+        if method == "patch":
+            assert "If-Match" in parameters, name
+            assert "precondition_failed" in responses["412"]["content"]["application/json"]["examples"], name
+    orders = openapi["paths"]["/api/v1/orders/"]
+    assert {"expand", "updated_since"} <= {p["name"] for p in orders["get"]["parameters"]}
+    request = orders["post"]["requestBody"]["content"]["application/json"]["examples"]["request"]["value"]
+    assert request["reference"] == "WMS-5001"

@@ -10,7 +10,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('erp', '0006_organization_unit_system'),
+        ('erp', '0009_remove_apikey_scope'),
     ]
 
     operations = [

@@ -88,8 +88,8 @@ def test_requests_are_counted_by_view_name_and_status(token: str) -> None:
     assert value(after, "dropline_http_requests_total", view="healthz", status="200") - value(
         before, "dropline_http_requests_total", view="healthz", status="200"
     ) == pytest.approx(2)
-    unmatched = "dropline_http_requests_total"
-    assert value(after, unmatched, view="unmatched", status="404") > value(before, unmatched, view="unmatched")
+    name = "dropline_http_requests_total"
+    assert value(after, name, view="unmatched", status="404") > value(before, name, view="unmatched", status="404")
     assert value(after, "dropline_http_request_duration_seconds_count", view="healthz") >= 2
     # The URL itself never becomes a label: a scanner cannot grow the series.
     assert "no-such-page" not in after

@@ -241,9 +241,9 @@ def test_celery_tasks_set_the_organization_and_sweepers_cross_tenants(two_tenant
 
 
 @pytest.mark.django_db
-def test_a_row_in_hand_saved_outside_any_scope_is_written_in_its_own_organization(two_tenants: Any) -> None:
-    """A platform webhook or a sweeper saves a row it holds with no scope open: the database accepts it as its own
-    organization's write."""
+def test_a_row_in_hand_saved_or_refreshed_outside_any_scope_is_in_its_own_organization(two_tenants: Any) -> None:
+    """A platform webhook or a sweeper saves or re-reads a row it holds with no scope open: the database serves it as
+    its own organization's."""
     a, _ = two_tenants
     order = Order.unscoped.filter(organization=a.organization).first()
     assert order is not None
@@ -251,3 +251,6 @@ def test_a_row_in_hand_saved_outside_any_scope_is_written_in_its_own_organizatio
     order.save(update_fields=["currency"])
     with organization_scope(a.organization):
         assert Order.objects.filter(currency="GBP").count() == 1
+    order.currency = "not saved"
+    order.refresh_from_db()  # read again in its own organization too
+    assert order.currency == "GBP"

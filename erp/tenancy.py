@@ -242,18 +242,28 @@ class TenantModel(models.Model):
             raise CrossTenantWrite(
                 f"{type(self).__name__} of organization {self.organization_id} saved in the scope of {in_scope.pk}"
             )
-        elif in_scope is None:
-            # A row in hand saved outside any scope (a platform webhook, a sweeper): written in its own
-            # organization's scope, so the database wall accepts it and it can touch nothing of another tenant.
-            with organization_scope(self.organization):
-                super().save(*args, **kwargs)
-            return
-        super().save(*args, **kwargs)
+        with self._own_scope_if_none():
+            super().save(*args, **kwargs)
+
+    def _own_scope_if_none(self) -> Any:
+        """A row in hand saved, read again or deleted outside any scope (a platform webhook, a sweeper) is so in its
+        own organization's scope: the database wall serves it, and it can touch nothing of another tenant. The
+        organization is the loaded one or a stand-in with its id (no query). Not when the organization is deferred:
+        reading it would come back here."""
+        organization_id = self.__dict__.get("organization_id")
+        if organization_in_scope() is not None or organization_id is None:
+            return nullcontext()
+        from erp.models import Organization  # erp.models imports this module
+
+        organization = self._state.fields_cache.get("organization") or Organization(pk=organization_id)
+        return organization_scope(organization)
+
+    def refresh_from_db(self, *args: Any, **kwargs: Any) -> None:
+        with self._own_scope_if_none():
+            super().refresh_from_db(*args, **kwargs)
 
     def delete(self, *args: Any, **kwargs: Any) -> Any:
-        if organization_in_scope() is None:  # as save(): the row and its cascade, in the row's own organization
-            with organization_scope(self.organization):
-                return super().delete(*args, **kwargs)
-        return super().delete(*args, **kwargs)
+        with self._own_scope_if_none():  # the row and its cascade
+            return super().delete(*args, **kwargs)
 
     delete.alters_data = True  # type: ignore[attr-defined]

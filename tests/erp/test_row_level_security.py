@@ -14,7 +14,7 @@ import io
 from typing import Any
 
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.db import DatabaseError, connection, transaction
 from django.urls import reverse
 
@@ -87,6 +87,23 @@ def test_the_application_role_is_bound_by_row_level_security_and_owns_no_table(a
         assert cursor.fetchone() == (False, False)
         cursor.execute("SELECT count(*) FROM pg_tables WHERE tableowner = current_user")
         assert cursor.fetchone() == (0,)
+
+
+@pytest.mark.django_db
+def test_rls_setup_check_passes_for_the_application_role_and_refuses_an_exempt_one(as_application: None) -> None:
+    out = io.StringIO()
+    call_command("rls_setup", check=True, stdout=out)
+    assert f"forced on all {len(tenant_tables())} tenant tables" in out.getvalue()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_user")
+        (role,) = cursor.fetchone()
+        cursor.execute("RESET ROLE")  # back to the session's user: the superuser that created the test database
+        cursor.execute("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")
+        exempt_session = cursor.fetchone() == (True,)
+        if exempt_session:
+            with pytest.raises(CommandError, match="superuser or BYPASSRLS"):
+                call_command("rls_setup", check=True, stdout=io.StringIO())
+        cursor.execute(f"SET LOCAL ROLE {connection.ops.quote_name(role)}")
 
 
 @pytest.mark.django_db
@@ -241,9 +258,9 @@ def test_celery_tasks_set_the_organization_and_sweepers_cross_tenants(two_tenant
 
 
 @pytest.mark.django_db
-def test_a_row_in_hand_saved_outside_any_scope_is_written_in_its_own_organization(two_tenants: Any) -> None:
-    """A platform webhook or a sweeper saves a row it holds with no scope open: the database accepts it as its own
-    organization's write."""
+def test_a_row_in_hand_saved_or_refreshed_outside_any_scope_is_in_its_own_organization(two_tenants: Any) -> None:
+    """A platform webhook or a sweeper saves or re-reads a row it holds with no scope open: the database serves it as
+    its own organization's."""
     a, _ = two_tenants
     order = Order.unscoped.filter(organization=a.organization).first()
     assert order is not None
@@ -251,3 +268,6 @@ def test_a_row_in_hand_saved_outside_any_scope_is_written_in_its_own_organizatio
     order.save(update_fields=["currency"])
     with organization_scope(a.organization):
         assert Order.objects.filter(currency="GBP").count() == 1
+    order.currency = "not saved"
+    order.refresh_from_db()  # read again in its own organization too
+    assert order.currency == "GBP"

@@ -35,6 +35,7 @@ class Perm(StrEnum):
     HANDOFF_RECEIVE = "handoffs.receive"  # the supplier portal: one's own warehouse's handoffs
     RETURNS_RECEIVE = "returns.receive"  # receive returned parcels: restock or write off their units
     AFTERSALES_DECIDE = "aftersales.decide"  # approve or reject cancellations and returns; cancel an order
+    WEBHOOKS_MANAGE = "webhooks.manage"  # outbound webhook endpoints, their secrets and delivery logs
 
 
 PERMISSION_DESCRIPTIONS: dict[Perm, str] = {
@@ -54,6 +55,7 @@ PERMISSION_DESCRIPTIONS: dict[Perm, str] = {
     Perm.HANDOFF_RECEIVE: "See and work the label handoffs of one's own supplier warehouse",
     Perm.RETURNS_RECEIVE: "Receive returned parcels at a warehouse: restock or write off their units",
     Perm.AFTERSALES_DECIDE: "Approve or reject buyers' cancellation and return requests; cancel an order (refunds)",
+    Perm.WEBHOOKS_MANAGE: "Add, change and remove webhook endpoints, rotate their secrets, redeliver events",
 }
 
 _EVERYTHING = frozenset(Perm)
@@ -108,6 +110,7 @@ API_KEY_PERMISSIONS: dict[APIKeyScope, frozenset[Perm]] = {
             Perm.LABELS_PRINT,
             Perm.HANDOFF_MANAGE,
             Perm.AFTERSALES_DECIDE,  # a helpdesk or returns portal answers buyers' requests
+            Perm.WEBHOOKS_MANAGE,  # a partner system subscribes its own receiver (docs/webhooks.md)
         }
     ),
 }

@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "orders",
     "shipping",
     "aftersales",
+    "webhooks",
     "sandboxes",
 ]
 
@@ -417,6 +418,10 @@ COMPLIANCE_SELLER_CANCELLATION_THRESHOLD = env.float("COMPLIANCE_SELLER_CANCELLA
 
 # Stock push: changes are collected for this long before one batched Update Inventory call per product.
 STOCK_PUSH_DEBOUNCE_SECONDS = env.int("STOCK_PUSH_DEBOUNCE_SECONDS", default=5)
+
+# Outbound webhooks (docs/webhooks.md): http:// and private, loopback and link-local receivers are refused unless this
+# is on (on with DEBUG, for a receiver on localhost; never in production).
+WEBHOOKS_ALLOW_PRIVATE_NETWORKS = env.bool("WEBHOOKS_ALLOW_PRIVATE_NETWORKS", default=DEBUG)
 
 # ---------------------------------------------------------------------------------------------------------------
 # Logging: one line per event, tagged with the organization in scope so a tenant's trail can be grepped.

@@ -40,6 +40,7 @@ from integrations.models import Platform, Store
 from integrations.services import authorization_mark, store_client
 from orders.holds import address_problems, holds_for
 from orders.models import Order, OrderHold, OrderLine, OrderStatus, OrderStatusChange
+from orders.outbound import orders_publish
 from orders.stock import Demand, allocate
 
 # Sent inside the import's transaction with the ids of the orders it wrote; receivers enqueue on commit.
@@ -278,6 +279,9 @@ def orders_upsert(*, store: Store, orders: Sequence[PlatformOrder], changed: boo
     _delete_merged_lines(written, incoming)
     _record_status_changes(store, incoming, existing, written, now)
     _announce_changes(incoming, existing, addresses_before, written, now)
+    # Before the holds below: a receiver hears of an order before it hears of its holds.
+    orders_publish(type="order.imported", order_ids=[pk for e, pk in written.items() if e not in existing])
+    orders_publish(type="order.updated", order_ids=[pk for e, pk in written.items() if e in existing])
     stock_holds = allocate(store=store, demands=[Demand.of(pk, incoming[e]) for e, pk in written.items()])
     desired = {pk: {**holds[external_id], **stock_holds.get(pk, {})} for external_id, pk in written.items()}
     _sync_holds(store.organization_id, desired, now)
@@ -392,7 +396,7 @@ def _sync_holds(organization_id: object, desired: dict[object, dict[str, str]], 
     release = [pk for (order_id, reason), pk in open_holds.items() if reason not in desired[order_id]]
     if release:
         OrderHold.objects.filter(pk__in=release).update(released_at=now)
-    OrderHold.objects.bulk_create(
+    placed = OrderHold.objects.bulk_create(
         [
             OrderHold(
                 organization_id=organization_id, order_id=order_id, reason=reason, detail=detail[:300], created_at=now
@@ -402,6 +406,9 @@ def _sync_holds(organization_id: object, desired: dict[object, dict[str, str]], 
             if (order_id, reason) not in open_holds
         ]
     )
+    orders_publish(type="order.held", order_ids=[hold.order_id for hold in placed])
+    had_holds = {order_id for order_id, _ in open_holds}
+    orders_publish(type="order.released", order_ids=[o for o in had_holds if not desired[o]])
 
 
 # ------------------------------------------------------------------------------------------------------ sync

@@ -17,6 +17,7 @@ settings_patterns = [
     path("api-keys/", views.APIKeysView.as_view(), name="settings_api_keys"),
     path("api-keys/<uuid:pk>/revoke/", views.APIKeyRevokeView.as_view(), name="settings_api_key_revoke"),
     path("audit/", views.AuditLogView.as_view(), name="settings_audit"),
+    path("webhooks/", include("webhooks.urls")),
 ]
 
 account_patterns = [

@@ -28,6 +28,7 @@ from webhooks.signing import secret_generate
 from webhooks.tasks import deliveries_send
 
 ROTATION_OVERLAP = timedelta(hours=24)
+AUTO_DISABLED_REASON_PREFIX = "Every delivery failed"  # the banner finds endpoints Dropline disabled by it
 
 
 # ------------------------------------------------------------------------------------------------ publishing
@@ -271,7 +272,7 @@ def endpoint_auto_disable_if_due(*, endpoint_id: Any, now: datetime) -> bool:
         endpoint_disable(
             endpoint=endpoint,
             actor=Actor.system("webhooks"),
-            reason=f"Every delivery failed for {days} days; re-enable it once the receiver answers 2xx.",
+            reason=f"{AUTO_DISABLED_REASON_PREFIX} for {days} days; re-enable it once the receiver answers 2xx.",
         )
         recipients = list(
             Membership.objects.filter(role__in=[Role.OWNER, Role.ADMIN]).values_list("user__email", flat=True)

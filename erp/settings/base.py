@@ -92,6 +92,7 @@ TEMPLATES = [
                 "erp.context_processors.organization",
                 "integrations.context_processors.store_health",
                 "aftersales.context_processors.to_decide",
+                "webhooks.context_processors.disabled_endpoints",
             ],
         },
     },

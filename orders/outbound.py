@@ -4,14 +4,15 @@ Built only when an endpoint subscribes (one query otherwise), in bulk for an imp
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from erp.tenancy import current_organization
 from webhooks.services import EventDraft, event_types_subscribed, events_publish
 
 
-def orders_publish(*, type: str, order_ids: Iterable[object]) -> int:
+def orders_publish(*, type: str, order_ids: Iterable[Any]) -> int:
     """Publish `type` for each order, in the caller's transaction. Returns the number of events recorded."""
-    ids = list(dict.fromkeys(order_ids))
+    ids: list[Any] = list(dict.fromkeys(order_ids))
     if not ids:
         return 0
     organization = current_organization()

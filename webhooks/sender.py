@@ -20,7 +20,7 @@ from typing import Any
 import httpx
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from webhooks.addresses import Target, UnsafeURL, url_check
@@ -69,10 +69,9 @@ def event_body(event: WebhookEvent) -> bytes:
     return json.dumps(event_payload(event), cls=DjangoJSONEncoder, separators=(",", ":")).encode()
 
 
-def deliveries_claim(*, limit: int = CLAIM_BATCH, now: datetime | None = None) -> list[WebhookDelivery]:
-    """Due deliveries of the organization in scope, leased to the caller. Skips rows another worker holds, rows of
-    disabled endpoints, and rows with an earlier delivery for the same endpoint and object still pending."""
-    now = now or timezone.now()
+def deliveries_due(now: datetime) -> QuerySet[WebhookDelivery]:
+    """Deliveries of the organization in scope that may be sent now: pending, due, not leased, endpoint enabled, and
+    no earlier delivery for the same endpoint and object still pending (order per object)."""
     earlier_pending = WebhookDelivery.objects.filter(
         endpoint=OuterRef("endpoint"),
         object_type=OuterRef("object_type"),
@@ -80,12 +79,21 @@ def deliveries_claim(*, limit: int = CLAIM_BATCH, now: datetime | None = None) -
         status=DeliveryStatus.PENDING,
         id__lt=OuterRef("id"),
     )
+    return (
+        WebhookDelivery.objects.filter(status=DeliveryStatus.PENDING, next_attempt_at__lte=now, endpoint__enabled=True)
+        .filter(Q(lease_until__isnull=True) | Q(lease_until__lt=now))
+        .exclude(Exists(earlier_pending))
+    )
+
+
+def deliveries_claim(*, limit: int = CLAIM_BATCH, now: datetime | None = None) -> list[WebhookDelivery]:
+    """Due deliveries (`deliveries_due`) of the organization in scope, leased to the caller; rows another worker
+    holds are skipped."""
+    now = now or timezone.now()
     with transaction.atomic():
         claimed = list(
-            WebhookDelivery.objects.select_for_update(skip_locked=True, of=("self",))
-            .filter(status=DeliveryStatus.PENDING, next_attempt_at__lte=now, endpoint__enabled=True)
-            .filter(Q(lease_until__isnull=True) | Q(lease_until__lt=now))
-            .exclude(Exists(earlier_pending))
+            deliveries_due(now)
+            .select_for_update(skip_locked=True, of=("self",))
             .select_related("endpoint", "event")
             .order_by("next_attempt_at", "id")[:limit]
         )
@@ -236,6 +244,7 @@ def organizations_with_due_deliveries(now: datetime | None = None) -> list[str]:
     ids = (
         WebhookDelivery.unscoped.filter(status=DeliveryStatus.PENDING, next_attempt_at__lte=now, endpoint__enabled=True)
         .filter(Q(lease_until__isnull=True) | Q(lease_until__lt=now))
+        .order_by()  # the model's ordering would make DISTINCT keep one row per delivery
         .values_list("organization_id", flat=True)
         .distinct()
     )

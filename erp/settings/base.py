@@ -338,6 +338,12 @@ SPECTACULAR_SETTINGS = {
     # recipient), so the schema must not offer them; DRF's form parsers stay for the browsable API.
     "PARSER_WHITELIST": ["rest_framework.parsers.JSONParser"],
     "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "erp.api.schema.error_responses"],
+    # A second `status` enum (webhook deliveries') must not rename the orders' one: both named here.
+    "ENUM_NAME_OVERRIDES": {
+        "StatusEnum": "orders.models.OrderStatus",
+        "WebhookDeliveryStatusEnum": "webhooks.models.DeliveryStatus",
+        "WebhookEventTypeEnum": "webhooks.api.serializers.EVENT_CHOICES",
+    },
 }
 
 # Where platforms reach this deployment (webhook addresses are registered under it).

@@ -94,6 +94,14 @@ class DeliveryOutput(serializers.ModelSerializer):
         ]
 
 
+class DeliveryPageOutput(serializers.Serializer):
+    """One page of the delivery log (cursor pagination, newest first)."""
+
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+    results = DeliveryOutput(many=True)
+
+
 class RedeliverInput(serializers.Serializer):
     ids = serializers.ListField(
         child=serializers.UUIDField(), required=False, max_length=1000, help_text="Deliveries to send again."

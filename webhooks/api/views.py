@@ -8,7 +8,7 @@ from typing import Any, ClassVar
 
 from django.db.models import Prefetch, QuerySet
 from django.http import Http404
-from drf_spectacular.utils import extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import status
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
@@ -21,6 +21,7 @@ from erp.roles import Perm
 from webhooks import services
 from webhooks.api.serializers import (
     DeliveryOutput,
+    DeliveryPageOutput,
     EndpointInput,
     EndpointOutput,
     EndpointWithSecretOutput,
@@ -108,7 +109,7 @@ class WebhookEndpointViewSet(OrganizationViewSet):
         services.endpoint_disable(endpoint=endpoint, actor=request.actor)  # type: ignore[attr-defined]
         return Response(EndpointOutput(endpoint).data)
 
-    @extend_schema(request=None, responses=DeliveryOutput(many=True))
+    @extend_schema(request=None, responses=DeliveryPageOutput)
     @action(detail=True, methods=["get"])
     def deliveries(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         """The delivery log, newest first: status, response code, duration, body excerpt and every attempt."""
@@ -133,7 +134,11 @@ class WebhookEndpointViewSet(OrganizationViewSet):
         )
         return Response(RedeliverOutput({"redelivered": count}).data)
 
-    @extend_schema(request=None, responses={202: DeliveryOutput})
+    @extend_schema(
+        request=None,
+        responses={202: DeliveryOutput},
+        parameters=[OpenApiParameter("delivery_id", str, OpenApiParameter.PATH, description="The delivery's id.")],
+    )
     @action(detail=True, methods=["post"], url_path=r"deliveries/(?P<delivery_id>[^/.]+)/redeliver")
     def redeliver_one(self, request: Request, *args: Any, delivery_id: str, **kwargs: Any) -> Response:
         """Send one delivery again (same event id)."""

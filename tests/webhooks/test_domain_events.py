@@ -148,3 +148,16 @@ def test_a_settled_batch_publishes_batch_completed(org: Any) -> None:
     batch_completed_publish(batch_id=batch.pk)
     (event,) = events("batch.completed")
     assert event.data["reference"] == batch.reference
+
+
+def test_an_import_without_subscribers_asks_once_and_writes_no_event(tenant: Any) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with organization_scope(tenant.organization):
+        store = StoreFactory(organization=tenant.organization)
+        with CaptureQueriesContext(connection) as queries:
+            orders_upsert(store=store, orders=[platform_order(f"Q{n}", minute=1) for n in range(50)])
+    endpoint_reads = [q["sql"] for q in queries.captured_queries if "webhooks_webhookendpoint" in q["sql"]]
+    assert len(endpoint_reads) == 1
+    assert not [q for q in queries.captured_queries if "webhooks_webhookevent" in q["sql"]]

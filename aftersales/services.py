@@ -57,6 +57,7 @@ from integrations.registry import has_capability
 from integrations.services import platform_name, store_client
 from orders.models import Order, OrderStatus
 from orders.services import orders_fetch
+from webhooks.services import event_publish
 
 log = logging.getLogger(__name__)
 
@@ -130,7 +131,9 @@ def _upsert(model: type[AfterSale], store: Store, external_id: str, values: dict
         if row is None:
             try:
                 with transaction.atomic():
-                    return model.objects.create(store=store, external_id=external_id, **values)
+                    created = model.objects.create(store=store, external_id=external_id, **values)
+                    _publish_requested(created)
+                    return created
             except IntegrityError:  # created a moment ago by a concurrent refresh
                 row = model.objects.select_for_update().get(store=store, external_id=external_id)
         seen, incoming = row.platform_updated_at, values.get("platform_updated_at")
@@ -140,6 +143,25 @@ def _upsert(model: type[AfterSale], store: Store, external_id: str, values: dict
             setattr(row, field, value)
         row.save()
         return row
+
+
+def _publish_requested(request: AfterSale) -> None:
+    """cancellation.requested / return.requested, once: when the request first reaches Dropline."""
+    is_cancellation = isinstance(request, CancellationRequest)
+
+    def payload() -> dict[str, object]:
+        from aftersales.api.serializers import CancellationRequestOutput, ReturnRequestOutput
+
+        output = CancellationRequestOutput if is_cancellation else ReturnRequestOutput
+        return dict(output(type(request).objects.prefetch_related("decisions").get(pk=request.pk)).data)
+
+    event_publish(
+        organization=current_organization(),
+        type="cancellation.requested" if is_cancellation else "return.requested",
+        object_type="order",
+        object_id=request.order_id or f"{type(request).__name__}:{request.pk}",
+        data=payload,
+    )
 
 
 def cancellations_upsert(store: Store, found: Sequence[PlatformCancellation]) -> list[CancellationRequest]:

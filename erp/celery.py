@@ -92,6 +92,7 @@ app.conf.update(
         "aftersales-decisions-stuck": {"task": "aftersales.decisions_stuck", "schedule": 30.0},
         "aftersales-sync-all": {"task": "aftersales.sync_all", "schedule": 300.0},
         "integrations-webhooks-process-due": {"task": "integrations.webhooks_process_due", "schedule": 30.0},
+        "webhooks-deliveries-sweep": {"task": "webhooks.deliveries_sweep", "schedule": 15.0},
         "integrations-refresh-expiring-tokens": {"task": "integrations.refresh_expiring_tokens", "schedule": 1800.0},
     },
 )

@@ -1,5 +1,5 @@
 from django.contrib.auth import views as auth_views
-from django.urls import include, path, re_path
+from django.urls import URLPattern, URLResolver, include, path, re_path
 
 from erp import views, views_data
 from erp.api.exceptions import api_not_found
@@ -7,7 +7,7 @@ from integrations.views import PlatformWebhookView
 from orders.views_replenishment import ReplenishmentCsvView, ReplenishmentView
 from shipping.views.handoffs import HandoffLinkView
 
-settings_patterns = [
+settings_patterns: list[URLPattern | URLResolver] = [
     path("", views.OrganizationSettingsView.as_view(), name="settings_organization"),
     path("slip-logo/", views.SlipLogoView.as_view(), name="settings_slip_logo"),
     path("export/", views_data.OrganizationExportView.as_view(), name="settings_export"),
@@ -24,6 +24,7 @@ settings_patterns = [
     path("api-keys/", views.APIKeysView.as_view(), name="settings_api_keys"),
     path("api-keys/<uuid:pk>/revoke/", views.APIKeyRevokeView.as_view(), name="settings_api_key_revoke"),
     path("audit/", views.AuditLogView.as_view(), name="settings_audit"),
+    path("webhooks/", include("webhooks.urls")),
 ]
 
 account_patterns = [

@@ -43,6 +43,7 @@ from integrations.models import (
     TikTokShopSettings,
     WebhookDelivery,
 )
+from webhooks.services import event_publish
 
 log = logging.getLogger(__name__)
 
@@ -297,7 +298,22 @@ def authorization_mark(*, authorization: SellerAuthorization, status: str, detai
     with organization_scope(authorization.organization):
         SellerAuthorization.objects.filter(pk=authorization.pk).update(status=status, status_detail=detail[:1000])
         if status in (AuthorizationStatus.FAILED, AuthorizationStatus.REVOKED):
+            newly = list(authorization.stores.exclude(status=StoreStatus.NEEDS_ATTENTION))
             authorization.stores.update(status=StoreStatus.NEEDS_ATTENTION)
+            for store in newly:
+                event_publish(
+                    organization=authorization.organization,
+                    type="store.needs_attention",
+                    object_type="store",
+                    object_id=store.pk,
+                    data={
+                        "id": str(store.pk),
+                        "name": store.name,
+                        "platform": store.platform,
+                        "status": StoreStatus.NEEDS_ATTENTION.value,
+                        "reason": detail[:1000],
+                    },
+                )
         audit_record(
             organization=authorization.organization,
             actor=Actor.system(authorization.get_platform_display()),

@@ -15,6 +15,7 @@ from erp.tasks import email_send
 from erp.tenancy import current_organization
 from inventory import selectors
 from inventory.models import LowStockAlert
+from webhooks.services import event_publish
 
 
 @dataclass(frozen=True)
@@ -22,6 +23,12 @@ class AlertResult:
     opened: int
     closed: int
     mailed_to: int
+
+
+def _sku_payload(sku_id: object) -> dict[str, object]:
+    from inventory.api.serializers import SkuOutput
+
+    return dict(SkuOutput(selectors.skus_with_totals().get(pk=sku_id)).data)
 
 
 @transaction.atomic
@@ -39,6 +46,13 @@ def low_stock_alerts_update() -> AlertResult:
     ]
     for alert in new:
         alert.save()
+        event_publish(
+            organization=current_organization(),
+            type="stock.low",
+            object_type="sku",
+            object_id=alert.sku_id,
+            data=lambda alert=alert: _sku_payload(alert.sku_id),
+        )
     recipients = []
     if new:
         recipients = list(

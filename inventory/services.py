@@ -45,6 +45,7 @@ from inventory.models import (
     WarehouseLink,
     warehouse_kind_read,
 )
+from webhooks.services import event_publish
 
 
 class StockError(ValidationError):
@@ -96,7 +97,7 @@ def _move(
     )
     level.on_hand += on_hand
     level.reserved += reserved
-    StockMovement.objects.create(
+    movement = StockMovement.objects.create(
         sku_id=level.sku_id,
         warehouse_id=level.warehouse_id,
         kind=kind,
@@ -107,6 +108,20 @@ def _move(
         order_id=order_id,
         reference=reference[:100],
     )
+    if on_hand:  # units arrived, left or were counted; a reservation alone changes no stock on hand
+        event_publish(
+            organization=current_organization(),
+            type="stock.changed",
+            object_type="sku",
+            object_id=level.sku_id,
+            data=lambda: _movement_payload(movement.pk),
+        )
+
+
+def _movement_payload(movement_id: object) -> dict[str, object]:
+    from inventory.api.serializers import StockMovementOutput
+
+    return dict(StockMovementOutput(StockMovement.objects.select_related("sku", "warehouse").get(pk=movement_id)).data)
 
 
 # Announced after a committed change of SKUs' available quantity: send(sku_ids, freed=bool), `freed` when it went

@@ -40,7 +40,9 @@ from integrations.models import Platform, Store
 from integrations.services import authorization_mark, store_client
 from orders.holds import address_problems, holds_for
 from orders.models import Order, OrderHold, OrderLine, OrderStatus, OrderStatusChange
+from orders.outbound import orders_publish
 from orders.stock import Demand, allocate
+from webhooks.services import event_types_subscribed
 
 # Sent inside the import's transaction with the ids of the orders it wrote; receivers enqueue on commit.
 orders_imported = Event("orders_imported")
@@ -278,9 +280,17 @@ def orders_upsert(*, store: Store, orders: Sequence[PlatformOrder], changed: boo
     _delete_merged_lines(written, incoming)
     _record_status_changes(store, incoming, existing, written, now)
     _announce_changes(incoming, existing, addresses_before, written, now)
+    # Before the holds below: a receiver hears of an order before it hears of its holds. One query tells which
+    # events anyone wants; with no subscriber nothing more is done.
+    subscribed = event_types_subscribed(organization=current_organization())
+    created_ids = [pk for e, pk in written.items() if e not in existing]
+    orders_publish(type="order.imported", order_ids=created_ids, subscribed=subscribed)
+    orders_publish(
+        type="order.updated", order_ids=[pk for e, pk in written.items() if e in existing], subscribed=subscribed
+    )
     stock_holds = allocate(store=store, demands=[Demand.of(pk, incoming[e]) for e, pk in written.items()])
     desired = {pk: {**holds[external_id], **stock_holds.get(pk, {})} for external_id, pk in written.items()}
-    _sync_holds(store.organization_id, desired, now)
+    _sync_holds(store.organization_id, desired, now, subscribed=subscribed)
     newly_held = [pk for pk, reasons in stock_holds.items() if reasons]
     if newly_held:
         Order.objects.filter(pk__in=newly_held).update(is_held=True)
@@ -381,7 +391,9 @@ def order_address_columns(address: Address) -> dict[str, object]:
     }
 
 
-def _sync_holds(organization_id: object, desired: dict[object, dict[str, str]], now: datetime) -> None:
+def _sync_holds(
+    organization_id: object, desired: dict[object, dict[str, str]], now: datetime, *, subscribed: frozenset[str]
+) -> None:
     """Open the holds that now apply and release the ones that no longer do (history is kept)."""
     open_holds = {
         (order_id, reason): pk
@@ -392,7 +404,7 @@ def _sync_holds(organization_id: object, desired: dict[object, dict[str, str]], 
     release = [pk for (order_id, reason), pk in open_holds.items() if reason not in desired[order_id]]
     if release:
         OrderHold.objects.filter(pk__in=release).update(released_at=now)
-    OrderHold.objects.bulk_create(
+    placed = OrderHold.objects.bulk_create(
         [
             OrderHold(
                 organization_id=organization_id, order_id=order_id, reason=reason, detail=detail[:300], created_at=now
@@ -402,6 +414,10 @@ def _sync_holds(organization_id: object, desired: dict[object, dict[str, str]], 
             if (order_id, reason) not in open_holds
         ]
     )
+    orders_publish(type="order.held", order_ids=[hold.order_id for hold in placed], subscribed=subscribed)
+    had_holds = {order_id for order_id, _ in open_holds}
+    released = [o for o in had_holds if not desired[o]]
+    orders_publish(type="order.released", order_ids=released, subscribed=subscribed)
 
 
 # ------------------------------------------------------------------------------------------------------ sync

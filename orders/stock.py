@@ -31,6 +31,7 @@ from orders.models import (
     OrderStatus,
     WarehouseChoice,
 )
+from orders.outbound import orders_publish
 
 SHIPPED_STATUSES = (OrderStatus.IN_TRANSIT, OrderStatus.DELIVERED, OrderStatus.COMPLETED)
 STOCK_HOLDS = (HoldReason.UNMAPPED_SKU, HoldReason.OUT_OF_STOCK, HoldReason.MIXED_SOURCES)
@@ -309,6 +310,7 @@ def orders_reallocate(*, order_ids: Sequence[UUID]) -> int:
             still_held = OrderHold.objects.filter(order=order, released_at__isnull=True).exists()
             if still_held != order.is_held:
                 Order.objects.filter(pk=order.pk).update(is_held=still_held)
+                orders_publish(type="order.held" if still_held else "order.released", order_ids=[order.pk])
     return released + moved
 
 

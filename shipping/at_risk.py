@@ -73,6 +73,7 @@ from orders.models import (
     OrderHold,
     OrderStatus,
 )
+from orders.outbound import orders_publish
 from shipping.models import HANDOFF_KINDS, AtRiskAlert, LabelPurchase, PurchaseState
 
 PERSON_FIRST = timedelta(hours=1)
@@ -737,6 +738,7 @@ def at_risk_alerts_send(*, organization: Organization, now: datetime | None = No
     if not new_rows:
         return AlertRun(0, 0, 0)
     AtRiskAlert.objects.bulk_create(new_rows, ignore_conflicts=True)
+    orders_publish(type="order.at_risk", order_ids=[a.order_id for a, _ in announced])
     recipients = list(
         Membership.objects.filter(role__in=[Role.OWNER, Role.ADMIN]).values_list("user__email", flat=True)
     )

@@ -41,6 +41,7 @@ from shipping.models import (
     PurchaseState,
     SupplierAccess,
 )
+from webhooks.services import event_publish
 
 _LINK_SALT = "shipping.handoff-link"
 
@@ -77,9 +78,36 @@ def handoffs_for_batch(*, batch: LabelBatch) -> list[Handoff]:
         if warehouse_id not in handoff_warehouses:
             continue
         if warehouse_id not in handoffs:
-            handoffs[warehouse_id], _ = Handoff.objects.get_or_create(batch=batch, warehouse_id=warehouse_id)
+            handoffs[warehouse_id], created = Handoff.objects.get_or_create(batch=batch, warehouse_id=warehouse_id)
+            if created:
+                _publish(handoffs[warehouse_id], "handoff.created")
         HandoffItem.objects.get_or_create(purchase=purchase, defaults={"handoff": handoffs[warehouse_id]})
     return list(Handoff.objects.filter(batch=batch).select_related("warehouse").order_by("warehouse__name"))
+
+
+def handoff_payload(handoff: Handoff) -> dict[str, Any]:
+    """A handoff as outbound webhooks send it (docs/webhooks.md)."""
+    items = handoff.items.all()
+    return {
+        "id": str(handoff.pk),
+        "batch": {"id": str(handoff.batch_id), "reference": handoff.batch.reference},
+        "warehouse": {"id": str(handoff.warehouse_id), "name": handoff.warehouse.name},
+        "created_at": handoff.created_at.isoformat(),
+        "acknowledged_at": handoff.acknowledged_at.isoformat() if handoff.acknowledged_at else None,
+        "acknowledged_by": handoff.acknowledged_by_label,
+        "parcels": items.count(),
+        "handed_over": items.filter(handed_over_at__isnull=False).count(),
+    }
+
+
+def _publish(handoff: Handoff, event_type: str) -> None:
+    event_publish(
+        organization=handoff.organization,
+        type=event_type,
+        object_type="handoff",
+        object_id=handoff.pk,
+        data=lambda: handoff_payload(handoff),
+    )
 
 
 def handoff_acknowledge(*, handoff: Handoff, actor: Actor) -> bool:
@@ -90,6 +118,7 @@ def handoff_acknowledge(*, handoff: Handoff, actor: Actor) -> bool:
     ):
         return False
     handoff.acknowledged_at, handoff.acknowledged_by_label = now, actor.label[:200]
+    _publish(handoff, "handoff.acknowledged")
     audit_record(
         organization=handoff.organization, actor=actor, action="handoff.acknowledged", target=handoff, changes={}
     )
@@ -104,6 +133,7 @@ def handoff_hand_over(*, handoff: Handoff, actor: Actor, item_ids: Sequence[str]
     references = list(items.values_list("purchase__order__external_id", flat=True))
     count = items.update(handed_over_at=timezone.now(), handed_over_by_label=actor.label[:200])
     if count:
+        _publish(handoff, "handoff.handed_over")
         audit_record(
             organization=handoff.organization,
             actor=actor,

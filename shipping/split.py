@@ -28,6 +28,7 @@ from integrations.services import platform_name, store_client
 from inventory import services as inventory
 from inventory.models import Warehouse
 from orders.models import HoldReason, Order, OrderHold, OrderLine
+from orders.outbound import orders_publish
 from shipping.models import LabelPurchase, PackageChange, PackageChangeKind, PackageOrder, PurchaseState
 
 SPLIT = "split:"  # a split package's package_key and cover part: "split:<group id>"
@@ -195,6 +196,7 @@ def _split(change: PackageChange, packages: dict[str, str], *, adopted: bool) ->
     )
     if not OrderHold.objects.filter(order=order, released_at__isnull=True).exists():
         Order.objects.filter(pk=order.pk).update(is_held=False)
+        orders_publish(type="order.released", order_ids=[order.pk])
     PackageChange.objects.filter(pk=change.pk).update(
         state=PurchaseState.PURCHASED,
         submitting_since=None,

@@ -10,7 +10,7 @@ from erp.models import Organization
 from erp.tasks import task
 from integrations.errors import PlatformError
 from shipping.combine import ChangeOutcome, package_change_execute, package_change_reconcile, package_changes_stuck
-from shipping.labels.batches import batch_settled_after
+from shipping.labels.batches import batch_completed_publish, batch_settled_after
 from shipping.labels.documents import label_document_fetch
 from shipping.labels.purchase import PurchaseOutcome, label_purchase_execute, label_purchase_reconcile, purchases_stuck
 from shipping.labels.recovery import RESUME_AFTER, LostWork, lost_work_claim, work_lost
@@ -110,6 +110,7 @@ def documents_fetch_label(*, organization: Organization, purchase_id: str) -> bo
     batch_id = batch_settled_after(purchase_id=purchase_id)
     if stored and batch_id is not None:  # the batch's last label is in: hand the suppliers theirs
         _log_batch_settled(batch_id)
+        batch_completed_publish(batch_id=batch_id)
         handoffs_prepare.delay(organization_id=str(organization.pk), batch_id=str(batch_id))
     return stored
 

@@ -77,6 +77,7 @@ from shipping.models import (
     PurchaseState,
     SupplierAccess,
 )
+from webhooks import models as outbound
 
 TENANT_FACTORIES: dict[type[models.Model], type[factory.django.DjangoModelFactory]] = {}
 
@@ -692,3 +693,46 @@ class SellerCancellationFactory(TenantModelFactory):
     )
     reason_code = "seller_cancel_reason_out_of_stock"
     reason_text = "Out of stock"
+
+
+@tenant_factory
+class WebhookEndpointFactory(TenantModelFactory):
+    class Meta:
+        model = outbound.WebhookEndpoint
+
+    url = factory.Sequence(lambda n: f"https://hooks.example.com/{n}")
+    events = factory.LazyFunction(lambda: ["*"])
+    secret = factory.Sequence(lambda n: f"whsec_test{n:04d}")
+
+
+@tenant_factory
+class WebhookEventFactory(TenantModelFactory):
+    class Meta:
+        model = outbound.WebhookEvent
+
+    type = "order.updated"
+    object_type = "order"
+    object_id = factory.LazyFunction(lambda: str(uuid7()))
+    data = factory.LazyFunction(lambda: {"status": "awaiting_shipment"})
+
+
+@tenant_factory
+class OutboundDeliveryFactory(TenantModelFactory):
+    class Meta:
+        model = outbound.WebhookDelivery
+
+    event = factory.SubFactory(WebhookEventFactory, organization=factory.SelfAttribute("..organization"))
+    endpoint = factory.SubFactory(WebhookEndpointFactory, organization=factory.SelfAttribute("..organization"))
+    object_type = factory.SelfAttribute("event.object_type")
+    object_id = factory.SelfAttribute("event.object_id")
+    status = "succeeded"
+
+
+@tenant_factory
+class WebhookAttemptFactory(TenantModelFactory):
+    class Meta:
+        model = outbound.WebhookAttempt
+
+    delivery = factory.SubFactory(OutboundDeliveryFactory, organization=factory.SelfAttribute("..organization"))
+    number = 1
+    status_code = 200

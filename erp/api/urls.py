@@ -24,5 +24,6 @@ urlpatterns = [
     path("", include("orders.api.urls")),
     path("", include("shipping.api.urls")),
     path("", include("aftersales.api.urls")),
+    path("", include("webhooks.api.urls")),
     path("", include(router.urls)),
 ]

@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "orders",
     "shipping",
     "aftersales",
+    "webhooks",
     "sandboxes",
 ]
 
@@ -94,6 +95,7 @@ TEMPLATES = [
                 "erp.context_processors.organization",
                 "integrations.context_processors.store_health",
                 "aftersales.context_processors.to_decide",
+                "webhooks.context_processors.disabled_endpoints",
             ],
         },
     },
@@ -353,6 +355,12 @@ SPECTACULAR_SETTINGS = {
     # recipient), so the schema must not offer them; DRF's form parsers stay for the browsable API.
     "PARSER_WHITELIST": ["rest_framework.parsers.JSONParser"],
     "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "erp.api.schema.error_responses"],
+    # A second `status` enum (webhook deliveries') must not rename the orders' one: both named here.
+    "ENUM_NAME_OVERRIDES": {
+        "StatusEnum": "orders.models.OrderStatus",
+        "WebhookDeliveryStatusEnum": "webhooks.models.DeliveryStatus",
+        "WebhookEventTypeEnum": "webhooks.api.serializers.EVENT_CHOICES",
+    },
 }
 
 # Where platforms reach this deployment (webhook addresses are registered under it).
@@ -434,6 +442,10 @@ COMPLIANCE_SELLER_CANCELLATION_THRESHOLD = env.float("COMPLIANCE_SELLER_CANCELLA
 
 # Stock push: changes are collected for this long before one batched Update Inventory call per product.
 STOCK_PUSH_DEBOUNCE_SECONDS = env.int("STOCK_PUSH_DEBOUNCE_SECONDS", default=5)
+
+# Outbound webhooks (docs/webhooks.md): http:// and private, loopback and link-local receivers are refused unless this
+# is on (on with DEBUG, for a receiver on localhost; never in production).
+WEBHOOKS_ALLOW_PRIVATE_NETWORKS = env.bool("WEBHOOKS_ALLOW_PRIVATE_NETWORKS", default=DEBUG)
 
 # ---------------------------------------------------------------------------------------------------------------
 # Logging: one line per event, tagged with the organization in scope, the request id, the task and the store and

@@ -58,6 +58,7 @@ SECRET_KEY = "test-secret-key-not-for-production-" + "x" * 20
 FIELD_ENCRYPTION_KEY = "3q2O4D3oE_g5-3dvEDFLpwqYAi2zqE8g8cnWx7AHQdA="  # a fixed Fernet key for tests only
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # speed; never outside tests
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+WEBHOOKS_ALLOW_PRIVATE_NETWORKS = True  # test receivers listen on 127.0.0.1; the SSRF tests turn it off
 CELERY_BROKER_URL = "memory://"
 CELERY_TASK_ALWAYS_EAGER = True
 STORAGES = {

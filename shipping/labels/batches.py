@@ -21,6 +21,7 @@ from integrations.interface import FulfilledBy, LabelSource
 from orders.models import Order, OrderStatus
 from shipping.labels.purchase import label_purchases_request
 from shipping.models import LabelBatch, LabelPurchase, PackageOrder, PurchaseState
+from webhooks.services import event_publish
 
 
 @transaction.atomic
@@ -144,3 +145,20 @@ def batch_settled_after(*, purchase_id: UUID | str) -> UUID | None:
         Q(state__in=[PurchaseState.PENDING, PurchaseState.SUBMITTING]) | Q(state=PurchaseState.PURCHASED, label_pdf="")
     )
     return None if unsettled.exists() else batch_id
+
+
+def batch_completed_publish(*, batch_id: UUID | str) -> None:
+    """batch.completed, when the batch has settled (every order bought or failed, every bought label stored). A
+    batch whose failed orders are retried settles, and is announced, again."""
+    from shipping.api.serializers import LabelBatchOutput
+
+    batch = LabelBatch.objects.filter(pk=batch_id).first()
+    if batch is None:
+        return
+    event_publish(
+        organization=batch.organization,
+        type="batch.completed",
+        object_type="label_batch",
+        object_id=batch.pk,
+        data=lambda: dict(LabelBatchOutput(batch).data),
+    )

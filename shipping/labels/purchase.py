@@ -39,6 +39,7 @@ from shipping.pickup import Handover, handover_for, pickup_slot_for
 from shipping.rules.engine import Decision, choose_service, decision_record, first_match
 from shipping.rules.facts import facts_for
 from shipping.rules.schema import Actions
+from webhooks.services import event_publish
 
 log = logging.getLogger(__name__)
 
@@ -262,6 +263,7 @@ def _record_purchased(
         target=purchase.order,
         changes={"package_id": package_id, "price": str(price) if price is not None else None},
     )
+    _publish(purchase, "label.purchased")
     # Cancelled while this label was being bought: the cancellation found no bought label to stop then; stop it now.
     if Order.objects.filter(pk=purchase.order_id, status=OrderStatus.CANCELLED).exists():
         labels_order_cancelled(order_ids=[purchase.order_id])
@@ -297,7 +299,25 @@ def _fail(purchase: LabelPurchase, error: PlatformError) -> str:
         retryable=error.retryable,
         updated_at=timezone.now(),
     )
+    _publish(purchase, "label.failed")
     return PurchaseOutcome.FAILED
+
+
+def _publish(purchase: LabelPurchase, event_type: str) -> None:
+    """label.purchased / label.failed with the purchase as the API shows it, per order (in order per order)."""
+
+    def payload() -> dict[str, object]:
+        from shipping.api.serializers import LabelPurchaseOutput
+
+        return dict(LabelPurchaseOutput(LabelPurchase.objects.select_related("order").get(pk=purchase.pk)).data)
+
+    event_publish(
+        organization=current_organization(),
+        type=event_type,
+        object_type="order",
+        object_id=purchase.order_id,
+        data=payload,
+    )
 
 
 def label_purchase_execute(*, purchase_id: UUID | str) -> str:

@@ -212,8 +212,10 @@ def _seed(sandbox: SandboxProcess, *, orders: int, batch_pool: int, keys: int) -
             state=parse_qs(urlparse(url).query)["state"][0],
         )
     store = Store.unscoped.get(external_id=shop_id)
-    api_keys = [
-        erp_services.api_key_create(organization=organization, actor=person, name=f"partner {n}", scope="write")[1]
+    api_keys = [  # the "write" preset, plus subscribing the partner's own receiver to webhooks
+        erp_services.api_key_create(
+            organization=organization, actor=person, name=f"partner {n}", scope="write", scopes=["webhooks:write"]
+        )[1]
         for n in range(keys)
     ]
     with organization_scope(organization):

@@ -23,6 +23,7 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
+from erp import metrics
 from webhooks.addresses import Target, UnsafeURL, url_check
 from webhooks.models import DeliveryStatus, WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookEvent
 from webhooks.signing import SIGNATURE_HEADER, signature_header
@@ -116,6 +117,15 @@ class AttemptResult:
     def delivered(self) -> bool:
         return self.status_code is not None and 200 <= self.status_code < 300
 
+    @property
+    def outcome(self) -> str:
+        """A small class for the metrics label: delivered, http_3xx/4xx/5xx, timeout, unsafe_url or connection."""
+        if self.status_code is not None:
+            return "delivered" if self.delivered else f"http_{self.status_code // 100}xx"
+        if self.error.startswith(("ConnectTimeout", "ReadTimeout", "WriteTimeout", "PoolTimeout")):
+            return "timeout"
+        return "unsafe_url" if self.error.startswith(UNSAFE_PREFIX) else "connection"
+
 
 def _request_url(url: str, target: Target) -> str:
     """The URL with its host replaced by the checked address (the Host header and SNI keep the name)."""
@@ -147,9 +157,12 @@ def http_post(url: str, body: bytes, headers: dict[str, str]) -> AttemptResult:
             text = excerpt[:EXCERPT_BYTES].decode("utf-8", errors="replace")
             return AttemptResult(response.status_code, _elapsed_ms(started), text, "")
     except UnsafeURL as error:
-        return AttemptResult(None, _elapsed_ms(started), "", str(error)[:500])
+        return AttemptResult(None, _elapsed_ms(started), "", f"{UNSAFE_PREFIX}{error}"[:500])
     except httpx.HTTPError as error:
         return AttemptResult(None, _elapsed_ms(started), "", f"{type(error).__name__}: {error}"[:500])
+
+
+UNSAFE_PREFIX = "Refused: "  # the error of a URL whose address is not public (kept in the delivery log)
 
 
 def _elapsed_ms(started: float) -> int:
@@ -170,8 +183,7 @@ def delivery_attempt(delivery: WebhookDelivery) -> AttemptResult:
     }
     started_at = timezone.now()
     result = http_post(endpoint.url, body, headers)
-    # metrics: webhook_delivery_observe(outcome, seconds)
-    #   outcome = "delivered" if result.delivered else "failed"; seconds = result.duration_ms / 1000
+    metrics.webhook_delivery_observe(outcome=result.outcome, seconds=result.duration_ms / 1000)
     delivery_record(delivery, result, started_at=started_at)
     return result
 

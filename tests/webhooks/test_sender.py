@@ -276,3 +276,24 @@ def test_a_success_clears_the_failing_clock(scoped: Any, receiver: Receiver) -> 
     deliveries_send_due()
     endpoint.refresh_from_db()
     assert endpoint.failing_since is None
+
+
+def test_each_attempt_is_counted_in_the_metrics_by_its_outcome_class(
+    scoped: Any, receiver: Receiver, settings: Any
+) -> None:
+    from erp import metrics
+    from tests.erp.test_metrics import value
+
+    def delta(outcome: str) -> float:
+        return value(metrics.exposition(queues=False).decode(), "dropline_webhook_deliveries_total", outcome=outcome)
+
+    before = {outcome: delta(outcome) for outcome in ("delivered", "unsafe_url")}
+    _endpoint(scoped, receiver.url)
+    _publish(scoped, "order.held", "o-1")
+    assert deliveries_send_due() == 1  # delivered
+    settings.WEBHOOKS_ALLOW_PRIVATE_NETWORKS = False
+    _publish(scoped, "order.held", "o-2")
+    assert deliveries_send_due() == 1  # refused: the receiver's address is not public
+    assert delta("delivered") - before["delivered"] == 1
+    assert delta("unsafe_url") - before["unsafe_url"] == 1
+    assert WebhookDelivery.objects.get(object_id="o-2").last_error.startswith(sender.UNSAFE_PREFIX)

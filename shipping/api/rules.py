@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import QuerySet
 from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
 from rest_framework import mixins, status
 from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
@@ -131,7 +133,11 @@ class RuleViewSet(mixins.DestroyModelMixin, OrganizationViewSet):
         """The same for conditions not saved yet (a rule being written)."""
         data = RuleTestInput(data=request.data)
         data.is_valid(raise_exception=True)
-        return Response(_test_body(Conditions.from_json(data.validated_data["conditions"])))
+        try:
+            conditions = Conditions.from_json(data.validated_data["conditions"])
+        except DjangoValidationError as error:  # named as a saved rule's are: `conditions.<name>`
+            raise ValidationError({f"conditions.{k}": v for k, v in error.message_dict.items()}) from error
+        return Response(_test_body(conditions))
 
     @extend_schema(request=None, responses=RulesApplyOutput)
     @action(detail=False, methods=["post"])

@@ -84,6 +84,10 @@ def test_bad_rules_are_400s_naming_the_field_and_save_nothing(tenant: Any) -> No
         assert any(key.startswith(field) for key in response.json()["error"]["fields"]), response.json()
     assert api.call("post", "rules/reorder/", {"ids": ["01a21100-0000-7000-8000-000000000000"]}).status_code == 400
     assert api.call("post", "rules/test/", {"conditions": {"total_min": "lots"}}).status_code == 400
+    for huge in ({"ship_within_hours": 2**70}, {"weight_min_grams": "1e30"}, {"line_count_min": 10**20}):
+        tested = api.call("post", "rules/test/", {"conditions": huge})  # once a server error, not a refusal
+        assert tested.status_code == 400, huge
+        assert set(tested.json()["error"]["fields"]) == {f"conditions.{next(iter(huge))}"}
     assert rules(tenant) == []
 
 

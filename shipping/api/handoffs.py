@@ -15,7 +15,7 @@ from django.db.models import QuerySet
 from django.http import HttpResponse
 from django_filters import rest_framework as filters
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
@@ -102,7 +102,14 @@ class HandoffViewSet(OrganizationReadOnlyViewSet):
         handoffs.handoff_acknowledge(handoff=handoff, actor=request_actor(request))
         return Response(HandoffDetailOutput(self._fresh(handoff)).data)
 
-    @extend_schema(request=HandoffHandOverInput, responses=HandoffHandOverOutput)
+    @extend_schema(
+        request=HandoffHandOverInput,
+        responses=HandoffHandOverOutput,
+        examples=[
+            OpenApiExample("Every parcel not handed over yet", value={}, request_only=True),
+            OpenApiExample("Scanned at the dock", value={"codes": ["9400111202555842761234"]}, request_only=True),
+        ],
+    )
     @action(detail=True, methods=["post"], url_path="hand-over")
     def hand_over(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         """Mark parcels handed to the carrier: the `items` named, the parcels whose scanned `codes` are sent, or (an
@@ -269,7 +276,17 @@ class OwnLabelOrderViewSet(OrganizationAPIMixin, mixins.ListModelMixin, viewsets
             SellerShipmentOutput(shipment).data, status=status.HTTP_200_OK if unchanged else status.HTTP_202_ACCEPTED
         )
 
-    @extend_schema(request=OwnLabelImportInput, responses=OwnLabelImportOutput)
+    @extend_schema(
+        request=OwnLabelImportInput,
+        responses=OwnLabelImportOutput,
+        examples=[
+            OpenApiExample(
+                "Check a file first",
+                value={"csv": "order_id,carrier,tracking_number\n1001,USPS,9400111202555842761234\n", "dry_run": True},
+                request_only=True,
+            )
+        ],
+    )
     @action(detail=False, methods=["post"], url_path="tracking-import")
     def tracking_import(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         """The portal's CSV upload: check the whole file (`dry_run`, the default: every problem and every change),

@@ -7,6 +7,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from erp.models import AuditEntry
 from erp.tenancy import organization_scope
@@ -176,3 +178,19 @@ def test_the_warehouse_scope_filter_itself(tenant: Any, world: dict[str, Any]) -
         assert list(handoffs.handoffs_for_warehouse(world["s1"])) == [world["mine"]]
         assert set(handoffs.handoffs_for_warehouse(None)) == {world["mine"], world["other"]}
         assert list(handoffs.handoffs_for_warehouse(Warehouse(pk=world["tpl"].pk))) == [world["other"]]
+
+
+def test_listing_handoffs_costs_the_same_queries_for_one_or_many(
+    tenant: Any, world: dict[str, Any], django_assert_max_num_queries: Any
+) -> None:
+    api = API(tenant.api_key)
+    with CaptureQueriesContext(connection) as one_batch:
+        assert len(api.get("handoffs/").json()["results"]) == 2
+    for n in range(3):  # three more batches, each with a handoff to each warehouse
+        batch = LabelBatchFactory(organization=tenant.organization)
+        bought(tenant, batch, world["s1"], tracking=f"TRK-S{n}")
+        bought(tenant, batch, world["tpl"], tracking=f"TRK-T{n}")
+        with organization_scope(tenant.organization):
+            handoffs.handoffs_for_batch(batch=batch)
+    with django_assert_max_num_queries(len(one_batch.captured_queries)):
+        assert len(api.get("handoffs/").json()["results"]) == 8

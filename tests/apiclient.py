@@ -43,12 +43,14 @@ def read_key(tenant: Any) -> str:
 
 
 def bind_keys_to_warehouse(monkeypatch: pytest.MonkeyPatch, warehouse: Warehouse) -> None:
-    """Every API request of the test runs as a key bound to `warehouse` (a supplier's or 3PL's WMS): the
-    `request.warehouse_scope` the API base view sets from such a key, set here after authentication."""
+    """Every API request of the test runs as a caller bound to `warehouse` (a supplier's or 3PL's WMS, a supplier
+    member): the `request.warehouse_bound` and `request.warehouse_scope` the API base view sets for such a caller,
+    set here after authentication."""
     authenticate = OrganizationAPIMixin.perform_authentication
 
     def perform_authentication(self: Any, request: Any) -> None:
         authenticate(self, request)
+        request.warehouse_bound = True
         request.warehouse_scope = warehouse
 
     monkeypatch.setattr(OrganizationAPIMixin, "perform_authentication", perform_authentication)

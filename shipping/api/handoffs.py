@@ -58,6 +58,20 @@ def warehouse_scope(request: Request) -> Warehouse | None:
     return getattr(request, "warehouse_scope", None)
 
 
+class SupplierWork:
+    """The handoff views' permission for a warehouse-bound caller (a supplier's or 3PL's key, a supplier member):
+    `handoffs.receive`, the supplier portal's own, read and write alike, when the caller has it. The key's scope for
+    the handoffs family is checked before (erp.api.permissions), so a read-only key still cannot write. Anyone else
+    needs what the seller's handoff page needs: `view` to read, `handoffs.manage` to act."""
+
+    def required_permission(self, method: str) -> Perm | None:
+        request = getattr(self, "request", None)
+        permissions: frozenset[Perm] = getattr(request, "permissions", frozenset())
+        if getattr(request, "warehouse_bound", False) and Perm.HANDOFF_RECEIVE in permissions:
+            return Perm.HANDOFF_RECEIVE
+        return super().required_permission(method)  # type: ignore[misc]
+
+
 class HandoffFilter(filters.FilterSet):
     acknowledged = filters.BooleanFilter(
         field_name="acknowledged_at", lookup_expr="isnull", exclude=True, help_text="`false`: not acknowledged yet."
@@ -71,7 +85,7 @@ class HandoffFilter(filters.FilterSet):
 
 
 @extend_schema(tags=["handoffs"])
-class HandoffViewSet(OrganizationReadOnlyViewSet):
+class HandoffViewSet(SupplierWork, OrganizationReadOnlyViewSet):
     """The bought labels of a batch whose orders ship from a supplier or 3PL warehouse, newest first: sent,
     acknowledged, and handed to the carrier parcel by parcel."""
 
@@ -140,7 +154,7 @@ class HandoffViewSet(OrganizationReadOnlyViewSet):
 
 
 @extend_schema(tags=["handoffs"])
-class HandoffDocumentView(OrganizationGenericAPIView):
+class HandoffDocumentView(SupplierWork, OrganizationGenericAPIView):
     """One of a handoff's printouts, as a PDF."""
 
     model = Handoff
@@ -208,7 +222,7 @@ class OwnLabelOrderFilter(filters.FilterSet):
 
 
 @extend_schema(tags=["handoffs"])
-class OwnLabelOrderViewSet(OrganizationAPIMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
+class OwnLabelOrderViewSet(SupplierWork, OrganizationAPIMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
     """Orders a supplier or 3PL ships on its own label (channels without official labels, e.g. Shopify): it reports
     each one's carrier and tracking number, one by one or as a CSV, and Dropline tells the channel once
     (docs/adr/0020). Orders that ship on an official label are in the handoffs instead."""

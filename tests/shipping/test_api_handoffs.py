@@ -17,7 +17,7 @@ from shipping import handoffs
 from shipping.models import Handoff, HandoffItem
 from tests.apiclient import API, bind_keys_to_warehouse, read_key
 from tests.factories import LabelBatchFactory, WarehouseFactory
-from tests.shipping.test_handoffs import bought
+from tests.shipping.test_handoffs import bought, supplier_of
 
 pytestmark = pytest.mark.django_db
 
@@ -194,3 +194,20 @@ def test_listing_handoffs_costs_the_same_queries_for_one_or_many(
             handoffs.handoffs_for_batch(batch=batch)
     with django_assert_max_num_queries(len(one_batch.captured_queries)):
         assert len(api.get("handoffs/").json()["results"]) == 8
+
+
+def test_a_supplier_member_works_its_warehouses_handoffs_with_the_portals_permission(
+    tenant: Any, world: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A supplier member has `handoffs.receive` only (no `view`): over the API, as in the portal, that is enough for
+    its own warehouse's handoffs once the caller is bound to that warehouse — and not without it."""
+    supplier = supplier_of(tenant, world["s1"])
+    mine = world["mine"].pk
+    assert supplier.get(f"/api/v1/handoffs/{mine}/").status_code == 403  # not bound: the seller's page's rules
+    bind_keys_to_warehouse(monkeypatch, world["s1"])
+    assert [h["id"] for h in supplier.get("/api/v1/handoffs/").json()["results"]] == [str(mine)]
+    acknowledged = supplier.post(f"/api/v1/handoffs/{mine}/acknowledge/", content_type="application/json")
+    assert acknowledged.status_code == 200
+    assert supplier.get(f"/api/v1/handoffs/{world['other'].pk}/").status_code == 404
+    with organization_scope(tenant.organization):
+        assert Handoff.objects.get(pk=mine).acknowledged_at is not None

@@ -92,6 +92,15 @@ class LabelBatchInput(serializers.Serializer):
     )
 
 
+class LabelBatchCreateInput(LabelBatchInput):
+    estimate = serializers.CharField(
+        required=False,
+        max_length=4000,
+        help_text="The `token` of an estimate of these same orders (`estimate/`, within an hour): the batch keeps "
+        "that estimate beside its final cost, as the dashboard's confirmation does.",
+    )
+
+
 class LabelBatchEstimateOutput(serializers.Serializer):
     count = serializers.IntegerField(help_text="Labels a batch of these orders would buy.")
     quoted = serializers.IntegerField(help_text="How many of them TikTok quoted for this estimate.")
@@ -104,6 +113,12 @@ class LabelBatchEstimateOutput(serializers.Serializer):
     warnings = serializers.DictField(
         child=serializers.CharField(), help_text="Order number → what looks wrong before buying (e.g. its warehouse)."
     )
+    token = serializers.SerializerMethodField(
+        help_text="Send it as `estimate` when creating the batch of these orders (valid for an hour)."
+    )
+
+    def get_token(self, estimate: object) -> str:
+        return str(self.context.get("token", ""))
 
 
 class BatchPrintGroupOutput(serializers.Serializer):

@@ -127,7 +127,8 @@ _READ = frozenset({Perm.VIEW})
 SCOPE_PERMISSIONS: dict[ResourceFamily, dict[Access, frozenset[Perm]]] = {
     ResourceFamily.ORGANIZATION: {Access.READ: _READ},
     ResourceFamily.AUDIT: {Access.READ: frozenset({Perm.AUDIT_VIEW})},
-    ResourceFamily.STORES: {Access.READ: _READ},
+    # Writing stores is asking for a sync now (connecting and disconnecting stay with people in the dashboard).
+    ResourceFamily.STORES: {Access.READ: _READ, Access.WRITE: frozenset({Perm.ORDERS_MANAGE})},
     ResourceFamily.ORDERS: {Access.READ: _READ, Access.WRITE: frozenset({Perm.ORDERS_MANAGE})},
     ResourceFamily.CATALOG: {Access.READ: _READ, Access.WRITE: frozenset({Perm.INVENTORY_MANAGE})},
     ResourceFamily.INVENTORY: {Access.READ: _READ, Access.WRITE: frozenset({Perm.INVENTORY_MANAGE})},

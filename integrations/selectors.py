@@ -13,6 +13,7 @@ from integrations.models import (
     Platform,
     SellerAuthorization,
     Store,
+    StoreStatus,
     WebhookDelivery,
 )
 
@@ -85,3 +86,39 @@ def store_notification_health(*, store: Store) -> NotificationHealth:
         .first()
     )
     return NotificationHealth(**counts, last_problem=problem)
+
+
+@dataclass(frozen=True)
+class StoreAttention:
+    """Why a store needs the seller, and what to do, as the Stores page says it."""
+
+    reason: str  # disconnected | authorization | sync_error
+    detail: str
+    fix: str
+
+
+def store_attention(store: Store) -> StoreAttention | None:
+    """None while the store syncs as it should; else why not and the fix (the Stores page's banner and badges)."""
+    platform = store.get_platform_display()
+    reconnect = (
+        f"Reconnect it: Stores → Connect {platform}, and approve Dropline again — the same shops are updated, "
+        "nothing is lost."
+    )
+    if store.status == StoreStatus.DISCONNECTED:
+        return StoreAttention("disconnected", "The store was disconnected: its orders are not imported.", reconnect)
+    authorization = store.authorization
+    if store.status == StoreStatus.NEEDS_ATTENTION or (
+        authorization is not None and authorization.status != AuthorizationStatus.ACTIVE
+    ):
+        status = authorization.get_status_display() if authorization is not None else "Needs attention"
+        detail = (authorization.status_detail if authorization is not None else "") or (
+            "Orders from its shops are not syncing."
+        )
+        return StoreAttention("authorization", f"{status}: {detail}", reconnect)
+    if store.last_sync_error:
+        return StoreAttention(
+            "sync_error",
+            store.last_sync_error,
+            "Dropline retries on its own at the next sync; if the error stays, request a sync or reconnect the store.",
+        )
+    return None

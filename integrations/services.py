@@ -350,6 +350,17 @@ store_sync_requested = Event("store_sync_requested")
 store_policy_changed = Event("store_policy_changed")
 
 
+def store_sync_request(*, store: Store) -> None:
+    """Sync the store now, in the background (its orders, and its catalogue where the channel has one): the
+    dashboard's "Sync now" and the API's. A store that is not connected cannot sync: refused with the fix."""
+    if store.status != StoreStatus.ACTIVE:
+        raise ValidationError(
+            f"{store.name} is {store.get_status_display().lower()}: reconnect it under Stores (Connect "
+            f"{store.get_platform_display()}, approve Dropline again), then sync."
+        )
+    store_sync_requested.send(store)
+
+
 class WebhookRejected(Exception):
     """The body is not a signed platform notification; answer 401 and change nothing."""
 

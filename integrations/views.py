@@ -129,8 +129,12 @@ class StoreSyncNowView(OrganizationViewMixin, View):
 
     def post(self, request: HttpRequest, pk: str) -> HttpResponse:
         store = get_object_or_404(Store.objects, pk=pk)
-        services.store_sync_requested.send(store)
-        messages.info(request, f"{store.name}: a sync was requested; new orders appear within a minute.")
+        try:
+            services.store_sync_request(store=store)
+        except ValidationError as refused:
+            messages.error(request, " ".join(refused.messages))
+        else:
+            messages.info(request, f"{store.name}: a sync was requested; new orders appear within a minute.")
         return redirect("stores_detail", pk=store.pk)
 
 

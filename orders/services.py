@@ -41,7 +41,7 @@ from integrations.services import authorization_mark, store_client
 from orders.holds import address_problems, holds_for
 from orders.models import Order, OrderHold, OrderLine, OrderStatus, OrderStatusChange
 from orders.outbound import orders_publish
-from orders.stock import Demand, allocate
+from orders.stock import STOCK_HOLDS, Demand, allocate, orders_reallocate
 from webhooks.services import event_types_subscribed
 
 # Sent inside the import's transaction with the ids of the orders it wrote; receivers enqueue on commit.
@@ -648,3 +648,68 @@ def order_create_manual(*, actor: Actor, data: ManualOrderInput) -> Order:
             changes={"reference": data.reference, "units": order.unit_count},
         )
     return order
+
+
+# ------------------------------------------------------------------------------------------- holds and tags
+class HoldStillApplies(ValidationError):
+    """Asked to release a hold whose cause is still there: the hold stays, and `fix` says what to do first."""
+
+    def __init__(self, hold: OrderHold) -> None:
+        super().__init__(f"The hold still applies: {hold.detail or hold.get_reason_display()}. {hold.fix}")
+        self.hold = hold
+
+
+def order_hold_release(*, order: Order, hold: OrderHold, actor: Actor) -> OrderHold:
+    """Release a hold once its cause is fixed, the way Dropline would on its own, only now: a stock hold (unmapped
+    SKU, out of stock, mixed sources) by trying the reservation again, a platform hold (address, remorse window,
+    buyer's cancellation request) by reading the order again from its channel. A hold is a fact, not a flag: one
+    whose cause remains stays open (HoldStillApplies), since the next import would only open it again. Releasing a
+    released hold changes nothing."""
+    if hold.released_at is not None:
+        return hold
+    if hold.reason in STOCK_HOLDS:
+        orders_reallocate(order_ids=[order.pk])
+    elif order.store.platform != Platform.MANUAL:
+        orders_fetch(store=order.store, order_ids=[order.external_id])
+    hold.refresh_from_db()
+    if hold.released_at is None:
+        raise HoldStillApplies(hold)
+    audit_record(
+        organization=order.organization,
+        actor=actor,
+        action="order.hold_released",
+        target=order,
+        changes={"reason": hold.reason},
+    )
+    return hold
+
+
+TAG_MAX_LENGTH = 50
+TAGS_PER_ORDER = 20
+
+
+@transaction.atomic
+def order_tags_change(*, order: Order, actor: Actor, add: Sequence[str] = (), remove: Sequence[str] = ()) -> list[str]:
+    """Add and remove tags (the ones rules set, and people's own), in the order they were first added. Tags are
+    trimmed; an empty one, one over TAG_MAX_LENGTH characters, or more than TAGS_PER_ORDER on the order is refused
+    whole. Returns the order's tags."""
+    add = [tag.strip() for tag in add]
+    remove_set = {tag.strip() for tag in remove}
+    if any(not tag or len(tag) > TAG_MAX_LENGTH for tag in add):
+        raise ValidationError({"add": [f"Each tag is 1 to {TAG_MAX_LENGTH} characters."]})
+    current = Order.objects.select_for_update().values_list("tags", flat=True).get(pk=order.pk)
+    tags = [tag for tag in current if tag not in remove_set]
+    tags += [tag for tag in dict.fromkeys(add) if tag not in tags]
+    if len(tags) > TAGS_PER_ORDER:
+        raise ValidationError({"add": [f"An order has at most {TAGS_PER_ORDER} tags."]})
+    if tags != current:
+        Order.objects.filter(pk=order.pk).update(tags=tags, updated_at=timezone.now())
+        audit_record(
+            organization=order.organization,
+            actor=actor,
+            action="order.tagged",
+            target=order,
+            changes={"added": [t for t in tags if t not in current], "removed": [t for t in current if t not in tags]},
+        )
+    order.tags = tags
+    return tags

@@ -8,11 +8,16 @@ and the batch page shows the real running total as labels are bought.
 
 from __future__ import annotations
 
+import hashlib
 import time
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from decimal import Decimal
 
+from django.core import signing
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from integrations.base import LabelProvider
@@ -120,3 +125,32 @@ def order_quote(
     if service is None or service.price is None:
         return None, "not quoted: no eligible service with a price"
     return service, ""
+
+
+# An estimate handed to a partner system travels as a signed token, like the dashboard keeps it in the session between
+# the confirmation page and "Buy": the batch then keeps the estimate that was shown, not numbers a client sent.
+_ESTIMATE_SALT = "shipping.label-batch-estimate"
+ESTIMATE_MAX_AGE = timedelta(hours=1)
+
+
+def _orders_key(order_ids: Iterable[object]) -> str:
+    return hashlib.sha256(",".join(sorted(str(pk) for pk in order_ids)).encode()).hexdigest()
+
+
+def estimate_token(estimate: Estimate, *, order_ids: Iterable[object]) -> str:
+    """A token standing for this estimate of these orders, for `estimate_from_token` within ESTIMATE_MAX_AGE."""
+    return signing.dumps({"record": estimate.as_record(), "orders": _orders_key(order_ids)}, salt=_ESTIMATE_SALT)
+
+
+def estimate_from_token(token: str, *, order_ids: Iterable[object]) -> dict[str, object]:
+    """The estimate record a token stands for. ValidationError (keyed `estimate`) when it was tampered with, has
+    expired, or was made for other orders."""
+    try:
+        data = signing.loads(token, salt=_ESTIMATE_SALT, max_age=ESTIMATE_MAX_AGE)
+    except signing.BadSignature:  # SignatureExpired is one
+        message = "This estimate has expired or is not Dropline's: ask for a new one."
+        raise ValidationError({"estimate": [message]}) from None
+    if not isinstance(data, dict) or data.get("orders") != _orders_key(order_ids):
+        raise ValidationError({"estimate": ["This estimate was made for other orders: ask for one of these."]})
+    record: dict[str, object] = data["record"]
+    return record

@@ -9,6 +9,7 @@ signed, expiring, revocable link for one handoff. Every look-up of a handoff on 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -30,6 +31,7 @@ from erp.tasks import email_send
 from erp.tenancy import cross_tenant, organization_scope
 from inventory.models import Warehouse
 from shipping.documents.batch import BatchOrder
+from shipping.documents.printing import FILE_SUFFIX, DocumentKind, document_render
 from shipping.labels.documents import purchases_documents_input
 from shipping.models import (
     HANDOFF_KINDS,
@@ -177,6 +179,27 @@ def handoff_documents_input(handoff: Handoff) -> list[BatchOrder]:
     return purchases_documents_input(LabelPurchase.objects.filter(handoff_item__handoff=handoff))
 
 
+@dataclass(frozen=True)
+class HandoffDocument:
+    content: bytes
+    filename: str
+
+
+def handoff_document_build(*, handoff: Handoff, kind: DocumentKind, actor: Actor) -> HandoffDocument:
+    """One of the handoff's printouts (a PDF), built from its stored labels (never bought again); the download is
+    audited. The portal, the signed link and the API all print through here."""
+    reference = handoff.batch.reference
+    pdf = document_render(
+        kind,
+        handoff_documents_input(handoff),
+        reference=reference,
+        warehouse_name=handoff.warehouse.name,
+        organization=handoff.organization,
+    )
+    handoff_document_record(handoff=handoff, actor=actor, document=kind)
+    return HandoffDocument(content=pdf, filename=f"{reference}-{FILE_SUFFIX[kind]}.pdf")
+
+
 def handoff_document_record(*, handoff: Handoff, actor: Actor, document: str) -> None:
     audit_record(
         organization=handoff.organization,
@@ -309,12 +332,20 @@ def handoffs_list() -> QuerySet[Handoff]:
     return _with_counts(Handoff.objects.all())
 
 
+def handoffs_for_warehouse(warehouse: Warehouse | None) -> QuerySet[Handoff]:
+    """The handoffs of one supplier or 3PL warehouse (a warehouse-bound API key's), or every handoff (None: the
+    seller's own view), newest first, with their counts."""
+    if warehouse is None:
+        return handoffs_list()
+    return _with_counts(Handoff.objects.filter(warehouse_id=warehouse.pk))
+
+
 def handoffs_for_supplier(membership: Membership) -> QuerySet[Handoff]:
     """The handoffs a member may work in the supplier portal: those of the warehouse the seller gave them access to;
     everything for the seller's own staff who manage handoffs (owners, admins previewing the portal); else none."""
-    access = SupplierAccess.objects.filter(membership=membership).first()
+    access = SupplierAccess.objects.select_related("warehouse").filter(membership=membership).first()
     if access is not None:
-        return _with_counts(Handoff.objects.filter(warehouse_id=access.warehouse_id))
+        return handoffs_for_warehouse(access.warehouse)
     if Perm.HANDOFF_MANAGE in membership.permissions:
         return _with_counts(Handoff.objects.all())
     return _with_counts(Handoff.objects.none())

@@ -25,10 +25,11 @@ from erp.services import audit_record
 from erp.tasks import wake_on_commit
 from erp.tenancy import current_organization
 from integrations.interface import FulfilledBy, LabelSource
-from orders.models import Order, OrderStatus, WarehouseChoice
+from inventory.models import Warehouse, WarehouseKind
+from orders.models import OPEN_STATUSES, Order, OrderStatus, WarehouseChoice
 from orders.stock import RerouteRefused, order_reroute, orders_held_for_stock, orders_waiting_for_stock
 from shipping.labels.batches import MAX_BATCH, label_batch_create
-from shipping.models import LabelPurchase, LogisticsRule
+from shipping.models import LabelPurchase, LogisticsRule, PurchaseState
 from shipping.rules.engine import first_match
 from shipping.rules.facts import facts_for_orders
 
@@ -183,3 +184,35 @@ def orders_route_again(*, actor: Actor) -> RoutingResult:
             organization=current_organization(), actor=actor, action="rules.applied", changes={"orders": reset}
         )
     return orders_route()
+
+
+def order_move(*, order: Order, warehouse: Warehouse, actor: Actor, reason: str = "") -> None:
+    """A person (or a partner's system) sends an open order to another warehouse or supplier: its reservation moves
+    there, all or nothing. An order not routed yet counts as routed from then on, so the rules (their warehouse, tag
+    and auto-buy) never overrule the person's choice. Refused (RerouteRefused, nothing changed) once a
+    label is bought or being bought (it ships from where its label says), for an order that is not open or that the
+    platform ships, and where the warehouse cannot ship all of it."""
+    if order.status not in OPEN_STATUSES or order.fulfilled_by == FulfilledBy.PLATFORM:
+        raise RerouteRefused("Only an open order that you ship can be sent to another warehouse.")
+    if not warehouse.is_active or warehouse.kind == WarehouseKind.PLATFORM:
+        raise RerouteRefused(f"{warehouse.name} cannot ship orders (inactive, or the platform's own warehouse).")
+    if LabelPurchase.objects.filter(order=order).exclude(state=PurchaseState.FAILED).exists():
+        raise RerouteRefused("Its label is bought or being bought: it ships from where its label says.")
+    before = order.warehouse_id
+    with transaction.atomic():
+        order_reroute(
+            order=order,
+            warehouse_id=warehouse.pk,
+            actor=actor,
+            chosen_by=WarehouseChoice.PERSON,
+            reason=reason or f"Sent here by {actor.label}.",
+        )
+        Order.objects.filter(pk=order.pk, routed_at__isnull=True).update(routed_at=timezone.now())
+        if str(before) != str(warehouse.pk):
+            audit_record(
+                organization=order.organization,
+                actor=actor,
+                action="order.rerouted",
+                target=order,
+                changes={"warehouse": warehouse.name, "reason": reason},
+            )

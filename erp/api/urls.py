@@ -20,6 +20,7 @@ urlpatterns = [
     ),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("", include("integrations.api.urls")),
     path("", include("inventory.api.urls")),
     path("", include("orders.api.urls")),
     path("", include("shipping.api.urls")),

@@ -271,3 +271,28 @@ class SellerShipmentOutput(serializers.Serializer):
     source = serializers.CharField(help_text="`page`, `csv` or `api`.")
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
+
+
+class OrderTagsInput(serializers.Serializer):
+    add = serializers.ListField(
+        child=serializers.CharField(max_length=50, trim_whitespace=True),
+        required=False,
+        default=list,
+        max_length=20,
+        help_text="Tags to add (kept in the order first added; one already there is left as it is).",
+    )
+    remove = serializers.ListField(
+        child=serializers.CharField(max_length=50, allow_blank=True),
+        required=False,
+        default=list,
+        max_length=50,
+        help_text="Tags to remove (one not there is ignored).",
+    )
+
+
+class OrderTagsOutput(serializers.Serializer):
+    tags = serializers.ListField(child=serializers.CharField(), help_text="The order's tags now.")
+
+
+class OrderHoldReleaseInput(serializers.Serializer):
+    hold = serializers.UUIDField(help_text="The hold's id (from the order's `holds`).")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import Prefetch, QuerySet
-from drf_spectacular.utils import extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import status
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, ValidationError
@@ -23,7 +23,11 @@ from orders.api.serializers import (
     ManualOrderInput,
     OrderCountsOutput,
     OrderDetailOutput,
+    OrderHoldOutput,
+    OrderHoldReleaseInput,
     OrderListOutput,
+    OrderTagsInput,
+    OrderTagsOutput,
     SellerShipmentInput,
     SellerShipmentOutput,
 )
@@ -63,7 +67,7 @@ class OrderViewSet(OrganizationReadOnlyViewSet):
     def get_scoped_queryset(self) -> QuerySet[Order]:
         if self.action == "retrieve":
             return selectors.order_detail_queryset()
-        if self.action in ("counts", "seller_shipment"):
+        if self.action in ("counts", "seller_shipment", "holds", "hold_release", "tags"):
             return Order.objects.select_related("store__authorization")
         return selectors.orders_list().prefetch_related(*expand.prefetches(self.request, ORDER_EXPANSIONS))
 
@@ -80,6 +84,12 @@ class OrderViewSet(OrganizationReadOnlyViewSet):
             return SellerShipmentInput
         if self.action == "list":
             return expand.serializer_for(OrderListOutput, self.request, ORDER_EXPANSIONS)
+        if self.action == "holds":
+            return OrderHoldOutput
+        if self.action == "tags":
+            return OrderTagsInput
+        if self.action == "hold_release":
+            return OrderHoldReleaseInput
         return OrderListOutput
 
     @extend_schema(filters=True, responses=OrderCountsOutput)
@@ -170,3 +180,48 @@ class OrderViewSet(OrganizationReadOnlyViewSet):
         return Response(
             SellerShipmentOutput(shipment).data, status=status.HTTP_200_OK if unchanged else status.HTTP_202_ACCEPTED
         )
+
+    @extend_schema(request=None, responses=OrderHoldOutput(many=True))
+    @action(detail=True, methods=["get"], pagination_class=None, filterset_class=None)
+    def holds(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        """Every hold of the order, open and released, oldest first, each with what to do about it."""
+        order = self.get_object()
+        holds = OrderHold.objects.filter(order=order).order_by("created_at", "pk")
+        return Response(OrderHoldOutput(holds, many=True).data)
+
+    @extend_schema(
+        request=OrderHoldReleaseInput,
+        responses={
+            200: OrderHoldOutput,
+            400: OpenApiResponse(
+                description="No such hold on the order, or it still applies: the message says what to fix first."
+            ),
+        },
+    )
+    @action(detail=True, methods=["post"], url_path="holds/release", url_name="hold-release", filterset_class=None)
+    def hold_release(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        """Release one of the order's holds once its cause is fixed (stock received, SKU mapped, address corrected on
+        the channel): Dropline checks again now, as it would on its own — a stock hold by trying the reservation
+        again, a channel's hold by reading the order again — and releases the hold if it no longer applies. A hold
+        whose cause remains stays (400, with what to fix); a released hold is returned as it is."""
+        order = self.get_object()
+        data = OrderHoldReleaseInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        hold = OrderHold.objects.filter(order=order, pk=data.validated_data["hold"]).first()
+        if hold is None:
+            raise ValidationError({"hold": ["No such hold on this order."]})
+        hold = services.order_hold_release(order=order, hold=hold, actor=request.actor)
+        return Response(OrderHoldOutput(hold).data)
+
+    @extend_schema(request=OrderTagsInput, responses=OrderTagsOutput)
+    @action(detail=True, methods=["post"], filterset_class=None)
+    def tags(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        """Add and remove the order's tags (the ones rules set, and your own). At most 20 tags of 1 to 50
+        characters; a request that would break that changes nothing."""
+        order = self.get_object()
+        data = OrderTagsInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        tags = services.order_tags_change(
+            order=order, actor=request.actor, add=data.validated_data["add"], remove=data.validated_data["remove"]
+        )
+        return Response(OrderTagsOutput({"tags": tags}).data)

@@ -21,13 +21,14 @@ from erp.roles import Perm, ResourceFamily
 from orders.models import Order
 from shipping.api.serializers import (
     BatchPrintGroupOutput,
+    LabelBatchCreateInput,
     LabelBatchDetailOutput,
     LabelBatchEstimateOutput,
     LabelBatchInput,
     LabelBatchOutput,
 )
 from shipping.documents import printing
-from shipping.estimate import batch_estimate
+from shipping.estimate import batch_estimate, estimate_from_token, estimate_token
 from shipping.labels.batches import batch_plan, label_batch_retry_failed
 from shipping.models import LabelBatch
 from shipping.services import label_batch_plan_and_create
@@ -70,16 +71,21 @@ class LabelBatchViewSet(OrganizationReadOnlyViewSet):
         return LabelBatch.objects.order_by("-created_at")
 
     def get_serializer_class(self) -> type[BaseSerializer]:
-        if self.action in ("create", "estimate"):
+        if self.action == "create":
+            return LabelBatchCreateInput
+        if self.action == "estimate":
             return LabelBatchInput
         return LabelBatchDetailOutput if self.action in ("retrieve", "retry_failed") else LabelBatchOutput
 
-    @extend_schema(request=LabelBatchInput, responses={201: LabelBatchDetailOutput})
+    @extend_schema(request=LabelBatchCreateInput, responses={201: LabelBatchDetailOutput})
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        data = LabelBatchInput(data=request.data)
+        data = LabelBatchCreateInput(data=request.data)
         data.is_valid(raise_exception=True)
+        order_ids = data.validated_data["orders"]
+        token = data.validated_data.get("estimate")
+        estimate = estimate_from_token(token, order_ids=order_ids) if token else None
         plan, batch = label_batch_plan_and_create(
-            actor=request.actor, orders=Order.objects.filter(pk__in=data.validated_data["orders"])
+            actor=request.actor, orders=Order.objects.filter(pk__in=order_ids), estimate=estimate
         )
         if batch is None:
             why = "; ".join(f"{n} {reason}" for reason, n in plan.skipped.items()) or "no such orders"
@@ -95,8 +101,10 @@ class LabelBatchViewSet(OrganizationReadOnlyViewSet):
         `quoted` and `not_quoted`."""
         data = LabelBatchInput(data=request.data)
         data.is_valid(raise_exception=True)
-        plan = batch_plan(Order.objects.filter(pk__in=data.validated_data["orders"]))
-        return Response(LabelBatchEstimateOutput(batch_estimate(plan)).data)
+        order_ids = data.validated_data["orders"]
+        estimate = batch_estimate(batch_plan(Order.objects.filter(pk__in=order_ids)))
+        token = estimate_token(estimate, order_ids=order_ids)
+        return Response(LabelBatchEstimateOutput(estimate, context={"token": token}).data)
 
     @extend_schema(request=None, responses=LabelBatchDetailOutput)
     @action(detail=True, methods=["post"], url_path="retry-failed")

@@ -14,10 +14,13 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 
+from erp.inputs import MAX_STOCK
 from integrations.models import Platform
 
 STRATEGIES = ("cheapest", "fastest", "cheapest_within_days", "provider")
 HANDOVER_METHODS = ("PICKUP", "DROP_OFF")
+MAX_AMOUNT = 10**9
+HOURS_A_YEAR = 24 * 366  # a ship-by further out than this is no deadline a rule needs to tell apart
 
 
 # ------------------------------------------------------------------------------------------------ JSON parsing
@@ -77,14 +80,20 @@ class _Reader:
         if not number.is_finite() or number < 0 or (positive and number == 0):
             self.error(field, "Give a number greater than zero." if positive else "Give a number of zero or more.")
             return None
+        if number >= MAX_AMOUNT:  # an order total, a weight in grams, a side in cm: none is this large
+            self.error(field, f"Give a number below {MAX_AMOUNT:,}.")
+            return None
         return number
 
-    def integer(self, field: str, *, minimum: int = 0) -> int | None:
+    def integer(self, field: str, *, minimum: int = 0, maximum: int = MAX_STOCK) -> int | None:
         value = self.data.get(field)
         if value is None:
             return None
         if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
             self.error(field, f"Give a whole number of {minimum} or more.")
+            return None
+        if value > maximum:
+            self.error(field, f"Give a whole number of {maximum} or less.")
             return None
         return value
 
@@ -176,7 +185,7 @@ class Conditions:
             line_count_min=r.integer("line_count_min"),
             line_count_max=r.integer("line_count_max"),
             delivery_option_names=r.strings("delivery_option_names"),
-            ship_within_hours=r.integer("ship_within_hours", minimum=1),
+            ship_within_hours=r.integer("ship_within_hours", minimum=1, maximum=HOURS_A_YEAR),
             has_buyer_message=r.boolean("has_buyer_message"),
         )
         for channel in conditions.channels or ():
@@ -231,7 +240,7 @@ class Actions:
             package_height_cm=r.decimal("package_height_cm", positive=True),
             package_weight_grams=r.decimal("package_weight_grams", positive=True),
             service_strategy=r.text("service_strategy", max_length=40, choices=STRATEGIES) or "cheapest",
-            within_days=r.integer("within_days", minimum=1),
+            within_days=r.integer("within_days", minimum=1, maximum=366),
             provider_name=r.text("provider_name", max_length=100),
             handover_method=r.text("handover_method", max_length=16, choices=HANDOVER_METHODS),
             pickup_slot=r.text("pickup_slot", max_length=40),

@@ -117,3 +117,13 @@ def rules_reorder(*, actor: Actor, ordered_ids: list) -> list[LogisticsRule]:
         changes={"order": [str(r.pk) for r in ordered]},
     )
     return ordered
+
+
+def rule_delete(*, actor: Actor, rule: LogisticsRule) -> None:
+    """Remove a rule. Orders it routed keep what it did (their warehouse, tags, labels); the audit log keeps what it
+    said."""
+    values = {"name": rule.name, "conditions": rule.conditions, "actions": rule.actions, "enabled": rule.enabled}
+    audit_record(
+        organization=current_organization(), actor=actor, action="logistics_rule.deleted", target=rule, changes=values
+    )
+    rule.delete()

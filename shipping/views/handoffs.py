@@ -33,7 +33,7 @@ from orders.forms import SellerShipmentCsvForm
 from orders.seller_shipping_csv import COLUMNS as SELLER_SHIPPING_COLUMNS
 from orders.seller_shipping_csv import seller_shipments_import
 from shipping import handoffs, own_label
-from shipping.documents.printing import DOCUMENT_KINDS, FILE_SUFFIX, document_render
+from shipping.documents.printing import DOCUMENT_KINDS
 from shipping.models import Handoff, HandoffLink, SupplierAccess
 
 
@@ -41,18 +41,13 @@ def _document(handoff: Handoff, kind: str, actor: Actor) -> HttpResponse:
     """One of the handoff's printouts, built from the stored labels (never bought again)."""
     if kind not in DOCUMENT_KINDS:
         raise Http404("No such document.")
-    orders = handoffs.handoff_documents_input(handoff)
-    reference = handoff.batch.reference
-    pdf = document_render(
-        kind,  # type: ignore[arg-type]  # one of DOCUMENT_KINDS, checked above
-        orders,
-        reference=reference,
-        warehouse_name=handoff.warehouse.name,
-        organization=handoff.organization,
+    document = handoffs.handoff_document_build(
+        handoff=handoff,
+        kind=kind,  # type: ignore[arg-type]  # one of DOCUMENT_KINDS, checked above
+        actor=actor,
     )
-    handoffs.handoff_document_record(handoff=handoff, actor=actor, document=kind)
-    response = HttpResponse(pdf, content_type="application/pdf")
-    response["Content-Disposition"] = f'inline; filename="{reference}-{FILE_SUFFIX[kind]}.pdf"'
+    response = HttpResponse(document.content, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="{document.filename}"'
     return response
 
 

@@ -35,9 +35,10 @@ from schemathesis.specs.openapi.schemas import OpenApiSchema
 
 from erp.models import APIKey, AuditEntry, Membership
 from erp.tenancy import TenantModel
+from integrations.models import Store
 from inventory.models import Listing, Sku, Warehouse
 from orders.models import Order
-from shipping.models import LabelBatch
+from shipping.models import Handoff, LabelBatch, LogisticsRule
 from tests.conftest import Tenant
 from tests.tenantdata import populate
 
@@ -77,10 +78,14 @@ EXAMPLE_SETTINGS = settings(suppress_health_check=list(HealthCheck), deadline=No
 ID_MODELS: dict[str, type[TenantModel]] = {
     "api-keys": APIKey,
     "audit-log": AuditEntry,
+    "handoffs": Handoff,
     "label-batches": LabelBatch,
     "listings": Listing,
     "members": Membership,
     "orders": Order,
+    "own-label-orders": Order,
+    "rules": LogisticsRule,
+    "stores": Store,
     "skus": Sku,
     "warehouses": Warehouse,
 }

@@ -5,12 +5,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import pytest
 from django.test import Client
 
 from erp import services as erp_services
 from erp.actors import Actor
-from erp.api.views import OrganizationAPIMixin
 from erp.roles import APIKeyScope
 from inventory.models import Warehouse
 
@@ -42,15 +40,13 @@ def read_key(tenant: Any) -> str:
     return raw
 
 
-def bind_keys_to_warehouse(monkeypatch: pytest.MonkeyPatch, warehouse: Warehouse) -> None:
-    """Every API request of the test runs as a caller bound to `warehouse` (a supplier's or 3PL's WMS, a supplier
-    member): the `request.warehouse_bound` and `request.warehouse_scope` the API base view sets for such a caller,
-    set here after authentication."""
-    authenticate = OrganizationAPIMixin.perform_authentication
-
-    def perform_authentication(self: Any, request: Any) -> None:
-        authenticate(self, request)
-        request.warehouse_bound = True
-        request.warehouse_scope = warehouse
-
-    monkeypatch.setattr(OrganizationAPIMixin, "perform_authentication", perform_authentication)
+def warehouse_key(tenant: Any, warehouse: Warehouse) -> str:
+    """A supplier's or 3PL's key: bound to `warehouse`, working its handoffs (`handoffs:write`)."""
+    _, raw = erp_services.api_key_create(
+        organization=tenant.organization,
+        actor=Actor.for_user(tenant.owner),
+        name=f"{warehouse.name} WMS",
+        scopes=["handoffs:write"],
+        warehouse=warehouse,
+    )
+    return raw

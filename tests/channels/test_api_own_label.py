@@ -12,7 +12,7 @@ from erp.tenancy import organization_scope
 from integrations.models import Store
 from orders import seller_shipping
 from orders.models import Order, SellerShipment
-from tests.apiclient import API, bind_keys_to_warehouse, read_key
+from tests.apiclient import API, read_key, warehouse_key
 from tests.channels.fake import Market
 from tests.channels.test_supplier_own_label import _order, _world
 
@@ -24,12 +24,9 @@ def shipments(tenant: Any) -> list[tuple[str, str, str]]:
         return list(SellerShipment.objects.values_list("order__external_id", "tracking_number", "source"))
 
 
-def test_a_supplier_key_lists_and_reports_only_its_own_label_orders(
-    tenant: Any, market: Market, store: Store, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_a_supplier_key_lists_and_reports_only_its_own_label_orders(tenant: Any, market: Market, store: Store) -> None:
     world = _world(tenant, market, store)
-    bind_keys_to_warehouse(monkeypatch, world["ours"])
-    api = API(tenant.api_key)
+    api = API(warehouse_key(tenant, world["ours"]))
     listed = api.get("own-label-orders/", {"pending": "true"})
     assert listed.status_code == 200
     assert [o["external_id"] for o in listed.json()["results"]] == ["F-1"]  # not F-2, not the TikTok order
@@ -53,12 +50,9 @@ def test_a_supplier_key_lists_and_reports_only_its_own_label_orders(
     assert shipments(tenant) == [("F-1", "FP123456789GB", "supplier")]
 
 
-def test_bad_tracking_input_is_a_400_with_the_field(
-    tenant: Any, market: Market, store: Store, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_bad_tracking_input_is_a_400_with_the_field(tenant: Any, market: Market, store: Store) -> None:
     world = _world(tenant, market, store)
-    bind_keys_to_warehouse(monkeypatch, world["ours"])
-    api = API(tenant.api_key)
+    api = API(warehouse_key(tenant, world["ours"]))
     order = _order(tenant, "F-1")
     for body, field in (
         ({"tracking_number": "FP123456789GB"}, "carrier"),
@@ -77,11 +71,10 @@ def test_bad_tracking_input_is_a_400_with_the_field(
 
 
 def test_the_csv_is_checked_whole_then_applied_only_when_every_row_is_good(
-    tenant: Any, market: Market, store: Store, monkeypatch: pytest.MonkeyPatch
+    tenant: Any, market: Market, store: Store
 ) -> None:
     world = _world(tenant, market, store)
-    bind_keys_to_warehouse(monkeypatch, world["ours"])
-    api = API(tenant.api_key)
+    api = API(warehouse_key(tenant, world["ours"]))
     csv = "order_id,carrier,tracking_number\nF-2,fp,FP123456789GB\nF-1,FakePost,FP555555555GB\n"
     checked = api.post("own-label-orders/tracking-import/", {"csv": csv})
     assert checked.status_code == 200

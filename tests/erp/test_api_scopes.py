@@ -89,8 +89,8 @@ def test_the_audit_log_needs_its_own_scope(tenant: Any) -> None:
 
 @pytest.mark.django_db
 def test_scopes_are_checked_when_the_key_is_made(tenant: Any) -> None:
-    with pytest.raises(services.APIKeyRefused, match="stores:write"):
-        _key(tenant, ["stores:write"])
+    with pytest.raises(services.APIKeyRefused, match="reports:write"):
+        _key(tenant, ["reports:write"])
     with pytest.raises(services.APIKeyRefused, match="at least one"):
         _key(tenant, [])
     with organization_scope(tenant.organization):

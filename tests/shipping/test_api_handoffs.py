@@ -15,7 +15,7 @@ from erp.tenancy import organization_scope
 from inventory.models import Warehouse, WarehouseKind
 from shipping import handoffs
 from shipping.models import Handoff, HandoffItem
-from tests.apiclient import API, bind_keys_to_warehouse, read_key
+from tests.apiclient import API, read_key, warehouse_key
 from tests.factories import LabelBatchFactory, WarehouseFactory
 from tests.shipping.test_handoffs import bought, supplier_of
 
@@ -48,11 +48,8 @@ def handed_over(tenant: Any, handoff: Handoff) -> set[str]:
         )
 
 
-def test_a_supplier_key_sees_only_its_warehouses_handoffs_and_their_orders(
-    tenant: Any, world: dict[str, Any], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    bind_keys_to_warehouse(monkeypatch, world["s1"])
-    api = API(tenant.api_key)
+def test_a_supplier_key_sees_only_its_warehouses_handoffs_and_their_orders(tenant: Any, world: dict[str, Any]) -> None:
+    api = API(warehouse_key(tenant, world["s1"]))
     listed = api.get("handoffs/")
     assert listed.status_code == 200
     assert [h["id"] for h in listed.json()["results"]] == [str(world["mine"].pk)]
@@ -61,6 +58,9 @@ def test_a_supplier_key_sees_only_its_warehouses_handoffs_and_their_orders(
     detail = api.get(f"handoffs/{world['mine'].pk}/").json()
     assert sorted(item["tracking_number"] for item in detail["items"]) == ["TRK-A", "TRK-B"]
     assert all(item["order"]["external_id"] and item["handed_over_at"] is None for item in detail["items"])
+
+    refused = api.get("orders/")  # a warehouse-bound key works its handoffs, nothing else
+    assert (refused.status_code, refused.json()["error"]["code"]) == (403, "warehouse_scope_required")
 
     other = world["other"].pk
     assert api.get(f"handoffs/{other}/").status_code == 404
@@ -75,11 +75,8 @@ def test_the_sellers_key_sees_every_handoff(tenant: Any, world: dict[str, Any]) 
     assert {h["warehouse"]["name"] for h in listed} == {"Shenzhen Sun", "Reno 3PL"}
 
 
-def test_acknowledge_once_then_hand_over_by_code_and_the_rest(
-    tenant: Any, world: dict[str, Any], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    bind_keys_to_warehouse(monkeypatch, world["s1"])
-    api = API(tenant.api_key)
+def test_acknowledge_once_then_hand_over_by_code_and_the_rest(tenant: Any, world: dict[str, Any]) -> None:
+    api = API(warehouse_key(tenant, world["s1"]))
     mine = world["mine"].pk
 
     first = api.post(f"handoffs/{mine}/acknowledge/")
@@ -106,11 +103,8 @@ def test_acknowledge_once_then_hand_over_by_code_and_the_rest(
     assert sorted(actions) == ["handoff.acknowledged", "handoff.handed_over", "handoff.handed_over"]
 
 
-def test_hand_over_by_item_refuses_items_of_another_handoff(
-    tenant: Any, world: dict[str, Any], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    bind_keys_to_warehouse(monkeypatch, world["s1"])
-    api = API(tenant.api_key)
+def test_hand_over_by_item_refuses_items_of_another_handoff(tenant: Any, world: dict[str, Any]) -> None:
+    api = API(warehouse_key(tenant, world["s1"]))
     mine, other = world["mine"], world["other"]
     with organization_scope(tenant.organization):
         item = HandoffItem.objects.get(handoff=mine, purchase__tracking_number="TRK-B")
@@ -136,11 +130,8 @@ def test_hand_over_by_item_refuses_items_of_another_handoff(
     assert handed_over(tenant, mine) == {"TRK-B"}
 
 
-def test_a_supplier_key_prints_its_handoffs_labels(
-    tenant: Any, world: dict[str, Any], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    bind_keys_to_warehouse(monkeypatch, world["s1"])
-    api = API(tenant.api_key)
+def test_a_supplier_key_prints_its_handoffs_labels(tenant: Any, world: dict[str, Any]) -> None:
+    api = API(warehouse_key(tenant, world["s1"]))
     pdf = api.get(f"handoffs/{world['mine'].pk}/documents/labels/")
     assert pdf.status_code == 200
     assert pdf["Content-Type"] == "application/pdf"
@@ -197,14 +188,12 @@ def test_listing_handoffs_costs_the_same_queries_for_one_or_many(
 
 
 def test_a_supplier_member_works_its_warehouses_handoffs_with_the_portals_permission(
-    tenant: Any, world: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+    tenant: Any, world: dict[str, Any]
 ) -> None:
     """A supplier member has `handoffs.receive` only (no `view`): over the API, as in the portal, that is enough for
-    its own warehouse's handoffs once the caller is bound to that warehouse — and not without it."""
+    its own warehouse's handoffs: the API binds a supplier member to the warehouse of its supplier access."""
     supplier = supplier_of(tenant, world["s1"])
     mine = world["mine"].pk
-    assert supplier.get(f"/api/v1/handoffs/{mine}/").status_code == 403  # not bound: the seller's page's rules
-    bind_keys_to_warehouse(monkeypatch, world["s1"])
     assert [h["id"] for h in supplier.get("/api/v1/handoffs/").json()["results"]] == [str(mine)]
     acknowledged = supplier.post(f"/api/v1/handoffs/{mine}/acknowledge/", content_type="application/json")
     assert acknowledged.status_code == 200

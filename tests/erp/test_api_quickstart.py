@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from django.conf import settings
 
+from erp import services as erp_services
 from erp.actors import Actor
 from erp.tenancy import organization_scope
 from inventory.services import stock_receive
@@ -41,7 +42,14 @@ def test_the_python_quick_start_runs_as_written(
             stock_receive(sku=sku, warehouse=warehouse, quantity=500, actor=Actor.system())
         store_sync(store=store)
     monkeypatch.setenv("DROPLINE_URL", live_server.url)
-    monkeypatch.setenv("DROPLINE_API_KEY", tenant.api_key)
+    _, key = erp_services.api_key_create(  # as step 1 says: the preset, plus subscribing a receiver
+        organization=tenant.organization,
+        actor=Actor.for_user(tenant.owner),
+        name="Quick start",
+        scope="write",
+        scopes=["webhooks:write"],
+    )
+    monkeypatch.setenv("DROPLINE_API_KEY", key)
     monkeypatch.setenv("LABELS_PDF", str(tmp_path / "labels.pdf"))
 
     blocks = python_blocks(DOC.read_text())
@@ -54,6 +62,9 @@ def test_the_python_quick_start_runs_as_written(
     assert namespace["batch"]["progress"]["done"]
     assert namespace["batch"]["progress"]["bought"] >= 1
     assert (tmp_path / "labels.pdf").read_bytes().startswith(b"%PDF")
+    # The receiver of the page got Dropline's test event, its signature verified with the secret it was given.
+    assert namespace["event"]["type"] == "ping"
+    assert namespace["event"]["id"].startswith("evt_")
     # The webhook snippet accepts a fresh signature of the raw body and refuses a tampered or stale one.
     verify = namespace["verify_signature"]
     body, now = b'{"id": "evt_1", "type": "label.purchased"}', int(time.time())

@@ -74,6 +74,7 @@ NOT_SECRETS: dict[str, dict[str, str]] = {
     "shipping.LabelPurchase": {"package_key": "which part of an order a package carries (docs/adr/0019)"},
     "shipping.PackageChange": {"key": "the change's own idempotency key toward the platform, no credential"},
     "aftersales.Decision": {"key": "the decision's own idempotency key toward the platform, no credential"},
+    "webhooks.WebhookEndpoint": {"previous_secret_expires_at": "when the rotated-out secret stops signing, not it"},
 }
 
 # The members' accounts are not tenant rows (a person may belong to several organizations): only who they are.

@@ -40,6 +40,18 @@ def read_key(tenant: Any) -> str:
     return raw
 
 
+def sync_key(tenant: Any) -> str:
+    """A key that may ask for a store's sync now: the write preset plus `stores:write`, which no preset grants."""
+    _, raw = erp_services.api_key_create(
+        organization=tenant.organization,
+        actor=Actor.for_user(tenant.owner),
+        name="Scheduler",
+        scope=APIKeyScope.WRITE,
+        scopes=["stores:write"],
+    )
+    return raw
+
+
 def warehouse_key(tenant: Any, warehouse: Warehouse) -> str:
     """A supplier's or 3PL's key: bound to `warehouse`, working its handoffs (`handoffs:write`)."""
     _, raw = erp_services.api_key_create(

@@ -19,7 +19,16 @@ BASE = "/api/v1/webhook-endpoints/"
 
 
 def api(tenant: Any) -> Client:
-    return Client(HTTP_AUTHORIZATION=f"Api-Key {tenant.api_key}")
+    """A partner system's key that may subscribe its receiver: the write preset plus `webhooks:write`, which no
+    preset grants (a subscription sends the organization's data out: it is chosen on purpose)."""
+    _, key = api_key_create(
+        organization=tenant.organization,
+        actor=Actor.for_user(tenant.owner),
+        name="Partner WMS",
+        scope=APIKeyScope.WRITE,
+        scopes=["webhooks:write"],
+    )
+    return Client(HTTP_AUTHORIZATION=f"Api-Key {key}")
 
 
 def create(client: Client, **body: Any) -> Any:

@@ -18,8 +18,9 @@ PAGE_QUERIES = 11  # shell (+ the after-sales inbox counts); tab counts (2); sto
 API_LIST_QUERIES = 4  # API key; the page; its open holds (+1 when the key's last use is recorded)
 API_DETAIL_QUERIES = 7  # API key; order and store; lines; holds; status history; carrier tracking events
 # shell; order and store; lines; holds; status history; tracking events; audit entries; the after-sales panel (its
-# cancellation and return requests, the seller's own cancellation)
-DETAIL_PAGE_QUERIES = 16
+# cancellation and return requests, the seller's own cancellation); for people who manage webhooks, the banner's
+# auto-disabled endpoints
+DETAIL_PAGE_QUERIES = 17
 
 
 def seed(tenant: Any, make_order: Any, n: int) -> list[Any]:

@@ -312,6 +312,9 @@ def _run_locust(base_url: str, config_path: Path, logs: Path, *, users: int, dur
 def _read_stats(path: Path) -> dict[str, Any]:
     rows = list(csv.DictReader(path.open()))
 
+    def number(text: str) -> float | None:  # locust writes N/A for an operation that was never sent
+        return None if text == "N/A" else float(text)
+
     def figures(row: dict[str, str]) -> dict[str, Any]:
         count = int(row["Request Count"])
         failures = int(row["Failure Count"])
@@ -320,14 +323,18 @@ def _read_stats(path: Path) -> dict[str, Any]:
             "errors": failures,
             "error_rate": round(failures / count, 5) if count else None,
             "throughput": round(float(row["Requests/s"]), 1),
-            "p50_ms": float(row["50%"]),
-            "p95_ms": float(row["95%"]),
-            "p99_ms": float(row["99%"]),
+            "p50_ms": number(row["50%"]),
+            "p95_ms": number(row["95%"]),
+            "p99_ms": number(row["99%"]),
             "max_ms": round(float(row["Max Response Time"]), 1),
         }
 
     aggregated = next(row for row in rows if row["Name"] == "Aggregated")
-    per_operation = {f"{row['Type']} {row['Name']}": figures(row) for row in rows if row["Name"] != "Aggregated"}
+    per_operation = {
+        f"{row['Type']} {row['Name']}": figures(row)
+        for row in rows
+        if row["Name"] != "Aggregated" and int(row["Request Count"])
+    }
     return {"aggregated": figures(aggregated), "per_operation": per_operation}
 
 

@@ -15,11 +15,10 @@ from django.db.models import QuerySet
 from django.http import HttpResponse
 from django_filters import rest_framework as filters
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
-from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
@@ -46,7 +45,7 @@ from shipping.api.serializers import (
     OwnLabelImportOutput,
     OwnLabelTrackingInput,
 )
-from shipping.api.views import PdfRenderer
+from shipping.api.views import DOCUMENT_KIND_PARAMETER, PdfDocumentMixin
 from shipping.documents.printing import DOCUMENT_KINDS
 from shipping.models import Handoff
 
@@ -154,35 +153,20 @@ class HandoffViewSet(SupplierWork, OrganizationReadOnlyViewSet):
 
 
 @extend_schema(tags=["handoffs"])
-class HandoffDocumentView(SupplierWork, OrganizationGenericAPIView):
+class HandoffDocumentView(PdfDocumentMixin, SupplierWork, OrganizationGenericAPIView):
     """One of a handoff's printouts, as a PDF."""
 
     model = Handoff
     resource_family: ClassVar[str] = "handoffs"
     warehouse_scoped: ClassVar[bool] = True
     read_permission = Perm.VIEW
-    renderer_classes = [JSONRenderer, PdfRenderer]
 
     def get_scoped_queryset(self) -> QuerySet[Handoff]:
         return handoffs.handoffs_for_warehouse(warehouse_scope(self.request))
 
-    def handle_exception(self, exc: Exception) -> Response:
-        # An error is the JSON error body even when the PDF was asked for: a client must not save it as the printout.
-        self.request.accepted_renderer, self.request.accepted_media_type = JSONRenderer(), "application/json"
-        return super().handle_exception(exc)
-
     @extend_schema(
         request=None,
-        parameters=[
-            OpenApiParameter(
-                "kind",
-                OpenApiTypes.STR,
-                OpenApiParameter.PATH,
-                enum=list(DOCUMENT_KINDS),
-                description="labels: the 4x6 label stack; pick-list: one row per SKU; slips: each label followed by "
-                "its packing slip.",
-            )
-        ],
+        parameters=[DOCUMENT_KIND_PARAMETER],
         responses={
             (200, "application/pdf"): OpenApiResponse(
                 OpenApiTypes.BINARY, description="The PDF, built from the stored labels (printing never buys)."

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from django.db.models import QuerySet
@@ -42,6 +43,27 @@ class PdfRenderer(BaseRenderer):
 
     def render(self, data: Any, accepted_media_type: str | None = None, renderer_context: Any = None) -> bytes:
         return data if isinstance(data, bytes) else JSONRenderer().render(data)
+
+
+class PdfDocumentMixin:
+    """A view answering a PDF: an error is still the JSON error body, labelled as JSON even when the PDF was asked
+    for (`?format=pdf`, `Accept: application/pdf`), so a client never saves an error as the printout."""
+
+    renderer_classes: Sequence[type[BaseRenderer]] = [JSONRenderer, PdfRenderer]
+
+    def handle_exception(self, exc: Exception) -> Response:
+        self.request.accepted_renderer, self.request.accepted_media_type = JSONRenderer(), "application/json"  # type: ignore[attr-defined]
+        return super().handle_exception(exc)  # type: ignore[misc]
+
+
+DOCUMENT_KIND_PARAMETER = OpenApiParameter(
+    "kind",
+    OpenApiTypes.STR,
+    OpenApiParameter.PATH,
+    enum=list(printing.DOCUMENT_KINDS),
+    description="labels: the 4x6 label stack; pick-list: Letter, one row per SKU; slips: each label followed by its "
+    "packing slip.",
+)
 
 
 _WAREHOUSE_PARAMETER = OpenApiParameter(
@@ -138,33 +160,17 @@ class LabelBatchDocumentsView(OrganizationGenericAPIView):
 
 
 @extend_schema(tags=["labels"])
-class LabelBatchDocumentView(OrganizationGenericAPIView):
+class LabelBatchDocumentView(PdfDocumentMixin, OrganizationGenericAPIView):
     """One own warehouse's printout of a batch, as a PDF."""
 
     model = LabelBatch
     resource_family = ResourceFamily.LABELS
     read_permission = Perm.LABELS_PRINT
-    renderer_classes = [JSONRenderer, PdfRenderer]
-
-    def handle_exception(self, exc: Exception) -> Response:
-        # An error is the JSON error body, labelled as JSON even when the PDF was asked for (`?format=pdf`,
-        # `Accept: application/pdf`): a client must not save an error as the printout.
-        self.request.accepted_renderer, self.request.accepted_media_type = JSONRenderer(), "application/json"
-        return super().handle_exception(exc)
 
     @extend_schema(
         request=None,
         parameters=[
-            OpenApiParameter(
-                "kind",
-                OpenApiTypes.STR,
-                OpenApiParameter.PATH,
-                enum=list(printing.DOCUMENT_KINDS),
-                description=(
-                    "labels: the 4x6 label stack; pick-list: Letter, one row per SKU; slips: each label followed by "
-                    "its packing slip."
-                ),
-            ),
+            DOCUMENT_KIND_PARAMETER,
             _WAREHOUSE_PARAMETER,
         ],
         responses={

@@ -7,16 +7,19 @@ cost nothing, and the SQL upsert only overwrites a row with a strictly newer pla
 
 from __future__ import annotations
 
+import contextvars
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
-from django.db.models import F, Q
+from django.db import connection, connections, models, transaction
+from django.db.models import F, Q, Value
+from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
 from erp import inputs
@@ -32,6 +35,7 @@ from integrations.interface import (
     FulfilledBy,
     Money,
     OrderTotals,
+    Page,
     PlatformOrder,
     PlatformOrderLine,
     aggregate_lines_by_sku,
@@ -41,7 +45,7 @@ from integrations.services import authorization_mark, store_client
 from orders.holds import address_problems, holds_for
 from orders.models import Order, OrderHold, OrderLine, OrderStatus, OrderStatusChange
 from orders.outbound import orders_publish
-from orders.stock import STOCK_HOLDS, Demand, allocate, orders_reallocate
+from orders.stock import SHIPPED_STATUSES, STOCK_HOLDS, Demand, allocate, orders_reallocate
 from webhooks.services import event_types_subscribed
 
 # Sent inside the import's transaction with the ids of the orders it wrote; receivers enqueue on commit.
@@ -198,7 +202,9 @@ def _line_rows(order_pk: object, organization_id: object, order: PlatformOrder) 
     ]
 
 
-@transaction.atomic
+# No savepoint of its own inside a caller's transaction: no caller goes on after an error here (a page is committed
+# or undone whole), and a savepoint is two more round trips per page.
+@transaction.atomic(savepoint=False)
 def orders_upsert(*, store: Store, orders: Sequence[PlatformOrder], changed: bool = False) -> UpsertResult:
     """Import one page of platform orders for `store` (the organization in scope must be the store's).
 
@@ -259,25 +265,27 @@ def orders_upsert(*, store: Store, orders: Sequence[PlatformOrder], changed: boo
     if not rows:
         return UpsertResult(0, 0, len(incoming), newest)
 
-    written = {
-        external_id: pk
-        for pk, external_id in upsert(
-            Order,
-            rows,
-            conflict_fields=["store", "external_id"],
-            update_fields=ORDER_UPDATE_FIELDS,
-            newer_than="platform_updated_at",
-            same_version_too=changed,
-            returning=("id", "external_id"),
-        )
-    }
+    returned = upsert(
+        Order,
+        rows,
+        conflict_fields=["store", "external_id"],
+        update_fields=ORDER_UPDATE_FIELDS,
+        newer_than="platform_updated_at",
+        same_version_too=changed,
+        returning=("id", "external_id", "imported_at"),
+    )
+    written = {external_id: pk for pk, external_id, _ in returned}
+    # Inserted by this statement: `imported_at` is written on insert only, so it holds this page's `now` exactly
+    # when the row is new. The statement says so, not the version read above: a webhook's fetch may have inserted
+    # the order since. A new order has no lines to merge and no holds to look up (docs/adr/0030).
+    inserted = {pk for pk, _, imported_at in returned if imported_at == now}
     line_rows = [
         row
         for external_id, pk in written.items()
         for row in _line_rows(pk, store.organization_id, incoming[external_id])
     ]
     upsert(OrderLine, line_rows, conflict_fields=["order", "external_id"], update_fields=LINE_UPDATE_FIELDS)
-    _delete_merged_lines(written, incoming)
+    _delete_merged_lines({e: pk for e, pk in written.items() if pk not in inserted}, incoming)
     _record_status_changes(store, incoming, existing, written, now)
     _announce_changes(incoming, existing, addresses_before, written, now)
     # Before the holds below: a receiver hears of an order before it hears of its holds. One query tells which
@@ -288,9 +296,18 @@ def orders_upsert(*, store: Store, orders: Sequence[PlatformOrder], changed: boo
     orders_publish(
         type="order.updated", order_ids=[pk for e, pk in written.items() if e in existing], subscribed=subscribed
     )
-    stock_holds = allocate(store=store, demands=[Demand.of(pk, incoming[e]) for e, pk in written.items()])
+    # An order that arrives already shipped or cancelled has no stock of ours to release or ship.
+    settled_on_arrival = {OrderStatus.CANCELLED, *SHIPPED_STATUSES}
+    stock_holds = allocate(
+        store=store,
+        demands=[
+            Demand.of(pk, incoming[e])
+            for e, pk in written.items()
+            if not (pk in inserted and incoming[e].status in settled_on_arrival)
+        ],
+    )
     desired = {pk: {**holds[external_id], **stock_holds.get(pk, {})} for external_id, pk in written.items()}
-    _sync_holds(store.organization_id, desired, now, subscribed=subscribed)
+    _sync_holds(store.organization_id, desired, now, subscribed=subscribed, new_orders=inserted)
     newly_held = [pk for pk, reasons in stock_holds.items() if reasons]
     if newly_held:
         Order.objects.filter(pk__in=newly_held).update(is_held=True)
@@ -392,15 +409,28 @@ def order_address_columns(address: Address) -> dict[str, object]:
 
 
 def _sync_holds(
-    organization_id: object, desired: dict[object, dict[str, str]], now: datetime, *, subscribed: frozenset[str]
+    organization_id: object,
+    desired: dict[object, dict[str, str]],
+    now: datetime,
+    *,
+    subscribed: frozenset[str],
+    new_orders: Collection[object] = (),
 ) -> None:
-    """Open the holds that now apply and release the ones that no longer do (history is kept)."""
-    open_holds = {
-        (order_id, reason): pk
-        for pk, order_id, reason in OrderHold.objects.filter(
-            order_id__in=list(desired), released_at__isnull=True
-        ).values_list("pk", "order_id", "reason")
-    }
+    """Open the holds that now apply and release the ones that no longer do (history is kept).
+
+    `new_orders` were inserted by this transaction, so they have no holds yet: they are not looked up. A first
+    import then reads no hold at all, whatever the planner believes of the holds table."""
+    known = [order_id for order_id in desired if order_id not in new_orders]
+    open_holds = (
+        {
+            (order_id, reason): pk
+            for pk, order_id, reason in OrderHold.objects.filter(
+                order_id__in=known, released_at__isnull=True
+            ).values_list("pk", "order_id", "reason")
+        }
+        if known
+        else {}
+    )
     release = [pk for (order_id, reason), pk in open_holds.items() if reason not in desired[order_id]]
     if release:
         OrderHold.objects.filter(pk__in=release).update(released_at=now)
@@ -447,6 +477,10 @@ def store_sync(*, store: Store, time_budget: float | None = None) -> SyncResult:
     (the platform's clock, never ours), so a crash loses nothing and repeats at most one page plus the overlap;
     upserts make repeats harmless. Holds a lease on the store so two
     workers never page the same store at once; a dead worker's lease simply expires.
+
+    The next page is fetched while the current one commits (docs/adr/0030): the platform's round trip and the
+    translation of its JSON overlap the database's work instead of adding to it. The cursor still moves only with
+    a committed page, so a crash loses nothing more than before: at most the page that was being fetched.
     """
     started = timezone.now()
     if not _lease_acquire(store, started):
@@ -458,28 +492,29 @@ def store_sync(*, store: Store, time_budget: float | None = None) -> SyncResult:
     )
     totals = {"pages": 0, "created": 0, "updated": 0, "unchanged": 0}
     finished = True
+    statistics = PlannerStatistics()
     try:
         client = store_client(store)
-        page_token = None
-        while True:
-            # No upper bound from our clock: the platform's clock is the one update times come from.
-            page = client.list_changed_orders(since=window_start, cursor=page_token)
-            result = _commit_page(store, page.items)
-            totals["pages"] += 1
-            totals["created"] += result.created
-            if (
-                totals["created"] // ANALYZE_AFTER_CREATED
-                > (totals["created"] - result.created) // ANALYZE_AFTER_CREATED
-            ):
-                _refresh_planner_statistics()  # the table keeps growing: keep the planner's picture current
-            totals["updated"] += result.updated
-            totals["unchanged"] += result.unchanged
-            page_token = page.next_cursor
-            if not page_token:
-                break
-            if time.monotonic() > deadline:
-                finished = False  # the cursor is committed; the next run picks up from it
-                break
+        with _PageFetcher(lambda token: client.list_changed_orders(since=window_start, cursor=token)) as pages:
+            # The first page in this thread: a token refresh, if one is due, happens here in the caller's own
+            # database connection and transaction, not in the fetcher's.
+            page = pages.fetch_now(None)
+            while True:
+                # No upper bound from our clock: the platform's clock is the one update times come from.
+                if page.next_cursor and time.monotonic() <= deadline:
+                    pages.prefetch(page.next_cursor)
+                result = _commit_page(store, page.items)
+                totals["pages"] += 1
+                totals["created"] += result.created
+                totals["updated"] += result.updated
+                totals["unchanged"] += result.unchanged
+                statistics.written(result.created)
+                if not page.next_cursor:
+                    break
+                if time.monotonic() > deadline:
+                    finished = False  # the cursor is committed; the next run picks up from it
+                    break
+                page = pages.next()
         now = timezone.now()
         fields: dict[str, object] = {"sync_lease_until": None, "last_sync_error": ""}
         if finished:
@@ -497,16 +532,69 @@ def store_sync(*, store: Store, time_budget: float | None = None) -> SyncResult:
     return SyncResult(acquired=True, finished=finished, **totals)
 
 
-# During and after a large backfill the planner's statistics are stale until autovacuum gets to them (a minute or
-# more): with a table it believes empty, PostgreSQL walks a whole store per lookup instead of using the unique index.
-# So a sync refreshes them itself every this many orders created.
-ANALYZE_AFTER_CREATED = 5000
+class _PageFetcher:
+    """Fetches the platform's next page on one background thread while the caller commits the current one.
+
+    The fetch runs in a copy of the caller's context (the organization in scope travels with it); the thread's own
+    database connection, if a fetch opened one (tokens saved after a refresh), is closed when the sync ends."""
+
+    def __init__(self, fetch: Callable[[str | None], Page[PlatformOrder]]) -> None:
+        self._fetch = fetch
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="order-pages")
+        self._pending: Future[Page[PlatformOrder]] | None = None
+
+    def __enter__(self) -> _PageFetcher:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self._pending is not None:
+            self._pending.cancel()
+        self._pool.submit(connections.close_all).result()
+        self._pool.shutdown(wait=True)
+
+    def fetch_now(self, cursor: str | None) -> Page[PlatformOrder]:
+        return self._fetch(cursor)
+
+    def prefetch(self, cursor: str) -> None:
+        self._pending = self._pool.submit(contextvars.copy_context().run, self._fetch, cursor)
+
+    def next(self) -> Page[PlatformOrder]:
+        assert self._pending is not None, "next() without prefetch()"
+        pending, self._pending = self._pending, None
+        return pending.result()
 
 
-def _refresh_planner_statistics() -> None:
-    if connection.vendor == "postgresql":
+class PlannerStatistics:
+    """Refreshes the planner's statistics of the tables an import writes, each time it has doubled what they held.
+
+    During a large backfill the statistics are stale until autovacuum gets to them (a minute or more): with a table
+    it believes empty, PostgreSQL walks a whole store per lookup instead of using the unique index. Refreshing at
+    every doubling (1,000 orders, 2,000, 4,000, ...) keeps every estimate within a factor of two of the truth for
+    a logarithmic number of ANALYZE runs, each of which reads a bounded sample (docs/adr/0030); a fixed interval
+    instead costs in proportion to the size, and runs most often when the table is already large."""
+
+    TABLES = ("orders_order", "orders_orderline", "orders_orderhold", "orders_orderstatuschange")
+    FIRST_AFTER = 1000
+
+    def __init__(self) -> None:
+        self._held = self._rows_estimated() if connection.vendor == "postgresql" else 0
+        self._since = 0
+
+    def written(self, created: int) -> None:
+        self._since += created
+        if connection.vendor != "postgresql" or self._since < max(self._held, self.FIRST_AFTER):
+            return
         with connection.cursor() as cursor:
-            cursor.execute("ANALYZE orders_order, orders_orderline")
+            cursor.execute("ANALYZE " + ", ".join(self.TABLES))
+        self._held += self._since
+        self._since = 0
+
+    def _rows_estimated(self) -> int:
+        # What the planner believes the orders table holds (-1: never analysed, counted as empty).
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT reltuples FROM pg_class WHERE oid = 'orders_order'::regclass")
+            row = cursor.fetchone()
+        return max(int(row[0]), 0) if row else 0
 
 
 def _commit_page(store: Store, orders: Sequence[PlatformOrder]) -> UpsertResult:
@@ -517,12 +605,11 @@ def _commit_page(store: Store, orders: Sequence[PlatformOrder]) -> UpsertResult:
         changes: dict[str, object] = {"sync_lease_until": now + lease}
         if result.created:
             changes["orders_imported"] = F("orders_imported") + result.created
-        Store.objects.filter(pk=store.pk).update(**changes)
         if result.newest_update is not None:
             # Forward only, and only as far as this committed page reaches.
-            Store.objects.filter(pk=store.pk).filter(
-                Q(sync_cursor__isnull=True) | Q(sync_cursor__lt=result.newest_update)
-            ).update(sync_cursor=result.newest_update)
+            newest = Value(result.newest_update, output_field=models.DateTimeField())
+            changes["sync_cursor"] = Greatest(Coalesce(F("sync_cursor"), newest), newest)
+        Store.objects.filter(pk=store.pk).update(**changes)
     return result
 
 

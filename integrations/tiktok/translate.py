@@ -246,11 +246,12 @@ def address_from_json(data: Json | None) -> Address | None:
     )
 
 
-def order_line_from_json(data: Json, currency: str) -> PlatformOrderLine:
-    """One TikTok line item: always one unit (TikTok has no quantity)."""
+def order_line_from_json(data: Json, currency: str, *, with_id: bool = True) -> PlatformOrderLine:
+    """One TikTok line item: always one unit (TikTok has no quantity). `with_id=False`: without its line id, as the
+    key that tells which units are alike."""
     line_currency = _s(data.get("currency")) or currency
     return PlatformOrderLine(
-        line_ids=(_s(data.get("id")),),
+        line_ids=(_s(data.get("id")),) if with_id else (),
         quantity=1,
         sku_id=_s(data.get("sku_id")),
         product_id=_s(data.get("product_id")),
@@ -290,8 +291,7 @@ def order_lines_from_json(items: Iterable[Json], currency: str) -> tuple[Platfor
     units that differ in anything stay apart, so nothing the payload says is lost."""
     grouped: dict[PlatformOrderLine, list[str]] = {}
     for item in items:
-        unit = order_line_from_json(item, currency)
-        grouped.setdefault(replace(unit, line_ids=()), []).extend(unit.line_ids)
+        grouped.setdefault(order_line_from_json(item, currency, with_id=False), []).append(_s(item.get("id")))
     return tuple(replace(line, line_ids=tuple(ids), quantity=len(ids)) for line, ids in grouped.items())
 
 

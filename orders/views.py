@@ -58,11 +58,9 @@ class OrderListView(OrganizationViewMixin, TemplateView):
                 filterset.filter_queryset(Order.objects.all(), skip={"status", "ordering"})
             )
             try:
-                page = selectors.orders_page(
-                    filterset.qs, ordering=ordering, cursor=params.get("cursor"), size=PAGE_SIZE
-                )
+                page = filterset.page(cursor=params.get("cursor"), size=PAGE_SIZE)
             except selectors.InvalidCursor:  # a stale or hand-edited link: start over
-                page = selectors.orders_page(filterset.qs, ordering=ordering, size=PAGE_SIZE)
+                page = filterset.page(cursor=None, size=PAGE_SIZE)
         filter_query = _query(params, cursor=None)
         tabs = [
             {

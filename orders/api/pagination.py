@@ -43,6 +43,8 @@ class OrderKeysetPagination(BasePagination):
                 ordering=self.ordering(request),
                 cursor=request.query_params.get(self.cursor_query_param),
                 size=self.get_page_size(request),
+                # The view's filters leave the search to the page (orders.filters.OrderPageFilter).
+                search=request.query_params.get("q", ""),
             )
         except selectors.InvalidCursor as error:
             raise NotFound("Invalid cursor.") from error

@@ -86,7 +86,15 @@ class OrderListOutput(serializers.ModelSerializer):
         holds = getattr(order, "open_holds", None)
         if holds is None:  # not prefetched (detail): the open ones among all holds
             holds = [hold for hold in order.holds.all() if hold.released_at is None]
-        return OrderHoldOutput(holds, many=True).data
+        if not holds:
+            return []
+        # One hold serializer for the whole response, not one built per row: building a serializer copies its
+        # fields, which cost more than the rows themselves (docs/adr/0031).
+        if self._hold_output is None:
+            self._hold_output = OrderHoldOutput()
+        return [self._hold_output.to_representation(hold) for hold in holds]
+
+    _hold_output: OrderHoldOutput | None = None
 
     def get_is_fulfilled_by_platform(self, order: Order) -> bool:
         return order.fulfilled_by == FulfilledBy.PLATFORM

@@ -31,7 +31,7 @@ from orders.api.serializers import (
     SellerShipmentInput,
     SellerShipmentOutput,
 )
-from orders.filters import OrderFilter
+from orders.filters import OrderFilter, OrderPageFilter
 from orders.models import Order, OrderHold, OrderLine, OrderStatusChange, SellerShipment
 from orders.seller_shipping import SellerShippingRefused, seller_shipment_request
 
@@ -60,8 +60,16 @@ class OrderViewSet(OrganizationReadOnlyViewSet):
 
     model = Order
     resource_family = ResourceFamily.ORDERS
-    filterset_class = OrderFilter
+    filterset_class: type[OrderFilter] | None = OrderFilter
     pagination_class = OrderKeysetPagination
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)
+        if self.action == "list":
+            # The list's search runs inside its keyset page (orders.filters.OrderPageFilter); every other action
+            # filters with the search as a condition.
+            self.filterset_class = OrderPageFilter
+
     lookup_value_regex = "[0-9a-fA-F-]{32,36}"
 
     def get_scoped_queryset(self) -> QuerySet[Order]:

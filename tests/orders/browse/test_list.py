@@ -176,3 +176,48 @@ def test_one_list_holds_every_channels_orders_and_filters_by_channel(tenant: Any
     assert api(channel="etsy").status_code == 400
     page = tenant.client.get("/orders/", {"status": "all"})
     assert "Shopify · Glow Shopify" in page.content.decode()
+
+
+@pytest.mark.parametrize("ordering", ["-placed_at", "ship_by"])
+def test_search_pages_walk_every_match_once_in_order_with_the_other_filters(
+    tenant: Any, make_order: Any, api: Any, ordering: str
+) -> None:
+    """The search runs inside the keyset page (each branch cut to the page, then the whole orders fetched): page
+    after page it must list exactly what the search as a plain condition lists, in the same order."""
+    now = timezone.now()
+    expected = []
+    for i in range(23):
+        order = make_order(
+            external_id=f"7700{i:03d}",
+            recipient_name="Dana Kim" if i % 3 else "Lee Park",
+            placed_at=now - timedelta(hours=i % 7),  # ties on the sort key: the id breaks them
+            ship_by=None if i % 5 == 0 else now + timedelta(hours=i % 4),
+            status=OrderStatus.AWAITING_SHIPMENT if i % 4 else OrderStatus.DELIVERED,
+        )
+        if i % 2:  # matched by two branches (name and SKU "kim"): listed once
+            OrderLineFactory(organization=tenant.organization, order=order, seller_sku="kim")
+        if i % 3 or i % 2:
+            expected.append(order)
+    with organization_scope(tenant.organization):
+        plain = [
+            o.external_id
+            for o in Order.objects.filter(selectors.search_condition("kim")).order_by(
+                *selectors.ORDERINGS[ordering].order_by()
+            )
+        ]
+    assert sorted(plain) == sorted(o.external_id for o in expected)
+
+    listed, response = [], api(q="kim", ordering=ordering, page_size=4)
+    while True:
+        listed += ids(response)
+        if not response.json()["next"]:
+            break
+        response = api(response.json()["next"])
+    assert listed == plain
+
+    to_ship = ids(api(q="kim", ordering=ordering, status="to_ship", page_size=100))
+    assert to_ship == [e for e in plain if Order.unscoped.get(external_id=e).status == OrderStatus.AWAITING_SHIPMENT]
+
+    back = api(q="kim", ordering=ordering, page_size=4)
+    forward = api(back.json()["next"])
+    assert ids(api(forward.json()["previous"])) == ids(back)  # "previous" from page 2 is page 1

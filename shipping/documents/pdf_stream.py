@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import BinaryIO
 
 from pypdf import PageObject, PdfReader
+from pypdf.errors import PdfReadError
 from pypdf.generic import (
     ArrayObject,
     ContentStream,
@@ -53,7 +54,7 @@ _PAGE_KEYS_DROPPED = frozenset(
 )
 _NAMES: dict[str, bytes] = {}  # a name as written (NameObject.renumber escapes it character by character: slow)
 _NAMES_CACHED = 4096
-_PROLOGUE_CACHE = 64
+_PROLOGUE_CACHE = 64  # distinct placements remembered (a batch's labels come in a handful of sizes)
 _CHUNK = 1024  # page references and cross-reference entries written per write() by close()
 # The raw copy of a stored object: its header, then the tokens that matter between it and "endobj" or the stream
 # data: references (renumbered), literal strings and comments (skipped: they may hold anything).
@@ -68,9 +69,7 @@ _STORED_DICT = re.compile(rb"\s*\d+\s+\d+\s+obj\s*<<")
 _LENGTH = re.compile(rb"/Length\s+(\d+)(?:\s+(\d+)\s+R(?![\w#]))?")
 _END_STREAM = re.compile(rb"\s*endstream(?![\w#])")
 _EOL = re.compile(rb"[\r\n]")
-_STRING_SPECIALS = re.compile(
-    rb"[()\\]"
-)  # distinct placements remembered (a batch's labels come in a handful of sizes)
+_STRING_SPECIALS = re.compile(rb"[()\\]")
 
 
 @dataclass(frozen=True)
@@ -168,6 +167,7 @@ class _Batch:
         self.todo: list[tuple[int, IndirectObject]] = []
         self.prologues: dict[bytes, int] = {}  # new this batch
         self.written_prologues = first  # prologues numbered from here on are not written yet
+        self.content_refs: set[tuple[int, int]] = set()  # the pages' content streams: these must be readable
 
     def number(self) -> int:
         self.next += 1
@@ -221,7 +221,11 @@ class _Batch:
             return
         self.buf.seek(start + len(b"%d 0 obj\n" % num))
         self.buf.truncate()
-        self.parsed(ref.get_object())
+        obj = ref.get_object()
+        if (ref.idnum, ref.generation) in self.content_refs and not isinstance(obj, StreamObject):
+            # pypdf reads a missing or broken object as null: a page without its content is not a label.
+            raise PdfReadError(f"the content stream {ref.idnum} {ref.generation} R cannot be read")
+        self.parsed(obj)
         self.buf.write(b"\nendobj\n")
 
     def copy_stored(self, ref: IndirectObject, offset: int) -> bool:
@@ -250,6 +254,8 @@ class _Batch:
                 eol = _EOL.search(data, token.start())
                 pos = eol.start() if eol is not None else len(data)
             elif kind == "endobj":
+                if (ref.idnum, ref.generation) in self.content_refs:
+                    return False  # not a stream: object() decides (pypdf may still find one)
                 write(b"\nendobj\n")
                 return True
             else:  # stream: its data is exactly /Length bytes, then "endstream"
@@ -373,6 +379,8 @@ class PdfStream:
         if placement is not None:
             write(b" %d 0 R" % self._prologue(batch, placement))
         for ref in batch.source.contents(page):
+            if isinstance(ref, IndirectObject):
+                batch.content_refs.add((ref.idnum, ref.generation))
             write(b" ")
             batch.emit(ref)
         if placement is not None:

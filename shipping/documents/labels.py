@@ -1,7 +1,8 @@
 """The merged label PDF of a batch, ready for a thermal printer, and the labels interleaved with packing slips.
 
-- `labels_merge`: every platform label page, in stack order, fitted onto a 4x6 in thermal label (or A6). A missing
-  or unreadable label becomes a placeholder page, so the stack stays aligned with the pick list and the slips.
+- `labels_merge` / `labels_merge_to`: every platform label page, in stack order, fitted onto a 4x6 in thermal label
+  (or A6), written to the output as each label is read. A missing or unreadable label becomes a placeholder page, so
+  the stack stays aligned with the pick list and the slips.
 - `labels_with_slips_pdf`: per order, its label page(s) followed by its packing slip.
 """
 
@@ -9,103 +10,109 @@ from __future__ import annotations
 
 import io
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from typing import BinaryIO
 
-from pypdf import PageObject, PdfReader, PdfWriter
-from pypdf.generic import ArrayObject, DecodedStreamObject, NameObject, RectangleObject
+from pypdf import PageObject, PdfReader
 from reportlab.pdfgen.canvas import Canvas
 
 from shipping.documents.batch import BatchOrder
 from shipping.documents.packing_slips import SlipBranding, slips_render
+from shipping.documents.pdf_stream import PdfStream, Placement, Source
 from shipping.documents.toolkit import BOLD, LABEL_PAGE_SIZES, ROW_FONT, LabelSize, ellipsize, printable, wrap
 
 logger = logging.getLogger(__name__)
 
 
-def _fit_page(writer: PdfWriter, page: PageObject, target: tuple[float, float]) -> None:
-    """Scale (never distort) and centre a page already added to `writer` onto `target`, rotating landscape pages.
-
-    The page's content is wrapped between two tiny streams ("q <matrix> cm" … "Q") rather than re-parsed, which keeps
-    1,000 labels well under a second.
-    """
-    if page.rotation:
-        page.transfer_rotation_to_content()  # rare: bakes /Rotate into the content (slow path)
+def _placement(page: PageObject, target: tuple[float, float]) -> Placement | None:
+    """How a source page goes onto a `target` page: its crop box, turned as a viewer shows it (/Rotate), scaled
+    without distortion and centred, turned a quarter anticlockwise when its orientation differs from the target's.
+    None when the page already is the target (exactly, at the origin, unrotated): it is copied untouched."""
     box = page.cropbox
-    llx, lly = float(box.left), float(box.bottom)
-    width, height = float(box.width), float(box.height)
-    tw, th = target
+    llx, urx = sorted((float(box[0]), float(box[2])))
+    lly, ury = sorted((float(box[1]), float(box[3])))
+    width, height = urx - llx, ury - lly
     if width <= 0 or height <= 0:
-        return
-    if abs(width - tw) < 1 and abs(height - th) < 1 and llx == 0 and lly == 0:
-        matrix = None
-    elif (width > height * 1.05) != (tw > th * 1.05):
-        scale = min(tw / height, th / width)
-        ox, oy = (tw - height * scale) / 2, (th - width * scale) / 2
-        matrix = (0.0, scale, -scale, 0.0, scale * (lly + height) + ox, -scale * llx + oy)
+        return None
+    tw, th = target
+    rotate = round(page.rotation / 90) * 90 % 360
+    if not rotate and abs(width - tw) < 1 and abs(height - th) < 1 and llx == 0 and lly == 0:
+        return None
+    # The crop box as shown: /Rotate turns the page clockwise, with its lower-left corner to the origin.
+    shown = {
+        0: (1.0, 0.0, 0.0, 1.0, -llx, -lly),
+        90: (0.0, -1.0, 1.0, 0.0, -lly, urx),
+        180: (-1.0, 0.0, 0.0, -1.0, urx, ury),
+        270: (0.0, 1.0, -1.0, 0.0, ury, -llx),
+    }[rotate]
+    sw, sh = (height, width) if rotate in (90, 270) else (width, height)
+    if (sw > sh * 1.05) != (tw > th * 1.05):
+        scale = min(tw / sh, th / sw)
+        ox, oy = (tw - sh * scale) / 2, (th - sw * scale) / 2
+        fit = (0.0, scale, -scale, 0.0, scale * sh + ox, oy)
     else:
-        scale = min(tw / width, th / height)
-        ox, oy = (tw - width * scale) / 2, (th - height * scale) / 2
-        matrix = (scale, 0.0, 0.0, scale, ox - scale * llx, oy - scale * lly)
-    if matrix is not None:
-        before = DecodedStreamObject()
-        before.set_data(("q " + " ".join(f"{v:.6f}" for v in matrix) + " cm\n").encode())
-        after = DecodedStreamObject()
-        after.set_data(b"\nQ\n")
-        # pypdf has no public way to register a new indirect stream; _add_object is what its own helpers use.
-        contents = ArrayObject([writer._add_object(before)])
-        current = page.get("/Contents")
-        resolved = current.get_object() if current is not None else None
-        if isinstance(resolved, ArrayObject):
-            contents.extend(resolved)
-        elif current is not None:
-            contents.append(current)
-        contents.append(writer._add_object(after))
-        page[NameObject("/Contents")] = contents
-        page.pop("/Annots", None)  # link rectangles would no longer match the moved content
-    for name in ("/CropBox", "/BleedBox", "/TrimBox", "/ArtBox"):
-        page.pop(name, None)
-    page.mediabox = RectangleObject([0, 0, tw, th])
+        scale = min(tw / sw, th / sh)
+        ox, oy = (tw - sw * scale) / 2, (th - sh * scale) / 2
+        fit = (scale, 0.0, 0.0, scale, ox, oy)
+    return Placement(_concat(shown, fit), (llx, lly, width, height))
+
+
+def _concat(
+    first: tuple[float, float, float, float, float, float], then: tuple[float, float, float, float, float, float]
+) -> tuple[float, float, float, float, float, float]:
+    """The matrix applying `first`, then `then` (PDF's row-vector convention: first x then)."""
+    a, b, c, d, e, f = first
+    a2, b2, c2, d2, e2, f2 = then
+    return (
+        a * a2 + b * c2,
+        a * b2 + b * d2,
+        c * a2 + d * c2,
+        c * b2 + d * d2,
+        e * a2 + f * c2 + e2,
+        e * b2 + f * d2 + f2,
+    )
 
 
 class _Stack:
-    """Collects pages of one output PDF."""
+    """The pages of one output PDF, written to `out` as they are added (`PdfStream`); `close` finishes it."""
 
-    def __init__(self, page_size: tuple[float, float]) -> None:
+    def __init__(self, out: BinaryIO, page_size: tuple[float, float]) -> None:
         self.size = page_size
-        self.writer = PdfWriter()
-        prefs = self.writer.create_viewer_preferences()
-        prefs.print_scaling = NameObject("/None")  # print at 100%: a "fit to page" dialog default shrinks labels
+        self.pdf = PdfStream(out, page_size)
 
     def add_label(self, order: BatchOrder) -> int:
         if order.missing:
             return self.add_pdf(_missing_label_pdf(order, self.size, order.missing))
         try:
-            reader = PdfReader(io.BytesIO(order.label_pdf))
-            if reader.is_encrypted:
-                reader.decrypt("")
-            pages = list(reader.pages)
+            # Closing the reader clears its object cache, whose references back to the reader would otherwise keep
+            # each label's objects alive until a full garbage collection (memory growing with the labels).
+            with PdfReader(io.BytesIO(order.label_pdf)) as reader:
+                if reader.is_encrypted:
+                    reader.decrypt("")
+                pages = list(reader.pages)
+                if pages:
+                    source = Source(reader, order.label_pdf)
+                    self.pdf.add_pages(source, pages, [_placement(page, self.size) for page in pages])
+                    return len(pages)
         except Exception:
+            # A broken object can surface while the page is copied, not only when the file is opened: add_pages
+            # wrote nothing then, so the placeholder takes the label's place.
             logger.warning("label of order %s is not a readable PDF: printing a placeholder", order.order_ref)
-            pages = []
-        if not pages:
-            return self.add_pdf(_missing_label_pdf(order, self.size, UNREADABLE))
-        for source in pages:
-            _fit_page(self.writer, self.writer.add_page(source), self.size)
-        return len(pages)
+        return self.add_pdf(_missing_label_pdf(order, self.size, UNREADABLE))
 
     def add_pdf(self, pdf: bytes) -> int:
-        reader = PdfReader(io.BytesIO(pdf))
-        self.add_reader_pages(reader, 0, len(reader.pages))
-        return len(reader.pages)
+        with PdfReader(io.BytesIO(pdf)) as reader:
+            count = len(reader.pages)
+            self.add_source_pages(Source(reader, pdf), 0, count, {})
+        return count
 
-    def add_reader_pages(self, reader: PdfReader, start: int, stop: int) -> None:
-        for index in range(start, stop):
-            self.writer.add_page(reader.pages[index])
+    def add_source_pages(self, source: Source, start: int, stop: int, refs: dict[tuple[int, int], int]) -> None:
+        """Pages of a document drawn at the output size (placeholders, packing slips); `refs` as for `add_pages`."""
+        pages = [source.reader.pages[index] for index in range(start, stop)]
+        self.pdf.add_pages(source, pages, [_placement(page, self.size) for page in pages], refs)
 
-    def getvalue(self) -> bytes:
-        out = io.BytesIO()
-        self.writer.write(out)
-        return out.getvalue()
+    def close(self) -> None:
+        self.pdf.close()
 
 
 UNREADABLE = "The stored label is not a readable PDF. Reprint it from the platform's seller center."
@@ -144,18 +151,26 @@ def _missing_label_pdf(order: BatchOrder, size: tuple[float, float], why: str) -
 
 
 def labels_merge(orders: Sequence[BatchOrder], *, page_size: LabelSize = "4x6") -> bytes:
-    """One PDF with every label page of `orders`, in that order, ready for a thermal printer.
+    """One PDF with every label page of `orders`, in that order, ready for a thermal printer (`labels_merge_to`)."""
+    out = io.BytesIO()
+    labels_merge_to(out, orders, page_size=page_size)
+    return out.getvalue()
+
+
+def labels_merge_to(out: BinaryIO, orders: Iterable[BatchOrder], *, page_size: LabelSize = "4x6") -> None:
+    """Write to `out` one PDF with every label page of `orders`, in that order, ready for a thermal printer.
 
     "4x6": each page is scaled without distortion and centred on a 4x6 in (288 x 432 pt) page; an A6 TikTok label
     shrinks by about 3%. "A6": A6 pages are copied untouched, other sizes fitted onto A6. Landscape labels are turned
     to portrait. A missing (`BatchOrder.missing`) or unreadable label becomes a "NO LABEL / DO NOT SHIP" page saying
     why and what to do, so the stack stays aligned with the pick list. An empty batch gives a valid PDF with no pages.
-    The PDF asks viewers to print at 100%.
+    The PDF asks viewers to print at 100%. Each label is written as it is read: memory does not grow with the
+    number of labels (docs/adr/0027).
     """
-    stack = _Stack(LABEL_PAGE_SIZES[page_size])
+    stack = _Stack(out, LABEL_PAGE_SIZES[page_size])
     for order in orders:
         stack.add_label(order)
-    return stack.getvalue()
+    stack.close()
 
 
 def labels_with_slips_pdf(
@@ -164,11 +179,15 @@ def labels_with_slips_pdf(
     """Per order, its label page(s) then its packing slip, for printing both on the same thermal roll."""
     size = LABEL_PAGE_SIZES[page_size]
     slips, counts = slips_render(orders, branding, size)
-    reader = PdfReader(io.BytesIO(slips))
-    stack = _Stack(size)
+    out = io.BytesIO()
+    stack = _Stack(out, size)
     start = 0
-    for order, count in zip(orders, counts, strict=True):
-        stack.add_label(order)
-        stack.add_reader_pages(reader, start, start + count)
-        start += count
-    return stack.getvalue()
+    slip_refs: dict[tuple[int, int], int] = {}  # the slips share their fonts: written once
+    with PdfReader(io.BytesIO(slips)) as reader:
+        source = Source(reader, slips)
+        for order, count in zip(orders, counts, strict=True):
+            stack.add_label(order)
+            stack.add_source_pages(source, start, start + count, slip_refs)
+            start += count
+    stack.close()
+    return out.getvalue()

@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import io
 import random
+import tracemalloc
 from datetime import UTC, datetime
 
 import pytest
 from PIL import Image
 from pypdf import PdfReader, PdfWriter
+from pypdf.annotations import Text
 from reportlab.lib.pagesizes import A6, landscape
 from reportlab.pdfgen.canvas import Canvas
 
 from sandboxes.tiktok.documents import render
 from shipping.documents.batch import BatchOrder, PickLine, picking_order
-from shipping.documents.labels import labels_merge, labels_with_slips_pdf
+from shipping.documents.labels import labels_merge, labels_merge_to, labels_with_slips_pdf
 from shipping.documents.packing_slips import SlipBranding, packing_slips_pdf
 from shipping.documents.pick_list import pick_list_pdf, pick_list_rows
 from shipping.documents.toolkit import barcode, printable
@@ -155,6 +157,95 @@ def test_an_unreadable_label_becomes_a_do_not_ship_page() -> None:
     assert "NO LABEL" in texts[1]
     assert "DO NOT SHIP" in texts[1]
     assert "Order 2" in texts[1]
+
+
+def test_a_label_broken_halfway_becomes_a_placeholder_and_the_stack_stays_a_valid_pdf() -> None:
+    # given labels that open as PDFs but whose page content cannot be had: cut off before it, or not a stream
+    good = label_pdf("1", "T1", "Dana", [])
+    at = good.index(b" 0 obj\n<<\n/Filter")  # the content stream (drawn last by reportlab)
+    start = good.rindex(b"\n", 0, at) + 1
+    cut = good[:start]
+    not_a_stream = good[:start] + good[start:at] + b" 0 obj\n(x)\nendobj\n" + good[good.index(b"endobj", at) + 6 :]
+    orders = [
+        order("1", ("A", 1, "A-1"), label=cut),
+        order("2", ("B", 1, "A-2")),
+        order("3", ("C", 1, "A-3"), label=not_a_stream),
+    ]
+    # when merged
+    pdf = labels_merge(orders)
+    # then each is a placeholder, nothing of them leaked into the file, and it reads strictly
+    reader = PdfReader(io.BytesIO(pdf), strict=True)
+    texts = [page.extract_text() for page in reader.pages]
+    assert len(texts) == 3
+    assert "NO LABEL" in texts[0]
+    assert "Order 1" in texts[0]
+    assert "Order: 2" in texts[1]
+    assert "NO LABEL" in texts[2]
+    assert "Order 3" in texts[2]
+
+
+def test_the_merged_pdf_is_well_formed_and_asks_to_print_at_100_percent(twelve: list[BatchOrder]) -> None:
+    pdf = labels_merge(twelve)
+    reader = PdfReader(io.BytesIO(pdf), strict=True)
+    assert len(reader.pages) == 12
+    assert reader.trailer["/Root"]["/ViewerPreferences"]["/PrintScaling"] == "/None"
+    # every cross-reference entry points at its object
+    objects = reader.xref[0]
+    assert len(objects) == int(reader.trailer["/Size"]) - 1
+    for idnum, offset in objects.items():
+        assert pdf[offset:].startswith(b"%d 0 obj" % idnum)
+
+
+def test_encrypted_and_odd_labels_are_copied_whole() -> None:
+    # given an encrypted label (no user password: its objects go through pypdf's decryption) and an A6 label with a
+    # link annotation whose text holds a reference-like string, parentheses and a comment-like percent sign
+    plain = label_pdf("1", "T1", "Dana", [])
+    encrypted = PdfWriter(clone_from=PdfReader(io.BytesIO(plain)))
+    encrypted.encrypt(user_password="", owner_password="owner", algorithm="AES-128")
+    encrypted_pdf = io.BytesIO()
+    encrypted.write(encrypted_pdf)
+    noted = PdfWriter(clone_from=PdfReader(io.BytesIO(label_pdf("2", "T2", "Dana", []))))
+    note = "see 4 0 R (nested (parens)) \\ 100% done"
+    noted.add_annotation(0, Text(rect=(10, 10, 40, 40), text=note))
+    noted_pdf = io.BytesIO()
+    noted.write(noted_pdf)
+    orders = [
+        order("1", ("A", 1, "A-1"), label=encrypted_pdf.getvalue()),
+        order("2", ("B", 1, "A-2"), label=noted_pdf.getvalue()),
+    ]
+    # when merged onto A6 (an A6 page is copied untouched, its annotations with it)
+    pdf = labels_merge(orders, page_size="A6")
+    # then both labels are there, and the annotation's text is exactly what it was
+    reader = PdfReader(io.BytesIO(pdf), strict=True)
+    assert "Order: 1" in reader.pages[0].extract_text()
+    assert "Order: 2" in reader.pages[1].extract_text()
+    (annotation,) = reader.pages[1]["/Annots"]
+    assert annotation.get_object()["/Contents"] == note
+
+
+def test_merging_memory_does_not_grow_with_the_labels() -> None:
+    # given a warm merge (imports, caches)
+    labels = batch(200, skus=20, seed=9)
+    labels_merge_to(io.BytesIO(), labels[:5])
+
+    def peak(count: int) -> int:
+        class Discard(io.RawIOBase):
+            def write(self, data: object) -> int:
+                return len(data)  # type: ignore[arg-type]  # bytes or memoryview
+
+        tracemalloc.start()
+        try:
+            labels_merge_to(Discard(), labels[:count])  # type: ignore[arg-type]  # a write-only file
+            return tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+
+    # when 40 and 200 labels are merged to an output that keeps nothing
+    small, large = peak(40), peak(200)
+    # then 160 more labels cost next to nothing: what stays per label is a file offset per object and a number per
+    # page (~50 bytes); the bound leaves room for when the collector happens to run. Holding the pages, as a
+    # whole-document writer does, costs ~35 KB per label.
+    assert large - small < 160 * 2048
 
 
 # ------------------------------------------------------------------------------------------------ pick list

@@ -58,11 +58,19 @@ def _child(args: tuple[str, str, str, list[list[tuple[str, int]]], int, multipro
         statements += 1
         return execute(sql, params, many, context)
 
+    def database_cpu() -> float | None:
+        """CPU seconds this connection's PostgreSQL backend has used, when the server runs on this machine."""
+        try:
+            fields = Path(f"/proc/{connection.connection.get_backend_pid()}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            return None
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+
     actor = Actor.system("bench worker")
     won = lost = 0
     with organization_scope(Organization.objects.get(pk=organization_id)):
         connection.ensure_connection()
-        started, cpu_started = time.monotonic(), time.process_time()
+        started, cpu_started, db_started = time.monotonic(), time.process_time(), database_cpu()
         with connection.execute_wrapper(count):
             if batch:
                 from inventory.services import ReservationRequest, orders_reserve
@@ -82,7 +90,9 @@ def _child(args: tuple[str, str, str, list[list[tuple[str, int]]], int, multipro
                     )
                     won += result.warehouse_id is not None
                     lost += result.warehouse_id is None
-        results.put((won, lost, time.monotonic() - started, statements, time.process_time() - cpu_started))
+        db_ended = database_cpu()
+        db_cpu = None if db_started is None or db_ended is None else db_ended - db_started
+        results.put((won, lost, time.monotonic() - started, statements, time.process_time() - cpu_started, db_cpu))
 
 
 def _phase(
@@ -147,6 +157,10 @@ def _phase(
         "queries_per_reservation": round(sum(o[3] for o in outcomes) / count, 2),
         # The workers' own CPU (Python and the driver, not PostgreSQL's): what a busy machine does not change much.
         "worker_cpu_ms_per_reservation": round(sum(o[4] for o in outcomes) * 1000 / count, 3),
+        # Their PostgreSQL backends' CPU (read from /proc when the server is on this machine, else null).
+        "database_cpu_ms_per_reservation": None
+        if any(o[5] is None for o in outcomes)
+        else round(sum(o[5] for o in outcomes) * 1000 / count, 3),
         "levels_below_zero": below_zero,
         "levels_reserved_over_on_hand": over_reserved,
         "ledger_mismatches": mismatches,
@@ -191,8 +205,11 @@ def main() -> None:
         rates.append(int(batched["reservations_per_s"]))  # type: ignore[call-overload]
     figures["target_reservations_per_s"] = TARGET_PER_S
     figures["all_consistent"] = consistent
-    # The target is for 2 workers at full size, on the path every order takes (single); --quick only checks the books.
-    figures["meets_targets"] = consistent and (args.quick or (args.workers == 2 and rates[0] >= TARGET_PER_S))
+    # The target is for 2 workers at full size, on both paths (an order on its own, and a page at once); --quick
+    # only checks the books.
+    figures["meets_targets"] = consistent and (
+        args.quick or (args.workers == 2 and all(rate >= TARGET_PER_S for rate in rates))
+    )
     figures["ok"] = consistent
     print(json.dumps(figures))
 

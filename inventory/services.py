@@ -344,7 +344,7 @@ def orders_reserve(
     *, requests: Sequence[ReservationRequest], actor: Actor, explain: bool = False
 ) -> list[ReservationResult]:
     """`order_reserve` for many orders at once (a page of imported orders), with one set of locks and statements:
-    one read of the orders' reservations, of their bundles, of their warehouses, one locked read of every stock row
+    one read of the orders' reservations, bundles and warehouses, one locked read of every stock row
     they may take, then one UPDATE of the rows, one INSERT of the ledger entries and one of the reservations.
 
     Each order's outcome is the one `order_reserve` would give it, called for each in turn: the orders are decided
@@ -362,10 +362,16 @@ def orders_reserve(
         )
         for r in requests
     ]
-    held = statements.reserved_at(list(dict.fromkeys(order_id for order_id, _, _ in orders)))
+    prelude = statements.reservation_prelude(
+        order_ids=list(dict.fromkeys(order_id for order_id, _, _ in orders)),
+        sku_ids=list({sku_id for _, demand, _ in orders for sku_id in demand}),
+        warehouse_ids=list({w for _, _, warehouses in orders for w in warehouses}),
+    )
+    held, tracking = prelude.reserved_at, prelude.tracking
+    components: dict[object, list[tuple[object, int]]] = {}
+    for bundle_id, component_id, quantity in prelude.components:
+        components.setdefault(bundle_id, []).append((component_id, quantity))
     todo = [(order_id, demand, warehouses) for order_id, demand, warehouses in orders if order_id not in held]
-    components = _components({sku_id for _, demand, _ in todo for sku_id in demand})
-    tracking = statements.warehouses_tracking(list({w for _, _, warehouses in todo for w in warehouses}))
     untracked = {w for _, _, warehouses in todo for w in warehouses if not tracking.get(w, True)}
     need_of = {order_id: _expanded(demand, components) for order_id, demand, _ in todo}
     supplies = supplied_by(sku_ids={s for _, d, _ in todo for s in d}, warehouse_ids=untracked) if untracked else {}

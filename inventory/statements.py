@@ -14,6 +14,7 @@ on PostgreSQL row-level security still applies, as to any statement on the conne
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -126,42 +127,57 @@ def _rows(sql: str, params: Sequence[Any]) -> list[tuple[object, ...]]:
         return cursor.fetchall()
 
 
-def reserved_at(order_ids: Sequence[UUID]) -> dict[UUID, UUID]:
-    """order id → the warehouse where it holds reservations, for the orders that hold any: one statement."""
-    if not order_ids:
-        return {}
-    ids = [_db(order_id) for order_id in order_ids]
-    rows = _rows(
-        f"SELECT order_id, warehouse_id FROM {_table(Reservation)} "  # noqa: S608
-        f"WHERE organization_id = %s AND order_id IN ({_marks(ids)})",
-        [_organization(), *ids],
-    )
-    return {_uuid(order_id): _uuid(warehouse_id) for order_id, warehouse_id in rows}
+@dataclass(frozen=True)
+class Prelude:
+    """What a reservation reads before it locks anything."""
+
+    reserved_at: dict[UUID, UUID]  # order id → the warehouse where it holds reservations (orders that hold any)
+    components: list[tuple[UUID, UUID, int]]  # (bundle id, component id, units per bundle), by bundle and component
+    tracking: dict[UUID, bool]  # warehouse id → whether it tracks stock (False: a supplier that makes to order)
+
+
+def reservation_prelude(
+    *, order_ids: Sequence[UUID], sku_ids: Sequence[UUID], warehouse_ids: Sequence[UUID]
+) -> Prelude:
+    """The orders' reservations, the bundles among the SKUs and the warehouses' kind: one statement (three SELECTs
+    joined by UNION ALL, each row tagged with the question it answers)."""
+    parts: list[str] = []
+    params: list[Any] = []
+    organization = _organization()
+    for tag, columns, model, key, ids in (
+        ("r", "order_id, warehouse_id, 0", Reservation, "order_id", order_ids),
+        ("b", "bundle_id, component_id, quantity", BundleComponent, "bundle_id", sku_ids),
+        ("w", "id, NULL, CASE WHEN tracks_stock THEN 1 ELSE 0 END", Warehouse, "id", warehouse_ids),
+    ):
+        if ids:
+            values = [_db(pk) for pk in ids]
+            parts.append(
+                f"SELECT '{tag}', {columns} FROM {_table(model)} "  # noqa: S608
+                f"WHERE organization_id = %s AND {key} IN ({_marks(values)})"
+            )
+            params += [organization, *values]
+    prelude = Prelude(reserved_at={}, components=[], tracking={})
+    if not parts:
+        return prelude
+    for answer, pk, other, number in _rows(" UNION ALL ".join(parts), params):
+        if answer == "r":
+            prelude.reserved_at[_uuid(pk)] = _uuid(other)
+        elif answer == "b":
+            prelude.components.append((_uuid(pk), _uuid(other), int(number)))  # type: ignore[call-overload]
+        else:
+            prelude.tracking[_uuid(pk)] = bool(number)
+    prelude.components.sort(key=lambda row: (str(row[0]), str(row[1])))
+    return prelude
 
 
 def bundle_components(bundle_ids: Sequence[UUID]) -> list[tuple[UUID, UUID, int]]:
     """(bundle id, component id, units per bundle) for those of these SKUs that are bundles: one statement."""
-    if not bundle_ids:
-        return []
-    ids = [_db(sku_id) for sku_id in bundle_ids]
-    rows = _rows(
-        f"SELECT bundle_id, component_id, quantity FROM {_table(BundleComponent)} "  # noqa: S608
-        f"WHERE organization_id = %s AND bundle_id IN ({_marks(ids)}) ORDER BY bundle_id, component_id",
-        [_organization(), *ids],
-    )
-    return [(_uuid(bundle), _uuid(component), int(quantity)) for bundle, component, quantity in rows]  # type: ignore[call-overload]
+    return reservation_prelude(order_ids=[], sku_ids=bundle_ids, warehouse_ids=[]).components
 
 
 def warehouses_tracking(warehouse_ids: Sequence[UUID]) -> dict[UUID, bool]:
     """warehouse id → whether it tracks stock (False: a supplier that makes to order): one statement."""
-    if not warehouse_ids:
-        return {}
-    ids = [_db(w) for w in warehouse_ids]
-    rows = _rows(
-        f"SELECT id, tracks_stock FROM {_table(Warehouse)} WHERE organization_id = %s AND id IN ({_marks(ids)})",  # noqa: S608
-        [_organization(), *ids],
-    )
-    return {_uuid(pk): bool(tracks) for pk, tracks in rows}
+    return reservation_prelude(order_ids=[], sku_ids=[], warehouse_ids=warehouse_ids).tracking
 
 
 def listings_mark(

@@ -219,7 +219,7 @@ def test_a_page_of_orders_takes_the_same_few_statements_as_one_order(stock: Any)
             results = services.orders_reserve(requests=page, actor=ACTOR)
         assert all(result.warehouse_id == warehouse.pk for result in results)
         statements = [q["sql"] for q in one.captured_queries if not q["sql"].startswith(("SAVEPOINT", "RELEASE"))]
-        assert len(statements) == 7, statements
+        assert len(statements) == 5, statements
         assert len(many.captured_queries) == len(one.captured_queries)
         assert (level(sku, warehouse).reserved, level(other, warehouse).reserved) == (10, 19)
         assert StockMovement.objects.filter(kind="reservation").count() == 20

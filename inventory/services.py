@@ -373,10 +373,9 @@ def orders_reserve(
         components.setdefault(bundle_id, []).append((component_id, quantity))
     todo = [(order_id, demand, warehouses) for order_id, demand, warehouses in orders if order_id not in held]
     untracked = {w for _, _, warehouses in todo for w in warehouses if not tracking.get(w, True)}
-    need_of = {order_id: _expanded(demand, components) for order_id, demand, _ in todo}
     supplies = supplied_by(sku_ids={s for _, d, _ in todo for s in d}, warehouse_ids=untracked) if untracked else {}
     tracked = {w for _, _, warehouses in todo for w in warehouses if tracking.get(w, True)}
-    parts = {part for need in need_of.values() for part in need}
+    parts = {part for _, demand, _ in todo for part in _expanded(demand, components)}
     results: list[ReservationResult] = []
     with transaction.atomic():
         levels = _levels_locked(((s, w) for s in parts for w in tracked), create=False) if parts and tracked else {}
@@ -387,7 +386,7 @@ def orders_reserve(
             if order_id in held:
                 results.append(ReservationResult(warehouse_id=held[order_id], short={}))
                 continue
-            need = need_of[order_id]
+            need = _expanded(demand, components)  # of this request: an order listed twice may differ
             result = _reserve_one(need, demand, warehouses, tracking, supplies, levels)
             if result.warehouse_id is not None:
                 held[order_id] = result.warehouse_id

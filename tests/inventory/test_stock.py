@@ -243,6 +243,18 @@ def test_a_page_decides_its_orders_in_turn_and_reserves_an_order_listed_twice_on
         assert level(sku, warehouse).reserved == 10
         assert Reservation.objects.filter(order_id=first).get().quantity == 6
         assert ledger_mismatches() == []
+        services.orders_release(order_ids=[first, third], actor=ACTOR, reason="cancelled")
+        # An order refused, then listed again with less: tried again with its new demand, as one by one.
+        retried = uuid7()
+        results = services.orders_reserve(
+            requests=[
+                services.ReservationRequest(order_id=retried, demand={sku.pk: units}, warehouse_ids=[warehouse.pk])
+                for units in (11, 2)
+            ],
+            actor=ACTOR,
+        )
+        assert [r.warehouse_id for r in results] == [None, warehouse.pk]
+        assert Reservation.objects.get(order_id=retried).quantity == 2
 
 
 @pytest.mark.django_db

@@ -48,6 +48,7 @@ from integrations.errors import PlatformError
 from integrations.interface import InventoryLevel, InventoryUpdate, ItemResult, WarehouseQuantity
 from integrations.models import Store, StoreStatus
 from integrations.services import platform_name, store_client
+from inventory import statements
 from inventory.models import BundleComponent, Listing, StockLevel, Warehouse, WarehouseKind, WarehouseLink
 
 log = logging.getLogger(__name__)
@@ -145,14 +146,12 @@ def listings_mark(
     *, sku_ids: Sequence[object] = (), listing_ids: Sequence[object] = (), now: datetime | None = None
 ) -> int:
     """Ask for a push of these listings and of every listing of these SKUs or of kits made of them (one UPDATE).
-    A marker younger than the coalescing window is kept: it already stands for a push that will read this stock."""
+    A marker younger than the coalescing window is kept: it already stands for a push that will read this stock.
+    In SQL (`inventory.statements`): every reservation's commit runs it (docs/adr/0029)."""
     now = now or timezone.now()
-    wanted = Q(pk__in=list(listing_ids))
-    if sku_ids:
-        kits = BundleComponent.objects.filter(component_id__in=list(sku_ids)).values("bundle_id")
-        wanted |= Q(sku_id__in=list(sku_ids)) | Q(sku_id__in=kits)
-    stale = Q(push_requested_at__isnull=True) | Q(push_requested_at__lt=now - _coalesce_window())
-    return Listing.objects.filter(wanted).filter(stale).update(push_requested_at=now)
+    return statements.listings_mark(
+        sku_ids=sku_ids, listing_ids=listing_ids, now=now, stale_before=now - _coalesce_window()
+    )
 
 
 def store_listings_mark(*, store: Store) -> int:

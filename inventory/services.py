@@ -16,19 +16,19 @@ from uuid import UUID
 
 from django.core.exceptions import ValidationError
 from django.db import connection, models, transaction
-from django.db.models import F
 from django.utils import timezone
 
 from erp import clock
 from erp.actors import Actor
 from erp.events import Event
+from erp.ids import uuid7
 from erp.inputs import MAX_STOCK, validate_units
 from erp.services import audit_record
 from erp.tenancy import current_organization
 from integrations import registry
 from integrations.models import Store
+from inventory import statements
 from inventory.models import (
-    BundleComponent,
     Listing,
     MovementKind,
     Reservation,
@@ -53,27 +53,95 @@ class StockError(ValidationError):
 
 
 # ------------------------------------------------------------------------------------------------- the ledger
-def _levels_locked(pairs: Iterable[tuple[object, object]]) -> dict[tuple[object, object], StockLevel]:
-    """Stock rows for (sku_id, warehouse_id) pairs, created if missing, locked in (sku, warehouse) order."""
-    wanted = sorted(set(pairs), key=lambda pair: (str(pair[0]), str(pair[1])))
-    existing = {
-        (level.sku_id, level.warehouse_id)
-        for level in StockLevel.objects.filter(
-            sku_id__in={s for s, _ in wanted}, warehouse_id__in={w for _, w in wanted}
+def _levels_locked(
+    pairs: Iterable[tuple[object, object]], *, create: bool = True
+) -> dict[tuple[object, object], StockLevel]:
+    """Stock rows for (sku_id, warehouse_id) pairs, locked in (sku, warehouse) order. Missing rows are created first
+    (before any lock is taken here) unless `create` is False: a reservation or a release needs no new row, since a
+    SKU without a row at a warehouse has nothing there to reserve."""
+    wanted = {(UUID(str(s)), UUID(str(w))) for s, w in pairs}
+    if create:
+        existing = set(
+            StockLevel.objects.filter(
+                sku_id__in={s for s, _ in wanted}, warehouse_id__in={w for _, w in wanted}
+            ).values_list("sku_id", "warehouse_id")
         )
-    }
-    missing = [StockLevel(sku_id=s, warehouse_id=w) for s, w in wanted if (s, w) not in existing]
-    if missing:
-        organization_id = current_organization().pk
-        for level in missing:
-            level.organization_id = organization_id
-        StockLevel.objects.bulk_create(missing, ignore_conflicts=True)
-    locked = (
-        StockLevel.objects.select_for_update()
-        .filter(sku_id__in={s for s, _ in wanted}, warehouse_id__in={w for _, w in wanted})
-        .order_by("sku_id", "warehouse_id")
-    )
+        missing = [StockLevel(sku_id=s, warehouse_id=w) for s, w in wanted if (s, w) not in existing]
+        if missing:
+            organization_id = current_organization().pk
+            for level in missing:
+                level.organization_id = organization_id
+            StockLevel.objects.bulk_create(missing, ignore_conflicts=True)
+    locked = statements.levels_for_update(sku_ids={s for s, _ in wanted}, warehouse_ids={w for _, w in wanted})
     return {(level.sku_id, level.warehouse_id): level for level in locked}
+
+
+@dataclass(frozen=True)
+class _Change:
+    """One ledger entry to append, and the change it makes to its (locked) stock row."""
+
+    level: StockLevel
+    kind: str
+    on_hand: int = 0
+    reserved: int = 0
+    reason: str = ""
+    order_id: UUID | None = None
+    reference: str = ""
+
+
+def _apply(changes: Sequence[_Change], *, actor: Actor) -> None:
+    """Apply changes to locked stock rows (the rows in hand follow) and append their ledger entries, in the same
+    transaction: one UPDATE for every row changed and one INSERT for every entry, however many orders and SKUs."""
+    for change in changes:
+        level = change.level
+        if max(level.on_hand + change.on_hand, level.reserved + change.reserved) > MAX_STOCK:  # a 32-bit column
+            raise StockError(f"More than {MAX_STOCK:,} units of one SKU in one warehouse cannot be recorded.")
+        level.on_hand += change.on_hand
+        level.reserved += change.reserved
+    _write(changes, actor=actor)
+
+
+def _write(changes: Sequence[_Change], *, actor: Actor) -> None:
+    """Send changes already made to the rows in hand (`_apply` makes them) to the database: one UPDATE, with each
+    row's deltas added in SQL (the check constraints judge the result), and one INSERT of the ledger entries."""
+    changes = [c for c in changes if c.on_hand or c.reserved]
+    if not changes:
+        return
+    totals: dict[UUID, list[int]] = {}
+    for change in changes:
+        total = totals.setdefault(change.level.pk, [0, 0])
+        total[0] += change.on_hand
+        total[1] += change.reserved
+    now = timezone.now()
+    statements.levels_change([(pk, on_hand, reserved) for pk, (on_hand, reserved) in totals.items()], now=now)
+    label = actor.label[:200]
+    entries = [
+        {
+            "id": uuid7(),
+            "sku_id": c.level.sku_id,
+            "warehouse_id": c.level.warehouse_id,
+            "kind": c.kind,
+            "on_hand_delta": c.on_hand,
+            "reserved_delta": c.reserved,
+            "actor_label": label,
+            "reason": c.reason[:300],
+            "order_id": c.order_id,
+            "reference": c.reference[:100],
+            "created_at": now,
+        }
+        for c in changes
+    ]
+    statements.movements_append(entries)
+    for change, entry in zip(changes, entries, strict=True):
+        if change.on_hand:  # units arrived, left or were counted; a reservation alone changes no stock on hand
+            movement_id = entry["id"]
+            event_publish(
+                organization=current_organization(),
+                type="stock.changed",
+                object_type="sku",
+                object_id=change.level.sku_id,
+                data=lambda movement_id=movement_id: _movement_payload(movement_id),  # type: ignore[misc]
+            )
 
 
 def _move(
@@ -87,35 +155,15 @@ def _move(
     order_id: UUID | None = None,
     reference: str = "",
 ) -> None:
-    """Apply a change to a locked stock row and append its ledger entry (same transaction)."""
-    if not (on_hand or reserved):
-        return
-    if max(level.on_hand + on_hand, level.reserved + reserved) > MAX_STOCK:  # the column is a 32-bit integer
-        raise StockError(f"More than {MAX_STOCK:,} units of one SKU in one warehouse cannot be recorded.")
-    StockLevel.objects.filter(pk=level.pk).update(
-        on_hand=F("on_hand") + on_hand, reserved=F("reserved") + reserved, updated_at=timezone.now()
+    """Apply one change to a locked stock row and append its ledger entry (same transaction)."""
+    _apply(
+        [
+            _Change(
+                level, kind, on_hand=on_hand, reserved=reserved, reason=reason, order_id=order_id, reference=reference
+            )
+        ],
+        actor=actor,
     )
-    level.on_hand += on_hand
-    level.reserved += reserved
-    movement = StockMovement.objects.create(
-        sku_id=level.sku_id,
-        warehouse_id=level.warehouse_id,
-        kind=kind,
-        on_hand_delta=on_hand,
-        reserved_delta=reserved,
-        actor_label=actor.label[:200],
-        reason=reason[:300],
-        order_id=order_id,
-        reference=reference[:100],
-    )
-    if on_hand:  # units arrived, left or were counted; a reservation alone changes no stock on hand
-        event_publish(
-            organization=current_organization(),
-            type="stock.changed",
-            object_type="sku",
-            object_id=level.sku_id,
-            data=lambda: _movement_payload(movement.pk),
-        )
 
 
 def _movement_payload(movement_id: object) -> dict[str, object]:
@@ -217,13 +265,15 @@ def stock_count(*, sku: Sku, warehouse: Warehouse, counted: int, actor: Actor, r
 
 
 # -------------------------------------------------------------------------------------------- reservations
-def expand_bundles(demand: Mapping[object, int]) -> Counter:
-    """SKU id → units, with every bundle replaced by its components (a kit reserves and ships its parts)."""
+def _components(sku_ids: Iterable[object]) -> dict[object, list[tuple[object, int]]]:
+    """bundle id → [(component id, units per bundle)] for those of these SKUs that are bundles (one query)."""
     components: dict[object, list[tuple[object, int]]] = {}
-    for bundle_id, component_id, quantity in BundleComponent.objects.filter(bundle_id__in=list(demand)).values_list(
-        "bundle_id", "component_id", "quantity"
-    ):
+    for bundle_id, component_id, quantity in statements.bundle_components([UUID(str(s)) for s in sku_ids]):
         components.setdefault(bundle_id, []).append((component_id, quantity))
+    return components
+
+
+def _expanded(demand: Mapping[object, int], components: Mapping[object, list[tuple[object, int]]]) -> Counter:
     expanded: Counter = Counter()
     for sku_id, units in demand.items():
         if sku_id in components:
@@ -234,19 +284,31 @@ def expand_bundles(demand: Mapping[object, int]) -> Counter:
     return expanded
 
 
+def expand_bundles(demand: Mapping[object, int]) -> Counter:
+    """SKU id → units, with every bundle replaced by its components (a kit reserves and ships its parts)."""
+    return _expanded(demand, _components(demand))
+
+
 @dataclass(frozen=True)
 class ReservationResult:
     warehouse_id: object | None  # where the order is reserved; None when no warehouse can ship it whole
     short: dict[object, int]  # sku id → units missing at the best stocked candidate (empty on success)
+    # SKU id (as sold) → the warehouses that could ship it on their own, when the order could not be reserved and
+    # the caller asked (`explain`): what `sources_by_sku` would say, read under the same locks at the same moment.
+    sources: dict[object, list[object]] | None = None
+
+
+@dataclass(frozen=True)
+class ReservationRequest:
+    """One order to reserve: SKU id → units, and the warehouses it may ship from, best first."""
+
+    order_id: UUID
+    demand: Mapping[object, int]
+    warehouse_ids: Sequence[object]
 
 
 def _bundle_parts(sku_ids: Iterable[object]) -> dict[object, set[object]]:
-    parts: dict[object, set[object]] = {}
-    for bundle_id, component_id in BundleComponent.objects.filter(bundle_id__in=list(sku_ids)).values_list(
-        "bundle_id", "component_id"
-    ):
-        parts.setdefault(bundle_id, set()).add(component_id)
-    return parts
+    return {bundle_id: {part for part, _ in parts} for bundle_id, parts in _components(sku_ids).items()}
 
 
 def supplied_by(*, sku_ids: Iterable[object], warehouse_ids: Iterable[object]) -> dict[object, set[object]]:
@@ -274,74 +336,129 @@ def order_reserve(
     """Reserve an order's units at the first warehouse (in the given order) that can ship all of them. A warehouse
     that does not track stock (a supplier that makes to order) takes the order, with nothing to reserve, only when
     it supplies every SKU in it. Idempotent: an order that already holds reservations keeps them."""
-    held_at = Reservation.objects.filter(order_id=order_id).values_list("warehouse_id", flat=True).first()
-    if held_at is not None:
-        return ReservationResult(warehouse_id=held_at, short={})
+    request = ReservationRequest(order_id=order_id, demand=demand, warehouse_ids=warehouse_ids)
+    return orders_reserve(requests=[request], actor=actor)[0]
+
+
+def orders_reserve(
+    *, requests: Sequence[ReservationRequest], actor: Actor, explain: bool = False
+) -> list[ReservationResult]:
+    """`order_reserve` for many orders at once (a page of imported orders), with one set of locks and statements:
+    one read of the orders' reservations, bundles and warehouses, one locked read of every stock row
+    they may take, then one UPDATE of the rows, one INSERT of the ledger entries and one of the reservations.
+
+    Each order's outcome is the one `order_reserve` would give it, called for each in turn: the orders are decided
+    one after the other, in the given order, against the locked rows as the orders before them left them (an order
+    listed twice is reserved once). `explain` adds, for an order that could not be reserved, where each of its SKUs
+    could ship from (`sources_by_sku`, at that same moment). Results come in the order of `requests`."""
+    if not requests:
+        return []
     # Callers pass ids as UUIDs or strings; rows come back keyed by UUIDs.
-    demand = {UUID(str(sku_id)): units for sku_id, units in demand.items()}
-    warehouse_ids = [UUID(str(warehouse_id)) for warehouse_id in warehouse_ids]
-    need = expand_bundles(demand)
-    tracking = dict(Warehouse.objects.filter(pk__in=list(warehouse_ids)).values_list("pk", "tracks_stock"))
-    tracked = [w for w in warehouse_ids if tracking.get(w, True)]
-    untracked = [w for w in warehouse_ids if not tracking.get(w, True)]
-    supplies = supplied_by(sku_ids=list(demand), warehouse_ids=untracked) if untracked else {}
-    best_short: dict[object, int] = dict(need) if tracked else {}  # a supplier short of nothing: it does not supply
+    orders = [
+        (
+            UUID(str(r.order_id)),
+            {UUID(str(sku_id)): units for sku_id, units in r.demand.items()},
+            [UUID(str(w)) for w in r.warehouse_ids],
+        )
+        for r in requests
+    ]
+    prelude = statements.reservation_prelude(
+        order_ids=list(dict.fromkeys(order_id for order_id, _, _ in orders)),
+        sku_ids=list({sku_id for _, demand, _ in orders for sku_id in demand}),
+        warehouse_ids=list({w for _, _, warehouses in orders for w in warehouses}),
+    )
+    held, tracking = prelude.reserved_at, prelude.tracking
+    components: dict[object, list[tuple[object, int]]] = {}
+    for bundle_id, component_id, quantity in prelude.components:
+        components.setdefault(bundle_id, []).append((component_id, quantity))
+    todo = [(order_id, demand, warehouses) for order_id, demand, warehouses in orders if order_id not in held]
+    untracked = {w for _, _, warehouses in todo for w in warehouses if not tracking.get(w, True)}
+    supplies = supplied_by(sku_ids={s for _, d, _ in todo for s in d}, warehouse_ids=untracked) if untracked else {}
+    tracked = {w for _, _, warehouses in todo for w in warehouses if tracking.get(w, True)}
+    parts = {part for _, demand, _ in todo for part in _expanded(demand, components)}
+    results: list[ReservationResult] = []
     with transaction.atomic():
-        levels = _levels_locked((sku_id, w) for w in tracked for sku_id in need) if need and tracked else {}
-        for warehouse_id in warehouse_ids:
-            if not tracking.get(warehouse_id, True):
-                if set(demand) <= supplies.get(warehouse_id, set()):
-                    return ReservationResult(warehouse_id=warehouse_id, short={})
+        levels = _levels_locked(((s, w) for s in parts for w in tracked), create=False) if parts and tracked else {}
+        changes: list[_Change] = []
+        reservations: list[dict[str, object]] = []
+        now = timezone.now()
+        for order_id, demand, warehouses in orders:
+            if order_id in held:
+                results.append(ReservationResult(warehouse_id=held[order_id], short={}))
                 continue
-            short = {
-                sku_id: units - levels[(sku_id, warehouse_id)].available
-                for sku_id, units in need.items()
-                if levels[(sku_id, warehouse_id)].available < units
-            }
-            if short:
-                if sum(short.values()) < sum(best_short.values()):
-                    best_short = short
-                continue
-            for sku_id, units in sorted(need.items(), key=lambda item: str(item[0])):
-                _move(
-                    levels[(sku_id, warehouse_id)],
-                    kind=MovementKind.RESERVATION,
-                    actor=actor,
-                    reserved=units,
-                    order_id=order_id,
-                )
-            organization_id = current_organization().pk
-            Reservation.objects.bulk_create(
-                [
-                    Reservation(
-                        organization_id=organization_id,
-                        order_id=order_id,
-                        sku_id=sku_id,
-                        warehouse_id=warehouse_id,
-                        quantity=units,
-                    )
-                    for sku_id, units in need.items()
-                ]
-            )
-            _announce(list(need), freed=False)
-            return ReservationResult(warehouse_id=warehouse_id, short={})
+            need = _expanded(demand, components)  # of this request: an order listed twice may differ
+            result = _reserve_one(need, demand, warehouses, tracking, supplies, levels)
+            if result.warehouse_id is not None:
+                held[order_id] = result.warehouse_id
+                if tracking.get(result.warehouse_id, True):  # a make-to-order supplier reserves nothing
+                    for sku_id, units in sorted(need.items(), key=lambda item: str(item[0])):
+                        level = levels[(sku_id, result.warehouse_id)]
+                        level.reserved += units  # the orders after this one see it
+                        changes.append(_Change(level, MovementKind.RESERVATION, reserved=units, order_id=order_id))
+                        reservations.append(
+                            {
+                                "id": uuid7(),
+                                "order_id": order_id,
+                                "sku_id": sku_id,
+                                "warehouse_id": result.warehouse_id,
+                                "quantity": units,
+                                "created_at": now,
+                            }
+                        )
+            elif explain:
+                sources = _sources(demand, warehouses, tracking, supplies, components, _available(levels))
+                result = ReservationResult(warehouse_id=None, short=result.short, sources=sources)
+            results.append(result)
+        _write(changes, actor=actor)
+        statements.reservations_insert(reservations)
+        if changes:
+            _announce([change.level.sku_id for change in changes], freed=False)
+    return results
+
+
+def _available(levels: Mapping[tuple[object, object], StockLevel]) -> dict[tuple[object, object], int]:
+    return {key: level.available for key, level in levels.items()}
+
+
+def _reserve_one(
+    need: Mapping[object, int],
+    demand: Mapping[object, int],
+    warehouses: Sequence[object],
+    tracking: Mapping[object, bool],
+    supplies: Mapping[object, set[object]],
+    levels: Mapping[tuple[object, object], StockLevel],
+) -> ReservationResult:
+    """Where one order goes, given the locked rows as they stand (a missing row has nothing available)."""
+    best_short: dict[object, int] = dict(need) if any(tracking.get(w, True) for w in warehouses) else {}
+    for warehouse_id in warehouses:
+        if not tracking.get(warehouse_id, True):
+            if set(demand) <= supplies.get(warehouse_id, set()):
+                return ReservationResult(warehouse_id=warehouse_id, short={})
+            continue
+        available = {sku_id: _level_available(levels, sku_id, warehouse_id) for sku_id in need}
+        short = {sku_id: units - available[sku_id] for sku_id, units in need.items() if available[sku_id] < units}
+        if short:
+            if sum(short.values()) < sum(best_short.values()):
+                best_short = short
+            continue
+        return ReservationResult(warehouse_id=warehouse_id, short={})
     return ReservationResult(warehouse_id=None, short=best_short)
 
 
-def sources_by_sku(*, demand: Mapping[object, int], warehouse_ids: Sequence[object]) -> dict[object, list[object]]:
-    """For an order no single warehouse can ship: SKU id (as sold) → the warehouses that could ship that SKU's units
-    on their own (stock available now, or a make-to-order supplier of it), in the given order. Read without locks:
-    it explains a hold, it reserves nothing."""
-    demand = {UUID(str(sku_id)): units for sku_id, units in demand.items()}
-    warehouse_ids = [UUID(str(warehouse_id)) for warehouse_id in warehouse_ids]
-    tracking = dict(Warehouse.objects.filter(pk__in=warehouse_ids).values_list("pk", "tracks_stock"))
-    supplies = supplied_by(sku_ids=list(demand), warehouse_ids=[w for w in warehouse_ids if not tracking.get(w)])
-    per_sku = {sku_id: expand_bundles({sku_id: units}) for sku_id, units in demand.items()}
-    parts = {part for need in per_sku.values() for part in need}
-    available = {
-        (level.sku_id, level.warehouse_id): level.available
-        for level in StockLevel.objects.filter(sku_id__in=parts, warehouse_id__in=warehouse_ids)
-    }
+def _level_available(levels: Mapping[tuple[object, object], StockLevel], sku_id: object, warehouse_id: object) -> int:
+    level = levels.get((sku_id, warehouse_id))
+    return 0 if level is None else level.available
+
+
+def _sources(
+    demand: Mapping[object, int],
+    warehouse_ids: Sequence[object],
+    tracking: Mapping[object, bool],
+    supplies: Mapping[object, set[object]],
+    components: Mapping[object, list[tuple[object, int]]],
+    available: Mapping[tuple[object, object], int],
+) -> dict[object, list[object]]:
+    per_sku = {sku_id: _expanded({sku_id: units}, components) for sku_id, units in demand.items()}
     return {
         sku_id: [
             w
@@ -356,23 +473,43 @@ def sources_by_sku(*, demand: Mapping[object, int], warehouse_ids: Sequence[obje
     }
 
 
+def sources_by_sku(*, demand: Mapping[object, int], warehouse_ids: Sequence[object]) -> dict[object, list[object]]:
+    """For an order no single warehouse can ship: SKU id (as sold) → the warehouses that could ship that SKU's units
+    on their own (stock available now, or a make-to-order supplier of it), in the given order. Read without locks:
+    it explains a hold, it reserves nothing."""
+    demand = {UUID(str(sku_id)): units for sku_id, units in demand.items()}
+    warehouse_ids = [UUID(str(warehouse_id)) for warehouse_id in warehouse_ids]
+    tracking = statements.warehouses_tracking(warehouse_ids)
+    supplies = supplied_by(sku_ids=list(demand), warehouse_ids=[w for w in warehouse_ids if not tracking.get(w)])
+    components = _components(demand)
+    parts = set(_expanded(demand, components))
+    available = {
+        (level.sku_id, level.warehouse_id): level.available
+        for level in StockLevel.objects.filter(sku_id__in=parts, warehouse_id__in=warehouse_ids)
+    }
+    return _sources(demand, warehouse_ids, tracking, supplies, components, available)
+
+
 def _settle(order_ids: Sequence[UUID], *, ship: bool, actor: Actor, reason: str) -> int:
     reservations = list(Reservation.objects.filter(order_id__in=list(order_ids)))
     if not reservations:
         return 0
     with transaction.atomic():
-        levels = _levels_locked((r.sku_id, r.warehouse_id) for r in reservations)
-        for reservation in sorted(reservations, key=lambda r: (str(r.sku_id), str(r.warehouse_id))):
-            level = levels[(reservation.sku_id, reservation.warehouse_id)]
-            _move(
-                level,
-                kind=MovementKind.SHIPMENT if ship else MovementKind.RELEASE,
-                actor=actor,
-                on_hand=-reservation.quantity if ship else 0,
-                reserved=-reservation.quantity,
-                reason=reason,
-                order_id=reservation.order_id,
-            )
+        levels = _levels_locked(((r.sku_id, r.warehouse_id) for r in reservations), create=False)
+        _apply(
+            [
+                _Change(
+                    levels[(r.sku_id, r.warehouse_id)],
+                    MovementKind.SHIPMENT if ship else MovementKind.RELEASE,
+                    on_hand=-r.quantity if ship else 0,
+                    reserved=-r.quantity,
+                    reason=reason,
+                    order_id=r.order_id,
+                )
+                for r in sorted(reservations, key=lambda r: (str(r.sku_id), str(r.warehouse_id)))
+            ],
+            actor=actor,
+        )
         Reservation.objects.filter(pk__in=[r.pk for r in reservations]).delete()
     _announce([r.sku_id for r in reservations], freed=not ship)
     return len(reservations)

@@ -8,7 +8,7 @@ a listing is mapped or stock is freed), so both paths decide the same way.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from uuid import UUID
 
@@ -21,7 +21,7 @@ from integrations.interface import FulfilledBy, PlatformOrder
 from integrations.models import Store
 from inventory import services as inventory
 from inventory.models import BundleComponent, Listing, Sku
-from inventory.services import Candidate
+from inventory.services import Candidate, ReservationRequest, ReservationResult
 from orders.models import (
     OPEN_STATUSES,
     HoldReason,
@@ -91,16 +91,31 @@ def _chosen_because(chosen: Candidate, store: Store) -> str:
     }.get(chosen.why, f"{chosen.name} has all of it in stock (no ranked or linked warehouse could ship it whole).")
 
 
-def _sources_hold(units: Counter, candidates: Sequence[Candidate]) -> str | None:
+def _sources_hold(
+    units: Counter, candidates: Sequence[Candidate], sources: Mapping[object, list[object]], codes: Mapping[object, str]
+) -> str | None:
     """When every SKU can come from somewhere but no one place can ship them all: say where each comes from."""
-    names = {c.warehouse_id: c.name for c in candidates}
-    sources = inventory.sources_by_sku(demand=units, warehouse_ids=[c.warehouse_id for c in candidates])
     if not all(sources.values()):
         return None
-    codes = _codes(list(units))
+    names = {c.warehouse_id: c.name for c in candidates}
     # By SKU code: the same order reads the same way every time (sources come keyed by id, in no stable order).
     parts = sorted(f"{codes.get(sku_id, sku_id)} from {names[where[0]]}" for sku_id, where in sources.items())
     return f"Its SKUs ship from different places: {'; '.join(parts)}."
+
+
+def _stock_hold(
+    units: Counter, candidates: Sequence[Candidate], result: ReservationResult, codes: Mapping[object, str]
+) -> dict[str, str]:
+    """Why an order no warehouse could reserve is held: its SKUs ship from different places, it is short, or nothing
+    stocks or supplies it."""
+    mixed = _sources_hold(units, candidates, result.sources or {}, codes)
+    if mixed:
+        return {HoldReason.MIXED_SOURCES: mixed}
+    if result.short:
+        short = ", ".join(f"{n} × {codes.get(sku_id, sku_id)}" for sku_id, n in result.short.items())
+        return {HoldReason.OUT_OF_STOCK: f"Short at every warehouse; nearest misses {short}."}
+    needed = ", ".join(f"{n} × {codes.get(sku_id, sku_id)}" for sku_id, n in units.items())
+    return {HoldReason.OUT_OF_STOCK: f"No warehouse holds stock and no supplier supplies {needed}."}
 
 
 def allocate(*, store: Store, demands: Sequence[Demand]) -> dict[UUID, dict[str, str]]:
@@ -131,6 +146,7 @@ def allocate(*, store: Store, demands: Sequence[Demand]) -> dict[UUID, dict[str,
     holds: dict[UUID, dict[str, str]] = {}
     chosen: dict[UUID, tuple[object, str]] = {}
     candidates_for: dict[str, list[Candidate]] = {}
+    reservable: list[tuple[Demand, Counter, list[Candidate]]] = []
     for demand in open_demands:
         live = [line for line in demand.lines if not line.cancelled]
         unmapped = sorted({line.seller_sku or line.sku_id for line in live if listings[line.sku_id].sku_id is None})
@@ -150,27 +166,28 @@ def allocate(*, store: Store, demands: Sequence[Demand]) -> dict[UUID, dict[str,
         if not candidates:
             holds[demand.order_pk] = {HoldReason.OUT_OF_STOCK: "No warehouse is set up yet: add one under Inventory."}
             continue
-        result = inventory.order_reserve(
-            order_id=demand.order_pk, demand=units, warehouse_ids=[c.warehouse_id for c in candidates], actor=IMPORTER
-        )
-        if result.warehouse_id is not None:
-            if demand.order_pk not in placed:  # newly placed (a re-import of a reserved order keeps its reason)
-                where = next(c for c in candidates if c.warehouse_id == result.warehouse_id)
-                chosen[demand.order_pk] = (result.warehouse_id, _chosen_because(where, store))
-            continue
-        mixed = _sources_hold(units, candidates)
-        if mixed:
-            holds[demand.order_pk] = {HoldReason.MIXED_SOURCES: mixed}
-        elif result.short:
-            codes = _codes(list(result.short))
-            short = ", ".join(f"{n} × {codes.get(sku_id, sku_id)}" for sku_id, n in result.short.items())
-            holds[demand.order_pk] = {HoldReason.OUT_OF_STOCK: f"Short at every warehouse; nearest misses {short}."}
-        else:
-            codes = _codes(list(units))
-            needed = ", ".join(f"{n} × {codes.get(sku_id, sku_id)}" for sku_id, n in units.items())
-            holds[demand.order_pk] = {
-                HoldReason.OUT_OF_STOCK: f"No warehouse holds stock and no supplier supplies {needed}."
-            }
+        reservable.append((demand, units, candidates))
+    # The page's orders in one go (one set of locks and statements), each decided as if reserved on its own, in turn.
+    results = inventory.orders_reserve(
+        requests=[
+            ReservationRequest(
+                order_id=demand.order_pk, demand=units, warehouse_ids=[c.warehouse_id for c in candidates]
+            )
+            for demand, units, candidates in reservable
+        ],
+        actor=IMPORTER,
+        explain=True,
+    )
+    refused = [  # their hold messages name SKU codes: one query for the page
+        (entry, result) for entry, result in zip(reservable, results, strict=True) if result.warehouse_id is None
+    ]
+    codes = _codes(list({sku_id for (_, units, _), result in refused for sku_id in [*units, *result.short]}))
+    for (demand, units, candidates), result in zip(reservable, results, strict=True):
+        if result.warehouse_id is None:
+            holds[demand.order_pk] = _stock_hold(units, candidates, result, codes)
+        elif demand.order_pk not in placed:  # newly placed (a re-import of a reserved order keeps its reason)
+            where = next(c for c in candidates if c.warehouse_id == result.warehouse_id)
+            chosen[demand.order_pk] = (result.warehouse_id, _chosen_because(where, store))
     # Remember where each order goes and why (handoffs, pick lists, reports, the order page): one update per choice.
     for (warehouse_id, reason), order_pks in _group(chosen).items():
         Order.objects.filter(pk__in=order_pks).update(

@@ -9,6 +9,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from erp.actors import Actor
 from erp.ids import uuid7
@@ -195,4 +196,147 @@ def test_many_workers_racing_for_the_last_units_never_oversell(tenant: Any) -> N
     assert (stock_level.on_hand, stock_level.reserved) == (7, 7)
     assert Reservation.unscoped.filter(sku=sku).count() == 7
     with organization_scope(organization):
+        assert ledger_mismatches() == []
+
+
+@pytest.mark.django_db
+def test_a_page_of_orders_takes_the_same_few_statements_as_one_order(stock: Any) -> None:
+    """One read of the orders' reservations, bundles and warehouses, one locked read of the levels, one UPDATE, one
+    ledger INSERT, one reservations INSERT: however many orders and SKUs (docs/adr/0029)."""
+    tenant, warehouse, sku = stock
+    with organization_scope(tenant.organization):
+        other = SkuFactory(organization=tenant.organization)
+        services.stock_receive(sku=other, warehouse=warehouse, quantity=100, actor=ACTOR)
+        with CaptureQueriesContext(connection) as one:
+            services.order_reserve(
+                order_id=uuid7(), demand={sku.pk: 1, other.pk: 1}, warehouse_ids=[warehouse.pk], actor=ACTOR
+            )
+        page = [
+            services.ReservationRequest(order_id=uuid7(), demand={sku.pk: 1, other.pk: 2}, warehouse_ids=[warehouse.pk])
+            for _ in range(9)
+        ]
+        with CaptureQueriesContext(connection) as many:
+            results = services.orders_reserve(requests=page, actor=ACTOR)
+        assert all(result.warehouse_id == warehouse.pk for result in results)
+        statements = [q["sql"] for q in one.captured_queries if not q["sql"].startswith(("SAVEPOINT", "RELEASE"))]
+        assert len(statements) == 5, statements
+        assert len(many.captured_queries) == len(one.captured_queries)
+        assert (level(sku, warehouse).reserved, level(other, warehouse).reserved) == (10, 19)
+        assert StockMovement.objects.filter(kind="reservation").count() == 20
+        assert ledger_mismatches() == []
+
+
+@pytest.mark.django_db
+def test_a_page_decides_its_orders_in_turn_and_reserves_an_order_listed_twice_once(stock: Any) -> None:
+    tenant, warehouse, sku = stock  # 10 units
+    with organization_scope(tenant.organization):
+        first, second, third = uuid7(), uuid7(), uuid7()
+        results = services.orders_reserve(
+            requests=[
+                services.ReservationRequest(order_id=order, demand={sku.pk: units}, warehouse_ids=[warehouse.pk])
+                for order, units in ((first, 6), (second, 5), (first, 6), (third, 4))
+            ],
+            actor=ACTOR,
+        )
+        assert [r.warehouse_id for r in results] == [warehouse.pk, None, warehouse.pk, warehouse.pk]
+        assert results[1].short == {sku.pk: 1}  # after the first order's 6, 4 are left
+        assert level(sku, warehouse).reserved == 10
+        assert Reservation.objects.filter(order_id=first).get().quantity == 6
+        assert ledger_mismatches() == []
+        services.orders_release(order_ids=[first, third], actor=ACTOR, reason="cancelled")
+        # An order refused, then listed again with less: tried again with its new demand, as one by one.
+        retried = uuid7()
+        results = services.orders_reserve(
+            requests=[
+                services.ReservationRequest(order_id=retried, demand={sku.pk: units}, warehouse_ids=[warehouse.pk])
+                for units in (11, 2)
+            ],
+            actor=ACTOR,
+        )
+        assert [r.warehouse_id for r in results] == [None, warehouse.pk]
+        assert Reservation.objects.get(order_id=retried).quantity == 2
+
+
+@pytest.mark.django_db
+def test_a_page_that_fails_half_way_changes_nothing(stock: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Levels, ledger and reservations are written in one transaction: a failure after the levels changed (the
+    reservations INSERT refused) leaves the books as they were."""
+    tenant, warehouse, sku = stock
+
+    def refused(rows: Any) -> None:
+        raise RuntimeError("connection lost")
+
+    monkeypatch.setattr(services.statements, "reservations_insert", refused)
+    with organization_scope(tenant.organization):
+        with pytest.raises(RuntimeError):
+            services.orders_reserve(
+                requests=[
+                    services.ReservationRequest(order_id=uuid7(), demand={sku.pk: 2}, warehouse_ids=[warehouse.pk])
+                ]
+                * 3,
+                actor=ACTOR,
+            )
+        assert (level(sku, warehouse).on_hand, level(sku, warehouse).reserved) == (10, 0)
+        assert not StockMovement.objects.filter(kind="reservation").exists()
+        assert ledger_mismatches() == []
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_pages_and_single_orders_racing_for_the_last_units_never_oversell(tenant: Any) -> None:
+    """Pages of orders (one set of locks each) and single orders race for the last 7 units of two SKUs, on real
+    PostgreSQL: exactly 7 orders win, no worker deadlocks, and the books agree."""
+    organization = tenant.organization
+    with organization_scope(organization):
+        warehouse = WarehouseFactory(organization=organization)
+        mug, lid = SkuFactory(organization=organization), SkuFactory(organization=organization)
+        for sku in (mug, lid):
+            services.stock_receive(sku=sku, warehouse=warehouse, quantity=7, actor=ACTOR)
+    start = threading.Barrier(12)
+    wins: list[bool] = []
+    errors: list[BaseException] = []
+
+    def demand(n: int) -> dict[object, int]:  # both key orders: the locks are taken in one order anyway
+        return {mug.pk: 1, lid.pk: 1} if n % 2 else {lid.pk: 1, mug.pk: 1}
+
+    def page_worker(n: int) -> None:
+        try:
+            with organization_scope(organization):
+                start.wait()
+                page = [
+                    services.ReservationRequest(order_id=uuid7(), demand=demand(n + i), warehouse_ids=[warehouse.pk])
+                    for i in range(3)
+                ]
+                wins.extend(r.warehouse_id is not None for r in services.orders_reserve(requests=page, actor=ACTOR))
+        except BaseException as error:  # a deadlock or a constraint violation fails the test below
+            errors.append(error)
+        finally:
+            connection.close()
+
+    def single_worker(n: int) -> None:
+        try:
+            with organization_scope(organization):
+                start.wait()
+                result = services.order_reserve(
+                    order_id=uuid7(), demand=demand(n), warehouse_ids=[warehouse.pk], actor=ACTOR
+                )
+                wins.append(result.warehouse_id is not None)
+        except BaseException as error:
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=page_worker, args=(n,)) for n in range(4)]
+    threads += [threading.Thread(target=single_worker, args=(n,)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert (wins.count(True), wins.count(False)) == (7, 13)
+    for sku in (mug, lid):
+        stock_level = StockLevel.unscoped.get(sku=sku, warehouse=warehouse)
+        assert (stock_level.on_hand, stock_level.reserved) == (7, 7)
+    with organization_scope(organization):
+        assert Reservation.objects.count() == 14
         assert ledger_mismatches() == []

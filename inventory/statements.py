@@ -1,0 +1,211 @@
+"""Inventory's hot statements, in SQL: lock stock levels, change them, append ledger entries and reservations, and
+mark listings for the stock push.
+
+`inventory.services` decides what changes (`_apply`, `orders_reserve`, `_settle`) and `inventory.push` what to push;
+this module only sends the few statements that carry it out. They run on every reservation, which is a handful of
+tiny statements, and Django's query building cost five to seven times the Python CPU of sending them
+(docs/adr/0029): the reservation path was CPU-bound in Python. The SQL is the same on PostgreSQL and SQLite (the
+quick start); ids and datetimes are adapted by Django's own field methods.
+
+Tenancy: every statement names the organization in scope (the application wall; the rows it writes carry it), and
+on PostgreSQL row-level security still applies, as to any statement on the connection (docs/adr/0023).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from django.db import connection, models
+from django.db.models.query import RawQuerySet
+
+from erp.tenancy import current_organization
+from inventory.models import BundleComponent, Listing, Reservation, StockLevel, StockMovement, Warehouse
+
+_UUID = models.UUIDField()
+
+
+def _db(value: object) -> object:
+    """A UUID (or its text) as this database stores it."""
+    return _UUID.get_db_prep_value(value, connection)
+
+
+def _uuid(value: object) -> UUID:
+    """A UUID column as read: PostgreSQL returns UUIDs, SQLite their hex."""
+    return value if isinstance(value, UUID) else UUID(str(value))
+
+
+def _marks(values: Sequence[object]) -> str:
+    return ", ".join(["%s"] * len(values))
+
+
+def _table(model: type[models.Model]) -> str:
+    return connection.ops.quote_name(model._meta.db_table)
+
+
+def _organization() -> object:
+    return _db(current_organization().pk)
+
+
+def levels_for_update(*, sku_ids: Iterable[UUID], warehouse_ids: Iterable[UUID]) -> list[StockLevel]:
+    """The existing stock rows of these SKUs at these warehouses, locked (SELECT … FOR UPDATE) in (sku, warehouse)
+    order: the fixed order every writer takes them in, so two writers queue instead of deadlocking. One statement."""
+    skus = [_db(s) for s in sorted(set(sku_ids), key=str)]
+    warehouses = [_db(w) for w in sorted(set(warehouse_ids), key=str)]
+    if not skus or not warehouses:
+        return []
+    columns = ", ".join(connection.ops.quote_name(str(field.column)) for field in StockLevel._meta.concrete_fields)
+    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
+    sql = (
+        f"SELECT {columns} FROM {_table(StockLevel)} WHERE organization_id = %s AND sku_id IN ({_marks(skus)}) "  # noqa: S608
+        f"AND warehouse_id IN ({_marks(warehouses)}) ORDER BY sku_id, warehouse_id{lock}"
+    )
+    return list(RawQuerySet(sql, model=StockLevel, params=(_organization(), *skus, *warehouses)))
+
+
+def levels_change(changes: Sequence[tuple[UUID, int, int]], *, now: datetime) -> None:
+    """Add (on hand, reserved) deltas to locked stock rows by id: one UPDATE for all of them. The check constraints
+    (on_hand ≥ 0, 0 ≤ reserved ≤ on_hand) judge the result, whatever the caller computed."""
+    if not changes:
+        return
+    ids = [_db(level_id) for level_id, _, _ in changes]
+    on_hand_case = " ".join("WHEN %s THEN %s" for _ in changes)
+    reserved_case = on_hand_case
+    params: list[Any] = []
+    for level_id, on_hand, _ in changes:
+        params += [_db(level_id), on_hand]
+    for level_id, _, reserved in changes:
+        params += [_db(level_id), reserved]
+    params += [connection.ops.adapt_datetimefield_value(now), _organization(), *ids]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {_table(StockLevel)} SET on_hand = on_hand + (CASE id {on_hand_case} ELSE 0 END), "  # noqa: S608
+            f"reserved = reserved + (CASE id {reserved_case} ELSE 0 END), updated_at = %s "
+            f"WHERE organization_id = %s AND id IN ({_marks(ids)})",
+            params,
+        )
+
+
+def _insert(model: type[models.Model], rows: Sequence[Mapping[str, object]]) -> None:
+    """One multi-row INSERT of `rows` (field name → Python value, the same fields in every row), each row in the
+    organization in scope. Values are prepared by their fields, as the ORM would."""
+    if not rows:
+        return
+    names = list(rows[0])
+    fields = [model._meta.get_field(name) for name in names]  # by name or attname ("sku" or "sku_id")
+    columns = ", ".join(connection.ops.quote_name(str(field.column)) for field in fields)  # type: ignore[union-attr]
+    organization = _organization()
+    params: list[Any] = []
+    for row in rows:
+        params.append(organization)
+        params.extend(
+            field.get_db_prep_save(row[name], connection)  # type: ignore[union-attr]
+            for name, field in zip(names, fields, strict=True)
+        )
+    row_marks = f"(%s, {_marks(fields)})"
+    values = ", ".join([row_marks] * len(rows))
+    with connection.cursor() as cursor:
+        cursor.execute(f"INSERT INTO {_table(model)} (organization_id, {columns}) VALUES {values}", params)  # noqa: S608
+
+
+def movements_append(rows: Sequence[Mapping[str, object]]) -> None:
+    """Append ledger entries (StockMovement field name → value): one INSERT. The ledger is append-only."""
+    _insert(StockMovement, rows)
+
+
+def reservations_insert(rows: Sequence[Mapping[str, object]]) -> None:
+    """Reservation rows (field name → value): one INSERT."""
+    _insert(Reservation, rows)
+
+
+def _rows(sql: str, params: Sequence[Any]) -> list[tuple[object, ...]]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+@dataclass(frozen=True)
+class Prelude:
+    """What a reservation reads before it locks anything."""
+
+    reserved_at: dict[UUID, UUID]  # order id → the warehouse where it holds reservations (orders that hold any)
+    components: list[tuple[UUID, UUID, int]]  # (bundle id, component id, units per bundle), by bundle and component
+    tracking: dict[UUID, bool]  # warehouse id → whether it tracks stock (False: a supplier that makes to order)
+
+
+def reservation_prelude(
+    *, order_ids: Sequence[UUID], sku_ids: Sequence[UUID], warehouse_ids: Sequence[UUID]
+) -> Prelude:
+    """The orders' reservations, the bundles among the SKUs and the warehouses' kind: one statement (three SELECTs
+    joined by UNION ALL, each row tagged with the question it answers)."""
+    parts: list[str] = []
+    params: list[Any] = []
+    organization = _organization()
+    for tag, columns, model, key, ids in (
+        ("r", "order_id, warehouse_id, 0", Reservation, "order_id", order_ids),
+        ("b", "bundle_id, component_id, quantity", BundleComponent, "bundle_id", sku_ids),
+        ("w", "id, NULL, CASE WHEN tracks_stock THEN 1 ELSE 0 END", Warehouse, "id", warehouse_ids),
+    ):
+        if ids:
+            values = [_db(pk) for pk in ids]
+            parts.append(
+                f"SELECT '{tag}', {columns} FROM {_table(model)} "  # noqa: S608
+                f"WHERE organization_id = %s AND {key} IN ({_marks(values)})"
+            )
+            params += [organization, *values]
+    prelude = Prelude(reserved_at={}, components=[], tracking={})
+    if not parts:
+        return prelude
+    for answer, pk, other, number in _rows(" UNION ALL ".join(parts), params):
+        if answer == "r":
+            prelude.reserved_at[_uuid(pk)] = _uuid(other)
+        elif answer == "b":
+            prelude.components.append((_uuid(pk), _uuid(other), int(number)))  # type: ignore[call-overload]
+        else:
+            prelude.tracking[_uuid(pk)] = bool(number)
+    prelude.components.sort(key=lambda row: (str(row[0]), str(row[1])))
+    return prelude
+
+
+def bundle_components(bundle_ids: Sequence[UUID]) -> list[tuple[UUID, UUID, int]]:
+    """(bundle id, component id, units per bundle) for those of these SKUs that are bundles: one statement."""
+    return reservation_prelude(order_ids=[], sku_ids=bundle_ids, warehouse_ids=[]).components
+
+
+def warehouses_tracking(warehouse_ids: Sequence[UUID]) -> dict[UUID, bool]:
+    """warehouse id → whether it tracks stock (False: a supplier that makes to order): one statement."""
+    return reservation_prelude(order_ids=[], sku_ids=[], warehouse_ids=warehouse_ids).tracking
+
+
+def listings_mark(
+    *, sku_ids: Sequence[object], listing_ids: Sequence[object], now: datetime, stale_before: datetime
+) -> int:
+    """Set `push_requested_at = now` on these listings and on every listing of these SKUs or of kits made of them,
+    unless their marker is newer than `stale_before`: one UPDATE. Returns how many were marked."""
+    listings = [_db(pk) for pk in listing_ids]
+    skus = [_db(sku_id) for sku_id in sku_ids]
+    if not listings and not skus:
+        return 0
+    organization = _organization()
+    wanted: list[str] = []
+    params: list[Any] = [connection.ops.adapt_datetimefield_value(now), organization]
+    if listings:
+        wanted.append(f"id IN ({_marks(listings)})")
+        params += listings
+    if skus:
+        wanted.append(
+            f"sku_id IN ({_marks(skus)}) OR sku_id IN (SELECT bundle_id FROM {_table(BundleComponent)} "  # noqa: S608
+            f"WHERE organization_id = %s AND component_id IN ({_marks(skus)}))"
+        )
+        params += [*skus, organization, *skus]
+    params.append(connection.ops.adapt_datetimefield_value(stale_before))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {_table(Listing)} SET push_requested_at = %s WHERE organization_id = %s "  # noqa: S608
+            f"AND ({' OR '.join(wanted)}) AND (push_requested_at IS NULL OR push_requested_at < %s)",
+            params,
+        )
+        return cursor.rowcount

@@ -1,6 +1,6 @@
 """A 1,000-order label batch against the sandbox with realistic latency (150 ± 50 ms) and the 50 QPS per-API limit.
 
-    .venv/bin/python bench/label_batch.py [--quick] [--orders N] [--workers W]
+    .venv/bin/python bench/label_batch.py [--quick] [--orders N] [--workers W] [--database NAME]
     .venv/bin/python bench/label_batch.py --embedded [--orders N]
 
 Every order goes through the money path as a label worker runs it (claim, quote, buy, then fetch and keep the label
@@ -43,6 +43,11 @@ def main() -> None:
     parser.add_argument("--orders", type=int, default=None)
     parser.add_argument("--workers", type=int, default=32, help="label purchases in flight at once")
     parser.add_argument("--embedded", action="store_true", help="make run's SQLite + filesystem broker + worker")
+    parser.add_argument(
+        "--database",
+        default=os.environ.get("BENCH_DATABASE", "dropline_bench_labels"),
+        help="the database the bench drops and creates (default: env BENCH_DATABASE, else dropline_bench_labels)",
+    )
     args = parser.parse_args()
 
     sandbox = SandboxProcess()
@@ -52,7 +57,7 @@ def main() -> None:
                 use_embedded_stack(Path(var_dir))
                 print(json.dumps(run_embedded(sandbox, args.orders or EMBEDDED_ORDERS, Path(var_dir))))
         else:
-            use_fresh_database("dropline_bench_labels")
+            use_fresh_database(args.database)
             print(json.dumps(run(sandbox, args.orders or (200 if args.quick else 1000), args.workers)))
     finally:
         sandbox.stop()

@@ -9,15 +9,22 @@ every moment at which that call's arrival could still be inside the platform's w
 
 * from the grant (the request cannot arrive before it was sent, and it is sent after the grant),
 * until the answer came back plus the window (the answer proves the arrival happened before it),
-* less the path's floor: the shortest round trip seen on this key. A new request cannot arrive sooner than the
-  way there takes, and an answered request arrived at least the way back before its answer; together at least one
-  round trip of the fastest kind. With no floor known yet (fewer than FLOOR_MIN_SAMPLES answers) it is 0, which is
-  exact for any network.
+* less the path's floor: where the round trips of this key begin. A new request cannot arrive sooner than the way
+  there takes, and an answered request arrived at least the way back before its answer; together at least one
+  round trip of the fastest kind. The way there of one call and the way back of another can both be fast without
+  any single call having been that fast, so the floor is not the shortest round trip seen but where they begin,
+  extrapolated from the fastest few: shortest - (FLOOR_FASTEST-th shortest - shortest). With no floor known yet
+  (fewer than FLOOR_MIN_SAMPLES answers) it is 0, which is exact for any network.
 
 No window ever holds more than N arrivals if no round trip is faster than the fastest one seen: every call arriving
 in a window (t - 1 s, t] still holds its slot at the latest grant among them, and at most N slots are ever held.
 A slot is never released less than a full window after its grant (a round trip is never shorter than the floor),
 so no window ever holds more than N grants either.
+
+When every slot is held, a caller is promised the next slot whose call was answered, at the moment it frees (it
+sends no sooner: that moment is its grant), and the next caller the one after: no herd of waiting workers asking
+again each time a slot frees. If every held slot is still in flight, the caller asks again one window (less the
+floor) later, the soonest any of them can free.
 
 When the platform refuses anyway (HTTP 429 / 36009002), `throttled` pauses every caller of the key for one window
 (the time for every arrival the platform counted before refusing to leave its window) and forgets the floor, which
@@ -45,6 +52,8 @@ log = logging.getLogger(__name__)
 # Answers needed on a key before its shortest round trip is trusted as the path's floor: the minimum of a few
 # answers is far above the true one; with 50 (one second at TikTok's default) it is close to it.
 FLOOR_MIN_SAMPLES = 50
+# The floor is extrapolated from this many fastest round trips (see the module's docstring).
+FLOOR_FASTEST = 8
 # An idle key forgets its floor after this long: the path may have changed meanwhile.
 FLOOR_MEMORY_MS = 10 * 60 * 1000
 
@@ -80,9 +89,31 @@ class RateLimiter(Protocol):
         ...
 
 
-# KEYS: slots (ZSET token -> free-at µs), pause, floor (HASH min, n). ARGV: limit, window µs, lease µs, token,
-# min samples. Returns {delay µs, granted at µs} for a grant (delay 0: now), {wait µs, 0} otherwise.
-_ACQUIRE_LUA = """
+# The floor (µs) of a key: HASH n (answers) and fastest (the FLOOR_FASTEST shortest round trips, ascending, "a,b,c").
+_FLOOR_LUA = f"""
+local function fastest_of(floor_key)
+  local fastest = {{}}
+  for v in string.gmatch(redis.call('HGET', floor_key, 'fastest') or '', '[^,]+') do
+    fastest[#fastest + 1] = tonumber(v)
+  end
+  return fastest
+end
+local function floor_of(floor_key, min_samples)
+  local fastest = fastest_of(floor_key)
+  if tonumber(redis.call('HGET', floor_key, 'n') or '0') < min_samples or #fastest < {FLOOR_FASTEST} then
+    return 0
+  end
+  local floor = 2 * fastest[1] - fastest[{FLOOR_FASTEST}]
+  if floor < 0 then floor = 0 end
+  return floor
+end
+"""
+
+# KEYS: slots (ZSET token -> free-at µs), pause, floor. ARGV: limit, window µs, lease µs, token, min samples.
+# Returns {delay µs, granted at µs} for a grant (delay 0: now), {wait µs, 0} otherwise.
+_ACQUIRE_LUA = (
+    _FLOOR_LUA
+    + """
 local slots, pause, floor_key = KEYS[1], KEYS[2], KEYS[3]
 local limit = tonumber(ARGV[1])
 local window_us = tonumber(ARGV[2])
@@ -113,9 +144,7 @@ end
 -- Still in flight (its score is the lease): it is released when its answer comes, at the earliest now + window -
 -- floor. Ask again then.
 local wait = freed - now
-local floor = 0
-local n = tonumber(redis.call('HGET', floor_key, 'n') or '0')
-if n >= tonumber(ARGV[5]) then floor = tonumber(redis.call('HGET', floor_key, 'min')) end
+local floor = floor_of(floor_key, tonumber(ARGV[5]))
 if wait > window_us - floor then
   wait = window_us - floor
   if wait < 10000 then wait = 10000 end  -- a path as slow as the window: its answer frees the slot, ask again soon
@@ -123,33 +152,37 @@ end
 if wait < 1 then wait = 1 end
 return {wait, 0}
 """
+)
 
 # KEYS: slots, floor. ARGV: token, window µs, granted µs, answered (0/1), min samples, floor memory ms.
-_RELEASE_LUA = """
+_RELEASE_LUA = (
+    _FLOOR_LUA
+    + f"""
 local slots, floor_key = KEYS[1], KEYS[2]
 local window_us = tonumber(ARGV[2])
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
-local n = tonumber(redis.call('HGET', floor_key, 'n') or '0')
-local shortest = tonumber(redis.call('HGET', floor_key, 'min') or '0')
 if ARGV[4] == '1' then
   local rtt = now - tonumber(ARGV[3])
-  if n == 0 or rtt < shortest then
-    shortest = rtt
-    redis.call('HSET', floor_key, 'min', shortest)
+  local fastest = fastest_of(floor_key)
+  local at = #fastest + 1
+  while at > 1 and fastest[at - 1] > rtt do at = at - 1 end
+  if at <= {FLOOR_FASTEST} then
+    table.insert(fastest, at, rtt)
+    if #fastest > {FLOOR_FASTEST} then table.remove(fastest) end
+    redis.call('HSET', floor_key, 'fastest', table.concat(fastest, ','))
   end
-  n = n + 1
-  redis.call('HSET', floor_key, 'n', n)
+  redis.call('HINCRBY', floor_key, 'n', 1)
   redis.call('PEXPIRE', floor_key, tonumber(ARGV[6]))
 end
-local floor = 0
-if n >= tonumber(ARGV[5]) then floor = shortest end
+local floor = floor_of(floor_key, tonumber(ARGV[5]))
 redis.call('ZADD', slots, now + window_us - floor, ARGV[1])
 if redis.call('PTTL', slots) < math.floor(window_us / 1000) + 1000 then  -- never shorten other slots' leases
   redis.call('PEXPIRE', slots, math.floor(window_us / 1000) + 1000)
 end
 return 0
 """
+)
 
 # KEYS: pause, floor. ARGV: pause ms.
 _THROTTLED_LUA = """
@@ -239,15 +272,15 @@ class InProcessSlidingWindowLimiter:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._slots: dict[str, dict[str, float]] = {}  # key -> token -> free-at (monotonic seconds)
-        self._floors: dict[str, tuple[float, int, float]] = {}  # key -> (shortest round trip, answers, last answer)
+        self._floors: dict[str, tuple[list[float], int, float]] = {}  # key -> (fastest round trips, answers, last)
         self._paused_until: dict[str, float] = {}
         self._monotonic = time.monotonic
 
     def _floor(self, key: str, now: float) -> float:
-        shortest, answers, last = self._floors.get(key, (0.0, 0, now))
-        if answers < FLOOR_MIN_SAMPLES or now - last > FLOOR_MEMORY_MS / 1000:
+        fastest, answers, last = self._floors.get(key, ([], 0, now))
+        if answers < FLOOR_MIN_SAMPLES or len(fastest) < FLOOR_FASTEST or now - last > FLOOR_MEMORY_MS / 1000:
             return 0.0
-        return shortest
+        return max(2 * fastest[0] - fastest[FLOOR_FASTEST - 1], 0.0)
 
     def acquire(self, key: str, *, limit: int, window_ms: int, lease_ms: int) -> Slot | float:
         window = window_ms / 1000
@@ -276,11 +309,11 @@ class InProcessSlidingWindowLimiter:
         with self._lock:
             now = self._monotonic()
             if answered:
-                shortest, answers, last = self._floors.get(slot.key, (0.0, 0, now))
+                fastest, answers, last = self._floors.get(slot.key, ([], 0, now))
                 if now - last > FLOOR_MEMORY_MS / 1000:
-                    answers = 0  # forgotten, as an idle Redis key expires
-                rtt = now - slot.granted_us / 1_000_000
-                self._floors[slot.key] = (rtt if answers == 0 else min(shortest, rtt), answers + 1, now)
+                    fastest, answers = [], 0  # forgotten, as an idle Redis key expires
+                fastest = sorted([*fastest, now - slot.granted_us / 1_000_000])[:FLOOR_FASTEST]
+                self._floors[slot.key] = (fastest, answers + 1, now)
             self._slots.setdefault(slot.key, {})[slot.token] = now + window_ms / 1000 - self._floor(slot.key, now)
 
     def throttled(self, key: str, *, pause_ms: int) -> None:

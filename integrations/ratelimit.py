@@ -21,10 +21,8 @@ in a window (t - 1 s, t] still holds its slot at the latest grant among them, an
 A slot is never released less than a full window after its grant (a round trip is never shorter than the floor),
 so no window ever holds more than N grants either.
 
-When every slot is held, a caller is promised the next slot whose call was answered, at the moment it frees (it
-sends no sooner: that moment is its grant), and the next caller the one after: no herd of waiting workers asking
-again each time a slot frees. If every held slot is still in flight, the caller asks again one window (less the
-floor) later, the soonest any of them can free.
+When every slot is held, the caller is told when the next one frees (if every held slot is still in flight: one
+window less the floor from now, the soonest any of them can free) and asks again then.
 
 When the platform refuses anyway (HTTP 429 / 36009002), `throttled` pauses every caller of the key for one window
 (the time for every arrival the platform counted before refusing to leave its window) and forgets the floor, which
@@ -60,21 +58,18 @@ FLOOR_MEMORY_MS = 10 * 60 * 1000
 
 @dataclass(frozen=True)
 class Slot:
-    """One granted call: send it `delay` seconds from now, not sooner (the moment a slot that is busy now frees).
-    `granted_us` is that moment on the limiter's clock; `local` when the in-process fallback granted it."""
+    """One granted call. `granted_us` is on the limiter's clock; `local` when the in-process fallback granted it."""
 
     key: str
     token: str
     granted_us: int
     local: bool = False
-    delay: float = 0.0
 
 
 class RateLimiter(Protocol):
     def acquire(self, key: str, *, limit: int, window_ms: int, lease_ms: int) -> Slot | float:
-        """A slot (maybe one that frees later: see `Slot.delay`), or the seconds to wait before asking again.
-        `lease_ms` bounds how long the call may stay in flight (a worker that dies mid-call holds its slot that
-        long)."""
+        """A slot, or the seconds to wait before asking again. `lease_ms` bounds how long the call may stay in flight
+        (a worker that dies mid-call holds its slot that long)."""
         ...
 
     def release(self, slot: Slot, *, window_ms: int, answered: bool) -> None:
@@ -110,7 +105,7 @@ end
 """
 
 # KEYS: slots (ZSET token -> free-at µs), pause, floor. ARGV: limit, window µs, lease µs, token, min samples.
-# Returns {delay µs, granted at µs} for a grant (delay 0: now), {wait µs, 0} otherwise.
+# Returns {0, now} for a grant, {wait µs, 0} otherwise.
 _ACQUIRE_LUA = (
     _FLOOR_LUA
     + """
@@ -131,19 +126,10 @@ if count < limit then
   redis.call('PEXPIRE', slots, math.floor(lease_us / 1000) + 1000)
   return {0, now}
 end
-local next_free = redis.call('ZRANGE', slots, count - limit, count - limit, 'WITHSCORES')
-local freed = tonumber(next_free[2])
-if freed <= now + window_us then
-  -- That call was answered: its slot surely frees at `freed`. Promise that moment to this caller (who sends no
-  -- sooner) rather than let every waiting worker race for it then; the next caller gets the next one.
-  redis.call('ZREM', slots, next_free[1])
-  redis.call('ZADD', slots, freed + lease_us, ARGV[4])
-  redis.call('PEXPIRE', slots, math.floor((freed - now + lease_us) / 1000) + 1000)
-  return {freed - now, freed}
-end
--- Still in flight (its score is the lease): it is released when its answer comes, at the earliest now + window -
--- floor. Ask again then.
+local freed = tonumber(redis.call('ZRANGE', slots, count - limit, count - limit, 'WITHSCORES')[2])
 local wait = freed - now
+-- A slot whose score is further away than a window is still in flight (its score is the lease): it is released
+-- when its answer comes, at the earliest now + window - floor.
 local floor = floor_of(floor_key, tonumber(ARGV[5]))
 if wait > window_us - floor then
   wait = window_us - floor
@@ -226,9 +212,9 @@ class RedisSlidingWindowLimiter:
         except redis.RedisError as exc:
             log.warning("rate limiter: Redis unavailable (%s); using the in-process limiter", exc)
             return self._fallback.acquire(key, limit=limit, window_ms=window_ms, lease_ms=lease_ms)
-        if int(now_us) == 0:
+        if int(wait_us) > 0:
             return int(wait_us) / 1_000_000
-        return Slot(key=key, token=token, granted_us=int(now_us), delay=int(wait_us) / 1_000_000)
+        return Slot(key=key, token=token, granted_us=int(now_us))
 
     def release(self, slot: Slot, *, window_ms: int, answered: bool) -> None:
         import redis
@@ -292,18 +278,15 @@ class InProcessSlidingWindowLimiter:
             slots = self._slots.setdefault(key, {})
             for token in [token for token, free_at in slots.items() if free_at <= now]:
                 del slots[token]
-            token = uuid.uuid4().hex
             if len(slots) < limit:
+                token = uuid.uuid4().hex
                 slots[token] = now + lease_ms / 1000
                 return Slot(key=key, token=token, granted_us=round(now * 1_000_000), local=True)
-            member, freed = sorted(slots.items(), key=lambda item: item[1])[len(slots) - limit]
-            if freed <= now + window:
-                # Answered: it surely frees at `freed`. Promised to this caller, who sends no sooner.
-                del slots[member]
-                slots[token] = freed + lease_ms / 1000
-                return Slot(key=key, token=token, granted_us=round(freed * 1_000_000), local=True, delay=freed - now)
-            # Still in flight: released when its answer comes, at the earliest now + window - floor.
-            return max(window - self._floor(key, now), 0.01)
+            wait = sorted(slots.values())[len(slots) - limit] - now
+            # A slot still in flight is released when its answer comes: at the earliest now + window - floor.
+            if wait > window - self._floor(key, now):
+                wait = max(window - self._floor(key, now), 0.01)
+            return max(wait, 0.000001)
 
     def release(self, slot: Slot, *, window_ms: int, answered: bool) -> None:
         with self._lock:

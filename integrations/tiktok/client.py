@@ -986,21 +986,16 @@ class TikTokShopClient:
             granted = self._limiter.acquire(
                 key, limit=config.rate_limit_qps, window_ms=RATE_LIMIT_WINDOW_MS, lease_ms=lease_ms
             )
-            wait = granted.delay if isinstance(granted, Slot) else granted
-            if wait > 0 and time.monotonic() + wait > deadline:
-                if isinstance(granted, Slot):
-                    self._limiter.release(granted, window_ms=RATE_LIMIT_WINDOW_MS, answered=False)
+            if isinstance(granted, Slot):
+                return granted
+            wait = granted
+            if time.monotonic() + wait > deadline:
                 raise PlatformError(
                     PLATFORM,
                     "rate_limit_wait",
-                    f"{endpoint.name}: rate limit queue longer than {config.rate_limit_max_wait_seconds} s",
+                    f"{endpoint.name}: rate limit queue longer than {self.config.rate_limit_max_wait_seconds} s",
                     retryable=True,
                 )
-            if isinstance(granted, Slot):
-                if wait > 0:  # a slot that frees a little later, promised to this call: no worker races for it
-                    limiter_wait_observe(platform=PLATFORM, seconds=wait)
-                    self._sleep(wait)
-                return granted
             # A little jitter so waiting workers do not all retry in the same millisecond.
             pause = wait + self._rng() * 0.005
             limiter_wait_observe(platform=PLATFORM, seconds=pause)

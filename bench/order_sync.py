@@ -1,6 +1,6 @@
 """Order import speed and memory: N orders from the TikTok sandbox over HTTP into PostgreSQL.
 
-    .venv/bin/python bench/order_sync.py [--quick] [--orders N] [--database NAME]
+    .venv/bin/python bench/order_sync.py [--quick] [--orders N]
 
 First import (every order new), then an unchanged re-sync (cursor reset, so every order is read again and none is
 written). Targets on a 2-core machine: >= 1,000 orders/s first, >= 3,000 orders/s unchanged, peak RSS < 300 MB for
@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import resource
 import time
 from urllib.parse import parse_qs, urlparse
@@ -25,13 +24,12 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true", help="10,000 orders: a run under a minute")
     parser.add_argument("--orders", type=int, default=None)
-    parser.add_argument("--database", default=os.environ.get("BENCH_DATABASE", "dropline_bench_sync"))
     args = parser.parse_args()
     count = args.orders or (10_000 if args.quick else 50_000)
 
     sandbox = SandboxProcess()
     try:
-        use_fresh_database(args.database)
+        use_fresh_database("dropline_bench_sync")
         result = run(sandbox, count)
     finally:
         sandbox.stop()

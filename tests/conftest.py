@@ -142,7 +142,6 @@ def tiktok(settings: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
     http = httpx.Client(transport=sandbox.httpx_transport(), base_url="http://sandbox")
     monkeypatch.setattr("integrations.tiktok.client.shared_http_client", lambda config: http)
     monkeypatch.setattr("integrations.tiktok.adapter.shared_http_client", lambda config: http)
-    settings.TIKTOK_RATE_LIMIT_MARGIN_MS = 0
     yield TikTokHarness(sandbox=sandbox, http=http)
     http.close()
 

@@ -70,7 +70,7 @@ from integrations.interface import (
     WebhookSubscription,
     Weight,
 )
-from integrations.ratelimit import RateLimiter, limiter_for
+from integrations.ratelimit import RateLimiter, Slot, limiter_for
 from integrations.tiktok import endpoints as ep
 from integrations.tiktok import translate
 from integrations.tiktok.config import TikTokConfig
@@ -92,6 +92,8 @@ AFTERSALE_MAX_IDS = 50  # order ids per Search Cancellations / Returns call: the
 CODE_OK = 0
 CODE_ACCESS_TOKEN_EXPIRED = 105002
 CODE_RATE_LIMITED = 36009002
+# TikTok counts "queries per second" per API per app + shop over any rolling second of arrivals (docs/adr/0028).
+RATE_LIMIT_WINDOW_MS = 1000
 CODE_INTERNAL_ERROR = 36009003
 CODE_GATEWAY_TIMEOUT = 36009007
 # Business codes whose documented meaning is "try again later": flagged retryable for the caller's task policy,
@@ -807,14 +809,23 @@ class TikTokShopClient:
         attempt = 0
         while True:
             attempt += 1
-            self._throttle(endpoint)
+            paused = 0.0  # seconds the limiter key is paused after a refusal of this attempt
+            slot = self._throttle(endpoint)
             used_token = self._tokens.access_token
             request = self._build_request(endpoint, path, query, body_bytes, used_token)
             started = time.monotonic()
             try:
                 with platform_call_timer(platform=PLATFORM, api=endpoint.name) as call:
-                    response = self._http.send(request)
-                    result = self._interpret(endpoint, response)  # raises PlatformOutcomeUnknown: timed, then raised
+                    succeeded = False
+                    try:
+                        response = self._http.send(request)
+                        result = self._interpret(endpoint, response)  # raises PlatformOutcomeUnknown: timed, raised
+                        succeeded = isinstance(result, _Envelope)
+                    finally:
+                        # The answer (or the failure) bounds when TikTok could have counted the request. Only a
+                        # success surely went through TikTok's counter (a bad token may be refused before it), so
+                        # only a success is a sample of the path's shortest round trip.
+                        self._limiter.release(slot, window_ms=RATE_LIMIT_WINDOW_MS, answered=succeeded)
                     call.outcome = "ok" if isinstance(result, _Envelope) else result.code
             except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
                 # The connection never opened: nothing reached TikTok, safe to retry even a purchase.
@@ -839,6 +850,11 @@ class TikTokShopClient:
                     return result
                 failure = result
                 retry_after = _retry_after(response)
+                if response.status_code == 429 or failure.code == CODE_RATE_LIMITED:
+                    # Back off on the first refusal: every worker on this key waits one window (every arrival TikTok
+                    # counted before refusing has left its window by then), not just this call.
+                    paused = max(RATE_LIMIT_WINDOW_MS / 1000, min(retry_after or 0.0, self.config.backoff_max_seconds))
+                    self._limiter.throttled(slot.key, pause_ms=round(paused * 1000))
                 if failure.code == CODE_ACCESS_TOKEN_EXPIRED:
                     if replayed_after_refresh:
                         raise PlatformAuthError(
@@ -863,7 +879,7 @@ class TikTokShopClient:
             )
             if not failure.retryable or attempt >= self.config.max_attempts:
                 raise failure
-            self._sleep(self._backoff(attempt, retry_after))
+            self._sleep(max(self._backoff(attempt, retry_after), paused))
 
     def _build_request(
         self,
@@ -956,16 +972,23 @@ class TikTokShopClient:
             delay = max(delay, min(retry_after, self.config.backoff_max_seconds))
         return delay
 
-    def _throttle(self, endpoint: Endpoint) -> None:
+    def _throttle(self, endpoint: Endpoint) -> Slot:
         # Keyed like TikTok counts: per API, per app + shop. Non-shop APIs (authorization/seller) share one key per
         # app, which is stricter than TikTok's per-seller count but those calls are rare.
         key = f"tiktok:{self.config.app_key}:{self.shop_cipher if endpoint.shop_scoped else '-'}:{endpoint.key}"
-        window_ms = 1000 + self.config.rate_limit_margin_ms
         deadline = time.monotonic() + self.config.rate_limit_max_wait_seconds
+        # The longest a call can stay in flight: a worker that dies mid-call holds its slot no longer than this.
+        config = self.config
+        lease_ms = round(
+            (config.pool_timeout + config.connect_timeout + config.write_timeout + config.read_timeout) * 1000
+        )
         while True:
-            wait = self._limiter.reserve(key, self.config.rate_limit_qps, window_ms)
-            if wait <= 0:
-                return
+            granted = self._limiter.acquire(
+                key, limit=config.rate_limit_qps, window_ms=RATE_LIMIT_WINDOW_MS, lease_ms=lease_ms
+            )
+            if isinstance(granted, Slot):
+                return granted
+            wait = granted
             if time.monotonic() + wait > deadline:
                 raise PlatformError(
                     PLATFORM,

@@ -16,9 +16,6 @@ class TikTokConfig:
     redis_url: str = ""  # empty: in-process rate limiter (embedded dev mode only)
     # TikTok's documented default is 50 QPS per API per app+shop; configurable because some APIs/shops differ.
     rate_limit_qps: int = 50
-    # Extra width of the limiter's window beyond 1 s: absorbs network jitter between our grant and TikTok's arrival
-    # count, so arrivals never exceed the limit in any rolling second.
-    rate_limit_margin_ms: int = 150
     rate_limit_max_wait_seconds: float = 30.0  # a caller waiting longer gets a retryable PlatformError instead
     connect_timeout: float = 5.0
     read_timeout: float = 30.0
@@ -47,7 +44,6 @@ class TikTokConfig:
             authorize_url=settings.TIKTOK_AUTHORIZE_URL,
             redis_url=getattr(settings, "REDIS_URL", "") or "",
             rate_limit_qps=int(opt("TIKTOK_RATE_LIMIT_QPS", 50)),  # type: ignore[call-overload]
-            rate_limit_margin_ms=int(opt("TIKTOK_RATE_LIMIT_MARGIN_MS", 150)),  # type: ignore[call-overload]
             rate_limit_max_wait_seconds=float(opt("TIKTOK_RATE_LIMIT_MAX_WAIT", 30.0)),  # type: ignore[arg-type]
             connect_timeout=float(opt("TIKTOK_CONNECT_TIMEOUT", 5.0)),  # type: ignore[arg-type]
             read_timeout=float(opt("TIKTOK_READ_TIMEOUT", 30.0)),  # type: ignore[arg-type]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
@@ -90,12 +91,14 @@ def sleeps() -> list[float]:
 def scripted_client(sleeps: list[float]) -> Callable[..., tuple[TikTokShopClient, Scripted]]:
     def make(*answers: Any, tokens: TokenSet | None = None, clock: float = 1700000100, **kwargs: Any):
         script = Scripted(list(answers))
+        limiter = InProcessSlidingWindowLimiter()
+        limiter._monotonic = lambda: 1000.0 + sum(sleeps)  # the limiter's time passes as the client sleeps
         client = TikTokShopClient(
             config=kwargs.pop("config", make_config()),
             tokens=tokens or make_tokens(now=clock),
             shop_cipher=kwargs.pop("shop_cipher", "GCP_XF90igAAAABh00qsWgtvOiGFNqyubMt3"),
             http=script.client(),
-            limiter=InProcessSlidingWindowLimiter(),
+            limiter=limiter,
             sleep=sleeps.append,
             clock=lambda: clock,
             rng=lambda: 0.5,
@@ -130,12 +133,24 @@ class SandboxSession:
         return TikTokAuth(self.config, self.http).exchange_code(code)
 
     def client(self, tokens: TokenSet | None = None, **kwargs: Any) -> TikTokShopClient:
+        limiter = kwargs.pop("limiter", None)
+        if limiter is None:
+            limiter = InProcessSlidingWindowLimiter()
+            if "sleep" in kwargs:  # a recorded sleep: the limiter's time passes as the client sleeps
+                recorded, slept = kwargs.pop("sleep"), [0.0]
+
+                def sleep(seconds: float) -> None:
+                    slept[0] += seconds
+                    recorded(seconds)
+
+                limiter._monotonic = lambda: time.monotonic() + slept[0]
+                kwargs["sleep"] = sleep
         return TikTokShopClient(
             config=kwargs.pop("config", self.config),
             tokens=tokens or self.authorize(),
             shop_cipher=kwargs.pop("shop_cipher", self.shops[0]["cipher"]),
             http=kwargs.pop("http", self.http),
-            limiter=kwargs.pop("limiter", InProcessSlidingWindowLimiter()),
+            limiter=limiter,
             **kwargs,
         )
 

@@ -110,11 +110,12 @@ def order_quote(
         return None, f"not quoted: {name} sells no labels here"
     if not provider.creates_packages:
         return None, f"not quoted: {name} prices the package it already created"
-    decision = first_match(rules, facts_for(order), timezone.now())
+    order_facts = facts_for(order)
+    decision = first_match(rules, order_facts, timezone.now())
     actions = decision.actions if decision else None
     if actions is not None and actions.hold_for_review:
         return None, "held for review by a rule: nothing will be bought"
-    weight, dimensions = package_for(order, actions)
+    weight, dimensions = package_for(order_facts, actions)
     try:
         options = provider.quote(order.external_id, line_ids=lines_to_ship(order), weight=weight, dimensions=dimensions)
     except PlatformError as error:

@@ -37,7 +37,7 @@ from shipping.cancelled import labels_order_cancelled
 from shipping.models import LabelBatch, LabelPurchase, LogisticsRule, PackageOrder, PurchaseState
 from shipping.pickup import Handover, handover_for, pickup_slot_for
 from shipping.rules.engine import Decision, choose_service, decision_record, first_match
-from shipping.rules.facts import facts_for
+from shipping.rules.facts import OrderFacts, facts_for
 from shipping.rules.schema import Actions
 from webhooks.services import event_publish
 
@@ -129,10 +129,11 @@ def _take_over_stale(purchase: LabelPurchase) -> bool:
     )
 
 
-def package_for(order: Order, actions: Actions | None) -> tuple[Weight | None, Dimensions | None]:
+def package_for(order_facts: OrderFacts, actions: Actions | None) -> tuple[Weight | None, Dimensions | None]:
     """What to tell the platform about the parcel: the rule's package preset, else the weight computed from SKU
-    weights; nothing when unknown (the platform then uses its own default)."""
-    grams = actions.package_weight_grams if actions and actions.package_weight_grams else facts_for(order).weight_grams
+    weights (the order's facts, as the rules saw them); nothing when unknown (the platform then uses its own
+    default)."""
+    grams = actions.package_weight_grams if actions and actions.package_weight_grams else order_facts.weight_grams
     weight = Weight(value=Decimal(grams).quantize(Decimal(1)), unit="GRAM") if grams else None
     dimensions = None
     if actions and actions.package_length_cm and actions.package_width_cm and actions.package_height_cm:
@@ -356,13 +357,14 @@ def _submit(provider: LabelProvider, purchase: LabelPurchase, *, look_first: boo
             package_id = provider.find_label(order_id, line_ids=purchase.line_ids)
             if package_id:
                 return _adopt(provider, purchase, package_id)
-        decision = first_match(LogisticsRule.objects.filter(enabled=True), facts_for(purchase.order), timezone.now())
+        order_facts = facts_for(purchase.order)  # read once: the rules and the parcel's weight both need it
+        decision = first_match(LogisticsRule.objects.filter(enabled=True), order_facts, timezone.now())
         actions = decision.actions if decision else None
         if decision is not None and actions is not None and actions.hold_for_review:
             return _held_by_rule(purchase, decision)
         if not provider.creates_packages:
             return _ship_package(provider, purchase, decision)
-        weight, dimensions = package_for(purchase.order, actions)
+        weight, dimensions = package_for(order_facts, actions)
         weight = _whole_package_weight(purchase, actions) or weight
         options = provider.quote(order_id, line_ids=purchase.line_ids, weight=weight, dimensions=dimensions)
         service, reason = choose_service(options.services, actions)

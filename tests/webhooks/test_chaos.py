@@ -199,8 +199,10 @@ def test_a_worker_killed_mid_delivery_loses_nothing(tenant: Any, tmp_path: Path,
             120,
             "another order's event to arrive",
         )
+        # The receiver records the request before the worker records the answer: wait for the worker's commit.
+        wait_for(lambda: _succeeded(tenant) == 1, 60, "the other order's delivery to be recorded")
         with organization_scope(tenant.organization):
-            assert WebhookDelivery.objects.filter(status=DeliveryStatus.SUCCEEDED).count() == 1
+            assert _succeeded(tenant) == 1  # only it: the leased delivery and the events behind it still wait
             # The lease expires (the clock moves past it, instead of waiting its minute).
             WebhookDelivery.objects.filter(pk=leased.pk).update(lease_until=timezone.now() - timedelta(seconds=1))
         assert organizations_with_due_deliveries() == [str(tenant.organization.pk)]  # what beat's sweep finds
@@ -229,3 +231,8 @@ def _actor(tenant: Any) -> Any:
     from erp.actors import Actor
 
     return Actor.for_user(tenant.owner)
+
+
+def _succeeded(tenant: Any) -> int:
+    with organization_scope(tenant.organization):
+        return WebhookDelivery.objects.filter(status=DeliveryStatus.SUCCEEDED).count()

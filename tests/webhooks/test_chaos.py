@@ -79,12 +79,27 @@ def received_in_order(receiver: Receiver, secret: str) -> dict[str, list[str]]:
     return dict(seen)
 
 
-def nothing_due(tenant: Any) -> bool:
-    """The worker has tried everything it may send now (what waits behind an earlier event does not count)."""
-    now = timezone.now()
+def due_now(tenant: Any) -> dict[int, int]:
+    """What the worker may send now (what waits behind an earlier event does not count): id → attempts so far."""
     with organization_scope(tenant.organization):
-        leased = WebhookDelivery.objects.filter(status=DeliveryStatus.PENDING, lease_until__gt=now)
-        return not deliveries_due(now).exists() and not leased.exists()
+        return dict(deliveries_due(timezone.now()).values_list("pk", "attempts"))
+
+
+def round_done(tenant: Any, due: dict[int, int]) -> bool:
+    """The worker has tried every delivery that was due when the round was queued, and holds none now. Not "nothing
+    is due": a failed attempt may be due again a second later (full jitter), after the worker's round has ended."""
+    with organization_scope(tenant.organization):
+        if WebhookDelivery.objects.filter(status=DeliveryStatus.PENDING, lease_until__gt=timezone.now()).exists():
+            return False
+        now = dict(WebhookDelivery.objects.filter(pk__in=due).values_list("pk", "attempts"))
+        return all(attempts > due[pk] for pk, attempts in now.items())
+
+
+def send_round(workers: Workers, tenant: Any, what: str) -> None:
+    """What beat's sweep queues every 15 s, once, and the wait for the worker to finish it."""
+    due = due_now(tenant)
+    workers.send("webhooks.deliveries_send", organization_id=str(tenant.organization.pk))
+    wait_for(lambda: round_done(tenant, due), 120, what)
 
 
 def advance_to_next_attempt(tenant: Any, endpoint: WebhookEndpoint) -> timedelta:
@@ -125,14 +140,12 @@ def test_a_receiver_down_for_an_hour_gets_every_event_afterwards_in_order(
     published = publish_interleaved(tenant, objects=3, per_object=4)
     receiver.status = 500
     workers = Workers(tmp_path, env=worker_env())
-    send = {"organization_id": str(tenant.organization.pk)}
     try:
         start_worker(workers)
         down_for = timedelta(0)
         rounds = 0
         while down_for < timedelta(hours=1):
-            workers.send("webhooks.deliveries_send", **send)  # what beat's sweep queues every 15 s
-            wait_for(lambda: nothing_due(tenant), 120, "the worker to try every due delivery")
+            send_round(workers, tenant, "the worker to try every due delivery")
             down_for += advance_to_next_attempt(tenant, endpoint)
             rounds += 1
         with organization_scope(tenant.organization):
@@ -144,8 +157,7 @@ def test_a_receiver_down_for_an_hour_gets_every_event_afterwards_in_order(
         assert receiver.received == []
         receiver.status = 200
         for _ in range(40):
-            workers.send("webhooks.deliveries_send", **send)
-            wait_for(lambda: nothing_due(tenant), 120, "the worker to send what is due")
+            send_round(workers, tenant, "the worker to send what is due")
             with organization_scope(tenant.organization):
                 if not WebhookDelivery.objects.filter(status=DeliveryStatus.PENDING).exists():
                     break

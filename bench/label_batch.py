@@ -208,7 +208,7 @@ def _buyer(organization_id: str, purchase_ids: list[str], threads: int, ready: A
     import django
 
     django.setup()
-    from django.db import connection
+    from django.db import close_old_connections, connection
 
     from erp.models import Organization
     from erp.tenancy import organization_scope
@@ -226,7 +226,8 @@ def _buyer(organization_id: str, purchase_ids: list[str], threads: int, ready: A
                     label_document_fetch(purchase_id=purchase_id)
                 return outcome
         finally:
-            connection.close()
+            # As a label worker does after each task (erp/celery.py): keep the connection unless it is obsolete.
+            close_old_connections()
 
     ready.wait()
     go.wait()

@@ -154,6 +154,22 @@ def _task_started_at(task_id: str | None = None, **kwargs: Any) -> None:
         _task_started[task_id] = time.monotonic()
 
 
+# --------------------------------------------------------------------------------------------- database connections
+# A task uses its worker's database connection as a request uses its web worker's: kept for CONN_MAX_AGE, checked
+# before reuse (CONN_HEALTH_CHECKS), closed once obsolete or broken (`close_old_connections`, Django's own request
+# signals do the same). Celery's Django fix-up instead closes every connection before and after each task
+# (celery/celery#4116), so each label purchase paid for a new PostgreSQL backend: with 32 purchases in flight that
+# took a third of the machine's CPU (docs/adr/0032). Settings' CELERY_DB_REUSE_MAX keeps the fix-up's hands off.
+@task_prerun.connect
+@task_postrun.connect
+def _database_connections_as_for_a_request(task: Any = None, **kwargs: Any) -> None:
+    from django.db import close_old_connections
+
+    # An eager task runs inside its caller (a test's transaction, a view): its connection is the caller's.
+    if task is not None and not getattr(task.request, "is_eager", False):
+        close_old_connections()
+
+
 @task_postrun.connect
 def _task_finished(task_id: str | None = None, task: Any = None, state: str | None = None, **kwargs: Any) -> None:
     from erp.metrics import task_observe

@@ -310,6 +310,10 @@ else:
         "unacked_restore_throttle": 1,
         "socket_connect_timeout": 2,  # publishing to an unreachable broker fails fast (erp.tasks.wake)
     }
+# Read by Celery's Django fix-up, which otherwise closes every database connection before and after each task.
+# Connections are Django's to manage, as in a request (erp/celery.py closes what CONN_MAX_AGE says is obsolete);
+# a worker child is replaced long before this many tasks (worker_max_tasks_per_child), so the fix-up never closes.
+CELERY_DB_REUSE_MAX = 1_000_000
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TASK_EAGER_PROPAGATES = True
 

@@ -93,3 +93,62 @@ def test_a_task_whose_whole_worker_is_killed_is_delivered_to_the_next_worker(wor
     workers.start()
     wait_for(lambda: "done" in lines(journal), 45, "redelivery to the new worker")
     assert [e.split()[0] for e in journal.read_text().splitlines()] == ["start", "start", "done"]
+
+
+def _backends_of_tasks(tmp_path: Path, *, conn_max_age: str, between: Any = None, tasks: int = 3) -> list[str]:
+    """The PostgreSQL backend each of `tasks` tasks, run one after another by one real worker, talked to;
+    `between(backend)` runs after each task but the last."""
+    from django.conf import settings
+    from django.db import connection
+
+    journal = tmp_path / "backends"
+    pool = Workers(
+        tmp_path,
+        env={
+            "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{connection.settings_dict['NAME']}",
+            "DATABASE_CONN_MAX_AGE": conn_max_age,
+            "FIELD_ENCRYPTION_KEY": settings.FIELD_ENCRYPTION_KEY,
+        },
+    )
+    try:
+        pool.start()
+        for n in range(tasks):
+            pool.send("tests.database_backend", path=str(journal))
+            wait_for(lambda n=n: len(lines(journal)) > n, 120, f"task {n + 1} to run")
+            if between is not None and n < tasks - 1:
+                between(lines(journal)[-1])
+    finally:
+        pool.stop_all()
+    return lines(journal)
+
+
+@pytest.mark.postgres
+@pytest.mark.redis
+@pytest.mark.django_db(transaction=True)
+def test_tasks_keep_their_database_connection_as_requests_do(tmp_path: Path) -> None:
+    """CONN_MAX_AGE holds for tasks (Celery's Django fix-up would open a new connection for each one)."""
+    assert len(set(_backends_of_tasks(tmp_path, conn_max_age="60"))) == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.redis
+@pytest.mark.django_db(transaction=True)
+def test_a_task_after_its_connection_was_cut_gets_a_new_one(tmp_path: Path) -> None:
+    """The server ended the connection between two tasks (a restart, an idle timeout): the next task still runs,
+    on a new connection, because the health check runs before a kept connection is reused."""
+    from django.db import connection
+
+    def cut(backend: str) -> None:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_terminate_backend(%s)", [int(backend)])
+
+    backends = _backends_of_tasks(tmp_path, conn_max_age="60", between=cut)
+    assert len(backends) == 3
+    assert len(set(backends)) == 3
+
+
+@pytest.mark.postgres
+@pytest.mark.redis
+@pytest.mark.django_db(transaction=True)
+def test_conn_max_age_0_gives_each_task_its_own_connection(tmp_path: Path) -> None:
+    assert len(set(_backends_of_tasks(tmp_path, conn_max_age="0"))) == 3

@@ -18,3 +18,15 @@ def journal(path: str, hold_seconds: float) -> None:
         time.sleep(hold_seconds)
     with journal_file.open("a") as handle:
         handle.write(f"done {os.getpid()}\n")
+
+
+@task(name="tests.database_backend", tenant=False)
+def database_backend(path: str) -> None:
+    """Appends the PostgreSQL backend (server process id) this task's database connection talks to."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        (backend,) = cursor.fetchone()
+    with Path(path).open("a") as handle:
+        handle.write(f"{backend}\n")

@@ -105,13 +105,20 @@ class Workers:
         return "\n".join(path.read_text() for path in sorted(self.tmp_path.glob("worker-*.log")))
 
 
-def sandbox_env(base_url: str) -> dict[str, str]:
-    """What a worker process needs to share this test's database and reach the TikTok sandbox at `base_url`."""
+def database_env() -> dict[str, str]:
+    """What a worker process needs to share this test's PostgreSQL database (and read its encrypted fields)."""
     from django.db import connection
 
     return {
         "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{connection.settings_dict['NAME']}",
         "FIELD_ENCRYPTION_KEY": settings.FIELD_ENCRYPTION_KEY,
+    }
+
+
+def sandbox_env(base_url: str) -> dict[str, str]:
+    """What a worker process needs to share this test's database and reach the TikTok sandbox at `base_url`."""
+    return {
+        **database_env(),
         "TIKTOK_API_BASE_URL": base_url,
         "TIKTOK_AUTH_BASE_URL": base_url,
     }

@@ -15,7 +15,7 @@ from erp.celery import app
 from erp.models import Organization
 from erp.tasks import task
 from erp.tenancy import current_organization
-from tests.workers import Workers, lines, wait_for
+from tests.workers import Workers, database_env, lines, wait_for
 
 
 def test_delivery_is_at_least_once_with_named_queues_and_json() -> None:
@@ -98,18 +98,8 @@ def test_a_task_whose_whole_worker_is_killed_is_delivered_to_the_next_worker(wor
 def _backends_of_tasks(tmp_path: Path, *, conn_max_age: str, between: Any = None, tasks: int = 3) -> list[str]:
     """The PostgreSQL backend each of `tasks` tasks, run one after another by one real worker, talked to;
     `between(backend)` runs after each task but the last."""
-    from django.conf import settings
-    from django.db import connection
-
     journal = tmp_path / "backends"
-    pool = Workers(
-        tmp_path,
-        env={
-            "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{connection.settings_dict['NAME']}",
-            "DATABASE_CONN_MAX_AGE": conn_max_age,
-            "FIELD_ENCRYPTION_KEY": settings.FIELD_ENCRYPTION_KEY,
-        },
-    )
+    pool = Workers(tmp_path, env={**database_env(), "DATABASE_CONN_MAX_AGE": conn_max_age})
     try:
         pool.start()
         for n in range(tasks):

@@ -23,7 +23,7 @@ from inventory import services
 from inventory.models import Reservation, StockLevel, StockMovement
 from inventory.selectors import ledger_mismatches
 from tests.factories import SkuFactory, WarehouseFactory
-from tests.workers import wait_for
+from tests.workers import database_env, wait_for
 
 # The doomed worker: reserves a page of two orders, and hangs once the page is written but not committed.
 WORKER = """
@@ -72,8 +72,7 @@ def test_a_worker_killed_holding_a_pages_locks_leaves_nothing_and_blocks_no_one(
     env = {
         **{k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"},
         "DJANGO_SETTINGS_MODULE": "erp.settings.local",
-        "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{connection.settings_dict['NAME']}",
-        "FIELD_ENCRYPTION_KEY": settings.FIELD_ENCRYPTION_KEY,
+        **database_env(),
     }
     worker = subprocess.Popen(
         [sys.executable, "-c", WORKER, str(organization.pk), str(sku.pk), str(warehouse.pk), str(marker)],

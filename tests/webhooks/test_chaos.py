@@ -18,14 +18,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from django.conf import settings
-from django.db import connection
 from django.utils import timezone
 
 from erp.tenancy import organization_scope
 from tests.webhooks.receiver import Receiver
 from tests.webhooks.signing_doc import documented_verify
-from tests.workers import Workers, wait_for
+from tests.workers import Workers, database_env, wait_for
 from webhooks import services
 from webhooks.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint
 from webhooks.sender import deliveries_due, organizations_with_due_deliveries
@@ -35,8 +33,7 @@ pytestmark = [pytest.mark.chaos, pytest.mark.postgres, pytest.mark.redis, pytest
 
 def worker_env() -> dict[str, str]:
     return {
-        "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{connection.settings_dict['NAME']}",
-        "FIELD_ENCRYPTION_KEY": settings.FIELD_ENCRYPTION_KEY,
+        **database_env(),
         "WEBHOOKS_ALLOW_PRIVATE_NETWORKS": "true",  # the receiver listens on 127.0.0.1
     }
 

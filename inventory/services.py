@@ -267,8 +267,12 @@ def stock_count(*, sku: Sku, warehouse: Warehouse, counted: int, actor: Actor, r
 # -------------------------------------------------------------------------------------------- reservations
 def _components(sku_ids: Iterable[object]) -> dict[object, list[tuple[object, int]]]:
     """bundle id → [(component id, units per bundle)] for those of these SKUs that are bundles (one query)."""
+    return _by_bundle(statements.bundle_components([UUID(str(s)) for s in sku_ids]))
+
+
+def _by_bundle(rows: Iterable[tuple[object, object, int]]) -> dict[object, list[tuple[object, int]]]:
     components: dict[object, list[tuple[object, int]]] = {}
-    for bundle_id, component_id, quantity in statements.bundle_components([UUID(str(s)) for s in sku_ids]):
+    for bundle_id, component_id, quantity in rows:
         components.setdefault(bundle_id, []).append((component_id, quantity))
     return components
 
@@ -368,9 +372,7 @@ def orders_reserve(
         warehouse_ids=list({w for _, _, warehouses in orders for w in warehouses}),
     )
     held, tracking = prelude.reserved_at, prelude.tracking
-    components: dict[object, list[tuple[object, int]]] = {}
-    for bundle_id, component_id, quantity in prelude.components:
-        components.setdefault(bundle_id, []).append((component_id, quantity))
+    components = _by_bundle(prelude.components)
     todo = [(order_id, demand, warehouses) for order_id, demand, warehouses in orders if order_id not in held]
     untracked = {w for _, _, warehouses in todo for w in warehouses if not tracking.get(w, True)}
     supplies = supplied_by(sku_ids={s for _, d, _ in todo for s in d}, warehouse_ids=untracked) if untracked else {}

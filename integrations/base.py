@@ -40,6 +40,7 @@ from integrations.interface import (
     InventoryLevel,
     InventoryUpdate,
     ItemResult,
+    ListedOrders,
     Money,
     PackageOrders,
     Page,
@@ -150,8 +151,9 @@ class SalesChannel(Protocol):
     capabilities: frozenset[Capability]
 
     # orders (Capability.ORDERS)
-    def list_changed_orders(self, *, since: datetime, cursor: str | None = None) -> Page[PlatformOrder]:
-        """One page of orders updated at or after `since`, oldest update first; `Page.next_cursor` continues."""
+    def list_changed_orders(self, *, since: datetime, cursor: str | None = None) -> ListedOrders:
+        """One page of orders updated at or after `since`, oldest update first; `ListedOrders.next_cursor`
+        continues. Each order is translated when asked for (`ListedOrders.orders`)."""
         ...
 
     def get_orders(self, order_ids: Sequence[str]) -> list[PlatformOrder]:

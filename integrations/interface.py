@@ -8,11 +8,12 @@ translate functions map the platform's words to them, so the core never sees a p
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
+from functools import partial
 from typing import Generic, TypeVar
 
 from integrations.errors import ErrorKind
@@ -247,6 +248,48 @@ class PlatformOrder:
     @property
     def is_fulfilled_by_platform(self) -> bool:
         return self.fulfilled_by == FulfilledBy.PLATFORM
+
+
+@dataclass(frozen=True)
+class ListedOrder:
+    """One order of a listing page as the platform gave it: its id and version read at once, the rest on demand."""
+
+    order_id: str
+    version: datetime | None  # the platform's update time (its creation time if it gives none); None: unknown
+    translate: Callable[[], PlatformOrder]
+
+
+@dataclass(frozen=True)
+class ListedOrders:
+    """One page of a store's changed orders (`SalesChannel.list_changed_orders`); `next_cursor` is None on the last.
+
+    Each order is translated only when asked for. An importer compares the versions with the copies it holds and
+    translates only the orders that are new or newer, so a re-sync of a store it already holds translates nothing:
+    translating the platform's JSON was most of a re-sync's work (docs/adr/0033)."""
+
+    listed: tuple[ListedOrder, ...]
+    next_cursor: str | None
+    total_count: int | None = None
+
+    @classmethod
+    def translated(
+        cls, orders: Iterable[PlatformOrder], next_cursor: str | None, total_count: int | None = None
+    ) -> ListedOrders:
+        """A page whose orders a platform's client has already translated (a GraphQL answer read in one piece)."""
+        listed = tuple(ListedOrder(o.order_id, o.updated_at or o.created_at, partial(_as_given, o)) for o in orders)
+        return cls(listed, next_cursor, total_count)
+
+    @property
+    def versions(self) -> dict[str, datetime | None]:
+        return {entry.order_id: entry.version for entry in self.listed}
+
+    def orders(self, only: Collection[str] | None = None) -> list[PlatformOrder]:
+        """The page's orders translated, in page order; `only`: just these ids."""
+        return [entry.translate() for entry in self.listed if only is None or entry.order_id in only]
+
+
+def _as_given(order: PlatformOrder) -> PlatformOrder:
+    return order
 
 
 @dataclass(frozen=True)

@@ -7,11 +7,13 @@ cost nothing, and the SQL upsert only overwrites a row with a strictly newer pla
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
+import queue
+import threading
 import time
-from collections.abc import Callable, Collection, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from collections.abc import Callable, Collection, Iterator, Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 
@@ -33,9 +35,9 @@ from integrations.interface import (
     Address,
     Deadlines,
     FulfilledBy,
+    ListedOrders,
     Money,
     OrderTotals,
-    Page,
     PlatformOrder,
     PlatformOrderLine,
     aggregate_lines_by_sku,
@@ -478,9 +480,10 @@ def store_sync(*, store: Store, time_budget: float | None = None) -> SyncResult:
     upserts make repeats harmless. Holds a lease on the store so two
     workers never page the same store at once; a dead worker's lease simply expires.
 
-    The next page is fetched while the current one commits (docs/adr/0030): the platform's round trip and the
-    translation of its JSON overlap the database's work instead of adding to it. The cursor still moves only with
-    a committed page, so a crash loses nothing more than before: at most the page that was being fetched.
+    The next pages are listed and translated while the current one commits (docs/adr/0030, 0033): the platform's
+    round trips, the translation of its JSON and the database's work overlap instead of adding up, and only the
+    orders that are new or newer than our copies are translated at all. The cursor still moves only with a
+    committed page, so a crash loses nothing more than before: at most the pages that were in flight.
     """
     started = timezone.now()
     if not _lease_acquire(store, started):
@@ -495,26 +498,21 @@ def store_sync(*, store: Store, time_budget: float | None = None) -> SyncResult:
     statistics = PlannerStatistics()
     try:
         client = store_client(store)
-        with _PageFetcher(lambda token: client.list_changed_orders(since=window_start, cursor=token)) as pages:
-            # The first page in this thread: a token refresh, if one is due, happens here in the caller's own
-            # database connection and transaction, not in the fetcher's.
-            page = pages.fetch_now(None)
-            while True:
-                # No upper bound from our clock: the platform's clock is the one update times come from.
-                if page.next_cursor and time.monotonic() <= deadline:
-                    pages.prefetch(page.next_cursor)
-                result = _commit_page(store, page.items)
+        pipeline = _PagePipeline(
+            list_page=lambda token: client.list_changed_orders(since=window_start, cursor=token),
+            prepare=lambda listed: _page_to_import(store, listed),
+            more=lambda: time.monotonic() <= deadline,
+        )
+        with pipeline:
+            for page in pipeline.pages():
+                result = _commit_page(store, page)
                 totals["pages"] += 1
                 totals["created"] += result.created
                 totals["updated"] += result.updated
                 totals["unchanged"] += result.unchanged
                 statistics.written(result.created)
-                if not page.next_cursor:
-                    break
-                if time.monotonic() > deadline:
-                    finished = False  # the cursor is committed; the next run picks up from it
-                    break
-                page = pages.next()
+                # False: stopped at the time budget with the cursor committed; the next run picks up from it.
+                finished = page.next_cursor is None
         now = timezone.now()
         fields: dict[str, object] = {"sync_lease_until": None, "last_sync_error": ""}
         if finished:
@@ -532,36 +530,134 @@ def store_sync(*, store: Store, time_budget: float | None = None) -> SyncResult:
     return SyncResult(acquired=True, finished=finished, **totals)
 
 
-class _PageFetcher:
-    """Fetches the platform's next page on one background thread while the caller commits the current one.
+@dataclass(frozen=True)
+class _PageToImport:
+    """A listed page with only the orders that may need writing translated."""
 
-    The fetch runs in a copy of the caller's context (the organization in scope travels with it); the thread's own
-    database connection, if a fetch opened one (tokens saved after a refresh), is closed when the sync ends."""
+    orders: tuple[PlatformOrder, ...]
+    held: int  # listed orders we already hold at their listed version: not translated, nothing to write
+    newest_update: datetime | None  # over the whole page: the cursor may move past the held orders too
+    next_cursor: str | None
 
-    def __init__(self, fetch: Callable[[str | None], Page[PlatformOrder]]) -> None:
-        self._fetch = fetch
-        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="order-pages")
-        self._pending: Future[Page[PlatformOrder]] | None = None
 
-    def __enter__(self) -> _PageFetcher:
+def _page_to_import(store: Store, listed: ListedOrders) -> _PageToImport:
+    """Compare the page's versions with our copies and translate only the new or newer orders.
+
+    This runs on the fetch thread, so the versions it reads may predate the page being committed meanwhile. That
+    is harmless: a stored version only ever moves forward, so an order skipped here as held would be skipped by
+    the upsert too, and an order translated on a stale version is simply found unchanged by the upsert."""
+    versions = listed.versions
+    held = dict(
+        Order.objects.filter(store=store, external_id__in=list(versions)).values_list(
+            "external_id", "platform_updated_at"
+        )
+    )
+    wanted = {
+        order_id
+        for order_id, version in versions.items()
+        if version is None or order_id not in held or version > held[order_id]
+    }
+    return _PageToImport(
+        orders=tuple(listed.orders(wanted)),
+        held=len(versions) - len(wanted),
+        newest_update=max((version for version in versions.values() if version), default=None),
+        next_cursor=listed.next_cursor,
+    )
+
+
+class _PagePipeline:
+    """Lists a store's pages on one thread and compares and translates them on another while the caller commits.
+
+    Listing is a chain of round trips, since each page's token comes with the page before it, so it is the floor of
+    a sync and nothing else is done in it. Each stage and each queue between them holds one page at most, so at most
+    five pages are held at once (the caller's included), whatever the size of the store. Both threads run in a copy
+    of the caller's context (the organization in scope travels with it) and close their own database connections
+    when they end. `more()` is asked before each request after the first: False stops the listing, and the pages
+    already listed are still handed over."""
+
+    def __init__(
+        self,
+        *,
+        list_page: Callable[[str | None], ListedOrders],
+        prepare: Callable[[ListedOrders], _PageToImport],
+        more: Callable[[], bool],
+    ) -> None:
+        self._list_page = list_page
+        self._prepare = prepare
+        self._more = more
+        self._listed: queue.Queue[ListedOrders | _End] = queue.Queue(maxsize=1)
+        self._prepared: queue.Queue[_PageToImport | _End] = queue.Queue(maxsize=1)
+        self._stopping = threading.Event()
+        self._threads: list[threading.Thread] = []
+
+    def __enter__(self) -> _PagePipeline:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
-        if self._pending is not None:
-            self._pending.cancel()
-        self._pool.submit(connections.close_all).result()
-        self._pool.shutdown(wait=True)
+        # The lister stops before its next request and ends its queue; the preparer drops what is left in it;
+        # what the preparer hands over is drained here, so no thread stays blocked on a full queue.
+        self._stopping.set()
+        while any(thread.is_alive() for thread in self._threads):
+            with contextlib.suppress(queue.Empty):
+                self._prepared.get_nowait()
+            for thread in self._threads:
+                thread.join(timeout=0.01)
 
-    def fetch_now(self, cursor: str | None) -> Page[PlatformOrder]:
-        return self._fetch(cursor)
+    def pages(self) -> Iterator[_PageToImport]:
+        # The first page in the caller's thread: a token refresh, if one is due, happens in the caller's own
+        # database connection and transaction, not in a thread's.
+        first = self._prepare(self._list_page(None))
+        if first.next_cursor and self._more():
+            self._start(self._list_all, first.next_cursor)
+            self._start(self._prepare_all)
+        yield first
+        if not self._threads:
+            return
+        while not isinstance(page := self._prepared.get(), _End):
+            yield page
+        if page.error is not None:
+            raise page.error
 
-    def prefetch(self, cursor: str) -> None:
-        self._pending = self._pool.submit(contextvars.copy_context().run, self._fetch, cursor)
+    def _start(self, target: Callable[..., None], *args: object) -> None:
+        thread = threading.Thread(
+            target=contextvars.copy_context().run, args=(target, *args), name="order-pages", daemon=True
+        )
+        self._threads.append(thread)
+        thread.start()
 
-    def next(self) -> Page[PlatformOrder]:
-        assert self._pending is not None, "next() without prefetch()"
-        pending, self._pending = self._pending, None
-        return pending.result()
+    def _list_all(self, cursor: str) -> None:
+        end = _End()
+        try:
+            next_cursor: str | None = cursor
+            while next_cursor and not self._stopping.is_set() and self._more():
+                listed = self._list_page(next_cursor)
+                self._listed.put(listed)
+                next_cursor = listed.next_cursor
+        except Exception as error:  # handed to the caller, who raises it after the pages listed before it
+            end = _End(error)
+        finally:
+            self._listed.put(end)
+            connections.close_all()
+
+    def _prepare_all(self) -> None:
+        end = _End()
+        try:
+            while not isinstance(listed := self._listed.get(), _End):
+                if not self._stopping.is_set():
+                    self._prepared.put(self._prepare(listed))
+            end = listed
+        except Exception as error:
+            end = _End(error)
+        finally:
+            self._prepared.put(end)
+            connections.close_all()
+
+
+@dataclass(frozen=True)
+class _End:
+    """No more pages in a stage: the listing reached its last page or its time budget, or `error` stopped it."""
+
+    error: Exception | None = None
 
 
 class PlannerStatistics:
@@ -597,10 +693,11 @@ class PlannerStatistics:
         return max(int(row[0]), 0) if row else 0
 
 
-def _commit_page(store: Store, orders: Sequence[PlatformOrder]) -> UpsertResult:
+def _commit_page(store: Store, page: _PageToImport) -> UpsertResult:
     now = timezone.now()
     with transaction.atomic():
-        result = orders_upsert(store=store, orders=orders)
+        written = orders_upsert(store=store, orders=page.orders)
+        result = replace(written, unchanged=written.unchanged + page.held, newest_update=page.newest_update)
         lease = timedelta(seconds=settings.ORDER_SYNC_LEASE_SECONDS)
         changes: dict[str, object] = {"sync_lease_until": now + lease}
         if result.created:

@@ -34,6 +34,7 @@ from integrations.interface import (
     InventoryLevel,
     InventoryUpdate,
     ItemResult,
+    ListedOrders,
     Money,
     PackageOrders,
     Page,
@@ -230,9 +231,10 @@ class ShopifySalesChannel:
         self.notify_customer = notify_customer
 
     # --- orders
-    def list_changed_orders(self, *, since: datetime, cursor: str | None = None) -> Page[PlatformOrder]:
+    def list_changed_orders(self, *, since: datetime, cursor: str | None = None) -> ListedOrders:
         with errors.explained(errors.ORDERS):
-            return self.client.orders_page(since=since, cursor=cursor)
+            page = self.client.orders_page(since=since, cursor=cursor)
+        return ListedOrders.translated(page.items, page.next_cursor, page.total_count)
 
     def get_orders(self, order_ids: Sequence[str]) -> list[PlatformOrder]:
         """One `order(id:)` query per id (a few ids at a time: webhooks and the adopt step), in the given order."""

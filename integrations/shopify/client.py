@@ -34,6 +34,7 @@ from erp.metrics import limiter_wait_observe, platform_call_timer
 from integrations.base import TokensRefresher
 from integrations.errors import ErrorKind, PlatformAuthError, PlatformError, PlatformOutcomeUnknown
 from integrations.interface import Page, PlatformOrder, Product, TokenSet, Warehouse
+from integrations.responses import response_json
 from integrations.shopify import translate
 from integrations.shopify.config import ShopifyConfig
 from integrations.shopify.oauth import ShopifyAuth
@@ -571,7 +572,7 @@ class ShopifyClient:
         status = response.status_code
         request_id = self.last_request_id = response.headers.get("x-request-id")
         try:
-            payload: Any = response.json()
+            payload: Any = response_json(response)
         except ValueError:
             payload = None
         payload = payload if isinstance(payload, dict) else {}

@@ -19,6 +19,7 @@ import httpx
 
 from integrations.errors import ErrorKind, PlatformAuthError, PlatformError
 from integrations.interface import TokenSet
+from integrations.responses import response_json
 from integrations.shopify import translate
 from integrations.shopify.config import ShopifyConfig
 
@@ -185,7 +186,7 @@ class ShopifyAuth:
         status = response.status_code
         request_id = response.headers.get("x-request-id")
         try:
-            payload: Any = response.json()
+            payload: Any = response_json(response)
         except ValueError:
             payload = None
         if status == 200 and isinstance(payload, dict) and payload.get("access_token"):

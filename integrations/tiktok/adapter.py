@@ -34,6 +34,7 @@ from integrations.interface import (
     InventoryLevel,
     InventoryUpdate,
     ItemResult,
+    ListedOrders,
     Money,
     PackageOrders,
     Page,
@@ -224,7 +225,7 @@ class TikTokSalesChannel:
     def __init__(self, client: TikTokShopClient) -> None:
         self.client = client
 
-    def list_changed_orders(self, *, since: datetime, cursor: str | None = None) -> Page[PlatformOrder]:
+    def list_changed_orders(self, *, since: datetime, cursor: str | None = None) -> ListedOrders:
         return self.client.search_orders(update_time_ge=since, page_token=cursor, page_size=ORDERS_PAGE_SIZE)
 
     def get_orders(self, order_ids: Sequence[str]) -> list[PlatformOrder]:

@@ -43,6 +43,7 @@ from integrations.interface import (
     InventoryLevel,
     InventoryUpdate,
     ItemResult,
+    ListedOrders,
     Money,
     PackageOrders,
     Page,
@@ -71,6 +72,7 @@ from integrations.interface import (
     Weight,
 )
 from integrations.ratelimit import RateLimiter, Slot, limiter_for
+from integrations.responses import response_json
 from integrations.tiktok import endpoints as ep
 from integrations.tiktok import translate
 from integrations.tiktok.config import TikTokConfig
@@ -220,8 +222,9 @@ class TikTokShopClient:
         page_token: str | None = None,
         sort_field: str | None = "update_time",
         sort_order: str | None = "ASC",
-    ) -> Page[PlatformOrder]:
-        """One page of Search Orders. Paging/sorting in the query, filters in the JSON body (spec)."""
+    ) -> ListedOrders:
+        """One page of Search Orders, each order translated when asked for (`ListedOrders`). Paging/sorting in the
+        query, filters in the JSON body (spec)."""
         envelope = self._call(
             ep.SEARCH_ORDERS,
             query={
@@ -240,18 +243,14 @@ class TikTokShopClient:
                 warehouse_ids=warehouse_ids,
             ),
         )
-        return Page(
-            items=tuple(translate.orders_from_json(envelope.data)),
-            next_cursor=envelope.data.get("next_page_token") or None,
-            total_count=envelope.data.get("total_count"),
-        )
+        return translate.listed_orders_from_json(envelope.data)
 
     def iter_orders(self, **filters: Any) -> Iterator[PlatformOrder]:
         """Every order matching `filters` (search_orders' keywords), following next_page_token to the end."""
         token: str | None = filters.pop("page_token", None)
         while True:
             page = self.search_orders(page_token=token, **filters)
-            yield from page.items
+            yield from page.orders()
             if not page.next_cursor:
                 return
             token = page.next_cursor
@@ -910,7 +909,7 @@ class TikTokShopClient:
     def _interpret(self, endpoint: Endpoint, response: httpx.Response) -> _Envelope | PlatformError:
         status = response.status_code
         try:
-            payload = response.json()
+            payload = response_json(response)
         except ValueError:
             payload = None
         if not isinstance(payload, dict):

@@ -15,6 +15,7 @@ import httpx
 
 from integrations.errors import PlatformAuthError, PlatformError
 from integrations.interface import TokenSet
+from integrations.responses import response_json
 from integrations.tiktok import translate
 from integrations.tiktok.config import TikTokConfig
 
@@ -92,7 +93,7 @@ class TikTokAuth:
                 retryable=True,
             )
         try:
-            payload: dict[str, Any] = response.json()
+            payload: dict[str, Any] = response_json(response)
         except ValueError:
             return PlatformError(
                 PLATFORM, "bad_response", "auth host sent no JSON", http_status=response.status_code, retryable=False

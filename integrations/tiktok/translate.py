@@ -11,6 +11,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
+from functools import partial
 from typing import Any
 
 from erp.inputs import EARLIEST, LATEST
@@ -37,6 +38,8 @@ from integrations.interface import (
     ItemError,
     ItemResult,
     LabelSource,
+    ListedOrder,
+    ListedOrders,
     Money,
     OrderStatus,
     OrderTotals,
@@ -379,6 +382,19 @@ def order_from_json(data: Json) -> PlatformOrder:
 
 def orders_from_json(data: Json) -> list[PlatformOrder]:
     return [order_from_json(o) for o in data.get("orders") or ()]
+
+
+def listed_orders_from_json(data: Json) -> ListedOrders:
+    """A Search Orders page: each order's id and version now, the rest translated when asked for."""
+    listed = tuple(
+        ListedOrder(
+            order_id=_s(o.get("id")),
+            version=from_epoch(o.get("update_time")) or from_epoch(o.get("create_time")),
+            translate=partial(order_from_json, o),
+        )
+        for o in data.get("orders") or ()
+    )
+    return ListedOrders(listed, next_cursor=data.get("next_page_token") or None, total_count=data.get("total_count"))
 
 
 def order_search_body(

@@ -45,6 +45,7 @@ from integrations.interface import (
     InventoryUpdate,
     ItemResult,
     LabelSource,
+    ListedOrders,
     Money,
     OrderStatus,
     PackageOrders,
@@ -212,7 +213,7 @@ class FakeSalesChannel:
     def __init__(self, market: Market) -> None:
         self.market = market
 
-    def list_changed_orders(self, *, since: datetime, cursor: str | None = None) -> Page[PlatformOrder]:
+    def list_changed_orders(self, *, since: datetime, cursor: str | None = None) -> ListedOrders:
         changed = sorted(
             (o for o in self.market.orders.values() if o.updated_at and o.updated_at >= since),
             key=lambda o: (o.updated_at, o.order_id),
@@ -220,7 +221,7 @@ class FakeSalesChannel:
         start = int(cursor or 0)
         page = changed[start : start + PAGE_SIZE]
         more = start + PAGE_SIZE < len(changed)
-        return Page(items=tuple(page), next_cursor=str(start + PAGE_SIZE) if more else None)
+        return ListedOrders.translated(page, next_cursor=str(start + PAGE_SIZE) if more else None)
 
     def get_orders(self, order_ids: Sequence[str]) -> list[PlatformOrder]:
         return [self.market.orders[i] for i in order_ids if i in self.market.orders]

@@ -33,7 +33,7 @@ def _all_orders(sandbox: Sandbox, channel: Any, since: datetime) -> tuple[list[P
     pages = 0
     while True:
         page = channel.list_changed_orders(since=since, cursor=cursor)
-        orders += page.items
+        orders += page.orders()
         pages += 1
         if page.next_cursor is None:
             return orders, pages
@@ -66,8 +66,8 @@ def test_since_leaves_out_what_did_not_change(sandbox: Sandbox, tokens: Any) -> 
     since = translate.parse_time(newest)
     assert since is not None
     page = sandbox.channel(tokens).list_changed_orders(since=since)
-    assert page.items
-    assert all(o.updated_at is not None and o.updated_at >= since for o in page.items)
+    assert page.listed
+    assert all(o.updated_at is not None and o.updated_at >= since for o in page.orders())
     assert page.next_cursor is None
 
 

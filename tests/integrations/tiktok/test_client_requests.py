@@ -66,7 +66,7 @@ def test_search_orders_request_is_exactly_v5(scripted_client) -> None:
     assert_signed(request)
     assert page.next_cursor == "6AsPQsUMvH3RkchNUPPh22NROHkE0D8pmq/N5M1kHYcZmtRyv9aVrNv65W7Q6tFA+7D1ud64MPNz5OaT"
     assert page.total_count == 22113
-    assert page.items[0].order_id == "576461413038785752"
+    assert page.orders()[0].order_id == "576461413038785752"
 
 
 def test_paging_and_sorting_go_in_the_query_and_page_token_is_signed_raw(scripted_client) -> None:

@@ -499,6 +499,7 @@ def store_sync(*, store: Store, time_budget: float | None = None) -> SyncResult:
     try:
         client = store_client(store)
         pipeline = _PagePipeline(
+            # No upper bound from our clock: the platform's clock is the one update times come from.
             list_page=lambda token: client.list_changed_orders(since=window_start, cursor=token),
             prepare=lambda listed: _page_to_import(store, listed),
             more=lambda: time.monotonic() <= deadline,
@@ -543,8 +544,8 @@ class _PageToImport:
 def _page_to_import(store: Store, listed: ListedOrders) -> _PageToImport:
     """Compare the page's versions with our copies and translate only the new or newer orders.
 
-    This runs on the fetch thread, so the versions it reads may predate the page being committed meanwhile. That
-    is harmless: a stored version only ever moves forward, so an order skipped here as held would be skipped by
+    This runs on the pipeline's own thread, so the versions it reads may predate the page being committed meanwhile.
+    That is harmless: a stored version only ever moves forward, so an order skipped here as held would be skipped by
     the upsert too, and an order translated on a stale version is simply found unchanged by the upsert."""
     versions = listed.versions
     held = dict(
@@ -640,14 +641,19 @@ class _PagePipeline:
             connections.close_all()
 
     def _prepare_all(self) -> None:
+        # Reads the lister's queue to its end whatever happens, so the lister is never left blocked on it.
         end = _End()
         try:
             while not isinstance(listed := self._listed.get(), _End):
-                if not self._stopping.is_set():
+                if end.error is not None or self._stopping.is_set():
+                    continue  # dropped: nobody will commit it
+                try:
                     self._prepared.put(self._prepare(listed))
-            end = listed
-        except Exception as error:
-            end = _End(error)
+                except Exception as error:  # handed to the caller once the lister has stopped
+                    end = _End(error)
+                    self._stopping.set()
+            if end.error is None:
+                end = listed
         finally:
             self._prepared.put(end)
             connections.close_all()

@@ -58,6 +58,25 @@ def test_an_error_comes_after_every_page_listed_before_it() -> None:
     assert handed == [1, 2, 3, 4]
 
 
+def test_a_page_that_cannot_be_prepared_stops_the_listing_and_comes_after_the_pages_before_it() -> None:
+    listed: list[int] = []
+
+    def prepare_or_fail(page: ListedOrders) -> services._PageToImport:
+        if page.next_cursor == "6":
+            raise ValueError("page 5 could not be read")
+        return prepare(page)
+
+    handed: list[int] = []
+    with (
+        pytest.raises(ValueError, match="page 5 could not be read"),
+        services._PagePipeline(list_page=listing(listed=listed), prepare=prepare_or_fail, more=lambda: True) as p,
+    ):
+        handed.extend(numbers(p.pages()))
+    assert handed == [1, 2, 3, 4]
+    assert len(listed) < LAST_PAGE  # the lister stopped instead of listing on for nobody
+    assert not [t for t in threading.enumerate() if t.name == "order-pages"]
+
+
 def test_the_time_budget_stops_the_listing_and_the_pages_listed_are_still_handed_over() -> None:
     listed: list[int] = []
     budget = iter([True, True, False])

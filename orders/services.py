@@ -204,6 +204,15 @@ def _line_rows(order_pk: object, organization_id: object, order: PlatformOrder) 
     ]
 
 
+def _versions_held(store: Store, external_ids: Collection[str]) -> dict[str, datetime]:
+    """The platform version of each of these orders that we hold (unknown ids are left out): one indexed read."""
+    return dict(
+        Order.objects.filter(store=store, external_id__in=list(external_ids)).values_list(
+            "external_id", "platform_updated_at"
+        )
+    )
+
+
 # No savepoint of its own inside a caller's transaction: no caller goes on after an error here (a page is committed
 # or undone whole), and a savepoint is two more round trips per page.
 @transaction.atomic(savepoint=False)
@@ -223,11 +232,7 @@ def orders_upsert(*, store: Store, orders: Sequence[PlatformOrder], changed: boo
     # row locks. Then only the rows that look newer are locked, in a fixed order (concurrent imports of the same
     # orders queue instead of deadlocking), and read again under the lock; rows that do not exist yet are protected
     # by the unique constraint and the version guard of the upsert.
-    versions = dict(
-        Order.objects.filter(store=store, external_id__in=list(incoming)).values_list(
-            "external_id", "platform_updated_at"
-        )
-    )
+    versions = _versions_held(store, incoming)
     newer = [
         external_id
         for external_id, order in incoming.items()
@@ -548,11 +553,7 @@ def _page_to_import(store: Store, listed: ListedOrders) -> _PageToImport:
     That is harmless: a stored version only ever moves forward, so an order skipped here as held would be skipped by
     the upsert too, and an order translated on a stale version is simply found unchanged by the upsert."""
     versions = listed.versions
-    held = dict(
-        Order.objects.filter(store=store, external_id__in=list(versions)).values_list(
-            "external_id", "platform_updated_at"
-        )
-    )
+    held = _versions_held(store, versions)
     wanted = {
         order_id
         for order_id, version in versions.items()

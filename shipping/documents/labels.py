@@ -18,6 +18,7 @@ from reportlab.pdfgen.canvas import Canvas
 
 from shipping.documents.batch import BatchOrder
 from shipping.documents.packing_slips import SlipBranding, slips_render
+from shipping.documents.pdf_plain import PlainPdf
 from shipping.documents.pdf_stream import PdfStream, Placement, Source
 from shipping.documents.toolkit import BOLD, LABEL_PAGE_SIZES, ROW_FONT, LabelSize, ellipsize, printable, wrap
 
@@ -84,27 +85,33 @@ class _Stack:
         if order.missing:
             return self.add_pdf(_missing_label_pdf(order, self.size, order.missing))
         try:
+            with PlainPdf(order.label_pdf) as plain:
+                return self.add_source(Source(plain, order.label_pdf))
+        except Exception:  # not of the plainest shape (NotPlain), or damaged: pypdf reads it, and decides
+            logger.debug("label of order %s is read by pypdf", order.order_ref, exc_info=True)
+        try:
             # Closing the reader clears its object cache, whose references back to the reader would otherwise keep
             # each label's objects alive until a full garbage collection (memory growing with the labels).
             with PdfReader(io.BytesIO(order.label_pdf)) as reader:
                 if reader.is_encrypted:
                     reader.decrypt("")
-                pages = list(reader.pages)
-                if pages:
-                    source = Source(reader, order.label_pdf)
-                    self.pdf.add_pages(source, pages, [_placement(page, self.size) for page in pages])
-                    return len(pages)
+                if len(reader.pages):
+                    return self.add_source(Source(reader, order.label_pdf))
         except Exception:
             # A broken object can surface while the page is copied, not only when the file is opened: add_pages
             # wrote nothing then, so the placeholder takes the label's place.
             logger.warning("label of order %s is not a readable PDF: printing a placeholder", order.order_ref)
         return self.add_pdf(_missing_label_pdf(order, self.size, UNREADABLE))
 
+    def add_source(self, source: Source) -> int:
+        """Every page of `source`, fitted onto the output's page size (all or nothing, as `PdfStream.add_pages`)."""
+        pages = list(source.reader.pages)
+        self.pdf.add_pages(source, pages, [_placement(page, self.size) for page in pages])
+        return len(pages)
+
     def add_pdf(self, pdf: bytes) -> int:
         with PdfReader(io.BytesIO(pdf)) as reader:
-            count = len(reader.pages)
-            self.add_source_pages(Source(reader, pdf), 0, count, {})
-        return count
+            return self.add_source(Source(reader, pdf))
 
     def add_source_pages(self, source: Source, start: int, stop: int, refs: dict[tuple[int, int], int]) -> None:
         """Pages of a document drawn at the output size (placeholders, packing slips); `refs` as for `add_pages`."""

@@ -1,11 +1,12 @@
 """A PDF written to a file-like object page by page, holding no page once it is written (docs/adr/0027).
 
-`PdfStream` copies pages of other PDFs (read with pypdf) straight to its output: each page object and everything it
-refers to (content streams, fonts, images) is serialised as it is reached, with new object numbers, its stream data
-copied as stored (never decoded or re-compressed). What stays in memory is one file offset per written object and one
-object number per page; the page tree, the cross-reference table and the trailer are written by `close`. A page can
-be placed onto the output's page size by a transformation matrix (`Placement`), which wraps its content between a
-shared prologue stream ("q <matrix> cm <crop box> re W n") and a shared "Q" stream instead of re-parsing it.
+`PdfStream` copies pages of other PDFs (read with pypdf, or with `pdf_plain.PlainPdf` when they are of the plainest
+shape: docs/adr/0034) straight to its output: each page object and everything it refers to (content streams, fonts,
+images) is serialised as it is reached, with new object numbers, its stream data copied as stored (never decoded or re-
+compressed). What stays in memory is one file offset per written object and one object number per page; the page tree,
+the cross-reference table and the trailer are written by `close`. A page can be placed onto the output's page size by a
+transformation matrix (`Placement`), which wraps its content between a shared prologue stream ("q <matrix> cm <crop box>
+re W n") and a shared "Q" stream instead of re-parsing it.
 
 `add_pages` is all-or-nothing: a page set is serialised into a buffer first and only appended once every object it
 needs was read, so a source PDF that turns out to be broken halfway through leaves the output untouched (the caller
@@ -19,9 +20,9 @@ import re
 from array import array
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import BinaryIO
+from typing import Any, BinaryIO, Protocol
 
-from pypdf import PageObject, PdfReader
+from pypdf import PageObject
 from pypdf.errors import PdfReadError
 from pypdf.generic import (
     ArrayObject,
@@ -96,8 +97,9 @@ def _name(name: str) -> bytes:
     return written
 
 
-def _string_end(data: bytes, start: int) -> int:
-    """The end of the literal string opening at `start` (balanced parentheses, backslash escapes), or -1."""
+def literal_string_end(data: bytes, start: int) -> int:
+    """The end of the literal string opening at `start` (balanced parentheses, backslash escapes), or -1 if it has
+    none."""
     depth, pos = 0, start
     while (special := _STRING_SPECIALS.search(data, pos)) is not None:
         char = data[special.start()]
@@ -111,11 +113,29 @@ def _string_end(data: bytes, start: int) -> int:
     return -1
 
 
+class Document(Protocol):
+    """What a source PDF is read through: pypdf's `PdfReader`, or `pdf_plain.PlainPdf` for the plainest files."""
+
+    @property
+    def xref(self) -> dict[int, dict[Any, Any]]: ...  # generation -> object number -> offset in the file
+
+    @property
+    def trailer(self) -> DictionaryObject: ...
+
+    @property
+    def pages(self) -> Sequence[PageObject]: ...
+
+    @property
+    def is_encrypted(self) -> bool: ...
+
+    def get_object(self, indirect_reference: IndirectObject, /) -> PdfObject | None: ...
+
+
 class Source:
     """One source PDF: its reader (for its pages and any object it cannot copy as stored) and its bytes (an object
     stored plainly is copied from them, references renumbered, without being parsed: parsing was most of the cost)."""
 
-    def __init__(self, reader: PdfReader, data: bytes | None) -> None:
+    def __init__(self, reader: Document, data: bytes | None) -> None:
         self.reader = reader
         # Encrypted strings and streams must go through pypdf's decryption.
         self.data = data if data is not None and not reader.is_encrypted else None
@@ -245,7 +265,7 @@ class _Batch:
                 write(self.ref_to(int(token[2]), int(token[3])))
                 pos = token.end()
             elif kind == "string":
-                end = _string_end(data, token.start())
+                end = literal_string_end(data, token.start())
                 if end < 0:
                     return False
                 write(data[token.start() : end])

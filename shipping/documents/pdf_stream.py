@@ -2,8 +2,8 @@
 
 `PdfStream` copies pages of other PDFs (read with pypdf, or with `pdf_plain.PlainPdf` when they are of the plainest
 shape: docs/adr/0034) straight to its output: each page object and everything it refers to (content streams, fonts,
-images) is serialised as it is reached, with new object numbers, its stream data copied as stored (never decoded or re-
-compressed). What stays in memory is one file offset per written object and one object number per page; the page tree,
+images) is serialised as it is reached, with new object numbers, its stream data copied as stored (never decoded or
+recompressed). What stays in memory is one file offset per written object and one object number per page; the page tree,
 the cross-reference table and the trailer are written by `close`. A page can be placed onto the output's page size by a
 transformation matrix (`Placement`), which wraps its content between a shared prologue stream ("q <matrix> cm <crop box>
 re W n") and a shared "Q" stream instead of re-parsing it.

@@ -37,7 +37,7 @@ from shipping.cancelled import labels_order_cancelled
 from shipping.models import LabelBatch, LabelPurchase, LogisticsRule, PackageOrder, PurchaseState
 from shipping.pickup import Handover, handover_for, pickup_slot_for
 from shipping.rules.engine import Decision, choose_service, decision_record, first_match
-from shipping.rules.facts import OrderFacts, facts_for
+from shipping.rules.facts import OrderFacts, facts_for, facts_for_orders
 from shipping.rules.schema import Actions
 from webhooks.services import event_publish
 
@@ -150,10 +150,11 @@ def _whole_package_weight(purchase: LabelPurchase, actions: Actions | None) -> W
     """A combined parcel weighs what all its orders weigh (a rule's preset weight still wins)."""
     if actions and actions.package_weight_grams:
         return None
-    orders = [cover.order for cover in PackageOrder.objects.filter(purchase=purchase).select_related("order")]
-    if len(orders) < 2:
+    order_ids = list(PackageOrder.objects.filter(purchase=purchase).values_list("order_id", flat=True))
+    if len(order_ids) < 2:  # most parcels: one order, whose facts the caller has (no second read of the order)
         return None
-    grams = sum(facts_for(order).weight_grams or 0 for order in orders)
+    facts = facts_for_orders(Order.objects.filter(pk__in=order_ids)).values()
+    grams = sum(order_facts.weight_grams or 0 for order_facts in facts)
     return Weight(value=Decimal(grams).quantize(Decimal(1)), unit="GRAM") if grams else None
 
 

@@ -18,17 +18,20 @@ from django.utils import timezone
 from erp.actors import Actor
 from erp.models import AuditEntry, Organization
 from erp.tenancy import organization_scope
-from integrations.interface import Money, ShippingServiceQuote
+from integrations.interface import Money, ShippingServiceQuote, Weight
 from orders.models import Order, OrderStatus
+from shipping.labels.purchase import _whole_package_weight
 from shipping.models import LogisticsRule
 from shipping.rules import engine, services
 from shipping.rules.facts import OrderFacts, facts_for, facts_for_orders
 from shipping.rules.schema import Actions, Conditions
 from tests.factories import (
+    LabelPurchaseFactory,
     ListingFactory,
     LogisticsRuleFactory,
     OrderFactory,
     OrderLineFactory,
+    PackageOrderFactory,
     SkuFactory,
     StoreFactory,
     WarehouseFactory,
@@ -275,6 +278,22 @@ def test_mixed_units_add_up_and_sides_convert_to_cm(org: Organization) -> None:
     assert facts.line_count == 2
     assert facts.has_buyer_message
     assert facts.country == "US"
+
+
+def test_a_combined_parcel_weighs_what_its_orders_weigh_and_a_rules_preset_still_wins(org: Organization) -> None:
+    first = OrderFactory(organization=org)
+    second = OrderFactory(organization=org, store=first.store)
+    for order, grams in ((first, 300), (second, 450)):
+        sku = SkuFactory(organization=org, weight=Decimal(grams), weight_unit="g")
+        listing = ListingFactory(organization=org, store=first.store, sku=sku)
+        OrderLineFactory(organization=org, order=order, sku_id=listing.platform_sku_id)
+    alone = LabelPurchaseFactory(organization=org, order=first)
+    assert _whole_package_weight(alone, None) is None  # one order: the caller's facts already weigh it
+    PackageOrderFactory(organization=org, purchase=alone, order=second, part="order")
+    with CaptureQueriesContext(connection) as queries:
+        assert _whole_package_weight(alone, None) == Weight(value=Decimal(750), unit="GRAM")
+    assert len(queries) == 5  # the parcel's orders; their orders, lines, listings, channels: not reads per order
+    assert _whole_package_weight(alone, Actions(package_weight_grams=900)) is None
 
 
 def test_a_sku_without_weight_makes_the_weight_unknown_and_says_which(org: Organization) -> None:

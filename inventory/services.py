@@ -101,11 +101,12 @@ def _apply(changes: Sequence[_Change], *, actor: Actor) -> None:
     _write(changes, actor=actor)
 
 
-def _write(changes: Sequence[_Change], *, actor: Actor) -> None:
+def _write(changes: Sequence[_Change], *, actor: Actor, reservations: Sequence[Mapping[str, object]] = ()) -> None:
     """Send changes already made to the rows in hand (`_apply` makes them) to the database: one UPDATE, with each
-    row's deltas added in SQL (the check constraints judge the result), and one INSERT of the ledger entries."""
+    row's deltas added in SQL (the check constraints judge the result), one INSERT of the ledger entries and one of
+    the `reservations` that go with them (`statements.stock_write`: one round trip on PostgreSQL)."""
     changes = [c for c in changes if c.on_hand or c.reserved]
-    if not changes:
+    if not changes and not reservations:
         return
     totals: dict[UUID, list[int]] = {}
     for change in changes:
@@ -113,7 +114,6 @@ def _write(changes: Sequence[_Change], *, actor: Actor) -> None:
         total[0] += change.on_hand
         total[1] += change.reserved
     now = timezone.now()
-    statements.levels_change([(pk, on_hand, reserved) for pk, (on_hand, reserved) in totals.items()], now=now)
     label = actor.label[:200]
     entries = [
         {
@@ -131,7 +131,12 @@ def _write(changes: Sequence[_Change], *, actor: Actor) -> None:
         }
         for c in changes
     ]
-    statements.movements_append(entries)
+    statements.stock_write(
+        levels=[(pk, on_hand, reserved) for pk, (on_hand, reserved) in totals.items()],
+        movements=entries,
+        reservations=reservations,
+        now=now,
+    )
     for change, entry in zip(changes, entries, strict=True):
         if change.on_hand:  # units arrived, left or were counted; a reservation alone changes no stock on hand
             movement_id = entry["id"]
@@ -411,8 +416,7 @@ def orders_reserve(
                 sources = _sources(demand, warehouses, tracking, supplies, components, _available(levels))
                 result = ReservationResult(warehouse_id=None, short=result.short, sources=sources)
             results.append(result)
-        _write(changes, actor=actor)
-        statements.reservations_insert(reservations)
+        _write(changes, actor=actor, reservations=reservations)
         if changes:
             _announce([change.level.sku_id for change in changes], freed=False)
     return results

@@ -38,16 +38,16 @@ from erp.tenancy import organization_scope
 from inventory import services, statements
 
 organization_id, sku_id, warehouse_id, marker = sys.argv[1:]
-insert = statements.reservations_insert
+write = statements.stock_write
 
 
-def insert_then_hang(rows):
-    insert(rows)
+def write_then_hang(**rows):
+    write(**rows)
     open(marker, "w").close()
     time.sleep(120)
 
 
-statements.reservations_insert = insert_then_hang
+statements.stock_write = write_then_hang
 with organization_scope(Organization.objects.get(pk=organization_id)):
     services.orders_reserve(
         requests=[

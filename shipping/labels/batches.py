@@ -19,7 +19,7 @@ from erp.tasks import wake_on_commit
 from erp.tenancy import current_organization
 from integrations.interface import FulfilledBy, LabelSource
 from orders.models import Order, OrderStatus
-from shipping.labels.purchase import label_purchases_request
+from shipping.labels.purchase import orders_label_purchases_request
 from shipping.models import LabelBatch, LabelPurchase, PackageOrder, PurchaseState
 from webhooks.services import event_publish
 
@@ -37,9 +37,10 @@ def label_batch_create(*, actor: Actor, orders: list[Order], estimate: dict[str,
         reference=f"B-{number:04d}", created_by_label=actor.label[:200], estimate=estimate or {}
     )
     left_out = []
+    # A split order's packages each get their label; a combined parcel's orders share one.
+    requested = orders_label_purchases_request(orders=orders, batch=batch)
     for order in orders:
-        # A split order's packages each get their label; a combined parcel's orders share one.
-        purchases = label_purchases_request(order=order, batch=batch)
+        purchases = requested[order.pk]
         purchase = next((p for p in purchases if p.batch_id != batch.pk), purchases[0])
         if purchase.batch_id != batch.pk:
             other = (

@@ -14,10 +14,11 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 from decimal import Decimal
+from typing import Any
 from uuid import UUID
 
 from django.db import IntegrityError, transaction
-from django.db.models import F, Value
+from django.db.models import F, Q, Value
 from django.db.models.functions import Concat, Left
 from django.utils import timezone
 
@@ -105,16 +106,78 @@ def label_purchase_request(*, order: Order, batch: LabelBatch | None = None) -> 
 def label_purchases_request(*, order: Order, batch: LabelBatch | None = None) -> list[LabelPurchase]:
     """Every package's purchase for this order: one per package of a split order (recorded when it was split), else
     the one package carrying it (`label_purchase_request`)."""
-    parts = list(
-        LabelPurchase.objects.filter(covers__order=order, covers__part__startswith="split:").order_by("package_key")
-    )
-    if not parts:
-        return [label_purchase_request(order=order, batch=batch)]
+    return orders_label_purchases_request(orders=[order], batch=batch)[order.pk]
+
+
+def orders_label_purchases_request(
+    *, orders: list[Order], batch: LabelBatch | None = None
+) -> dict[Any, list[LabelPurchase]]:
+    """`label_purchases_request` for many orders (a batch of a thousand) in a few statements whatever their number:
+    the packages already recorded are read at once, the missing purchases and their covers are inserted at once, and
+    purchases with no batch join `batch` in one UPDATE. Keyed by order id.
+
+    Inserting at once is the fast path only: if another request records one of these orders' package at the same
+    moment (a unique constraint refuses the INSERT), nothing of it stays and each new order takes
+    `label_purchase_request`, which reads the other request's purchase instead."""
+    splits: dict[Any, list[LabelPurchase]] = {}
+    whole: dict[Any, LabelPurchase] = {}
+    for cover in (
+        PackageOrder.objects.filter(order__in=orders)
+        .filter(Q(part="order") | Q(part__startswith="split:"))
+        .select_related("purchase")
+        .order_by("purchase__package_key")
+    ):
+        if cover.part == "order":
+            whole[cover.order_id] = cover.purchase
+        else:
+            splits.setdefault(cover.order_id, []).append(cover.purchase)
+    # A split order's packages each have their purchase (recorded when it was split); else the one package.
+    found = {
+        order.pk: splits.get(order.pk) or [whole[order.pk]]
+        for order in orders
+        if order.pk in splits or order.pk in whole
+    }
+    new = list({order.pk: order for order in orders if order.pk not in found}.values())
+    if new:
+        try:
+            with transaction.atomic():
+                found.update((purchase.order_id, [purchase]) for purchase in _purchases_insert(new, batch))
+        except IntegrityError:  # recorded a moment ago by another request: each order reads its own
+            found.update((order.pk, [label_purchase_request(order=order, batch=batch)]) for order in new)
     if batch is not None:
-        LabelPurchase.objects.filter(pk__in=[p.pk for p in parts], batch__isnull=True).update(batch=batch)
-        for part in parts:
-            part.batch_id = part.batch_id or batch.pk
-    return parts
+        joining = [purchase for purchases in found.values() for purchase in purchases if purchase.batch_id is None]
+        LabelPurchase.objects.filter(pk__in=[p.pk for p in joining], batch__isnull=True).update(batch=batch)
+        for purchase in joining:
+            purchase.batch = batch
+    return found
+
+
+def _purchases_insert(orders: list[Order], batch: LabelBatch | None) -> list[LabelPurchase]:
+    """Each order's purchase of its whole package and the package's cover of it: two INSERTs, whatever the number
+    (the caller holds the savepoint). The lines are `lines_to_ship`'s, read for every order at once."""
+    lines: dict[Any, list[str]] = {order.pk: [] for order in orders}
+    for order_id, line_ids in OrderLine.objects.filter(
+        order__in=orders, is_cancelled=False, package_status__in=NOT_ARRANGED
+    ).values_list("order_id", "platform_line_ids"):
+        lines[order_id].extend(line_ids)
+    organization_id = current_organization().pk
+    purchases = [
+        LabelPurchase(
+            organization_id=organization_id,
+            order=order,
+            store_id=order.store_id,
+            package_key="order",
+            batch=batch,
+            line_ids=sorted(lines[order.pk]),
+        )
+        for order in orders
+    ]
+    LabelPurchase.objects.bulk_create(purchases)
+    PackageOrder.objects.bulk_create(
+        PackageOrder(organization_id=organization_id, purchase=p, order=p.order, part="order", line_ids=p.line_ids)
+        for p in purchases
+    )
+    return purchases
 
 
 # -------------------------------------------------------------------------------------------------- buying

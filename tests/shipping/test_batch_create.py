@@ -49,7 +49,10 @@ def test_a_batch_records_its_orders_purchases_in_the_same_few_statements_whateve
             cover = PackageOrder.objects.get(order=order)
             assert (cover.purchase_id, cover.part, cover.line_ids) == (purchase.pk, "order", purchase.line_ids)
             assert label_purchase_request(order=order).pk == purchase.pk  # asking again returns the same row
-    assert statements[0] == statements[1] <= 7, statements  # not a statement per order
+    # Not a statement per order. SQLite caps the parameters of one statement, so Django sends 30 orders' purchases
+    # in two INSERTs there.
+    assert statements[1] - statements[0] <= (1 if connection.vendor == "sqlite" else 0), statements
+    assert statements[0] <= 7, statements
 
 
 def test_packages_already_recorded_are_taken_as_they_are(org: Organization) -> None:

@@ -1,8 +1,12 @@
 """Creating a batch of a thousand orders is one click: its purchases are recorded in a few statements whatever the
 number of orders, packages already recorded are taken as they are, and an order recorded by another request at the
-same moment is read, never recorded twice (docs/adr/0019-package-is-the-purchase.md)."""
+same moment is read, never recorded twice (docs/adr/0019-package-is-the-purchase.md). The batch page shows what each
+label cost."""
 
 from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
 
 import pytest
 from django.db import connection
@@ -13,7 +17,7 @@ from erp.models import Organization
 from orders.models import Order
 from shipping.labels.batches import label_batch_create
 from shipping.labels.purchase import label_purchase_request, lines_to_ship, orders_label_purchases_request
-from shipping.models import LabelBatch, LabelPurchase, PackageOrder
+from shipping.models import LabelBatch, LabelPurchase, PackageOrder, PurchaseState
 from tests.factories import LabelBatchFactory, LabelPurchaseFactory, OrderFactory, OrderLineFactory, PackageOrderFactory
 
 pytestmark = pytest.mark.django_db
@@ -95,3 +99,13 @@ def test_an_order_recorded_by_another_request_at_the_same_moment_is_read_not_rec
     assert LabelPurchase.objects.filter(order=raced).count() == 1
     assert {requested[o.pk][0].order_id for o in (first, second)} == {first.pk, second.pk}
     assert LabelPurchase.objects.filter(batch=batch).count() == 3
+
+
+def test_the_batch_page_shows_each_labels_cost_in_its_own_currency(tenant: Any, org: Organization) -> None:
+    [order] = orders_with_lines(org, 1)
+    batch = LabelBatchFactory(organization=org)
+    LabelPurchaseFactory(
+        organization=org, order=order, batch=batch, state=PurchaseState.PURCHASED, price=Decimal("4.5"), currency="GBP"
+    )
+    page = tenant.client.get(f"/shipping/batches/{batch.pk}/").content.decode()
+    assert '<td class="right">£4.50</td>' in page  # it read "$4.50": a dollar sign whatever the currency

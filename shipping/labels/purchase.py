@@ -67,13 +67,17 @@ class PurchaseOutcome:
 def lines_to_ship(order: Order) -> list[str]:
     """The platform line ids of every unit still to ship (a package must name each unit's line): a partially
     shipped order's shipped lines already have their package."""
-    return sorted(
-        line_id
-        for line_ids in OrderLine.objects.filter(order=order, is_cancelled=False)
-        .filter(package_status__in=NOT_ARRANGED)
-        .values_list("platform_line_ids", flat=True)
-        for line_id in line_ids
-    )
+    return orders_lines_to_ship([order])[order.pk]
+
+
+def orders_lines_to_ship(orders: list[Order]) -> dict[Any, list[str]]:
+    """`lines_to_ship` of many orders in one query, keyed by order id."""
+    lines: dict[Any, list[str]] = {order.pk: [] for order in orders}
+    for order_id, line_ids in OrderLine.objects.filter(
+        order__in=orders, is_cancelled=False, package_status__in=NOT_ARRANGED
+    ).values_list("order_id", "platform_line_ids"):
+        lines[order_id].extend(line_ids)
+    return {order_id: sorted(line_ids) for order_id, line_ids in lines.items()}
 
 
 def label_purchase_request(*, order: Order, batch: LabelBatch | None = None) -> LabelPurchase:
@@ -154,12 +158,8 @@ def orders_label_purchases_request(
 
 def _purchases_insert(orders: list[Order], batch: LabelBatch | None) -> list[LabelPurchase]:
     """Each order's purchase of its whole package and the package's cover of it: two INSERTs, whatever the number
-    (the caller holds the savepoint). The lines are `lines_to_ship`'s, read for every order at once."""
-    lines: dict[Any, list[str]] = {order.pk: [] for order in orders}
-    for order_id, line_ids in OrderLine.objects.filter(
-        order__in=orders, is_cancelled=False, package_status__in=NOT_ARRANGED
-    ).values_list("order_id", "platform_line_ids"):
-        lines[order_id].extend(line_ids)
+    (the caller holds the savepoint)."""
+    lines = orders_lines_to_ship(orders)
     organization_id = current_organization().pk
     purchases = [
         LabelPurchase(
@@ -168,7 +168,7 @@ def _purchases_insert(orders: list[Order], batch: LabelBatch | None) -> list[Lab
             store_id=order.store_id,
             package_key="order",
             batch=batch,
-            line_ids=sorted(lines[order.pk]),
+            line_ids=lines[order.pk],
         )
         for order in orders
     ]

@@ -28,6 +28,7 @@ from contextvars import ContextVar, Token
 from typing import TYPE_CHECKING, Any
 
 from django.db import models
+from django.db.models.signals import class_prepared
 
 from erp.ids import uuid7
 
@@ -209,6 +210,35 @@ class UnscopedQuerySet(models.QuerySet):
             return super().explain(**options)
 
 
+def _leads_with_organization(fields: Any) -> bool:
+    return bool(fields) and str(fields[0]).lstrip("-") in ("organization", "organization_id")
+
+
+def _organization_indexed_once(sender: type[models.Model], **kwargs: Any) -> None:
+    """Drop the organization's own index where one of the model's indexes starts with it. Every tenant statement
+    names the organization, and the planner, while a table has no statistics yet, may AND that index (which
+    holds every row of the tenant) with the selective one: a lookup of one row then reads the whole tenant's index,
+    every time (docs/adr/0036). Writes also keep one index fewer up to date. Partial indexes do not count: they do
+    not hold every row."""
+    if not issubclass(sender, TenantModel) or sender._meta.abstract or sender._meta.proxy:
+        return
+    led: list[object] = [
+        index for index in sender._meta.indexes if index.condition is None and _leads_with_organization(index.fields)
+    ]
+    led += [
+        constraint
+        for constraint in sender._meta.constraints
+        if isinstance(constraint, models.UniqueConstraint)
+        and constraint.condition is None
+        and _leads_with_organization(constraint.fields)
+    ]
+    if led:
+        sender._meta.get_field("organization").db_index = False  # type: ignore[attr-defined]
+
+
+class_prepared.connect(_organization_indexed_once)
+
+
 _EXHAUSTED = object()
 _UnscopedManagerBase = models.Manager.from_queryset(UnscopedQuerySet)
 
@@ -218,7 +248,10 @@ class UnscopedManager(_UnscopedManagerBase):
 
 
 class TenantModel(models.Model):
-    """Base of every tenant-owned model: a UUIDv7 key, a non-null indexed organization, the fail-closed manager."""
+    """Base of every tenant-owned model: a UUIDv7 key, a non-null indexed organization, the fail-closed manager.
+
+    The organization has an index of its own unless the model declares one that starts with it (an index or unique
+    constraint on `organization, …`), which serves the same lookups (`_organization_indexed_once`)."""
 
     id = models.UUIDField(primary_key=True, default=uuid7, editable=False)
     organization = models.ForeignKey(

@@ -209,17 +209,27 @@ def listings_mark(
     if not listings and not skus:
         return 0
     organization = _organization()
-    wanted: list[str] = []
+    kits = f"SELECT bundle_id FROM {_table(BundleComponent)} WHERE organization_id = %s AND component_id"  # noqa: S608
     params: list[Any] = [connection.ops.adapt_datetimefield_value(now), organization]
-    if listings:
-        wanted.append(f"id IN ({_marks(listings)})")
-        params += listings
-    if skus:
-        wanted.append(
-            f"sku_id IN ({_marks(skus)}) OR sku_id IN (SELECT bundle_id FROM {_table(BundleComponent)} "  # noqa: S608
-            f"WHERE organization_id = %s AND component_id IN ({_marks(skus)}))"
-        )
-        params += [*skus, organization, *skus]
+    wanted: list[str] = []
+    if connection.vendor == "postgresql":
+        # The wanted ids as arrays: `sku_id = ANY(array)` is an index condition on (organization, sku), probed per
+        # SKU whatever the planner believes about the table. `sku_id IN (…) OR sku_id IN (SELECT …)` read every
+        # listing of the organization on every reservation (7.5 ms at 40,000 listings), and `IN (SELECT …)` alone
+        # still did while the table had no statistics (docs/adr/0036). Callers mark listings or SKUs, not both.
+        if listings:
+            wanted.append("id = ANY(%s::uuid[])")
+            params.append(listings)
+        if skus:
+            wanted.append(f"sku_id = ANY(%s::uuid[] || ARRAY({kits} = ANY(%s::uuid[])))")
+            params += [skus, organization, skus]
+    else:
+        if listings:
+            wanted.append(f"id IN ({_marks(listings)})")
+            params += listings
+        if skus:
+            wanted.append(f"sku_id IN ({kits} IN ({_marks(skus)}) UNION ALL VALUES {', '.join(['(%s)'] * len(skus))})")
+            params += [organization, *skus, *skus]
     params.append(connection.ops.adapt_datetimefield_value(stale_before))
     with connection.cursor() as cursor:
         cursor.execute(

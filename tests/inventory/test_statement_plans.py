@@ -1,0 +1,98 @@
+"""The statements every reservation sends read what they need, not what the organization has: the rows PostgreSQL
+handles for one order stay the same when the organization holds thousands of other reservations or listings
+(docs/adr/0036).
+
+The test database is never analysed unless a test says so, as a new table is not until autovacuum reaches it."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from erp.ids import uuid7
+from erp.tenancy import organization_scope
+from inventory import push, statements
+from inventory.models import Listing, Reservation
+from tests.factories import ListingFactory, SkuFactory, StoreFactory, WarehouseFactory
+
+pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
+
+MANY = 3_000
+
+
+def rows_handled(send: Callable[[], object]) -> int:
+    """Rows PostgreSQL's executor went through for the one statement `send` sends, run again under EXPLAIN ANALYZE:
+    every plan node's rows, kept or filtered out, times its loops. A lookup that probes an index handles the rows it
+    wants; one that reads the organization's index or its rows handles every one of them."""
+    with CaptureQueriesContext(connection) as sent:
+        send()
+    (statement,) = [q["sql"] for q in sent.captured_queries if not q["sql"].startswith(("SAVEPOINT", "RELEASE"))]
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN (ANALYZE, FORMAT JSON) {statement}")
+        (report,) = cursor.fetchone()
+    plan = (json.loads(report) if isinstance(report, str) else report)[0]["Plan"]
+    return _rows(plan)
+
+
+def _rows(node: dict[str, Any]) -> int:
+    kept_or_dropped = sum(
+        int(node.get(key, 0))
+        for key in (
+            "Actual Rows",
+            "Rows Removed by Filter",
+            "Rows Removed by Join Filter",
+            "Rows Removed by Index Recheck",
+        )
+    )
+    return kept_or_dropped * int(node.get("Actual Loops", 1)) + sum(_rows(child) for child in node.get("Plans", []))
+
+
+def test_an_orders_reservation_lookup_reads_the_same_whatever_the_organization_holds(tenant: Any) -> None:
+    """Before any statistics too: reservations pile up within seconds of a first import. The order looked up holds
+    one (a re-allocation asks again), so no index lookup ends early on finding nothing."""
+    with organization_scope(tenant.organization):
+        sku = SkuFactory(organization=tenant.organization)
+        warehouse = WarehouseFactory(organization=tenant.organization)
+        held = Reservation.objects.create(order_id=uuid7(), sku=sku, warehouse=warehouse, quantity=1)
+
+        def prelude() -> statements.Prelude:
+            return statements.reservation_prelude(
+                order_ids=[held.order_id], sku_ids=[sku.pk], warehouse_ids=[warehouse.pk]
+            )
+
+        alone = rows_handled(prelude)
+        Reservation.objects.bulk_create(
+            Reservation(organization=tenant.organization, order_id=uuid7(), sku=sku, warehouse=warehouse, quantity=1)
+            for _ in range(MANY)
+        )
+        assert rows_handled(prelude) <= alone
+        assert prelude().reserved_at == {held.order_id: warehouse.pk}
+
+
+def test_marking_a_skus_listings_reads_the_same_whatever_the_catalog(tenant: Any) -> None:
+    with organization_scope(tenant.organization):
+        sku = SkuFactory(organization=tenant.organization)
+        listing = ListingFactory(organization=tenant.organization, sku=sku)
+        later = iter(range(1, 10))
+
+        def mark() -> object:  # a marker older than the coalescing window each time, so each call writes
+            return push.listings_mark(sku_ids=[sku.pk], now=timezone.now() + timedelta(hours=next(later)))
+
+        alone = rows_handled(mark)
+        store = StoreFactory(organization=tenant.organization)
+        Listing.objects.bulk_create(
+            Listing(organization=tenant.organization, store=store, platform_sku_id=str(n), sku=None)
+            for n in range(MANY)
+        )
+        with connection.cursor() as cursor:  # a catalog that has been there a while: autovacuum has analysed it
+            cursor.execute("ANALYZE inventory_listing")
+        assert rows_handled(mark) <= alone
+        listing.refresh_from_db()
+        assert listing.push_requested_at is not None

@@ -1,4 +1,4 @@
-"""Bulk upsert with a version guard — the one statement Django's bulk_create cannot express.
+"""Bulk upsert with a version guard — the one statement Django's bulk_create cannot express — and a plain bulk insert.
 
     INSERT INTO t (...) VALUES (...), (...)
     ON CONFLICT (store_id, external_id) DO UPDATE SET col = excluded.col, ...
@@ -6,7 +6,8 @@
     RETURNING id, external_id
 
 `bulk_create(update_conflicts=True)` has no WHERE, so two workers racing on the same new row could let an older
-payload overwrite a newer one. PostgreSQL and SQLite (3.35+) both accept this statement as written.
+payload overwrite a newer one. PostgreSQL and SQLite (3.35+) both accept this statement as written. `insert` is the
+same statement without the conflict clause.
 """
 
 from __future__ import annotations
@@ -39,9 +40,37 @@ def upsert(
     if not rows:
         return []
     meta = model._meta
-    fields = list(meta.concrete_fields)
+    by_name = {f.name: f for f in meta.concrete_fields}
     quote = connection.ops.quote_name
     table = quote(meta.db_table)
+    sql, params = _insert_values(model, rows)
+    conflict = ", ".join(quote(by_name[name].column) for name in conflict_fields)
+    assignments = ", ".join(
+        f"{quote(by_name[name].column)} = excluded.{quote(by_name[name].column)}" for name in update_fields
+    )
+    sql += f" ON CONFLICT ({conflict}) DO UPDATE SET {assignments}"
+    if newer_than:
+        column = quote(by_name[newer_than].column)
+        sql += f" WHERE {table}.{column} {'<=' if same_version_too else '<'} excluded.{column}"
+    return _returning(model, sql, params, returning)
+
+
+def insert(model: type[models.Model], rows: Sequence[dict[str, Any]]) -> None:
+    """Insert `rows` (dicts of field name → Python value; missing fields take their defaults) in one statement, as
+    `bulk_create` would, without building a model instance per row: a page of imported orders records hundreds of
+    status changes and holds, and their instances cost more than the statement."""
+    if not rows:
+        return
+    sql, params = _insert_values(model, rows)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+
+
+def _insert_values(model: type[models.Model], rows: Sequence[dict[str, Any]]) -> tuple[str, list[Any]]:
+    """`INSERT INTO t (every column) VALUES (…), (…)` and its parameters, each value prepared as its field would."""
+    meta = model._meta
+    fields = list(meta.concrete_fields)
+    quote = connection.ops.quote_name
     columns = ", ".join(quote(f.column) for f in fields)
     placeholders = "(" + ", ".join(["%s"] * len(fields)) + ")"
     params: list[Any] = []
@@ -59,17 +88,16 @@ def upsert(
                 params.append(value)
             else:
                 params.append(field.get_db_prep_save(value, connection))
-    by_name = {f.name: f for f in fields}
-    conflict = ", ".join(quote(by_name[name].column) for name in conflict_fields)
-    assignments = ", ".join(
-        f"{quote(by_name[name].column)} = excluded.{quote(by_name[name].column)}" for name in update_fields
-    )
-    sql = f"INSERT INTO {table} ({columns}) VALUES {', '.join([placeholders] * len(rows))} "  # noqa: S608
-    sql += f"ON CONFLICT ({conflict}) DO UPDATE SET {assignments}"
-    if newer_than:
-        column = quote(by_name[newer_than].column)
-        sql += f" WHERE {table}.{column} {'<=' if same_version_too else '<'} excluded.{column}"
-    sql += " RETURNING " + ", ".join(quote(by_name[name].column) for name in returning)
+    sql = f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES {', '.join([placeholders] * len(rows))}"  # noqa: S608
+    return sql, params
+
+
+def _returning(
+    model: type[models.Model], sql: str, params: list[Any], returning: Sequence[str]
+) -> list[tuple[Any, ...]]:
+    meta = model._meta
+    by_name = {f.name: f for f in meta.concrete_fields}
+    sql += " RETURNING " + ", ".join(connection.ops.quote_name(by_name[name].column) for name in returning)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         results = cursor.fetchall()

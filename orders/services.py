@@ -26,7 +26,7 @@ from django.utils import timezone
 
 from erp import inputs
 from erp.actors import Actor
-from erp.db import upsert
+from erp.db import insert, upsert
 from erp.events import Event
 from erp.services import audit_record
 from erp.tenancy import CrossTenantWrite, current_organization
@@ -351,16 +351,16 @@ def _record_status_changes(
         before = existing[external_id][1] if external_id in existing else ""
         if before != order.status:
             changes.append(
-                OrderStatusChange(
-                    organization_id=store.organization_id,
-                    order_id=pk,
-                    from_status=before,
-                    to_status=order.status,
-                    changed_at=order.updated_at or now,
-                    recorded_at=now,
-                )
+                {
+                    "organization_id": store.organization_id,
+                    "order_id": pk,
+                    "from_status": before,
+                    "to_status": order.status,
+                    "changed_at": order.updated_at or now,
+                    "recorded_at": now,
+                }
             )
-    OrderStatusChange.objects.bulk_create(changes)
+    insert(OrderStatusChange, changes)
 
 
 def _address_of(row: dict[str, object]) -> tuple[object, ...]:
@@ -441,17 +441,20 @@ def _sync_holds(
     release = [pk for (order_id, reason), pk in open_holds.items() if reason not in desired[order_id]]
     if release:
         OrderHold.objects.filter(pk__in=release).update(released_at=now)
-    placed = OrderHold.objects.bulk_create(
-        [
-            OrderHold(
-                organization_id=organization_id, order_id=order_id, reason=reason, detail=detail[:300], created_at=now
-            )
-            for order_id, reasons in desired.items()
-            for reason, detail in reasons.items()
-            if (order_id, reason) not in open_holds
-        ]
-    )
-    orders_publish(type="order.held", order_ids=[hold.order_id for hold in placed], subscribed=subscribed)
+    placed = [
+        {
+            "organization_id": organization_id,
+            "order_id": order_id,
+            "reason": reason,
+            "detail": detail[:300],
+            "created_at": now,
+        }
+        for order_id, reasons in desired.items()
+        for reason, detail in reasons.items()
+        if (order_id, reason) not in open_holds
+    ]
+    insert(OrderHold, placed)
+    orders_publish(type="order.held", order_ids=[hold["order_id"] for hold in placed], subscribed=subscribed)
     had_holds = {order_id for order_id, _ in open_holds}
     released = [o for o in had_holds if not desired[o]]
     orders_publish(type="order.released", order_ids=released, subscribed=subscribed)

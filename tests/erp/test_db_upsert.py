@@ -11,9 +11,9 @@ import pytest
 from django.apps import apps
 from django.db import connection
 
-from erp.db import _ready_types, upsert
+from erp.db import _ready_types, insert, upsert
 from erp.tenancy import organization_scope
-from orders.models import Order
+from orders.models import Order, OrderStatusChange
 from tests.factories import OrderFactory
 
 SAMPLES = {
@@ -68,3 +68,23 @@ def _upsert_one_and_compare(order: Order) -> None:
     assert returned == expected
     assert [type(value) for value in returned] == [type(value) for value in expected]
     assert returned[1].tzinfo is not None
+
+
+@pytest.mark.django_db
+def test_insert_writes_what_bulk_create_writes(tenant):
+    """`insert` of field-name dicts and `bulk_create` of instances leave the same rows: given values as they were,
+    each missing field its default (a new UUIDv7 key, `recorded_at` now)."""
+    with organization_scope(tenant.organization):
+        order = OrderFactory(organization=tenant.organization)
+        changed_at = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
+        given = {"order_id": order.pk, "from_status": "", "to_status": "AWAITING_SHIPMENT", "changed_at": changed_at}
+        before = datetime.now(UTC)
+        insert(OrderStatusChange, [{"organization_id": tenant.organization.pk, **given, "from_status": "UNPAID"}])
+        OrderStatusChange.objects.bulk_create([OrderStatusChange(organization=tenant.organization, **given)])
+        inserted, created = OrderStatusChange.objects.filter(order=order).order_by("-from_status")
+    assert (inserted.from_status, inserted.to_status) == ("UNPAID", "AWAITING_SHIPMENT")
+    assert inserted.changed_at == created.changed_at == changed_at
+    assert inserted.organization_id == created.organization_id == tenant.organization.pk
+    assert inserted.pk.version == created.pk.version == 7
+    assert inserted.pk != created.pk
+    assert before <= inserted.recorded_at <= created.recorded_at

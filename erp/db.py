@@ -12,7 +12,7 @@ same statement without the conflict clause.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -43,7 +43,7 @@ def upsert(
     by_name = {f.name: f for f in meta.concrete_fields}
     quote = connection.ops.quote_name
     table = quote(meta.db_table)
-    sql, params = _insert_values(model, rows)
+    sql, params = insert_statement(model, rows)
     conflict = ", ".join(quote(by_name[name].column) for name in conflict_fields)
     assignments = ", ".join(
         f"{quote(by_name[name].column)} = excluded.{quote(by_name[name].column)}" for name in update_fields
@@ -61,13 +61,14 @@ def insert(model: type[models.Model], rows: Sequence[dict[str, Any]]) -> None:
     status changes and holds, and their instances cost more than the statement."""
     if not rows:
         return
-    sql, params = _insert_values(model, rows)
+    sql, params = insert_statement(model, rows)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
 
 
-def _insert_values(model: type[models.Model], rows: Sequence[dict[str, Any]]) -> tuple[str, list[Any]]:
-    """`INSERT INTO t (every column) VALUES (…), (…)` and its parameters, each value prepared as its field would."""
+def insert_statement(model: type[models.Model], rows: Sequence[Mapping[str, Any]]) -> tuple[str, list[Any]]:
+    """`INSERT INTO t (every column) VALUES (…), (…)` and its parameters, each value prepared as its field would:
+    for a caller that sends it with others (`inventory.statements.stock_write`) or adds a clause (`upsert`)."""
     meta = model._meta
     fields = list(meta.concrete_fields)
     quote = connection.ops.quote_name

@@ -222,17 +222,13 @@ def _organization_indexed_once(sender: type[models.Model], **kwargs: Any) -> Non
     not hold every row."""
     if not issubclass(sender, TenantModel) or sender._meta.abstract or sender._meta.proxy:
         return
-    led: list[object] = [
-        index for index in sender._meta.indexes if index.condition is None and _leads_with_organization(index.fields)
-    ]
-    led += [
-        constraint
+    indexes = [index.fields for index in sender._meta.indexes if index.condition is None]
+    indexes += [
+        constraint.fields
         for constraint in sender._meta.constraints
-        if isinstance(constraint, models.UniqueConstraint)
-        and constraint.condition is None
-        and _leads_with_organization(constraint.fields)
+        if isinstance(constraint, models.UniqueConstraint) and constraint.condition is None
     ]
-    if led:
+    if any(_leads_with_organization(fields) for fields in indexes):
         sender._meta.get_field("organization").db_index = False  # type: ignore[attr-defined]
 
 

@@ -22,6 +22,7 @@ from uuid import UUID
 from django.db import connection, models
 from django.db.models.query import RawQuerySet
 
+from erp.db import insert_statement
 from erp.tenancy import current_organization
 from inventory.models import BundleComponent, Listing, Reservation, StockLevel, StockMovement, Warehouse
 
@@ -120,24 +121,11 @@ def _levels_change(changes: Sequence[tuple[UUID, int, int]], *, now: datetime) -
 
 
 def _insert(model: type[models.Model], rows: Sequence[Mapping[str, object]]) -> Statement | None:
-    """One multi-row INSERT of `rows` (field name → Python value, the same fields in every row), each row in the
-    organization in scope. Values are prepared by their fields, as the ORM would."""
+    """One multi-row INSERT of `rows` (field name → Python value), each row in the organization in scope."""
     if not rows:
         return None
-    names = list(rows[0])
-    fields = [model._meta.get_field(name) for name in names]  # by name or attname ("sku" or "sku_id")
-    columns = ", ".join(connection.ops.quote_name(str(field.column)) for field in fields)  # type: ignore[union-attr]
-    organization = _organization()
-    params: list[Any] = []
-    for row in rows:
-        params.append(organization)
-        params.extend(
-            field.get_db_prep_save(row[name], connection)  # type: ignore[union-attr]
-            for name, field in zip(names, fields, strict=True)
-        )
-    row_marks = f"(%s, {_marks(fields)})"
-    values = ", ".join([row_marks] * len(rows))
-    return f"INSERT INTO {_table(model)} (organization_id, {columns}) VALUES {values}", params  # noqa: S608
+    organization_id = current_organization().pk
+    return insert_statement(model, [{"organization_id": organization_id, **row} for row in rows])
 
 
 def _rows(sql: str, params: Sequence[Any]) -> list[tuple[object, ...]]:

@@ -20,10 +20,16 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
+import multiprocessing
+import os
 import resource
 import subprocess
 import sys
 import time
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
 from _setup import SandboxProcess, use_fresh_database
@@ -38,19 +44,22 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true", help="3,000 and 12,000 orders: a run under a minute")
     parser.add_argument("--orders", type=int, default=None, help="the smaller size (the larger is 4 times it)")
+    parser.add_argument(
+        "--workers", type=int, default=2, help="worker processes importing a first import's windows (default 2)"
+    )
     parser.add_argument("--single", type=int, default=None, help=argparse.SUPPRESS)  # one size, in this process
     args = parser.parse_args()
     if args.single:
         sandbox = SandboxProcess()
         try:
             use_fresh_database(f"dropline_bench_sync_{args.single}")
-            print(json.dumps(run(sandbox, args.single)))
+            print(json.dumps(run(sandbox, args.single, workers=args.workers)))
         finally:
             sandbox.stop()
         return
 
     small = args.orders or (3_000 if args.quick else 50_000)
-    sizes = [run_in_own_process(small), run_in_own_process(4 * small)]
+    sizes = [run_in_own_process(small, args.workers), run_in_own_process(4 * small, args.workers)]
     at_small, at_large = sizes
     ratio = at_large["first_import_orders_per_s"] / at_small["first_import_orders_per_s"]
     resync_share = min(s["resync_orders_per_s"] for s in sizes) / PLATFORM_CEILING
@@ -93,10 +102,13 @@ def main() -> None:
     )
 
 
-def run_in_own_process(count: int) -> dict:
+def run_in_own_process(count: int, workers: int) -> dict:
     started = time.monotonic()
     done = subprocess.run(
-        [sys.executable, __file__, "--single", str(count)], capture_output=True, text=True, check=False
+        [sys.executable, __file__, "--single", str(count), "--workers", str(workers)],
+        capture_output=True,
+        text=True,
+        check=False,
     )
     if done.returncode != 0:
         sys.stderr.write(done.stdout + done.stderr)
@@ -111,10 +123,8 @@ def run_in_own_process(count: int) -> dict:
     return result
 
 
-def run(sandbox: SandboxProcess, count: int) -> dict:
+def run(sandbox: SandboxProcess, count: int, *, workers: int) -> dict:
     from django.conf import settings
-    from django.db import connection
-    from django.db.backends.signals import connection_created
 
     settings.TIKTOK_API_BASE_URL = settings.TIKTOK_AUTH_BASE_URL = sandbox.base_url
     settings.TIKTOK_AUTHORIZE_URL = f"{sandbox.base_url}/open/authorize"
@@ -126,7 +136,7 @@ def run(sandbox: SandboxProcess, count: int) -> dict:
     from integrations import services
     from integrations.models import Platform, Store
     from orders.models import Order
-    from orders.services import orders_imported, store_sync
+    from orders.services import orders_imported
 
     seller = sandbox.control("POST", "sellers", name="Bench Seller", region="US", shops=1, orders_per_shop=0, seed=7)
     shop_id = seller["shops"][0]["id"]
@@ -157,38 +167,24 @@ def run(sandbox: SandboxProcess, count: int) -> dict:
         )
     store = Store.unscoped.select_related("authorization").get(external_id=shop_id)
 
-    statements = itertools.count()  # next() is atomic: the sync's own threads count theirs too
-
-    def count_statement(execute, sql, params, many, context):  # type: ignore[no-untyped-def]
-        next(statements)
-        return execute(sql, params, many, context)
-
-    def count_on_new_connection(sender, connection, **kwargs):  # type: ignore[no-untyped-def]
-        connection.execute_wrappers.append(count_statement)
-
     # Routing is its own worker job after each page commits; this measures the import alone.
-    with organization_scope(organization), orders_imported.muted():
-        cpu_before = _cpu_seconds()
+    with organization_scope(organization), orders_imported.muted(), ImportWorkers(workers, sandbox.base_url) as pool:
         started = time.monotonic()
-        connection_created.connect(count_on_new_connection)
-        try:
-            with connection.execute_wrapper(count_statement):
-                first = store_sync(store=store)
-        finally:
-            connection_created.disconnect(count_on_new_connection)
+        first = pool.sync(store)
         first_seconds = time.monotonic() - started
-        first_cpu = _cpu_seconds() - cpu_before
+        first_cpu = first.cpu
         imported = Order.objects.count()
 
         Store.unscoped.filter(pk=store.pk).update(sync_cursor=None)  # read everything again
         store.refresh_from_db()
         started = time.monotonic()
-        again = store_sync(store=store)
+        again = pool.sync(store)
         again_seconds = time.monotonic() - started
+        worker_peak_mb = pool.peak_rss_mb()
 
     stats = sandbox.control("GET", "stats")["apis"]
     search = next(v for k, v in stats.items() if "orders/search" in k)
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak_mb = max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, worker_peak_mb)
     first_rate = imported / first_seconds
     again_rate = (again.unchanged + again.updated + again.created) / again_seconds
     return {
@@ -198,7 +194,9 @@ def run(sandbox: SandboxProcess, count: int) -> dict:
         "first_import_seconds": round(first_seconds, 2),
         "first_import_orders_per_s": round(first_rate),
         "first_import_pages": first.pages,
-        "statements_per_first_import_page": round(next(statements) / first.pages, 1),
+        "first_import_windows": first.windows,
+        "import_workers": workers,
+        "statements_per_first_import_page": round(first.statements / first.pages, 1),
         "cpu_seconds_per_1000_orders": round(first_cpu / imported * 1000, 3),
         "resync_seconds": round(again_seconds, 2),
         "resync_orders_per_s": round(again_rate),
@@ -206,6 +204,138 @@ def run(sandbox: SandboxProcess, count: int) -> dict:
         "peak_rss_mb": round(peak_mb, 1),
         "rate_limit_violations": search["violations"],
     }
+
+
+@dataclass
+class ImportTotals:
+    pages: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    windows: int = 0
+    statements: int = 0
+    cpu: float = 0.0  # the CPU seconds of this process's syncs and of the workers' windows
+    worker_peak_mb: float = 0.0
+
+    def add(self, done: dict) -> None:
+        for name in ("pages", "created", "updated", "unchanged", "statements"):
+            setattr(self, name, getattr(self, name) + done[name])
+        self.cpu += done["cpu"]
+        self.worker_peak_mb = max(self.worker_peak_mb, done.get("peak_mb", 0.0))
+
+
+class ImportWorkers:
+    """The import as Celery runs it: the store's sync in this process (`orders.sync_store`), which cuts a large first
+    import into windows and takes over from their end, and `workers` processes importing the windows, as the sync
+    queue's worker processes do (`orders.import_backfill_window`). The processes start before the clock does, as a
+    worker is running before a seller connects a store."""
+
+    def __init__(self, workers: int, base_url: str) -> None:
+        self.workers = workers
+        self.base_url = base_url
+        self.peak_mb = 0.0
+
+    def __enter__(self) -> ImportWorkers:
+        context = multiprocessing.get_context("spawn")
+        self.pool = ProcessPoolExecutor(
+            self.workers, mp_context=context, initializer=_worker_start, initargs=(self.base_url,)
+        )
+        list(self.pool.map(_worker_ready, range(self.workers)))  # each sleeps, so each lands on its own process
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.pool.shutdown()
+
+    def sync(self, store: object) -> ImportTotals:
+        from orders.services import store_sync
+
+        totals = ImportTotals()
+        result = _counted(lambda: store_sync(store=store))
+        totals.add(result)
+        windows = result["windows"]
+        if windows:
+            totals.windows = len(windows)
+            organization_id = str(store.organization_id)  # type: ignore[attr-defined]
+            for done in self.pool.map(_import_window, [(organization_id, pk) for pk in windows]):
+                totals.add(done)
+            store.refresh_from_db()  # type: ignore[attr-defined]
+            totals.add(_counted(lambda: store_sync(store=store)))  # from the end of the backfill to now
+        self.peak_mb = max(self.peak_mb, totals.worker_peak_mb)
+        return totals
+
+    def peak_rss_mb(self) -> float:
+        return self.peak_mb
+
+
+_statements = itertools.count()  # next() is atomic: the sync's own threads count theirs too
+
+
+def _count_statement(execute, sql, params, many, context):  # type: ignore[no-untyped-def]
+    next(_statements)
+    return execute(sql, params, many, context)
+
+
+def _count_on_new_connection(sender, connection, **kwargs):  # type: ignore[no-untyped-def]
+    connection.execute_wrappers.append(_count_statement)
+
+
+def _statements_so_far() -> int:
+    return next(_statements)  # one more than so far: callers take differences
+
+
+def _counted(work: Callable[[], object]) -> dict:
+    """Run one sync or window import in this process; its figures (statements of every thread it started)."""
+    from django.db import connection
+    from django.db.backends.signals import connection_created
+
+    before, cpu_before = _statements_so_far(), _cpu_seconds()
+    connection_created.connect(_count_on_new_connection)
+    try:
+        with connection.execute_wrapper(_count_statement):
+            result = work()
+    finally:
+        connection_created.disconnect(_count_on_new_connection)
+    return {
+        "pages": result.pages,  # type: ignore[attr-defined]
+        "created": result.created,  # type: ignore[attr-defined]
+        "updated": result.updated,  # type: ignore[attr-defined]
+        "unchanged": result.unchanged,  # type: ignore[attr-defined]
+        "windows": result.windows,  # type: ignore[attr-defined]
+        "statements": _statements_so_far() - before - 1,
+        "cpu": _cpu_seconds() - cpu_before,
+    }
+
+
+def _worker_start(base_url: str) -> None:
+    import django
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "erp.settings.local")
+    os.environ["DEBUG"] = "False"
+    django.setup()
+    from django.conf import settings
+
+    settings.TIKTOK_API_BASE_URL = settings.TIKTOK_AUTH_BASE_URL = base_url
+    settings.ORDER_SYNC_TIME_BUDGET_SECONDS = 3600
+
+
+def _worker_ready(_: int) -> None:
+    time.sleep(0.5)
+
+
+def _import_window(job: tuple[str, str]) -> dict:
+    from erp.models import Organization
+    from erp.tenancy import organization_scope
+    from orders.models import BackfillWindow
+    from orders.services import backfill_window_import, orders_imported
+
+    organization_id, window_id = job
+    with organization_scope(Organization.objects.get(pk=organization_id)), orders_imported.muted():
+        window = BackfillWindow.objects.select_related("store__authorization").get(pk=window_id)
+        done = _counted(lambda: backfill_window_import(window=window))
+    # The parent counts its own CPU; this process's is reported here, per window.
+    done["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return done
 
 
 def _cpu_seconds() -> float:

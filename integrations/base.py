@@ -151,9 +151,17 @@ class SalesChannel(Protocol):
     capabilities: frozenset[Capability]
 
     # orders (Capability.ORDERS)
-    def list_changed_orders(self, *, since: datetime, cursor: str | None = None) -> ListedOrders:
-        """One page of orders updated at or after `since`, oldest update first; `ListedOrders.next_cursor`
-        continues. Each order is translated when asked for (`ListedOrders.orders`)."""
+    def list_changed_orders(
+        self, *, since: datetime, until: datetime | None = None, cursor: str | None = None
+    ) -> ListedOrders:
+        """One page of orders updated at or after `since` (and before `until`, when given), oldest update first;
+        `ListedOrders.next_cursor` continues. Each order is translated when asked for (`ListedOrders.orders`).
+        `ListedOrders.total_count` is how many orders the whole listing holds, where the platform says (None
+        otherwise): it is what lets a large first import be cut into windows (docs/adr/0037)."""
+        ...
+
+    def count_changed_orders(self, *, since: datetime, until: datetime) -> int | None:
+        """How many orders were updated in [since, until), in one cheap call; None where the platform cannot say."""
         ...
 
     def get_orders(self, order_ids: Sequence[str]) -> list[PlatformOrder]:

@@ -150,6 +150,30 @@ class Order(TenantModel):
         return f"Order {self.external_id}"
 
 
+class BackfillWindow(TenantModel):
+    """One slice of a store's first import, by platform update time in [since, until), imported by its own worker.
+
+    A first import of a large store is cut into windows of about equal order counts, so that several workers import
+    it at once instead of one process's interpreter bounding it (docs/adr/0037). Each window pages forward with its
+    own cursor and lease, as a store's sync does. The store's own cursor stays empty until the last window is done;
+    then it is set to the end of the backfill and the windows are deleted, in one transaction."""
+
+    store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="backfill_windows")
+    since = models.DateTimeField()
+    until = models.DateTimeField()
+    cursor = models.DateTimeField(null=True, blank=True)  # the newest update time of this window's committed pages
+    lease_until = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "store", "since"], name="backfill_window_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Backfill of {self.store_id} from {self.since:%Y-%m-%d %H:%M:%S}"
+
+
 class OrderLine(TenantModel):
     """`quantity` units of one SKU in one state (package, status, prices), as the platform adapter aggregated them.
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import itertools
 import queue
 import threading
 import time
@@ -20,7 +21,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connection, connections, models, transaction
-from django.db.models import F, Q, Value
+from django.db.models import F, Max, Q, Value
 from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
@@ -30,6 +31,7 @@ from erp.db import insert, upsert
 from erp.events import Event
 from erp.services import audit_record
 from erp.tenancy import CrossTenantWrite, current_organization
+from integrations.base import SalesChannel
 from integrations.errors import PlatformAuthError, PlatformError
 from integrations.interface import (
     Address,
@@ -45,7 +47,7 @@ from integrations.interface import (
 from integrations.models import Platform, Store
 from integrations.services import authorization_mark, store_client
 from orders.holds import address_problems, holds_for
-from orders.models import Order, OrderHold, OrderLine, OrderStatus, OrderStatusChange
+from orders.models import BackfillWindow, Order, OrderHold, OrderLine, OrderStatus, OrderStatusChange
 from orders.outbound import orders_publish
 from orders.stock import SHIPPED_STATUSES, STOCK_HOLDS, Demand, allocate, orders_reallocate
 from webhooks.services import event_types_subscribed
@@ -463,12 +465,15 @@ def _sync_holds(
 # ------------------------------------------------------------------------------------------------------ sync
 @dataclass(frozen=True)
 class SyncResult:
-    acquired: bool  # False: another worker holds this store's lease; nothing was done
+    acquired: bool  # False: another worker holds this store's (or this window's) lease; nothing was done
     pages: int = 0
     created: int = 0
     updated: int = 0
     unchanged: int = 0
     finished: bool = True  # False: stopped at the time budget; the task continues from the cursor
+    # A first import cut into windows (docs/adr/0037): the windows no worker holds, each to be given one.
+    windows: tuple[str, ...] = ()
+    backfilled: bool = False  # this window was the backfill's last: the store's cursor continues from its end
 
 
 def _lease_acquire(store: Store, now: datetime) -> bool:
@@ -496,47 +501,200 @@ def store_sync(*, store: Store, time_budget: float | None = None) -> SyncResult:
     started = timezone.now()
     if not _lease_acquire(store, started):
         return SyncResult(acquired=False)
-    budget = time_budget if time_budget is not None else settings.ORDER_SYNC_TIME_BUDGET_SECONDS
-    deadline = time.monotonic() + budget
     window_start = (store.sync_cursor or started - timedelta(days=store.backfill_days)) - timedelta(
         seconds=settings.ORDER_SYNC_OVERLAP_SECONDS
     )
+    try:
+        client = store_client(store)
+        first: ListedOrders | None = None
+        if store.sync_cursor is None:
+            windows = _backfill_windows_due(store)
+            if windows is None:  # no backfill under way: this is a first import; is it large enough to cut?
+                first = client.list_changed_orders(since=window_start)
+                windows = _backfill_plan(store, client, first, since=window_start, until=started)
+            if windows is not None:
+                Store.objects.filter(pk=store.pk).update(sync_lease_until=None, last_sync_error="")
+                return SyncResult(acquired=True, windows=tuple(str(pk) for pk in windows))
+        # No upper bound from our clock: the platform's clock is the one update times come from.
+        finished, totals = _import_pages(
+            store,
+            lambda token: client.list_changed_orders(since=window_start, cursor=token),
+            time_budget=time_budget,
+            first=first,
+        )
+        fields: dict[str, object] = {"sync_lease_until": None, "last_sync_error": ""}
+        if finished:
+            fields["last_synced_at"] = timezone.now()
+        Store.objects.filter(pk=store.pk).update(**fields)
+    except PlatformError as error:
+        _sync_failed(store, error, Store.objects.filter(pk=store.pk), "sync_lease_until")
+        raise
+    return SyncResult(acquired=True, finished=finished, **totals)
+
+
+def backfill_window_import(*, window: BackfillWindow, time_budget: float | None = None) -> SyncResult:
+    """Import one window of a store's first import, as `store_sync` imports a store: page by page, each page
+    committed with the window's cursor, under the window's own lease (docs/adr/0037).
+
+    The window's `until` bounds the listing, so windows never overlap and no order is imported by two of them
+    except at a shared edge's second, which the upsert makes harmless. When the window is done and it was the
+    backfill's last, the store's cursor is set to the backfill's end: the store's own sync continues from there."""
+    started = timezone.now()
+    if not _window_lease_acquire(window, started):
+        return SyncResult(acquired=False)
+    store = window.store
+    since = window.cursor or window.since
+    windows = BackfillWindow.objects.filter(pk=window.pk)
+    try:
+        client = store_client(store)
+        finished, totals = _import_pages(
+            store,
+            lambda token: client.list_changed_orders(since=since, until=window.until, cursor=token),
+            time_budget=time_budget,
+            window=window,
+        )
+        if not finished:
+            windows.update(lease_until=None)
+            return SyncResult(acquired=True, finished=False, **totals)
+        return SyncResult(acquired=True, backfilled=_window_finished(window), **totals)
+    except PlatformError as error:
+        _sync_failed(store, error, windows, "lease_until")
+        raise
+
+
+def _import_pages(
+    store: Store,
+    list_page: Callable[[str | None], ListedOrders],
+    *,
+    time_budget: float | None,
+    first: ListedOrders | None = None,
+    window: BackfillWindow | None = None,
+) -> tuple[bool, dict[str, int]]:
+    """Page through a listing to its end or the time budget, committing each page; (finished, totals)."""
+    budget = time_budget if time_budget is not None else settings.ORDER_SYNC_TIME_BUDGET_SECONDS
+    deadline = time.monotonic() + budget
     totals = {"pages": 0, "created": 0, "updated": 0, "unchanged": 0}
     finished = True
     statistics = PlannerStatistics()
-    try:
-        client = store_client(store)
-        pipeline = _PagePipeline(
-            # No upper bound from our clock: the platform's clock is the one update times come from.
-            list_page=lambda token: client.list_changed_orders(since=window_start, cursor=token),
-            prepare=lambda listed: _page_to_import(store, listed),
-            more=lambda: time.monotonic() <= deadline,
+    pipeline = _PagePipeline(
+        list_page=list_page,
+        prepare=lambda listed: _page_to_import(store, listed),
+        more=lambda: time.monotonic() <= deadline,
+    )
+    with pipeline:
+        for page in pipeline.pages(first):
+            result = _commit_page(store, page, window=window)
+            totals["pages"] += 1
+            totals["created"] += result.created
+            totals["updated"] += result.updated
+            totals["unchanged"] += result.unchanged
+            statistics.written(result.created)
+            # False: stopped at the time budget with the cursor committed; the next run picks up from it.
+            finished = page.next_cursor is None
+    return finished, totals
+
+
+def _sync_failed(store: Store, error: PlatformError, leased: models.QuerySet, lease_field: str) -> None:
+    """The platform refused: release the lease, say why on the store (the dashboard shows it), mark a refused
+    authorization. The next poll tries again."""
+    leased.update(**{lease_field: None})
+    Store.objects.filter(pk=store.pk).update(
+        last_sync_error=f"{error.message} (code {error.code})"[:1000], last_sync_error_at=timezone.now()
+    )
+    if isinstance(error, PlatformAuthError) and store.authorization is not None:
+        authorization_mark(authorization=store.authorization, status="failed", detail=error.message)
+
+
+def _backfill_plan(
+    store: Store, client: SalesChannel, first: ListedOrders, *, since: datetime, until: datetime
+) -> list[object] | None:
+    """Cut a first import into windows of about equal order counts, or None: import it in one piece.
+
+    The first page's `total_count` says how large the import is; each edge between two windows is found by
+    bisecting on the platform's count of orders updated before it (one cheap call per step, about a dozen per
+    edge, to within 5 % of a window's share). Where the platform cannot count, the import is not cut."""
+    total = first.total_count or 0
+    count = min(settings.ORDER_BACKFILL_WINDOWS, total // max(settings.ORDER_BACKFILL_WINDOW_ORDERS, 1))
+    if count < 2 or not first.next_cursor:
+        return None
+    edges = [_whole_second(since)]
+    for part in range(1, count):
+        edge = _update_time_with_orders_before(
+            client, since=since, low=edges[-1], high=until, target=total * part // count, tolerance=total // count // 20
         )
-        with pipeline:
-            for page in pipeline.pages():
-                result = _commit_page(store, page)
-                totals["pages"] += 1
-                totals["created"] += result.created
-                totals["updated"] += result.updated
-                totals["unchanged"] += result.unchanged
-                statistics.written(result.created)
-                # False: stopped at the time budget with the cursor committed; the next run picks up from it.
-                finished = page.next_cursor is None
-        now = timezone.now()
-        fields: dict[str, object] = {"sync_lease_until": None, "last_sync_error": ""}
-        if finished:
-            fields["last_synced_at"] = now
-        Store.objects.filter(pk=store.pk).update(**fields)
-    except PlatformError as error:
-        Store.objects.filter(pk=store.pk).update(
-            sync_lease_until=None,
-            last_sync_error=f"{error.message} (code {error.code})"[:1000],
-            last_sync_error_at=timezone.now(),
+        if edge is None:
+            return None
+        if edge > edges[-1]:
+            edges.append(edge)
+    if edges[-1] >= until:
+        return None
+    edges.append(until)
+    windows = [
+        BackfillWindow(organization_id=store.organization_id, store=store, since=start, until=end)
+        for start, end in itertools.pairwise(edges)
+    ]
+    BackfillWindow.objects.bulk_create(windows)
+    return [window.pk for window in windows]
+
+
+def _update_time_with_orders_before(
+    client: SalesChannel, *, since: datetime, low: datetime, high: datetime, target: int, tolerance: int
+) -> datetime | None:
+    """A whole second t in (low, high] with about `target` orders updated in [since, t); None if uncountable."""
+    while high - low > timedelta(seconds=1):
+        middle = _whole_second(low + (high - low) / 2)
+        counted = client.count_changed_orders(since=since, until=middle)
+        if counted is None:
+            return None
+        if abs(counted - target) <= tolerance:
+            return middle
+        low, high = (middle, high) if counted < target else (low, middle)
+    return _whole_second(high)
+
+
+def _whole_second(moment: datetime) -> datetime:
+    # Platforms filter update times in whole seconds: an edge shared by two windows must mean the same to both.
+    return moment.replace(microsecond=0)
+
+
+def _backfill_windows_due(store: Store) -> list[object] | None:
+    """None: no backfill under way. Otherwise the windows of it that no worker holds (perhaps none)."""
+    now = timezone.now()
+    windows = list(
+        BackfillWindow.objects.filter(store=store, finished_at__isnull=True).values_list("pk", "lease_until")
+    )
+    if not windows:
+        return None
+    return [pk for pk, lease in windows if lease is None or lease < now]
+
+
+def _window_lease_acquire(window: BackfillWindow, now: datetime) -> bool:
+    lease = timedelta(seconds=settings.ORDER_SYNC_LEASE_SECONDS)
+    return bool(
+        BackfillWindow.objects.filter(pk=window.pk, finished_at__isnull=True)
+        .filter(Q(lease_until__isnull=True) | Q(lease_until__lt=now))
+        .update(lease_until=now + lease)
+    )
+
+
+def _window_finished(window: BackfillWindow) -> bool:
+    """Mark the window done; True when it was the backfill's last: then the store's cursor is set to the end of the
+    backfill and the windows are deleted, together, so a store never holds a cursor and windows at once."""
+    now = timezone.now()
+    with transaction.atomic():
+        # The windows' last steps one at a time (the store's row is their lock): the last one sees all the others
+        # finished, however close together they end.
+        list(Store.objects.select_for_update().filter(pk=window.store_id).values_list("pk", flat=True))
+        BackfillWindow.objects.filter(pk=window.pk).update(finished_at=now, lease_until=None)
+        windows = BackfillWindow.objects.filter(store_id=window.store_id)
+        if windows.filter(finished_at__isnull=True).exists():
+            return False
+        end = Value(windows.aggregate(end=Max("until"))["end"], output_field=models.DateTimeField())
+        Store.objects.filter(pk=window.store_id).update(
+            sync_cursor=Greatest(Coalesce(F("sync_cursor"), end), end), last_synced_at=now, last_sync_error=""
         )
-        if isinstance(error, PlatformAuthError) and store.authorization is not None:
-            authorization_mark(authorization=store.authorization, status="failed", detail=error.message)
-        raise
-    return SyncResult(acquired=True, finished=finished, **totals)
+        windows.delete()
+    return True
 
 
 @dataclass(frozen=True)
@@ -608,10 +766,11 @@ class _PagePipeline:
             for thread in self._threads:
                 thread.join(timeout=0.01)
 
-    def pages(self) -> Iterator[_PageToImport]:
+    def pages(self, listed: ListedOrders | None = None) -> Iterator[_PageToImport]:
+        """`listed`: the first page, when the caller has listed it already."""
         # The first page in the caller's thread: a token refresh, if one is due, happens in the caller's own
         # database connection and transaction, not in a thread's.
-        first = self._prepare(self._list_page(None))
+        first = self._prepare(listed if listed is not None else self._list_page(None))
         if first.next_cursor and self._more():
             self._start(self._list_all, first.next_cursor)
             self._start(self._prepare_all)
@@ -703,20 +862,28 @@ class PlannerStatistics:
         return max(int(row[0]), 0) if row else 0
 
 
-def _commit_page(store: Store, page: _PageToImport) -> UpsertResult:
+def _commit_page(store: Store, page: _PageToImport, *, window: BackfillWindow | None = None) -> UpsertResult:
+    """Write a page and move the cursor it reached, the store's or its backfill window's, in one transaction."""
     now = timezone.now()
     with transaction.atomic():
         written = orders_upsert(store=store, orders=page.orders)
         result = replace(written, unchanged=written.unchanged + page.held, newest_update=page.newest_update)
-        lease = timedelta(seconds=settings.ORDER_SYNC_LEASE_SECONDS)
-        changes: dict[str, object] = {"sync_lease_until": now + lease}
-        if result.created:
-            changes["orders_imported"] = F("orders_imported") + result.created
+        lease_until = now + timedelta(seconds=settings.ORDER_SYNC_LEASE_SECONDS)
+        imported: dict[str, object] = (
+            {"orders_imported": F("orders_imported") + result.created} if result.created else {}
+        )
+        cursor_field = "sync_cursor" if window is None else "cursor"
+        moved: dict[str, object] = {}
         if result.newest_update is not None:
             # Forward only, and only as far as this committed page reaches.
             newest = Value(result.newest_update, output_field=models.DateTimeField())
-            changes["sync_cursor"] = Greatest(Coalesce(F("sync_cursor"), newest), newest)
-        Store.objects.filter(pk=store.pk).update(**changes)
+            moved[cursor_field] = Greatest(Coalesce(F(cursor_field), newest), newest)
+        if window is None:
+            Store.objects.filter(pk=store.pk).update(sync_lease_until=lease_until, **imported, **moved)
+        else:
+            BackfillWindow.objects.filter(pk=window.pk).update(lease_until=lease_until, **moved)
+            if imported:
+                Store.objects.filter(pk=store.pk).update(**imported)
     return result
 
 

@@ -16,6 +16,7 @@ from integrations.base import Capability
 from integrations.errors import PlatformError
 from integrations.models import Store, StoreStatus
 from orders import services
+from orders.models import BackfillWindow
 
 log = logging.getLogger(__name__)
 
@@ -31,8 +32,34 @@ def sync_store(*, organization: Organization, store_id: str) -> str:
         # Recorded on the store (and shown in the dashboard); the next poll tries again.
         log.warning("sync of %s failed: %s", store, error)
         return f"failed: {error.code}"
+    for window_id in result.windows:  # a first import cut into windows: one worker each (docs/adr/0037)
+        import_backfill_window.delay(organization_id=str(organization.pk), window_id=window_id)
     if result.acquired and not result.finished:
         sync_store.delay(organization_id=str(organization.pk), store_id=store_id)  # continue from the cursor
+    return f"{result}"
+
+
+@task(name="orders.import_backfill_window")
+def import_backfill_window(*, organization: Organization, window_id: str) -> str:
+    """One window of a store's first import. Safe twice: the window's lease, upserts, and a finished window is
+    skipped. A window whose worker died is handed out again by the store's next sync (beat) once its lease expires."""
+    window = (
+        BackfillWindow.objects.select_related("store__authorization")
+        .filter(pk=window_id, finished_at__isnull=True, store__status=StoreStatus.ACTIVE)
+        .first()
+    )
+    if window is None:
+        return "window done or store gone"
+    try:
+        result = services.backfill_window_import(window=window)
+    except PlatformError as error:
+        log.warning("backfill window %s of %s failed: %s", window_id, window.store, error)
+        return f"failed: {error.code}"
+    task_kwargs = {"organization_id": str(organization.pk)}
+    if result.acquired and not result.finished:
+        import_backfill_window.delay(**task_kwargs, window_id=window_id)  # continue from the window's cursor
+    if result.backfilled:  # the store's own sync takes over from the end of the backfill, now
+        sync_store.delay(**task_kwargs, store_id=str(window.store_id))
     return f"{result}"
 
 

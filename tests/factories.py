@@ -54,6 +54,7 @@ from inventory.models import (
     WarehouseLink,
 )
 from orders.models import (
+    BackfillWindow,
     HoldReason,
     Order,
     OrderHold,
@@ -304,6 +305,16 @@ class OrderHoldFactory(TenantModelFactory):
 
     order = factory.SubFactory(OrderFactory, organization=factory.SelfAttribute("..organization"))
     reason = HoldReason.CANCEL_REQUESTED
+
+
+@tenant_factory
+class BackfillWindowFactory(TenantModelFactory):
+    class Meta:
+        model = BackfillWindow
+
+    store = factory.SubFactory(StoreFactory, organization=factory.SelfAttribute("..organization"))
+    since = factory.LazyFunction(lambda: timezone.now() - timedelta(days=30))
+    until = factory.LazyFunction(timezone.now)
 
 
 # ---------------------------------------------------------------------------------------------------- inventory

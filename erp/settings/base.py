@@ -436,6 +436,10 @@ ORDER_SYNC_INTERVAL_SECONDS = env.int("ORDER_SYNC_INTERVAL_SECONDS", default=60)
 ORDER_SYNC_OVERLAP_SECONDS = env.int("ORDER_SYNC_OVERLAP_SECONDS", default=300)
 ORDER_SYNC_TIME_BUDGET_SECONDS = env.int("ORDER_SYNC_TIME_BUDGET_SECONDS", default=180)
 ORDER_SYNC_LEASE_SECONDS = env.int("ORDER_SYNC_LEASE_SECONDS", default=120)
+# A first import of a large store is cut into at most this many windows, imported by as many workers at once, each
+# window holding at least ORDER_BACKFILL_WINDOW_ORDERS orders (a smaller import is one worker's; docs/adr/0037).
+ORDER_BACKFILL_WINDOWS = env.int("ORDER_BACKFILL_WINDOWS", default=4)
+ORDER_BACKFILL_WINDOW_ORDERS = env.int("ORDER_BACKFILL_WINDOW_ORDERS", default=5_000)
 
 # Supplier handoffs: how long a signed download link works, and when an unacknowledged handoff alerts the seller.
 HANDOFF_LINK_MAX_AGE_HOURS = env.int("HANDOFF_LINK_MAX_AGE_HOURS", default=72)

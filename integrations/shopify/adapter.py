@@ -231,10 +231,15 @@ class ShopifySalesChannel:
         self.notify_customer = notify_customer
 
     # --- orders
-    def list_changed_orders(self, *, since: datetime, cursor: str | None = None) -> ListedOrders:
+    def list_changed_orders(
+        self, *, since: datetime, until: datetime | None = None, cursor: str | None = None
+    ) -> ListedOrders:
         with errors.explained(errors.ORDERS):
-            page = self.client.orders_page(since=since, cursor=cursor)
+            page = self.client.orders_page(since=since, until=until, cursor=cursor)
         return ListedOrders.translated(page.items, page.next_cursor, page.total_count)
+
+    def count_changed_orders(self, *, since: datetime, until: datetime) -> int | None:
+        return None  # the orders connection carries no count; a first import is not cut into windows here
 
     def get_orders(self, order_ids: Sequence[str]) -> list[PlatformOrder]:
         """One `order(id:)` query per id (a few ids at a time: webhooks and the adopt step), in the given order."""

@@ -328,13 +328,13 @@ class ShopifyClient:
         return translate.shop_info_from_json(self.call(SHOP))
 
     # --- orders (§3) ------------------------------------------------------------------------------------------------
-    def orders_page(self, *, since: datetime, cursor: str | None) -> Page[PlatformOrder]:
-        """Orders updated at or after `since`, oldest update first; `next_cursor` is the endCursor while
-        hasNextPage."""
-        data = self.call(
-            ORDERS,
-            {"first": ORDERS_PAGE_SIZE, "after": cursor, "query": f"updated_at:>='{translate.iso(since)}'"},
-        )
+    def orders_page(self, *, since: datetime, until: datetime | None = None, cursor: str | None) -> Page[PlatformOrder]:
+        """Orders updated at or after `since` (and before `until`), oldest update first; `next_cursor` is the
+        endCursor while hasNextPage."""
+        query = f"updated_at:>='{translate.iso(since)}'"
+        if until is not None:
+            query += f" updated_at:<'{translate.iso(until)}'"  # terms side by side are ANDed (search syntax)
+        data = self.call(ORDERS, {"first": ORDERS_PAGE_SIZE, "after": cursor, "query": query})
         connection = translate.obj(data.get("orders"))
         page_info = connection.get("pageInfo") or {}
         return Page(

@@ -225,8 +225,16 @@ class TikTokSalesChannel:
     def __init__(self, client: TikTokShopClient) -> None:
         self.client = client
 
-    def list_changed_orders(self, *, since: datetime, cursor: str | None = None) -> ListedOrders:
-        return self.client.search_orders(update_time_ge=since, page_token=cursor, page_size=ORDERS_PAGE_SIZE)
+    def list_changed_orders(
+        self, *, since: datetime, until: datetime | None = None, cursor: str | None = None
+    ) -> ListedOrders:
+        return self.client.search_orders(
+            update_time_ge=since, update_time_lt=until, page_token=cursor, page_size=ORDERS_PAGE_SIZE
+        )
+
+    def count_changed_orders(self, *, since: datetime, until: datetime) -> int | None:
+        # Search Orders reports the whole search's total_count with any page: a page of one is the cheap count.
+        return self.client.search_orders(update_time_ge=since, update_time_lt=until, page_size=1).total_count
 
     def get_orders(self, order_ids: Sequence[str]) -> list[PlatformOrder]:
         return self.client.get_orders(order_ids)

@@ -71,6 +71,25 @@ def test_since_leaves_out_what_did_not_change(sandbox: Sandbox, tokens: Any) -> 
     assert page.next_cursor is None
 
 
+def test_until_leaves_out_what_changed_at_or_after_it(sandbox: Sandbox, tokens: Any) -> None:
+    seeded = sandbox.control("GET", "/sandbox/orders", params={"shop": SHOP})["orders"]
+    times = sorted({translate.parse_time(o["updated_at"]) for o in seeded} - {None})
+    assert len(times) > 2
+    until = times[len(times) // 2]
+    since = datetime.now(tz=UTC) - timedelta(days=100)
+    orders: list[PlatformOrder] = []
+    cursor = None
+    while True:
+        page = sandbox.channel(tokens).list_changed_orders(since=since, until=until, cursor=cursor)
+        orders += page.orders()
+        if (cursor := page.next_cursor) is None:
+            break
+    before = [o for o in seeded if (t := translate.parse_time(o["updated_at"])) is not None and t < until]
+    assert sorted(o.order_id for o in orders) == sorted(_numeric(o["id"]) for o in before)
+    sent = sandbox.recorder.graphql("DroplineOrders")[-1]["variables"]["query"]
+    assert sent == f"updated_at:>='{since:%Y-%m-%dT%H:%M:%S}Z' updated_at:<'{until:%Y-%m-%dT%H:%M:%S}Z'"
+
+
 def _expected_lines(summary: dict[str, Any]) -> list[tuple[str, int, str, str, str]]:
     """(line id, quantity, package status, package id, tracking) from the sandbox's own view of an order."""
     cancelled = summary["cancelled_at"] is not None

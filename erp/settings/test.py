@@ -46,6 +46,9 @@ if TEST_BACKENDS["postgres"]:
     DATABASES["default"]["CONN_MAX_AGE"] = 0
 else:
     DATABASES = {"default": database_from_url(f"sqlite:///{VAR_DIR / 'test.sqlite3'}")}
+    # A file, not Django's default shared-cache memory database: there, the order import's page threads, reading on
+    # their own connections while the test's connection writes, fail with "database table is locked".
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-run.sqlite3")}
 
 REDIS_URL = _redis_url if TEST_BACKENDS["redis"] else ""
 os.environ.setdefault("DROPLINE_TEST_REDIS_URL", REDIS_URL)

@@ -513,7 +513,9 @@ def store_sync(*, store: Store, time_budget: float | None = None) -> SyncResult:
                 first = client.list_changed_orders(since=window_start)
                 windows = _backfill_plan(store, client, first, since=window_start, until=started)
             if windows is not None:
-                Store.objects.filter(pk=store.pk).update(sync_lease_until=None, last_sync_error="")
+                # Planning clears the last error (the platform answered); handing out windows leaves a window's own.
+                cleared = {"last_sync_error": ""} if first is not None else {}
+                Store.objects.filter(pk=store.pk).update(sync_lease_until=None, **cleared)
                 return SyncResult(acquired=True, windows=tuple(str(pk) for pk in windows))
         # No upper bound from our clock: the platform's clock is the one update times come from.
         finished, totals = _import_pages(

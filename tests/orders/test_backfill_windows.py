@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from erp.tenancy import organization_scope
+from integrations.errors import PlatformError
 from integrations.models import Store
 from orders import services
 from orders.models import BackfillWindow, Order
@@ -152,6 +153,27 @@ def test_a_worker_that_dies_in_a_window_leaves_it_to_the_next_once_its_lease_end
     expected = backfilled(tiktok, large_store, windows)
     assert ours(large_store) == expected
     assert Order.unscoped.filter(store=large_store).values("external_id").distinct().count() == len(expected)
+
+
+@pytest.mark.chaos
+def test_a_window_the_platform_refuses_says_why_on_the_store_until_it_succeeds(large_store: Store, tiktok: Any) -> None:
+    sync(large_store)
+    window = windows_of(large_store)[0]
+    refused = {"api": "POST /order/{v}/orders/search", "rate": 1.0, "http_status": 400, "code": 36009004}
+    tiktok.control("PUT", "faults", errors=[refused])
+    with pytest.raises(PlatformError):
+        import_window(window)
+    store = Store.unscoped.get(pk=large_store.pk)
+    assert "36009004" in store.last_sync_error
+    window.refresh_from_db()
+    assert window.lease_until is None  # released: the next hand-out retries it at once
+
+    assert str(window.pk) in sync(large_store).windows  # the store's sync hands it out again...
+    assert "36009004" in Store.unscoped.get(pk=large_store.pk).last_sync_error  # ...and the seller still sees why
+    tiktok.control("PUT", "faults")
+    for each in windows_of(large_store):
+        import_window(each)
+    assert Store.unscoped.get(pk=large_store.pk).last_sync_error == ""
 
 
 def test_two_workers_never_import_the_same_window_at_once(large_store: Store) -> None:

@@ -21,7 +21,6 @@ import argparse
 import itertools
 import json
 import multiprocessing
-import os
 import resource
 import subprocess
 import sys
@@ -29,10 +28,9 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
-from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
-from _setup import SandboxProcess, use_fresh_database
+from _setup import SandboxProcess, _django_setup, use_fresh_database
 
 PLATFORM_CEILING = 50 * 100  # orders/s: 50 QPS x 100 orders per Search Orders page
 TARGET_FIRST_RATE = 2500
@@ -180,11 +178,10 @@ def run(sandbox: SandboxProcess, count: int, *, workers: int) -> dict:
         started = time.monotonic()
         again = pool.sync(store)
         again_seconds = time.monotonic() - started
-        worker_peak_mb = pool.peak_rss_mb()
 
     stats = sandbox.control("GET", "stats")["apis"]
     search = next(v for k, v in stats.items() if "orders/search" in k)
-    peak_mb = max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, worker_peak_mb)
+    peak_mb = max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, first.worker_peak_mb, again.worker_peak_mb)
     first_rate = imported / first_seconds
     again_rate = (again.unchanged + again.updated + again.created) / again_seconds
     return {
@@ -233,7 +230,6 @@ class ImportWorkers:
     def __init__(self, workers: int, base_url: str) -> None:
         self.workers = workers
         self.base_url = base_url
-        self.peak_mb = 0.0
 
     def __enter__(self) -> ImportWorkers:
         context = multiprocessing.get_context("spawn")
@@ -260,11 +256,7 @@ class ImportWorkers:
                 totals.add(done)
             store.refresh_from_db()  # type: ignore[attr-defined]
             totals.add(_counted(lambda: store_sync(store=store)))  # from the end of the backfill to now
-        self.peak_mb = max(self.peak_mb, totals.worker_peak_mb)
         return totals
-
-    def peak_rss_mb(self) -> float:
-        return self.peak_mb
 
 
 _statements = itertools.count()  # next() is atomic: the sync's own threads count theirs too
@@ -307,12 +299,7 @@ def _counted(work: Callable[[], object]) -> dict:
 
 
 def _worker_start(base_url: str) -> None:
-    import django
-
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "erp.settings.local")
-    os.environ["DEBUG"] = "False"
-    django.setup()
+    _django_setup()  # the database the parent made: its DATABASE_URL is in this process's environment
     from django.conf import settings
 
     settings.TIKTOK_API_BASE_URL = settings.TIKTOK_AUTH_BASE_URL = base_url

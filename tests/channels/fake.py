@@ -216,7 +216,14 @@ class FakeSalesChannel:
     def list_changed_orders(
         self, *, since: datetime, until: datetime | None = None, cursor: str | None = None
     ) -> ListedOrders:
-        changed = sorted(self._changed(since, until), key=lambda o: (o.updated_at, o.order_id))
+        changed = sorted(
+            (
+                o
+                for o in self.market.orders.values()
+                if o.updated_at and o.updated_at >= since and (until is None or o.updated_at < until)
+            ),
+            key=lambda o: (o.updated_at, o.order_id),
+        )
         start = int(cursor or 0)
         page = changed[start : start + PAGE_SIZE]
         more = start + PAGE_SIZE < len(changed)
@@ -224,13 +231,6 @@ class FakeSalesChannel:
 
     def count_changed_orders(self, *, since: datetime, until: datetime) -> int | None:
         return None  # like a channel without counts: its first imports are never cut into windows
-
-    def _changed(self, since: datetime, until: datetime | None) -> list[PlatformOrder]:
-        return [
-            o
-            for o in self.market.orders.values()
-            if o.updated_at and o.updated_at >= since and (until is None or o.updated_at < until)
-        ]
 
     def get_orders(self, order_ids: Sequence[str]) -> list[PlatformOrder]:
         return [self.market.orders[i] for i in order_ids if i in self.market.orders]

@@ -54,7 +54,7 @@ def backfilled(tiktok: Any, store: Store, windows: list[BackfillWindow]) -> dict
 
 
 def test_a_large_first_import_is_cut_into_windows_of_about_equal_counts(large_store: Store, tiktok: Any) -> None:
-    before = timezone_now()
+    before = datetime.now(tz=UTC)
     result = sync(large_store)
 
     windows = windows_of(large_store)
@@ -199,7 +199,3 @@ def test_a_first_import_below_two_windows_worth_is_imported_in_one_piece(
     assert result.windows == ()
     assert BackfillWindow.unscoped.count() == 0
     assert ours(large_store) == recent(tiktok, large_store)
-
-
-def timezone_now() -> datetime:
-    return datetime.now(tz=UTC)

@@ -8,6 +8,14 @@
 `bulk_create(update_conflicts=True)` has no WHERE, so two workers racing on the same new row could let an older
 payload overwrite a newer one. PostgreSQL and SQLite (3.35+) both accept this statement as written. `insert` is the
 same statement without the conflict clause.
+
+On PostgreSQL the rows travel as one JSON parameter instead of a VALUES list:
+
+    INSERT INTO t (...) SELECT ... FROM json_populate_recordset(NULL::t, %s::json) ON CONFLICT ...
+
+A page of 100 orders is 6,300 values: psycopg2 quoted each one into the query string, and PostgreSQL parsed and
+coerced 6,300 literals. Encoded by msgspec in one call and read by the server in one function, the same page costs
+the importing process a twentieth of the CPU and the server a third of the time (docs/adr/0038).
 """
 
 from __future__ import annotations
@@ -18,8 +26,10 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
+import msgspec
 from django.db import connection, models
 from django.db.models.expressions import Col
+from psycopg2.extras import Json
 
 
 def upsert(
@@ -67,16 +77,31 @@ def insert(model: type[models.Model], rows: Sequence[dict[str, Any]]) -> None:
 
 
 def insert_statement(model: type[models.Model], rows: Sequence[Mapping[str, Any]]) -> tuple[str, list[Any]]:
-    """`INSERT INTO t (every column) VALUES (…), (…)` and its parameters, each value prepared as its field would:
-    for a caller that sends it with others (`inventory.statements.stock_write`) or adds a clause (`upsert`)."""
+    """`INSERT INTO t (every column) …` of `rows` and its parameters, each value prepared as its field would: for a
+    caller that sends it with others (`inventory.statements.stock_write`) or adds a clause (`upsert`)."""
     meta = model._meta
     fields = list(meta.concrete_fields)
     quote = connection.ops.quote_name
+    table = quote(meta.db_table)
     columns = ", ".join(quote(f.column) for f in fields)
+    if _as_json_records(model):
+        records = _prepared(model, fields, rows, keyed=True)
+        sql = f"INSERT INTO {table} ({columns}) SELECT {columns} FROM json_populate_recordset(NULL::{table}, %s::json)"  # noqa: S608
+        return sql, [_records_encoder.encode(records).decode()]
     placeholders = "(" + ", ".join(["%s"] * len(fields)) + ")"
-    params: list[Any] = []
+    sql = f"INSERT INTO {table} ({columns}) VALUES {', '.join([placeholders] * len(rows))}"  # noqa: S608
+    return sql, [value for row in _prepared(model, fields, rows, keyed=False) for value in row]
+
+
+def _prepared(
+    model: type[models.Model], fields: Sequence[models.Field], rows: Sequence[Mapping[str, Any]], *, keyed: bool
+) -> list[Any]:
+    """Per row, each field's value as the database driver takes it (missing fields take their defaults): a dict by
+    column (`keyed`, for JSON records) or a list in field order."""
     ready_types = _ready_types(model)
+    prepared: list[Any] = []
     for row in rows:
+        values: dict[str, Any] | list[Any] = {} if keyed else []
         for field, ready in zip(fields, ready_types, strict=True):
             if field.name in row:
                 value = row[field.name]
@@ -85,12 +110,17 @@ def insert_statement(model: type[models.Model], rows: Sequence[Mapping[str, Any]
             else:
                 value = _default(field)
             # The driver takes these values as they are; asking the field costs more than the import's SQL.
-            if value is None or (ready is not None and type(value) in ready and not _naive(value)):
-                params.append(value)
+            if not (value is None or (ready is not None and type(value) in ready and not _naive(value))):
+                value = field.get_db_prep_save(value, connection)
+                if keyed and isinstance(value, Json):
+                    # A JSON column's value as its field encodes it (its own encoder), embedded as it is.
+                    value = msgspec.Raw(value.dumps(value.adapted))
+            if keyed:
+                values[field.column] = value  # type: ignore[call-overload]
             else:
-                params.append(field.get_db_prep_save(value, connection))
-    sql = f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES {', '.join([placeholders] * len(rows))}"  # noqa: S608
-    return sql, params
+                values.append(value)  # type: ignore[union-attr]
+        prepared.append(values)
+    return prepared
 
 
 def _returning(
@@ -136,6 +166,9 @@ def _from_db(value: Any, column: Col, converters: list[Any]) -> Any:
 _PASS_THROUGH: dict[type[models.Field], tuple[type, ...]] = {
     models.CharField: (str,),
     models.TextField: (str,),
+    models.URLField: (str,),
+    models.EmailField: (str,),
+    models.SlugField: (str,),
     models.BooleanField: (bool,),
     models.IntegerField: (int,),
     models.PositiveIntegerField: (int,),
@@ -152,15 +185,41 @@ _ready_types_cache: dict[tuple[type[models.Model], str], list[tuple[type, ...] |
 
 def _ready_types(model: type[models.Model]) -> list[tuple[type, ...] | None]:
     """Per concrete field of `model`, the value types the database driver takes as they are (None: always ask the
-    field). Only on PostgreSQL; other backends convert more (SQLite stores UUIDs as text)."""
+    field). Only on PostgreSQL; other backends convert more (SQLite stores UUIDs as text). In JSON records, a JSON
+    column's lists and dicts too, when its field has no encoder of its own: msgspec writes the same JSON value."""
     key = (model, connection.vendor)
     if key not in _ready_types_cache:
+        json_records = _as_json_records(model)
         ready: list[tuple[type, ...] | None] = []
         for field in model._meta.concrete_fields:
             target = field.target_field if isinstance(field, models.ForeignKey) else field
-            ready.append(_PASS_THROUGH.get(type(target)) if connection.vendor == "postgresql" else None)
+            if connection.vendor != "postgresql":
+                ready.append(None)
+            elif json_records and type(target) is models.JSONField and target.encoder is None:
+                ready.append((list, dict))
+            else:
+                ready.append(_PASS_THROUGH.get(type(target)))
         _ready_types_cache[key] = ready
     return _ready_types_cache[key]
+
+
+# Field classes whose prepared values msgspec encodes as text that PostgreSQL reads back into the column exactly
+# (UUIDs, datetimes with their offset, decimals as strings). Exact classes only, as above: a model with any other
+# field (an encrypted column, say) keeps the VALUES list, where psycopg2 adapts whatever its field prepares.
+_JSON_RECORD_FIELDS: frozenset[type[models.Field]] = frozenset({*_PASS_THROUGH, models.JSONField})
+_records_encoder = msgspec.json.Encoder(decimal_format="string")
+_as_json_records_cache: dict[tuple[type[models.Model], str], bool] = {}
+
+
+def _as_json_records(model: type[models.Model]) -> bool:
+    """Whether `model`'s rows travel as JSON records (PostgreSQL, and only fields of the classes above)."""
+    key = (model, connection.vendor)
+    if key not in _as_json_records_cache:
+        _as_json_records_cache[key] = connection.vendor == "postgresql" and all(
+            type(field.target_field if isinstance(field, models.ForeignKey) else field) in _JSON_RECORD_FIELDS
+            for field in model._meta.concrete_fields
+        )
+    return _as_json_records_cache[key]
 
 
 def _naive(value: Any) -> bool:

@@ -32,4 +32,13 @@ def uuid7() -> uuid.UUID:
         counter = _counter
     rand = int.from_bytes(os.urandom(8), "big") & ((1 << 62) - 1)
     value = (now_ms << 80) | (0x7 << 76) | (counter << 64) | (0b10 << 62) | rand
-    return uuid.UUID(int=value)
+    # What uuid.UUID(int=value) builds, without its argument checks (the value is in range by construction): an import
+    # makes several ids per order. Python 3.14's own uuid7 builds its UUIDs this way (UUID._from_int).
+    made = _new_uuid(uuid.UUID)
+    _set_slot(made, "int", value)
+    _set_slot(made, "is_safe", uuid.SafeUUID.unknown)
+    return made
+
+
+_new_uuid = object.__new__
+_set_slot = object.__setattr__

@@ -97,30 +97,33 @@ def _prepared(
     model: type[models.Model], fields: Sequence[models.Field], rows: Sequence[Mapping[str, Any]], *, keyed: bool
 ) -> list[Any]:
     """Per row, each field's value as the database driver takes it (missing fields take their defaults): a dict by
-    column (`keyed`, for JSON records) or a list in field order."""
-    ready_types = _ready_types(model)
+    column (`keyed`, for JSON records) or a list in field order. The import runs this for every value of every row it
+    writes, so the per-field work is looked up once per call."""
+    spec = [(field, field.name, field.attname, ready) for field, ready in zip(fields, _ready_types(model), strict=True)]
+    columns = [field.column for field in fields]
     prepared: list[Any] = []
     for row in rows:
-        values: dict[str, Any] | list[Any] = {} if keyed else []
-        for field, ready in zip(fields, ready_types, strict=True):
-            if field.name in row:
-                value = row[field.name]
-            elif field.attname in row:
-                value = row[field.attname]
-            else:
-                value = _default(field)
-            # The driver takes these values as they are; asking the field costs more than the import's SQL.
-            if not (value is None or (ready is not None and type(value) in ready and not _naive(value))):
+        values: list[Any] = []
+        for field, name, attname, ready in spec:
+            value = row.get(name, _MISSING)
+            if value is _MISSING:
+                value = row.get(attname, _MISSING)
+                if value is _MISSING:
+                    value = _default(field)
+            # The driver takes these values as they are; asking the field costs more than the import's SQL. A naive
+            # datetime is made aware by the field (with a warning): it is never passed through.
+            kind = type(value)
+            if value is not None and (ready is None or kind not in ready or (kind is datetime and not value.tzinfo)):
                 value = field.get_db_prep_save(value, connection)
                 if keyed and isinstance(value, Json):
                     # A JSON column's value as its field encodes it (its own encoder), embedded as it is.
                     value = msgspec.Raw(value.dumps(value.adapted))
-            if keyed:
-                values[field.column] = value  # type: ignore[call-overload]
-            else:
-                values.append(value)  # type: ignore[union-attr]
-        prepared.append(values)
+            values.append(value)
+        prepared.append(dict(zip(columns, values, strict=True)) if keyed else values)
     return prepared
+
+
+_MISSING = object()
 
 
 def _returning(
@@ -220,8 +223,3 @@ def _as_json_records(model: type[models.Model]) -> bool:
             for field in model._meta.concrete_fields
         )
     return _as_json_records_cache[key]
-
-
-def _naive(value: Any) -> bool:
-    # A naive datetime is made aware by the field (with a warning): it is never passed through.
-    return type(value) is datetime and value.tzinfo is None

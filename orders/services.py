@@ -309,6 +309,7 @@ def orders_upsert(*, store: Store, orders: Sequence[PlatformOrder], changed: boo
     settled_on_arrival = {OrderStatus.CANCELLED, *SHIPPED_STATUSES}
     stock_holds = allocate(
         store=store,
+        new_orders=inserted,
         demands=[
             Demand.of(pk, incoming[e])
             for e, pk in written.items()
@@ -328,6 +329,8 @@ def orders_upsert(*, store: Store, orders: Sequence[PlatformOrder], changed: boo
 def _delete_merged_lines(written: dict[str, object], incoming: dict[str, PlatformOrder]) -> None:
     """Rows whose units a re-import merged into another line (a line's units split by state, then alike again) are
     now counted by that line: delete them so no unit counts twice."""
+    if not written:
+        return  # new orders only: no lines to merge
     keys = {pk: {_line_key(line) for line in incoming[external_id].lines} for external_id, pk in written.items()}
     stale = [
         pk

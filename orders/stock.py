@@ -8,7 +8,7 @@ a listing is mapped or stock is freed), so both paths decide the same way.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from uuid import UUID
 
@@ -118,8 +118,11 @@ def _stock_hold(
     return {HoldReason.OUT_OF_STOCK: f"No warehouse holds stock and no supplier supplies {needed}."}
 
 
-def allocate(*, store: Store, demands: Sequence[Demand]) -> dict[UUID, dict[str, str]]:
-    """Settle stock for these orders; returns the stock holds that apply (order pk → reason → detail).
+def allocate(
+    *, store: Store, demands: Sequence[Demand], new_orders: Collection[UUID] = frozenset()
+) -> dict[UUID, dict[str, str]]:
+    """Settle stock for these orders; returns the stock holds that apply (order pk → reason → detail). `new_orders`:
+    those just inserted by the caller, which no warehouse holds yet (nothing to ask about them).
 
     An open order ships from the first warehouse that can ship all of it (`inventory.store_warehouse_order`: stock
     first, make-to-order suppliers only for what they supply). An order already at a make-to-order supplier stays
@@ -133,10 +136,11 @@ def allocate(*, store: Store, demands: Sequence[Demand]) -> dict[UUID, dict[str,
     open_demands = [d for d in demands if d.status in OPEN_STATUSES and not d.fulfilled_by_platform]
     if not open_demands:
         return {}
-    placed = dict(
-        Order.objects.filter(pk__in=[d.order_pk for d in open_demands], warehouse__isnull=False).values_list(
-            "pk", "warehouse__tracks_stock"
-        )
+    known = [d.order_pk for d in open_demands if d.order_pk not in new_orders]
+    placed = (
+        dict(Order.objects.filter(pk__in=known, warehouse__isnull=False).values_list("pk", "warehouse__tracks_stock"))
+        if known
+        else {}
     )
     open_demands = [d for d in open_demands if placed.get(d.order_pk) is not False]  # at a supplier: stays
     listings = inventory.listings_for_lines(

@@ -195,7 +195,7 @@ def _ready_types(model: type[models.Model]) -> list[tuple[type, ...] | None]:
         json_records = _as_json_records(model)
         ready: list[tuple[type, ...] | None] = []
         for field in model._meta.concrete_fields:
-            target = field.target_field if isinstance(field, models.ForeignKey) else field
+            target = _stored_as(field)
             if connection.vendor != "postgresql":
                 ready.append(None)
             elif json_records and type(target) is models.JSONField and target.encoder is None:
@@ -219,7 +219,11 @@ def _as_json_records(model: type[models.Model]) -> bool:
     key = (model, connection.vendor)
     if key not in _as_json_records_cache:
         _as_json_records_cache[key] = connection.vendor == "postgresql" and all(
-            type(field.target_field if isinstance(field, models.ForeignKey) else field) in _JSON_RECORD_FIELDS
-            for field in model._meta.concrete_fields
+            type(_stored_as(field)) in _JSON_RECORD_FIELDS for field in model._meta.concrete_fields
         )
     return _as_json_records_cache[key]
+
+
+def _stored_as(field: models.Field) -> models.Field:
+    """The field whose values the column holds: a foreign key's target field, else the field itself."""
+    return field.target_field if isinstance(field, models.ForeignKey) else field

@@ -79,11 +79,8 @@ def insert(model: type[models.Model], rows: Sequence[dict[str, Any]]) -> None:
 def insert_statement(model: type[models.Model], rows: Sequence[Mapping[str, Any]]) -> tuple[str, list[Any]]:
     """`INSERT INTO t (every column) …` of `rows` and its parameters, each value prepared as its field would: for a
     caller that sends it with others (`inventory.statements.stock_write`) or adds a clause (`upsert`)."""
-    meta = model._meta
-    fields = list(meta.concrete_fields)
-    quote = connection.ops.quote_name
-    table = quote(meta.db_table)
-    columns = ", ".join(quote(f.column) for f in fields)
+    fields = list(model._meta.concrete_fields)
+    table, columns = table_and_columns(model)
     if _as_json_records(model):
         records = _prepared(model, fields, rows, keyed=True)
         sql = f"INSERT INTO {table} ({columns}) SELECT {columns} FROM json_populate_recordset(NULL::{table}, %s::json)"  # noqa: S608
@@ -91,6 +88,21 @@ def insert_statement(model: type[models.Model], rows: Sequence[Mapping[str, Any]
     placeholders = "(" + ", ".join(["%s"] * len(fields)) + ")"
     sql = f"INSERT INTO {table} ({columns}) VALUES {', '.join([placeholders] * len(rows))}"  # noqa: S608
     return sql, [value for row in _prepared(model, fields, rows, keyed=False) for value in row]
+
+
+def table_and_columns(model: type[models.Model]) -> tuple[str, str]:
+    """`model`'s table and every concrete column, quoted, as a statement names them (asked on every reservation)."""
+    key = (model, connection.vendor)
+    if key not in _table_and_columns_cache:
+        quote = connection.ops.quote_name
+        _table_and_columns_cache[key] = (
+            quote(model._meta.db_table),
+            ", ".join(quote(field.column) for field in model._meta.concrete_fields),
+        )
+    return _table_and_columns_cache[key]
+
+
+_table_and_columns_cache: dict[tuple[type[models.Model], str], tuple[str, str]] = {}
 
 
 def _prepared(
@@ -131,18 +143,51 @@ def _returning(
 ) -> list[tuple[Any, ...]]:
     meta = model._meta
     by_name = {f.name: f for f in meta.concrete_fields}
-    sql += " RETURNING " + ", ".join(connection.ops.quote_name(by_name[name].column) for name in returning)
+    fields = [by_name[name] for name in returning]
+    sql += " RETURNING " + ", ".join(connection.ops.quote_name(field.column) for field in fields)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         results = cursor.fetchall()
-    columns_returned = [by_name[name].get_col(meta.db_table) for name in returning]
-    converters = [
-        (column, connection.ops.get_db_converters(column) + column.get_db_converters(connection))
-        for column in columns_returned
-    ]
-    return [
-        tuple(_from_db(value, *converter) for value, converter in zip(row, converters, strict=True)) for row in results
-    ]
+    converters = _converters(model, fields)
+    if not converters:
+        return results
+    return [_converted(row, converters) for row in results]
+
+
+def from_rows(model: type[models.Model], rows: Iterable[Sequence[Any]]) -> list[Any]:
+    """Model instances of rows that hold every concrete column of `model` in field order (as `table_and_columns`
+    names them), built as a queryset builds them (`Model.from_db`, the backend's converters) without compiling one."""
+    fields = list(model._meta.concrete_fields)
+    names = [field.attname for field in fields]
+    converters = _converters(model, fields)
+    alias = connection.alias
+    return [model.from_db(alias, names, _converted(row, converters) if converters else row) for row in rows]
+
+
+def _converters(model: type[models.Model], fields: Sequence[models.Field]) -> list[tuple[int, Col, list[Any]]]:
+    """(position, column, converters) of the columns whose values the backend converts on the way out: raw cursors
+    return what the driver gives (UUIDs as strings and naive datetimes on SQLite); the ORM's converters give callers
+    the same Python types a queryset would. None at all on PostgreSQL for the columns Dropline has."""
+    key = (model, tuple(field.attname for field in fields), connection.vendor)
+    if key not in _converters_cache:
+        columns = [field.get_col(model._meta.db_table) for field in fields]
+        _converters_cache[key] = [
+            (position, column, converters)
+            for position, column in enumerate(columns)
+            if (converters := connection.ops.get_db_converters(column) + column.get_db_converters(connection))
+        ]
+    return _converters_cache[key]
+
+
+_converters_cache: dict[tuple[type[models.Model], tuple[str, ...], str], list[tuple[int, Col, list[Any]]]] = {}
+
+
+def _converted(row: Sequence[Any], converters: list[tuple[int, Col, list[Any]]]) -> tuple[Any, ...]:
+    values = list(row)
+    for position, column, functions in converters:
+        for function in functions:
+            values[position] = function(values[position], column, connection)
+    return tuple(values)
 
 
 def _default(field: models.Field) -> Any:
@@ -153,14 +198,6 @@ def _default(field: models.Field) -> Any:
     if isinstance(field, models.CharField | models.TextField):
         return ""
     raise ValueError(f"upsert: no value and no default for {field.model.__name__}.{field.name}")
-
-
-def _from_db(value: Any, column: Col, converters: list[Any]) -> Any:
-    # Raw cursors return what the driver gives (UUIDs as strings and naive datetimes on SQLite); the backend's own
-    # converters, as the ORM applies them, give callers the same Python types as a queryset would.
-    for converter in converters:
-        value = converter(value, column, connection)
-    return value
 
 
 # Field classes whose get_db_prep_save returns a value of these types unchanged on PostgreSQL (psycopg2 adapts them

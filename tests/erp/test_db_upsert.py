@@ -14,7 +14,7 @@ from django.apps import apps
 from django.db import connection
 
 import erp.db
-from erp.db import _as_json_records, _ready_types, insert, upsert
+from erp.db import _as_json_records, _ready_types, from_rows, insert, upsert
 from erp.tenancy import organization_scope
 from integrations.models import SellerAuthorization
 from orders.models import Order, OrderLine, OrderStatusChange
@@ -99,6 +99,26 @@ def test_insert_writes_what_bulk_create_writes(tenant):
     assert inserted.pk.version == created.pk.version == 7
     assert inserted.pk != created.pk
     assert before <= inserted.recorded_at <= created.recorded_at
+
+
+@pytest.mark.django_db
+def test_instances_from_rows_are_what_a_queryset_builds(tenant):
+    """`from_rows` turns a raw cursor's rows into the instances a queryset gives: every field's value and type (a
+    UUID and an aware datetime on SQLite too, where the driver returns text), saved state and database."""
+    with organization_scope(tenant.organization):
+        order = OrderFactory(organization=tenant.organization)
+        fields = Order._meta.concrete_fields
+        columns = ", ".join(connection.ops.quote_name(field.column) for field in fields)
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT {columns} FROM {Order._meta.db_table} WHERE id = %s", [order.pk.hex])  # noqa: S608
+            (built,) = from_rows(Order, cursor.fetchall())
+        expected = Order.objects.get(pk=order.pk)
+    assert type(built) is Order
+    assert (built._state.adding, built._state.db) == (expected._state.adding, expected._state.db) == (False, "default")
+    for field in fields:
+        mine, theirs = getattr(built, field.attname), getattr(expected, field.attname)
+        assert (mine, type(mine)) == (theirs, type(theirs)), field.name
+    assert built.placed_at.tzinfo is not None
 
 
 TRICKY_TEXT = 'O\'Brien \\ "quoted" \t tab\nline – é ß 中文 🎁 \u202eRTL'

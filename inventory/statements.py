@@ -13,6 +13,7 @@ on PostgreSQL row-level security still applies, as to any statement on the conne
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -29,8 +30,15 @@ _UUID = models.UUIDField()
 
 
 def _db(value: object) -> object:
-    """A UUID (or its text) as this database stores it."""
-    return _UUID.get_db_prep_value(value, connection)
+    """A UUID (or its text) as this database stores it: the UUID where the database has the type, else its hex.
+    What `UUIDField.get_db_prep_value` gives, without asking the connection for every id of every reservation."""
+    uuid = value if type(value) is UUID or value is None else _UUID.to_python(value)
+    return uuid if uuid is None or _stores_uuids() else uuid.hex
+
+
+@functools.cache
+def _stores_uuids() -> bool:
+    return bool(connection.features.has_native_uuid_field)  # the process's one database: it does not change
 
 
 def _uuid(value: object) -> UUID:
@@ -108,10 +116,10 @@ def _levels_change(changes: Sequence[tuple[UUID, int, int]], *, now: datetime) -
     on_hand_case = " ".join("WHEN %s THEN %s" for _ in changes)
     reserved_case = on_hand_case
     params: list[Any] = []
-    for level_id, on_hand, _ in changes:
-        params += [_db(level_id), on_hand]
-    for level_id, _, reserved in changes:
-        params += [_db(level_id), reserved]
+    for level_id, (_, on_hand, _) in zip(ids, changes, strict=True):
+        params += [level_id, on_hand]
+    for level_id, (_, _, reserved) in zip(ids, changes, strict=True):
+        params += [level_id, reserved]
     params += [connection.ops.adapt_datetimefield_value(now), _organization(), *ids]
     return (
         f"UPDATE {_table(StockLevel)} SET on_hand = on_hand + (CASE id {on_hand_case} ELSE 0 END), "  # noqa: S608

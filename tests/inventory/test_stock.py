@@ -8,13 +8,13 @@ from typing import Any
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
-from django.db import DatabaseError, connection
+from django.db import DatabaseError, connection, models
 from django.test.utils import CaptureQueriesContext
 
 from erp.actors import Actor
 from erp.ids import uuid7
 from erp.tenancy import organization_scope
-from inventory import services
+from inventory import services, statements
 from inventory.models import Reservation, StockLevel, StockMovement, WarehouseKind
 from inventory.selectors import ledger_mismatches
 from tests.factories import BundleComponentFactory, SkuFactory, SkuSupplierFactory, WarehouseFactory
@@ -197,6 +197,16 @@ def test_many_workers_racing_for_the_last_units_never_oversell(tenant: Any) -> N
     assert Reservation.unscoped.filter(sku=sku).count() == 7
     with organization_scope(organization):
         assert ledger_mismatches() == []
+
+
+@pytest.mark.django_db
+def test_the_statements_send_ids_as_the_field_would() -> None:
+    """The reservation statements prepare ids without asking the connection each time: the same value and type as
+    `UUIDField.get_db_prep_value` (a UUID on PostgreSQL, its hex on SQLite), from a UUID, its text, its hex or None."""
+    field, uuid = models.UUIDField(), uuid7()
+    for value in (uuid, str(uuid), uuid.hex, None):
+        expected = field.get_db_prep_value(value, connection)
+        assert (statements._db(value), type(statements._db(value))) == (expected, type(expected)), value
 
 
 @pytest.mark.django_db

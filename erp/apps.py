@@ -22,6 +22,8 @@ class ErpConfig(AppConfig):
 def _tenant_tables_secure(using: str, **kwargs: Any) -> None:
     from django.db import connections
 
+    from erp.db import analyze_function_install
     from erp.rls import rls_apply
 
     rls_apply(connections[using])
+    analyze_function_install(connections[using])  # the application role's statistics refresh (erp.db)

@@ -28,6 +28,7 @@ from uuid import UUID
 
 import msgspec
 from django.db import connection, models
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models.expressions import Col
 from psycopg2.extras import Json
 
@@ -264,3 +265,64 @@ def _as_json_records(model: type[models.Model]) -> bool:
 def _stored_as(field: models.Field) -> models.Field:
     """The field whose values the column holds: a foreign key's target field, else the field itself."""
     return field.target_field if isinstance(field, models.ForeignKey) else field
+
+
+class PlannerStatistics:
+    """Refreshes the planner's statistics of the tables a bulk write fills, each time it has doubled what they held.
+
+    Until autovacuum reaches a table that grew fast (a minute or more, and never where it is off), PostgreSQL plans
+    with what the table held before: believing it nearly empty, it walks a whole store's or organization's rows per
+    lookup instead of probing the index that names the row. Refreshing at every doubling (1,000 rows, 2,000,
+    4,000, ...) keeps every estimate within a factor of two of the truth for a logarithmic number of ANALYZE runs,
+    each of which reads a bounded sample; a fixed interval instead costs in proportion to the size, and runs most
+    often when the table is already large (docs/adr/0030). `tables[0]` is the one counted: the others grow with it.
+    """
+
+    FIRST_AFTER = 1000
+
+    def __init__(self, tables: Sequence[str]) -> None:
+        self.tables = tuple(tables)
+        self._held = self._rows_estimated() if connection.vendor == "postgresql" else 0
+        self._since = 0
+
+    def written(self, created: int) -> None:
+        """`created` more rows in `tables[0]`."""
+        self._since += created
+        if connection.vendor != "postgresql" or self._since < max(self._held, self.FIRST_AFTER):
+            return
+        with connection.cursor() as cursor:
+            # Through the owner's function: the application role owns no table, and PostgreSQL skips (with only a
+            # warning) an ANALYZE by anyone but the owner.
+            cursor.execute(f"SELECT {ANALYZE_FUNCTION}(%s)", [list(self.tables)])
+        self._held += self._since
+        self._since = 0
+
+    def _rows_estimated(self) -> int:
+        # What the planner believes the table holds (-1: never analysed, counted as empty).
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT reltuples FROM pg_class WHERE oid = %s::regclass", [self.tables[0]])
+            row = cursor.fetchone()
+        return max(int(row[0]), 0) if row else 0
+
+
+ANALYZE_FUNCTION = "dropline_analyze"
+
+
+def analyze_function_install(connection: BaseDatabaseWrapper) -> None:
+    """Create (or replace) `dropline_analyze(tables text[])`: ANALYZE of tables of the current schema, run as the
+    function's owner, the role that migrates and owns the tables. PostgreSQL lets only a table's owner analyze it;
+    the application connects as a role that owns nothing (docs/adr/0023), and its `PlannerStatistics` refresh was
+    skipped with a warning. ANALYZE changes no row and reads a bounded sample; the function takes only table names
+    of that one schema (quoted with `%I`) and runs with a fixed search_path, as a SECURITY DEFINER function must.
+    Runs after every `migrate` (erp.apps), like the row-level security policies."""
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT quote_literal(current_schema())")
+        (schema,) = cursor.fetchone()
+        cursor.execute(
+            f"CREATE OR REPLACE FUNCTION {ANALYZE_FUNCTION}(tables text[]) RETURNS void LANGUAGE plpgsql "
+            "SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $body$ "
+            "DECLARE name text; BEGIN FOREACH name IN ARRAY tables LOOP "
+            f"EXECUTE format('ANALYZE %I.%I', {schema}, name); END LOOP; END $body$"
+        )

@@ -12,6 +12,7 @@ import logging
 import time
 from dataclasses import dataclass
 
+from erp.db import PlannerStatistics
 from integrations import registry
 from integrations.base import Capability
 from integrations.models import Store
@@ -58,6 +59,9 @@ def store_catalog_sync(
         return result
     channel = store_client(store)
     started = time.monotonic()
+    # A first catalogue can be tens of thousands of listings at once, and every reservation marks its SKUs'
+    # listings: with statistics of a near-empty table that mark reads every listing of the organization.
+    statistics = PlannerStatistics(("inventory_listing",))
     while True:
         page = channel.list_products(cursor=cursor)
         lines = [
@@ -85,6 +89,7 @@ def store_catalog_sync(
         result.variants += len(lines)
         result.created += len(new)
         result.matched += len(matched)
+        statistics.written(len(new))
         cursor = page.next_cursor
         if cursor is None:
             return result

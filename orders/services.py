@@ -20,14 +20,14 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import connection, connections, models, transaction
+from django.db import connections, models, transaction
 from django.db.models import F, Max, Q, Value
 from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
 from erp import inputs
 from erp.actors import Actor
-from erp.db import insert, upsert
+from erp.db import PlannerStatistics, insert, upsert
 from erp.events import Event
 from erp.services import audit_record
 from erp.tenancy import CrossTenantWrite, current_organization
@@ -580,7 +580,7 @@ def _import_pages(
     deadline = time.monotonic() + budget
     totals = {"pages": 0, "created": 0, "updated": 0, "unchanged": 0}
     finished = True
-    statistics = PlannerStatistics()
+    statistics = PlannerStatistics(IMPORTED_TABLES)
     pipeline = _PagePipeline(
         list_page=list_page,
         prepare=lambda listed: _page_to_import(store, listed),
@@ -834,37 +834,8 @@ class _End:
     error: Exception | None = None
 
 
-class PlannerStatistics:
-    """Refreshes the planner's statistics of the tables an import writes, each time it has doubled what they held.
-
-    During a large backfill the statistics are stale until autovacuum gets to them (a minute or more): with a table
-    it believes empty, PostgreSQL walks a whole store per lookup instead of using the unique index. Refreshing at
-    every doubling (1,000 orders, 2,000, 4,000, ...) keeps every estimate within a factor of two of the truth for
-    a logarithmic number of ANALYZE runs, each of which reads a bounded sample (docs/adr/0030); a fixed interval
-    instead costs in proportion to the size, and runs most often when the table is already large."""
-
-    TABLES = ("orders_order", "orders_orderline", "orders_orderhold", "orders_orderstatuschange")
-    FIRST_AFTER = 1000
-
-    def __init__(self) -> None:
-        self._held = self._rows_estimated() if connection.vendor == "postgresql" else 0
-        self._since = 0
-
-    def written(self, created: int) -> None:
-        self._since += created
-        if connection.vendor != "postgresql" or self._since < max(self._held, self.FIRST_AFTER):
-            return
-        with connection.cursor() as cursor:
-            cursor.execute("ANALYZE " + ", ".join(self.TABLES))
-        self._held += self._since
-        self._since = 0
-
-    def _rows_estimated(self) -> int:
-        # What the planner believes the orders table holds (-1: never analysed, counted as empty).
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT reltuples FROM pg_class WHERE oid = 'orders_order'::regclass")
-            row = cursor.fetchone()
-        return max(int(row[0]), 0) if row else 0
+# The tables an import writes, the orders first (what they hold is what the schedule counts): docs/adr/0030.
+IMPORTED_TABLES = ("orders_order", "orders_orderline", "orders_orderhold", "orders_orderstatuschange")
 
 
 def _commit_page(store: Store, page: _PageToImport, *, window: BackfillWindow | None = None) -> UpsertResult:

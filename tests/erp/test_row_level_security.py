@@ -18,6 +18,7 @@ from django.core.management import CommandError, call_command
 from django.db import DatabaseError, connection, transaction
 from django.urls import reverse
 
+from erp.db import PlannerStatistics
 from erp.models import Membership
 from erp.rls import POLICY_NAME, rls_status, role_is_exempt, tenant_tables
 from erp.tasks import task
@@ -271,3 +272,22 @@ def test_a_row_in_hand_saved_or_refreshed_outside_any_scope_is_in_its_own_organi
     order.currency = "not saved"
     order.refresh_from_db()  # read again in its own organization too
     assert order.currency == "GBP"
+
+
+@pytest.mark.django_db
+def test_the_application_role_refreshes_the_planners_statistics(
+    make_tenant: Any, as_application: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """PostgreSQL lets only a table's owner ANALYZE it, and skips anyone else's with a mere warning: the application
+    role owns no table, so an import's statistics refresh (docs/adr/0030) did nothing where it mattered. It goes
+    through the owner's `dropline_analyze` (erp.db.analyze_function_install)."""
+    monkeypatch.setattr(PlannerStatistics, "FIRST_AFTER", 1)
+    monkeypatch.setattr(PlannerStatistics, "_rows_estimated", lambda self: 0)
+    OrderFactory.create_batch(30, organization=make_tenant("Alpha Goods").organization)
+    notices_before = len(connection.connection.notices)
+    PlannerStatistics(("orders_order", "orders_orderline")).written(30)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT reltuples FROM pg_class WHERE oid = 'orders_order'::regclass")
+        (believed,) = cursor.fetchone()
+    assert not [notice for notice in connection.connection.notices[notices_before:] if "skipping" in notice]
+    assert believed >= 30

@@ -6,7 +6,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
+from erp.db import ANALYZE_FUNCTION, PlannerStatistics
 from erp.tenancy import organization_scope
 from integrations.models import Store
 from inventory.catalog import store_catalog_sync
@@ -70,3 +73,20 @@ def test_a_big_catalogue_stops_at_its_time_budget_and_says_where_to_go_on(
         rest = store_catalog_sync(store=connected_store, cursor=first.next_cursor, time_budget=60)
         assert rest.next_cursor is None
         assert Listing.objects.filter(store=connected_store).count() == len(catalogue)
+
+
+@pytest.mark.postgres
+def test_a_first_catalogue_refreshes_the_listings_statistics_as_it_grows(
+    tenant: Any, tiktok: Any, connected_store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every reservation marks its SKUs' listings; planned for a listings table believed nearly empty, that mark read
+    every listing of the organization. A catalogue read refreshes the table's statistics as it doubles (here from 2
+    listings on, instead of 1,000, for a catalogue of a few)."""
+    monkeypatch.setattr(PlannerStatistics, "FIRST_AFTER", 2)
+    monkeypatch.setattr(PlannerStatistics, "_rows_estimated", lambda self: 0)  # never analysed
+    with organization_scope(tenant.organization):
+        Listing.objects.filter(store=connected_store).delete()
+        with CaptureQueriesContext(connection) as sent:
+            result = store_catalog_sync(store=connected_store, time_budget=60)
+    assert result.created > 2
+    assert f"SELECT {ANALYZE_FUNCTION}(ARRAY['inventory_listing'])" in [q["sql"] for q in sent.captured_queries]

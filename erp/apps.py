@@ -14,16 +14,18 @@ class ErpConfig(AppConfig):
 
         error_reporting_init()  # Sentry, only when SENTRY_DSN is set
 
-        # Once per `migrate` (sent for this app only): a tenant table created by any app's migration, now or later,
-        # gets its row-level security policy before the command returns (docs/adr/0023-row-level-security.md).
-        post_migrate.connect(_tenant_tables_secure, sender=self, dispatch_uid="erp.rls_apply")
+        # Once per `migrate` (sent for this app only), as the tables' owner: a tenant table created by any app's
+        # migration, now or later, gets its row-level security policy before the command returns
+        # (docs/adr/0023-row-level-security.md), and the owner's ANALYZE function is (re)created for the application
+        # role (erp.db.analyze_function_install, docs/adr/0030).
+        post_migrate.connect(_owner_objects_install, sender=self, dispatch_uid="erp.owner_objects_install")
 
 
-def _tenant_tables_secure(using: str, **kwargs: Any) -> None:
+def _owner_objects_install(using: str, **kwargs: Any) -> None:
     from django.db import connections
 
     from erp.db import analyze_function_install
     from erp.rls import rls_apply
 
     rls_apply(connections[using])
-    analyze_function_install(connections[using])  # the application role's statistics refresh (erp.db)
+    analyze_function_install(connections[using])

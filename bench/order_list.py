@@ -300,10 +300,10 @@ def seed(n: int) -> dict[str, Any]:
             f"""
             INSERT INTO orders_orderline (id, organization_id, order_id, external_id, sku_id, seller_sku, product_id,
                 product_name, sku_name, image_url, unit_price, currency, package_id, package_status, tracking_number,
-                is_gift, is_cancelled)
+                is_gift, is_cancelled, placed_at)
             SELECT gen_random_uuid(), o.organization_id, o.id, o.external_id || '-' || k, 'P' || bench_sku(x.i, k),
                    bench_sku(x.i, k), '', 'Product ' || bench_sku(x.i, k), '', '', 9.90, 'USD', '', '',
-                   o.tracking_number, false, false
+                   o.tracking_number, false, false, o.placed_at
             FROM orders_order o
             CROSS JOIN LATERAL (SELECT ((o.external_id::bigint - 576400000000000000) / 7) AS i) x
             CROSS JOIN LATERAL generate_series(1, bench_lines(x.i)) k

@@ -220,20 +220,25 @@ class OrderFilter(django_filters.FilterSet):
         return data.get("ordering") or selectors.default_ordering(data.get("status"))
 
     def page(self, *, cursor: str | None, size: int) -> selectors.OrderPage:
-        """One keyset page of a valid filterset: every filter, with the search run by the page itself
-        (`orders_page(search=...)`: the page's rows first, then their whole orders). Raises InvalidCursor."""
+        """One keyset page of a valid filterset: every filter, with the search and the SKU run by the page itself
+        (`orders_page(search=..., sku=...)`: the page's rows first, then their whole orders). Raises
+        InvalidCursor."""
         return selectors.orders_page(
-            self.filter_queryset(self.queryset, skip={"q"}),
+            self.filter_queryset(self.queryset, skip={"q", "sku"}),
             ordering=self.chosen_ordering(),
             cursor=cursor,
             size=size,
             search=self.form.cleaned_data.get("q") or "",
+            sku=self.form.cleaned_data.get("sku") or "",
         )
 
 
 class OrderPageFilter(OrderFilter):
-    """The API's order list: the same filters, except that the search is left to the keyset page
-    (OrderKeysetPagination passes `q` to `orders_page`), which runs it far cheaper than a filter can."""
+    """The API's order list: the same filters, except that the search and the SKU are left to the keyset page
+    (OrderKeysetPagination passes `q` and `sku` to `orders_page`), which runs them far cheaper than a filter can."""
 
     def filter_search(self, queryset: QuerySet[Order], name: str, value: str) -> QuerySet[Order]:
+        return queryset
+
+    def filter_sku(self, queryset: QuerySet[Order], name: str, value: str) -> QuerySet[Order]:
         return queryset

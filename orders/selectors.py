@@ -11,7 +11,7 @@ import base64
 import binascii
 import json
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -191,12 +191,20 @@ class Ordering:
     key: str
     field: str
     descending: bool
+    tie: str = "pk"  # the tie-break column: the order's id, here or as `lines__order_id` on a line (`on_lines`)
 
     def order_by(self, *, reverse: bool = False) -> list[Any]:
         descending = self.descending != reverse
         if descending:
-            return [F(self.field).desc(nulls_first=True), F("pk").desc()]
-        return [F(self.field).asc(nulls_last=True), F("pk").asc()]
+            return [F(self.field).desc(nulls_first=True), F(self.tie).desc()]
+        return [F(self.field).asc(nulls_last=True), F(self.tie).asc()]
+
+    def on_lines(self) -> Ordering | None:
+        """The same order read from the order's lines, where a line repeats its order's sort key and the
+        (organization, seller_sku, -placed_at, -order) index serves it; None where a line does not hold the key."""
+        if self.field != "placed_at":
+            return None
+        return replace(self, field="lines__placed_at", tie="lines__order_id")
 
     def after(self, value: Any, pk: UUID, *, reverse: bool = False) -> list[Q]:
         """Rows strictly after (value, pk) in this order (or the reversed one), as consecutive segments.
@@ -205,14 +213,17 @@ class Ordering:
         with `IS NULL` would make PostgreSQL read the index from its start instead. The NULL rows are their own
         segment, read only when the page is not full yet.
         """
-        f = self.field
+        f, tie = self.field, self.tie
         if self.descending != reverse:  # descending: NULLs first, then values high to low
             if value is None:
-                return [Q(**{f"{f}__isnull": True, "pk__lt": pk}), Q(**{f"{f}__isnull": False})]
-            return [Q(**{f"{f}__lte": value}) & (Q(**{f"{f}__lt": value}) | Q(pk__lt=pk))]
+                return [Q(**{f"{f}__isnull": True, f"{tie}__lt": pk}), Q(**{f"{f}__isnull": False})]
+            return [Q(**{f"{f}__lte": value}) & (Q(**{f"{f}__lt": value}) | Q(**{f"{tie}__lt": pk}))]
         if value is None:  # ascending: values low to high, then NULLs
-            return [Q(**{f"{f}__isnull": True, "pk__gt": pk})]
-        return [Q(**{f"{f}__gte": value}) & (Q(**{f"{f}__gt": value}) | Q(pk__gt=pk)), Q(**{f"{f}__isnull": True})]
+            return [Q(**{f"{f}__isnull": True, f"{tie}__gt": pk})]
+        return [
+            Q(**{f"{f}__gte": value}) & (Q(**{f"{f}__gt": value}) | Q(**{f"{tie}__gt": pk})),
+            Q(**{f"{f}__isnull": True}),
+        ]
 
 
 ORDERINGS: dict[str, Ordering] = {
@@ -265,7 +276,13 @@ def _decode_cursor(cursor: str, ordering: Ordering) -> tuple[datetime | None, UU
 
 
 def orders_page(
-    orders: QuerySet[Order], *, ordering: str, cursor: str | None = None, size: int = 50, search: str = ""
+    orders: QuerySet[Order],
+    *,
+    ordering: str,
+    cursor: str | None = None,
+    size: int = 50,
+    search: str = "",
+    sku: str = "",
 ) -> OrderPage:
     """One keyset page of `orders`: `size + 1` rows read from an index, never an OFFSET or a COUNT.
 
@@ -277,20 +294,30 @@ def orders_page(
     to the page in the database, and only then are the page's whole orders fetched, by id. A filter
     `id IN (all matches)` would fetch every match whole (20,000 orders for a common surname) to keep 51
     (docs/adr/0031).
+
+    `sku`: orders with a line of this seller SKU (`sku_condition`). Sorted by when they were placed, the page walks
+    that SKU's lines in the index's order and stops once it is full (docs/adr/0039); otherwise (by deadline, with a
+    search, or where the database cannot pick one row per order as it reads) it is a plain filter.
     """
     order = ORDERINGS[ordering]
+    branches = search_branches(search)
+    sku = sku.strip()
+    by_lines = order.on_lines() if sku and not branches else None
+    if by_lines is None or not connections[orders.db].features.can_distinct_on_fields:
+        orders, by_lines = (orders.filter(sku_condition(sku)) if sku else orders), None
     backwards = False
     if cursor:
         value, pk, backwards = _decode_cursor(cursor, order)
-        segments = order.after(value, pk, reverse=backwards)
+        segments = (by_lines or order).after(value, pk, reverse=backwards)
     else:
         segments = [Q()]
-    branches = search_branches(search)
     rows: list[Order] = []
     for segment in segments:
         wanted = size + 1 - len(rows)
         if branches:
             rows += _search_segment(orders, branches, segment, order, backwards=backwards, limit=wanted)
+        elif by_lines is not None:
+            rows += _sku_segment(orders, sku, segment, by_lines, backwards=backwards, limit=wanted)
         else:
             rows += orders.filter(segment).order_by(*order.order_by(reverse=backwards))[:wanted]
         if len(rows) > size:
@@ -327,6 +354,17 @@ def _search_segment(
     ids = [pk for pk, _ in first.union(*rest).order_by(*order_by)[:limit]]
     whole = orders.in_bulk(ids)
     return [whole[pk] for pk in ids if pk in whole]
+
+
+def _sku_segment(
+    orders: QuerySet[Order], sku: str, segment: Q, by_lines: Ordering, *, backwards: bool, limit: int
+) -> list[Order]:
+    """The orders with a line of `sku`, read through those lines in `by_lines`' order: one join, its conditions in
+    one `filter()` so the segment and the sort are on the same line. DISTINCT ON keeps one row per order (an order
+    may hold the SKU on two lines, in two packages) as the rows stream, so the LIMIT still stops the walk."""
+    with_sku = Q(lines__organization=current_organization(), lines__seller_sku=sku)
+    matching = orders.filter(with_sku & segment).order_by(*by_lines.order_by(reverse=backwards))
+    return list(matching.distinct(by_lines.field, by_lines.tie)[:limit])
 
 
 # ---------------------------------------------------------------------------------------------------- the detail

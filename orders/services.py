@@ -185,6 +185,7 @@ def _line_rows(order_pk: object, organization_id: object, order: PlatformOrder) 
         {
             "organization_id": organization_id,
             "order_id": order_pk,
+            "placed_at": order.created_at,  # the order's own (`_order_row`): the SKU list's sort key
             "external_id": _line_key(line),
             "quantity": line.quantity,
             "platform_line_ids": sorted(line.line_ids),

@@ -282,6 +282,7 @@ class OrderLineFactory(TenantModelFactory):
     platform_line_ids = factory.LazyAttribute(lambda line: [line.external_id])
     sku_id = factory.Sequence(lambda n: f"2729{n:014d}")
     seller_sku = "RED-TEE-L"
+    placed_at = factory.SelfAttribute("order.placed_at")  # as the import writes it
     product_name = "Crew tee"
     unit_price = Decimal("24.90")
     currency = "USD"

@@ -43,8 +43,9 @@ class OrderKeysetPagination(BasePagination):
                 ordering=self.ordering(request),
                 cursor=request.query_params.get(self.cursor_query_param),
                 size=self.get_page_size(request),
-                # The view's filters leave the search to the page (orders.filters.OrderPageFilter).
+                # The view's filters leave the search and the SKU to the page (orders.filters.OrderPageFilter).
                 search=request.query_params.get("q", ""),
+                sku=request.query_params.get("sku", ""),
             )
         except selectors.InvalidCursor as error:
             raise NotFound("Invalid cursor.") from error

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from django.apps import apps
+from django.db import connection, migrations
 
 from erp.models import Organization
 from erp.tenancy import organization_scope
@@ -94,3 +95,22 @@ def test_the_migration_merges_unit_rows_alike_and_splits_them_back(org: Organiza
 
     merge_units.backwards(apps, None)
     assert rows(order) == [("L1", 1, ["L1"], ""), ("L2", 1, ["L2"], "P1"), ("L3", 1, ["L3"], "")]
+
+
+def test_every_line_carries_its_orders_placement_time(org: Organization) -> None:
+    """The SKU list reads a line's `placed_at` as its order's (docs/adr/0039): the import writes both, and the
+    migration that added the column gave every stored line its order's."""
+    store = StoreFactory(organization=org)
+    order = import_order(store, line("L1", package_id="P1"), line("L2", "L3"), minutes=1)
+    assert order.placed_at == PLACED
+    assert set(OrderLine.objects.filter(order=order).values_list("placed_at", flat=True)) == {PLACED}
+
+    unplaced = OrderFactory(organization=org, store=store, placed_at=None)
+    OrderLineFactory(organization=org, order=unplaced)
+    OrderLine.objects.update(placed_at=datetime(2020, 1, 1, tzinfo=UTC))  # as stored before the column existed
+    migration = importlib.import_module("orders.migrations.0018_orderline_placed_at").Migration
+    (backfill,) = [op for op in migration.operations if isinstance(op, migrations.RunSQL)]
+    with connection.cursor() as cursor:
+        cursor.execute(backfill.sql)
+    assert set(OrderLine.objects.filter(order=order).values_list("placed_at", flat=True)) == {PLACED}
+    assert list(OrderLine.objects.filter(order=unplaced).values_list("placed_at", flat=True)) == [None]

@@ -10,10 +10,13 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.utils import timezone
 
+from erp.db import PlannerStatistics
 from erp.tenancy import organization_scope
 from orders import selectors
 from orders.models import HoldReason, Order, OrderStatus
+from orders.services import IMPORTED_TABLES
 from tests.factories import OrderHoldFactory, OrderLineFactory, StoreFactory
+from tests.plans import rows_handled
 
 pytestmark = pytest.mark.django_db
 
@@ -221,3 +224,75 @@ def test_search_pages_walk_every_match_once_in_order_with_the_other_filters(
     back = api(q="kim", ordering=ordering, page_size=4)
     forward = api(back.json()["next"])
     assert ids(api(forward.json()["previous"])) == ids(back)  # "previous" from page 2 is page 1
+
+
+@pytest.mark.parametrize("ordering", ["-placed_at", "placed_at", "ship_by"])
+def test_sku_pages_walk_every_order_with_the_sku_once_in_order(
+    tenant: Any, make_tenant: Any, make_order: Any, api: Any, ordering: str
+) -> None:
+    """By placement time the SKU's page is read through its lines (docs/adr/0039): page after page, forward and
+    back, in the API and the dashboard, it lists exactly what the SKU as a plain condition lists: once per order
+    when the SKU is on two of its lines, with NULL and tied placement times, never another SKU's or tenant's."""
+    now = timezone.now()
+    stranger = make_tenant("Other seller")
+    for i in range(19):
+        order = make_order(
+            external_id=f"8800{i:03d}",
+            placed_at=None if i % 6 == 0 else now - timedelta(hours=i % 5),
+            ship_by=None if i % 4 == 0 else now + timedelta(hours=i % 3),
+            status=OrderStatus.AWAITING_SHIPMENT if i % 3 else OrderStatus.DELIVERED,
+        )
+        if i % 7 != 3:
+            OrderLineFactory(organization=tenant.organization, order=order, seller_sku="MUG")
+        if i % 2 and i % 7 != 3:  # a second line of the same SKU (another package)
+            OrderLineFactory(organization=tenant.organization, order=order, seller_sku="MUG")
+        OrderLineFactory(organization=tenant.organization, order=order, seller_sku="TEE")
+    OrderLineFactory(organization=stranger.organization, seller_sku="MUG", order__placed_at=now)
+    with organization_scope(tenant.organization):
+        plain = [
+            o.external_id
+            for o in Order.objects.filter(selectors.sku_condition("MUG")).order_by(
+                *selectors.ORDERINGS[ordering].order_by()
+            )
+        ]
+    assert len(plain) == 16
+
+    pages, response = [], api(sku="MUG", ordering=ordering, page_size=4)
+    while True:
+        pages.append(ids(response))
+        if not response.json()["next"]:
+            break
+        response = api(response.json()["next"])
+    assert [e for page in pages for e in page] == plain
+    back = []
+    while response.json()["previous"]:
+        response = api(response.json()["previous"])
+        back.insert(0, ids(response))
+    assert back == pages[:-1]
+
+    to_ship = ids(api(sku=" MUG ", ordering=ordering, status="to_ship", page_size=100))
+    assert to_ship == [e for e in plain if Order.unscoped.get(external_id=e).status == OrderStatus.AWAITING_SHIPMENT]
+    page = tenant.client.get("/orders/", {"sku": "MUG", "status": "all", "ordering": ordering})
+    assert page.status_code == 200
+    positions = [page.content.decode().find(e) for e in plain]  # every order with the SKU, in the same order
+    assert -1 not in positions
+    assert positions == sorted(positions)
+
+
+@pytest.mark.postgres
+def test_a_page_of_a_popular_sku_reads_its_page_not_every_order_with_it(tenant: Any, make_order: Any) -> None:
+    """The newest page of a SKU on a thousand orders, behind a thousand newer orders of another SKU, handles about a
+    page of rows, in the index's order: it used to fetch every order of the SKU to sort them, or walk the newer
+    orders to reach them. The statistics are the ones an import of these orders leaves (erp.db.PlannerStatistics)."""
+    now = timezone.now()
+    with organization_scope(tenant.organization):
+        for i in range(2_000):
+            order = make_order(external_id=f"9900{i:04d}", placed_at=now - timedelta(minutes=i))
+            OrderLineFactory(organization=tenant.organization, order=order, seller_sku="MUG" if i >= 1_000 else "TEE")
+        PlannerStatistics(IMPORTED_TABLES).written(2_000)
+
+        def first_page() -> list[Order]:
+            return selectors.orders_page(Order.objects.all(), ordering="-placed_at", size=50, sku="MUG").orders
+
+        assert [o.external_id for o in first_page()] == [f"9900{i:04d}" for i in range(1_000, 1_050)]
+        assert rows_handled(first_page) < 300

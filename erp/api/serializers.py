@@ -1,8 +1,23 @@
+from typing import Any
+
 from django.urls import reverse
 from rest_framework import serializers
 
 from erp.models import APIKey, AuditEntry, Membership, Organization, OrganizationExport
 from erp.roles import KEY_SCOPES
+
+
+class ChoiceLabelField(serializers.CharField):
+    """The label of a choice field's value, as `get_<field>_display()` gives it. What
+    `CharField(source="get_status_display")` gives too, without DRF inspecting the method's signature on every object
+    it is read from: on a page of 50 orders that was about a tenth of the response's Python."""
+
+    def __init__(self, choice_field: str, **kwargs: Any) -> None:
+        self.choice_field = choice_field
+        super().__init__(source="*", **kwargs)
+
+    def to_representation(self, value: Any) -> str:
+        return str(getattr(value, f"get_{self.choice_field}_display")())
 
 
 class OrganizationOutput(serializers.ModelSerializer):

@@ -8,6 +8,7 @@ from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from erp.api.serializers import ChoiceLabelField
 from integrations import selectors
 from integrations.models import Store
 
@@ -48,9 +49,9 @@ class StoreSyncOutput(serializers.Serializer[Any]):
 
 
 class StoreOutput(serializers.ModelSerializer[Store]):
-    platform_label = serializers.CharField(source="get_platform_display")
+    platform_label = ChoiceLabelField("platform")
     status = serializers.CharField(help_text="`active` (connected), `attention` (needs attention) or `disconnected`.")
-    status_label = serializers.CharField(source="get_status_display")
+    status_label = ChoiceLabelField("status")
     sync = serializers.SerializerMethodField()
     needs_attention = serializers.SerializerMethodField(help_text="Orders may not be syncing: see `attention`.")
     attention = serializers.SerializerMethodField()

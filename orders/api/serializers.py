@@ -7,6 +7,7 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from erp.api.serializers import ChoiceLabelField
 from integrations.interface import FulfilledBy, LabelSource
 from integrations.models import Store
 from orders import selectors
@@ -20,7 +21,7 @@ class OrderStoreOutput(serializers.ModelSerializer):
 
 
 class OrderHoldOutput(serializers.ModelSerializer):
-    reason_label = serializers.CharField(source="get_reason_display")
+    reason_label = ChoiceLabelField("reason")
     fix = serializers.CharField(help_text="What the seller should do about it.")
 
     class Meta:
@@ -30,7 +31,7 @@ class OrderHoldOutput(serializers.ModelSerializer):
 
 class OrderListOutput(serializers.ModelSerializer):
     store = OrderStoreOutput()
-    status_label = serializers.CharField(source="get_status_display")
+    status_label = ChoiceLabelField("status")
     open_holds = serializers.SerializerMethodField(help_text="Open holds (empty unless `is_held`).")
     warehouse_id = serializers.UUIDField(
         read_only=True, allow_null=True, help_text="The warehouse it ships from (routing); null until routed."
@@ -265,7 +266,7 @@ class SellerShipmentOutput(serializers.Serializer):
         help_text="`pending`/`submitting`: being sent to TikTok (poll GET); `shipped`: TikTok accepted it (or had it "
         "already: `adopted`); `failed`: TikTok refused it, see `error_*`; POST corrected values to send again.",
     )
-    state_label = serializers.CharField(source="get_state_display")
+    state_label = ChoiceLabelField("state")
     carrier_id = serializers.CharField()
     carrier_name = serializers.CharField()
     tracking_number = serializers.CharField()

@@ -30,6 +30,7 @@ def test_a_partner_reads_sync_status_and_syncs_a_store_now(
         None,
     )
     assert row["sync"]["cursor"] is None
+    assert (row["platform_label"], row["status_label"]) == (store.get_platform_display(), store.get_status_display())
 
     market.add_order("F-9", {"MUG": 1})
     with django_capture_on_commit_callbacks(execute=True):  # the sync task runs once the request commits

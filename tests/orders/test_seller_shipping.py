@@ -256,6 +256,7 @@ def test_partners_mark_it_shipped_through_the_api_once(
     assert again.status_code == 200
     got = tenant.client.get(url, **api).json()
     assert (got["state"], got["carrier_name"], got["source"]) == ("shipped", "UPS", "api")
+    assert got["state_label"] == SellerShipmentState.SHIPPED.label
     assert got["package_id"] == ledger(tiktok, order)[0]["package_id"]
     assert len(ledger(tiktok, order)) == 1
     # Refused before calling TikTok: malformed tracking, and any order once the store's cut-off has passed.

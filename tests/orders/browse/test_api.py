@@ -26,7 +26,9 @@ def test_list_rows_carry_store_holds_and_flags(tenant: Any, make_order: Any, api
     [row] = body["results"]
     assert row["id"] == str(order.pk)
     assert row["store"]["name"] == "Main shop"
+    assert row["status_label"] == order.get_status_display() == OrderStatus(order.status).label
     assert row["open_holds"][0]["reason"] == "out_of_stock"
+    assert row["open_holds"][0]["reason_label"] == HoldReason.OUT_OF_STOCK.label
     assert row["open_holds"][0]["fix"]
     assert row["is_seller_shipping"] is True
     assert row["is_fulfilled_by_platform"] is False

@@ -362,6 +362,7 @@ def _sku_segment(
     """The orders with a line of `sku`, read through those lines in `by_lines`' order: one join, its conditions in
     one `filter()` so the segment and the sort are on the same line. DISTINCT ON keeps one row per order (an order
     may hold the SKU on two lines, in two packages) as the rows stream, so the LIMIT still stops the walk."""
+    # The line's own organization, though the orders are already scoped: it leads the lines' index.
     with_sku = Q(lines__organization=current_organization(), lines__seller_sku=sku)
     matching = orders.filter(with_sku & segment).order_by(*by_lines.order_by(reverse=backwards))
     return list(matching.distinct(by_lines.field, by_lines.tie)[:limit])

@@ -25,8 +25,9 @@ shared SKU are paid, one per sale (paying sends the ORDER_STATUS_CHANGE webhook)
 (Dropline's available after the reservation, under that store's push policy): Shopify and Outlet US after a sale on
 Home US, both TikTok shops after a Shopify sale. The latency runs from the sale to the first poll that shows it
 (poll period 0.1 s); a sale not seen everywhere within `--timeout` (120 s) is a miss. The way there: the sandbox's
-webhook -> Dropline's web records it -> the worker fetches the order and reserves -> the listings are marked -> beat
-(every 5 s) queues a store's push once a marker is older than the debounce (5 s) -> the push tells the platform.
+webhook -> Dropline's web records it -> the worker fetches the order and reserves -> beat (every 5 s) marks the
+listings of the changed stock with the change's time and queues a store's push once a marker is older than the
+debounce (5 s) -> the push tells the platform.
 
 Printed: per direction and overall p50/p95/max, misses, the calls each sandbox served during the run (their stats
 endpoints), Shopify THROTTLED answers and TikTok rate-limit violations (both must be 0), the final books (Dropline's
@@ -387,6 +388,7 @@ def _world(tiktok: SandboxProcess, shopify: ShopifySandboxProcess, count: int) -
         )
         reallocated = orders_reallocate(order_ids=list(held.values_list("pk", flat=True).distinct()))
 
+        push.changed_stock_mark()  # what beat's sweep would do with the receipts
         began = time.monotonic()
         pushes = []
         for _ in range(3):  # each store until nothing it can be told is left marked

@@ -6,9 +6,10 @@ The sandbox seeds 8 products (13 SKUs, one product SELLER_DEACTIVATED) per shop 
 more, so N listings are spread over ceil(N / 13) shops of one seller, each with two TikTok warehouses linked to two
 Dropline warehouses (the Inventory Search + per-warehouse split path). Every listing maps to its own SKU.
 
-The change: every SKU's stock goes up in one bulk UPDATE and is announced through `stock_changed` (the receiver
-marks the listings, as after any receipt). Then beat's due query runs and W threads play W Celery workers running
-`store_push` per store. A second round changes nothing that shows and must send no Update Inventory at all.
+The change: every SKU's stock goes up in one bulk UPDATE that also sets the rows' `unpushed_since`, as every stock
+change does (docs/adr/0040), and beat's sweep marks the listings (`changed_stock_mark`). Then beat's due query runs
+and W threads play W Celery workers running `store_push` per store. A second round changes nothing that shows and
+must send no Update Inventory at all.
 Printed: platform calls (one per product, not per listing), time, and the sandbox's rate-limit `violations`
 (must be 0). `--qps 5` runs the sandbox and the client at 5 QPS per shop so the shared limiter actually has to wait.
 Last line: one JSON object.
@@ -63,12 +64,12 @@ def run(sandbox: SandboxProcess, count: int, workers: int, qps: int) -> dict[str
         logging.getLogger(name).setLevel(logging.ERROR)
 
     from django.db import connection
+    from django.utils import timezone
 
     from erp.tenancy import organization_scope
     from integrations.models import Store
     from inventory import push
     from inventory.models import Listing, StockLevel
-    from inventory.services import stock_changed
 
     started = time.monotonic()
     organization, listing_count = _world(sandbox, count)
@@ -99,12 +100,11 @@ def run(sandbox: SandboxProcess, count: int, workers: int, qps: int) -> dict[str
     with organization_scope(organization):
         sku_ids = list(Listing.objects.values_list("sku_id", flat=True))
         began = time.monotonic()
-        StockLevel.objects.filter(sku_id__in=sku_ids).update(on_hand=_bump())
-        for start in range(0, len(sku_ids), 1000):  # announced like a big receipt would announce it
-            stock_changed.send(sku_ids[start : start + 1000], freed=True)
-        mark_seconds = time.monotonic() - began
+        StockLevel.objects.filter(sku_id__in=sku_ids).update(on_hand=_bump(), unpushed_since=timezone.now())
+    push.changed_stock_mark()  # beat's sweep
+    mark_seconds = time.monotonic() - began
+    with organization_scope(organization):
         marked = Listing.objects.filter(push_requested_at__isnull=False).count()
-    # (This includes the orders app's receiver of the same announcement, which looks for held orders per SKU.)
     print(f"changed {len(sku_ids)} SKUs, {marked} listings marked in {mark_seconds:.2f} s")
 
     first_seconds, first, first_stats = push_round()
@@ -115,7 +115,9 @@ def run(sandbox: SandboxProcess, count: int, workers: int, qps: int) -> dict[str
     )
     with organization_scope(organization):
         left = Listing.objects.filter(push_requested_at__lte=_now()).count()
-        stock_changed.send(sku_ids, freed=True)  # the same stock announced again: nothing new to say
+        # The same stock said to have changed again: nothing new to tell the platform.
+        StockLevel.objects.filter(sku_id__in=sku_ids).update(unpushed_since=timezone.now())
+    push.changed_stock_mark()
     again_seconds, again, again_stats = push_round()
     print(f"unchanged round in {again_seconds:.1f} s: {again}")
 

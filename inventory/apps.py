@@ -10,10 +10,10 @@ class InventoryConfig(AppConfig):
         from integrations.services import store_policy_changed, store_sync_requested
         from inventory import catalog, push
         from inventory.dashboard import inventory_cards, setup_steps
-        from inventory.services import listing_mapped, stock_changed, warehouse_links_changed
+        from inventory.services import listing_mapped, warehouse_links_changed
 
-        # Stock changes and newly mapped listings only mark listings; beat pushes them, debounced and batched.
-        stock_changed.connect(push.on_stock_changed)
+        # Newly mapped listings and changed policies only mark listings, as stock changes do through their stock
+        # rows (push.changed_stock_mark); beat pushes them, debounced and batched.
         listing_mapped.connect(push.on_listing_mapped)
         store_policy_changed.connect(push.on_store_policy_changed)
         warehouse_links_changed.connect(push.on_store_policy_changed)

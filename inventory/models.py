@@ -345,8 +345,20 @@ class StockLevel(TenantModel):
     safety_buffer = models.PositiveIntegerField(default=0)
     bin_location = models.CharField(max_length=40, blank=True)
     updated_at = models.DateTimeField(default=timezone.now)
+    # When this row's quantities first changed since the stock push last looked: written by the change's own UPDATE
+    # (so it commits with the change, or not at all), turned into listing marks and cleared by
+    # `inventory.push.changed_stock_mark` on beat (docs/adr/0040).
+    unpushed_since = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
+        indexes = [
+            # The rows the sweep takes, and only those: a change sets it, the sweep clears it.
+            models.Index(
+                fields=["organization", "id"],
+                condition=Q(unpushed_since__isnull=False),
+                name="stocklevel_unpushed",
+            ),
+        ]
         constraints = [
             models.UniqueConstraint(fields=["sku", "warehouse"], name="stocklevel_unique"),
             # The database itself refuses oversell: nothing reserves what is not on hand.

@@ -2,10 +2,13 @@
 
 How a change travels:
 
-1. A stock change (``inventory.services`` announces the SKUs after commit) marks the listings of those SKUs, and of the
-   kits made of them, with ``push_requested_at`` (``listings_mark``: one UPDATE). Mapping a listing marks it too.
-2. Beat (``inventory.push_due_listings``, every 5 s) finds the stores with a listing marked for longer than the
-   debounce window and queues one ``inventory.push_store`` per store.
+1. A stock change sets its stock rows' ``unpushed_since`` in the UPDATE that changes them, so it is told to the push
+   if and only if it commits (docs/adr/0040). Beat (``inventory.push_due_listings``, every 5 s) first sweeps those
+   rows (``changed_stock_mark``): it marks the listings of their SKUs, and of the kits made of them, with
+   ``push_requested_at`` (``listings_mark``: one UPDATE per organization) and clears the rows, in one transaction.
+   Mapping a listing, or changing a store's policy or warehouse links, marks listings directly.
+2. Beat then finds the stores with a listing marked for longer than the debounce window and queues one
+   ``inventory.push_store`` per store.
 3. ``store_push`` takes every marked listing of the store, computes what to advertise (store policy applied to the
    available stock of the warehouses that serve the store) and makes one Update Inventory call per product, through
    the client's Redis rate limiter, so every worker together stays under the platform's limit per shop (TikTok:
@@ -42,6 +45,8 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from erp.models import Organization
+from erp.tenancy import cross_tenant, organization_scope
 from integrations import registry
 from integrations.base import Capability, SalesChannel
 from integrations.errors import PlatformError
@@ -59,6 +64,7 @@ SKUS_PER_SEARCH = 600  # Inventory Search: at most 600 sku_ids per call
 DEFAULT_DEBOUNCE_SECONDS = 5
 CLAIM_SHIFT = timedelta(days=1)  # see "claims" in the module docstring
 ERROR_BACKOFF = timedelta(minutes=10)  # a call refused as a whole for a lasting reason is retried this much later
+SWEEP_BATCH = 2_000  # changed stock rows taken per transaction by `changed_stock_mark`
 TIME_BUDGET_SECONDS = 120.0  # then the task continues in a new one; well under the 240 s soft limit
 LEASE_SECONDS = 360  # longer than the 300 s hard task limit: a live push never loses its lease
 
@@ -160,9 +166,31 @@ def store_listings_mark(*, store: Store) -> int:
     return Listing.objects.filter(store=store, sku__isnull=False).update(push_requested_at=timezone.now())
 
 
-def on_stock_changed(sku_ids: list[object], freed: bool) -> None:
-    """`inventory.services.stock_changed` receiver: runs after the change committed, in its organization's scope."""
-    listings_mark(sku_ids=sku_ids)
+def changed_stock_mark(*, batch: int = SWEEP_BATCH) -> int:
+    """Beat, before `stores_due`, for every organization: mark the listings of every SKU whose stock changed since
+    the last sweep, with the time of its oldest change (the marker's meaning: a SKU changed at t is due at t plus
+    the debounce window, whenever the sweep ran), and clear those stock rows, in one transaction per `batch` rows.
+    Returns how many listings were marked.
+
+    Why a sweep and not a mark after each change's commit: a worker stopped between the commit and that mark lost
+    the change's push for good, and every reservation paid one more statement for a mark that a busy SKU's recent
+    marker made moot (docs/adr/0040)."""
+    marked = 0
+    while True:
+        with transaction.atomic():
+            with cross_tenant(reason="stock push: the stock rows changed since the last sweep"):
+                taken = statements.levels_unpushed_take(limit=batch)
+            changed: dict[object, tuple[set[object], datetime]] = {}
+            for organization_id, sku_id, since in taken:
+                sku_ids, oldest = changed.setdefault(organization_id, (set(), since))
+                sku_ids.add(sku_id)
+                changed[organization_id] = (sku_ids, min(oldest, since))
+            organizations = Organization.objects.in_bulk(list(changed))
+            for organization_id, (sku_ids, oldest) in changed.items():
+                with organization_scope(organizations[organization_id]):
+                    marked += listings_mark(sku_ids=sorted(sku_ids, key=str), now=oldest)
+        if len(taken) < batch:
+            return marked
 
 
 def on_store_policy_changed(store: Store) -> None:

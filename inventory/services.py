@@ -178,7 +178,9 @@ def _movement_payload(movement_id: object) -> dict[str, object]:
 
 
 # Announced after a committed change of SKUs' available quantity: send(sku_ids, freed=bool), `freed` when it went
-# up (held orders may now ship). The stock push and the orders app listen; this layer imports neither.
+# up (held orders may now ship). The orders app listens; this layer does not import it. The stock push does not
+# listen: it learns of a change from the change's own stock rows (`unpushed_since`), which a crash cannot separate
+# from the change.
 stock_changed = Event("stock_changed")
 
 

@@ -120,11 +120,14 @@ def _levels_change(changes: Sequence[tuple[UUID, int, int]], *, now: datetime) -
         params += [level_id, on_hand]
     for level_id, (_, _, reserved) in zip(ids, changes, strict=True):
         params += [level_id, reserved]
-    params += [connection.ops.adapt_datetimefield_value(now), _organization(), *ids]
+    at = connection.ops.adapt_datetimefield_value(now)
+    params += [at, at, _organization(), *ids]
+    # `unpushed_since` keeps the oldest change the stock push has not been told of: it travels with the change
+    # itself, so a committed change always reaches the push (`levels_unpushed_take`, docs/adr/0040).
     return (
         f"UPDATE {_table(StockLevel)} SET on_hand = on_hand + (CASE id {on_hand_case} ELSE 0 END), "  # noqa: S608
-        f"reserved = reserved + (CASE id {reserved_case} ELSE 0 END), updated_at = %s "
-        f"WHERE organization_id = %s AND id IN ({_marks(ids)})",
+        f"reserved = reserved + (CASE id {reserved_case} ELSE 0 END), updated_at = %s, "
+        f"unpushed_since = COALESCE(unpushed_since, %s) WHERE organization_id = %s AND id IN ({_marks(ids)})",
         params,
     )
 
@@ -194,6 +197,35 @@ def bundle_components(bundle_ids: Sequence[UUID]) -> list[tuple[UUID, UUID, int]
 def warehouses_tracking(warehouse_ids: Sequence[UUID]) -> dict[UUID, bool]:
     """warehouse id → whether it tracks stock (False: a supplier that makes to order): one statement."""
     return reservation_prelude(order_ids=[], sku_ids=[], warehouse_ids=warehouse_ids).tracking
+
+
+def levels_unpushed_take(*, limit: int) -> list[tuple[UUID, UUID, datetime]]:
+    """(organization id, SKU id, oldest change not yet told to the push) of up to `limit` stock rows of every
+    organization whose quantities changed since they were last taken, their `unpushed_since` cleared by the same
+    statement. Callers run it in `cross_tenant()` and in the transaction that marks the SKUs' listings, so the
+    clearing and the marks commit together.
+
+    On PostgreSQL a row another transaction holds locked is skipped (SKIP LOCKED) and taken next time: waiting for
+    it would queue the sweep behind a reservation, and, since reservations lock their rows in (sku, warehouse)
+    order and this reads them in another, could deadlock with one."""
+    table = _table(StockLevel)
+    if connection.vendor == "postgresql":
+        sql = (
+            f"WITH due AS (SELECT id, unpushed_since FROM {table} WHERE unpushed_since IS NOT NULL "  # noqa: S608
+            "ORDER BY organization_id, id LIMIT %s FOR UPDATE SKIP LOCKED) "
+            f"UPDATE {table} AS level SET unpushed_since = NULL FROM due WHERE level.id = due.id "
+            "RETURNING level.organization_id, level.sku_id, due.unpushed_since"
+        )
+        return [(_uuid(o), _uuid(s), since) for o, s, since in _rows(sql, [limit])]  # type: ignore[misc]
+    # SQLite: read, then clear what was read. A change in between keeps its row's time (COALESCE) and is still
+    # told: the marks that follow read no stock, the push after them does.
+    taken = list(
+        StockLevel.unscoped.filter(unpushed_since__isnull=False)
+        .order_by("organization_id", "id")
+        .values_list("id", "organization_id", "sku_id", "unpushed_since")[:limit]
+    )
+    StockLevel.unscoped.filter(pk__in=[pk for pk, *_ in taken]).update(unpushed_since=None)
+    return [(organization_id, sku_id, since) for _, organization_id, sku_id, since in taken if since is not None]
 
 
 def listings_mark(

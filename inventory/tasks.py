@@ -23,8 +23,10 @@ def _queued_key(store_id: object) -> str:
 
 @task(name="inventory.push_due_listings", tenant=False)
 def push_due_listings() -> int:
-    """Beat, every 5 s: one push task per store with listings marked for longer than the debounce window.
-    A store whose push is already queued is not queued again, so a busy `sync` queue does not fill with duplicates."""
+    """Beat, every 5 s: mark the listings of the stock changed since the last beat, then queue one push task per
+    store with listings marked for longer than the debounce window. A store whose push is already queued is not
+    queued again, so a busy `sync` queue does not fill with duplicates."""
+    push.changed_stock_mark()
     count = 0
     for store_id, organization_id in push.stores_due():
         if cache.add(_queued_key(store_id), 1, timeout=QUEUED_SECONDS):

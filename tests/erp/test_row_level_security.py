@@ -18,19 +18,24 @@ from django.core.management import CommandError, call_command
 from django.db import DatabaseError, connection, transaction
 from django.urls import reverse
 
+from erp.actors import Actor
 from erp.db import PlannerStatistics
 from erp.models import Membership
 from erp.rls import POLICY_NAME, rls_status, role_is_exempt, tenant_tables
 from erp.tasks import task
 from erp.tenancy import cross_tenant, organization_scope
+from inventory.models import Listing
+from inventory.push import changed_stock_mark
+from inventory.services import stock_receive
 from orders.models import Order
 from tests.conftest import RLS_ROLE, Tenant
-from tests.factories import OrderFactory
+from tests.factories import ListingFactory, OrderFactory, SkuFactory, WarehouseFactory
 from tests.tenantdata import populate
 
 pytestmark = pytest.mark.postgres
 
 APPLICATION_ROLE = RLS_ROLE or "dropline_app_test"
+ROBOT = Actor.system("test")
 
 
 @pytest.fixture(scope="session")
@@ -291,3 +296,21 @@ def test_the_application_role_refreshes_the_planners_statistics(
         (believed,) = cursor.fetchone()
     assert not [notice for notice in connection.connection.notices[notices_before:] if "skipping" in notice]
     assert believed >= 30
+
+
+@pytest.mark.django_db
+def test_the_stock_push_sweep_reads_every_organization_and_marks_each_in_its_own(two_tenants: Any) -> None:
+    """Beat's sweep (docs/adr/0040) takes the changed stock rows of every organization (cross-tenant, said so), then
+    marks each organization's listings inside that organization's scope, where the policy admits its rows only."""
+    listings = []
+    for tenant in two_tenants:
+        with organization_scope(tenant.organization):
+            listing = ListingFactory(organization=tenant.organization, sku=SkuFactory(organization=tenant.organization))
+            stock_receive(
+                sku=listing.sku, warehouse=WarehouseFactory(organization=tenant.organization), quantity=3, actor=ROBOT
+            )
+            listings.append(listing)
+    assert changed_stock_mark() == 2
+    with cross_tenant(reason="test: both organizations' listings"):
+        marked = Listing.unscoped.filter(pk__in=[listing.pk for listing in listings], push_requested_at__isnull=False)
+        assert marked.count() == 2

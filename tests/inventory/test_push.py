@@ -3,6 +3,8 @@ debounced, under the store's policy; per-SKU refusals land on the listing; nothi
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -10,6 +12,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from django.db import connection, transaction
 from django.utils import timezone
 
 from erp.actors import Actor
@@ -17,7 +20,7 @@ from erp.tenancy import organization_scope
 from integrations.models import Store
 from integrations.tiktok.client import TikTokShopClient
 from inventory import push, services, tasks
-from inventory.models import Listing, Sku, Warehouse, WarehouseKind
+from inventory.models import Listing, Sku, StockLevel, Warehouse, WarehouseKind
 from tests.factories import (
     BundleComponentFactory,
     ListingFactory,
@@ -108,8 +111,10 @@ def _connect(tenant: Any, tiktok: Any, name: str) -> Shop:
 
 
 def _receive(sku: Sku, warehouse: Warehouse, quantity: int, capture: Any) -> None:
+    """A receipt, then beat's sweep: it marks the listings of the stock that changed."""
     with capture(execute=True):  # the stock_changed receivers run after commit
         services.stock_receive(sku=sku, warehouse=warehouse, quantity=quantity, actor=Actor.system())
+    push.changed_stock_mark()
 
 
 def _updates(tiktok: Any) -> int:
@@ -187,6 +192,7 @@ def test_stock_changes_reach_tiktok_inventory_in_one_call_per_product(
         with django_capture_on_commit_callbacks(execute=True):
             services.stock_adjust(sku=moved.sku, warehouse=east, delta=-12, actor=Actor.system(), reason="move")
             services.stock_adjust(sku=moved.sku, warehouse=west, delta=12, actor=Actor.system(), reason="move")
+        push.changed_stock_mark()
         result = push.store_push(store=shop.store)
         assert (result.calls, result.pushed) == (1, 1)
         assert _platform_quantities(tiktok, shop.store, moved.platform_sku_id) == {wh1: 21, wh2: 24}
@@ -416,3 +422,117 @@ def test_a_kit_is_asked_about_when_a_component_changes(tenant: Any, django_captu
         kit_listing.refresh_from_db()
         assert kit_listing.push_requested_at is not None
         assert push._available([part.bundle_id])[(part.bundle_id, warehouse.pk)] == 3  # 7 units, two per kit
+
+
+# ------------------------------------------------------------------------------------------ the sweep (ADR 0040)
+def test_a_committed_change_is_told_to_the_push_by_its_own_stock_row(
+    tenant: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    """Nothing runs after the commit here (the captured callbacks are dropped, as when a worker stops right after
+    it): the stock row itself says it changed, and beat's sweep marks its listings with the change's time."""
+    with organization_scope(tenant.organization):
+        lamp = ListingFactory(organization=tenant.organization, sku=SkuFactory(organization=tenant.organization))
+        other = ListingFactory(organization=tenant.organization, sku=SkuFactory(organization=tenant.organization))
+        warehouse = WarehouseFactory(organization=tenant.organization)
+        with django_capture_on_commit_callbacks(execute=False):
+            services.stock_receive(sku=lamp.sku, warehouse=warehouse, quantity=4, actor=Actor.system())
+        level = StockLevel.objects.get(sku=lamp.sku, warehouse=warehouse)
+        changed_at = level.unpushed_since
+        assert changed_at is not None
+        assert changed_at == level.updated_at
+        lamp.refresh_from_db()
+        assert lamp.push_requested_at is None  # no mark yet: the sweep makes it
+
+        # A second change before the sweep keeps the time of the first: the marker's "oldest change not pushed".
+        services.stock_receive(sku=lamp.sku, warehouse=warehouse, quantity=1, actor=Actor.system())
+        assert StockLevel.objects.get(pk=level.pk).unpushed_since == changed_at
+
+        assert push.changed_stock_mark() == 1
+        lamp.refresh_from_db()
+        other.refresh_from_db()
+        assert lamp.push_requested_at == changed_at  # due a debounce window after the change, not after the sweep
+        assert other.push_requested_at is None
+        assert StockLevel.objects.get(pk=level.pk).unpushed_since is None
+        assert push.changed_stock_mark() == 0  # told once
+
+
+def test_a_change_that_rolls_back_tells_the_push_nothing(tenant: Any) -> None:
+    with organization_scope(tenant.organization):
+        sku = SkuFactory(organization=tenant.organization)
+        listing = ListingFactory(organization=tenant.organization, sku=sku)
+        warehouse = WarehouseFactory(organization=tenant.organization)
+        services.stock_receive(sku=sku, warehouse=warehouse, quantity=4, actor=Actor.system())
+        push.changed_stock_mark()
+        Listing.objects.filter(pk=listing.pk).update(push_requested_at=None)  # pushed since
+
+        @transaction.atomic
+        def adjust_then_fail() -> None:
+            services.stock_adjust(sku=sku, warehouse=warehouse, delta=-3, actor=Actor.system(), reason="damaged")
+            raise RuntimeError("the caller fails after the change")
+
+        with pytest.raises(RuntimeError):
+            adjust_then_fail()
+
+        level = StockLevel.objects.get(sku=sku, warehouse=warehouse)
+        assert (level.on_hand, level.unpushed_since) == (4, None)
+        assert push.changed_stock_mark() == 0
+        listing.refresh_from_db()
+        assert listing.push_requested_at is None
+
+
+def test_the_sweep_takes_every_changed_row_of_every_organization_in_batches(tenant: Any, make_tenant: Any) -> None:
+    other_tenant = make_tenant("Bravo Supply")
+    listings = []
+    for organization in (tenant.organization, other_tenant.organization):
+        with organization_scope(organization):
+            warehouse = WarehouseFactory(organization=organization)
+            for _ in range(3):
+                listing = ListingFactory(organization=organization, sku=SkuFactory(organization=organization))
+                services.stock_receive(sku=listing.sku, warehouse=warehouse, quantity=2, actor=Actor.system())
+                listings.append(listing)
+
+    assert push.changed_stock_mark(batch=2) == 6  # four transactions of at most two rows, the last one empty
+
+    assert all(Listing.unscoped.get(pk=listing.pk).push_requested_at is not None for listing in listings)
+    assert not StockLevel.unscoped.filter(unpushed_since__isnull=False).exists()
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_the_sweep_does_not_wait_for_a_row_a_reservation_holds_and_takes_it_next_time(tenant: Any) -> None:
+    """A row locked by a stock change in flight is left for the next sweep: waiting would queue beat behind the
+    change, and could deadlock with one (changes lock rows in (sku, warehouse) order, the sweep in its own)."""
+    with organization_scope(tenant.organization):
+        warehouse = WarehouseFactory(organization=tenant.organization)
+        busy, calm = (
+            ListingFactory(organization=tenant.organization, sku=SkuFactory(organization=tenant.organization))
+            for _ in range(2)
+        )
+        for listing in (busy, calm):
+            services.stock_receive(sku=listing.sku, warehouse=warehouse, quantity=5, actor=Actor.system())
+    locked, release = threading.Event(), threading.Event()
+
+    def change_in_flight() -> None:
+        try:
+            with organization_scope(tenant.organization), transaction.atomic():
+                list(StockLevel.objects.select_for_update().filter(sku=busy.sku))
+                locked.set()
+                release.wait(30)
+        finally:
+            connection.close()
+
+    holder = threading.Thread(target=change_in_flight)
+    holder.start()
+    try:
+        assert locked.wait(30)
+        started = time.monotonic()
+        assert push.changed_stock_mark() == 1
+        assert time.monotonic() - started < 5  # it did not wait for the lock
+        assert Listing.unscoped.get(pk=calm.pk).push_requested_at is not None
+        assert Listing.unscoped.get(pk=busy.pk).push_requested_at is None
+        assert StockLevel.unscoped.get(sku=busy.sku).unpushed_since is not None  # still to be told
+    finally:
+        release.set()
+        holder.join(30)
+    assert push.changed_stock_mark() == 1
+    assert Listing.unscoped.get(pk=busy.pk).push_requested_at is not None

@@ -26,6 +26,7 @@ from inventory.models import (
     StockMovement,
     WarehouseKind,
 )
+from inventory.push import changed_stock_mark
 from orders.models import OrderStatus
 from orders.returns import order_return_receive
 from tests.factories import (
@@ -121,6 +122,7 @@ def test_restock_and_write_off_keep_the_ledger_equal_to_the_levels_and_ask_for_a
     }
     assert lines == {("MUG-1", 2, ReturnOutcome.RESTOCK, ""), ("BAG-1", 1, ReturnOutcome.WRITE_OFF, "crushed box")}
     assert AuditEntry.unscoped.filter(action="return.received").count() == 1
+    changed_stock_mark()  # beat's sweep
     shop["listing"].refresh_from_db()
     assert shop["listing"].push_requested_at is not None  # the channels will be told of the two mugs back
     call_command("stock_check")

@@ -25,6 +25,7 @@ from erp.tenancy import organization_scope
 from integrations import services
 from integrations.models import Platform, Store
 from inventory.models import Listing, StockLevel, Warehouse
+from inventory.push import changed_stock_mark
 from inventory.services import skus_create_from_listings, stock_receive, warehouse_link_add
 from orders.models import Order, OrderLine
 from tests.factories import WarehouseFactory
@@ -211,6 +212,7 @@ def stock_up(store: Store, sandbox: Sandbox, *, base: int = 20) -> Stocked:
         for n, listing in enumerate(listings.values()):
             for k, warehouse in enumerate(warehouses.values()):
                 stock_receive(sku=listing.sku, warehouse=warehouse, quantity=base + n + 7 * k, actor=ROBOT)
+    changed_stock_mark()  # beat's sweep: the listings of the stock received are marked for a push
     return Stocked(store=store, warehouses=warehouses, listings=listings)
 
 

@@ -389,7 +389,8 @@ def test_a_throttled_storm_is_waited_out_with_no_order_lost_and_every_push_lande
     try:
         with on_request(sandbox, storm), organization_scope(tenant.organization):
             first = push.store_push(store=store)  # what we received
-            synced = store_sync(store=store)  # the orders reserve stock: their listings are marked again
+            synced = store_sync(store=store)  # the orders reserve stock ...
+            push.changed_stock_mark()  # ... and beat's sweep marks their listings again
             pushes = [first, push.store_push(store=store)]
     finally:
         sandbox.http.event_hooks["response"].remove(answer)
@@ -450,6 +451,7 @@ def test_a_level_changed_between_read_and_set_is_read_again_and_set_once_to_our_
     main = next(location for location, w in stocked.warehouses.items() if "Main" in w.name)
     with organization_scope(tenant.organization):
         stock_receive(sku=stocked.listings["YOGA-PUR"].sku, warehouse=stocked.warehouses[main], quantity=5, actor=ROBOT)
+    push.changed_stock_mark()  # beat's sweep
     before = len(set_quantity_changes(sandbox))
     sale: dict[str, Any] = {}
 
@@ -496,6 +498,7 @@ def test_a_level_changed_between_read_and_set_is_read_again_and_set_once_to_our_
     # The sale is imported: Dropline reserves its units, and the next push advertises what is left.
     with organization_scope(tenant.organization):
         orders_fetch(store=store, order_ids=[numeric(sale["id"])])
+        push.changed_stock_mark()  # beat's sweep
         again = push.store_push(store=store)
     assert (again.pushed, again.failed) == (1, 0)
     assert (
@@ -511,6 +514,7 @@ def test_a_lost_answer_of_a_stock_set_is_replayed_under_its_key_and_applied_once
     west = next(location for location, w in stocked.warehouses.items() if "West" in w.name)
     with organization_scope(tenant.organization):
         stock_receive(sku=stocked.listings["LED-WHT"].sku, warehouse=stocked.warehouses[west], quantity=3, actor=ROBOT)
+    push.changed_stock_mark()  # beat's sweep
     before = len(set_quantity_changes(sandbox))
     sandbox.control(
         "POST", "/sandbox/faults", json={"drop_response_after_commit": [{"api": "inventorySetQuantities", "next": 1}]}

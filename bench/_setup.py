@@ -42,7 +42,9 @@ def use_embedded_stack(var_dir: Path) -> None:
     _django_setup()
 
 
-def _django_setup() -> None:
+def _django_setup(*, migrate: bool = True) -> None:
+    """Django for a bench process; `migrate=False` in a worker process of a database its parent migrated (a Celery
+    worker does not migrate either)."""
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "erp.settings.local")
     os.environ["DEBUG"] = "False"  # DEBUG keeps every SQL query in memory: a leak by design, not what production runs
     sys.path.insert(0, str(ROOT))
@@ -50,7 +52,8 @@ def _django_setup() -> None:
     from django.core.management import call_command
 
     django.setup()
-    call_command("migrate", verbosity=0)
+    if migrate:
+        call_command("migrate", verbosity=0)
 
 
 def free_port() -> int:

@@ -299,7 +299,7 @@ def _counted(work: Callable[[], object]) -> dict:
 
 
 def _worker_start(base_url: str) -> None:
-    _django_setup()  # the database the parent made: its DATABASE_URL is in this process's environment
+    _django_setup(migrate=False)  # the database the parent made and migrated: its DATABASE_URL is in the environment
     from django.conf import settings
 
     settings.TIKTOK_API_BASE_URL = settings.TIKTOK_AUTH_BASE_URL = base_url

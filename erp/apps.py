@@ -21,11 +21,22 @@ class ErpConfig(AppConfig):
         post_migrate.connect(_owner_objects_install, sender=self, dispatch_uid="erp.owner_objects_install")
 
 
+# Any constant: the key of the advisory lock that `migrate` runs take in turn to install the owner's objects.
+OWNER_OBJECTS_LOCK = 0x44524F504C494E45  # "DROPLINE"
+
+
 def _owner_objects_install(using: str, **kwargs: Any) -> None:
-    from django.db import connections
+    from django.db import connections, transaction
 
     from erp.db import analyze_function_install
     from erp.rls import rls_apply
 
-    rls_apply(connections[using])
-    analyze_function_install(connections[using])
+    connection = connections[using]
+    with transaction.atomic(using=using):
+        if connection.vendor == "postgresql":
+            # Two `migrate` runs at once (two containers starting, two workers of a bench) would both CREATE OR
+            # REPLACE the function, and PostgreSQL fails one with "tuple concurrently updated". They take turns.
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [OWNER_OBJECTS_LOCK])
+        rls_apply(connection)
+        analyze_function_install(connection)

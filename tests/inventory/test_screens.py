@@ -16,7 +16,7 @@ from erp.ids import uuid7
 from erp.models import AuditEntry
 from erp.roles import Role
 from erp.tenancy import organization_scope
-from integrations.models import Store
+from integrations.models import Platform, Store
 from inventory import services
 from inventory.models import (
     Listing,
@@ -267,6 +267,19 @@ def test_listings_show_unmapped_first_with_a_count_badge(tenant: Any, stock: Sto
     only_unmapped = tenant.client.get("/inventory/listings/", {"mapped": "no"}).content.decode()
     assert "ZZZ-NEW" in only_unmapped
     assert "AAA-MAPPED" not in only_unmapped
+
+
+def test_a_listing_names_its_own_channels_sku_id(tenant: Any, stock: Stock) -> None:
+    """A Shopify variant was shown as a "TikTok SKU", on the listings page and on the SKU's page."""
+    tiktok = StoreFactory(organization=tenant.organization, name="Home US", platform=Platform.TIKTOK)
+    shopify = StoreFactory(organization=tenant.organization, name="Outfitters", platform=Platform.SHOPIFY)
+    ListingFactory(organization=tenant.organization, store=tiktok, platform_sku_id="1729001", sku=stock.sku)
+    ListingFactory(organization=tenant.organization, store=shopify, platform_sku_id="5600038", sku=stock.sku)
+    for page in (f"/inventory/skus/{stock.sku.pk}/", "/inventory/listings/"):
+        body = tenant.client.get(page).content.decode()
+        assert "TikTok Shop SKU id 1729001" in body, page
+        assert "Shopify SKU id 5600038" in body, page
+        assert "TikTok SKU 5600038" not in body, page
 
 
 def test_mapping_a_listing_inline_calls_the_service_and_answers_with_its_row(tenant: Any, stock: Stock) -> None:

@@ -180,15 +180,15 @@ def changed_stock_mark(*, batch: int = SWEEP_BATCH) -> int:
         with transaction.atomic():
             with cross_tenant(reason="stock push: the stock rows changed since the last sweep"):
                 taken = statements.levels_unpushed_take(limit=batch)
-            changed: dict[object, tuple[set[object], datetime]] = {}
+            sku_ids: dict[object, set[object]] = defaultdict(set)
+            oldest: dict[object, datetime] = {}
             for organization_id, sku_id, since in taken:
-                sku_ids, oldest = changed.setdefault(organization_id, (set(), since))
-                sku_ids.add(sku_id)
-                changed[organization_id] = (sku_ids, min(oldest, since))
-            organizations = Organization.objects.in_bulk(list(changed))
-            for organization_id, (sku_ids, oldest) in changed.items():
+                sku_ids[organization_id].add(sku_id)
+                oldest[organization_id] = min(oldest.get(organization_id, since), since)
+            organizations = Organization.objects.in_bulk(list(sku_ids))
+            for organization_id, skus in sku_ids.items():
                 with organization_scope(organizations[organization_id]):
-                    marked += listings_mark(sku_ids=sorted(sku_ids, key=str), now=oldest)
+                    marked += listings_mark(sku_ids=sorted(skus, key=str), now=oldest[organization_id])
         if len(taken) < batch:
             return marked
 

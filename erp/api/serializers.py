@@ -1,3 +1,4 @@
+import functools
 from typing import Any
 
 from django.db.models import Model
@@ -20,18 +21,15 @@ class ChoiceLabelField(serializers.CharField):
         super().__init__(source="*", **kwargs)
 
     def to_representation(self, value: Any) -> Any:
-        chosen = getattr(value, self.choice_field)
-        return force_str(_choice_labels(type(value), self.choice_field).get(chosen, chosen), strings_only=True)
+        instance: Model = value  # source="*": the object itself
+        chosen = getattr(instance, self.choice_field)
+        return force_str(_choice_labels(type(instance), self.choice_field).get(chosen, chosen), strings_only=True)
 
 
-_CHOICE_LABELS: dict[tuple[type[Model], str], dict[Any, Any]] = {}
-
-
+@functools.cache
 def _choice_labels(model: type[Model], field_name: str) -> dict[Any, Any]:
-    key = (model, field_name)
-    if key not in _CHOICE_LABELS:  # labels may be lazy translations: kept lazy, made text per response
-        _CHOICE_LABELS[key] = dict(model._meta.get_field(field_name).flatchoices)  # type: ignore[union-attr]
-    return _CHOICE_LABELS[key]
+    # Labels may be lazy translations: kept lazy here, made text per response.
+    return dict(model._meta.get_field(field_name).flatchoices)  # type: ignore[union-attr]
 
 
 class OrganizationOutput(serializers.ModelSerializer):
